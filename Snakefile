@@ -1,0 +1,27 @@
+# susyscan: from simulated events to exclusion contours on SUSY mass planes.
+# Run the embedded demo with `snakemake --cores 2`; see README.md.
+
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/generation.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/scan.smk"
+include: "workflow/rules/statistics.smk"
+include: "workflow/rules/plots.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

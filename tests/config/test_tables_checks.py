@@ -1,0 +1,84 @@
+"""Sample/grid tables and semantic config checks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from susyscan.config import load_config, load_grid, load_samples, semantic_checks
+from susyscan.errors import ConfigError
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, repo_root: Path) -> Path:
+    for sub in ("config", "workflow/schemas"):
+        shutil.copytree(repo_root / sub, tmp_path / sub)
+    return tmp_path
+
+
+def _cfg(workdir: Path) -> dict:
+    return load_config(workdir / "config/config.yaml", workdir / "workflow/schemas/config.schema.yaml")
+
+
+def test_default_tables_load(repo_root: Path) -> None:
+    samples = load_samples(repo_root / "config/samples.tsv")
+    grid = load_grid(repo_root / "config/grids/smuon.tsv", "smuon")
+    assert {s.name for s in samples} >= {"ttbar", "ww", "zz"}
+    assert all(p.is_signal and p.m_lsp < p.m_parent for p in grid)
+    assert grid[0].name == "smuon_100_0"
+
+
+def test_events_in_chunks_sum_to_total(repo_root: Path) -> None:
+    for sample in load_samples(repo_root / "config/samples.tsv"):
+        assert sum(sample.events_in_chunk(c) for c in range(sample.n_chunks)) == sample.n_events
+
+
+def test_unphysical_grid_point_is_rejected(tmp_path: Path) -> None:
+    table = tmp_path / "grid.tsv"
+    table.write_text("m_smuon\tm_neutralino\ttrain\tn_events\tn_chunks\n200\t250\tyes\t100\t1\n")
+    with pytest.raises(ConfigError, match="row 2.*m_neutralino"):
+        load_grid(table, "smuon")
+
+
+def test_bad_integer_names_row_and_column(tmp_path: Path) -> None:
+    table = tmp_path / "samples.tsv"
+    table.write_text("sample\tprocess\tsource\tn_events\tn_chunks\tpath\tanalyses\nttbar\tttbar_mu\tgenerate\tmany\t1\t\tsmuon\n")
+    with pytest.raises(ConfigError, match="row 2: column 'n_events'"):
+        load_samples(table)
+
+
+def test_duplicate_sample_rejected(tmp_path: Path) -> None:
+    table = tmp_path / "samples.tsv"
+    row = "ttbar\tttbar_mu\tgenerate\t10\t1\t\tsmuon\n"
+    table.write_text("sample\tprocess\tsource\tn_events\tn_chunks\tpath\tanalyses\n" + row + row)
+    with pytest.raises(ConfigError, match="duplicate"):
+        load_samples(table)
+
+
+def test_semantic_checks_pass_on_default(workdir: Path) -> None:
+    per_analysis = semantic_checks(_cfg(workdir), workdir)
+    names = {s.name for s in per_analysis["smuon"]}
+    assert "ttbar" in names and "smuon_300_100" in names
+
+
+def test_split_must_sum_to_one(workdir: Path) -> None:
+    cfg = _cfg(workdir)
+    cfg["training"]["split"] = [0.8, 0.1, 0.2]
+    with pytest.raises(ConfigError, match="training.split"):
+        semantic_checks(cfg, workdir)
+
+
+def test_region_without_training_point(workdir: Path) -> None:
+    cfg = _cfg(workdir)
+    cfg["training"]["regions"] = {"low": [0.0, 250.0], "high": [250.0, 1000.0], "huge": [1000.0, 5000.0]}
+    with pytest.raises(ConfigError, match="training.regions.huge"):
+        semantic_checks(cfg, workdir)
+
+
+def test_chunk_too_large(workdir: Path) -> None:
+    cfg = _cfg(workdir)
+    cfg["generation"]["events_per_chunk_max"] = 10
+    with pytest.raises(ConfigError, match="events per chunk"):
+        semantic_checks(cfg, workdir)

@@ -1,0 +1,55 @@
+# Object selection, preselection cutflows and feature CSVs (columnar, one job per chunk).
+
+
+rule select_features:
+    input:
+        events="results/events/{sample}/chunk{chunk}.root",
+        analysis_config=analysis_config,
+    output:
+        features="results/analysis/{analysis}/features/{sample}/chunk{chunk}.csv.gz",
+        cutflow="results/analysis/{analysis}/features/{sample}/chunk{chunk}.cutflow.json",
+    params:
+        sample=sample_spec,
+    log:
+        "logs/analysis/{analysis}/select/{sample}/chunk{chunk}.log",
+    benchmark:
+        "benchmarks/runs/analysis/{analysis}/{sample}/chunk{chunk}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    script:
+        "../../scripts/select_features.py"
+
+
+rule merge_features:
+    input:
+        features=chunk_features,
+        cutflows=chunk_cutflows,
+    output:
+        features="results/analysis/{analysis}/features/{sample}.csv.gz",
+    log:
+        "logs/analysis/{analysis}/merge/{sample}.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../../scripts/merge_features.py"
+
+
+rule cutflow:
+    input:
+        cutflows=all_cutflows,
+    output:
+        csv=report("results/analysis/{analysis}/cutflow.csv", category="Cutflows", caption="../report/cutflow.rst"),
+        md="results/analysis/{analysis}/cutflow.md",
+        tex="results/analysis/{analysis}/cutflow.tex",
+        png=report("results/analysis/{analysis}/cutflow.png", category="Cutflows", caption="../report/cutflow.rst"),
+    params:
+        luminosity_ifb=cutflow_luminosity,
+    log:
+        "logs/analysis/{analysis}/cutflow.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/make_cutflow.py"

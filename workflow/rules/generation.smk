@@ -1,0 +1,52 @@
+# Event generation (Pythia 8) + fast detector simulation, and ingestion of user event files.
+# One job per (sample, chunk); each chunk has its own seed derived from the global seed.
+
+
+rule generate_chunk:
+    wildcard_constraints:
+        sample=GENERATED_RE,
+    output:
+        events="results/events/{sample}/chunk{chunk}.root",
+    params:
+        sample=sample_spec,
+        n_events=chunk_events,
+        seed=config["seed"],
+        sqrt_s_gev=config["sqrt_s_gev"],
+        detector=config["detector"],
+        config_hash=CONFIG_HASH,
+    log:
+        "logs/generation/{sample}/chunk{chunk}.log",
+    benchmark:
+        "benchmarks/runs/generation/{sample}/chunk{chunk}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    group:
+        "generation"
+    script:
+        "../../scripts/generate_events.py"
+
+
+rule ingest_chunk:
+    wildcard_constraints:
+        sample=INGESTED_RE,
+    input:
+        source=ingest_input,
+    output:
+        events="results/events/{sample}/chunk{chunk}.root",
+    params:
+        sample=sample_spec,
+        n_events=chunk_events,
+        seed=config["seed"],
+        detector=config["detector"],
+        config_hash=CONFIG_HASH,
+    log:
+        "logs/ingest/{sample}/chunk{chunk}.log",
+    benchmark:
+        "benchmarks/runs/ingest/{sample}/chunk{chunk}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../../scripts/ingest_events.py"
+
