@@ -17,6 +17,8 @@ rule select_features:
     resources:
         mem_mb=2000,
         runtime=20,
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../../scripts/select_features.py"
 
@@ -32,6 +34,8 @@ rule merge_features:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../../scripts/merge_features.py"
 
@@ -51,5 +55,7 @@ rule cutflow:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../../scripts/make_cutflow.py"

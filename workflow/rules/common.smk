@@ -7,7 +7,7 @@ from pathlib import Path
 
 from susyscan.config import config_hash, semantic_checks, validate_config
 
-validate_config(config, "workflow/schemas/config.schema.yaml")
+validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 SAMPLES_BY_ANALYSIS = semantic_checks(config)
 SAMPLES = {s.name: s for samples in SAMPLES_BY_ANALYSIS.values() for s in samples}
 ANALYSES = sorted(SAMPLES_BY_ANALYSIS)
@@ -40,6 +40,11 @@ def sample_spec(wildcards):
     spec["masses"] = dict(sample.masses)
     spec["analyses"] = list(sample.analyses)
     return spec
+
+
+def detector_options():
+    """Detector settings that are not in the card file (jet radius, PF threshold)."""
+    return {k: config["detector"][k] for k in ("large_jet_radius", "pfcand_pt_min")}
 
 
 def chunk_events(wildcards):

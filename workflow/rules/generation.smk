@@ -5,14 +5,18 @@
 rule generate_chunk:
     wildcard_constraints:
         sample=GENERATED_RE,
+    input:
+        detector_card=config["detector"]["card"],
     output:
         events="results/events/{sample}/chunk{chunk}.root",
     params:
         sample=sample_spec,
+        chunk="{chunk}",
         n_events=chunk_events,
         seed=config["seed"],
         sqrt_s_gev=config["sqrt_s_gev"],
-        detector=config["detector"],
+        pthat_min_gev=config["generation"]["pthat_min_gev"],
+        detector_options=detector_options(),
         config_hash=CONFIG_HASH,
     log:
         "logs/generation/{sample}/chunk{chunk}.log",
@@ -23,6 +27,8 @@ rule generate_chunk:
         runtime=60,
     group:
         "generation"
+    conda:
+        "../../envs/generation.yaml"
     script:
         "../../scripts/generate_events.py"
 
@@ -32,10 +38,13 @@ rule ingest_chunk:
         sample=INGESTED_RE,
     input:
         source=ingest_input,
+        card=config["detector"]["card"],
     output:
         events="results/events/{sample}/chunk{chunk}.root",
     params:
         sample=sample_spec,
+        chunk="{chunk}",
+        sqrt_s_gev=config["sqrt_s_gev"],
         n_events=chunk_events,
         seed=config["seed"],
         detector=config["detector"],
@@ -47,6 +56,8 @@ rule ingest_chunk:
     resources:
         mem_mb=4000,
         runtime=60,
+    conda:
+        "../../envs/generation.yaml"
     script:
         "../../scripts/ingest_events.py"
 

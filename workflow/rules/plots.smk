@@ -20,5 +20,7 @@ rule contours:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/statistics.yaml"
     script:
         "../../scripts/plot_contours.py"

@@ -15,6 +15,8 @@ rule background_yields:
     resources:
         mem_mb=4000,
         runtime=20,
+    conda:
+        "../../envs/statistics.yaml"
     script:
         "../../scripts/background_yields.py"
 
@@ -35,5 +37,7 @@ rule scan_point:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/statistics.yaml"
     script:
         "../../scripts/scan_point.py"

@@ -21,5 +21,7 @@ rule limits:
     resources:
         mem_mb=2000,
         runtime=60,
+    conda:
+        "../../envs/statistics.yaml"
     script:
         "../../scripts/compute_limits.py"

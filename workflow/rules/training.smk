@@ -21,6 +21,8 @@ rule prepare_dataset:
     resources:
         mem_mb=4000,
         runtime=20,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../../scripts/prepare_dataset.py"
 
@@ -47,6 +49,8 @@ rule train_nn:
         mem_mb=4000,
         runtime=120,
         gpu=0,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../../scripts/train_nn.py"
 
@@ -72,6 +76,8 @@ rule train_bdt:
     resources:
         mem_mb=4000,
         runtime=60,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../../scripts/train_bdt.py"
 
@@ -92,6 +98,8 @@ rule export_onnx:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../../scripts/export_onnx.py"
 
@@ -110,5 +118,7 @@ rule performance_table:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../../scripts/performance_table.py"

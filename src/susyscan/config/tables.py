@@ -11,7 +11,7 @@ from susyscan.errors import ConfigError
 #: Grid columns per analysis: (parent-mass column, LSP-mass column, signal process name).
 GRID_COLUMNS: dict[str, tuple[str, str, str]] = {
     "smuon": ("m_smuon", "m_neutralino", "smuon_R"),
-    "ewkino": ("m_squark", "m_electroweakino", "squark_ewkino"),
+    "ewkino": ("m_squark", "m_electroweakino", "sq_ewkino"),
 }
 SAMPLE_COLUMNS = ("sample", "process", "source", "n_events", "n_chunks", "path", "analyses")
 SOURCES = ("generate", "ingest")

@@ -1,0 +1,17 @@
+"""Snakemake script: export model.pt / model.json to ONNX with metadata and a test-set parity check."""
+
+from susyscan.logutil import script_logging
+from susyscan.training.stages import export_from_files
+
+snakemake = globals()["snakemake"]
+script_logging(snakemake)
+params = snakemake.params
+export_from_files(
+    snakemake.input.model,
+    str(params.model_type),
+    {key: getattr(snakemake.input, key) for key in ("train", "val", "test", "meta")},
+    snakemake.output.onnx,
+    snakemake.output.parity,
+    score_threshold=float(params.score_threshold),
+    parity_tolerance=float(getattr(params, "parity_tolerance", 1e-5)),
+)

@@ -1,0 +1,155 @@
+"""Anti-kt jets (fastjet, columnar over the chunk), jet energy smearing, b- and tau-tagging."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from typing import Iterator
+
+import awkward as ak
+import numpy as np
+
+from susyscan.detector.card import DetectorCard
+from susyscan.detector.kinematics import delta_r, jagged, lognormal_factor, mass, pt_eta_phi
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FlatJets:
+    """Selected jets of a chunk, flat, with the flat particle indices of their constituents."""
+
+    event: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    e: np.ndarray
+    pt: np.ndarray
+    eta: np.ndarray
+    phi: np.ndarray
+    mass: np.ndarray
+    constituents: np.ndarray  # flat particle indices of all constituents of the selected jets
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Send C-level stdout to /dev/null (fastjet prints its banner there on first use)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _import_fastjet():  # type: ignore[no-untyped-def]
+    """Import fastjet (its banner is silenced at the first clustering)."""
+    import fastjet
+
+    return fastjet
+
+
+def cluster(
+    inputs: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray,
+    event: np.ndarray, n_events: int, radius: float, cluster_pt_min: float,
+    pt_min: float, eta_max: float, resolution, normal_draws: np.ndarray,  # type: ignore[no-untyped-def]
+) -> FlatJets:
+    """Cluster the particles ``inputs`` (flat indices) per event, smear the jet energy, select jets.
+
+    ``resolution`` is the card's absolute sigma(E) formula; ``normal_draws`` a pool of standard-normal
+    numbers (one used per clustered jet, in order).
+    """
+    fastjet = _import_fastjet()
+    vectors = ak.zip(
+        {
+            "px": jagged(px[inputs], event[inputs], n_events),
+            "py": jagged(py[inputs], event[inputs], n_events),
+            "pz": jagged(pz[inputs], event[inputs], n_events),
+            "E": jagged(e[inputs], event[inputs], n_events),
+        },
+        with_name="Momentum4D",
+    )
+    input_index = jagged(inputs, event[inputs], n_events)
+    with _quiet_stdout():
+        sequence = fastjet.ClusterSequence(vectors, fastjet.JetDefinition(fastjet.antikt_algorithm, radius))
+        raw = sequence.inclusive_jets(cluster_pt_min)
+        local = sequence.constituent_index(cluster_pt_min)
+    jet_counts = ak.to_numpy(ak.num(raw, axis=1))
+    jet_event = np.repeat(np.arange(n_events), jet_counts)
+    jpx, jpy, jpz, je = (ak.to_numpy(ak.flatten(raw[c], axis=1)).astype(np.float64) for c in ("px", "py", "pz", "E"))
+    _, jeta, _ = pt_eta_phi(jpx, jpy, jpz)
+    sigma_e = resolution(np.hypot(jpx, jpy), jeta, je)
+    if len(normal_draws) < len(je):
+        raise RuntimeError("not enough random draws for jet smearing")
+    factor = lognormal_factor(sigma_e / np.maximum(je, 1e-9), normal_draws[: len(je)])
+    jpx, jpy, jpz, je = jpx * factor, jpy * factor, jpz * factor, je * factor
+    jpt, jeta, jphi = pt_eta_phi(jpx, jpy, jpz)
+    keep = (jpt > pt_min) & (np.abs(jeta) < eta_max)
+    keep_jagged = ak.unflatten(keep, jet_counts)
+    kept_local = ak.flatten(local[keep_jagged], axis=2)
+    constituents = ak.to_numpy(ak.flatten(input_index[kept_local], axis=1)).astype(np.int64)
+    return FlatJets(
+        event=jet_event[keep], px=jpx[keep], py=jpy[keep], pz=jpz[keep], e=je[keep], pt=jpt[keep],
+        eta=jeta[keep], phi=jphi[keep], mass=mass(je[keep], jpx[keep], jpy[keep], jpz[keep]),
+        constituents=constituents,
+    )
+
+
+def any_within(jets: FlatJets, eta: np.ndarray, phi: np.ndarray, event: np.ndarray, n_events: int, max_dr: float) -> np.ndarray:
+    """Per jet, whether any of the given objects (flat, same event) lies within ``max_dr`` of the axis."""
+    j = ak.zip({"eta": jagged(jets.eta, jets.event, n_events), "phi": jagged(jets.phi, jets.event, n_events)})
+    o = ak.zip({"eta": jagged(eta, event, n_events), "phi": jagged(phi, event, n_events)})
+    pairs = ak.cartesian({"j": j, "o": o}, nested=True)
+    close = delta_r(pairs.j.eta, pairs.j.phi, pairs.o.eta, pairs.o.phi) < max_dr
+    return ak.to_numpy(ak.flatten(ak.any(close, axis=2), axis=1)).astype(bool)
+
+
+def btag(
+    jets: FlatJets, truth: dict[str, np.ndarray], n_events: int, card: DetectorCard,
+    match_dr: float, uniform: np.ndarray,
+) -> np.ndarray:
+    """b-tag decision per jet: flavour from truth b/c quarks within ``match_dr``, card efficiency per flavour."""
+    bt = card.btagging
+    apid = np.abs(truth["pid"])
+    ok = (truth["pt"] > bt.parton_pt_min) & (np.abs(truth["eta"]) < bt.parton_eta_max)
+    flavour = np.zeros(len(jets.pt), dtype=np.int64)
+    for quark in (4, 5):  # b overrides c
+        sel = ok & (apid == quark)
+        near = any_within(jets, truth["eta"][sel], truth["phi"][sel], truth["event"][sel], n_events, match_dr)
+        flavour[near] = quark
+    eff = np.zeros(len(jets.pt))
+    for quark, name in ((0, "light"), (4, "c"), (5, "b")):
+        mask = flavour == quark
+        if mask.any():
+            eff[mask] = bt.efficiency[name](jets.pt[mask], jets.eta[mask])
+    eff[np.abs(jets.eta) >= bt.eta_max] = 0.0
+    return (uniform[: len(jets.pt)] < eff).astype(np.int32)
+
+
+def tau_tag(
+    jets: FlatJets, hadronic_taus: dict[str, np.ndarray], tracks: dict[str, np.ndarray],
+    n_events: int, card: DetectorCard, uniform: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Track-counting tau tag per jet and the tau charge (sign of the summed track charge)."""
+    tc = card.tautagging
+    j = ak.zip({"eta": jagged(jets.eta, jets.event, n_events), "phi": jagged(jets.phi, jets.event, n_events)})
+    t = ak.zip({"eta": jagged(tracks["eta"], tracks["event"], n_events),
+                "phi": jagged(tracks["phi"], tracks["event"], n_events),
+                "q": jagged(tracks["charge"], tracks["event"], n_events)})
+    pairs = ak.cartesian({"j": j, "t": t}, nested=True)
+    inside = delta_r(pairs.j.eta, pairs.j.phi, pairs.t.eta, pairs.t.phi) < tc.track_dr
+    n_tracks = ak.to_numpy(ak.flatten(ak.sum(inside, axis=2), axis=1))
+    q_sum = ak.to_numpy(ak.flatten(ak.sum(ak.where(inside, pairs.t.q, 0), axis=2), axis=1))
+    matched = any_within(jets, hadronic_taus["eta"], hadronic_taus["phi"], hadronic_taus["event"], n_events, tc.match_dr)
+    one = n_tracks == 1
+    eff = np.where(matched, np.where(one, tc.efficiency_1prong, tc.efficiency_multiprong),
+                   np.where(one, tc.mistag_1prong, tc.mistag_multiprong))
+    candidate = (n_tracks >= 1) & (n_tracks <= tc.max_tracks) & (np.abs(jets.eta) < tc.eta_max)
+    tagged = candidate & (uniform[: len(jets.pt)] < eff)
+    return tagged, np.sign(q_sum).astype(np.int32)

@@ -1,0 +1,186 @@
+"""Parametric detector simulation: particle-level events -> reconstructed collections of the contract.
+
+Choices (numbers in resources/detector/atlas.yaml, from the Delphes ATLAS card):
+
+* Particles: invisible = neutrinos and the card's BSM invisibles, or |eta| > calo_eta_max. Charged
+  particles inside the tracker that pass the tracking efficiency are tracks (momentum smearing);
+  other e/gamma get the ECal resolution, other hadrons the HCal one (calorimeter-only, charge 0);
+  muons without a track are lost. Smearing is log-normal (mean-preserving), as in Delphes.
+* Electrons/muons: tracks of true e/mu passing the identification efficiency (on smeared pT);
+  photons: ECal deposits of true photons passing the photon efficiency. Relative isolation = sum
+  of smeared pT of visible non-e/mu particles with pT > iso_pt_min in dR < iso_cone, over the
+  object pT. Non-isolated e/mu are kept (with iso) per card ``store_nonisolated``.
+* Jets: anti-kt (fastjet, whole chunk at once) on visible particles with their true momenta,
+  excluding all muons and the *isolated* reconstructed electrons and photons; each jet's
+  four-momentum is then smeared with the card jet energy resolution; pT > jets.pt_min.
+* b-tag: jet flavour from truth b (else c) quarks within match_dr (large-R jets: their R),
+  efficiency formula per flavour. Tau tag: jets matched (dR < match_dr) to truth taus that have no
+  hard final-state e/mu nearby (hadronic), with 1..max_tracks tracks in track_dr: efficiency by
+  prong count; unmatched jets get the mistag rate. The tau object is the jet (pT, eta, phi).
+* MET = -(sum of reconstructed muons + isolated electrons/photons + jets + soft term), the soft
+  term being the smeared jet-input particles not in any jet, with pT > met.soft_pt_min.
+* PF candidates: every visible particle after smearing with pT > pfcand_pt_min, classes 11, 13,
+  211 (tracks), 22 (ECal), 130 (HCal).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import awkward as ak
+import numpy as np
+
+from susyscan.detector.card import DetectorCard
+from susyscan.detector.jets import FlatJets, btag, cluster, tau_tag
+from susyscan.detector.kinematics import delta_r, jagged, pt_eta_phi, sorted_collection
+from susyscan.detector.objects import object_branches, reconstruct
+from susyscan.detector.particles import PID_MUON, FlatParticles, respond
+from susyscan.errors import EventFileError
+
+logger = logging.getLogger(__name__)
+
+TRUTH_FIELDS = ("pid", "px", "py", "pz", "e", "mass", "status")
+
+
+def _split(events: ak.Array) -> tuple[ak.Array, ak.Array | None, np.ndarray | None]:
+    """Accept the full particle-level record (particles, truth, weight) or a bare particle collection."""
+    fields = ak.fields(events)
+    if "particles" in fields:
+        truth = events["truth"] if "truth" in fields else None
+        weight = ak.to_numpy(events["weight"]).astype(np.float64) if "weight" in fields else np.ones(len(events))
+        return events["particles"], truth, weight
+    if "pid" in fields:
+        logger.warning("simulate() got bare particles without truth: no b/tau tagging; weight and truth branches "
+                       "are left to the caller (pass the full particle-level record to avoid this)")
+        return events, None, None
+    raise EventFileError(f"particle-level events: expected fields 'particles', 'truth', 'weight', got {fields}")
+
+
+def _flat_truth(truth: ak.Array | None, n_events: int) -> dict[str, np.ndarray]:
+    """Flatten the truth collection (empty when absent) and add pt/eta/phi and the event index."""
+    if truth is None:
+        empty = np.zeros(0)
+        return {"pid": empty.astype(np.int64), "pt": empty, "eta": empty, "phi": empty, "mass": empty,
+                "status": empty.astype(np.int64), "event": empty.astype(np.int64)}
+    missing = [f for f in TRUTH_FIELDS if f not in ak.fields(truth)]
+    if missing:
+        raise EventFileError(f"particle-level events: truth lacks field(s) {missing}")
+    flat = {f: ak.to_numpy(ak.flatten(truth[f], axis=1)) for f in TRUTH_FIELDS}
+    pt, eta, phi = pt_eta_phi(*(flat[k].astype(np.float64) for k in ("px", "py", "pz")))
+    counts = ak.to_numpy(ak.num(truth, axis=1))
+    return {"pid": flat["pid"].astype(np.int64), "pt": pt, "eta": eta, "phi": phi,
+            "mass": flat["mass"].astype(np.float64), "status": flat["status"].astype(np.int64),
+            "event": np.repeat(np.arange(n_events), counts)}
+
+
+def _hadronic_taus(p: FlatParticles, truth: dict[str, np.ndarray], card: DetectorCard) -> dict[str, np.ndarray]:
+    """Truth taus in acceptance without a hard final-state e/mu nearby (i.e. hadronic decays)."""
+    tc = card.tautagging
+    sel = np.flatnonzero((np.abs(truth["pid"]) == 15) & (truth["pt"] > tc.tau_pt_min) & (np.abs(truth["eta"]) < tc.eta_max))
+    taus = {k: truth[k][sel] for k in ("eta", "phi", "pt", "event")}
+    leptons = np.flatnonzero(np.isin(np.abs(p.pid), (11, 13)))
+    n = p.n_events
+    t = ak.zip({"eta": jagged(taus["eta"], taus["event"], n), "phi": jagged(taus["phi"], taus["event"], n),
+                "pt": jagged(taus["pt"], taus["event"], n)})
+    lep = ak.zip({"eta": jagged(p.eta[leptons], p.event[leptons], n), "phi": jagged(p.phi[leptons], p.event[leptons], n),
+                  "pt": jagged(p.pt[leptons], p.event[leptons], n)})
+    pairs = ak.cartesian({"t": t, "l": lep}, nested=True)
+    close = (delta_r(pairs.t.eta, pairs.t.phi, pairs.l.eta, pairs.l.phi) < tc.leptonic_dr) & (
+        pairs.l.pt > tc.leptonic_fraction * pairs.t.pt)
+    leptonic = ak.to_numpy(ak.flatten(ak.any(close, axis=2), axis=1)).astype(bool)
+    return {k: v[~leptonic] for k, v in taus.items()}
+
+
+def _jet_branches(prefix: str, jets: FlatJets, tag: np.ndarray, n_events: int) -> dict[str, ak.Array]:
+    """Sorted jet branches ``{prefix}_pt/eta/phi/mass/btag``."""
+    return sorted_collection(prefix, {
+        "pt": jets.pt.astype(np.float32), "eta": jets.eta.astype(np.float32), "phi": jets.phi.astype(np.float32),
+        "mass": jets.mass.astype(np.float32), "btag": tag.astype(np.int32)}, jets.event, n_events)
+
+
+def simulate(
+    particles: ak.Array,
+    card: DetectorCard,
+    rng: np.random.Generator,
+    large_jet_radius: float = 1.0,
+    pfcand_pt_min: float = 1.0,
+) -> ak.Array:
+    """Reconstruct a chunk of particle-level events; returns one record per event with the contract branches.
+
+    ``particles`` is the particle-level array of the contract (fields ``particles``, ``truth``,
+    ``weight``), or a bare particle collection: then there is no truth (no b/tau tags) and the
+    ``weight`` and ``truth_*`` branches are omitted for the caller to add.
+    """
+    start = time.perf_counter()
+    parts, truth_raw, weight = _split(particles)
+    p = respond(parts, card, rng)
+    n, n_particles = p.n_events, len(p.pid)
+    truth = _flat_truth(truth_raw, n)
+    u_id = rng.random(n_particles)
+    jet_normals = rng.standard_normal(n_particles + 1)
+    large_normals = rng.standard_normal(n_particles + 1)
+    u_btag = rng.random(n_particles + 1)
+    u_large_btag = rng.random(n_particles + 1)
+    u_tau = rng.random(n_particles + 1)
+
+    electrons = reconstruct(p, "electron", card, u_id)
+    muons = reconstruct(p, "muon", card, u_id)
+    photons = reconstruct(p, "photon", card, u_id)
+
+    removed = np.zeros(n_particles, dtype=bool)
+    removed[electrons.index[electrons.isolated]] = True
+    removed[photons.index[photons.isolated]] = True
+    jet_inputs = np.flatnonzero(p.visible & (p.pf_class != PID_MUON) & ~removed)
+    jc = card.jets
+    jets = cluster(jet_inputs, p.px, p.py, p.pz, p.e, p.event, n, jc.radius, jc.cluster_pt_min,
+                   jc.pt_min, jc.eta_max, jc.energy_resolution, jet_normals)
+    large = cluster(jet_inputs, p.px, p.py, p.pz, p.e, p.event, n, large_jet_radius, jc.cluster_pt_min,
+                    jc.pt_min, jc.eta_max, jc.energy_resolution, large_normals)
+    jet_btag = btag(jets, truth, n, card, card.btagging.match_dr, u_btag)
+    large_btag = btag(large, truth, n, card, large_jet_radius, u_large_btag)
+
+    pt_s = p.pt_smeared
+    track_idx = np.flatnonzero(p.tracked & (pt_s > card.tautagging.track_pt_min))
+    tracks = {"eta": p.eta[track_idx], "phi": p.phi[track_idx], "event": p.event[track_idx],
+              "charge": p.pf_charge[track_idx]}
+    tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau)
+
+    # MET: minus the vector sum of muons, isolated electrons/photons, jets and the unclustered soft term
+    spx, spy = p.px * p.scale, p.py * p.scale
+    used = np.zeros(n_particles, dtype=bool)
+    used[jets.constituents] = True
+    met_terms = np.concatenate([muons.index, electrons.index[electrons.isolated], photons.index[photons.isolated]])
+    soft = np.zeros(n_particles, dtype=bool)
+    soft[jet_inputs] = True
+    soft &= ~used & (pt_s > card.met_soft_pt_min)
+    objs = np.concatenate([met_terms, np.flatnonzero(soft)])
+    sum_px = np.bincount(p.event[objs], weights=spx[objs], minlength=n) + np.bincount(jets.event, weights=jets.px, minlength=n)
+    sum_py = np.bincount(p.event[objs], weights=spy[objs], minlength=n) + np.bincount(jets.event, weights=jets.py, minlength=n)
+
+    pf = np.flatnonzero(p.visible & (p.pf_class > 0) & (pt_s > pfcand_pt_min))
+    branches: dict[str, ak.Array | np.ndarray] = {}
+    if weight is not None:
+        branches["weight"] = weight.astype(np.float64)
+    branches |= sorted_collection("electron", object_branches(p, electrons, "electron", True), p.event[electrons.index[electrons.stored]], n)
+    branches |= sorted_collection("muon", object_branches(p, muons, "muon", True), p.event[muons.index[muons.stored]], n)
+    branches |= sorted_collection("photon", object_branches(p, photons, "photon", False), p.event[photons.index[photons.stored]], n)
+    branches |= sorted_collection("tau", {
+        "pt": jets.pt[tau_tagged].astype(np.float32), "eta": jets.eta[tau_tagged].astype(np.float32),
+        "phi": jets.phi[tau_tagged].astype(np.float32), "charge": tau_charge[tau_tagged]}, jets.event[tau_tagged], n)
+    branches |= _jet_branches("jet", jets, jet_btag, n)
+    branches |= _jet_branches("largejet", large, large_btag, n)
+    branches["met"] = np.hypot(sum_px, sum_py).astype(np.float32)
+    branches["met_phi"] = np.arctan2(-sum_py, -sum_px).astype(np.float32)
+    branches |= sorted_collection("pfcand", {
+        "pt": pt_s[pf].astype(np.float32), "eta": p.eta[pf].astype(np.float32), "phi": p.phi[pf].astype(np.float32),
+        "charge": p.pf_charge[pf], "pid": p.pf_class[pf].astype(np.int32)}, p.event[pf], n)
+    if truth_raw is not None:
+        branches |= sorted_collection("truth", {
+            "pid": truth["pid"].astype(np.int32), "pt": truth["pt"].astype(np.float32),
+            "eta": truth["eta"].astype(np.float32), "phi": truth["phi"].astype(np.float32),
+            "mass": truth["mass"].astype(np.float32), "status": truth["status"].astype(np.int32)}, truth["event"], n)
+    result = ak.zip(branches, depth_limit=1)
+    elapsed = time.perf_counter() - start
+    logger.info("simulated %d events (%d particles) in %.2f s (%.0f events/s)", n, n_particles, elapsed, n / max(elapsed, 1e-9))
+    return result

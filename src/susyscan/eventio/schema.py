@@ -1,0 +1,47 @@
+"""Branch names and types of the reconstructed event file (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+TREE_NAME = "events"
+METADATA_KEY = "metadata"
+
+#: per-event scalar branches
+SCALARS: dict[str, type] = {"weight": np.float64, "met": np.float32, "met_phi": np.float32}
+
+#: jagged collections: prefix -> field -> dtype (branch ``{prefix}_{field}``, counter ``n{prefix}``)
+COLLECTIONS: dict[str, dict[str, type]] = {
+    "electron": {"pt": np.float32, "eta": np.float32, "phi": np.float32, "charge": np.int32, "iso": np.float32},
+    "muon": {"pt": np.float32, "eta": np.float32, "phi": np.float32, "charge": np.int32, "iso": np.float32},
+    "photon": {"pt": np.float32, "eta": np.float32, "phi": np.float32, "iso": np.float32},
+    "tau": {"pt": np.float32, "eta": np.float32, "phi": np.float32, "charge": np.int32},
+    "jet": {"pt": np.float32, "eta": np.float32, "phi": np.float32, "mass": np.float32, "btag": np.int32},
+    "largejet": {"pt": np.float32, "eta": np.float32, "phi": np.float32, "mass": np.float32, "btag": np.int32},
+    "pfcand": {"pt": np.float32, "eta": np.float32, "phi": np.float32, "charge": np.int32, "pid": np.int32},
+    "truth": {"pid": np.int32, "pt": np.float32, "eta": np.float32, "phi": np.float32, "mass": np.float32, "status": np.int32},
+}
+
+#: every branch of the contract, in file order
+BRANCHES: tuple[str, ...] = ("weight",) + tuple(
+    f"{prefix}_{field}" for prefix, fields in COLLECTIONS.items() for field in fields
+) + ("met", "met_phi")
+
+#: metadata keys every file must carry
+METADATA_KEYS: tuple[str, ...] = (
+    "sample", "process", "chunk", "seed", "n_events", "sum_weights", "sum_weights2", "xsec_pb",
+    "xsec_source", "xsec_lo_pb", "sqrt_s_gev", "generator", "detector_card", "config_hash", "susyscan_version",
+)
+
+
+def branch_dtype(branch: str) -> type:
+    """numpy dtype of a contract branch (of its elements for jagged branches)."""
+    if branch in SCALARS:
+        return SCALARS[branch]
+    prefix, _, field = branch.partition("_")
+    return COLLECTIONS[prefix][field]
+
+
+def counter_name(prefix: str) -> str:
+    """Name of the counter branch uproot writes for a collection."""
+    return f"n{prefix}"

@@ -1,0 +1,196 @@
+"""One (sample, chunk): generate with Pythia, simulate the detector, write the event file."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+import susyscan
+from susyscan.errors import ConfigError, CrossSectionRangeError
+from susyscan.generation.processes import ProcessSpec, get_process
+from susyscan.generation.pythia_run import GenerationResult, generate
+from susyscan.generation.seeds import chunk_seed
+from susyscan.generation.xsec import background_xsec, lookup
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_SQRT_S_GEV = 13000.0  # energy of the reference cross-section tables
+GENERATOR = f"pythia8mc {importlib.metadata.version('pythia8mc')}"
+
+
+def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float, sqrt_s_gev: float) -> tuple[float, str]:
+    """Normalisation cross section (pb) and its source: NLO table (signals), background table, or LO.
+
+    Tables are 13 TeV; at another energy the LO value is kept and a warning logged.
+    """
+    if sqrt_s_gev != REFERENCE_SQRT_S_GEV:
+        logger.warning("sqrt_s = %g GeV: reference tables are 13 TeV, keeping the LO cross section for %s",
+                       sqrt_s_gev, spec.name)
+        return xsec_lo_pb, f"pythia8 LO at {sqrt_s_gev:g} GeV (reference tables are 13 TeV)"
+    if spec.kind == "background":
+        return background_xsec(spec.name, xsec_lo_pb)
+    if spec.xsec_table is None:
+        return xsec_lo_pb, f"pythia8 LO (no NLO table for {spec.description})"
+    mass = float(masses[spec.xsec_table_mass])
+    xsec, unc = lookup(spec.xsec_table, mass)
+    return xsec, f"{spec.xsec_table} at {spec.xsec_table_mass}={mass:g} GeV (unc {unc:.3g} pb)"
+
+
+def truth_branches(truth: ak.Array) -> dict[str, ak.Array]:
+    """truth_pid/_pt/_eta/_phi/_mass/_status branches from the particle-level truth record."""
+    pt = np.hypot(truth["px"], truth["py"])
+    p = np.sqrt(pt**2 + truth["pz"] ** 2)
+    eta = np.arcsinh(ak.where(pt > 0, truth["pz"] / ak.where(pt > 0, pt, 1.0), np.sign(truth["pz"]) * 1e4))
+    return {
+        "truth_pid": ak.values_astype(truth["pid"], np.int32),
+        "truth_pt": ak.values_astype(pt, np.float32),
+        "truth_eta": ak.values_astype(ak.where(p > 0, eta, 0.0), np.float32),
+        "truth_phi": ak.values_astype(np.arctan2(truth["py"], truth["px"]), np.float32),
+        "truth_mass": ak.values_astype(truth["mass"], np.float32),
+        "truth_status": ak.values_astype(truth["status"], np.int32),
+    }
+
+
+def reconstruct(events: ak.Array, detector_card: str | Path | None, card_overrides: dict[str, Any] | None,
+                seed: int, detector_options: dict[str, float] | None = None) -> ak.Array:
+    """Detector simulation of the particle-level events (truth used for tagging), plus weight and truth
+    branches when the simulation leaves them out. `detector_options`: large_jet_radius, pfcand_pt_min."""
+    from susyscan.detector import load_card, simulate  # imported late: separate stage
+
+    card = load_card(detector_card, card_overrides)
+    rng = np.random.default_rng([seed, 1])
+    reco = simulate(events, card, rng, **(detector_options or {}))
+    extra = {"weight": events["weight"], **truth_branches(events["truth"])}
+    for name, values in extra.items():
+        if name not in ak.fields(reco):
+            reco = ak.with_field(reco, values, name)
+    return reco
+
+
+def generate_chunk(
+    sample_spec: dict[str, Any],
+    chunk: int,
+    n_events: int,
+    seed: int,
+    out_path: str | Path,
+    detector_card: str | Path | None,
+    sqrt_s_gev: float = 13000.0,
+    pthat_min_gev: float = 100.0,
+    card_overrides: dict[str, Any] | None = None,
+    config_hash: str = "",
+    slha_out: str | Path | None = None,
+    detector_options: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Generate, simulate and write one chunk of `sample_spec` (keys: name, process, masses?).
+
+    `seed` is the global seed; the chunk's Pythia seed is chunk_seed(seed, name, chunk).
+    Returns the metadata written with the events.
+    """
+    from susyscan.eventio import write_events  # imported late: separate stage
+
+    try:
+        name, process = sample_spec["name"], sample_spec["process"]
+    except KeyError as exc:
+        raise ConfigError(f"sample spec {sample_spec} lacks field {exc}") from exc
+    spec = get_process(process)
+    masses = {k: float(v) for k, v in (sample_spec.get("masses") or {}).items()}
+    run_seed = chunk_seed(seed, name, chunk)
+    if spec.xsec_table is not None and spec.xsec_table_mass is not None and sqrt_s_gev == REFERENCE_SQRT_S_GEV:
+        if spec.xsec_table_mass not in masses:
+            raise ConfigError(f"sample {name}: masses {masses} lack {spec.xsec_table_mass}")
+        try:  # fail before generating when the point is outside the NLO table
+            lookup(spec.xsec_table, masses[spec.xsec_table_mass])
+        except CrossSectionRangeError as exc:
+            raise CrossSectionRangeError(f"sample {name}: {exc}") from exc
+    result: GenerationResult = generate(
+        process, n_events, run_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
+        pthat_min_gev=pthat_min_gev, slha_path=slha_out,
+    )
+    xsec_pb, source = normalisation(spec, masses, result.xsec_lo_pb, sqrt_s_gev)
+    reco = reconstruct(result.events, detector_card, card_overrides, run_seed, detector_options)
+    weights = ak.to_numpy(result.events["weight"])
+    metadata: dict[str, Any] = {
+        "sample": name,
+        "process": process,
+        "chunk": int(chunk),
+        "seed": int(run_seed),
+        "global_seed": int(seed),
+        "n_events": int(len(weights)),
+        "sum_weights": float(weights.sum()),
+        "sum_weights2": float((weights**2).sum()),
+        "xsec_pb": float(xsec_pb),
+        "xsec_source": source,
+        "xsec_lo_pb": float(result.xsec_lo_pb),
+        "xsec_lo_err_pb": float(result.xsec_lo_err_pb),
+        "sqrt_s_gev": float(sqrt_s_gev),
+        "generator": GENERATOR,
+        "detector_card": str(detector_card) if detector_card is not None else "default",
+        "config_hash": config_hash,
+        "susyscan_version": susyscan.__version__,
+        "pthat_min_gev": float(pthat_min_gev) if spec.uses_pthat_min else None,
+    }
+    if spec.kind == "signal":
+        metadata["masses"] = masses
+    write_events(out_path, reco, metadata)
+    logger.info("wrote %s: %d events, xsec %.5g pb (%s), LO %.5g pb", out_path, len(weights), xsec_pb, source,
+                result.xsec_lo_pb)
+    return metadata
+
+
+def ingest_lhe_chunk(
+    lhe_path: str | Path,
+    out_path: str | Path,
+    sample: str,
+    detector_card: str | Path | None,
+    n_events: int | None = None,
+    seed: int = 1,
+    chunk: int = 0,
+    matching: bool | None = None,
+    qcut: float | None = None,
+    xsec_pb: float | None = None,
+    xsec_source: str | None = None,
+    process: str = "lhe",
+    card_overrides: dict[str, Any] | None = None,
+    config_hash: str = "",
+    detector_options: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Shower a user LHE file (MLM when matched), simulate the detector, write the event file.
+
+    The normalisation is the (matched) Pythia cross section unless `xsec_pb` is given.
+    """
+    from susyscan.eventio import write_events  # imported late: separate stage
+    from susyscan.ingest.lhe import shower_lhe
+
+    run_seed = chunk_seed(seed, sample, chunk)
+    events, info = shower_lhe(lhe_path, n_events=n_events, seed=run_seed, matching=matching, qcut=qcut)
+    reco = reconstruct(events, detector_card, card_overrides, run_seed, detector_options)
+    weights = ak.to_numpy(events["weight"])
+    shower_source = f"LHE {Path(lhe_path).name} + Pythia 8 ({'MLM-matched' if info['matched'] else 'unmatched'})"
+    metadata: dict[str, Any] = {
+        "sample": sample,
+        "process": process,
+        "chunk": int(chunk),
+        "seed": int(run_seed),
+        "global_seed": int(seed),
+        "n_events": int(len(weights)),
+        "sum_weights": float(weights.sum()),
+        "sum_weights2": float((weights**2).sum()),
+        "xsec_pb": float(xsec_pb) if xsec_pb is not None else float(info["xsec_pb"]),
+        "xsec_source": xsec_source or (shower_source if xsec_pb is None else "user-given"),
+        "xsec_lo_pb": float(info["xsec_pb"]),
+        "xsec_lo_err_pb": float(info["xsec_err_pb"]),
+        "sqrt_s_gev": float(info["sqrt_s_gev"]),
+        "generator": f"{GENERATOR} shower of {Path(lhe_path).name}",
+        "detector_card": str(detector_card) if detector_card is not None else "default",
+        "config_hash": config_hash,
+        "susyscan_version": susyscan.__version__,
+        "matching": {k: info[k] for k in ("matched", "qcut", "n_jet_max", "acceptance", "n_tried")},
+    }
+    write_events(out_path, reco, metadata)
+    logger.info("wrote %s: %d events from %s, xsec %.5g pb", out_path, len(weights), lhe_path, metadata["xsec_pb"])
+    return metadata

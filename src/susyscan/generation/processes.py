@@ -1,0 +1,165 @@
+"""Registry of the Pythia 8 processes: hard-process switches and forced decays per sample type.
+
+Forced decays use `onMode = off` + `onIfAny`; Pythia's sigmaGen then includes the branching
+fractions of the open channels (tested in tests/generation/test_xsec_forced.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from susyscan.errors import UnknownSampleError
+
+_W_TO_MU = ("24:onMode = off", "24:onIfAny = 13")
+_W_TO_MU_TAU = ("24:onMode = off", "24:onIfAny = 13 15")
+_PURE_Z = ("WeakZ0:gmZmode = 2",)  # Z only, no gamma* (matches the on-shell reference cross sections)
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One generator process.
+
+    name: registry key (the `process` of a sample); kind: 'signal' or 'background';
+    settings: Pythia `readString` lines (hard process + forced decays);
+    slha_model: SLHA model of `susyscan.generation.slha` for signals (None for SM);
+    mass_keys: names of the mass parameters of a signal point;
+    xsec_table: NLO(+NLL) table in resources/xsec (signals; None -> LO normalisation);
+    xsec_table_mass: which mass key the table is indexed by;
+    uses_pthat_min: True if `PhaseSpace:pTHatMin` applies (V+jet 2->2 processes);
+    description: one line for logs and docs.
+    """
+
+    name: str
+    kind: str
+    settings: tuple[str, ...]
+    description: str
+    slha_model: str | None = None
+    mass_keys: tuple[str, ...] = ()
+    xsec_table: str | None = None
+    xsec_table_mass: str | None = None
+    uses_pthat_min: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+PROCESSES: dict[str, ProcessSpec] = {
+    p.name: p
+    for p in [
+        ProcessSpec(
+            name="smuon_R",
+            kind="signal",
+            settings=(
+                "SUSY:qqbar2sleptonantislepton = on",
+                "SUSY:idA = 2000013",
+                "SUSY:idB = 2000013",
+            ),
+            description="pp -> smuon_R smuon_R*, smuon_R -> mu chi10 (100%), bino chi10",
+            slha_model="smuon",
+            mass_keys=("m_smuon", "m_neutralino"),
+            xsec_table="pp13_slep_R_NLO+NLL_PDF4LHC.json",
+            xsec_table_mass="m_smuon",
+        ),
+        ProcessSpec(
+            name="sq_ewkino",
+            kind="signal",
+            settings=(
+                "SUSY:qg2chi0squark = on",
+                "SUSY:qg2chi+-squark = on",
+                # restrict the electroweakino to the light higgsino-like triplet
+                "SUSY:idVecA = 1000022,1000023,1000024",
+            ),
+            description="qg -> squark + (N1|N2|C1), light higgsino-like electroweakinos, light-flavour squarks",
+            slha_model="higgsino",
+            mass_keys=("m_squark", "m_ewkino"),
+            xsec_table=None,  # no NLO table for associated squark-electroweakino production: LO kept
+        ),
+        ProcessSpec(
+            name="ttbar_mumu",
+            kind="background",
+            settings=("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *_W_TO_MU),
+            description="ttbar, both W -> mu nu",
+        ),
+        ProcessSpec(
+            name="ttbar_lep",
+            kind="background",
+            settings=("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *_W_TO_MU_TAU),
+            description="ttbar, both W -> mu nu or tau nu",
+        ),
+        ProcessSpec(
+            name="ww_mumu",
+            kind="background",
+            settings=("WeakDoubleBoson:ffbar2WW = on", *_W_TO_MU),
+            description="WW, both W -> mu nu",
+        ),
+        ProcessSpec(
+            name="zz_mumununu",
+            kind="background",
+            settings=("WeakDoubleBoson:ffbar2gmZgmZ = on", *_PURE_Z, "23:onMode = off", "23:onIfAny = 13 12 14 16"),
+            description="ZZ, each Z -> mu mu or nu nu (incl. 2mu2nu, 4mu, 4nu)",
+        ),
+        ProcessSpec(
+            name="wz_mumumu",
+            kind="background",
+            settings=("WeakDoubleBoson:ffbar2ZW = on", *_PURE_Z, *_W_TO_MU, "23:onMode = off", "23:onIfAny = 13"),
+            description="WZ, W -> mu nu, Z -> mu mu",
+        ),
+        ProcessSpec(
+            name="znunu_jets",
+            kind="background",
+            settings=(
+                "WeakBosonAndParton:qqbar2gmZg = on",
+                "WeakBosonAndParton:qg2gmZq = on",
+                *_PURE_Z,
+                "23:onMode = off",
+                "23:onIfAny = 12 14 16",
+            ),
+            description="Z(-> nu nu) + jet (2->2, pT-hat > PhaseSpace:pTHatMin)",
+            uses_pthat_min=True,
+        ),
+        ProcessSpec(
+            name="wlnu_jets",
+            kind="background",
+            settings=(
+                "WeakBosonAndParton:qqbar2Wg = on",
+                "WeakBosonAndParton:qg2Wq = on",
+                "24:onMode = off",
+                "24:onIfAny = 11 13 15",
+            ),
+            description="W(-> l nu, l = e, mu, tau) + jet (2->2, pT-hat > PhaseSpace:pTHatMin)",
+            uses_pthat_min=True,
+        ),
+    ]
+}
+
+
+def get_process(name: str) -> ProcessSpec:
+    """The registered process `name`; UnknownSampleError otherwise."""
+    if name not in PROCESSES:
+        raise UnknownSampleError(f"unknown process {name!r}; registered: {sorted(PROCESSES)}")
+    return PROCESSES[name]
+
+
+def pythia_settings(
+    spec: ProcessSpec,
+    seed: int,
+    sqrt_s_gev: float = 13000.0,
+    slha_path: str | None = None,
+    pthat_min_gev: float = 100.0,
+    extra_settings: tuple[str, ...] = (),
+) -> list[str]:
+    """All `readString` lines for one run of `spec` (beams, seed, quiet output, process, SLHA)."""
+    lines = [
+        f"Beams:eCM = {sqrt_s_gev:g}",
+        "Random:setSeed = on",
+        f"Random:seed = {seed}",
+        "Print:quiet = on",
+        "Next:numberCount = 0",
+        *spec.settings,
+    ]
+    if spec.uses_pthat_min:
+        lines.append(f"PhaseSpace:pTHatMin = {pthat_min_gev:g}")
+    if spec.slha_model is not None:
+        if slha_path is None:
+            raise UnknownSampleError(f"signal process {spec.name!r} needs an SLHA file")
+        lines += [f"SLHA:file = {slha_path}", "SLHA:useDecayTable = on"]
+    lines += list(extra_settings)
+    return lines

@@ -1,0 +1,216 @@
+"""Event ingestion behind one entry point: LHE (+Pythia shower), HepMC, Delphes ROOT.
+
+``read_events_any(path, kind=None, **opts) -> (events, info)``: ``info["level"]`` says whether
+``events`` is particle-level (LHE, HepMC: to be passed to :func:`susyscan.detector.simulate`) or
+already reconstructed (Delphes: the event-file schema of docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+from susyscan.errors import ConfigError, EventFileError
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("lhe", "hepmc", "delphes")
+PARTICLE_LEVEL, RECONSTRUCTED = "particle", "reconstructed"
+
+
+def detect_kind(path: str | Path) -> str:
+    """File kind from the extension (``.lhe[.gz]``, ``.hepmc[2|3][.gz]``, ``.root``)."""
+    name = Path(path).name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    if name.endswith(".lhe") or name.endswith(".lhef"):
+        return "lhe"
+    if name.endswith((".hepmc", ".hepmc3", ".hepmc2")):
+        return "hepmc"
+    if name.endswith(".root"):
+        return "delphes"
+    raise EventFileError(f"event file {path}: unknown extension; expected .lhe, .lhe.gz, .hepmc, .hepmc3, "
+                         f".hepmc.gz or .root (Delphes), or pass kind= one of {KINDS}")
+
+
+def read_events_any(path: str | Path, kind: str | None = None, **opts: Any) -> tuple[ak.Array, dict[str, Any]]:
+    """Read any supported event file; ``opts`` go to the reader (e.g. ``n_events``, ``seed`` for LHE,
+    ``max_events`` for HepMC, ``pfcand_pt_min`` for Delphes)."""
+    kind = detect_kind(path) if kind is None else kind.lower()
+    if kind == "lhe":
+        from susyscan.ingest.lhe import shower_lhe  # Pythia: imported only when needed
+
+        events, info = shower_lhe(path, **opts)
+        level = PARTICLE_LEVEL
+    elif kind == "hepmc":
+        from susyscan.ingest.hepmc import read_hepmc
+
+        events, info = read_hepmc(path, **opts)
+        level = PARTICLE_LEVEL
+    elif kind == "delphes":
+        from susyscan.ingest.delphes import read_delphes
+
+        events, info = read_delphes(path, **opts)
+        level = RECONSTRUCTED
+    else:
+        raise EventFileError(f"event file {path}: unknown kind {kind!r} (expected one of {KINDS})")
+    info = dict(info, kind=kind, level=level, source=str(path))
+    return events, info
+
+
+def _metadata(metadata: dict[str, Any], info: dict[str, Any], detector_card: str,
+              xsec_pb: float | None, xsec_source: str | None, seed: int) -> dict[str, Any]:
+    """Contract metadata: user values first, then what the file says; cross section from config or file."""
+    import susyscan
+
+    meta: dict[str, Any] = {
+        "sample": None, "process": None, "chunk": 0, "seed": seed, "config_hash": "",
+        "sqrt_s_gev": info.get("sqrt_s_gev"), "generator": info.get("generator", info["kind"]),
+        "susyscan_version": getattr(susyscan, "__version__", "unknown"),
+    }
+    meta.update({k: v for k, v in metadata.items() if v is not None})
+    meta["detector_card"] = detector_card
+    meta["xsec_lo_pb"] = info.get("xsec_pb")
+    meta["source_file"] = info["source"]
+    if xsec_pb is not None:
+        meta["xsec_pb"], meta["xsec_source"] = float(xsec_pb), xsec_source or "config"
+    elif info.get("xsec_pb") is not None:
+        meta["xsec_pb"], meta["xsec_source"] = float(info["xsec_pb"]), f"{info['kind']} file"
+    else:
+        raise ConfigError(f"sample {meta['sample']!r}: no cross section in {info['source']}; set xsec_pb in the config")
+    if meta["sample"] is None:
+        raise ConfigError(f"event file {info['source']}: metadata needs a 'sample' name")
+    return meta
+
+
+def chunk_range(n_events: int, n_chunks: int, chunk: int) -> tuple[int, int]:
+    """(first event, number of events) of ``chunk`` when ``n_events`` are split into ``n_chunks``
+    (the first ``n_events % n_chunks`` chunks get one more event)."""
+    if not 0 <= chunk < n_chunks:
+        raise ConfigError(f"chunk {chunk} outside 0..{n_chunks - 1}")
+    base, extra = divmod(n_events, n_chunks)
+    return chunk * base + min(chunk, extra), base + (1 if chunk < extra else 0)
+
+
+def chunk_seed(seed: int, sample: str, chunk: int) -> int:
+    """Deterministic per-(sample, chunk) seed in 1..900000000 (valid for numpy and Pythia's Random:seed)."""
+    state = int(np.random.SeedSequence([seed, zlib.crc32(sample.encode()), chunk]).generate_state(1)[0])
+    return 1 + state % 900_000_000
+
+
+def _reader_options(kind: str, first_event: int, n_events: int | None) -> dict[str, Any]:
+    """Map an event range onto each reader's own options."""
+    if kind == "lhe":
+        opts: dict[str, Any] = {"n_events": n_events}
+        if first_event:
+            opts["extra_settings"] = (f"Beams:nSkipLHEFatInit = {first_event}",)
+        return opts
+    return {"first_event": first_event, "max_events": n_events}
+
+
+def ingest_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    metadata: dict[str, Any],
+    kind: str | None = None,
+    card_path: str | Path | None = None,
+    card_overrides: dict[str, Any] | None = None,
+    seed: int = 12345,
+    large_jet_radius: float = 1.0,
+    pfcand_pt_min: float = 1.0,
+    xsec_pb: float | None = None,
+    xsec_source: str | None = None,
+    first_event: int = 0,
+    n_events: int | None = None,
+    reader_opts: dict[str, Any] | None = None,
+    require_particle_level: bool = False,
+) -> dict[str, Any]:
+    """Any user event file -> reconstructed event file of the contract; returns the written metadata.
+
+    Reads events ``first_event`` .. ``first_event + n_events`` (all when None). Particle-level inputs
+    (LHE, HepMC) go through :func:`susyscan.detector.simulate` with ``numpy.random.default_rng(seed)``;
+    Delphes files map directly. ``xsec_pb`` (from the user's config) wins over the file's cross
+    section, which is kept as ``xsec_lo_pb``.
+    """
+    from susyscan.eventio import write_events
+
+    detected = detect_kind(input_path) if kind is None else kind
+    opts = _reader_options(detected, first_event, n_events) | dict(reader_opts or {})
+    if detected == "delphes":
+        opts.setdefault("pfcand_pt_min", pfcand_pt_min)
+    if detected == "lhe":
+        opts.setdefault("seed", seed)
+    events, info = read_events_any(input_path, detected, **opts)
+    if info["level"] == PARTICLE_LEVEL:
+        from susyscan.detector import load_card, simulate
+
+        card = load_card(card_path, card_overrides)
+        reco = simulate(events, card, np.random.default_rng(seed), large_jet_radius=large_jet_radius,
+                        pfcand_pt_min=pfcand_pt_min)
+        detector_card = card.path
+    elif require_particle_level:
+        raise EventFileError(f"event file {input_path}: is {info['kind']} (already reconstructed), expected LHE or HepMC")
+    else:
+        reco, detector_card = events, "delphes (external)"
+    meta = _metadata(metadata, info, detector_card, xsec_pb, xsec_source, seed)
+    meta["first_event"] = first_event
+    return write_events(output_path, reco, meta)
+
+
+def _get(container: Any, key: str, default: Any = None) -> Any:
+    """Named access on snakemake's Namedlist/params (attribute or mapping)."""
+    if hasattr(container, "get"):
+        try:
+            return container.get(key, default)
+        except TypeError:
+            pass
+    return getattr(container, key, default)
+
+
+def ingest_from_snakemake(smk: Any, require_particle_level: bool) -> dict[str, Any]:
+    """Adapter for the Snakemake scripts (see scripts/ingest_events.py for the named inputs/params)."""
+    params = smk.params
+    source = _get(smk.input, "events") or _get(smk.input, "source")
+    if source is None:
+        raise ConfigError("ingest rule: input 'events' (or 'source') is required")
+    sample = _get(params, "sample")
+    spec: dict[str, Any] = dict(sample) if isinstance(sample, dict) else {"name": sample}
+    name = str(spec.get("name"))
+    wildcards = getattr(smk, "wildcards", None)
+    chunk = _get(params, "chunk")
+    if chunk is None and wildcards is not None:
+        chunk = _get(wildcards, "chunk")
+    chunk = int(chunk or 0)
+    first_event, n_events = 0, _get(params, "n_events")
+    if spec.get("n_events") and spec.get("n_chunks"):
+        first_event, n_events = chunk_range(int(spec["n_events"]), int(spec["n_chunks"]), chunk)
+    detector = dict(_get(params, "detector") or {})
+    card = _get(smk.input, "card") or detector.get("card")
+    base_seed = int(_get(params, "seed", 12345))
+    metadata = {"sample": name, "process": spec.get("process", _get(params, "process", name)), "chunk": chunk,
+                "config_hash": _get(params, "config_hash", ""), "sqrt_s_gev": _get(params, "sqrt_s_gev"),
+                "masses": spec.get("masses") or _get(params, "masses"), "generator": _get(params, "generator"),
+                "is_signal": spec.get("is_signal")}
+    return ingest_file(
+        source, smk.output.events, metadata,
+        kind=_get(params, "kind"),
+        card_path=card,
+        card_overrides=_get(params, "card_overrides") or detector.get("overrides"),
+        seed=chunk_seed(base_seed, name, chunk),
+        large_jet_radius=float(_get(params, "large_jet_radius", detector.get("large_jet_radius", 1.0))),
+        pfcand_pt_min=float(_get(params, "pfcand_pt_min", detector.get("pfcand_pt_min", 1.0))),
+        xsec_pb=_get(params, "xsec_pb", spec.get("xsec_pb")),
+        xsec_source=_get(params, "xsec_source"),
+        first_event=first_event,
+        n_events=int(n_events) if n_events is not None else None,
+        reader_opts=_get(params, "reader_opts"),
+        require_particle_level=require_particle_level,
+    )
+
+
+__all__ = ["KINDS", "chunk_range", "chunk_seed", "detect_kind", "ingest_file", "ingest_from_snakemake", "read_events_any"]

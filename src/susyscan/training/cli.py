@@ -1,0 +1,171 @@
+"""``susyscan training ...`` commands: prepare, train-nn, train-bdt, export, performance, inspect."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from susyscan.logutil import setup_logging
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BOUNDS = {"low": "[0, 250]", "high": "[250, 100000]"}
+
+
+def _json_option(text: str | None) -> dict:
+    """Parse a JSON object given inline or as a path to a .json file."""
+    if not text:
+        return {}
+    path = Path(text)
+    return json.loads(path.read_text()) if path.is_file() else json.loads(text)
+
+
+def _dataset_paths(dataset_dir: str, region: str) -> dict[str, Path]:
+    from susyscan.training.dataset import split_paths_in
+
+    return split_paths_in(dataset_dir, region)
+
+
+dataset_dir_option = click.option("--dataset-dir", required=True, type=click.Path(exists=True, file_okay=False),
+                                  help="Folder with <region>.{train,val,test}.csv.gz and <region>.json.")
+region_option = click.option("--region", required=True, help="Mass region name (e.g. low, high).")
+
+
+@click.group(name="training")
+def training() -> None:
+    """Dataset preparation, NN/BDT training and ONNX export per mass region."""
+
+
+@training.command("prepare")
+@click.argument("feature_csvs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--output-dir", required=True, type=click.Path(file_okay=False),
+              help="Writes <region>.{train,val,test}.csv.gz and <region>.json.")
+@region_option
+@click.option("--bounds", default=None,
+              help="JSON [min, max) of m_parent in GeV (default low [0,250], high [250,1e5]).")
+@click.option("--lumi-fb", default=139.0, show_default=True, help="Luminosity of the event weights (fb^-1).")
+@click.option("--seed", default=12345, show_default=True, help="Seed of the split and balancing.")
+@click.option("--split", default="[0.8, 0.1, 0.1]", show_default=True, help="JSON train/val/test fractions.")
+@click.option("--features", default=None, help="JSON list of input features (default FEATURES + DERIVED).")
+@click.option("--no-derived", is_flag=True, help="Do not call add_derived (columns already present).")
+def prepare_command(feature_csvs: tuple[str, ...], output_dir: str, region: str, bounds: str | None, lumi_fb: float,
+                    seed: int, split: str, features: str | None, no_derived: bool) -> None:
+    """Prepare the 8:1:1 split, balanced, with standardisation and hash, of one mass region."""
+    from susyscan.training.dataset import prepare_dataset
+
+    setup_logging()
+    bounds_text = bounds or DEFAULT_BOUNDS.get(region)
+    if bounds_text is None:
+        raise click.BadParameter(f"no default bounds for region {region!r}; give --bounds")
+    paths = _dataset_paths(output_dir, region)
+    dataset = prepare_dataset(list(feature_csvs), paths, paths["meta"], region, json.loads(bounds_text), lumi_fb,
+                              seed, json.loads(split), feature_names=json.loads(features) if features else None,
+                              add_derived=not no_derived)
+    click.echo(json.dumps(dataset.info["n_events"]))
+
+
+def _train(model_type: str, dataset_dir: str, region: str, output_dir: str, hyper: str | None, seed: int,
+           threads: int, score_threshold: float, export: bool) -> dict:
+    """Train, then (optionally) export with parity check and write the performance table."""
+    from susyscan.training.dataset import load_dataset
+    from susyscan.training.outputs import ModelOutputs
+    from susyscan.training.stages import export_model, performance_from_onnx, run_bdt, run_nn
+
+    setup_logging()
+    paths = _dataset_paths(dataset_dir, region)
+    dataset = load_dataset(paths, paths["meta"])
+    outputs = ModelOutputs.in_directory(output_dir, "model.pt" if model_type == "nn" else "model.json")
+    if model_type == "nn":
+        import torch
+
+        torch.set_num_threads(threads)
+        metrics = run_nn(dataset, outputs, _json_option(hyper), seed)
+    else:
+        metrics = run_bdt(dataset, outputs, _json_option(hyper), seed, threads)
+    if export:
+        onnx_path = Path(output_dir) / "model.onnx"
+        export_model(outputs.model, model_type, dataset, onnx_path, Path(output_dir) / "onnx_parity.json",
+                     score_threshold)
+        performance_from_onnx(onnx_path, dataset, Path(output_dir) / "performance.csv", score_threshold)
+    return metrics
+
+
+def _train_options(function):  # noqa: ANN001, ANN202
+    options = [
+        dataset_dir_option,
+        region_option,
+        click.option("--output-dir", required=True, type=click.Path(file_okay=False)),
+        click.option("--hyper", default=None,
+                     help='JSON (or .json file) of training.<model> settings, e.g. {"epochs": 20}.'),
+        click.option("--seed", default=12345, show_default=True),
+        click.option("--threads", default=1, show_default=True, help="CPU threads."),
+        click.option("--score-threshold", default=0.7, show_default=True, help="Analysis cut written into the ONNX."),
+        click.option("--export/--no-export", default=True, show_default=True,
+                     help="Also write model.onnx, onnx_parity.json and performance.csv."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@training.command("train-nn")
+@_train_options
+def train_nn_command(**kwargs: object) -> None:
+    """Train the MLP of one region: model.pt, metrics.json, history.csv, loss/roc/scores plots."""
+    metrics = _train("nn", **kwargs)  # type: ignore[arg-type]
+    click.echo(json.dumps({k: metrics[k] for k in ("roc_auc", "f1", "precision", "best_epoch")}))
+
+
+@training.command("train-bdt")
+@_train_options
+def train_bdt_command(**kwargs: object) -> None:
+    """Train the xgboost BDT of one region: model.json, metrics.json, history.csv, plots."""
+    metrics = _train("bdt", **kwargs)  # type: ignore[arg-type]
+    click.echo(json.dumps({k: metrics[k] for k in ("roc_auc", "f1", "precision", "best_epoch")}))
+
+
+@training.command("export")
+@click.argument("model_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--model-type", type=click.Choice(["nn", "bdt"]), required=True)
+@dataset_dir_option
+@region_option
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write.")
+@click.option("--parity", default=None, type=click.Path(dir_okay=False), help="Optional parity JSON to write.")
+@click.option("--score-threshold", default=0.7, show_default=True)
+def export_command(model_path: str, model_type: str, dataset_dir: str, region: str, output: str,
+                   parity: str | None, score_threshold: float) -> None:
+    """Export a saved model.pt / model.json to ONNX with metadata and a parity check."""
+    from susyscan.training.stages import export_from_files
+
+    setup_logging()
+    deviation = export_from_files(model_path, model_type, _dataset_paths(dataset_dir, region), output, parity,
+                                  score_threshold=score_threshold)
+    click.echo(f"max |onnx - native| = {deviation:.3g}")
+
+
+@training.command("performance")
+@click.argument("onnx_path", type=click.Path(exists=True, dir_okay=False))
+@dataset_dir_option
+@region_option
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="performance.csv to write.")
+@click.option("--score-threshold", default=0.7, show_default=True)
+@click.option("--lumi-fb", default=None, type=float, help="Rescale to this luminosity (default: the dataset's).")
+def performance_command(onnx_path: str, dataset_dir: str, region: str, output: str, score_threshold: float,
+                        lumi_fb: float | None) -> None:
+    """Expected signal per sample and total background passing the score cut (test split)."""
+    from susyscan.training.stages import performance_from_files
+
+    setup_logging()
+    performance_from_files(onnx_path, _dataset_paths(dataset_dir, region), output, score_threshold, lumi_fb)
+
+
+@training.command("inspect")
+@click.argument("onnx_path", type=click.Path(exists=True, dir_okay=False))
+def inspect_command(onnx_path: str) -> None:
+    """Print the metadata of an exported model."""
+    from susyscan.training.onnx_model import read_metadata
+
+    click.echo(json.dumps(read_metadata(onnx_path), indent=2))

@@ -1,0 +1,267 @@
+"""Dataset preparation: region selection, luminosity weights, 8:1:1 split, balancing, standardisation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
+from susyscan.training.columns import META_COLUMNS, default_add_derived, default_feature_names
+from susyscan.training.io_utils import atomic_path, read_json, write_json
+from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_sample
+from susyscan.training.standardise import Standardisation
+
+logger = logging.getLogger(__name__)
+
+#: Columns added to every split table besides the input table's own columns.
+EXPECTED_EVENTS = "expected_events"
+SPLIT_SCALE = "split_weight_scale"
+
+
+@dataclass
+class Split:
+    """One split: raw features X, labels y, expected events ``weight`` (already scaled to the full sample).
+
+    ``frame`` holds the split's rows with all columns of the feature tables (plus derived features,
+    ``expected_events`` and ``split_weight_scale``): it is what is written to ``<region>.<split>.csv.gz``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    sample: np.ndarray
+    m_parent: np.ndarray
+    m_lsp: np.ndarray
+    frame: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+
+@dataclass
+class PreparedDataset:
+    """The prepared training data of one mass region."""
+
+    train: Split
+    val: Split
+    test: Split
+    info: dict
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.info["feature_names"])
+
+    @property
+    def standardisation(self) -> Standardisation:
+        return Standardisation.from_dict(self.info["standardisation"])
+
+    @property
+    def sample_names(self) -> list[str]:
+        return [s["sample"] for s in self.info["samples"]]
+
+
+def read_feature_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Concatenate merged feature CSVs (``results/analysis/<analysis>/features/<sample>.csv.gz``)."""
+    frames = []
+    for path in paths:
+        frame = pd.read_csv(path)
+        missing = [c for c in META_COLUMNS if c not in frame.columns]
+        if missing:
+            raise FeatureError(f"{path}: missing columns {missing}")
+        frames.append(frame)
+    if not frames:
+        raise EmptySelectionError("no feature files given to the dataset preparation")
+    return pd.concat(frames, ignore_index=True)
+
+
+def check_features(df: pd.DataFrame, feature_names: Sequence[str]) -> None:
+    """Raise FeatureError for a missing feature column or a NaN/inf value (naming column and sample)."""
+    missing = [c for c in feature_names if c not in df.columns]
+    if missing:
+        raise FeatureError(f"feature columns missing from the feature tables: {missing}")
+    for column in feature_names:
+        values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            samples = sorted(df.loc[bad, "sample"].astype(str).unique())
+            raise FeatureError(
+                f"column {column!r} has {int(bad.sum())} NaN/inf/non-numeric values in sample(s) {samples}"
+            )
+
+
+def select_region(df: pd.DataFrame, region: str, bounds: Sequence[float]) -> pd.DataFrame:
+    """Keep all backgrounds and the signal events with ``bounds[0] <= m_parent < bounds[1]``."""
+    if len(bounds) != 2 or not bounds[0] < bounds[1]:
+        raise ConfigError(f"mass region {region!r}: bounds must be [min, max) with min < max, got {bounds}")
+    is_signal = df["is_signal"].astype(int) == 1
+    in_region = is_signal & (df["m_parent"] >= bounds[0]) & (df["m_parent"] < bounds[1])
+    if not in_region.any():
+        raise EmptySelectionError(f"mass region {region!r} [{bounds[0]}, {bounds[1]}) GeV contains no signal event")
+    if not (~is_signal).any():
+        raise EmptySelectionError(f"mass region {region!r}: no background event in the feature tables")
+    return df.loc[in_region | ~is_signal].reset_index(drop=True)
+
+
+def expected_events(weight_pb: pd.Series | np.ndarray, lumi_fb: float) -> np.ndarray:
+    """Per-event expected yield at ``lumi_fb``: ``weight_pb * 1000 * lumi_fb`` (sums to sigma x L x eff).
+
+    Equivalent to the paper's rescaling (mean weight = sigma x L, then divided by the dataset size).
+    """
+    return np.asarray(weight_pb, dtype=float) * 1000.0 * float(lumi_fb)
+
+
+def training_data_hash(X: np.ndarray, y: np.ndarray, feature_names: Sequence[str]) -> str:
+    """SHA-256 of the feature names and the balanced training arrays (float64 / int8 bytes)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(list(feature_names)).encode())
+    digest.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    digest.update(np.ascontiguousarray(y, dtype=np.int8).tobytes())
+    return digest.hexdigest()
+
+
+def _sample_table(df: pd.DataFrame, labels: np.ndarray) -> list[dict]:
+    """Per-sample summary (sorted by name): process, signal flag, masses and event counts per split."""
+    table = []
+    names = df["sample"].astype(str).to_numpy()
+    for name, rows in df.groupby(names, sort=True):
+        in_sample = names == name
+        first = rows.iloc[0]
+        table.append(
+            {
+                "sample": str(name),
+                "process": str(first["process"]),
+                "is_signal": int(first["is_signal"]),
+                "m_parent": float(first["m_parent"]),
+                "m_lsp": float(first["m_lsp"]),
+                "n_total": int(in_sample.sum()),
+                **{f"n_{s}": int((in_sample & (labels == i)).sum()) for i, s in enumerate(SPLIT_NAMES)},
+            }
+        )
+    return table
+
+
+def split_from_frame(frame: pd.DataFrame, feature_names: Sequence[str], sample_names: Sequence[str]) -> Split:
+    """Arrays of a split table (rows of the feature tables plus ``expected_events``)."""
+    codes = pd.Categorical(frame["sample"].astype(str), categories=list(sample_names)).codes.astype(np.int32)
+    return Split(
+        X=frame[list(feature_names)].to_numpy(dtype=np.float64),
+        y=frame["is_signal"].to_numpy(dtype=np.int8),
+        weight=frame[EXPECTED_EVENTS].to_numpy(dtype=np.float64),
+        sample=codes,
+        m_parent=frame["m_parent"].to_numpy(dtype=np.float64),
+        m_lsp=frame["m_lsp"].to_numpy(dtype=np.float64),
+        frame=frame.reset_index(drop=True),
+    )
+
+
+def build_dataset(
+    df: pd.DataFrame,
+    region: str,
+    bounds: Sequence[float],
+    lumi_fb: float,
+    seed: int,
+    split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    feature_names: Sequence[str] | None = None,
+) -> PreparedDataset:
+    """Turn a feature table (derived features already added) into the prepared dataset of one region."""
+    fractions = check_fractions(tuple(split_fractions))
+    feature_names = list(feature_names) if feature_names is not None else default_feature_names()
+    df = select_region(df, region, bounds)
+    check_features(df, feature_names)
+    labels = split_by_sample(df["sample"].to_numpy(), fractions, seed)
+    samples = _sample_table(df, labels)
+    names = [s["sample"] for s in samples]
+    df = df.assign(**{EXPECTED_EVENTS: expected_events(df["weight_pb"], lumi_fb)})
+    splits: dict[str, Split] = {}
+    for index, split in enumerate(SPLIT_NAMES):
+        frame = df.loc[labels == index]
+        scale = {s["sample"]: s["n_total"] / s[f"n_{split}"] for s in samples if s[f"n_{split}"] > 0}
+        frame = frame.assign(**{SPLIT_SCALE: frame["sample"].astype(str).map(scale).to_numpy(dtype=float)})
+        frame[EXPECTED_EVENTS] = frame[EXPECTED_EVENTS] * frame[SPLIT_SCALE]
+        if split == "train":
+            codes = pd.Categorical(frame["sample"].astype(str), categories=names).codes
+            frame = frame.iloc[balance_classes(frame["is_signal"].to_numpy(dtype=int), codes, seed + 1)]
+        splits[split] = split_from_frame(frame, feature_names, names)
+    train = splits["train"]
+    for code, entry in enumerate(samples):
+        entry["n_train_balanced"] = int((train.sample == code).sum())
+    standardisation = Standardisation.fit(train.X, feature_names)
+    info = {
+        "region": region,
+        "region_bounds_gev": [float(bounds[0]), float(bounds[1])],
+        "lumi_fb": float(lumi_fb),
+        "seed": int(seed),
+        "split_fractions": list(fractions),
+        "feature_names": feature_names,
+        "standardisation": standardisation.to_dict(),
+        "training_data_hash": training_data_hash(train.X, train.y, feature_names),
+        "balancing": "class counts equalised: larger class downsampled without replacement, equal share per sample",
+        "weight_definition": f"{EXPECTED_EVENTS} = weight_pb * 1000 * lumi_fb * {SPLIT_SCALE} (n_sample/n_in_split)",
+        "n_events": {s: int(len(splits[s].y)) for s in SPLIT_NAMES},
+        "n_signal": {s: int(splits[s].y.sum()) for s in SPLIT_NAMES},
+        "samples": samples,
+    }
+    logger.info("region %s: %s events per split (train balanced)", region, info["n_events"])
+    return PreparedDataset(train=splits["train"], val=splits["val"], test=splits["test"], info=info)
+
+
+def save_dataset(dataset: PreparedDataset, split_paths: Mapping[str, str | Path], meta_path: str | Path) -> None:
+    """Write ``train``/``val``/``test`` tables (csv.gz) and the meta JSON, each atomically."""
+    for split in SPLIT_NAMES:
+        with atomic_path(split_paths[split]) as tmp:
+            getattr(dataset, split).frame.to_csv(tmp, index=False, compression="gzip")
+    write_json(meta_path, dataset.info)
+
+
+def load_dataset(split_paths: Mapping[str, str | Path], meta_path: str | Path) -> PreparedDataset:
+    """Read a dataset written by :func:`save_dataset`, checking the training-data hash."""
+    info = read_json(meta_path)
+    names = [s["sample"] for s in info["samples"]]
+    splits = {}
+    for split in SPLIT_NAMES:
+        frame = pd.read_csv(split_paths[split])
+        check_features(frame, info["feature_names"])
+        splits[split] = split_from_frame(frame, info["feature_names"], names)
+    digest = training_data_hash(splits["train"].X, splits["train"].y, info["feature_names"])
+    if digest != info["training_data_hash"]:
+        raise FeatureError(f"{split_paths['train']}: training data hash {digest[:12]} does not match "
+                           f"{meta_path} ({info['training_data_hash'][:12]})")
+    return PreparedDataset(train=splits["train"], val=splits["val"], test=splits["test"], info=info)
+
+
+def split_paths_in(directory: str | Path, region: str) -> dict[str, Path]:
+    """Standard paths ``<directory>/<region>.<split>.csv.gz`` and ``meta`` -> ``<region>.json``."""
+    base = Path(directory)
+    paths = {split: base / f"{region}.{split}.csv.gz" for split in SPLIT_NAMES}
+    paths["meta"] = base / f"{region}.json"
+    return paths
+
+
+def prepare_dataset(
+    feature_csvs: Sequence[str | Path],
+    split_paths: Mapping[str, str | Path],
+    meta_path: str | Path,
+    region: str,
+    bounds: Sequence[float],
+    lumi_fb: float,
+    seed: int,
+    split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    feature_names: Sequence[str] | None = None,
+    add_derived: Callable[[pd.DataFrame], pd.DataFrame] | bool = True,
+) -> PreparedDataset:
+    """Stage entry point: read the merged feature CSVs, prepare region ``region`` and save it.
+
+    ``add_derived``: True uses ``susyscan.analysis.derived.add_derived``; a callable is used as is;
+    False skips it (the feature tables already hold the derived columns).
+    """
+    df = read_feature_tables(feature_csvs)
+    derive = default_add_derived() if add_derived is True else (add_derived or None)
+    if derive is not None:
+        df = derive(df)
+    dataset = build_dataset(df, region, bounds, lumi_fb, seed, split_fractions, feature_names)
+    save_dataset(dataset, split_paths, meta_path)
+    return dataset

@@ -1,0 +1,80 @@
+"""ONNX export of the NN and BDT with metadata, and the onnxruntime-vs-native parity check."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnx
+import xgboost as xgb
+
+from susyscan.errors import SusyScanError
+from susyscan.training.io_utils import atomic_path
+from susyscan.training.network import Classifier
+from susyscan.training.onnx_model import OnnxModel
+from susyscan.training.onnx_nn import nn_graph
+from susyscan.training.onnx_xgb import xgb_graph
+from susyscan.training.standardise import Standardisation
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PARITY_TOLERANCE = 1e-5
+
+
+class ExportParityError(SusyScanError):
+    """The exported ONNX model disagrees with the native model beyond the tolerance."""
+
+
+def model_metadata(
+    feature_names: Sequence[str], mass_region: str, score_threshold: float, training_data_hash: str, model_type: str
+) -> dict[str, str]:
+    """The metadata_props written into every exported model."""
+    return {
+        "feature_names": json.dumps(list(feature_names)),
+        "mass_region": mass_region,
+        "score_threshold": repr(float(score_threshold)),
+        "training_data_hash": training_data_hash,
+        "model_type": model_type,
+        "input": "raw (un-standardised) features, float32, in the order of feature_names",
+        "output": "score in [0, 1], shape (N,)",
+    }
+
+
+def write_onnx(model: onnx.ModelProto, metadata: dict[str, str], path: str | Path) -> None:
+    """Attach metadata, validate with onnx.checker and save atomically."""
+    onnx.helper.set_model_props(model, metadata)
+    onnx.checker.check_model(model, full_check=True)
+    with atomic_path(path) as tmp:
+        onnx.save(model, str(tmp))
+
+
+def parity_deviation(onnx_path: str | Path, features: np.ndarray, native_scores: np.ndarray) -> float:
+    """Maximum |onnxruntime - native| score over ``features``."""
+    onnx_scores = OnnxModel(onnx_path).predict(features)
+    return float(np.max(np.abs(onnx_scores - native_scores))) if len(features) else 0.0
+
+
+def check_parity(
+    onnx_path: str | Path, features: np.ndarray, native_scores: np.ndarray, tolerance: float = DEFAULT_PARITY_TOLERANCE
+) -> float:
+    """Return the max deviation; raise ExportParityError above ``tolerance``."""
+    deviation = parity_deviation(onnx_path, features, native_scores)
+    logger.info("%s: onnxruntime vs native max |dscore| = %.3g", onnx_path, deviation)
+    if not deviation <= tolerance:
+        raise ExportParityError(f"{onnx_path}: ONNX and native scores differ by {deviation:.3g} > {tolerance:.1g}")
+    return deviation
+
+
+def export_nn(
+    model: Classifier, standardisation: Standardisation, metadata: dict[str, str], path: str | Path
+) -> None:
+    """Export the MLP with the standardisation folded into the graph."""
+    write_onnx(nn_graph(model, standardisation), metadata, path)
+
+
+def export_bdt(booster: xgb.Booster, n_features: int, metadata: dict[str, str], path: str | Path) -> None:
+    """Export the xgboost booster as an ai.onnx.ml tree ensemble (raw features in)."""
+    write_onnx(xgb_graph(booster, n_features), metadata, path)

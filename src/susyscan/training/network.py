@@ -1,0 +1,72 @@
+"""Feed-forward classifier (paper: 37 -> 50 -> 50 -> 1, sigmoid activations, normal initialisation)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from susyscan.errors import ConfigError
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Architecture of the MLP; ``init_std`` is the std of the normal initialisation of weights and biases."""
+
+    n_inputs: int
+    hidden_layers: tuple[int, ...] = (50, 50)
+    activation: str = "sigmoid"
+    init_std: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"training.nn.activation {self.activation!r} not in {sorted(ACTIVATIONS)}")
+        if self.n_inputs < 1 or any(n < 1 for n in self.hidden_layers):
+            raise ConfigError(f"network layer sizes must be positive: {self.n_inputs}, {self.hidden_layers}")
+        object.__setattr__(self, "hidden_layers", tuple(int(n) for n in self.hidden_layers))
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form (stored in model.pt)."""
+        payload = asdict(self)
+        payload["hidden_layers"] = list(self.hidden_layers)
+        return payload
+
+
+class Classifier(nn.Module):
+    """MLP returning logits; ``predict_proba`` applies the output sigmoid."""
+
+    def __init__(self, config: NetworkConfig) -> None:
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = []
+        width = config.n_inputs
+        for hidden in config.hidden_layers:
+            layers += [nn.Linear(width, hidden), ACTIVATIONS[config.activation]()]
+            width = hidden
+        layers.append(nn.Linear(width, 1))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits of shape (n,)."""
+        return self.layers(features).squeeze(-1)
+
+    def predict_proba(self, features: torch.Tensor) -> torch.Tensor:
+        """Scores in [0, 1]."""
+        return torch.sigmoid(self.forward(features))
+
+    def linear_layers(self) -> list[nn.Linear]:
+        """The affine layers in order (used by the ONNX export)."""
+        return [m for m in self.layers if isinstance(m, nn.Linear)]
+
+
+def build_classifier(config: NetworkConfig, seed: int) -> Classifier:
+    """Build the MLP with weights and biases drawn from N(0, init_std^2) using ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    model = Classifier(config)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * config.init_std)
+    return model

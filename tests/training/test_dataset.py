@@ -1,0 +1,173 @@
+"""Dataset preparation: region selection, split fractions, balancing, weights, standardisation, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
+from susyscan.training.dataset import (
+    build_dataset,
+    load_dataset,
+    prepare_dataset,
+    save_dataset,
+    split_paths_in,
+    training_data_hash,
+)
+from susyscan.training.splitting import equal_share, split_by_sample
+
+REGIONS = {"low": [0.0, 300.0], "high": [300.0, 100000.0]}
+LUMI_FB = 139.0
+
+
+def test_region_keeps_only_its_signal_and_all_backgrounds(low_dataset):
+    names = low_dataset.sample_names
+    assert names == sorted(["smuon_150_0", "smuon_200_50", "ttbar", "ww", "zz"])
+    for split in (low_dataset.train, low_dataset.val, low_dataset.test):
+        assert np.all(split.m_parent[split.y == 1] < 300.0)
+
+
+def test_split_fractions_are_8_1_1_per_sample(low_dataset):
+    for entry in low_dataset.info["samples"]:
+        n = entry["n_total"]
+        assert n == 300
+        assert (entry["n_train"], entry["n_val"], entry["n_test"]) == (240, 30, 30)
+
+
+def test_split_is_seeded_and_disjoint():
+    codes = np.repeat(["a", "b", "c"], 100)
+    first = split_by_sample(codes, (0.8, 0.1, 0.1), seed=1)
+    assert np.array_equal(first, split_by_sample(codes, (0.8, 0.1, 0.1), seed=1))
+    assert not np.array_equal(first, split_by_sample(codes, (0.8, 0.1, 0.1), seed=2))
+    assert np.bincount(first).tolist() == [240, 30, 30]
+    with pytest.raises(ConfigError):
+        split_by_sample(codes, (0.8, 0.1, 0.2), seed=1)
+
+
+def test_training_set_is_balanced_with_equal_share_per_background(low_dataset):
+    train = low_dataset.train
+    n_signal = int(train.y.sum())
+    assert n_signal == 2 * 240  # the smaller class is kept whole
+    assert len(train.y) == 2 * n_signal
+    background_counts = [e["n_train_balanced"] for e in low_dataset.info["samples"] if e["is_signal"] == 0]
+    assert background_counts == [160, 160, 160]
+
+
+def test_equal_share_caps_small_components():
+    assert equal_share({0: 10, 1: 100, 2: 100}, 100) == {0: 10, 1: 45, 2: 45}
+    assert sum(equal_share({0: 3, 1: 4}, 100).values()) == 7
+
+
+def test_equal_share_properties_on_random_inputs():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        sizes = {k: int(v) for k, v in enumerate(rng.integers(0, 50, size=rng.integers(1, 6)))}
+        target = int(rng.integers(0, 200))
+        quota = equal_share(sizes, target)
+        assert sum(quota.values()) == min(target, sum(sizes.values()))
+        assert all(0 <= quota[k] <= sizes[k] for k in sizes)
+        uncapped = [quota[k] for k in sizes if quota[k] < sizes[k]]
+        if uncapped:  # components below their size get the largest shares (within one event)
+            assert max(quota.values()) - min(uncapped) <= 1
+
+
+def test_weights_give_expected_events_at_luminosity(low_dataset, feature_table):
+    ttbar = feature_table[feature_table["sample"] == "ttbar"]
+    expected = ttbar["weight_pb"].sum() * 1000 * LUMI_FB
+    code = low_dataset.sample_names.index("ttbar")
+    for split in (low_dataset.val, low_dataset.test):
+        assert split.weight[split.sample == code].sum() == pytest.approx(expected, rel=1e-12)
+
+
+def test_standardisation_fitted_on_balanced_training_set_only(low_dataset):
+    standardisation = low_dataset.standardisation
+    assert np.allclose(standardisation.mean, low_dataset.train.X.mean(axis=0))
+    assert np.allclose(standardisation.std, low_dataset.train.X.std(axis=0))
+    everything = np.concatenate([low_dataset.train.X, low_dataset.val.X, low_dataset.test.X])
+    assert not np.allclose(standardisation.mean, everything.mean(axis=0), atol=1e-3)
+
+
+def test_save_load_roundtrip_and_hash(low_dataset, tmp_path):
+    paths = split_paths_in(tmp_path, "low")
+    save_dataset(low_dataset, paths, paths["meta"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["low.json", "low.test.csv.gz", "low.train.csv.gz",
+                                                           "low.val.csv.gz"]
+    loaded = load_dataset(paths, paths["meta"])
+    assert np.array_equal(loaded.train.X, low_dataset.train.X)
+    assert np.array_equal(loaded.test.weight, low_dataset.test.weight)
+    assert np.array_equal(loaded.val.sample, low_dataset.val.sample)
+    digest = training_data_hash(loaded.train.X, loaded.train.y, loaded.feature_names)
+    assert digest == loaded.info["training_data_hash"] and len(digest) == 64
+    test_table = pd.read_csv(paths["test"])
+    assert {"weight_pb", "sample", "process", "is_signal", "event", "expected_events"} <= set(test_table.columns)
+
+
+def test_tampered_training_split_is_detected(low_dataset, tmp_path):
+    paths = split_paths_in(tmp_path, "low")
+    save_dataset(low_dataset, paths, paths["meta"])
+    table = pd.read_csv(paths["train"])
+    table.loc[0, "x00"] += 1.0
+    table.to_csv(paths["train"], index=False)
+    with pytest.raises(FeatureError, match="hash"):
+        load_dataset(paths, paths["meta"])
+
+
+def test_background_split_does_not_depend_on_region(feature_table, feature_names):
+    low = build_dataset(feature_table, "low", REGIONS["low"], LUMI_FB, seed=7, feature_names=feature_names)
+    high = build_dataset(feature_table, "high", REGIONS["high"], LUMI_FB, seed=7, feature_names=feature_names)
+    events = [set(d.test.frame.loc[d.test.frame["sample"] == "ttbar", "event"]) for d in (low, high)]
+    assert events[0] == events[1] and len(events[0]) == 30
+
+
+def test_prepare_dataset_from_csv_with_derived_callable(feature_table, feature_names, tmp_path):
+    paths = []
+    for sample, frame in feature_table.groupby("sample"):
+        path = tmp_path / f"{sample}.csv.gz"
+        frame.drop(columns=["x36"]).to_csv(path, index=False)
+        paths.append(path)
+
+    def add_derived(df: pd.DataFrame) -> pd.DataFrame:
+        return df.assign(x36=df["x00"] + df["x01"])
+
+    out = split_paths_in(tmp_path / "out", "high")
+    dataset = prepare_dataset(paths, out, out["meta"], "high", REGIONS["high"], LUMI_FB, seed=1,
+                              feature_names=feature_names, add_derived=add_derived)
+    assert np.allclose(dataset.train.X[:, 36], dataset.train.X[:, 0] + dataset.train.X[:, 1])
+    assert set(dataset.sample_names) == {"smuon_400_0", "smuon_500_100", "ttbar", "ww", "zz"}
+    assert all(path.exists() for path in out.values())
+
+
+def test_nan_feature_names_column_and_sample(feature_table, feature_names):
+    broken = feature_table.copy()
+    broken.loc[broken["sample"] == "ww", "x05"] = np.inf
+    with pytest.raises(FeatureError, match=r"x05.*ww"):
+        build_dataset(broken, "low", REGIONS["low"], LUMI_FB, seed=1, feature_names=feature_names)
+
+
+def test_missing_feature_column(feature_table, feature_names):
+    with pytest.raises(FeatureError, match="not_a_feature"):
+        build_dataset(feature_table, "low", REGIONS["low"], LUMI_FB, 1, feature_names=[*feature_names, "not_a_feature"])
+
+
+def test_empty_region_names_region(feature_table, feature_names):
+    with pytest.raises(EmptySelectionError, match="'nowhere'"):
+        build_dataset(feature_table, "nowhere", [1000.0, 2000.0], LUMI_FB, 1, feature_names=feature_names)
+
+
+def test_bad_region_bounds(feature_table, feature_names):
+    with pytest.raises(ConfigError, match="mid"):
+        build_dataset(feature_table, "mid", [300.0, 200.0], LUMI_FB, 1, feature_names=feature_names)
+
+
+def test_real_feature_list_with_add_derived(tmp_path):
+    """Default inputs FEATURES + DERIVED (37) through the analysis stage's add_derived."""
+    from susyscan.analysis.derived import DERIVED, add_derived
+    from susyscan.analysis.features import FEATURES
+    from susyscan.training.synthetic import synthetic_feature_table
+
+    table = synthetic_feature_table(n_per_sample=60, seed=1, feature_names=list(FEATURES))
+    table[list(FEATURES)] = table[list(FEATURES)].abs() * 50.0
+    dataset = build_dataset(add_derived(table), "low", REGIONS["low"], LUMI_FB, seed=1)
+    assert dataset.feature_names == list(FEATURES) + list(DERIVED)
+    assert dataset.train.X.shape[1] == 37

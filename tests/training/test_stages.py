@@ -1,0 +1,157 @@
+"""Stage functions, Snakemake scripts (with a stand-in ``snakemake`` object) and the CLI, end to end."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from susyscan.errors import ConfigError
+from susyscan.training.cli import training
+from susyscan.training.dataset import split_paths_in
+from susyscan.training.onnx_model import load_checked
+from susyscan.training.outputs import ModelOutputs
+from susyscan.training.stages import export_model, performance_from_onnx, run_bdt, run_nn
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+METRIC_KEYS = {"roc_auc", "f1", "precision", "recall", "auprc", "accuracy", "best_epoch", "selection_score"}
+NN_HYPER = {"hidden_layers": [20, 20], "epochs": 5, "learning_rate": 0.1, "device": "cpu"}
+
+
+def _check_training_outputs(outputs: ModelOutputs, model_type: str) -> dict:
+    for path in outputs.__dict__.values():
+        assert path.exists() and path.stat().st_size > 0, path
+    metrics = json.loads(outputs.metrics.read_text())
+    assert METRIC_KEYS <= set(metrics)
+    assert metrics["model_type"] == model_type and metrics["mass_region"] == "low"
+    assert metrics["roc_auc"] > 0.9
+    history = pd.read_csv(outputs.history)
+    assert {"epoch", "train_loss", "val_loss"} <= set(history.columns)
+    return metrics
+
+
+def _check_performance(path: Path) -> None:
+    table = pd.read_csv(path)
+    rows = table[(table["is_signal"] == 0) & (table["sample"] != "total_background")]
+    background = table[table["sample"] == "total_background"].iloc[0]
+    assert background["expected"] == pytest.approx(rows["expected"].sum())
+    signal = table[table["is_signal"] == 1]
+    assert set(signal["sample"]) == {"smuon_150_0", "smuon_200_50"}
+    assert ((signal["efficiency"] >= 0.0) & (signal["efficiency"] <= 1.0)).all()
+    assert (signal["efficiency"] > 3 * background["efficiency"]).all()
+    assert (signal["expected_pass"] <= signal["expected"]).all()
+
+
+def test_run_nn_export_and_performance(low_dataset, tmp_path):
+    outputs = ModelOutputs.in_directory(tmp_path, "model.pt")
+    metrics = run_nn(low_dataset, outputs, NN_HYPER, seed=3, progress=False)
+    _check_training_outputs(outputs, "nn")
+    assert metrics["network"]["hidden_layers"] == [20, 20] and metrics["training"]["seed"] == 3
+    deviation = export_model(outputs.model, "nn", low_dataset, tmp_path / "model.onnx", tmp_path / "parity.json")
+    assert deviation < 1e-5
+    assert json.loads((tmp_path / "parity.json").read_text())["max_abs_deviation"] == deviation
+    assert load_checked(tmp_path / "model.onnx", low_dataset.feature_names).model_type == "nn"
+    performance_from_onnx(tmp_path / "model.onnx", low_dataset, tmp_path / "performance.csv", 0.7)
+    _check_performance(tmp_path / "performance.csv")
+
+
+def test_run_bdt_export_and_luminosity_rescaling(low_dataset, tmp_path):
+    outputs = ModelOutputs.in_directory(tmp_path, "model.json")
+    run_bdt(low_dataset, outputs, {"n_estimators": 30, "max_depth": 3}, seed=1)
+    _check_training_outputs(outputs, "bdt")
+    assert export_model(outputs.model, "bdt", low_dataset, tmp_path / "model.onnx", None) < 1e-5
+    performance_from_onnx(tmp_path / "model.onnx", low_dataset, tmp_path / "p139.csv", 0.7)
+    performance_from_onnx(tmp_path / "model.onnx", low_dataset, tmp_path / "p278.csv", 0.7, lumi_fb=278.0)
+    at_139, at_278 = pd.read_csv(tmp_path / "p139.csv"), pd.read_csv(tmp_path / "p278.csv")
+    assert at_278["expected_pass"].to_numpy() == pytest.approx(2 * at_139["expected_pass"].to_numpy())
+    _check_performance(tmp_path / "p139.csv")
+
+
+def test_export_refuses_model_of_other_dataset(low_dataset, feature_table, feature_names, tmp_path):
+    from susyscan.errors import ModelMetadataError
+    from susyscan.training.dataset import build_dataset
+
+    outputs = ModelOutputs.in_directory(tmp_path, "model.json")
+    run_bdt(low_dataset, outputs, {"n_estimators": 5})
+    other = build_dataset(feature_table, "low", [0.0, 300.0], 139.0, seed=99, feature_names=feature_names)
+    with pytest.raises(ModelMetadataError, match="model.json"):
+        export_model(outputs.model, "bdt", other, tmp_path / "model.onnx", None)
+    assert not (tmp_path / "model.onnx").exists()
+
+
+def test_unknown_hyperparameter_is_a_config_error(low_dataset, tmp_path):
+    with pytest.raises(ConfigError, match="lr"):
+        run_nn(low_dataset, ModelOutputs.in_directory(tmp_path, "model.pt"), {"lr": 0.1})
+
+
+def _namespace(**entries: object) -> SimpleNamespace:
+    return SimpleNamespace(**{k: str(v) if isinstance(v, Path) else v for k, v in entries.items()})
+
+
+def test_snakemake_scripts(tmp_path):
+    """prepare_dataset -> train_bdt -> export_onnx scripts on the real FEATURES (+ add_derived) columns."""
+    from susyscan.analysis.features import FEATURES
+    from susyscan.training.synthetic import synthetic_feature_table
+
+    table = synthetic_feature_table(n_per_sample=200, seed=2, separation=1.0, feature_names=list(FEATURES))
+    table[list(FEATURES)] = table[list(FEATURES)].abs() * 50.0
+    features = []
+    for sample, frame in table.groupby("sample"):
+        features.append(str(tmp_path / f"{sample}.csv.gz"))
+        frame.to_csv(features[-1], index=False)
+    data = split_paths_in(tmp_path / "dataset", "low")
+    prepare = SimpleNamespace(
+        input=SimpleNamespace(features=features), output=_namespace(**data),
+        params=SimpleNamespace(region="low", bounds=[0.0, 250.0], split=[0.8, 0.1, 0.1], luminosity_ifb=139.0,
+                               seed=4),
+        log=[str(tmp_path / "prepare.log")], threads=1,
+    )
+    runpy.run_path(str(SCRIPTS / "prepare_dataset.py"), init_globals={"snakemake": prepare})
+    assert json.loads(data["meta"].read_text())["region_bounds_gev"] == [0.0, 250.0]
+    out = tmp_path / "low" / "bdt"
+    files = {"model": out / "model.json", "metrics": out / "metrics.json", "history": out / "history.csv",
+             "loss": out / "loss.png", "roc": out / "roc.png", "scores": out / "scores.png"}
+    train = SimpleNamespace(input=_namespace(**data), output=_namespace(**files),
+                            params=SimpleNamespace(hyper={"n_estimators": 20}, seed=4),
+                            log=[str(tmp_path / "bdt.log")], threads=1)
+    runpy.run_path(str(SCRIPTS / "train_bdt.py"), init_globals={"snakemake": train})
+    assert json.loads(files["metrics"].read_text())["n_trees"] <= 20
+    export = SimpleNamespace(input=_namespace(model=files["model"], **data),
+                             output=_namespace(onnx=out / "model.onnx", parity=out / "onnx_parity.json"),
+                             params=SimpleNamespace(model_type="bdt", region="low", score_threshold=0.7),
+                             log=[str(tmp_path / "export.log")], threads=1)
+    runpy.run_path(str(SCRIPTS / "export_onnx.py"), init_globals={"snakemake": export})
+    assert json.loads((out / "onnx_parity.json").read_text())["max_abs_deviation"] < 1e-5
+    assert load_checked(out / "model.onnx", json.loads(data["meta"].read_text())["feature_names"]).mass_region == "low"
+    assert "max |dscore|" in (tmp_path / "export.log").read_text()
+
+
+@pytest.mark.parametrize("command", ["prepare", "train-nn", "train-bdt", "export", "performance", "inspect"])
+def test_cli_help(command):
+    result = CliRunner().invoke(training, [command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_cli_prepare_train_export(feature_table, tmp_path):
+    paths = []
+    for sample, frame in feature_table.groupby("sample"):
+        frame.to_csv(tmp_path / f"{sample}.csv.gz", index=False)
+        paths.append(str(tmp_path / f"{sample}.csv.gz"))
+    features = json.dumps([f"x{i:02d}" for i in range(37)])
+    runner = CliRunner()
+    prepared = runner.invoke(training, ["prepare", *paths, "--output-dir", str(tmp_path / "ds"), "--region", "high",
+                                        "--features", features, "--no-derived"])
+    assert prepared.exit_code == 0, prepared.output
+    trained = runner.invoke(training, ["train-bdt", "--dataset-dir", str(tmp_path / "ds"), "--region", "high",
+                                       "--output-dir", str(tmp_path / "bdt"), "--hyper", '{"n_estimators": 10}'])
+    assert trained.exit_code == 0, trained.output
+    assert json.loads(trained.output.strip().splitlines()[-1])["roc_auc"] > 0.9
+    for name in ("model.onnx", "onnx_parity.json", "performance.csv"):
+        assert (tmp_path / "bdt" / name).exists()
+    inspected = runner.invoke(training, ["inspect", str(tmp_path / "bdt" / "model.onnx")])
+    assert json.loads(inspected.output)["mass_region"] == "high"

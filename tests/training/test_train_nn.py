@@ -1,0 +1,88 @@
+"""Torch classifier: learns the synthetic blobs, is reproducible, selects the best validation epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from susyscan.errors import ConfigError
+from susyscan.training.metrics import classification_metrics, selection_score
+from susyscan.training.network import NetworkConfig, build_classifier
+from susyscan.training.train_nn import NNTrainingConfig, load_model, predict_raw, save_model, train_classifier
+
+FAST = NNTrainingConfig(epochs=4, learning_rate=0.05, device="cpu", seed=11)
+
+
+def _network(n_inputs: int, activation: str = "sigmoid") -> NetworkConfig:
+    return NetworkConfig(n_inputs=n_inputs, hidden_layers=(50, 50), activation=activation, init_std=0.1)
+
+
+def test_default_architecture_is_paper_mlp():
+    model = build_classifier(_network(37), seed=0)
+    shapes = [tuple(layer.weight.shape) for layer in model.linear_layers()]
+    assert shapes == [(50, 37), (50, 50), (1, 50)]
+    assert sum(isinstance(m, torch.nn.Sigmoid) for m in model.layers) == 2
+    weights = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert abs(float(weights.mean())) < 0.01 and float(weights.std()) == pytest.approx(0.1, rel=0.05)
+
+
+def test_unknown_activation_is_rejected():
+    with pytest.raises(ConfigError, match="swish"):
+        _network(37, activation="swish")
+
+
+def test_training_learns_separable_blobs(low_dataset):
+    result = train_classifier(low_dataset, _network(37), FAST, progress=False)
+    scores = predict_raw(result.model, low_dataset.standardisation, low_dataset.test.X)
+    metrics = classification_metrics(low_dataset.test.y, scores)
+    assert metrics["roc_auc"] > 0.9
+    assert list(result.history["epoch"]) == [1, 2, 3, 4]
+    assert result.history["train_loss"].iloc[-1] < result.history["train_loss"].iloc[0]
+
+
+def test_best_epoch_has_the_highest_validation_selection_score(low_dataset):
+    result = train_classifier(low_dataset, _network(37), FAST, progress=False)
+    history = result.history
+    assert result.best_epoch == int(history.loc[history["val_selection_score"].idxmax(), "epoch"])
+    scores = predict_raw(result.model, low_dataset.standardisation, low_dataset.val.X)
+    restored = selection_score(classification_metrics(low_dataset.val.y, scores))
+    assert restored == pytest.approx(history["val_selection_score"].max(), abs=1e-6)
+
+
+def test_same_seed_gives_identical_weights(low_dataset):
+    config = NNTrainingConfig(epochs=2, learning_rate=0.05, device="cpu", seed=5)
+    first = train_classifier(low_dataset, _network(37), config, progress=False).model.state_dict()
+    second = train_classifier(low_dataset, _network(37), config, progress=False).model.state_dict()
+    assert all(torch.equal(first[key], second[key]) for key in first)
+    other = NNTrainingConfig(epochs=2, learning_rate=0.05, device="cpu", seed=6)
+    third = train_classifier(low_dataset, _network(37), other, progress=False).model.state_dict()
+    assert not torch.equal(first["layers.0.weight"], third["layers.0.weight"])
+
+
+def test_model_pt_roundtrip(low_dataset, tmp_path):
+    config = NNTrainingConfig(epochs=1, device="cpu")
+    result = train_classifier(low_dataset, _network(37, "relu"), config, progress=False)
+    save_model(result, low_dataset, str(tmp_path / "model.pt"))
+    model, standardisation, payload = load_model(str(tmp_path / "model.pt"))
+    assert payload["network_config"]["activation"] == "relu"
+    assert payload["feature_names"] == low_dataset.feature_names
+    before = predict_raw(result.model, low_dataset.standardisation, low_dataset.test.X)
+    after = predict_raw(model, standardisation, low_dataset.test.X)
+    assert np.array_equal(before, after)
+
+
+def test_auto_device_resolves_to_available_device():
+    from susyscan.training.device import resolve_device
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu_up_to_float_tolerance(low_dataset):
+    config = {"epochs": 2, "learning_rate": 0.05, "seed": 5}
+    cpu = train_classifier(low_dataset, _network(37), NNTrainingConfig(device="cpu", **config), progress=False)
+    gpu = train_classifier(low_dataset, _network(37), NNTrainingConfig(device="cuda", **config), progress=False)
+    for key, value in cpu.model.state_dict().items():
+        assert torch.allclose(value, gpu.model.state_dict()[key], atol=1e-4)

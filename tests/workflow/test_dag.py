@@ -1,0 +1,90 @@
+"""The workflow parses, lints and plans the expected jobs with each profile (dry runs, no execution)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from susyscan.config import load_grid, load_samples
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+pytestmark = pytest.mark.workflow
+
+
+def _dry_run(*args: str, cwd: Path = REPO) -> str:
+    """Return snakemake's dry-run job table (rule name -> count)."""
+    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--dry-run", "--cores", "2", *args]
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def _job_counts(output: str) -> Counter:
+    counts: Counter = Counter()
+    in_table = False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+            if match and match.group(1) != "total":
+                counts[match.group(1)] = int(match.group(2))
+            elif line.strip().startswith("total"):
+                break
+    return counts
+
+
+def _expected_chunks() -> int:
+    samples = load_samples(REPO / "config/samples.tsv")
+    grid = load_grid(REPO / "config/grids/smuon.tsv", "smuon")
+    return sum(s.n_chunks for s in samples if s.source == "generate") + sum(p.n_chunks for p in grid)
+
+
+@pytest.fixture(scope="module")
+def clean_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh working directory with the default config and resources, and no results."""
+    work = tmp_path_factory.mktemp("wf")
+    for sub in ("config", "resources"):
+        shutil.copytree(REPO / sub, work / sub)
+    return work
+
+
+def test_default_dry_run_plans_full_chain(clean_workdir: Path) -> None:
+    counts = _job_counts(_dry_run(cwd=clean_workdir))
+    grid = load_grid(REPO / "config/grids/smuon.tsv", "smuon")
+    assert counts["generate_chunk"] == _expected_chunks()
+    assert counts["select_features"] == _expected_chunks()
+    assert counts["train_nn"] == 2 and counts["train_bdt"] == 2
+    assert counts["export_onnx"] == 4
+    assert counts["scan_point"] == len(grid)
+    assert counts["limits"] == 1 and counts["contours"] == 1 and counts["all"] == 1
+
+
+@pytest.mark.parametrize("profile", ["default", "slurm", "htcondor"])
+def test_profiles_plan_the_same_jobs(clean_workdir: Path, profile: str) -> None:
+    out = _dry_run("--workflow-profile", str(REPO / "workflow/profiles" / profile), cwd=clean_workdir)
+    counts = _job_counts(out)
+    assert counts["generate_chunk"] == _expected_chunks()
+    assert counts["train_nn"] == 2
+
+
+def test_unknown_config_key_fails_naming_it(clean_workdir: Path) -> None:
+    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--dry-run", "--cores", "1",
+           "--config", "scan={'score_treshold': 0.5}"]
+    proc = subprocess.run(cmd, cwd=clean_workdir, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "score_treshold" in proc.stdout + proc.stderr
+
+
+def test_lint_is_clean() -> None:
+    proc = subprocess.run([*SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
