@@ -8,7 +8,6 @@ params: sample (dict: name, process, masses?), chunk (int), n_events (int), seed
 log:    the rule log
 """
 
-from __future__ import annotations
 
 from susyscan.generation.chunk import generate_chunk
 from susyscan.logutil import script_logging

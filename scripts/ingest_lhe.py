@@ -8,7 +8,6 @@ params: sample (str), chunk (int), n_events (int or None), seed (int, global), m
 log:    the rule log
 """
 
-from __future__ import annotations
 
 from susyscan.generation.chunk import ingest_lhe_chunk
 from susyscan.logutil import script_logging

@@ -28,7 +28,7 @@ rule merge_features:
         features=chunk_features,
         cutflows=chunk_cutflows,
     output:
-        features="results/analysis/{analysis}/features/{sample}.csv.gz",
+        merged="results/analysis/{analysis}/features/{sample}.csv.gz",
     log:
         "logs/analysis/{analysis}/merge/{sample}.log",
     resources:
@@ -49,7 +49,8 @@ rule cutflow:
         tex="results/analysis/{analysis}/cutflow.tex",
         png=report("results/analysis/{analysis}/cutflow.png", category="Cutflows", caption="../report/cutflow.rst"),
     params:
-        luminosity_ifb=cutflow_luminosity,
+        lumi_ifb=cutflow_luminosity,
+        group_backgrounds=True,
     log:
         "logs/analysis/{analysis}/cutflow.log",
     resources:

@@ -126,11 +126,6 @@ def onnx_models(wildcards):
     }
 
 
-def test_splits(wildcards):
-    """Held-out test splits of the prepared datasets (background yields use them, not the training events)."""
-    return [f"results/training/{wildcards.analysis}/dataset/{region}.test.csv.gz" for region in REGIONS]
-
-
 def scan_yields(wildcards):
     """Per-point yield tables over the grid."""
     return [f"results/scan/{wildcards.analysis}/yields/{p.name}.csv" for p in grid_points(wildcards.analysis)]
@@ -141,7 +136,7 @@ def all_targets():
     targets = []
     for analysis in ANALYSES:
         targets += expand("results/analysis/{a}/cutflow.{ext}", a=analysis, ext=["csv", "md", "tex", "png"])
-        targets += expand("results/training/{a}/{r}/{m}/metrics.json", a=analysis, r=REGIONS, m=MODELS)
+        targets += expand("results/training/{a}/{r}/{m}/{f}", a=analysis, r=REGIONS, m=MODELS, f=["metrics.json", "performance.csv"])
         targets.append(f"results/limits/{analysis}/cls.csv")
         targets.append(f"results/plots/{analysis}/mass_reach.csv")
         targets += expand("results/plots/{a}/contour_{lumi}ifb.{fmt}", a=analysis, lumi=LUMIS, fmt=config["plots"]["formats"])
@@ -175,8 +170,28 @@ def native_model(wildcards):
     return f"results/training/{wildcards.analysis}/{wildcards.region}/{wildcards.model}/{suffix}"
 
 
-def background_yield_inputs(wildcards):
-    """Background events for the yields: the held-out test split (ONNX regions) and the models."""
-    inputs = dict(onnx_models(wildcards))
-    inputs["test_splits"] = test_splits(wildcards)
-    return inputs
+
+MODEL_LABELS = {"nn": "NN", "bdt": "BDT"}
+N_DYNAMIC_VETOES = 6
+
+
+def signal_regions(wildcards):
+    """Signal regions of the scan: one ONNX score cut per (mass region, model), then the cut-and-count baselines."""
+    regions = [
+        {"name": f"{MODEL_LABELS[model]} {region}", "kind": "onnx",
+         "model": f"results/training/{wildcards.analysis}/{region}/{model}/model.onnx"}
+        for model in MODELS
+        for region in REGIONS
+    ]
+    regions.append({"name": "Static jet veto", "kind": "flag", "column": "sr_static_jet_veto"})
+    regions += [
+        {"name": f"Dynamic veto {i}", "kind": "flag", "column": f"sr_dynamic_veto_{i}"}
+        for i in range(1, N_DYNAMIC_VETOES + 1)
+    ]
+    return regions
+
+
+def point_masses(wildcards):
+    """[m_parent, m_lsp] of a grid point (recorded even when no event passes the preselection)."""
+    point = SAMPLES[wildcards.sample]
+    return [point.m_parent, point.m_lsp]

@@ -10,11 +10,11 @@ rule contours:
             category="Contours",
             caption="../report/contour.rst",
         ),
-        reach=report("results/plots/{analysis}/mass_reach.csv", category="Contours", caption="../report/mass_reach.rst"),
+        mass_reach=report("results/plots/{analysis}/mass_reach.csv", category="Contours", caption="../report/mass_reach.rst"),
     params:
-        luminosities_ifb=config["statistics"]["luminosities_ifb"],
+        lumis=config["statistics"]["luminosities_ifb"],
+        cls_level=config["statistics"]["cls_level"],
         formats=config["plots"]["formats"],
-        outdir="results/plots/{analysis}",
     log:
         "logs/plots/{analysis}/contours.log",
     resources:

@@ -1,15 +1,32 @@
 # Grid scan: batched onnxruntime inference per mass point and cut-and-count baselines.
 
 
+rule background_test_split:
+    input:
+        test=f"results/training/{{analysis}}/dataset/{REGIONS[0]}.test.csv.gz",
+    output:
+        background="results/scan/{analysis}/background_test.csv.gz",
+    log:
+        "logs/scan/{analysis}/background_test_split.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/background_test_split.py"
+
+
 rule background_yields:
     input:
-        unpack(background_yield_inputs),
+        unpack(onnx_models),
+        features="results/scan/{analysis}/background_test.csv.gz",
     output:
         yields=report("results/scan/{analysis}/background_yields.csv", category="Scan", caption="../report/background_yields.rst"),
     params:
+        regions=signal_regions,
         score_threshold=config["scan"]["score_threshold"],
         batch_size=config["scan"]["batch_size"],
-        test_fraction=config["training"]["split"][2],
     log:
         "logs/scan/{analysis}/background_yields.log",
     resources:
@@ -28,8 +45,10 @@ rule scan_point:
     output:
         yields="results/scan/{analysis}/yields/{sample}.csv",
     params:
+        regions=signal_regions,
         score_threshold=config["scan"]["score_threshold"],
         batch_size=config["scan"]["batch_size"],
+        masses=point_masses,
     log:
         "logs/scan/{analysis}/{sample}.log",
     benchmark:

@@ -3,16 +3,20 @@
 
 rule limits:
     input:
-        signal=scan_yields,
+        yields=scan_yields,
         background="results/scan/{analysis}/background_yields.csv",
     output:
         cls=report("results/limits/{analysis}/cls.csv", category="Limits", caption="../report/cls.rst"),
-        workspace="results/limits/{analysis}/workspaces/bkgonly.json",
-        patchset="results/limits/{analysis}/workspaces/patchset.json",
+        workspaces=directory("results/limits/{analysis}/workspaces"),
     params:
-        luminosities_ifb=config["statistics"]["luminosities_ifb"],
-        background_uncertainty=config["statistics"]["background_uncertainty"],
+        lumis=config["statistics"]["luminosities_ifb"],
+        scenarios=config["statistics"]["background_uncertainty"],
+        bkg_modifier=config["statistics"]["background_modifier"],
+        signal_mc_stat=config["statistics"]["signal_mc_stat"],
+        upper_limits=config["statistics"]["upper_limits"],
         observed=config["statistics"]["observed"],
+        zero_bkg_floor_pb=config["statistics"]["zero_background_floor_pb"],
+        analysis="{analysis}",
     log:
         "logs/limits/{analysis}.log",
     benchmark:

@@ -265,3 +265,22 @@ def prepare_dataset(
     dataset = build_dataset(df, region, bounds, lumi_fb, seed, split_fractions, feature_names)
     save_dataset(dataset, split_paths, meta_path)
     return dataset
+
+
+def write_background_test_split(test_split: str | Path, out_path: str | Path) -> pd.DataFrame:
+    """Background rows of a held-out test split, ``weight_pb`` scaled to the full sample.
+
+    The background split depends only on (seed, sample), so the test rows are the same in every mass
+    region and were seen by no model: their yields are unbiased estimates of the full-sample yields.
+    """
+    df = pd.read_csv(test_split)
+    if SPLIT_SCALE not in df.columns or "is_signal" not in df.columns:
+        raise FeatureError(f"{test_split}: not a test split (needs columns '{SPLIT_SCALE}' and 'is_signal')")
+    bkg = df[df["is_signal"] == 0].copy()
+    if bkg.empty:
+        raise EmptySelectionError(f"{test_split}: the test split holds no background events")
+    bkg["weight_pb"] = bkg["weight_pb"] * bkg[SPLIT_SCALE]
+    with atomic_path(out_path) as tmp:
+        bkg.to_csv(tmp, index=False, compression="gzip")
+    logger.info("%s: %d background test events, %.4g pb in total", out_path, len(bkg), bkg["weight_pb"].sum())
+    return bkg

@@ -1,0 +1,20 @@
+"""Snakemake script: CLs = 0.05 contour plots per luminosity and the mass-reach table."""
+
+from pathlib import Path
+
+from susyscan.logutil import script_logging
+from susyscan.plotting.contours import plot_contours
+
+snakemake = globals()["snakemake"]
+script_logging(snakemake)
+params = snakemake.params
+regions = getattr(params, "regions", None)
+plot_contours(
+    snakemake.input.cls,
+    Path(snakemake.output.plots[0]).parent,
+    snakemake.output.mass_reach,
+    lumis=[float(x) for x in params.lumis],
+    regions=list(regions) if regions else None,
+    level=float(getattr(params, "cls_level", 0.05)),
+    formats=list(getattr(params, "formats", ["pdf", "png"])),
+)

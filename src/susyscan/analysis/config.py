@@ -1,0 +1,147 @@
+"""Load and check the analysis YAML (objects, overlap removal, ordered cuts, baselines)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from susyscan.analysis.expressions import variable_names
+from susyscan.analysis.variables import EVENT_VARIABLES
+from susyscan.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ObjectCuts:
+    """Kinematic and isolation requirements of one object type."""
+
+    pt_min: float
+    abs_eta_max: float
+    rel_iso_max: float | None = None
+
+
+@dataclass(frozen=True)
+class OverlapRemoval:
+    """Cone sizes of the four overlap-removal steps, in the paper's order."""
+
+    jet_muon_photon_dr: float
+    jet_electron_tau_dr: float
+    electron_jet_dr: float
+    photon_lepton_dr: float
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One named preselection cut."""
+
+    name: str
+    expr: str
+    label: str
+    for_comparison_only: bool = False
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Everything the smuon selection needs."""
+
+    name: str
+    jet_collection: str
+    objects: dict[str, ObjectCuts]
+    overlap: OverlapRemoval
+    cuts: list[Cut]
+    baselines: dict[str, str]
+    baselines_include_comparison_cuts: bool = True
+    mt2_invisible_mass: float = 0.0
+    parent_mass_key: str = "m_smuon"
+    lsp_mass_key: str = "m_neutralino"
+    source: str = "<dict>"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_OBJECT_TYPES = ("electron", "muon", "tau", "photon", "jet")
+
+
+def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise ConfigError(f"{where}: missing key {key!r}")
+    return mapping[key]
+
+
+def analysis_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> AnalysisConfig:
+    """Build and check an AnalysisConfig from a parsed YAML mapping."""
+    objects_raw = _require(raw, "objects", source)
+    objects: dict[str, ObjectCuts] = {}
+    for kind in _OBJECT_TYPES:
+        spec = _require(objects_raw, kind, f"{source}: objects")
+        try:
+            objects[kind] = ObjectCuts(
+                pt_min=float(spec["pt_min"]),
+                abs_eta_max=float(spec["abs_eta_max"]),
+                rel_iso_max=None if spec.get("rel_iso_max") is None else float(spec["rel_iso_max"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{source}: objects.{kind}: bad or missing field ({exc})") from exc
+    orr = _require(raw, "overlap_removal", source)
+    try:
+        overlap = OverlapRemoval(**{k: float(v) for k, v in orr.items()})
+    except TypeError as exc:
+        raise ConfigError(f"{source}: overlap_removal: {exc}") from exc
+
+    cuts: list[Cut] = []
+    seen: set[str] = set()
+    for i, spec in enumerate(_require(raw, "cuts", source)):
+        name = str(_require(spec, "name", f"{source}: cuts[{i}]"))
+        expr = str(_require(spec, "expr", f"{source}: cut {name!r}"))
+        if name in seen:
+            raise ConfigError(f"{source}: duplicate cut name {name!r}")
+        seen.add(name)
+        _check_names(expr, name, source)
+        cuts.append(Cut(name, expr, str(spec.get("label", name)), bool(spec.get("for_comparison_only", False))))
+    if not cuts:
+        raise ConfigError(f"{source}: 'cuts' is empty")
+
+    base_raw = raw.get("baselines", {}) or {}
+    regions = {str(k): str(v) for k, v in (base_raw.get("regions", {}) or {}).items()}
+    for region, expr in regions.items():
+        _check_names(expr, region, source)
+    kin = raw.get("kinematics", {}) or {}
+    masses = raw.get("masses", {}) or {}
+    return AnalysisConfig(
+        name=str(raw.get("name", "smuon")),
+        jet_collection=str(objects_raw.get("jet_collection", "largejet")),
+        objects=objects,
+        overlap=overlap,
+        cuts=cuts,
+        baselines=regions,
+        baselines_include_comparison_cuts=bool(base_raw.get("include_comparison_cuts", True)),
+        mt2_invisible_mass=float(kin.get("mt2_invisible_mass", 0.0)),
+        parent_mass_key=str(masses.get("parent_key", "m_smuon")),
+        lsp_mass_key=str(masses.get("lsp_key", "m_neutralino")),
+        source=source,
+    )
+
+
+def _check_names(expr: str, cut_name: str, source: str) -> None:
+    unknown = variable_names(expr, cut_name) - set(EVENT_VARIABLES)
+    if unknown:
+        raise ConfigError(
+            f"{source}: cut {cut_name!r} uses unknown variable(s) {sorted(unknown)}; "
+            f"known: {sorted(EVENT_VARIABLES)}"
+        )
+
+
+def load_analysis_config(path: str | Path) -> AnalysisConfig:
+    """Read the analysis YAML at ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"analysis config {path} does not exist")
+    with path.open() as handle:
+        raw = yaml.safe_load(handle)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"analysis config {path}: top level must be a mapping")
+    return analysis_config_from_dict(raw, source=str(path))

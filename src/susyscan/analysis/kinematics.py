@@ -1,0 +1,55 @@
+"""Columnar kinematic helpers: angular distances, dilepton mass, mCT and mT2."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from mt2 import mt2 as _mt2
+
+logger = logging.getLogger(__name__)
+
+
+def delta_phi(phi1: np.ndarray, phi2: np.ndarray) -> np.ndarray:
+    """phi1 - phi2 wrapped into [-pi, pi)."""
+    return (np.asarray(phi1) - np.asarray(phi2) + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def delta_r(eta1: np.ndarray, phi1: np.ndarray, eta2: np.ndarray, phi2: np.ndarray) -> np.ndarray:
+    """Angular distance sqrt(deta^2 + dphi^2); works on numpy and awkward arrays alike."""
+    dphi = (phi1 - phi2 + np.pi) % (2.0 * np.pi) - np.pi
+    deta = eta1 - eta2
+    return np.sqrt(deta * deta + dphi * dphi)
+
+
+def invariant_mass_massless(
+    pt1: np.ndarray, eta1: np.ndarray, phi1: np.ndarray,
+    pt2: np.ndarray, eta2: np.ndarray, phi2: np.ndarray,
+) -> np.ndarray:
+    """Invariant mass of two massless objects: m^2 = 2 pT1 pT2 (cosh deta - cos dphi)."""
+    m2 = 2.0 * pt1 * pt2 * (np.cosh(eta1 - eta2) - np.cos(phi1 - phi2))
+    return np.sqrt(np.clip(m2, 0.0, None))
+
+
+def mct_massless(pt1: np.ndarray, phi1: np.ndarray, pt2: np.ndarray, phi2: np.ndarray) -> np.ndarray:
+    """Contransverse mass (Tovey 2008) of two massless visible objects:
+    mCT^2 = 2 pT1 pT2 (1 + cos dphi)."""
+    m2 = 2.0 * pt1 * pt2 * (1.0 + np.cos(phi1 - phi2))
+    return np.sqrt(np.clip(m2, 0.0, None))
+
+
+def mt2_massless_visible(
+    pt1: np.ndarray, phi1: np.ndarray, pt2: np.ndarray, phi2: np.ndarray,
+    met: np.ndarray, met_phi: np.ndarray, invisible_mass: float = 0.0,
+) -> np.ndarray:
+    """Stransverse mass of two massless visible legs and the MET, via the ``mt2`` package
+    (Lester-Nachman bisection), with the same invisible-mass hypothesis on both legs."""
+    return np.asarray(
+        _mt2(
+            0.0, pt1 * np.cos(phi1), pt1 * np.sin(phi1),
+            0.0, pt2 * np.cos(phi2), pt2 * np.sin(phi2),
+            met * np.cos(met_phi), met * np.sin(met_phi),
+            invisible_mass, invisible_mass,
+        ),
+        dtype=np.float64,
+    )

@@ -1,0 +1,47 @@
+"""Stage 'merge_features': concatenate a sample's chunk CSVs and add ``weight_pb``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from susyscan.analysis.cutflow import load_cutflow, merge_sample_chunks
+from susyscan.analysis.features import FEATURES
+from susyscan.analysis.io import write_csv_gz_atomic
+from susyscan.errors import EventFileError
+
+logger = logging.getLogger(__name__)
+
+
+def merge_features(
+    feature_paths: Iterable[str | Path], cutflow_paths: Iterable[str | Path], out_path: str | Path
+) -> pd.DataFrame:
+    """Concatenate chunk feature CSVs (in the given order) and add
+    ``weight_pb = gen_weight * xsec_pb / total_sum_weights`` (sum over the chunk cutflows)."""
+    feature_paths = [Path(p) for p in feature_paths]
+    merged = merge_sample_chunks([load_cutflow(p) for p in cutflow_paths])
+    frames = []
+    for path in feature_paths:
+        try:
+            frame = pd.read_csv(path, compression="gzip")
+        except (OSError, ValueError) as exc:
+            raise EventFileError(f"feature file {path}: cannot read: {exc}") from exc
+        missing = [c for c in FEATURES + ["gen_weight", "sample"] if c not in frame.columns]
+        if missing:
+            raise EventFileError(f"feature file {path}: missing column(s) {missing}")
+        frames.append(frame)
+    if not frames:
+        raise EventFileError(f"sample {merged['sample']}: no feature files to merge")
+    out = pd.concat(frames, ignore_index=True)
+    samples = set(out["sample"].astype(str))
+    if samples - {merged["sample"]}:
+        raise EventFileError(f"feature files hold sample(s) {sorted(samples)} but cutflows are for {merged['sample']!r}")
+    if out.empty:
+        logger.warning("sample %s: no events pass the preselection in any chunk", merged["sample"])
+    out["weight_pb"] = out["gen_weight"] * merged["xsec_pb"] / merged["total_sum_weights"]
+    write_csv_gz_atomic(out, out_path)
+    logger.info("sample %s: merged %d chunks, %d events", merged["sample"], len(frames), len(out))
+    return out

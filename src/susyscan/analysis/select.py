@@ -1,0 +1,164 @@
+"""Stage 'select_features': event file -> feature CSV + per-chunk cutflow JSON."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+import pandas as pd
+
+from susyscan.analysis.baselines import baseline_flags
+from susyscan.analysis.config import AnalysisConfig, load_analysis_config
+from susyscan.analysis.cuts import comparison_mask, cut_masks, cutflow_counts, preselection_mask
+from susyscan.analysis.features import FEATURES
+from susyscan.analysis.io import read_event_file, write_csv_gz_atomic, write_json_atomic
+from susyscan.analysis.objects import select_objects
+from susyscan.analysis.overlap import remove_overlaps
+from susyscan.analysis.variables import event_variables
+from susyscan.errors import EventFileError, FeatureError
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_METADATA = ("sample", "process", "chunk", "sum_weights", "sum_weights2", "xsec_pb")
+
+
+def check_metadata(metadata: dict[str, Any], where: str) -> None:
+    """Raise EventFileError if a metadata field the analysis needs is missing."""
+    missing = [k for k in REQUIRED_METADATA if metadata.get(k) is None]
+    if missing:
+        raise EventFileError(f"{where}: metadata lacks field(s) {missing}")
+
+
+def signal_masses(metadata: dict[str, Any], cfg: AnalysisConfig) -> tuple[int, float, float]:
+    """(is_signal, m_parent, m_lsp); backgrounds (no ``masses``) give (0, -1, -1)."""
+    masses = metadata.get("masses") or {}
+    if not masses:
+        return 0, -1.0, -1.0
+    try:
+        return 1, float(masses[cfg.parent_mass_key]), float(masses[cfg.lsp_mass_key])
+    except KeyError as exc:
+        raise EventFileError(
+            f"sample {metadata.get('sample')}: metadata 'masses' lacks {exc.args[0]!r} (has {sorted(masses)})"
+        ) from exc
+
+
+def check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:
+    """Raise FeatureError naming every feature column holding NaN or inf."""
+    values = df[columns].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        counts = {columns[j]: int(n) for j, n in enumerate(bad.sum(axis=0)) if n}
+        raise FeatureError(f"{where}: non-finite (NaN/inf) values in feature column(s) {counts}")
+
+
+COMPUTED_VARIABLES = ("mll", "mct", "mt2")
+"""Variables computed numerically here; a non-finite value is warned (event then fails cuts on it).
+Non-finite values in any other variable come from the event file and are an error."""
+
+
+def check_variables(variables: dict[str, np.ndarray], where: str, warn: Callable[[str], None]) -> None:
+    """Error on non-finite input variables, warning on non-finite computed ones (mll, mCT, mT2)."""
+    for name, values in variables.items():
+        n_bad = int((~np.isfinite(values)).sum())
+        if not n_bad:
+            continue
+        if name in COMPUTED_VARIABLES:
+            warn(f"{n_bad} events with non-finite {name!r}; they fail every cut using it")
+        else:
+            raise FeatureError(f"{where}: {n_bad} events with NaN/inf in variable {name!r} (from the event file)")
+
+
+def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Run object selection, overlap removal, cuts, features and baselines on one chunk.
+
+    Returns the feature DataFrame (preselected events) and the cutflow record (JSON-ready).
+    """
+    where = f"sample {metadata.get('sample')} chunk {metadata.get('chunk')}"
+    check_metadata(metadata, where)
+    sample = str(metadata["sample"])
+    n_events = len(events)
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        logger.warning("%s: %s", where, message)
+        warnings.append(message)
+
+    if "weight" not in events.fields:
+        raise EventFileError(f"{where}: event array lacks branch 'weight'")
+    weights = ak.to_numpy(events["weight"]).astype(np.float64)
+    if n_events == 0:
+        warn("chunk holds zero events")
+    n_negative = int((weights < 0).sum())
+    if n_negative:
+        warn(f"{n_negative} events with negative weight (allowed; they enter sums with their sign)")
+
+    objects = remove_overlaps(select_objects(events, cfg, sample), cfg.overlap)
+    variables = event_variables(
+        objects,
+        ak.to_numpy(events["met"]).astype(np.float64),
+        ak.to_numpy(events["met_phi"]).astype(np.float64),
+        cfg.mt2_invisible_mass,
+    )
+    check_variables(variables, where, warn)
+    masks = cut_masks(cfg.cuts, variables)
+    rows = cutflow_counts(cfg.cuts, masks, weights)
+    previous = rows[0]
+    for row in rows[1:]:
+        if row.n_raw == 0 and previous.n_raw > 0:
+            warn(f"no events left after cut {row.name!r}")
+        previous = row
+    selected = preselection_mask(cfg.cuts, masks, n_events)
+    if n_events and not selected.any():
+        warn("empty selection: no event passes the preselection; feature file has a header only")
+
+    frame = pd.DataFrame({name: variables[name][selected] for name in FEATURES})
+    check_finite(frame, FEATURES, where)
+    is_signal, m_parent, m_lsp = signal_masses(metadata, cfg)
+    frame["gen_weight"] = weights[selected]
+    frame["sample"] = sample
+    frame["process"] = str(metadata["process"])
+    frame["is_signal"] = is_signal
+    frame["m_parent"] = m_parent
+    frame["m_lsp"] = m_lsp
+    frame["event"] = np.flatnonzero(selected)
+    flags = baseline_flags(cfg, variables, comparison_mask(cfg.cuts, masks, n_events))
+    for region, flag in flags.items():
+        frame[region] = flag[selected]
+
+    cutflow = {
+        "analysis": cfg.name,
+        "sample": sample,
+        "process": str(metadata["process"]),
+        "chunk": metadata["chunk"],
+        "is_signal": is_signal,
+        "masses": metadata.get("masses") or {},
+        "n_events": n_events,
+        "sum_weights": float(metadata["sum_weights"]),
+        "sum_weights2": float(metadata["sum_weights2"]),
+        "xsec_pb": float(metadata["xsec_pb"]),
+        "cuts": [row.__dict__ for row in rows],
+        "baselines": {region: {"n_raw": int(f[selected].sum()), "sumw": float(weights[selected][f[selected] == 1].sum())}
+                      for region, f in flags.items()},
+        "warnings": warnings,
+    }
+    return frame, cutflow
+
+
+def select_features(
+    events_path: str | Path, analysis_config: str | Path | AnalysisConfig,
+    features_out: str | Path, cutflow_out: str | Path,
+) -> dict[str, Any]:
+    """Read one event file, write its feature CSV (.csv.gz) and cutflow JSON; return the cutflow."""
+    cfg = analysis_config if isinstance(analysis_config, AnalysisConfig) else load_analysis_config(analysis_config)
+    events, metadata = read_event_file(events_path)
+    logger.info("selecting %d events from %s", len(events), events_path)
+    frame, cutflow = analyse_events(events, metadata, cfg)
+    cutflow["events_file"] = str(events_path)
+    write_csv_gz_atomic(frame, features_out)
+    write_json_atomic(cutflow, cutflow_out)
+    logger.info("%s: %d of %d events pass the preselection", events_path, len(frame), len(events))
+    return cutflow

@@ -1,0 +1,1 @@
+"""Squark + electroweakino analysis with particle-flow networks (arXiv:2411.00093)."""

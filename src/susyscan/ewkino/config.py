@@ -1,0 +1,123 @@
+"""Load and check the ewkino analysis YAML (config/analyses/ewkino.yaml)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from susyscan.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+PHI_REFERENCES = ("met", "jet1")
+
+
+@dataclass(frozen=True)
+class ObjectCut:
+    """Acceptance of one object type."""
+
+    pt_min: float
+    abs_eta_max: float
+
+
+@dataclass(frozen=True)
+class Preselection:
+    """Monojet-like preselection (lepton veto is implied by the lepton object cuts)."""
+
+    met_min: float
+    jet1_pt_min: float
+    jet1_abs_eta_max: float
+    n_jets_max: int
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Cut-and-count comparison selection applied after the preselection."""
+
+    met_min: float
+    jet1_pt_min: float
+    min_dphi_jet_met: float
+    meff_min: float
+
+
+@dataclass(frozen=True)
+class InputsConfig:
+    """Network-input options."""
+
+    pfcand_pt_min_values: tuple[float, ...]
+    max_candidates: int
+    phi_reference: str
+    max_jets: int
+
+
+@dataclass(frozen=True)
+class EwkinoConfig:
+    """The whole ewkino analysis configuration."""
+
+    name: str
+    parent_key: str
+    lsp_key: str
+    electron: ObjectCut
+    muon: ObjectCut
+    jet: ObjectCut
+    preselection: Preselection
+    baseline: Baseline
+    inputs: InputsConfig
+
+
+def _section(raw: dict[str, Any], key: str, source: str) -> dict[str, Any]:
+    if key not in raw or not isinstance(raw[key], dict):
+        raise ConfigError(f"{source}: missing or non-mapping section {key!r}")
+    return raw[key]
+
+
+def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
+    fields = cls.__dataclass_fields__
+    missing = [k for k in fields if k not in raw]
+    unknown = [k for k in raw if k not in fields]
+    if missing or unknown:
+        raise ConfigError(f"{where}: missing keys {missing}, unknown keys {unknown}")
+    try:
+        return cls(**{k: (tuple(float(x) for x in raw[k]) if isinstance(raw[k], list) else raw[k]) for k in fields})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def ewkino_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EwkinoConfig:
+    """Build and check an EwkinoConfig from a parsed YAML mapping."""
+    objects = _section(raw, "objects", source)
+    masses = _section(raw, "masses", source)
+    cfg = EwkinoConfig(
+        name=str(raw.get("name", "ewkino")),
+        parent_key=str(masses.get("parent_key", "m_squark")),
+        lsp_key=str(masses.get("lsp_key", "m_electroweakino")),
+        electron=_build(ObjectCut, _section(objects, "electron", source), f"{source}: objects.electron"),
+        muon=_build(ObjectCut, _section(objects, "muon", source), f"{source}: objects.muon"),
+        jet=_build(ObjectCut, _section(objects, "jet", source), f"{source}: objects.jet"),
+        preselection=_build(Preselection, _section(raw, "preselection", source), f"{source}: preselection"),
+        baseline=_build(Baseline, _section(raw, "baseline", source), f"{source}: baseline"),
+        inputs=_build(InputsConfig, _section(raw, "inputs", source), f"{source}: inputs"),
+    )
+    if cfg.inputs.phi_reference not in PHI_REFERENCES:
+        raise ConfigError(f"{source}: inputs.phi_reference {cfg.inputs.phi_reference!r} not in {PHI_REFERENCES}")
+    if cfg.inputs.max_candidates < 1 or cfg.inputs.max_jets < 1:
+        raise ConfigError(f"{source}: inputs.max_candidates and inputs.max_jets must be >= 1")
+    if cfg.preselection.n_jets_max < 1:
+        raise ConfigError(f"{source}: preselection.n_jets_max must be >= 1")
+    return cfg
+
+
+def load_ewkino_config(path: str | Path) -> EwkinoConfig:
+    """Read ``config/analyses/ewkino.yaml``."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"analysis config {path}: cannot read YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"analysis config {path}: top level is not a mapping")
+    return ewkino_config_from_dict(raw, str(path))

@@ -1,0 +1,203 @@
+"""Lepton veto, monojet-like preselection, kinematic baseline and weighted cutflow (columnar)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+from susyscan.errors import EventFileError
+from susyscan.ewkino.config import EwkinoConfig
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_BRANCHES = ("weight", "met", "met_phi", "jet_pt", "jet_eta", "jet_phi",
+                     "electron_pt", "electron_eta", "muon_pt", "muon_eta")
+REQUIRED_METADATA = ("sample", "process", "chunk", "sum_weights", "sum_weights2", "xsec_pb")
+N_DPHI_JETS = 4
+"""min dphi(jet, MET) runs over the leading (up to) four selected jets."""
+
+
+@dataclass(frozen=True)
+class CutMask:
+    """One cut on its own (not cumulative)."""
+
+    name: str
+    label: str
+    for_comparison_only: bool
+    mask: np.ndarray
+
+
+def check_branches(events: ak.Array, where: str, required: tuple[str, ...] = REQUIRED_BRANCHES) -> None:
+    """Raise EventFileError naming the branches missing from ``events``."""
+    missing = [b for b in required if b not in events.fields]
+    if missing:
+        raise EventFileError(f"{where}: event array lacks branch(es) {missing}")
+
+
+def delta_phi(phi1: np.ndarray | ak.Array, phi2: np.ndarray | ak.Array) -> np.ndarray | ak.Array:
+    """phi1 - phi2 wrapped into [-pi, pi)."""
+    return (phi1 - phi2 + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def _accepted(events: ak.Array, prefix: str, pt_min: float, abs_eta_max: float) -> ak.Array:
+    return (events[f"{prefix}_pt"] > pt_min) & (abs(events[f"{prefix}_eta"]) < abs_eta_max)
+
+
+def selected_jets(events: ak.Array, cfg: EwkinoConfig) -> ak.Array:
+    """Jets passing the jet acceptance, sorted by decreasing pT (records pt, eta, phi)."""
+    jets = ak.zip({"pt": events["jet_pt"], "eta": events["jet_eta"], "phi": events["jet_phi"]})
+    jets = jets[_accepted(events, "jet", cfg.jet.pt_min, cfg.jet.abs_eta_max)]
+    return jets[ak.argsort(jets.pt, axis=1, ascending=False)]
+
+
+def _leading(values: ak.Array, index: int, fill: float) -> np.ndarray:
+    padded = ak.pad_none(values, index + 1, axis=1)[:, index]
+    return ak.to_numpy(ak.fill_none(padded, fill)).astype(np.float64)
+
+
+def event_variables(events: ak.Array, cfg: EwkinoConfig) -> dict[str, np.ndarray]:
+    """Per-event variables used by the cuts (flat float64/int arrays)."""
+    jets = selected_jets(events, cfg)
+    met = ak.to_numpy(events["met"]).astype(np.float64)
+    met_phi = ak.to_numpy(events["met_phi"]).astype(np.float64)
+    ht = ak.to_numpy(ak.sum(jets.pt, axis=1)).astype(np.float64)
+    dphi = abs(delta_phi(jets.phi[:, :N_DPHI_JETS], met_phi))
+    min_dphi = ak.to_numpy(ak.fill_none(ak.min(dphi, axis=1), np.pi)).astype(np.float64)
+    return {
+        "n_electrons": ak.to_numpy(ak.sum(_accepted(events, "electron", cfg.electron.pt_min, cfg.electron.abs_eta_max), axis=1)),
+        "n_muons": ak.to_numpy(ak.sum(_accepted(events, "muon", cfg.muon.pt_min, cfg.muon.abs_eta_max), axis=1)),
+        "n_jets": ak.to_numpy(ak.num(jets, axis=1)),
+        "jet1_pt": _leading(jets.pt, 0, 0.0),
+        "jet1_eta": _leading(jets.eta, 0, 0.0),
+        "met": met,
+        "met_phi": met_phi,
+        "ht": ht,
+        "meff": ht + met,
+        "min_dphi_jet_met": min_dphi,
+    }
+
+
+def cut_masks(variables: dict[str, np.ndarray], cfg: EwkinoConfig) -> list[CutMask]:
+    """Ordered cuts: preselection first, then the baseline cuts (for_comparison_only)."""
+    pre, base = cfg.preselection, cfg.baseline
+    v = variables
+    return [
+        CutMask("lepton_veto", f"Lepton veto (no e/mu with pT > {cfg.electron.pt_min:g}/{cfg.muon.pt_min:g} GeV)",
+                False, (v["n_electrons"] == 0) & (v["n_muons"] == 0)),
+        CutMask("met", f"MET > {pre.met_min:g} GeV", False, v["met"] > pre.met_min),
+        CutMask("leading_jet", f"pT(j1) > {pre.jet1_pt_min:g} GeV, |eta(j1)| < {pre.jet1_abs_eta_max:g}", False,
+                (v["n_jets"] >= 1) & (v["jet1_pt"] > pre.jet1_pt_min) & (np.abs(v["jet1_eta"]) < pre.jet1_abs_eta_max)),
+        CutMask("n_jets", f"N(jets) <= {pre.n_jets_max}", False, v["n_jets"] <= pre.n_jets_max),
+        CutMask("baseline_dphi", f"min dphi(j1-4, MET) > {base.min_dphi_jet_met:g}", True,
+                v["min_dphi_jet_met"] > base.min_dphi_jet_met),
+        CutMask("baseline_met", f"MET > {base.met_min:g} GeV", True, v["met"] > base.met_min),
+        CutMask("baseline_jet1", f"pT(j1) > {base.jet1_pt_min:g} GeV", True, v["jet1_pt"] > base.jet1_pt_min),
+        CutMask("baseline_meff", f"meff > {base.meff_min:g} GeV", True, v["meff"] > base.meff_min),
+    ]
+
+
+def preselection_mask(cuts: list[CutMask], n_events: int) -> np.ndarray:
+    """AND of the preselection cuts."""
+    mask = np.ones(n_events, dtype=bool)
+    for cut in cuts:
+        if not cut.for_comparison_only:
+            mask &= cut.mask
+    return mask
+
+
+def baseline_mask(cuts: list[CutMask], n_events: int) -> np.ndarray:
+    """AND of all cuts: preselection and kinematic baseline (the cut-and-count region)."""
+    mask = np.ones(n_events, dtype=bool)
+    for cut in cuts:
+        mask &= cut.mask
+    return mask
+
+
+def _count(mask: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
+    selected = weights[mask]
+    return {"n_raw": int(mask.sum()), "sumw": float(selected.sum()), "sumw2": float(np.square(selected).sum())}
+
+
+def cutflow_rows(cuts: list[CutMask], weights: np.ndarray) -> list[dict[str, Any]]:
+    """An 'initial' row plus one cumulative row per cut: name, label, for_comparison_only, n_raw, sumw, sumw2."""
+    running = np.ones(len(weights), dtype=bool)
+    rows = [{"name": "initial", "label": "Initial", "for_comparison_only": False, **_count(running, weights)}]
+    for cut in cuts:
+        running = running & cut.mask
+        rows.append({"name": cut.name, "label": cut.label, "for_comparison_only": cut.for_comparison_only,
+                     **_count(running, weights)})
+    return rows
+
+
+def signal_masses(metadata: dict[str, Any], cfg: EwkinoConfig) -> tuple[int, float, float]:
+    """(is_signal, m_parent, m_lsp); backgrounds (no ``masses``) give (0, -1, -1)."""
+    masses = metadata.get("masses") or {}
+    if not masses:
+        return 0, -1.0, -1.0
+    try:
+        return 1, float(masses[cfg.parent_key]), float(masses[cfg.lsp_key])
+    except KeyError as exc:
+        raise EventFileError(
+            f"sample {metadata.get('sample')}: metadata 'masses' lacks {exc.args[0]!r} (has {sorted(masses)})"
+        ) from exc
+
+
+def check_metadata(metadata: dict[str, Any], where: str) -> None:
+    """Raise EventFileError if a metadata field the analysis needs is missing."""
+    missing = [k for k in REQUIRED_METADATA if metadata.get(k) is None]
+    if missing:
+        raise EventFileError(f"{where}: metadata lacks field(s) {missing}")
+
+
+def select_events(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Apply the cuts to one chunk.
+
+    Returns (preselection mask, baseline mask, cutflow record). The record has the smuon layout:
+    ``{"analysis", "sample", "process", "chunk", "is_signal", "masses", "n_events", "sum_weights",
+    "sum_weights2", "xsec_pb", "cuts": [{"name", "label", "for_comparison_only", "n_raw", "sumw", "sumw2"}],
+    "warnings": [...]}``.
+    """
+    where = f"sample {metadata.get('sample')} chunk {metadata.get('chunk')}"
+    check_metadata(metadata, where)
+    check_branches(events, where)
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        logger.warning("%s: %s", where, message)
+        warnings.append(message)
+
+    n_events = len(events)
+    weights = ak.to_numpy(events["weight"]).astype(np.float64)
+    if n_events == 0:
+        warn("chunk holds zero events")
+    n_negative = int((weights < 0).sum())
+    if n_negative:
+        warn(f"{n_negative} events with negative weight (allowed; they enter sums with their sign)")
+    cuts = cut_masks(event_variables(events, cfg), cfg)
+    rows = cutflow_rows(cuts, weights)
+    for previous, row in zip(rows[:-1], rows[1:], strict=True):
+        if row["n_raw"] == 0 and previous["n_raw"] > 0:
+            warn(f"no events left after cut {row['name']!r}")
+    presel = preselection_mask(cuts, n_events)
+    if n_events and not presel.any():
+        warn("empty selection: no event passes the preselection")
+    is_signal, _, _ = signal_masses(metadata, cfg)
+    record = {
+        "analysis": cfg.name,
+        "sample": str(metadata["sample"]),
+        "process": str(metadata["process"]),
+        "chunk": metadata["chunk"],
+        "is_signal": is_signal,
+        "masses": metadata.get("masses") or {},
+        "n_events": n_events,
+        "sum_weights": float(metadata["sum_weights"]),
+        "sum_weights2": float(metadata["sum_weights2"]),
+        "xsec_pb": float(metadata["xsec_pb"]),
+        "cuts": rows,
+        "warnings": warnings,
+    }
+    return presel, baseline_mask(cuts, n_events), record

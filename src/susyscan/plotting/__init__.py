@@ -1,0 +1,1 @@
+"""Plots: cutflows, ROC/score/loss curves, exclusion contours (matplotlib + mplhep)."""

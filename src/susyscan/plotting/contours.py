@@ -1,0 +1,144 @@
+"""CLs = 0.05 exclusion contours on the (m_parent, m_lsp) plane, contour plots and the mass-reach table."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import contourpy
+import numpy as np
+import pandas as pd
+from scipy.interpolate import griddata
+
+from susyscan.errors import EmptySelectionError, FeatureError
+from susyscan.plotting.style import apply_style, plt, save_figure
+
+logger = logging.getLogger(__name__)
+
+CLS_LEVEL = 0.05
+CLS_FLOOR = 1e-12
+LINESTYLES = ("-", "--", ":", "-.")
+BEST = "best"
+
+
+def exclusion_contour(m_parent: np.ndarray, m_lsp: np.ndarray, cls: np.ndarray, level: float = CLS_LEVEL,
+                      n_fine: int = 200) -> list[np.ndarray]:
+    """Lines (each an (n, 2) array of (m_parent, m_lsp)) where the interpolated CLs equals ``level``.
+
+    CLs is interpolated linearly in log10 on the Delaunay triangulation of the grid points (scipy
+    ``griddata``) onto an ``n_fine`` x ``n_fine`` grid; contourpy extracts the iso-line.  Outside the
+    convex hull of the points nothing is drawn.
+    """
+    x, y = np.asarray(m_parent, float), np.asarray(m_lsp, float)
+    z = np.log10(np.clip(np.asarray(cls, float), CLS_FLOOR, 1.0))
+    ok = np.isfinite(z)
+    x, y, z = x[ok], y[ok], z[ok]
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        logger.warning("contour needs at least 3 non-collinear points, got %d", len(x))
+        return []
+    xf, yf = np.linspace(x.min(), x.max(), n_fine), np.linspace(y.min(), y.max(), n_fine)
+    xx, yy = np.meshgrid(xf, yf)
+    zz = griddata((x, y), z, (xx, yy), method="linear")
+    generator = contourpy.contour_generator(xx, yy, np.ma.masked_invalid(zz), line_type="Separate")
+    return [np.asarray(line) for line in generator.lines(math.log10(level)) if len(line) > 1]
+
+
+def mass_reach(m_parent: np.ndarray, cls: np.ndarray, level: float = CLS_LEVEL) -> tuple[float, str]:
+    """Largest m_parent excluded along one m_lsp row (log-linear interpolation of CLs between points).
+
+    Returns (mass, status) with status ``excluded`` (crossing found), ``beyond grid`` (the heaviest point
+    is still excluded: the mass is a lower bound) or ``not excluded`` (mass NaN).
+    """
+    order = np.argsort(m_parent)
+    m = np.asarray(m_parent, float)[order]
+    z = np.log10(np.clip(np.asarray(cls, float)[order], CLS_FLOOR, 1.0)) - math.log10(level)
+    keep = np.isfinite(z)
+    m, z = m[keep], z[keep]
+    excluded = z < 0
+    if not excluded.any():
+        return math.nan, "not excluded"
+    last = int(np.nonzero(excluded)[0][-1])
+    if last == len(m) - 1:
+        return float(m[-1]), "beyond grid"
+    frac = z[last] / (z[last] - z[last + 1])
+    return float(m[last] + frac * (m[last + 1] - m[last])), "excluded"
+
+
+def read_cls(path: str | Path) -> pd.DataFrame:
+    """The limits table (``cls.csv``) with the columns the plots need."""
+    df = pd.read_csv(path)
+    missing = {"m_parent", "m_lsp", "region", "lumi_ifb", "scenario", "cls_exp"} - set(df.columns)
+    if missing:
+        raise FeatureError(f"{path}: missing columns {sorted(missing)}")
+    if df.empty:
+        raise EmptySelectionError(f"{path}: no CLs rows")
+    return df
+
+
+def mass_reach_table(cls: pd.DataFrame, level: float = CLS_LEVEL) -> pd.DataFrame:
+    """Mass reach at the lowest m_lsp per region, luminosity and scenario."""
+    rows = []
+    for (region, lumi, scenario), group in cls.groupby(["region", "lumi_ifb", "scenario"], sort=True):
+        row = group[group["m_lsp"] == group["m_lsp"].min()]
+        mass, status = mass_reach(row["m_parent"].to_numpy(), row["cls_exp"].to_numpy(), level)
+        rows.append({"region": region, "lumi_ifb": lumi, "scenario": scenario, "m_lsp": row["m_lsp"].iloc[0],
+                     "mass_reach_gev": round(mass, 1) if math.isfinite(mass) else math.nan, "status": status})
+    return pd.DataFrame(rows)
+
+
+def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths: Sequence[str | Path],
+              level: float = CLS_LEVEL) -> None:
+    """One figure: the expected contour of each region (colour) and scenario (line style) at ``lumi``."""
+    apply_style()
+    sub = cls[np.isclose(cls["lumi_ifb"], lumi)]
+    if sub.empty:
+        raise EmptySelectionError(f"no CLs rows at {lumi:g}/fb")
+    scenarios = list(dict.fromkeys(sub["scenario"]))
+    colours = plt.get_cmap("tab10").colors
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    points = sub[["m_parent", "m_lsp"]].drop_duplicates()
+    ax.plot(points["m_parent"], points["m_lsp"], ".", color="0.6", ms=4, label="grid points")
+    diagonal = np.array([0.0, points["m_parent"].max()])
+    ax.plot(diagonal, diagonal, color="0.8", lw=1)
+    for i, region in enumerate(regions):
+        for j, scenario in enumerate(scenarios):
+            grp = sub[(sub["region"] == region) & (sub["scenario"] == scenario)]
+            lines = exclusion_contour(grp["m_parent"].to_numpy(), grp["m_lsp"].to_numpy(), grp["cls_exp"].to_numpy(),
+                                      level)
+            for k, line in enumerate(lines):
+                ax.plot(line[:, 0], line[:, 1], color=colours[i % len(colours)],
+                        ls=LINESTYLES[j % len(LINESTYLES)], label=f"{region} ({scenario})" if k == 0 else None)
+    ax.set_xlabel(r"$m(\tilde{\mu})$ [GeV]")
+    ax.set_ylabel(r"$m(\tilde{\chi}^0_1)$ [GeV]")
+    ax.set_xlim(points["m_parent"].min(), points["m_parent"].max())
+    ax.set_ylim(-0.03 * points["m_lsp"].max() - 1, points["m_lsp"].max() * 1.3 + 1)
+    ax.set_title(rf"Expected CLs = {level:g}, √s = 13 TeV, {lumi:g} fb$^{{-1}}$", fontsize="medium")
+    ax.legend(fontsize="x-small", ncol=2, loc="upper left")
+    for path in out_paths[:-1]:
+        fig.savefig(str(path) + ".tmp" + Path(path).suffix)
+        os.replace(str(path) + ".tmp" + Path(path).suffix, path)
+    save_figure(fig, str(out_paths[-1]))
+
+
+def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: str | Path,
+                  lumis: Sequence[float] | None = None, regions: Sequence[str] | None = None,
+                  level: float = CLS_LEVEL, formats: Sequence[str] = ("pdf", "png")) -> pd.DataFrame:
+    """Write ``contour_{lumi}ifb.{fmt}`` for each luminosity and format, and the ``mass_reach.csv`` table."""
+    cls = read_cls(cls_path)
+    lumis = list(lumis) if lumis is not None else sorted(cls["lumi_ifb"].unique())
+    regions = list(regions) if regions is not None else [r for r in dict.fromkeys(cls["region"]) if r != BEST]
+    for lumi in lumis:
+        out = [Path(out_dir) / f"contour_{lumi:g}ifb.{fmt}" for fmt in formats]
+        out[0].parent.mkdir(parents=True, exist_ok=True)
+        plot_lumi(cls, float(lumi), regions, out, level)
+        logger.info("wrote %s", [str(p) for p in out])
+    table = mass_reach_table(cls, level)
+    Path(mass_reach_path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(str(mass_reach_path) + ".tmp")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, mass_reach_path)
+    logger.info("mass reach at lowest m_lsp:\n%s", table.to_string(index=False))
+    return table

@@ -1,0 +1,1 @@
+"""Grid scans: onnxruntime inference over grid points and signal-region yields."""

@@ -1,0 +1,79 @@
+"""``susyscan scan ...`` commands: signal-region yields of grid points and of the backgrounds."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from susyscan.errors import ConfigError
+from susyscan.logutil import setup_logging
+
+logger = logging.getLogger(__name__)
+
+
+def read_regions(path: str | Path) -> list[dict[str, Any]]:
+    """Region list from YAML: a list, or a mapping with ``regions`` or ``scan: {regions}``."""
+    data = yaml.safe_load(Path(path).read_text())
+    if isinstance(data, dict):
+        data = data.get("scan", data).get("regions")
+    if not isinstance(data, list):
+        raise ConfigError(f"{path}: no list of signal regions (expected a list, 'regions' or 'scan.regions')")
+    return data
+
+
+def parse_scales(values: tuple[str, ...]) -> dict[str, float]:
+    """``SAMPLE=FACTOR`` pairs to a dict."""
+    scales = {}
+    for item in values:
+        name, sep, factor = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not SAMPLE=FACTOR")
+        scales[name] = float(factor)
+    return scales
+
+
+@click.group("scan")
+def scan() -> None:
+    """ONNX inference over grid points and signal-region yields."""
+
+
+@scan.command("point")
+@click.option("--features", "features_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Merged feature CSV of one grid point.")
+@click.option("--regions", "regions_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="YAML with the signal regions (list, 'regions' or 'scan.regions').")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Output yields CSV.")
+@click.option("--batch-size", default=4096, show_default=True, type=int, help="Rows per inference batch.")
+@click.option("--weight-scale", default=1.0, show_default=True, type=float, help="Factor on weight_pb.")
+@click.option("--masses", nargs=2, type=float, default=None, help="m_parent m_lsp when the file has no events.")
+@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False), help="Optional log file.")
+def point_cmd(features_path: str, regions_path: str, out_path: str, batch_size: int, weight_scale: float,
+              masses: tuple[float, float] | None, log_path: str | None) -> None:
+    """Yields per signal region of one grid point."""
+    from susyscan.scan.yields import compute_point_yields
+
+    setup_logging(log_path)
+    compute_point_yields(features_path, out_path, read_regions(regions_path), batch_size, weight_scale,
+                         masses=masses or None)
+
+
+@scan.command("background")
+@click.option("--features", "feature_paths", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False), help="Merged background feature CSV (repeat).")
+@click.option("--regions", "regions_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="YAML with the signal regions.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="background_yields.csv")
+@click.option("--batch-size", default=4096, show_default=True, type=int, help="Rows per inference batch.")
+@click.option("--scale", "scales", multiple=True, help="SAMPLE=FACTOR weight factor, e.g. ww=5 (repeat).")
+@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False), help="Optional log file.")
+def background_cmd(feature_paths: tuple[str, ...], regions_path: str, out_path: str, batch_size: int,
+                   scales: tuple[str, ...], log_path: str | None) -> None:
+    """Background yields per region and process, plus totals."""
+    from susyscan.scan.yields import compute_background_yields
+
+    setup_logging(log_path)
+    compute_background_yields(feature_paths, out_path, read_regions(regions_path), batch_size, parse_scales(scales))

@@ -1,0 +1,69 @@
+"""Signal-region definitions read from config: an ONNX score cut or a 0/1 baseline flag column."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from susyscan.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("onnx", "flag")
+
+
+@dataclass(frozen=True)
+class SignalRegion:
+    """One signal region: ``onnx`` regions cut on a model score, ``flag`` regions on a 0/1 column."""
+
+    name: str
+    kind: str
+    model: str | None = None
+    column: str | None = None
+    threshold: float | None = None
+
+
+def parse_region(entry: Mapping[str, Any], index: int) -> SignalRegion:
+    """Validate one config entry ``{name, kind, model | column, threshold}``."""
+    name = entry.get("name")
+    if not name:
+        raise ConfigError(f"scan.regions[{index}]: missing 'name'")
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise ConfigError(f"scan.regions[{index}] ({name}): kind {kind!r} not in {KINDS}")
+    threshold = entry.get("threshold")
+    if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
+        raise ConfigError(f"scan.regions[{index}] ({name}): threshold {threshold} not in [0, 1]")
+    if kind == "onnx" and not entry.get("model"):
+        raise ConfigError(f"scan.regions[{index}] ({name}): onnx region needs 'model'")
+    if kind == "flag" and not entry.get("column"):
+        raise ConfigError(f"scan.regions[{index}] ({name}): flag region needs 'column'")
+    return SignalRegion(str(name), str(kind), entry.get("model"), entry.get("column"),
+                        None if threshold is None else float(threshold))
+
+
+def parse_regions(entries: Sequence[Mapping[str, Any] | SignalRegion]) -> list[SignalRegion]:
+    """Validate the config list of regions; names must be unique."""
+    regions = [e if isinstance(e, SignalRegion) else parse_region(e, i) for i, e in enumerate(entries)]
+    if not regions:
+        raise ConfigError("scan.regions: no signal regions configured")
+    names = [r.name for r in regions]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"scan.regions: duplicate region names {duplicates}")
+    return regions
+
+
+def with_default_threshold(entries: Sequence[Mapping[str, Any]], threshold: float | None) -> list[dict[str, Any]]:
+    """Copy of the config entries with ``threshold`` filled in for ``onnx`` regions that have none.
+
+    Precedence: region threshold > this default (config ``scan.score_threshold``) > model metadata.
+    """
+    out = [dict(entry) for entry in entries]
+    if threshold is not None:
+        for entry in out:
+            if entry.get("kind") == "onnx" and entry.get("threshold") is None:
+                entry["threshold"] = float(threshold)
+    return out

@@ -1,0 +1,71 @@
+"""pyhf specifications of one-bin counting experiments (one channel per signal region)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pyhf
+
+from susyscan.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+POI_NAME = "mu_SIG"
+BKG_MODIFIERS = ("shapesys", "normsys")
+
+
+def channel_name(region: str) -> str:
+    """pyhf-safe channel name for a signal region, e.g. ``"NN high"`` -> ``"SR_NN_high"``."""
+    return "SR_" + re.sub(r"[^A-Za-z0-9]+", "_", region).strip("_")
+
+
+def background_sample(channel: str, bkg: float, bkg_rel_unc: float, modifier: str) -> dict[str, Any]:
+    """Background sample with a relative uncertainty (none when ``bkg_rel_unc`` is 0)."""
+    if modifier not in BKG_MODIFIERS:
+        raise ConfigError(f"stats.bkg_modifier: {modifier!r} not in {BKG_MODIFIERS}")
+    modifiers: list[dict[str, Any]] = []
+    if bkg_rel_unc > 0:
+        name = f"bkg_unc_{channel}"
+        if modifier == "shapesys":
+            modifiers.append({"name": name, "type": "shapesys", "data": [bkg * bkg_rel_unc]})
+        else:
+            modifiers.append({"name": name, "type": "normsys",
+                              "data": {"hi": 1.0 + bkg_rel_unc, "lo": max(1.0 - bkg_rel_unc, 1e-3)}})
+    return {"name": "background", "data": [bkg], "modifiers": modifiers}
+
+
+def signal_sample(channel: str, sig: float, sig_stat: float) -> dict[str, Any]:
+    """Signal sample scaled by the POI, with its MC statistical uncertainty as ``staterror``."""
+    modifiers: list[dict[str, Any]] = [{"name": POI_NAME, "type": "normfactor", "data": None}]
+    if sig_stat > 0:
+        modifiers.append({"name": f"staterror_{channel}", "type": "staterror", "data": [sig_stat]})
+    return {"name": "signal", "data": [sig], "modifiers": modifiers}
+
+
+def mu_upper_bound(sig: float, bkg: float, bkg_rel_unc: float = 0.0) -> float:
+    """A POI upper bound well above the expected limit (about (3 + 2 sqrt(b) + 2 r b) / s)."""
+    return float(max(10.0, 10.0 * (3.0 + 2.0 * bkg**0.5 + 2.0 * bkg_rel_unc * bkg) / max(sig, 1e-12)))
+
+
+def measurement(mu_max: float) -> dict[str, Any]:
+    """Measurement block with the POI and its bounds."""
+    return {"name": "NormalMeasurement",
+            "config": {"poi": POI_NAME, "parameters": [{"name": POI_NAME, "bounds": [[0.0, mu_max]]}]}}
+
+
+def one_bin_spec(sig: float, sig_stat: float, bkg: float, bkg_rel_unc: float,
+                 modifier: str = "shapesys", region: str = "SR") -> dict[str, Any]:
+    """Model spec (no observations) for one region; yields are expected event counts."""
+    channel = channel_name(region)
+    return {"channels": [{"name": channel, "samples": [
+        signal_sample(channel, sig, sig_stat), background_sample(channel, bkg, bkg_rel_unc, modifier)]}]}
+
+
+def one_bin_model(sig: float, sig_stat: float, bkg: float, bkg_rel_unc: float,
+                  modifier: str = "shapesys", region: str = "SR") -> pyhf.pdf.Model:
+    """pyhf model of a one-bin counting experiment with POI bounds [0, mu_upper_bound]."""
+    spec = one_bin_spec(sig, sig_stat, bkg, bkg_rel_unc, modifier, region)
+    parameters = measurement(mu_upper_bound(sig, bkg, bkg_rel_unc))["config"]["parameters"]
+    return pyhf.Model({**spec, "parameters": parameters}, poi_name=POI_NAME, validate=False)
