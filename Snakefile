@@ -10,6 +10,16 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    sample=r"[A-Za-z0-9_.\-]+",
+    chunk=r"\d+",
+    analysis="|".join(ANALYSES),
+    region="|".join(REGIONS),
+    model="nn|bdt",
+
+
 include: "workflow/rules/generation.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/training.smk"

@@ -17,14 +17,6 @@ LUMIS = [f"{lumi:g}" for lumi in config["statistics"]["luminosities_ifb"]]
 CONFIG_HASH = config_hash(config, ["seed", "sqrt_s_gev", "detector"])
 
 
-wildcard_constraints:
-    sample=r"[A-Za-z0-9_.\-]+",
-    chunk=r"\d+",
-    analysis="|".join(ANALYSES),
-    region="|".join(REGIONS),
-    model="nn|bdt",
-
-
 def _alternatives(names):
     """A regex matching exactly the given names (and nothing when there are none)."""
     return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
@@ -131,12 +123,18 @@ def scan_yields(wildcards):
     return [f"results/scan/{wildcards.analysis}/yields/{p.name}.csv" for p in grid_points(wildcards.analysis)]
 
 
+def signal_first_chunks(wildcards):
+    """Chunk 0 of every grid point of the analysis (its metadata holds the LO and NLO cross sections)."""
+    return [f"results/events/{p.name}/chunk0.root" for p in grid_points(wildcards.analysis)]
+
+
 def all_targets():
-    """Final outputs of `rule all`: cutflows, training summaries, CLs tables and contour plots."""
+    """Final outputs of the default target - cutflows, training summaries, CLs tables and contour plots."""
     targets = []
     for analysis in ANALYSES:
         targets += expand("results/analysis/{a}/cutflow.{ext}", a=analysis, ext=["csv", "md", "tex", "png"])
         targets += expand("results/training/{a}/{r}/{m}/{f}", a=analysis, r=REGIONS, m=MODELS, f=["metrics.json", "performance.csv"])
+        targets.append(f"results/generation/{analysis}_cross_sections.csv")
         targets.append(f"results/limits/{analysis}/cls.csv")
         targets.append(f"results/plots/{analysis}/mass_reach.csv")
         targets += expand("results/plots/{a}/contour_{lumi}ifb.{fmt}", a=analysis, lumi=LUMIS, fmt=config["plots"]["formats"])

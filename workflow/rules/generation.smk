@@ -61,3 +61,20 @@ rule ingest_chunk:
     script:
         "../../scripts/ingest_events.py"
 
+
+
+rule cross_section_table:
+    input:
+        events=signal_first_chunks,
+    output:
+        csv=report("results/generation/{analysis}_cross_sections.csv", category="Generation", caption="../report/cross_sections.rst"),
+        md="results/generation/{analysis}_cross_sections.md",
+    log:
+        "logs/generation/{analysis}_cross_sections.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/generation.yaml"
+    script:
+        "../../scripts/cross_section_table.py"

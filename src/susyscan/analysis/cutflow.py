@@ -121,7 +121,7 @@ def to_markdown(wide: pd.DataFrame, lumi_ifb: float) -> str:
     lines = [f"Cutflow at {lumi_ifb:g} fb^-1 (yield ± MC stat.; (*) = comparison-only cut, not applied to features)", "",
              "| Cut | " + " | ".join(groups) + " |", "|---|" + "---:|" * len(groups)]
     for _, row in wide.iterrows():
-        label = row["label"] + (" (*)" if row["for_comparison_only"] else "")
+        label = row["label"].replace("|", "\\|") + (" (*)" if row["for_comparison_only"] else "")
         cells = [f"{row[g]:.1f} ± {row[g + '_stat']:.1f}" for g in groups]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -44,12 +44,11 @@ def mt2_massless_visible(
 ) -> np.ndarray:
     """Stransverse mass of two massless visible legs and the MET, via the ``mt2`` package
     (Lester-Nachman bisection), with the same invisible-mass hypothesis on both legs."""
-    return np.asarray(
-        _mt2(
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite results are reported by the caller
+        values = _mt2(
             0.0, pt1 * np.cos(phi1), pt1 * np.sin(phi1),
             0.0, pt2 * np.cos(phi2), pt2 * np.sin(phi2),
             met * np.cos(met_phi), met * np.sin(met_phi),
             invisible_mass, invisible_mass,
-        ),
-        dtype=np.float64,
-    )
+        )
+    return np.asarray(values, dtype=np.float64)

@@ -80,3 +80,26 @@ def k_factor_report(
     write_k_factor_table(rows, out_csv)
     logger.info("K-factor table for %s written to %s", process, out_csv)
     return rows
+
+
+def k_factor_table_from_events(event_files: list[str | Path], csv_path: str | Path) -> list[dict[str, float | str]]:
+    """LO (generator, from each file's metadata) vs normalisation cross section per signal sample.
+
+    Reads the metadata of one chunk per signal point (the workflow passes chunk 0) and writes
+    ``csv_path`` and its Markdown twin; an implausible ratio is logged as a warning by ``k_factor_rows``.
+    """
+    from susyscan.eventio import read_metadata
+
+    points: list[dict[str, float]] = []
+    for path in event_files:
+        meta = read_metadata(path)
+        lo = meta.get("xsec_lo_pb")
+        if lo is None:
+            logger.warning("%s: no generator LO cross section in the metadata; skipped", path)
+            continue
+        points.append({"sample": meta["sample"], **{k: float(v) for k, v in (meta.get("masses") or {}).items()},
+                       "xsec_lo_pb": float(lo), "xsec_nlo_pb": float(meta["xsec_pb"]),
+                       "xsec_source": str(meta.get("xsec_source", ""))})
+    rows = k_factor_rows(points)  # type: ignore[arg-type]
+    write_k_factor_table(rows, csv_path)
+    return rows

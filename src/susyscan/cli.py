@@ -1,0 +1,51 @@
+"""The ``susyscan`` command line: the workflow steps that are useful outside Snakemake.
+
+Each stage contributes a click group; ``susyscan <group> --help`` lists its commands.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from susyscan import __version__
+from susyscan.analysis.cli import analysis
+from susyscan.detector.cli import detector
+from susyscan.generation.cli import generation
+from susyscan.ingest.cli import ingest
+from susyscan.logutil import setup_logging
+from susyscan.scan.cli import scan
+from susyscan.stats.cli import stats
+from susyscan.training.cli import training
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="susyscan")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """susyscan: from simulated events to exclusion contours.
+
+    \b
+    Steps (each a command group):
+      generate  Pythia 8 events + detector simulation for one (sample, chunk)
+      ingest    your LHE / HepMC / Delphes files -> reconstructed event files
+      detector  fast detector simulation of particle-level files; print the card
+      analysis  preselection, cutflows and feature CSVs (select, merge, cutflow)
+      training  datasets, network/BDT training, ONNX export, performance table
+      scan      onnxruntime yields of a grid point, background yields
+      stats     pyhf CLs limits and workspaces; exclusion contours (plot)
+    """
+    setup_logging(level=logging.DEBUG if verbose else logging.INFO)
+
+
+main.add_command(generation, "generate")
+main.add_command(ingest, "ingest")
+main.add_command(detector, "detector")
+main.add_command(analysis, "analysis")
+main.add_command(training, "training")
+main.add_command(scan, "scan")
+main.add_command(stats, "stats")
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

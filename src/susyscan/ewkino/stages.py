@@ -1,0 +1,150 @@
+"""File-to-file stage functions behind the scripts and the CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from susyscan.errors import EmptySelectionError
+from susyscan.ewkino.export import OnnxEnsemble, export_onnx, parity_check
+from susyscan.ewkino.importance import permutation_importance, write_importance
+from susyscan.ewkino.inputs import InputSet, read_inputs
+from susyscan.ewkino.io import write_csv_atomic, write_json_atomic, write_text_atomic
+from susyscan.ewkino.metrics import split_labels
+from susyscan.ewkino.significance import (background_yield_table, signal_yield_table, significance_table,
+                                          threshold_comparison)
+from susyscan.ewkino.train import TrainConfig, load_ensemble, predict_arrays, save_ensemble, train_ensemble
+
+logger = logging.getLogger(__name__)
+Paths = list[str | Path]
+
+
+def run_training(input_paths: Paths, model_out: str | Path, history_out: str | Path, metrics_out: str | Path,
+                 training: dict[str, Any]) -> dict[str, Any]:
+    """Train the ensemble on the given input files; write model.pt, history.csv, metrics.json."""
+    cfg = TrainConfig.from_dict(training)
+    inputs = read_inputs(input_paths)
+    model, history, metrics = train_ensemble(inputs, cfg)
+    metrics["pfcand_pt_min"] = inputs.pfcand_pt_min
+    metrics["samples"] = sorted(set(inputs.sample.tolist()))
+    save_ensemble(model, inputs, cfg, model_out)
+    write_csv_atomic(history, history_out)
+    write_json_atomic(metrics, metrics_out)
+    return metrics
+
+
+def run_export(model_path: str | Path, onnx_out: str | Path, parity_inputs: Paths, parity_out: str | Path,
+               n_parity: int = 2000, atol: float = 1e-5) -> float:
+    """Export model.pt to ONNX and check onnxruntime against torch on up to ``n_parity`` events."""
+    model, info = load_ensemble(model_path)
+    export_onnx(model, info, onnx_out)
+    inputs = read_inputs(parity_inputs)
+    diff = parity_check(model, onnx_out, inputs.highlevel[:n_parity], inputs.pfcands[:n_parity], atol)
+    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": int(min(n_parity, len(inputs)))}, parity_out)
+    return diff
+
+
+def evaluation_set(onnx: OnnxEnsemble, paths: Paths, train_samples: list[str]) -> InputSet:
+    """Read inputs; for samples used in training keep only the test split (weights scaled up by 1/f_test)."""
+    inputs = read_inputs(paths)
+    if inputs.feature_names != onnx.feature_names or inputs.max_candidates != onnx.max_candidates \
+            or inputs.pfcand_pt_min != onnx.pfcand_pt_min:
+        from susyscan.errors import ModelMetadataError
+
+        raise ModelMetadataError(f"{onnx.path}: inputs (pT_min={inputs.pfcand_pt_min}, M={inputs.max_candidates}) "
+                                 f"do not match the model (pT_min={onnx.pfcand_pt_min}, M={onnx.max_candidates})")
+    trained = np.isin(inputs.sample, list(train_samples))
+    if trained.any():
+        split = tuple(json.loads(onnx.metadata.get("training_split", "[]")))
+        seed = int(onnx.metadata.get("training_seed") or 0)
+        if len(split) != 3:
+            raise EmptySelectionError(f"{onnx.path}: no training_split metadata to separate test events")
+        test = split_labels(inputs.chunk_key, inputs.event, split, seed) == 2  # type: ignore[arg-type]
+        keep = ~trained | test
+        inputs = inputs.subset(keep)
+        inputs.weight_pb = np.where(np.isin(inputs.sample, list(train_samples)), inputs.weight_pb / split[2],
+                                    inputs.weight_pb)
+    return inputs
+
+
+def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str | Path, lumis_ifb: list[float],
+                     train_samples: list[str], score_cut: float | None = None, min_background: float = 0.0) -> pd.DataFrame:
+    """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV)."""
+    onnx = OnnxEnsemble(onnx_path)
+    inputs = evaluation_set(onnx, input_paths, train_samples)
+    scores = onnx.predict(inputs.highlevel, inputs.pfcands)
+    table = significance_table(scores, inputs.weight_pb, inputs.baseline, inputs.is_signal, inputs.m_parent,
+                               inputs.m_lsp, lumis_ifb, score_cut, min_background)
+    table["pfcand_pt_min"] = onnx.pfcand_pt_min
+    write_csv_atomic(table, table_out)
+    return table
+
+
+def run_threshold_table(table_low: str | Path, table_high: str | Path, csv_out: str | Path, md_out: str | Path) -> pd.DataFrame:
+    """Compare two significance tables (soft-particle thresholds read from their pfcand_pt_min column)."""
+    low, high = pd.read_csv(table_low), pd.read_csv(table_high)
+    joined = threshold_comparison(low, high, float(low["pfcand_pt_min"].iloc[0]), float(high["pfcand_pt_min"].iloc[0]))
+    write_csv_atomic(joined, csv_out)
+    write_text_atomic(joined.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else joined.to_string(index=False),
+                      md_out)
+    return joined
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_point_yields(onnx_path: str | Path, input_paths: Paths, yields_out: str | Path, score_cut: float,
+                     train_samples: list[str]) -> pd.DataFrame:
+    """Scan-contract yield table of one signal point (regions ``baseline`` and ``nn``)."""
+    onnx = OnnxEnsemble(onnx_path)
+    inputs = evaluation_set(onnx, input_paths, train_samples)
+    if not inputs.is_signal.all() or len(set(zip(inputs.m_parent, inputs.m_lsp))) > 1:
+        raise EmptySelectionError(f"point yields need the files of exactly one signal point, got {input_paths}")
+    m_parent = float(inputs.m_parent[0]) if len(inputs) else float(inputs.metadata[0]["masses"].get("m_squark", -1))
+    m_lsp = float(inputs.m_lsp[0]) if len(inputs) else float(inputs.metadata[0]["masses"].get("m_electroweakino", -1))
+    table = signal_yield_table(onnx.predict(inputs.highlevel, inputs.pfcands), inputs.weight_pb, inputs.baseline,
+                               score_cut, m_parent, m_lsp)
+    write_csv_atomic(table, yields_out)
+    return table
+
+
+def run_background_yields(onnx_path: str | Path, input_paths: Paths, yields_out: str | Path, score_cut: float,
+                          train_samples: list[str]) -> pd.DataFrame:
+    """Background yield table (per process and ``total``) in the scan contract."""
+    onnx = OnnxEnsemble(onnx_path)
+    inputs = evaluation_set(onnx, input_paths, train_samples)
+    process = np.array([s for s in inputs.sample], dtype=str)
+    table = background_yield_table(onnx.predict(inputs.highlevel, inputs.pfcands), inputs.weight_pb, inputs.baseline,
+                                   process, score_cut)
+    write_csv_atomic(table, yields_out)
+    return table
+
+
+def run_importance(model_path: str | Path, input_paths: Paths, csv_out: str | Path, plot_out: str | Path,
+                   train_samples: list[str], seed: int = 0, n_repeats: int = 3, max_events: int = 20000) -> pd.DataFrame:
+    """Permutation importance of the high-level features and of the PF block on the test split."""
+    model, info = load_ensemble(model_path)
+    inputs = read_inputs(input_paths)
+    trained = np.isin(inputs.sample, list(train_samples))
+    test = split_labels(inputs.chunk_key, inputs.event, tuple(info["split"]), int(info["seed"])) == 2
+    inputs = inputs.subset(~trained | test)
+    if len(inputs) > max_events:
+        inputs = inputs.subset(np.sort(np.random.default_rng(seed).choice(len(inputs), max_events, replace=False)))
+
+    def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
+        return predict_arrays(model, highlevel, pfcands)
+
+    table = permutation_importance(score_fn, inputs.highlevel, inputs.pfcands, inputs.is_signal,
+                                   np.abs(inputs.weight_pb), inputs.feature_names, seed, n_repeats)
+    write_importance(table, csv_out, plot_out, f"pT(PF) > {info['pfcand_pt_min']:g} GeV")
+    return table

@@ -1,0 +1,81 @@
+"""PF-candidate threshold/padding logic, high-level block and .npz round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from susyscan.errors import FeatureError
+from susyscan.ewkino.inputs import (PADDING_VALUE, PFCAND_FEATURES, SENTINEL, build_inputs, highlevel_feature_names,
+                                    highlevel_features, pfcand_block, read_inputs, write_inputs)
+from susyscan.ewkino.selection import select_events
+
+from .conftest import events_from_lists, metadata, synthetic_events
+
+EVENT = {"jet_pt": [400.0, 50.0], "jet_eta": [0.5, -1.0], "jet_phi": [0.0, 1.0], "met": 650.0, "met_phi": 3.0,
+         "pfcand_pt": [20.0, 5.0, 12.0, 1.5], "pfcand_eta": [0.1, 0.2, 0.3, 0.4], "pfcand_phi": [3.0, 0.0, 1.0, -3.0],
+         "pfcand_charge": [1, 0, -1, 0], "pfcand_pid": [211, 22, 11, 130]}
+
+
+def test_threshold_keeps_5gev_candidate_only_at_1gev(cfg):
+    events = events_from_lists([EVENT])
+    low, low_mask = pfcand_block(events, cfg, 1.0, 8)
+    high, high_mask = pfcand_block(events, cfg, 10.0, 8)
+    assert low_mask.sum() == 4 and high_mask.sum() == 2
+    assert np.log(5.0) in np.round(low[0, low_mask[0], 0], 6).tolist() or np.any(np.isclose(low[0, :, 0], np.log(5.0)))
+    assert not np.any(np.isclose(high[0, :, 0], np.log(5.0)))
+    # sorted by decreasing pT, padding everywhere in empty slots
+    assert np.allclose(np.exp(low[0, :4, 0]), [20.0, 12.0, 5.0, 1.5], rtol=1e-5)
+    assert (low[0, 4:] == PADDING_VALUE).all() and (high[0, 2:] == PADDING_VALUE).all()
+
+
+def test_truncation_keeps_highest_pt_and_features(cfg):
+    events = events_from_lists([EVENT])
+    block, mask = pfcand_block(events, cfg, 1.0, 2)
+    assert block.shape == (1, 2, len(PFCAND_FEATURES)) and mask.all()
+    assert np.allclose(np.exp(block[0, :, 0]), [20.0, 12.0], rtol=1e-5)
+    names = PFCAND_FEATURES
+    first = dict(zip(names, block[0, 0], strict=True))
+    assert first["charge"] == 1 and first["is_charged_hadron"] == 1 and first["is_photon"] == 0
+    assert first["dphi_ref"] == pytest.approx(0.0, abs=1e-6)  # phi 3.0 relative to MET phi 3.0
+    assert dict(zip(names, block[0, 1], strict=True))["is_electron"] == 1
+
+
+def test_highlevel_block_with_sentinel(cfg):
+    hl = highlevel_features(events_from_lists([EVENT]), cfg)
+    names = highlevel_feature_names(cfg.inputs.max_jets)
+    row = dict(zip(names, hl[0], strict=True))
+    assert hl.shape == (1, len(names))
+    assert row["ht"] == pytest.approx(450.0) and row["meff"] == pytest.approx(1100.0) and row["n_jets"] == 2
+    assert row["jet2_pt"] == pytest.approx(50.0) and row["jet3_pt"] == SENTINEL and row["jet4_dphi_met"] == SENTINEL
+    assert row["min_dphi_jet_met"] == pytest.approx(2.0, abs=1e-5)  # jet2 (phi 1) vs MET (phi 3)
+
+
+def test_npz_round_trip_and_weight_normalisation(cfg, tmp_path):
+    paths = []
+    for chunk in (0, 1):
+        events = synthetic_events(40, signal=True, seed=chunk)
+        meta = metadata("sig_1500_100", chunk=chunk, n=40, masses={"m_squark": 1500, "m_electroweakino": 100}, xsec_pb=2.0)
+        presel, baseline, _ = select_events(events, meta, cfg)
+        arrays = build_inputs(events, meta, cfg, presel, baseline, 1.0, 16)
+        path = tmp_path / f"chunk{chunk}.npz"
+        write_inputs(arrays, path)
+        paths.append(path)
+    inputs = read_inputs(paths)
+    assert inputs.max_candidates == 16 and inputs.pfcand_pt_min == 1.0
+    assert inputs.pfcand_feature_names == PFCAND_FEATURES
+    assert (inputs.is_signal == 1).all() and (inputs.m_parent == 1500).all()
+    # weight_pb = w * xsec / (sum over both chunks = 80)
+    assert np.allclose(inputs.weight_pb, 2.0 / 80.0)
+    assert inputs.pfcands.shape == (len(inputs), 16, len(PFCAND_FEATURES))
+    assert (inputs.mask.sum(axis=1) > 0).all()
+
+
+def test_mismatched_files_are_refused(cfg, tmp_path):
+    events = synthetic_events(20, signal=False, seed=3)
+    meta = metadata("zjets", n=20)
+    presel, baseline, _ = select_events(events, meta, cfg)
+    write_inputs(build_inputs(events, meta, cfg, presel, baseline, 1.0, 16), tmp_path / "a.npz")
+    write_inputs(build_inputs(events, dict(meta, chunk=1), cfg, presel, baseline, 10.0, 16), tmp_path / "b.npz")
+    with pytest.raises(FeatureError, match="pfcand_pt_min"):
+        read_inputs([tmp_path / "a.npz", tmp_path / "b.npz"])
