@@ -10,4 +10,5 @@ select_features(
     analysis_config=snakemake.input.analysis_config,
     features_out=snakemake.output.features,
     cutflow_out=snakemake.output.cutflow,
+    cut_overrides=dict(snakemake.params.get("cut_overrides", None) or {}),
 )

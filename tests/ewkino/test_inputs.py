@@ -79,3 +79,12 @@ def test_mismatched_files_are_refused(cfg, tmp_path):
     write_inputs(build_inputs(events, dict(meta, chunk=1), cfg, presel, baseline, 10.0, 16), tmp_path / "b.npz")
     with pytest.raises(FeatureError, match="pfcand_pt_min"):
         read_inputs([tmp_path / "a.npz", tmp_path / "b.npz"])
+
+
+def test_phi_relative_to_leading_jet(cfg):
+    from dataclasses import replace
+
+    jet_cfg = replace(cfg, inputs=replace(cfg.inputs, phi_reference="jet1"))
+    block, _ = pfcand_block(events_from_lists([EVENT]), jet_cfg, 1.0, 4)
+    # candidate phis (sorted by pT) 3.0, 1.0, 0.0, -3.0 relative to jet1 phi 0.0
+    assert np.allclose(block[0, :, 2], [3.0, 1.0, 0.0, -3.0], atol=1e-6)

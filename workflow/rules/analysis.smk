@@ -9,7 +9,7 @@ rule select_features:
         features="results/analysis/{analysis}/features/{sample}/chunk{chunk}.csv.gz",
         cutflow="results/analysis/{analysis}/features/{sample}/chunk{chunk}.cutflow.json",
     params:
-        sample=sample_spec,
+        cut_overrides=cut_overrides,
     log:
         "logs/analysis/{analysis}/select/{sample}/chunk{chunk}.log",
     benchmark:

@@ -146,6 +146,11 @@ def analysis_config(wildcards):
     return config["analyses"][wildcards.analysis]["config"]
 
 
+def cut_overrides(wildcards):
+    """Cut name -> expression replacing cuts of the analysis YAML (config analyses.<name>.cut_overrides)."""
+    return dict(config["analyses"][wildcards.analysis].get("cut_overrides", {}))
+
+
 def cutflow_luminosity(wildcards):
     """Luminosity (fb^-1) of the cutflow tables of the analysis wildcard."""
     return config["analyses"][wildcards.analysis]["cutflow_luminosity_ifb"]

@@ -135,8 +135,25 @@ def _check_names(expr: str, cut_name: str, source: str) -> None:
         )
 
 
-def load_analysis_config(path: str | Path) -> AnalysisConfig:
-    """Read the analysis YAML at ``path``."""
+def apply_cut_overrides(raw: dict, overrides: dict[str, str], source: str) -> dict:
+    """Replace the ``expr`` of named cuts (e.g. a looser dataset cut for a demo run); unknown names are errors."""
+    cuts = raw.get("cuts", [])
+    names = [cut.get("name") for cut in cuts]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ConfigError(f"analysis config {source}: cut_overrides name unknown cuts {unknown} (cuts: {names})")
+    for cut in cuts:
+        if cut.get("name") in overrides:
+            logger.warning("%s: cut '%s' overridden: '%s' -> '%s'", source, cut["name"], cut.get("expr"),
+                           overrides[cut["name"]])
+            cut["expr"] = overrides[cut["name"]]
+            if "label" in cut:
+                cut["label"] = f"{cut['label']} [override: {overrides[cut['name']]}]"
+    return raw
+
+
+def load_analysis_config(path: str | Path, cut_overrides: dict[str, str] | None = None) -> AnalysisConfig:
+    """Read the analysis YAML at ``path``, optionally replacing the expressions of named cuts."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"analysis config {path} does not exist")
@@ -144,4 +161,6 @@ def load_analysis_config(path: str | Path) -> AnalysisConfig:
         raw = yaml.safe_load(handle)
     if not isinstance(raw, dict):
         raise ConfigError(f"analysis config {path}: top level must be a mapping")
+    if cut_overrides:
+        raw = apply_cut_overrides(raw, dict(cut_overrides), str(path))
     return analysis_config_from_dict(raw, source=str(path))

@@ -150,10 +150,16 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
 
 def select_features(
     events_path: str | Path, analysis_config: str | Path | AnalysisConfig,
-    features_out: str | Path, cutflow_out: str | Path,
+    features_out: str | Path, cutflow_out: str | Path, cut_overrides: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Read one event file, write its feature CSV (.csv.gz) and cutflow JSON; return the cutflow."""
-    cfg = analysis_config if isinstance(analysis_config, AnalysisConfig) else load_analysis_config(analysis_config)
+    """Read one event file, write its feature CSV (.csv.gz) and cutflow JSON; return the cutflow.
+
+    ``cut_overrides`` (cut name -> expression) replaces named preselection cuts of the YAML.
+    """
+    if isinstance(analysis_config, AnalysisConfig):
+        cfg = analysis_config
+    else:
+        cfg = load_analysis_config(analysis_config, cut_overrides)
     events, metadata = read_event_file(events_path)
     logger.info("selecting %d events from %s", len(events), events_path)
     frame, cutflow = analyse_events(events, metadata, cfg)

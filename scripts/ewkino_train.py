@@ -1,0 +1,13 @@
+"""Snakemake script: train the ewkino seed ensemble."""
+
+from susyscan.ewkino.stages import run_training
+from susyscan.logutil import script_logging
+
+script_logging(snakemake)  # noqa: F821
+run_training(
+    list(snakemake.input.inputs),  # noqa: F821
+    snakemake.output.model,  # noqa: F821
+    snakemake.output.history,  # noqa: F821
+    snakemake.output.metrics,  # noqa: F821
+    dict(snakemake.params.training),  # noqa: F821
+)

@@ -1,0 +1,90 @@
+"""``susyscan ewkino <step>``: click commands of the squark + electroweakino analysis."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from susyscan.logutil import setup_logging
+
+
+@click.group("ewkino")
+@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False), help="Also log to this file.")
+def ewkino(log_path: str | None) -> None:
+    """Squark + electroweakino analysis with particle-flow networks."""
+    setup_logging(log_path)
+
+
+@ewkino.command("inputs")
+@click.option("--events", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--inputs-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--cutflow-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--pfcand-pt-min", required=True, type=float, help="Soft-particle threshold (GeV), e.g. 1 or 10.")
+@click.option("--max-candidates", default=None, type=int, help="Default: config inputs.max_candidates.")
+def inputs_command(events: str, config_path: str, inputs_out: str, cutflow_out: str, pfcand_pt_min: float,
+                   max_candidates: int | None) -> None:
+    """Select one event file and write its network inputs (.npz) and cutflow (.json)."""
+    from susyscan.ewkino.prepare import prepare_chunk
+
+    prepare_chunk(events, config_path, inputs_out, cutflow_out, pfcand_pt_min, max_candidates)
+
+
+@ewkino.command("train")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--history-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--metrics-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--training", default="{}", help="JSON of TrainConfig keys (n_members, epochs, learning_rate, ...).")
+def train_command(inputs: tuple[str, ...], model_out: str, history_out: str, metrics_out: str, training: str) -> None:
+    """Train the seed ensemble."""
+    from susyscan.ewkino.stages import run_training
+
+    run_training(list(inputs), model_out, history_out, metrics_out, json.loads(training))
+
+
+@ewkino.command("export")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--onnx-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--parity-out", required=True, type=click.Path(dir_okay=False))
+def export_command(inputs: tuple[str, ...], model_path: str, onnx_out: str, parity_out: str) -> None:
+    """Export model.pt to one ONNX graph and check parity on INPUTS."""
+    from susyscan.ewkino.stages import run_export
+
+    run_export(model_path, onnx_out, list(inputs), parity_out)
+
+
+@ewkino.command("significance")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--onnx", "onnx_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--lumi", "lumis", multiple=True, type=float, default=(300.0, 3000.0), show_default=True)
+@click.option("--train-sample", "train_samples", multiple=True, help="Samples used in training (test split only).")
+@click.option("--score-cut", default=None, type=float, help="Fixed cut; default: maximise S/sqrt(S+B).")
+@click.option("--min-background", default=1.0, show_default=True, type=float)
+def significance_command(inputs: tuple[str, ...], onnx_path: str, out: str, lumis: tuple[float, ...],
+                         train_samples: tuple[str, ...], score_cut: float | None, min_background: float) -> None:
+    """Network vs kinematic-baseline S/sqrt(S+B) per mass point."""
+    from susyscan.ewkino.stages import run_significance
+
+    run_significance(onnx_path, list(inputs), out, list(lumis), list(train_samples), score_cut, min_background)
+
+
+@ewkino.command("importance")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--csv-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--plot-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--train-sample", "train_samples", multiple=True)
+@click.option("--seed", default=0, show_default=True, type=int)
+def importance_command(inputs: tuple[str, ...], model_path: str, csv_out: str, plot_out: str,
+                       train_samples: tuple[str, ...], seed: int) -> None:
+    """Permutation importance (AUC drop) of the high-level features and the PF block."""
+    from susyscan.ewkino.stages import run_importance
+
+    run_importance(model_path, list(inputs), csv_out, plot_out, list(train_samples), seed)
+
+
+main = ewkino

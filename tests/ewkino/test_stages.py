@@ -1,0 +1,57 @@
+"""File-to-file chain: inputs -> training -> ONNX -> significance, yields, importance; and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from susyscan.ewkino import prepare
+from susyscan.ewkino.cli import ewkino
+from susyscan.ewkino.inputs import read_inputs
+from susyscan.ewkino.stages import (run_background_yields, run_export, run_importance, run_point_yields,
+                                    run_significance, run_threshold_table, run_training)
+
+from .conftest import CONFIG, TINY, make_input_files, metadata, synthetic_events
+
+
+def test_prepare_chunk_writes_inputs_and_cutflow(tmp_path, monkeypatch):
+    events = synthetic_events(30, True, 4)
+    meta = metadata("sig_1000_100", n=30, masses={"m_squark": 1000, "m_electroweakino": 100})
+    monkeypatch.setattr(prepare, "read_events", lambda path: (events, meta))
+    result = CliRunner().invoke(ewkino, ["inputs", "--events", str(CONFIG), "--config", str(CONFIG),
+                                         "--inputs-out", str(tmp_path / "in.npz"), "--cutflow-out", str(tmp_path / "cf.json"),
+                                         "--pfcand-pt-min", "10", "--max-candidates", "8"])
+    assert result.exit_code == 0, result.output
+    cutflow = json.loads((tmp_path / "cf.json").read_text())
+    inputs = read_inputs(tmp_path / "in.npz")
+    assert cutflow["pfcand_pt_min"] == 10.0 and len(inputs) == {c["name"]: c for c in cutflow["cuts"]}["n_jets"]["n_raw"]
+    assert inputs.max_candidates == 8 and (inputs.pfcands[inputs.mask][:, 0] > 2.302).all()  # log(10)
+
+
+def test_chain(tmp_path, cfg):
+    low = make_input_files(tmp_path, cfg, pt_min=1.0)
+    high = make_input_files(tmp_path, cfg, pt_min=10.0)
+    tables = {}
+    for name, paths in (("low", low), ("high", high)):
+        out = tmp_path / name
+        metrics = run_training(paths, out / "model.pt", out / "history.csv", out / "metrics.json", TINY)
+        assert metrics["samples"] == ["sig_1500_100", "znunu"]
+        assert run_export(out / "model.pt", out / "model.onnx", paths, out / "parity.json") <= 1e-5
+        tables[name] = run_significance(out / "model.onnx", paths, out / "z.csv", [300.0, 3000.0],
+                                        ["sig_1500_100", "znunu"], None, 0.0)
+    table = tables["low"]
+    assert list(table["lumi_ifb"]) == [300.0, 3000.0] and (table["m_parent"] == 1500).all()
+    assert table["z_nn"].iloc[1] == pytest.approx(table["z_nn"].iloc[0] * 10**0.5, rel=1e-6)
+    joined = run_threshold_table(tmp_path / "low" / "z.csv", tmp_path / "high" / "z.csv", tmp_path / "t.csv",
+                                 tmp_path / "t.md")
+    assert "ratio_1_over_10" in joined.columns and len(joined) == 2
+    sig = run_point_yields(tmp_path / "low" / "model.onnx", [low[0]], tmp_path / "sig.csv", 0.5, ["sig_1500_100"])
+    assert list(sig["region"]) == ["baseline", "nn"] and (sig["m_lsp"] == 100).all()
+    bkg = run_background_yields(tmp_path / "low" / "model.onnx", [low[1]], tmp_path / "bkg.csv", 0.5, [])
+    assert set(bkg["process"]) == {"znunu", "total"}
+    assert pd.read_csv(tmp_path / "bkg.csv")["yield_pb"].ge(0).all()
+    imp = run_importance(tmp_path / "low" / "model.pt", low, tmp_path / "imp.csv", tmp_path / "imp.png", [], n_repeats=1)
+    assert "pfcands (all)" in set(imp["feature"]) and (tmp_path / "imp.png").exists()
