@@ -148,7 +148,7 @@ def apply_cut_overrides(raw: dict, overrides: dict[str, str], source: str) -> di
                            overrides[cut["name"]])
             cut["expr"] = overrides[cut["name"]]
             if "label" in cut:
-                cut["label"] = f"{cut['label']} [override: {overrides[cut['name']]}]"
+                cut["label"] = f"{overrides[cut['name']]} (override of: {cut['label']})"
     return raw
 
 
