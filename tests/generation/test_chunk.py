@@ -15,7 +15,7 @@ from susyscan.eventio import METADATA_KEYS, read_events  # noqa: E402
 from susyscan.generation.chunk import generate_chunk, ingest_lhe_chunk  # noqa: E402
 from susyscan.generation.xsec import lookup  # noqa: E402
 
-Z_MLM = Path("/work/shared/reference/events/pylhe-testfile-madgraph-2.2.1-Z-mlm.lhe.gz")
+Z_MLM = Path(__file__).resolve().parents[1] / "data" / "events" / "pylhe-testfile-madgraph-2.2.1-Z-mlm.lhe.gz"
 
 
 def test_signal_chunk_metadata_and_normalisation(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,22 @@ from susyscan.errors import ConfigError, EventFileError
 from susyscan.eventio import read_events
 from susyscan.ingest import chunk_range, chunk_seed, detect_kind, ingest_file, ingest_from_snakemake, read_events_any
 
-from test_delphes import write_delphes_like  # sibling test module (tests/ingest is on sys.path)
-from test_hepmc import XSEC_PB, write_z_hepmc  # sibling test module
 
-REFERENCE_TTBAR = Path("/work/shared/reference/events/pylhe-testfile-pythia-6.413-ttbar.lhe")
+
+def _sibling(name: str) -> Any:
+    """Load a sibling test module by path (pytest runs with --import-mode=importlib)."""
+    spec = importlib.util.spec_from_file_location(f"tests_ingest_{name}", Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+write_delphes_like = _sibling("test_delphes").write_delphes_like
+_hepmc = _sibling("test_hepmc")
+XSEC_PB, write_z_hepmc = _hepmc.XSEC_PB, _hepmc.write_z_hepmc
+
+REFERENCE_TTBAR = Path(__file__).resolve().parents[1] / "data" / "events" / "pylhe-testfile-pythia-6.413-ttbar.lhe"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from susyscan.errors import EventFileError
 from susyscan.ingest.lhe import matching_parameters, scan_lhe, shower_lhe
 
-EVENTS = Path("/work/shared/reference/events")
+EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
 Z_MLM = EVENTS / "pylhe-testfile-madgraph-2.2.1-Z-mlm.lhe.gz"
 TTBAR = EVENTS / "pylhe-testfile-pythia-6.413-ttbar.lhe"
 LHE_XSEC_SUM_PB = 607.33 + 1078.60 + 2064.91  # XSECUP of the 0, 1, 2-jet processes in <init>
