@@ -82,3 +82,21 @@ def test_chunk_too_large(workdir: Path) -> None:
     cfg["generation"]["events_per_chunk_max"] = 10
     with pytest.raises(ConfigError, match="events per chunk"):
         semantic_checks(cfg, workdir)
+
+
+def test_unknown_process_fails_at_parse_time(workdir: Path) -> None:
+    from susyscan.errors import UnknownSampleError
+
+    table = workdir / "config/samples.tsv"
+    table.write_text(table.read_text().replace("ww_mumu", "ww_tautau"))
+    with pytest.raises(UnknownSampleError, match="sample 'ww'.*ww_tautau"):
+        semantic_checks(_cfg(workdir), workdir)
+
+
+def test_mass_outside_xsec_table_fails_at_parse_time(workdir: Path) -> None:
+    from susyscan.errors import CrossSectionRangeError
+
+    grid = workdir / "config/grids/smuon.tsv"
+    grid.write_text(grid.read_text() + "5000\t0\tno\t100\t1\n")
+    with pytest.raises(CrossSectionRangeError, match="smuon_5000_0.*outside"):
+        semantic_checks(_cfg(workdir), workdir)

@@ -42,6 +42,26 @@ def _check_chunks(samples: list[Sample], max_per_chunk: int) -> None:
             )
 
 
+def _check_processes(samples: list[Sample], sqrt_s_gev: float) -> None:
+    """Generated samples must name a registered process; signal masses must lie inside their NLO table."""
+    from susyscan.generation.chunk import REFERENCE_SQRT_S_GEV
+    from susyscan.generation.processes import get_process
+    from susyscan.generation.xsec import lookup
+
+    for sample in samples:
+        if sample.source != "generate":
+            continue
+        try:
+            spec = get_process(sample.process)
+        except ValueError as err:
+            raise type(err)(f"sample '{sample.name}': {err}") from None
+        if sample.is_signal and spec.xsec_table and spec.xsec_table_mass and sqrt_s_gev == REFERENCE_SQRT_S_GEV:
+            try:
+                lookup(spec.xsec_table, sample.masses[spec.xsec_table_mass])
+            except ValueError as err:
+                raise type(err)(f"grid point '{sample.name}': {err}") from None
+
+
 def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str, list[Sample]]:
     """Check cross-key consistency; return the samples of each enabled analysis (backgrounds + grid points)."""
     base = Path(base)
@@ -74,5 +94,6 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         if overlap:
             raise ConfigError(f"sample names {sorted(overlap)} appear both in the grid and in {config['samples']}")
         _check_chunks(bkgs + points, config["generation"]["events_per_chunk_max"])
+        _check_processes(bkgs + points, float(config["sqrt_s_gev"]))
         per_analysis[name] = bkgs + list(points)
     return per_analysis
