@@ -26,6 +26,7 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/scan.smk"
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/ewkino.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -17,4 +17,5 @@ plot_contours(
     regions=list(regions) if regions else None,
     level=float(getattr(params, "cls_level", 0.05)),
     formats=list(getattr(params, "formats", ["pdf", "png"])),
+    analysis=str(getattr(params, "analysis", "smuon")),
 )

@@ -49,7 +49,7 @@ def test_pythia_accepts_smuon_slha_and_smuons_decay_to_mu_chi10() -> None:
 
 
 def test_pythia_accepts_higgsino_slha() -> None:
-    result = generate("sq_ewkino", 50, seed=3, masses={"m_squark": 1000.0, "m_ewkino": 200.0})
+    result = generate("sq_higgsino", 50, seed=3, masses={"m_squark": 1000.0, "m_ewkino": 200.0})
     truth = result.events.truth
     apid = np.abs(ak.to_numpy(ak.flatten(truth.pid)))
     ewkinos = np.isin(apid, [1000022, 1000023, 1000024])

@@ -75,6 +75,9 @@ def test_profiles_plan_the_same_jobs(clean_workdir: Path, profile: str) -> None:
     counts = _job_counts(out)
     assert counts["generate_chunk"] == _expected_chunks()
     assert counts["train_nn"] == 2
+    if profile in ("slurm", "htcondor"):
+        # generation chunks are bundled 20 per cluster job (group-components in the profile)
+        assert out.count("Group job generation") == -(-_expected_chunks() // 20)
 
 
 def test_unknown_config_key_fails_naming_it(clean_workdir: Path) -> None:

@@ -2,6 +2,8 @@
 
 
 rule select_features:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         events="results/events/{sample}/chunk{chunk}.root",
         analysis_config=analysis_config,
@@ -24,6 +26,8 @@ rule select_features:
 
 
 rule merge_features:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         features=chunk_features,
         cutflows=chunk_cutflows,

@@ -15,6 +15,7 @@ rule contours:
         lumis=config["statistics"]["luminosities_ifb"],
         cls_level=config["statistics"]["cls_level"],
         formats=config["plots"]["formats"],
+        analysis="{analysis}",
     log:
         "logs/plots/{analysis}/contours.log",
     resources:

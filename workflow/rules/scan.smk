@@ -2,6 +2,8 @@
 
 
 rule background_test_split:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         test=f"results/training/{{analysis}}/dataset/{REGIONS[0]}.test.csv.gz",
     output:
@@ -18,6 +20,8 @@ rule background_test_split:
 
 
 rule background_yields:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         unpack(onnx_models),
         features="results/scan/{analysis}/background_test.csv.gz",
@@ -39,6 +43,8 @@ rule background_yields:
 
 
 rule scan_point:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         unpack(onnx_models),
         features="results/analysis/{analysis}/features/{sample}.csv.gz",

@@ -3,6 +3,8 @@
 
 
 rule prepare_dataset:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         features=training_features,
     output:
@@ -28,6 +30,8 @@ rule prepare_dataset:
 
 
 rule train_nn:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         **DATASET_INPUTS,
     output:
@@ -56,6 +60,8 @@ rule train_nn:
 
 
 rule train_bdt:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         **DATASET_INPUTS,
     output:
@@ -83,6 +89,8 @@ rule train_bdt:
 
 
 rule export_onnx:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         model=native_model,
         **DATASET_INPUTS,
@@ -105,6 +113,8 @@ rule export_onnx:
 
 
 rule performance_table:
+    wildcard_constraints:
+        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         onnx="results/training/{analysis}/{region}/{model}/model.onnx",
         **DATASET_INPUTS,

@@ -70,7 +70,7 @@ def ingest_lhe_cmd(lhe: str, sample: str, out: str, n_events: int | None, seed: 
 
 
 @generation.command("slha")
-@click.option("--model", required=True, type=click.Choice(["smuon", "higgsino"]))
+@click.option("--model", required=True, type=click.Choice(["smuon", "higgsino", "wino"]))
 @click.option("--mass", "masses", multiple=True, help="e.g. --mass m_squark=1000 --mass m_ewkino=200")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def slha_cmd(model: str, masses: tuple[str, ...], out: str) -> None:

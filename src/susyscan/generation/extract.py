@@ -33,45 +33,41 @@ class ChargeTable:
 
 
 def to_particle_level(batch: ak.Array, charges: ChargeTable) -> ak.Array:
-    """Particle-level events (contract record) from a `Pythia.nextBatch` array."""
+    """Particle-level events (contract record) from a `Pythia.nextBatch` array.
+
+    Works on the flat numpy content of the event record (one flatten, boolean masks, one unflatten per
+    collection): several times faster than the equivalent jagged awkward operations, same output.
+    """
     prt = ak.without_parameters(batch["prt"])
-    status = prt["status"]
-    mom = prt["p"]
+    n_events = len(prt)
+    counts = ak.to_numpy(ak.num(prt, axis=1)).astype(np.int64)
+    flat = ak.flatten(prt, axis=1)
+    pid_all = ak.to_numpy(flat["id"])
+    status = ak.to_numpy(flat["status"])
+    daughter1 = ak.to_numpy(flat["daughter1"])
+    mom = {k: ak.to_numpy(flat["p"][k]) for k in ("px", "py", "pz", "e")}
+    event = np.repeat(np.arange(n_events), counts)
 
     final = status > 0
-    pid = ak.values_astype(prt["id"][final], np.int32)
-    counts = ak.num(pid)
-    flat_pid = ak.to_numpy(ak.flatten(pid))
-    charge = ak.unflatten(charges(flat_pid), counts)
-    particles = ak.zip(
-        {
-            "pid": pid,
-            "px": mom["px"][final],
-            "py": mom["py"][final],
-            "pz": mom["pz"][final],
-            "e": mom["e"][final],
-            "charge": charge,
-        }
+    pid = pid_all[final]
+    particles = ak.unflatten(
+        ak.zip({"pid": pid, **{k: v[final] for k, v in mom.items()}, "charge": charges(pid)}),
+        np.bincount(event[final], minlength=n_events),
     )
 
-    abs_status = abs(status)
+    abs_status = np.abs(status)
     hard = (abs_status >= TRUTH_STATUS_MIN) & (abs_status <= TRUTH_STATUS_MAX)
     # last copies of decayed heavy resonances (after shower recoil): their decay products are in `hard`
-    abs_id = abs(prt["id"])
+    abs_id = np.abs(pid_all)
     heavy = (abs_id == 6) | (abs_id == 23) | (abs_id == 24) | (abs_id == 25) | (abs_id > 1_000_000)
-    daughter_id = prt["id"][prt["daughter1"]]
-    last_copy = heavy & (status < 0) & (prt["daughter1"] > 0) & (daughter_id != prt["id"]) & ~hard
+    starts = np.cumsum(counts) - counts
+    daughter_id = pid_all[starts[event] + daughter1]  # daughter1 indexes the particle's own event
+    last_copy = heavy & (status < 0) & (daughter1 > 0) & (daughter_id != pid_all) & ~hard
     hard = hard | last_copy
-    truth = ak.zip(
-        {
-            "pid": ak.values_astype(prt["id"][hard], np.int32),
-            "px": mom["px"][hard],
-            "py": mom["py"][hard],
-            "pz": mom["pz"][hard],
-            "e": mom["e"][hard],
-            "mass": prt["m"][hard],
-            "status": ak.values_astype(status[hard], np.int32),
-        }
+    truth = ak.unflatten(
+        ak.zip({"pid": pid_all[hard], **{k: v[hard] for k, v in mom.items()},
+                "mass": ak.to_numpy(flat["m"])[hard], "status": status[hard]}),
+        np.bincount(event[hard], minlength=n_events),
     )
     weights = batch["info"]["weights"]
     weight = ak.to_numpy(ak.fill_none(ak.firsts(weights), 1.0)).astype(np.float64)

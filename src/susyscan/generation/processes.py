@@ -64,13 +64,27 @@ PROCESSES: dict[str, ProcessSpec] = {
             settings=(
                 "SUSY:qg2chi0squark = on",
                 "SUSY:qg2chi+-squark = on",
+                # restrict the electroweakino to the light wino-like states (N1, C1; N2 is heavy here)
+                "SUSY:idVecA = 1000022,1000023,1000024",
+            ),
+            description="qg -> squark + (N1|C1), light wino-like electroweakinos, light-flavour squarks",
+            slha_model="wino",
+            mass_keys=("m_squark", "m_electroweakino"),  # = the ewkino grid columns
+            xsec_table=None,  # no NLO table for associated squark-electroweakino production: LO kept
+        ),
+        ProcessSpec(
+            name="sq_higgsino",
+            kind="signal",
+            settings=(
+                "SUSY:qg2chi0squark = on",
+                "SUSY:qg2chi+-squark = on",
                 # restrict the electroweakino to the light higgsino-like triplet
                 "SUSY:idVecA = 1000022,1000023,1000024",
             ),
-            description="qg -> squark + (N1|N2|C1), light higgsino-like electroweakinos, light-flavour squarks",
+            description="qg -> squark + (N1|N2|C1), light higgsino-like electroweakinos (Yukawa-suppressed coupling)",
             slha_model="higgsino",
             mass_keys=("m_squark", "m_ewkino"),
-            xsec_table=None,  # no NLO table for associated squark-electroweakino production: LO kept
+            xsec_table=None,
         ),
         ProcessSpec(
             name="ttbar_mumu",

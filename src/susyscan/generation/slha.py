@@ -10,6 +10,12 @@ Two simplified models:
   m_ewkino + dm_neutralino2 (nearly degenerate). N2 and C1 decay to N1 plus an off-shell Z / W
   (3-body SLHA decay tables, Z/W branching fractions, closed channels removed). Squark decays are
   left to Pythia, which computes them from the mixing matrices.
+- ``wino``: light wino-like N1, C1 (M2 = m_electroweakino; M1, mu heavy) with light-flavour squarks at
+  m_squark: the default of the ewkino analysis (docs/analysis_ewkino.md). Winos couple to (left-handed)
+  squarks and quarks with the SU(2) gauge coupling, so associated squark-wino production is large, while
+  higgsinos couple through light-quark Yukawas only. Physical N1/C1 masses are m_electroweakino and
+  m_electroweakino + dm_chargino; C1 decays to N1 + off-shell W (3-body table); N2 (bino) and the
+  higgsinos sit at the heavy scale.
 """
 
 from __future__ import annotations
@@ -160,11 +166,51 @@ def higgsino_fields(
     }
 
 
-MODELS = {"smuon": smuon_fields, "higgsino": higgsino_fields}
+def wino_fields(
+    m_squark: float,
+    m_electroweakino: float,
+    dm_chargino: float = 1.0,
+    m1: float = 3000.0,
+    mu: float = 3000.0,
+    tan_beta: float = 10.0,
+) -> dict[str, str]:
+    """Template fields of the light-wino + light-squark model (see module docstring).
+
+    The pure-wino radiative C1-N1 splitting (~0.16 GeV) makes C1 long-lived (disappearing track), which the
+    parametric detector does not model; ``dm_chargino`` (default 1 GeV) keeps the decay prompt with soft products.
+    """
+    if not (m_electroweakino + dm_chargino < min(m1, mu) and m_electroweakino + dm_chargino < m_squark):
+        raise ConfigError(
+            f"wino model needs m_electroweakino ({m_electroweakino}) + dm below M1, mu ({m1}, {mu}) "
+            f"and m_squark ({m_squark})"
+        )
+    n_masses, nmix = neutralino_mixing(m1, m_electroweakino, mu, tan_beta)
+    c_masses, umix, vmix = chargino_mixing(m_electroweakino, mu, tan_beta)
+    sign = np.sign(n_masses[0])
+    decays = "\n".join([
+        _decay_block(1000022, 0.0, []),
+        _three_body(1000024, dm_chargino, _W_STAR),
+    ])
+    logger.debug("wino spectrum: diagonalised neutralino masses %s, chargino %s", n_masses, c_masses)
+    return {
+        "tan_beta": f"{tan_beta:.6E}", "mu": f"{mu:.6E}", "alpha": f"{-1 / tan_beta:.6E}",
+        "m_squark": f"{m_squark:.6E}", "m_smuon_R": f"{M_HEAVY:.6E}",
+        "m_chi10": f"{sign * m_electroweakino:.6E}", "m_chi20": f"{n_masses[1]:.6E}",
+        "m_chi30": f"{n_masses[2]:.6E}", "m_chi40": f"{n_masses[3]:.6E}",
+        "m_chi1p": f"{m_electroweakino + dm_chargino:.6E}", "m_chi2p": f"{c_masses[1]:.6E}",
+        "NMIX": _matrix_block("NMIX", nmix),
+        "UMIX": _matrix_block("UMIX", umix),
+        "VMIX": _matrix_block("VMIX", vmix),
+        "DECAYS": decays,
+    }
+
+
+MODELS = {"smuon": smuon_fields, "higgsino": higgsino_fields, "wino": wino_fields}
 
 
 def render_slha(model: str, masses: dict[str, float], template: str | Path = TEMPLATE, **options: float) -> str:
-    """SLHA text for `model` ('smuon': m_smuon, m_neutralino; 'higgsino': m_squark, m_ewkino)."""
+    """SLHA text for `model` ('smuon': m_smuon, m_neutralino; 'higgsino': m_squark, m_ewkino;
+    'wino': m_squark, m_electroweakino)."""
     if model not in MODELS:
         raise ConfigError(f"unknown SLHA model {model!r}; known: {sorted(MODELS)}")
     try:

@@ -89,8 +89,15 @@ def mass_reach_table(cls: pd.DataFrame, level: float = CLS_LEVEL) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+#: Axis labels (x: parent, y: LSP) of the mass plane per analysis.
+AXIS_LABELS: dict[str, tuple[str, str]] = {
+    "smuon": (r"$m(\tilde{\mu})$ [GeV]", r"$m(\tilde{\chi}^0_1)$ [GeV]"),
+    "ewkino": (r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
+}
+
+
 def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths: Sequence[str | Path],
-              level: float = CLS_LEVEL) -> None:
+              level: float = CLS_LEVEL, analysis: str = "smuon") -> None:
     """One figure: the expected contour of each region (colour) and scenario (line style) at ``lumi``."""
     apply_style()
     sub = cls[np.isclose(cls["lumi_ifb"], lumi)]
@@ -111,8 +118,9 @@ def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths:
             for k, line in enumerate(lines):
                 ax.plot(line[:, 0], line[:, 1], color=colours[i % len(colours)],
                         ls=LINESTYLES[j % len(LINESTYLES)], label=f"{region} ({scenario})" if k == 0 else None)
-    ax.set_xlabel(r"$m(\tilde{\mu})$ [GeV]")
-    ax.set_ylabel(r"$m(\tilde{\chi}^0_1)$ [GeV]")
+    xlabel, ylabel = AXIS_LABELS.get(analysis, (r"$m_{\mathrm{parent}}$ [GeV]", r"$m_{\mathrm{LSP}}$ [GeV]"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_xlim(points["m_parent"].min(), points["m_parent"].max())
     ax.set_ylim(-0.03 * points["m_lsp"].max() - 1, points["m_lsp"].max() * 1.3 + 1)
     ax.set_title(rf"Expected CLs = {level:g}, √s = 13 TeV, {lumi:g} fb$^{{-1}}$", fontsize="medium")
@@ -125,7 +133,8 @@ def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths:
 
 def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: str | Path,
                   lumis: Sequence[float] | None = None, regions: Sequence[str] | None = None,
-                  level: float = CLS_LEVEL, formats: Sequence[str] = ("pdf", "png")) -> pd.DataFrame:
+                  level: float = CLS_LEVEL, formats: Sequence[str] = ("pdf", "png"),
+                  analysis: str = "smuon") -> pd.DataFrame:
     """Write ``contour_{lumi}ifb.{fmt}`` for each luminosity and format, and the ``mass_reach.csv`` table."""
     cls = read_cls(cls_path)
     lumis = list(lumis) if lumis is not None else sorted(cls["lumi_ifb"].unique())
@@ -133,7 +142,7 @@ def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: st
     for lumi in lumis:
         out = [Path(out_dir) / f"contour_{lumi:g}ifb.{fmt}" for fmt in formats]
         out[0].parent.mkdir(parents=True, exist_ok=True)
-        plot_lumi(cls, float(lumi), regions, out, level)
+        plot_lumi(cls, float(lumi), regions, out, level, analysis)
         logger.info("wrote %s", [str(p) for p in out])
     table = mass_reach_table(cls, level)
     Path(mass_reach_path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,115 @@
+"""The ewkino analysis is wired into the workflow: dry runs with config/ewkino.yaml plan its jobs (no execution)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from susyscan.config import load_grid, load_samples
+from susyscan.ewkino.config import load_ewkino_config
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+SMUON_ONLY_RULES = ("select_features", "merge_features", "prepare_dataset", "train_nn", "train_bdt", "export_onnx",
+                    "performance_table", "background_test_split", "background_yields", "scan_point")
+
+pytestmark = pytest.mark.workflow
+
+
+def _dry_run(work: Path, *args: str) -> str:
+    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--dry-run", "--cores", "2",
+           *args]
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def _job_counts(output: str) -> Counter:
+    counts: Counter = Counter()
+    in_table = False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+            if match and match.group(1) != "total":
+                counts[match.group(1)] = int(match.group(2))
+            elif line.strip().startswith("total"):
+                break
+    return counts
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh working directory with the configs and resources, and no results."""
+    work = tmp_path_factory.mktemp("wf_ewkino")
+    for sub in ("config", "resources"):
+        shutil.copytree(REPO / sub, work / sub)
+    return work
+
+
+def _ewkino_tables(work: Path) -> tuple[list, list, list[float]]:
+    cfg = yaml.safe_load((work / "config/ewkino.yaml").read_text())
+    samples = [s for s in load_samples(work / cfg["samples"]) if "ewkino" in s.analyses]
+    grid = load_grid(work / cfg["grids"]["ewkino"], "ewkino")
+    thresholds = list(load_ewkino_config(work / "config/analyses/ewkino.yaml").inputs.pfcand_pt_min_values)
+    return samples, grid, thresholds
+
+
+def test_ewkino_config_plans_the_ewkino_chain(work: Path) -> None:
+    out = _dry_run(work, "--configfile", str(work / "config/ewkino.yaml"))
+    counts = _job_counts(out)
+    samples, grid, thresholds = _ewkino_tables(work)
+    assert {s.process for s in samples} == {"znunu_jets", "wlnu_jets", "ttbar_lep"}
+    assert {p.process for p in grid} == {"sq_ewkino"}
+    chunks = sum(s.n_chunks for s in samples) + sum(p.n_chunks for p in grid)
+    n_thr = len(thresholds)
+    assert n_thr == 2 and sorted(thresholds) == [1.0, 10.0]
+    assert counts["generate_chunk"] == chunks  # the shared generation rule, backgrounds + grid points
+    assert counts["ewkino_inputs"] == chunks * n_thr  # per chunk and PF threshold
+    assert counts["ewkino_chunk_cutflow"] == chunks
+    assert counts["cutflow"] == 1  # the shared cutflow table rule
+    for rule in ("ewkino_train", "ewkino_export", "ewkino_significance", "ewkino_importance"):
+        assert counts[rule] == n_thr, rule
+    assert counts["ewkino_threshold_gain"] == 1
+    assert counts["ewkino_point_yields"] == len(grid)
+    assert counts["ewkino_background_yields"] == 1
+    assert counts["limits"] == 1 and counts["contours"] == 1 and counts["cross_section_table"] == 1
+    for rule in SMUON_ONLY_RULES:  # smuon disabled: none of its rules runs
+        assert counts[rule] == 0, rule
+    # both thresholds trained, the scan reads the 1 GeV network, and contours at Run-3 and HL-LHC luminosities
+    for thr in ("pt1", "pt10"):
+        assert f"results/training/ewkino/{thr}/model.onnx" in out
+        assert f"results/analysis/ewkino/inputs/{thr}/znunu_jets/chunk0.npz" in out
+    assert "results/scan/ewkino/background_yields.csv" in out
+    assert re.search(r"input: results/training/ewkino/pt1/model\.onnx, results/analysis/ewkino/inputs/pt1/"
+                     + re.escape(grid[0].name), out)
+    for lumi in ("300", "3000"):
+        assert f"results/plots/ewkino/contour_{lumi}ifb.png" in out
+
+
+def test_both_analyses_plan_side_by_side(work: Path) -> None:
+    both = yaml.safe_load((work / "config/ewkino.yaml").read_text())
+    both["analyses"]["smuon"]["enabled"] = True
+    path = work / "config/both.yaml"
+    path.write_text(yaml.safe_dump(both))
+    counts = _job_counts(_dry_run(work, "--configfile", str(path)))
+    smuon_grid = load_grid(work / "config/grids/smuon.tsv", "smuon")
+    _, grid, _ = _ewkino_tables(work)
+    assert counts["scan_point"] == len(smuon_grid)  # smuon rules do not pick up ewkino points ...
+    assert counts["ewkino_point_yields"] == len(grid)  # ... and vice versa
+    assert counts["limits"] == 2 and counts["contours"] == 2 and counts["cutflow"] == 2
+
+
+def test_default_config_plans_no_ewkino_job(work: Path) -> None:
+    counts = _job_counts(_dry_run(work))
+    assert counts["scan_point"] > 0
+    assert not [rule for rule in counts if rule.startswith("ewkino_")]

@@ -1,0 +1,201 @@
+# Squark + electroweakino analysis (arXiv:2411.00093, docs/analysis_ewkino.md), active when
+# analyses.ewkino.enabled is true. Event files come from the shared generate_chunk rule; cutflows go
+# through the shared `cutflow` rule, CLs through `limits` and plots through `contours`.
+# Per chunk and PF-candidate threshold: network inputs; per threshold: ensemble training, ONNX export,
+# S/sqrt(S+B) vs the kinematic baseline, permutation importance; then the scan tables of one threshold.
+
+
+rule ewkino_inputs:
+    wildcard_constraints:
+        sample=EWKINO_SAMPLE_RE,
+        ptmin=EWKINO_PTMIN_RE,
+    input:
+        events="results/events/{sample}/chunk{chunk}.root",
+        analysis_config=ewkino_settings().get("config", "config/analyses/ewkino.yaml"),
+    output:
+        inputs="results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz",
+        cutflow="results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.cutflow.json",
+    params:
+        pfcand_pt_min=ewkino_ptmin,
+    log:
+        "logs/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.log",
+    benchmark:
+        "benchmarks/runs/analysis/ewkino/pt{ptmin}/{sample}/chunk{chunk}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/ewkino_inputs.py"
+
+
+rule ewkino_chunk_cutflow:
+    wildcard_constraints:
+        sample=EWKINO_SAMPLE_RE,
+    input:
+        cutflow=ewkino_cutflow_source,
+    output:
+        cutflow="results/analysis/ewkino/features/{sample}/chunk{chunk}.cutflow.json",
+    log:
+        "logs/analysis/ewkino/cutflow/{sample}/chunk{chunk}.log",
+    resources:
+        mem_mb=200,
+        runtime=2,
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "cp {input.cutflow} {output.cutflow} 2> {log}"
+
+
+rule ewkino_train:
+    wildcard_constraints:
+        ptmin=EWKINO_PTMIN_RE,
+    input:
+        inputs=ewkino_training_inputs,
+    output:
+        model="results/training/ewkino/pt{ptmin}/model.pt",
+        history="results/training/ewkino/pt{ptmin}/history.csv",
+        metrics="results/training/ewkino/pt{ptmin}/metrics.json",
+    params:
+        training=ewkino_training_config(),
+    log:
+        "logs/training/ewkino/pt{ptmin}/train.log",
+    benchmark:
+        "benchmarks/runs/training/ewkino/pt{ptmin}/train.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/ewkino_train.py"
+
+
+rule ewkino_export:
+    wildcard_constraints:
+        ptmin=EWKINO_PTMIN_RE,
+    input:
+        model="results/training/ewkino/pt{ptmin}/model.pt",
+        inputs=ewkino_training_inputs,
+    output:
+        onnx="results/training/ewkino/pt{ptmin}/model.onnx",
+        parity="results/training/ewkino/pt{ptmin}/onnx_parity.json",
+    log:
+        "logs/training/ewkino/pt{ptmin}/export.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/ewkino_export.py"
+
+
+rule ewkino_significance:
+    wildcard_constraints:
+        ptmin=EWKINO_PTMIN_RE,
+    input:
+        onnx="results/training/ewkino/pt{ptmin}/model.onnx",
+        inputs=ewkino_evaluation_inputs,
+    output:
+        table="results/training/ewkino/pt{ptmin}/significance.csv",
+    params:
+        luminosities_ifb=config["statistics"]["luminosities_ifb"],
+        train_samples=ewkino_train_samples(),
+        score_cut=None,
+        min_background=ewkino_settings().get("min_background", 5.0),
+    log:
+        "logs/training/ewkino/pt{ptmin}/significance.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/ewkino_significance.py"
+
+
+rule ewkino_threshold_gain:
+    input:
+        **ewkino_threshold_tables(),
+    output:
+        csv=report("results/training/ewkino/threshold_gain.csv", category="Ewkino"),
+        md="results/training/ewkino/threshold_gain.md",
+    log:
+        "logs/training/ewkino/threshold_gain.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/ewkino_threshold_table.py"
+
+
+rule ewkino_importance:
+    wildcard_constraints:
+        ptmin=EWKINO_PTMIN_RE,
+    input:
+        model="results/training/ewkino/pt{ptmin}/model.pt",
+        inputs=ewkino_evaluation_inputs,
+    output:
+        csv="results/training/ewkino/pt{ptmin}/importance.csv",
+        plot=report("results/training/ewkino/pt{ptmin}/importance.png", category="Ewkino"),
+    params:
+        train_samples=ewkino_train_samples(),
+        seed=config["seed"],
+    log:
+        "logs/training/ewkino/pt{ptmin}/importance.log",
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/ewkino_importance.py"
+
+
+rule ewkino_point_yields:
+    wildcard_constraints:
+        sample=EWKINO_POINT_RE,
+    input:
+        onnx=ewkino_scan_onnx(),
+        inputs=ewkino_point_inputs,
+    output:
+        yields="results/scan/ewkino/yields/{sample}.csv",
+    params:
+        kind="signal",
+        score_threshold=ewkino_settings().get("score_threshold", 0.9),
+        train_samples=ewkino_train_samples(),
+    log:
+        "logs/scan/ewkino/{sample}.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/ewkino_yields.py"
+
+
+rule ewkino_background_yields:
+    input:
+        onnx=ewkino_scan_onnx(),
+        inputs=ewkino_background_inputs,
+    output:
+        yields="results/scan/ewkino/background_yields.csv",
+    params:
+        kind="background",
+        score_threshold=ewkino_settings().get("score_threshold", 0.9),
+        train_samples=ewkino_train_samples(),
+    log:
+        "logs/scan/ewkino/background_yields.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/ewkino_yields.py"
