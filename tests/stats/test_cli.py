@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,19 @@ from click.testing import CliRunner
 from susyscan.scan.cli import scan
 from susyscan.stats.cli import stats
 
-from scan.onnx_helpers import logistic_model  # tests/ is on sys.path (package tests/scan)
+
+
+def _load_onnx_helpers():  # noqa: ANN202
+    """tests/scan/onnx_helpers.py, loaded by path (pytest runs with --import-mode=importlib)."""
+    path = Path(__file__).resolve().parents[1] / "scan" / "onnx_helpers.py"
+    spec = importlib.util.spec_from_file_location("tests_scan_onnx_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+logistic_model = _load_onnx_helpers().logistic_model
 import pytest
 
 FEATURES = ["met", "mu1_pt", "n_jets"]

@@ -6,10 +6,19 @@ import re
 from pathlib import Path
 
 from susyscan.config import config_hash, semantic_checks, validate_config
+from susyscan.errors import UnknownSampleError
+
+
+class DeclaredSamples(dict):
+    """Samples by name; an undeclared name (e.g. in a requested target) is an error listing the declared ones."""
+
+    def __missing__(self, name):
+        raise UnknownSampleError(f"unknown sample '{name}' (declared: {sorted(self)})")
+
 
 validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 SAMPLES_BY_ANALYSIS = semantic_checks(config)
-SAMPLES = {s.name: s for samples in SAMPLES_BY_ANALYSIS.values() for s in samples}
+SAMPLES = DeclaredSamples({s.name: s for samples in SAMPLES_BY_ANALYSIS.values() for s in samples})
 ANALYSES = sorted(SAMPLES_BY_ANALYSIS)
 REGIONS = sorted(config["training"]["regions"])
 MODELS = ["nn", "bdt"]

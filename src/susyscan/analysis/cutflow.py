@@ -30,22 +30,32 @@ def load_cutflow(path: str | Path) -> dict[str, Any]:
     return data
 
 
+#: Chunks of a sample normalised to the generator's own (LO) cross section carry independent estimates
+#: of it (statistical spread ~1 %); they are combined when they agree to this relative tolerance.
+XSEC_CHUNK_RTOL = 0.1
+
+
 def merge_sample_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum n_raw / sumw / sumw2 per cut and sum_weights over the chunks of ONE sample."""
+    """Sum n_raw / sumw / sumw2 per cut and sum_weights over the chunks of ONE sample.
+
+    The cross section is the sum-of-weights mean of the chunks' values (identical for table-normalised samples).
+    """
     first = chunks[0]
     sample = first["sample"]
     names = [c["name"] for c in first["cuts"]]
     merged_cuts = [dict(c, n_raw=0, sumw=0.0, sumw2=0.0) for c in first["cuts"]]
     total_sumw = 0.0
+    xsec_sumw = 0.0
     warnings: list[str] = []
     for chunk in chunks:
         if chunk["sample"] != sample:
             raise EventFileError(f"cannot merge cutflows of samples {sample!r} and {chunk['sample']!r}")
         if [c["name"] for c in chunk["cuts"]] != names:
             raise EventFileError(f"sample {sample} chunk {chunk.get('chunk')}: cut list differs from chunk {first.get('chunk')}")
-        if not np.isclose(chunk["xsec_pb"], first["xsec_pb"], rtol=1e-9):
+        if not np.isclose(chunk["xsec_pb"], first["xsec_pb"], rtol=XSEC_CHUNK_RTOL):
             raise EventFileError(f"sample {sample}: chunks disagree on xsec_pb ({first['xsec_pb']} vs {chunk['xsec_pb']})")
         total_sumw += float(chunk["sum_weights"])
+        xsec_sumw += float(chunk["xsec_pb"]) * float(chunk["sum_weights"])
         warnings += [f"chunk {chunk.get('chunk')}: {w}" for w in chunk.get("warnings", [])]
         for acc, row in zip(merged_cuts, chunk["cuts"], strict=True):
             acc["n_raw"] += int(row["n_raw"])
@@ -53,9 +63,13 @@ def merge_sample_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
             acc["sumw2"] += float(row["sumw2"])
     if total_sumw <= 0.0:
         raise EmptySelectionError(f"sample {sample}: total sum of weights over chunks is {total_sumw}; cannot normalise")
+    xsecs = [float(c["xsec_pb"]) for c in chunks]
+    if max(xsecs) > min(xsecs) * (1 + 1e-9):
+        # generator-normalised (LO) samples: each chunk's run estimates the same cross section; combine them
+        warnings.append(f"chunk cross sections {min(xsecs):.6g}..{max(xsecs):.6g} pb combined (sum-of-weights mean)")
     return {
         "sample": sample, "process": first["process"], "is_signal": int(first.get("is_signal", 0)),
-        "masses": first.get("masses", {}), "xsec_pb": float(first["xsec_pb"]),
+        "masses": first.get("masses", {}), "xsec_pb": xsec_sumw / total_sumw,
         "total_sum_weights": total_sumw, "n_chunks": len(chunks), "cuts": merged_cuts, "warnings": warnings,
     }
 

@@ -90,6 +90,9 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     if "weight" not in events.fields:
         raise EventFileError(f"{where}: event array lacks branch 'weight'")
     weights = ak.to_numpy(events["weight"]).astype(np.float64)
+    n_nonfinite = int((~np.isfinite(weights)).sum())
+    if n_nonfinite:
+        raise EventFileError(f"{where}: {n_nonfinite} events with NaN/inf generator 'weight'")
     if n_events == 0:
         warn("chunk holds zero events")
     n_negative = int((weights < 0).sum())

@@ -30,16 +30,27 @@ def _open(path: Path):  # noqa: ANN202 - text handle
     return gzip.open(path, "rt", errors="replace") if magic == b"\x1f\x8b" else open(path, errors="replace")
 
 
+def _numbers(line: str, path: Path, event: int) -> list[float]:
+    """The numbers of an LHE event or particle line; EventFileError naming the event if one is not a number
+    (Pythia would silently misread the line)."""
+    try:
+        return [float(token) for token in line.split()]
+    except ValueError:
+        raise EventFileError(f"LHE file {path}: event {event} has a malformed line {line[:100]!r}") from None
+
+
 def scan_lhe(path: str | Path) -> dict[str, Any]:
     """Read an LHE file once: header text, number of complete events; EventFileError if broken.
 
-    Checks gzip integrity, balanced <event>/</event> tags and the closing </LesHouchesEvents> tag.
+    Checks gzip integrity, balanced <event>/</event> tags, the closing </LesHouchesEvents> tag, and
+    that the event and particle lines hold numbers only.
     """
     path = Path(path)
     if not path.is_file():
         raise EventFileError(f"LHE file {path} does not exist")
     header: list[str] = []
     in_header, n_open, n_close, closed = True, 0, 0, False
+    to_check = 0  # lines of the current event Pythia parses as numbers (event line + NUP particles)
     try:
         with _open(path) as handle:
             for line in handle:
@@ -51,10 +62,15 @@ def scan_lhe(path: str | Path) -> dict[str, Any]:
                 stripped = line.strip()
                 if stripped.startswith("<event"):
                     n_open += 1
+                    to_check = -1
                 elif stripped.startswith("</event>"):
                     n_close += 1
+                    to_check = 0
                 elif stripped.startswith("</LesHouchesEvents>"):
                     closed = True
+                elif to_check and stripped and stripped[0] not in "<#":
+                    numbers = _numbers(stripped, path, n_open)
+                    to_check = int(numbers[0]) if to_check == -1 else to_check - 1
     except (OSError, EOFError, zlib.error) as exc:
         raise EventFileError(f"LHE file {path} is corrupt or truncated: {exc}") from exc
     if in_header or n_open == 0:

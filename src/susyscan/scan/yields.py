@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from susyscan.atomic import write_csv_atomic
 from susyscan.errors import EmptySelectionError, FeatureError
 from susyscan.scan.inference import (ModelLoader, ScoreModel, batched_scores, default_loader, feature_matrix,
                                      load_region_models, region_threshold)
@@ -32,16 +33,22 @@ def default_feature_names() -> list[str]:
 
 def read_feature_table(path: str | Path, weight_scale: float = 1.0, derive: bool = True) -> pd.DataFrame:
     """Merged feature CSV with derived features added and ``weight_pb`` multiplied by ``weight_scale``."""
-    df = pd.read_csv(path)
+    try:
+        df = pd.read_csv(path)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated/corrupt gzip, bad CSV
+        raise FeatureError(f"{path}: cannot read feature table ({type(exc).__name__}: {exc})") from exc
     if "weight_pb" not in df.columns:
         raise FeatureError(f"{path}: no 'weight_pb' column (expected a merged feature file)")
     if not weight_scale > 0:
         raise FeatureError(f"{path}: weight scale factor {weight_scale} must be positive")
     df["weight_pb"] = df["weight_pb"] * float(weight_scale)
-    if derive and len(df):
+    if derive:  # also for an empty table, so that it has the model input columns
         from susyscan.analysis.derived import add_derived
 
-        df = add_derived(df)
+        try:
+            df = add_derived(df)
+        except FeatureError as exc:
+            raise FeatureError(f"{path}: {exc}") from exc
     return df
 
 
@@ -73,15 +80,6 @@ def yields_from_masks(weights: np.ndarray, masks: Mapping[str, np.ndarray]) -> p
     rows = [{"region": name, "yield_pb": float(weights[m].sum()), "stat_pb": float(np.sqrt((weights[m] ** 2).sum())),
              "n_raw": int(m.sum())} for name, m in masks.items()]
     return pd.DataFrame(rows, columns=YIELD_COLUMNS)
-
-
-def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` via a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def point_masses(df: pd.DataFrame, path: str | Path, masses: tuple[float, float] | None) -> tuple[float, float]:

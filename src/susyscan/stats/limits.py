@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from susyscan.atomic import write_csv_atomic
 from susyscan.errors import ConfigError
 from susyscan.stats.cls import RegionCounts, region_cls
 from susyscan.stats.inputs import min_event_weight_pb, read_background_totals, read_signal_yields
@@ -70,15 +70,6 @@ def cls_table(signal: pd.DataFrame, background: pd.DataFrame, lumis: Sequence[fl
                                  **dict(zip(BAND_COLUMNS, res.cls_exp_band)),
                                  "mu_up_exp": res.mu_up_exp, "cls_obs": res.cls_obs, "note": "; ".join(res.notes)})
     return add_best_region(pd.DataFrame(rows))
-
-
-def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def compute_limits(yield_paths: Sequence[str | Path], background_path: str | Path, out_csv: str | Path,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pyhf
 
+from susyscan.atomic import write_json_atomic
 from susyscan.stats.inputs import min_event_weight_pb, read_background_totals, read_signal_yields
 from susyscan.stats.limits import PB_TO_FB, observed_count
 from susyscan.stats.model_spec import background_sample, channel_name, measurement, mu_upper_bound, signal_sample
@@ -72,15 +71,6 @@ def signal_patchset(bkg_only: dict[str, Any], signal: pd.DataFrame, lumi: float,
                          "digests": {"sha256": pyhf.utils.digest(bkg_only)},
                          "references": {"hepdata": hepdata_record}},
             "patches": patches, "version": "1.0.0"}
-
-
-def write_json_atomic(obj: Any, path: str | Path) -> None:
-    """Write JSON through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=float))
-    os.replace(tmp, path)
 
 
 def workspace_names(lumi: float, scenario: str) -> tuple[str, str]:

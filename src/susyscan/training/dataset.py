@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,10 @@ def read_feature_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
     """Concatenate merged feature CSVs (``results/analysis/<analysis>/features/<sample>.csv.gz``)."""
     frames = []
     for path in paths:
-        frame = pd.read_csv(path)
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated/corrupt gzip, bad CSV
+            raise FeatureError(f"{path}: cannot read feature table ({type(exc).__name__}: {exc})") from exc
         missing = [c for c in META_COLUMNS if c not in frame.columns]
         if missing:
             raise FeatureError(f"{path}: missing columns {missing}")

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from susyscan.atomic import atomic_path
 
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path`` (same suffix); ``os.replace`` it into place on success."""
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.tmp{os.getpid()}{final.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+__all__ = ["atomic_path", "read_json", "write_json"]
 
 
 def write_json(path: str | Path, payload: Any) -> None:
