@@ -7,6 +7,7 @@ never leaves a file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 from collections.abc import Iterator
@@ -35,6 +36,12 @@ def write_text_atomic(text: str, path: str | Path) -> None:
         tmp.write_text(text)
 
 
+def write_bytes_atomic(data: bytes, path: str | Path) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def write_json_atomic(obj: Any, path: str | Path, **dumps_kwargs: Any) -> None:
     """Write ``obj`` as JSON atomically (``dumps_kwargs`` go to ``json.dumps``, default indent 1)."""
     dumps_kwargs.setdefault("indent", 1)
@@ -42,10 +49,14 @@ def write_json_atomic(obj: Any, path: str | Path, **dumps_kwargs: Any) -> None:
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | Path, **to_csv_kwargs: Any) -> None:
-    """Write ``df`` as CSV atomically (no index; compression inferred from the final name's suffix)."""
+    """Write ``df`` as CSV atomically (no index); a ``.gz`` name is gzip-compressed.
+
+    Gzip output carries neither a timestamp nor a file name in its header, so the same table gives
+    byte-identical files (reproducible runs compare equal).
+    """
     to_csv_kwargs.setdefault("index", False)
-    name = str(path)
-    if "compression" not in to_csv_kwargs and name.endswith(".gz"):
-        to_csv_kwargs["compression"] = "gzip"
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, **to_csv_kwargs)
+    text = df.to_csv(**to_csv_kwargs)
+    if str(path).endswith(".gz"):
+        write_bytes_atomic(gzip.compress(text.encode(), mtime=0), path)
+    else:
+        write_text_atomic(text, path)

@@ -11,11 +11,11 @@ from typing import Any
 import awkward as ak
 import pandas as pd
 
+from susyscan.atomic import write_csv_atomic, write_text_atomic
 from susyscan.errors import EventFileError
 
 logger = logging.getLogger(__name__)
 
-GZIP_OPTIONS: dict[str, Any] = {"method": "gzip", "mtime": 0}
 """Deterministic gzip (no timestamp in the header), so reruns give byte-identical files."""
 
 
@@ -42,32 +42,9 @@ def read_event_file(path: str | Path) -> tuple[ak.Array, dict[str, Any]]:
     return events, metadata
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
 def write_csv_gz_atomic(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` as gzip CSV (float format %.9g, no index) atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    try:
-        df.to_csv(tmp, index=False, compression=GZIP_OPTIONS, float_format="%.9g")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(text: str, path: str | Path) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write ``df`` as gzip CSV (float format %.9g, no index) atomically and reproducibly."""
+    write_csv_atomic(df, path, float_format="%.9g")
 
 
 def write_json_atomic(data: Any, path: str | Path) -> None:

@@ -15,7 +15,8 @@ import pandas as pd
 
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.training.columns import META_COLUMNS, default_add_derived, default_feature_names
-from susyscan.training.io_utils import atomic_path, read_json, write_json
+from susyscan.atomic import write_csv_atomic
+from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_sample
 from susyscan.training.standardise import Standardisation
 
@@ -216,8 +217,7 @@ def build_dataset(
 def save_dataset(dataset: PreparedDataset, split_paths: Mapping[str, str | Path], meta_path: str | Path) -> None:
     """Write ``train``/``val``/``test`` tables (csv.gz) and the meta JSON, each atomically."""
     for split in SPLIT_NAMES:
-        with atomic_path(split_paths[split]) as tmp:
-            getattr(dataset, split).frame.to_csv(tmp, index=False, compression="gzip")
+        write_csv_atomic(getattr(dataset, split).frame, split_paths[split])
     write_json(meta_path, dataset.info)
 
 
@@ -284,7 +284,6 @@ def write_background_test_split(test_split: str | Path, out_path: str | Path) ->
     if bkg.empty:
         raise EmptySelectionError(f"{test_split}: the test split holds no background events")
     bkg["weight_pb"] = bkg["weight_pb"] * bkg[SPLIT_SCALE]
-    with atomic_path(out_path) as tmp:
-        bkg.to_csv(tmp, index=False, compression="gzip")
+    write_csv_atomic(bkg, out_path)
     logger.info("%s: %d background test events, %.4g pb in total", out_path, len(bkg), bkg["weight_pb"].sum())
     return bkg
