@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import platform
 import shutil
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 import psutil
+from _metrics import write_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -86,6 +88,32 @@ def rule_totals(workdir: Path) -> list[tuple[str, int, float, float]]:
     return sorted(((k, int(v[0]), v[1], v[2]) for k, v in totals.items()), key=lambda r: -r[2])
 
 
+def history_report(history: Path, cores: int) -> tuple[list[str], dict[str, float], int]:
+    """Markdown lines listing every recorded run, and the medians over runs without a note."""
+    with history.open() as handle:
+        rows = list(csv.DictReader(handle))
+    past = [r for r in rows if not r["load_1min_after"].startswith("note") and r["cores"] == str(cores)]
+    med = {k: statistics.median(float(r[k]) for r in past) for k in ("wall_s", "peak_rss_tree_mib", "max_rss_single_mib")}
+    lines = ["", f"All recorded runs ({history.name}; runs marked with a note are excluded from the median):", "",
+             "| date (UTC) | wall (s) | peak RSS summed (MiB) | largest process (MiB) | load after / note |",
+             "|---|---:|---:|---:|---|"]
+    lines += [f"| {r['date_utc']} | {r['wall_s']} | {r['peak_rss_tree_mib']} | {r['max_rss_single_mib']} | "
+              f"{r['load_1min_after']} |" for r in rows]
+    lines += ["", f"**Median over the {len(past)} runs with --cores {cores}: wall {med['wall_s']:.0f} s, "
+              f"peak summed RSS {med['peak_rss_tree_mib']:.0f} MiB, largest process "
+              f"{med['max_rss_single_mib']:.0f} MiB.**", ""]
+    return lines, med, len(past)
+
+
+def write_default_metrics(cores: int, med: dict[str, float], n: int, stage_rows: list, runs: list) -> None:
+    write_metrics("default_run", [
+        ("default run", f"wall time, snakemake --cores {cores} (median of {n} recorded runs)", med["wall_s"], "s"),
+        ("default run", "peak RSS, snakemake + children summed (median)", med["peak_rss_tree_mib"], "MiB"),
+        ("default run", "largest single-process RSS (median)", med["max_rss_single_mib"], "MiB"),
+        *[tuple(r) for r in stage_rows],
+    ], runs=runs)
+
+
 def _join(runs: list[dict[str, float]], key: str, fmt: str) -> str:
     return ", ".join(format(r[key], fmt) for r in runs)
 
@@ -95,7 +123,20 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--keep", type=Path, default=None, help="run in this (new) directory and keep it")
+    parser.add_argument("--report-only", action="store_true",
+                        help="no run: rebuild the history section of default_run.md and default_run.json")
     args = parser.parse_args()
+    if args.report_only:
+        history = RESULTS / "default_run_history.csv"
+        hist_lines, hist_med, n_past = history_report(history, args.cores)
+        old = json.loads((RESULTS / "default_run.json").read_text()) if (RESULTS / "default_run.json").exists() else {}
+        stage_rows = [(m["stage"], m["metric"], m["value"], m["unit"]) for m in old.get("metrics", [])
+                      if m["metric"].startswith("rule stage")]
+        md = (RESULTS / "default_run.md").read_text().split("\nAll recorded runs")[0].rstrip("\n") + "\n"
+        (RESULTS / "default_run.md").write_text(md + "\n".join(hist_lines))
+        write_default_metrics(args.cores, hist_med, n_past, stage_rows, old.get("runs", []))
+        print("\n".join(hist_lines))  # noqa: T201
+        return
     runs, stages = [], []
     for _ in range(args.repeats):
         if args.keep is not None:
@@ -135,6 +176,22 @@ def main() -> None:
         writer.writerow(["run", "wall_s", "peak_rss_tree_mib", "max_rss_single_mib"])
         for i, r in enumerate(runs):
             writer.writerow([i, f"{r['wall_s']:.2f}", f"{r['peak_rss_tree_mib']:.1f}", f"{r['max_rss_single_mib']:.1f}"])
+    history = RESULTS / "default_run_history.csv"  # every run ever measured, with date and load
+    new = not history.exists()
+    with history.open("a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["date_utc", "cores", "wall_s", "peak_rss_tree_mib", "max_rss_single_mib", "load_1min_after"])
+        for r in runs:
+            writer.writerow([time.strftime("%Y-%m-%d %H:%M", time.gmtime()), args.cores, f"{r['wall_s']:.2f}",
+                             f"{r['peak_rss_tree_mib']:.1f}", f"{r['max_rss_single_mib']:.1f}", f"{os.getloadavg()[0]:.2f}"])
+    hist_lines, hist_med, n_past = history_report(history, args.cores)
+    with (RESULTS / "default_run.md").open("a") as handle:
+        handle.write("\n".join(hist_lines))
+    lines += hist_lines
+    write_default_metrics(args.cores, hist_med, n_past,
+                          [("default run", f"rule stage {s}: {n} jobs, summed job wall", sec, "s") for s, n, sec, _ in stages[:4]],
+                          runs)
     print("\n".join(lines))  # noqa: T201 - benchmark output
 
 

@@ -1,7 +1,7 @@
 """Throughput of the detector simulation and of the HepMC / Delphes readers.
 
-Run: python benchmarks/bench_detector.py [--events 2000] [--particles 300]
-Writes benchmarks/results/detector.md.
+Run: python benchmarks/bench_detector.py [--events 2000] [--particles 300] [--quick]
+Writes benchmarks/results/detector.md (+ detector.json for benchmarks/run_all.py). --quick: 500 events.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 import uproot
+
+from _metrics import write_metrics
 
 from susyscan.detector import load_card, simulate
 from susyscan.detector.synthetic import random_events
@@ -81,10 +83,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--particles", type=int, default=300)
-    parser.add_argument("--lhe", type=Path, default=Path("/work/shared/reference/events/pylhe-testfile-pythia-6.413-ttbar.lhe"),
+    parser.add_argument("--lhe", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "data" / "events" / "pylhe-testfile-pythia-6.413-ttbar.lhe",
                         help="LHE file showered with Pythia for a realistic simulate() rate (skipped if absent)")
     parser.add_argument("--lhe-events", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="500 synthetic events, 100 LHE events")
     args = parser.parse_args()
+    if args.quick:
+        args.events, args.lhe_events = min(args.events, 500), min(args.lhe_events, 100)
     logging.basicConfig(level=logging.WARNING)
     rng = np.random.default_rng(1)
     card = load_card()
@@ -115,6 +120,9 @@ def main() -> None:
     lines += [f"| {label} | {n} | {sec:.2f} | {n / sec:.0f} |" for label, n, sec in rows]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
+    stages = {"simulate": "detector", "read_hepmc": "ingestion", "read_delphes": "ingestion"}
+    write_metrics("detector", [(next(v for k, v in stages.items() if label.startswith(k)), label, n / sec, "events/s")
+                               for label, n, sec in rows], events=args.events)
     logging.getLogger(__name__).warning("\n".join(lines))
 
 

@@ -1,6 +1,7 @@
 """Benchmark: events/s for Pythia generation (+ extraction), + detector simulation, and LHE ingestion.
 
-Run: python benchmarks/bench_generation.py [--n-events 200]; writes benchmarks/results/generation.md.
+Run: python benchmarks/bench_generation.py [--n-events 200] [--quick]; writes benchmarks/results/generation.md
+(+ generation.json, collected by benchmarks/run_all.py). --quick: 100 events per process.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
+from _metrics import write_metrics
+
 from susyscan.generation.extract import ChargeTable, to_particle_level
 from susyscan.generation.processes import PROCESSES, get_process, pythia_settings
 from susyscan.generation.pythia_run import make_pythia
 from susyscan.generation.slha import write_slha
 
-SIGNAL_MASSES = {"smuon_R": {"m_smuon": 300.0, "m_neutralino": 100.0}, "sq_ewkino": {"m_squark": 1000.0, "m_ewkino": 200.0}}
+# benchmark mass point per mass key (signal processes take the keys they declare in spec.mass_keys)
+BENCH_MASSES = {"m_smuon": 300.0, "m_neutralino": 100.0, "m_squark": 1000.0, "m_ewkino": 200.0,
+                "m_electroweakino": 200.0}
 LHE_FILES = [
-    Path("/work/shared/reference/events/pylhe-testfile-madgraph-2.2.1-Z-mlm.lhe.gz"),
-    Path("/work/shared/reference/events/pylhe-testfile-pythia-6.413-ttbar.lhe"),
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "events" / "pylhe-testfile-madgraph-2.2.1-Z-mlm.lhe.gz",
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "events" / "pylhe-testfile-pythia-6.413-ttbar.lhe",
 ]
 OUT = Path(__file__).resolve().parent / "results" / "generation.md"
 
@@ -40,7 +45,8 @@ def bench_process(name: str, n_events: int, tmp: Path, detector) -> dict[str, fl
     spec = get_process(name)
     slha = None
     if spec.slha_model:
-        slha = str(write_slha(spec.slha_model, SIGNAL_MASSES[name], tmp / f"{name}.slha"))
+        masses = {k: BENCH_MASSES[k] for k in spec.mass_keys}
+        slha = str(write_slha(spec.slha_model, masses, tmp / f"{name}.slha"))
     pythia = make_pythia(pythia_settings(spec, seed=1, slha_path=slha), name)
     charges = ChargeTable(pythia.particleData)
     t_gen = t_ext = 0.0
@@ -110,7 +116,10 @@ def main() -> None:
     """Run all benchmarks, print the table and write benchmarks/results/generation.md."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n-events", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="100 events per process")
     args = parser.parse_args()
+    if args.quick:
+        args.n_events = min(args.n_events, 100)
     logging.basicConfig(level=logging.WARNING)
     import tempfile
 
@@ -118,6 +127,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in PROCESSES:
+            if any(k not in BENCH_MASSES for k in get_process(name).mass_keys):
+                logging.getLogger(__name__).warning("skipping %s: no benchmark mass for %s", name,
+                                                    get_process(name).mass_keys)
+                continue
             rows.append(bench_process(name, args.n_events, Path(tmp), detector))
     for path in LHE_FILES:
         if path.exists():
@@ -135,6 +148,20 @@ def main() -> None:
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(header + table + "\n")
+    metrics = []
+    for r in rows:
+        name = str(r["process"])
+        if name.startswith("LHE "):
+            short = name.split(" (")[0].replace("LHE pylhe-testfile-", "LHE ")
+            metrics.append(("ingestion", f"{short} shower{' + MLM' if 'MLM' in name else ''} (read+Pythia)",
+                            r["gen evt/s"], "events/s"))
+            if "gen+det evt/s" in r:
+                metrics.append(("ingestion+detector", short, r["gen+det evt/s"], "events/s"))
+        else:
+            metrics.append(("generation", f"{name} (Pythia + extraction)", r["gen evt/s"], "events/s"))
+            if "gen+det evt/s" in r:
+                metrics.append(("generation+detector", name, r["gen+det evt/s"], "events/s"))
+    write_metrics("generation", metrics, n_events=args.n_events)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Training throughput (events/s per epoch, CPU and CUDA when present) and ONNX inference rows/s.
 
-Usage: python benchmarks/bench_training.py [--events-per-sample N] [--epochs E] [--threads T]
-Writes benchmarks/results/training.md.
+Usage: python benchmarks/bench_training.py [--events-per-sample N] [--epochs E] [--threads T] [--quick]
+Writes benchmarks/results/training.md (+ training.json for benchmarks/run_all.py).
+--quick: 2000 events per sample, 2 epochs, 50000 inference rows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from _metrics import write_metrics
 
 from susyscan.training.dataset import build_dataset
 from susyscan.training.export import check_parity, export_bdt, export_nn, model_metadata
@@ -41,7 +44,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--inference-rows", type=int, default=200_000)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.events_per_sample, args.epochs, args.inference_rows = 2000, 2, 50_000
+    metrics: list[tuple[str, str, float, str]] = []
     torch.set_num_threads(args.threads)
     names = synthetic_feature_names()
     table = synthetic_feature_table(n_per_sample=args.events_per_sample, seed=1)
@@ -63,9 +70,14 @@ def main() -> None:
         result = train_classifier(dataset, network, config, progress=False)
         rate = float(result.history["train_events_per_s"].median())
         lines.append(f"| NN training throughput (median over {args.epochs} epochs) | {device} | {rate:,.0f} events/s |")
+        metrics.append(("training", f"NN 37-50-50-1 training, batch 32, {device} ({args.threads} thread(s))", rate, "events/s per epoch"))
+    if "cuda" not in devices:
+        lines.append("| NN training throughput | cuda | not available on this machine |")
     start = time.perf_counter()
     bdt = train_bdt(dataset, BDTConfig(n_estimators=150, early_stopping_rounds=1000, threads=args.threads))
-    lines.append(f"| BDT training, 150 trees depth 4 | cpu | {time.perf_counter() - start:.2f} s |")
+    t_bdt = time.perf_counter() - start
+    lines.append(f"| BDT training, 150 trees depth 4 | cpu | {t_bdt:.2f} s |")
+    metrics.append(("training", f"BDT 150 trees depth 4, {len(dataset.train.y)} events, cpu", t_bdt, "s"))
     rng = np.random.default_rng(0)
     rows = rng.normal(size=(args.inference_rows, len(names))).astype(np.float32)
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,10 +94,13 @@ def main() -> None:
             rate = _inference_rate(path, names, rows)
             label = model_type.upper()
             lines.append(f"| {label} onnxruntime inference (1 thread, batch 65536) | cpu | {rate:,.0f} rows/s |")
+            metrics.append(("inference", f"{label} onnxruntime (trained model, 1 thread)", rate, "rows/s"))
             lines.append(f"| {label} ONNX vs native max abs deviation (test set) | cpu | {deviation:.2e} |")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))  # benchmark script output, not library code
+    write_metrics("training", metrics, events_per_sample=args.events_per_sample, epochs=args.epochs,
+                  cuda=torch.cuda.is_available())
 
 
 if __name__ == "__main__":
