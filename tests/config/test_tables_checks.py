@@ -100,3 +100,12 @@ def test_mass_outside_xsec_table_fails_at_parse_time(workdir: Path) -> None:
     grid.write_text(grid.read_text() + "5000\t0\tno\t100\t1\n")
     with pytest.raises(CrossSectionRangeError, match="smuon_5000_0.*outside"):
         semantic_checks(_cfg(workdir), workdir)
+
+
+def test_optional_xsec_column_for_ingested_samples(tmp_path: Path) -> None:
+    table = tmp_path / "samples.tsv"
+    table.write_text("sample\tprocess\tsource\tn_events\tn_chunks\tpath\tanalyses\txsec_pb\n"
+                     "mine\tdy\tingest\t100\t2\tfile.lhe\tsmuon\t12.5\n"
+                     "ttbar\tttbar_mumu\tgenerate\t10\t1\t\tsmuon\t\n")
+    mine, ttbar = load_samples(table)
+    assert mine.xsec_pb == 12.5 and ttbar.xsec_pb is None

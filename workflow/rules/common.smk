@@ -37,7 +37,7 @@ def sample_spec(wildcards):
         sample = SAMPLES[wildcards.sample]
     except KeyError:
         raise ValueError(f"unknown sample '{wildcards.sample}' (declared: {sorted(SAMPLES)})") from None
-    spec = {k: getattr(sample, k) for k in ("name", "process", "source", "n_events", "n_chunks", "path", "is_signal")}
+    spec = {k: getattr(sample, k) for k in ("name", "process", "source", "n_events", "n_chunks", "path", "is_signal", "xsec_pb")}
     spec["masses"] = dict(sample.masses)
     spec["analyses"] = list(sample.analyses)
     return spec

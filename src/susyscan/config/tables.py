@@ -14,6 +14,8 @@ GRID_COLUMNS: dict[str, tuple[str, str, str]] = {
     "ewkino": ("m_squark", "m_electroweakino", "sq_ewkino"),
 }
 SAMPLE_COLUMNS = ("sample", "process", "source", "n_events", "n_chunks", "path", "analyses")
+#: Optional sample-table column: the normalisation cross section (pb) of an ingested file.
+OPTIONAL_SAMPLE_COLUMNS = ("xsec_pb",)
 SOURCES = ("generate", "ingest")
 
 
@@ -28,6 +30,7 @@ class Sample:
     n_chunks: int
     analyses: tuple[str, ...]
     path: str = ""
+    xsec_pb: float | None = None
     is_signal: bool = False
     masses: dict[str, float] = field(default_factory=dict)
 
@@ -115,6 +118,7 @@ def load_samples(path: str | Path) -> list[Sample]:
                 n_chunks=_int(row, "n_chunks", path, line),
                 path=row["path"],
                 analyses=tuple(a.strip() for a in row["analyses"].split(",") if a.strip()),
+                xsec_pb=_float(row, "xsec_pb", path, line) if row.get("xsec_pb") else None,
             )
         )
     names = [s.name for s in samples]

@@ -104,7 +104,7 @@ def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths:
     if sub.empty:
         raise EmptySelectionError(f"no CLs rows at {lumi:g}/fb")
     scenarios = list(dict.fromkeys(sub["scenario"]))
-    colours = plt.get_cmap("tab10").colors
+    colours = plt.get_cmap("tab20").colors  # up to 20 regions without repeating a colour
     fig, ax = plt.subplots(figsize=(8, 6.5))
     points = sub[["m_parent", "m_lsp"]].drop_duplicates()
     ax.plot(points["m_parent"], points["m_lsp"], ".", color="0.6", ms=4, label="grid points")
@@ -121,7 +121,8 @@ def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths:
     xlabel, ylabel = AXIS_LABELS.get(analysis, (r"$m_{\mathrm{parent}}$ [GeV]", r"$m_{\mathrm{LSP}}$ [GeV]"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_xlim(points["m_parent"].min(), points["m_parent"].max())
+    span = float(points["m_parent"].max() - points["m_parent"].min()) or 1.0
+    ax.set_xlim(points["m_parent"].min() - 0.03 * span, points["m_parent"].max() + 0.03 * span)  # edge points visible
     ax.set_ylim(-0.03 * points["m_lsp"].max() - 1, points["m_lsp"].max() * 1.3 + 1)
     ax.set_title(rf"Expected CLs = {level:g}, √s = 13 TeV, {lumi:g} fb$^{{-1}}$", fontsize="medium")
     ax.legend(fontsize="x-small", ncol=2, loc="upper left")
