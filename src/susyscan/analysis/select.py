@@ -33,17 +33,22 @@ def check_metadata(metadata: dict[str, Any], where: str) -> None:
         raise EventFileError(f"{where}: metadata lacks field(s) {missing}")
 
 
-def signal_masses(metadata: dict[str, Any], cfg: AnalysisConfig) -> tuple[int, float, float]:
-    """(is_signal, m_parent, m_lsp); backgrounds (no ``masses``) give (0, -1, -1)."""
+def masses_from_metadata(metadata: dict[str, Any], parent_key: str, lsp_key: str) -> tuple[int, float, float]:
+    """(is_signal, m_parent, m_lsp) from an event file's metadata; backgrounds (no ``masses``) give (0, -1, -1)."""
     masses = metadata.get("masses") or {}
     if not masses:
         return 0, -1.0, -1.0
     try:
-        return 1, float(masses[cfg.parent_mass_key]), float(masses[cfg.lsp_mass_key])
+        return 1, float(masses[parent_key]), float(masses[lsp_key])
     except KeyError as exc:
         raise EventFileError(
             f"sample {metadata.get('sample')}: metadata 'masses' lacks {exc.args[0]!r} (has {sorted(masses)})"
         ) from exc
+
+
+def signal_masses(metadata: dict[str, Any], cfg: AnalysisConfig) -> tuple[int, float, float]:
+    """(is_signal, m_parent, m_lsp) with the smuon analysis' mass keys."""
+    return masses_from_metadata(metadata, cfg.parent_mass_key, cfg.lsp_mass_key)
 
 
 def check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:

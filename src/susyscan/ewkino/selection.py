@@ -9,6 +9,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from susyscan.analysis.select import check_metadata, masses_from_metadata
 from susyscan.errors import EventFileError
 from susyscan.ewkino.config import EwkinoConfig
 
@@ -16,7 +17,6 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_BRANCHES = ("weight", "met", "met_phi", "jet_pt", "jet_eta", "jet_phi",
                      "electron_pt", "electron_eta", "muon_pt", "muon_eta")
-REQUIRED_METADATA = ("sample", "process", "chunk", "sum_weights", "sum_weights2", "xsec_pb")
 N_DPHI_JETS = 4
 """min dphi(jet, MET) runs over the leading (up to) four selected jets."""
 
@@ -134,23 +134,8 @@ def cutflow_rows(cuts: list[CutMask], weights: np.ndarray) -> list[dict[str, Any
 
 
 def signal_masses(metadata: dict[str, Any], cfg: EwkinoConfig) -> tuple[int, float, float]:
-    """(is_signal, m_parent, m_lsp); backgrounds (no ``masses``) give (0, -1, -1)."""
-    masses = metadata.get("masses") or {}
-    if not masses:
-        return 0, -1.0, -1.0
-    try:
-        return 1, float(masses[cfg.parent_key]), float(masses[cfg.lsp_key])
-    except KeyError as exc:
-        raise EventFileError(
-            f"sample {metadata.get('sample')}: metadata 'masses' lacks {exc.args[0]!r} (has {sorted(masses)})"
-        ) from exc
-
-
-def check_metadata(metadata: dict[str, Any], where: str) -> None:
-    """Raise EventFileError if a metadata field the analysis needs is missing."""
-    missing = [k for k in REQUIRED_METADATA if metadata.get(k) is None]
-    if missing:
-        raise EventFileError(f"{where}: metadata lacks field(s) {missing}")
+    """(is_signal, m_parent, m_lsp) with the ewkino analysis' mass keys."""
+    return masses_from_metadata(metadata, cfg.parent_key, cfg.lsp_key)
 
 
 def select_events(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
