@@ -91,3 +91,12 @@ def test_unknown_config_key_fails_naming_it(clean_workdir: Path) -> None:
 def test_lint_is_clean() -> None:
     proc = subprocess.run([*SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_paper_scale_config_plans_154_points(clean_workdir: Path) -> None:
+    counts = _job_counts(_dry_run("--configfile", "config/paper_scale.yaml", cwd=clean_workdir))
+    grid = load_grid(REPO / "config/grids/smuon_paper.tsv", "smuon")
+    assert len(grid) == 154 and sum(p.train for p in grid) == 18
+    assert counts["scan_point"] == 154
+    assert counts["generate_chunk"] == sum(p.n_chunks for p in grid) + sum(
+        s.n_chunks for s in load_samples(REPO / "config/samples_paper.tsv"))
