@@ -39,6 +39,15 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: float 
     return proc
 
 
+def dry_run(workdir: Path, *args: str) -> str:
+    """Output of a dry run of the repository's Snakefile in ``workdir`` (its own config/), asserting success."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--dry-run", "--cores", "2", *args]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
+    return proc.stdout + proc.stderr
+
+
 def job_counts(output: str) -> Counter:
     """Rule name -> job count from snakemake's job table (empty when nothing is to be done)."""
     counts: Counter = Counter()
@@ -74,6 +83,12 @@ def snakemake_runner() -> Runner:
 def tiny_workdir() -> Callable[[Path], Path]:
     """``make_workdir(path) -> path``: a fresh run directory with the tiny config."""
     return make_workdir
+
+
+@pytest.fixture(scope="session")
+def snakemake_dry_run() -> Callable[..., str]:
+    """``dry_run(workdir, *args) -> output`` of a successful dry run with the workdir's own config."""
+    return dry_run
 
 
 @pytest.fixture(scope="session")

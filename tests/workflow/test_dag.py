@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,30 +15,6 @@ REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 pytestmark = pytest.mark.workflow
-
-
-def _dry_run(*args: str, cwd: Path = REPO) -> str:
-    """Return snakemake's dry-run job table (rule name -> count)."""
-    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--dry-run", "--cores", "2", *args]
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout + proc.stderr
-
-
-def _job_counts(output: str) -> Counter:
-    counts: Counter = Counter()
-    in_table = False
-    for line in output.splitlines():
-        if line.startswith("job ") and "count" in line:
-            in_table = True
-            continue
-        if in_table:
-            match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-            if match and match.group(1) != "total":
-                counts[match.group(1)] = int(match.group(2))
-            elif line.strip().startswith("total"):
-                break
-    return counts
 
 
 def _expected_chunks() -> int:
@@ -58,8 +32,8 @@ def clean_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
-def test_default_dry_run_plans_full_chain(clean_workdir: Path) -> None:
-    counts = _job_counts(_dry_run(cwd=clean_workdir))
+def test_default_dry_run_plans_full_chain(clean_workdir: Path, snakemake_dry_run, job_table) -> None:
+    counts = job_table(snakemake_dry_run(clean_workdir))
     grid = load_grid(REPO / "config/grids/smuon.tsv", "smuon")
     assert counts["generate_chunk"] == _expected_chunks()
     assert counts["select_features"] == _expected_chunks()
@@ -70,9 +44,9 @@ def test_default_dry_run_plans_full_chain(clean_workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("profile", ["default", "slurm", "htcondor"])
-def test_profiles_plan_the_same_jobs(clean_workdir: Path, profile: str) -> None:
-    out = _dry_run("--workflow-profile", str(REPO / "workflow/profiles" / profile), cwd=clean_workdir)
-    counts = _job_counts(out)
+def test_profiles_plan_the_same_jobs(clean_workdir: Path, profile: str, snakemake_dry_run, job_table) -> None:
+    out = snakemake_dry_run(clean_workdir, "--workflow-profile", str(REPO / "workflow/profiles" / profile))
+    counts = job_table(out)
     assert counts["generate_chunk"] == _expected_chunks()
     assert counts["train_nn"] == 2
     if profile in ("slurm", "htcondor"):
@@ -93,8 +67,8 @@ def test_lint_is_clean() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_paper_scale_config_plans_154_points(clean_workdir: Path) -> None:
-    counts = _job_counts(_dry_run("--configfile", "config/paper_scale.yaml", cwd=clean_workdir))
+def test_paper_scale_config_plans_154_points(clean_workdir: Path, snakemake_dry_run, job_table) -> None:
+    counts = job_table(snakemake_dry_run(clean_workdir, "--configfile", "config/paper_scale.yaml"))
     grid = load_grid(REPO / "config/grids/smuon_paper.tsv", "smuon")
     assert len(grid) == 154 and sum(p.train for p in grid) == 18
     assert counts["scan_point"] == 154

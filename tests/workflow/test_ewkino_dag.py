@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -16,35 +13,10 @@ from susyscan.config import load_grid, load_samples
 from susyscan.ewkino.config import load_ewkino_config
 
 REPO = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SMUON_ONLY_RULES = ("select_features", "merge_features", "prepare_dataset", "train_nn", "train_bdt", "export_onnx",
                     "performance_table", "background_test_split", "background_yields", "scan_point")
 
 pytestmark = pytest.mark.workflow
-
-
-def _dry_run(work: Path, *args: str) -> str:
-    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--dry-run", "--cores", "2",
-           *args]
-    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout + proc.stderr
-
-
-def _job_counts(output: str) -> Counter:
-    counts: Counter = Counter()
-    in_table = False
-    for line in output.splitlines():
-        if line.startswith("job ") and "count" in line:
-            in_table = True
-            continue
-        if in_table:
-            match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-            if match and match.group(1) != "total":
-                counts[match.group(1)] = int(match.group(2))
-            elif line.strip().startswith("total"):
-                break
-    return counts
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +36,9 @@ def _ewkino_tables(work: Path) -> tuple[list, list, list[float]]:
     return samples, grid, thresholds
 
 
-def test_ewkino_config_plans_the_ewkino_chain(work: Path) -> None:
-    out = _dry_run(work, "--configfile", str(work / "config/ewkino.yaml"))
-    counts = _job_counts(out)
+def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job_table) -> None:
+    out = snakemake_dry_run(work, "--configfile", str(work / "config/ewkino.yaml"))
+    counts = job_table(out)
     samples, grid, thresholds = _ewkino_tables(work)
     assert {s.process for s in samples} == {"znunu_jets", "wlnu_jets", "ttbar_lep"}
     assert {p.process for p in grid} == {"sq_ewkino"}
@@ -96,12 +68,12 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path) -> None:
         assert f"results/plots/ewkino/contour_{lumi}ifb.png" in out
 
 
-def test_both_analyses_plan_side_by_side(work: Path) -> None:
+def test_both_analyses_plan_side_by_side(work: Path, snakemake_dry_run, job_table) -> None:
     both = yaml.safe_load((work / "config/ewkino.yaml").read_text())
     both["analyses"]["smuon"]["enabled"] = True
     path = work / "config/both.yaml"
     path.write_text(yaml.safe_dump(both))
-    counts = _job_counts(_dry_run(work, "--configfile", str(path)))
+    counts = job_table(snakemake_dry_run(work, "--configfile", str(path)))
     smuon_grid = load_grid(work / "config/grids/smuon.tsv", "smuon")
     _, grid, _ = _ewkino_tables(work)
     assert counts["scan_point"] == len(smuon_grid)  # smuon rules do not pick up ewkino points ...
@@ -109,7 +81,7 @@ def test_both_analyses_plan_side_by_side(work: Path) -> None:
     assert counts["limits"] == 2 and counts["contours"] == 2 and counts["cutflow"] == 2
 
 
-def test_default_config_plans_no_ewkino_job(work: Path) -> None:
-    counts = _job_counts(_dry_run(work))
+def test_default_config_plans_no_ewkino_job(work: Path, snakemake_dry_run, job_table) -> None:
+    counts = job_table(snakemake_dry_run(work))
     assert counts["scan_point"] > 0
     assert not [rule for rule in counts if rule.startswith("ewkino_")]
