@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import importlib.util
+
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import awkward as ak
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
 from susyscan.analysis.config import AnalysisConfig, load_analysis_config
 from susyscan.analysis.derived import DERIVED
@@ -47,31 +46,20 @@ def write_event_file(path: Path, events: ak.Array, sample: str = "ttbar", signal
     return path
 
 
+def _onnx_helpers():  # noqa: ANN202
+    """tests/scan/onnx_helpers.py, loaded by path (pytest runs with --import-mode=importlib)."""
+    path = Path(__file__).resolve().parents[1] / "scan" / "onnx_helpers.py"
+    spec = importlib.util.spec_from_file_location("tests_scan_onnx_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def logistic_onnx(path: Path, feature_names: Sequence[str], feature: str = "met", slope: float = 0.02,
                   offset: float = -3.0, threshold: float = 0.7, region: str = "high", model_type: str = "nn") -> Path:
     """An ONNX classifier score = sigmoid(slope * x[feature] + offset) with the export metadata."""
-    index = list(feature_names).index(feature)
-    nodes = [
-        helper.make_node("Gather", ["x", "idx"], ["col"], axis=1),
-        helper.make_node("Mul", ["col", "a"], ["ax"]),
-        helper.make_node("Add", ["ax", "c"], ["z"]),
-        helper.make_node("Sigmoid", ["z"], ["score"]),
-    ]
-    inits = [helper.make_tensor("idx", TensorProto.INT64, [1], [index]),
-             helper.make_tensor("a", TensorProto.FLOAT, [], [slope]),
-             helper.make_tensor("c", TensorProto.FLOAT, [], [offset])]
-    graph = helper.make_graph(nodes, "logistic",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, len(feature_names)])],
-                              [helper.make_tensor_value_info("score", TensorProto.FLOAT, [None, 1])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    meta = {"feature_names": json.dumps(list(feature_names)), "mass_region": region,
-            "score_threshold": str(threshold), "training_data_hash": "test", "model_type": model_type}
-    for key, value in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(model, str(path))
-    return path
+    return _onnx_helpers().logistic_model(path, feature_names, feature, slope, offset, threshold, region, model_type)
 
 
 def regions_for(model: Path) -> list[dict[str, Any]]:
