@@ -51,6 +51,26 @@ def signal_masses(metadata: dict[str, Any], cfg: AnalysisConfig) -> tuple[int, f
     return masses_from_metadata(metadata, cfg.parent_mass_key, cfg.lsp_mass_key)
 
 
+def cutflow_record(analysis: str, metadata: dict[str, Any], is_signal: int, n_events: int, cuts: list[dict],
+                   warnings: list[str], **extra: Any) -> dict[str, Any]:
+    """The chunk cutflow JSON shared by every analysis: sample bookkeeping, the cut rows, extras, warnings."""
+    return {
+        "analysis": analysis,
+        "sample": str(metadata["sample"]),
+        "process": str(metadata["process"]),
+        "chunk": metadata["chunk"],
+        "is_signal": is_signal,
+        "masses": metadata.get("masses") or {},
+        "n_events": n_events,
+        "sum_weights": float(metadata["sum_weights"]),
+        "sum_weights2": float(metadata["sum_weights2"]),
+        "xsec_pb": float(metadata["xsec_pb"]),
+        "cuts": cuts,
+        **extra,
+        "warnings": warnings,
+    }
+
+
 def check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:
     """Raise FeatureError naming every feature column holding NaN or inf."""
     values = df[columns].to_numpy(dtype=np.float64)
@@ -137,22 +157,10 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     for region, flag in flags.items():
         frame[region] = flag[selected]
 
-    cutflow = {
-        "analysis": cfg.name,
-        "sample": sample,
-        "process": str(metadata["process"]),
-        "chunk": metadata["chunk"],
-        "is_signal": is_signal,
-        "masses": metadata.get("masses") or {},
-        "n_events": n_events,
-        "sum_weights": float(metadata["sum_weights"]),
-        "sum_weights2": float(metadata["sum_weights2"]),
-        "xsec_pb": float(metadata["xsec_pb"]),
-        "cuts": [row.__dict__ for row in rows],
-        "baselines": {region: {"n_raw": int(f[selected].sum()), "sumw": float(weights[selected][f[selected] == 1].sum())}
-                      for region, f in flags.items()},
-        "warnings": warnings,
-    }
+    baselines = {region: {"n_raw": int(f[selected].sum()), "sumw": float(weights[selected][f[selected] == 1].sum())}
+                 for region, f in flags.items()}
+    cutflow = cutflow_record(cfg.name, metadata, is_signal, n_events, [row.__dict__ for row in rows], warnings,
+                             baselines=baselines)
     return frame, cutflow
 
 

@@ -37,12 +37,17 @@ def check_not_truncated(handle: Any, path: Path) -> None:
         raise EventFileError(f"event file {path}: truncated ({size} bytes, header says {expected})")
 
 
+def list_keys(handle: Any, where: str) -> list[str]:
+    """Keys of an open ROOT file; EventFileError naming ``where`` (e.g. "event file x.root") if unreadable."""
+    try:
+        return list(handle.keys(cycle=False))
+    except Exception as exc:
+        raise EventFileError(f"{where}: cannot list keys (corrupt or truncated?): {exc}") from exc
+
+
 def _tree(handle: Any, path: Path) -> Any:
     """The ``events`` TTree or EventFileError."""
-    try:
-        keys = handle.keys(cycle=False)
-    except Exception as exc:
-        raise EventFileError(f"event file {path}: cannot list keys (corrupt or truncated?): {exc}") from exc
+    keys = list_keys(handle, f"event file {path}")
     if TREE_NAME not in keys:
         raise EventFileError(f"event file {path}: no TTree {TREE_NAME!r} (keys: {keys})")
     try:
@@ -69,10 +74,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def _metadata(handle: Any, path: Path) -> dict[str, Any]:
-    try:
-        keys = handle.keys(cycle=False)
-    except Exception as exc:
-        raise EventFileError(f"event file {path}: cannot list keys: {exc}") from exc
+    keys = list_keys(handle, f"event file {path}")
     if METADATA_KEY not in keys:
         raise EventFileError(f"event file {path}: no {METADATA_KEY!r} TObjString")
     try:

@@ -9,7 +9,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from susyscan.analysis.select import check_metadata, masses_from_metadata
+from susyscan.analysis.select import check_metadata, cutflow_record, masses_from_metadata
 from susyscan.errors import EventFileError
 from susyscan.ewkino.config import EwkinoConfig
 
@@ -171,18 +171,5 @@ def select_events(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig)
     if n_events and not presel.any():
         warn("empty selection: no event passes the preselection")
     is_signal, _, _ = signal_masses(metadata, cfg)
-    record = {
-        "analysis": cfg.name,
-        "sample": str(metadata["sample"]),
-        "process": str(metadata["process"]),
-        "chunk": metadata["chunk"],
-        "is_signal": is_signal,
-        "masses": metadata.get("masses") or {},
-        "n_events": n_events,
-        "sum_weights": float(metadata["sum_weights"]),
-        "sum_weights2": float(metadata["sum_weights2"]),
-        "xsec_pb": float(metadata["xsec_pb"]),
-        "cuts": rows,
-        "warnings": warnings,
-    }
+    record = cutflow_record(cfg.name, metadata, is_signal, n_events, rows, warnings)
     return presel, baseline_mask(cuts, n_events), record

@@ -8,19 +8,15 @@ from pathlib import Path
 
 import click
 
+from susyscan.cliutil import parse_key_values
 from susyscan.generation.processes import PROCESSES
 
 logger = logging.getLogger(__name__)
 
 
 def _masses(values: tuple[str, ...]) -> dict[str, float]:
-    out = {}
-    for item in values:
-        key, _, value = item.partition("=")
-        if not value:
-            raise click.BadParameter(f"mass {item!r} must look like m_smuon=300")
-        out[key] = float(value)
-    return out
+    """``--mass m_smuon=300`` values to a dict."""
+    return parse_key_values(values, "a mass like m_smuon=300")
 
 
 @click.group(name="generation")

@@ -19,7 +19,7 @@ import uproot
 
 from susyscan.detector.kinematics import sorted_collection
 from susyscan.errors import EventFileError
-from susyscan.eventio.reader import check_not_truncated
+from susyscan.eventio.reader import check_not_truncated, list_keys
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +166,7 @@ def read_delphes(
         raise EventFileError(f"Delphes file {path}: cannot open as ROOT (corrupt or truncated?): {exc}") from exc
     check_not_truncated(handle, path)
     with handle:
-        try:
-            keys = handle.keys(cycle=False)
-        except Exception as exc:
-            raise EventFileError(f"Delphes file {path}: cannot list keys (corrupt?): {exc}") from exc
+        keys = list_keys(handle, f"Delphes file {path}")
         if TREE_NAME not in keys:
             raise EventFileError(f"Delphes file {path}: no TTree {TREE_NAME!r} (keys: {keys})")
         try:

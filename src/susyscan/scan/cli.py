@@ -9,6 +9,7 @@ from typing import Any
 import click
 import yaml
 
+from susyscan.cliutil import parse_key_values
 from susyscan.errors import ConfigError
 from susyscan.logutil import setup_logging
 
@@ -27,13 +28,7 @@ def read_regions(path: str | Path) -> list[dict[str, Any]]:
 
 def parse_scales(values: tuple[str, ...]) -> dict[str, float]:
     """``SAMPLE=FACTOR`` pairs to a dict."""
-    scales = {}
-    for item in values:
-        name, sep, factor = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not SAMPLE=FACTOR")
-        scales[name] = float(factor)
-    return scales
+    return parse_key_values(values, "SAMPLE=FACTOR")
 
 
 @click.group("scan")

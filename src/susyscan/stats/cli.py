@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import yaml
 
+from susyscan.cliutil import parse_key_values
 from susyscan.logutil import setup_logging
 
 logger = logging.getLogger(__name__)
@@ -17,13 +18,7 @@ DEFAULT_SCENARIOS = ("optimistic=0", "pessimistic=0.2")
 
 def parse_scenarios(values: tuple[str, ...]) -> dict[str, float]:
     """``NAME=RELATIVE_UNCERTAINTY`` pairs to a dict."""
-    scenarios = {}
-    for item in values:
-        name, sep, rel = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not NAME=REL")
-        scenarios[name] = float(rel)
-    return scenarios
+    return parse_key_values(values, "NAME=REL")
 
 
 @click.group("stats")
