@@ -129,8 +129,9 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
 
     ``weight_scales`` maps a file path (or its sample name, the file name without ``.csv.gz``) to a weight
     factor, e.g. ``1/test_fraction`` when only the held-out test split is given.  ``min_event_weight_pb``
-    is the smallest positive event weight of the process (the yield of one MC event, used to floor empty
-    regions in the statistics).
+    is the smallest positive event weight of the process (the yield of one MC event); ``max_event_weight_pb``
+    the largest absolute event weight (for ``total`` the max over processes), which sets the background assumed
+    in regions with no background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
     """
     regions = parse_regions(regions)
     names = list(feature_names) if feature_names is not None else default_feature_names()
@@ -138,6 +139,7 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     scales = dict(weight_scales or {})
     per_process: dict[str, list[pd.DataFrame]] = {}
     min_weights: dict[str, float] = {}
+    max_weights: dict[str, float] = {}
     for path in tqdm(list(map(Path, features_paths)), desc="background yields", unit="file"):
         sample = path.name.removesuffix(".gz").removesuffix(".csv")
         df = read_feature_table(path, scales.get(str(path), scales.get(sample, 1.0)), derive and needs_models(regions))
@@ -154,12 +156,14 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
             table = yields_from_masks(weights[sel], {k: m[sel] for k, m in masks.items()})
             per_process.setdefault(str(process), []).append(table)
             min_weights[str(process)] = np.nanmin([min_weights.get(str(process), np.inf), _min_positive(weights[sel])])
+            max_weights[str(process)] = max(max_weights.get(str(process), 0.0), float(np.abs(weights[sel]).max()))
     if not per_process:
         raise EmptySelectionError(f"no background events in {[str(p) for p in features_paths]}")
     rows = []
     for process, tables in sorted(per_process.items()):
-        rows.append(_combine(pd.concat(tables), process, min_weights[process]))
-    rows.append(_combine(pd.concat([t for ts in per_process.values() for t in ts]), TOTAL, min(min_weights.values())))
+        rows.append(_combine(pd.concat(tables), process, min_weights[process], max_weights[process]))
+    rows.append(_combine(pd.concat([t for ts in per_process.values() for t in ts]), TOTAL, min(min_weights.values()),
+                         max(max_weights.values())))
     result = pd.concat(rows, ignore_index=True)
     write_csv_atomic(result, out_path)
     total = result[result["process"] == TOTAL]
@@ -167,11 +171,11 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     return result
 
 
-def _combine(tables: pd.DataFrame, process: str, min_weight: float) -> pd.DataFrame:
+def _combine(tables: pd.DataFrame, process: str, min_weight: float, max_weight: float = float("nan")) -> pd.DataFrame:
     """Sum yields and n_raw, add stat errors in quadrature, per region (config order kept)."""
     order = list(dict.fromkeys(tables["region"]))
     tables = tables.assign(var=tables["stat_pb"] ** 2)
     summed = tables.groupby("region", sort=False)[["yield_pb", "var", "n_raw"]].sum().loc[order].reset_index()
     return pd.DataFrame({"region": summed["region"], "process": process, "yield_pb": summed["yield_pb"],
                          "stat_pb": np.sqrt(summed["var"]), "n_raw": summed["n_raw"].astype(int),
-                         "min_event_weight_pb": min_weight})
+                         "min_event_weight_pb": min_weight, "max_event_weight_pb": max_weight})
