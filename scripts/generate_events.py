@@ -4,12 +4,14 @@ input:  detector_card (optional; default card when absent)
 output: events  (results/events/{sample}/chunk{chunk}.root)
 params: sample (dict: name, process, masses?), chunk (int), n_events (int), seed (int, global),
         sqrt_s_gev (float), pthat_min_gev (float), detector_overrides (dict),
-        detector_options (dict: large_jet_radius, pfcand_pt_min), config_hash (str)
+        detector_options (dict: large_jet_radius, pfcand_pt_min), config_hash (str),
+        generator_filter (dict: name + generation.filters entry; empty for none)
 log:    the rule log
 """
 
 
 from susyscan.generation.chunk import generate_chunk
+from susyscan.generation.filters import filter_from_metadata
 from susyscan.logutil import script_logging
 
 snakemake = globals()["snakemake"]
@@ -27,4 +29,5 @@ generate_chunk(
     card_overrides=dict(getattr(params, "detector_overrides", None) or {}),
     config_hash=str(getattr(params, "config_hash", "")),
     detector_options=dict(getattr(params, "detector_options", None) or {}),
+    filter_spec=filter_from_metadata(dict(getattr(params, "generator_filter", None) or {})),
 )

@@ -16,6 +16,7 @@ rule generate_chunk:
         seed=config["seed"],
         sqrt_s_gev=config["sqrt_s_gev"],
         pthat_min_gev=config["generation"]["pthat_min_gev"],
+        generator_filter=generator_filter,
         detector_options=detector_options(),
         config_hash=CONFIG_HASH,
     log:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,58 @@ def _check_processes(samples: list[Sample], sqrt_s_gev: float) -> None:
                 raise type(err)(f"grid point '{sample.name}': {err}") from None
 
 
+_LOWER_BOUND = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*>=?\s*([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)")
+
+
+def reco_lower_bounds(cut_exprs: list[str]) -> dict[str, float]:
+    """Largest ``variable > number`` bound per variable found in the applied preselection expressions.
+
+    Only simple atoms are recognised: a filter on a variable whose reco cut is written otherwise fails the
+    looseness check (fail closed) instead of being trusted.
+    """
+    bounds: dict[str, float] = {}
+    for expr in cut_exprs:
+        for name, value in _LOWER_BOUND.findall(expr):
+            bounds[name] = max(bounds.get(name, -math.inf), float(value))
+    return bounds
+
+
+def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str, base: Path) -> None:
+    """Each generator filter named in the sample table exists, is applied to a generated sample, and is looser
+    than the applied preselection of every analysis the sample serves (truth threshold < reco threshold)."""
+    from susyscan.analysis.config import load_analysis_config
+    from susyscan.generation.filters import filter_from_config
+
+    filtered = [s for s in samples if s.filter]
+    if not filtered:
+        return
+    declared = config["generation"].get("filters", {})
+    spec = config["analyses"][analysis]
+    if analysis == "ewkino":  # its selection is code (ewkino/selection.py), not YAML cuts to compare with
+        raise ConfigError(f"samples {[s.name for s in filtered]} of analysis 'ewkino' have generator filters, "
+                          "but filters can only be checked against YAML preselection cuts (smuon-style analyses)")
+    cfg = load_analysis_config(base / spec["config"], spec.get("cut_overrides") or None)
+    bounds = reco_lower_bounds([c.expr for c in cfg.cuts if not c.for_comparison_only])
+    muon_eta = cfg.objects["muon"].abs_eta_max if "muon" in cfg.objects else math.inf
+    for sample in filtered:
+        if sample.filter not in declared:
+            raise ConfigError(f"sample '{sample.name}' in {config['samples']}: generator filter {sample.filter!r} "
+                              f"is not declared under config key 'generation.filters' (declared: {sorted(declared)})")
+        flt = filter_from_config(sample.filter, declared[sample.filter])
+        for variable, threshold in flt.thresholds().items():
+            reco = bounds.get(variable)
+            if reco is None or not threshold < reco:
+                raise ConfigError(
+                    f"generator filter {flt.name!r} (sample '{sample.name}') cuts {variable} > {threshold:g} at truth "
+                    f"level, but the applied preselection of analysis '{analysis}' ({spec['config']}"
+                    f"{' with cut_overrides' if spec.get('cut_overrides') else ''}) requires "
+                    f"{'no simple ' + variable + ' > X cut' if reco is None else f'{variable} > {reco:g}'}: "
+                    "a filter must be looser than the reco-level cuts it serves")
+        if flt.muon_abs_eta_max < muon_eta:
+            raise ConfigError(f"generator filter {flt.name!r}: muon_abs_eta_max {flt.muon_abs_eta_max:g} is tighter "
+                              f"than the analysis '{analysis}' muon acceptance |eta| < {muon_eta:g}")
+
+
 def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str, list[Sample]]:
     """Check cross-key consistency; return the samples of each enabled analysis (backgrounds + grid points)."""
     base = Path(base)
@@ -95,5 +148,6 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
             raise ConfigError(f"sample names {sorted(overlap)} appear both in the grid and in {config['samples']}")
         _check_chunks(bkgs + points, config["generation"]["events_per_chunk_max"])
         _check_processes(bkgs + points, float(config["sqrt_s_gev"]))
+        _check_filters(config, bkgs, name, base)
         per_analysis[name] = bkgs + list(points)
     return per_analysis

@@ -14,8 +14,9 @@ GRID_COLUMNS: dict[str, tuple[str, str, str]] = {
     "ewkino": ("m_squark", "m_electroweakino", "sq_ewkino"),
 }
 SAMPLE_COLUMNS = ("sample", "process", "source", "n_events", "n_chunks", "path", "analyses")
-#: Optional sample-table column: the normalisation cross section (pb) of an ingested file.
-OPTIONAL_SAMPLE_COLUMNS = ("xsec_pb",)
+#: Optional sample-table columns: the normalisation cross section (pb) of an ingested file, and the name of a
+#: generator-level filter (config ``generation.filters``) of a generated sample.
+OPTIONAL_SAMPLE_COLUMNS = ("xsec_pb", "filter")
 SOURCES = ("generate", "ingest")
 
 
@@ -31,6 +32,7 @@ class Sample:
     analyses: tuple[str, ...]
     path: str = ""
     xsec_pb: float | None = None
+    filter: str = ""
     is_signal: bool = False
     masses: dict[str, float] = field(default_factory=dict)
 
@@ -109,6 +111,9 @@ def load_samples(path: str | Path) -> list[Sample]:
             raise ConfigError(f"{path}, row {line}: sample '{row['sample']}' is ingested but has no path")
         if not row["sample"]:
             raise ConfigError(f"{path}, row {line}: empty sample name")
+        if row.get("filter") and row["source"] != "generate":
+            raise ConfigError(f"{path}, row {line}: sample '{row['sample']}' has generator filter "
+                              f"{row['filter']!r} but is not generated (source {row['source']!r})")
         samples.append(
             Sample(
                 name=row["sample"],
@@ -119,6 +124,7 @@ def load_samples(path: str | Path) -> list[Sample]:
                 path=row["path"],
                 analyses=tuple(a.strip() for a in row["analyses"].split(",") if a.strip()),
                 xsec_pb=_float(row, "xsec_pb", path, line) if row.get("xsec_pb") else None,
+                filter=row.get("filter", ""),
             )
         )
     names = [s.name for s in samples]

@@ -12,6 +12,7 @@ import numpy as np
 
 import susyscan
 from susyscan.errors import ConfigError, CrossSectionRangeError
+from susyscan.generation.filters import FilterSpec
 from susyscan.generation.processes import ProcessSpec, get_process
 from susyscan.generation.pythia_run import GenerationResult, generate
 from susyscan.generation.seeds import chunk_seed
@@ -85,10 +86,13 @@ def generate_chunk(
     config_hash: str = "",
     slha_out: str | Path | None = None,
     detector_options: dict[str, float] | None = None,
+    filter_spec: FilterSpec | None = None,
 ) -> dict[str, Any]:
     """Generate, simulate and write one chunk of `sample_spec` (keys: name, process, masses?).
 
     `seed` is the global seed; the chunk's Pythia seed is chunk_seed(seed, name, chunk).
+    With a generator filter, the normalisation is the unfiltered process's cross section times the
+    chunk's filter efficiency (n_accepted / n_considered, recorded in the metadata with the filter).
     Returns the metadata written with the events.
     """
     from susyscan.eventio import write_events  # imported late: separate stage
@@ -109,9 +113,18 @@ def generate_chunk(
             raise CrossSectionRangeError(f"sample {name}: {exc}") from exc
     result: GenerationResult = generate(
         process, n_events, run_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
-        pthat_min_gev=pthat_min_gev, slha_path=slha_out,
+        pthat_min_gev=pthat_min_gev, slha_path=slha_out, filter_spec=filter_spec,
     )
-    xsec_pb, source = normalisation(spec, masses, result.xsec_lo_pb, sqrt_s_gev)
+    eff, eff_err = result.filter_efficiency()
+    if not eff > 0:
+        raise ConfigError(f"sample {name} chunk {chunk}: generator filter "
+                          f"{filter_spec.name if filter_spec else '-'} accepted no event")
+    # LO of the physical, unfiltered process: corrected for the slepton-pair bug, sigmaGen / efficiency otherwise
+    lo_unfiltered = result.xsec_lo_corrected_pb if result.xsec_lo_corrected_pb is not None else result.xsec_lo_pb / eff
+    xsec_unfiltered_pb, source = normalisation(spec, masses, lo_unfiltered, sqrt_s_gev)
+    xsec_pb = xsec_unfiltered_pb * eff
+    if filter_spec is not None:
+        source = f"{source} x generator filter '{filter_spec.name}' efficiency {eff:.5g} +- {eff_err:.2g}"
     reco = reconstruct(result.events, detector_card, card_overrides, run_seed, detector_options)
     weights = ak.to_numpy(result.events["weight"])
     metadata: dict[str, Any] = {
@@ -133,7 +146,16 @@ def generate_chunk(
         "config_hash": config_hash,
         "susyscan_version": susyscan.__version__,
         "pthat_min_gev": float(pthat_min_gev) if spec.uses_pthat_min else None,
+        "xsec_unfiltered_pb": float(xsec_unfiltered_pb),
+        "generator_filter": None if filter_spec is None else filter_spec.as_metadata(),
+        "filter_efficiency": float(eff),
+        "filter_efficiency_err": float(eff_err),
+        "hook_counts": None if result.filter_counts is None else result.filter_counts.as_metadata(),
     }
+    if result.xsec_lo_corrected_pb is not None:
+        metadata["xsec_lo_corrected_pb"] = float(result.xsec_lo_corrected_pb)
+        metadata["xsec_lo_note"] = ("xsec_lo_pb is Pythia's sigmaGen of accepted (same-flavour) events; "
+                                    "xsec_lo_corrected_pb fixes the colour average (docs/pythia_slepton_bug.md)")
     if spec.kind == "signal":
         metadata["masses"] = masses
     write_events(out_path, reco, metadata)

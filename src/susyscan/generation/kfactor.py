@@ -10,7 +10,8 @@ import numpy as np
 
 from susyscan.errors import ConfigError
 from susyscan.generation.processes import get_process
-from susyscan.generation.pythia_run import lo_cross_section, lo_xsec_only, make_pythia
+from susyscan.generation.processes import SLEPTON_PAIR_COLOUR_FIX
+from susyscan.generation.pythia_run import lo_cross_section, make_pythia, pythia_lo_xsec
 from susyscan.generation.xsec import k_factor_rows, lookup, write_k_factor_table
 
 logger = logging.getLogger(__name__)
@@ -61,16 +62,29 @@ def k_factor_report(
     n_events: int = 3000,
     seed: int = 1,
 ) -> list[dict[str, float | str]]:
-    """Compute LO (Pythia sigmaGen) and NLO (table) per point; write CSV + Markdown; warn on odd ratios."""
+    """Compute LO and NLO (table) per point; write CSV + Markdown; warn on odd ratios.
+
+    For slepton pairs (``slepton_pair_fix``), ``xsec_lo_pb`` is the corrected LO (same-flavour quark pairs,
+    colour factor fixed: docs/pythia_slepton_bug.md) and the raw Pythia value, the mixed-flavour fraction and
+    its K-factor are kept beside it as evidence of the upstream bug.
+    """
     spec = get_process(process)
     if spec.xsec_table is None or spec.xsec_table_mass is None:
         raise ConfigError(f"process {process!r} has no NLO cross-section table: no K-factor to report")
     rows = []
     for masses in points:
-        lo, lo_err = lo_xsec_only(process, masses, seed=seed, n_events=n_events)
         nlo, nlo_unc = lookup(spec.xsec_table, masses[spec.xsec_table_mass])
-        row = {**{k: float(v) for k, v in masses.items()}, "xsec_lo_pb": lo, "xsec_lo_err_pb": lo_err,
-               "xsec_nlo_pb": nlo, "xsec_nlo_unc_pb": nlo_unc}
+        row: dict[str, float] = {k: float(v) for k, v in masses.items()}
+        if spec.slepton_pair_fix:
+            raw, raw_err, _ = pythia_lo_xsec(process, masses, seed=seed, n_events=n_events, flavour_veto=False)
+            same, same_err, counts = pythia_lo_xsec(process, masses, seed=seed, n_events=n_events, flavour_veto=True)
+            assert counts is not None
+            row.update({"xsec_lo_pythia_pb": raw, "k_factor_pythia": nlo / raw,
+                        "mixed_flavour_fraction": counts.mixed_flavour_fraction()})
+            lo, lo_err = SLEPTON_PAIR_COLOUR_FIX * same, SLEPTON_PAIR_COLOUR_FIX * same_err
+        else:
+            lo, lo_err, _ = pythia_lo_xsec(process, masses, seed=seed, n_events=n_events)
+        row.update({"xsec_lo_pb": lo, "xsec_lo_err_pb": lo_err, "xsec_nlo_pb": nlo, "xsec_nlo_unc_pb": nlo_unc})
         if process == "smuon_R":
             check = smuon_lo_from_drell_yan(masses["m_smuon"], seed=seed)
             row["xsec_lo_dy_check_pb"] = check
@@ -93,7 +107,7 @@ def k_factor_table_from_events(event_files: list[str | Path], csv_path: str | Pa
     points: list[dict[str, float]] = []
     for path in event_files:
         meta = read_metadata(path)
-        lo = meta.get("xsec_lo_pb")
+        lo = meta.get("xsec_lo_corrected_pb", meta.get("xsec_lo_pb"))
         if lo is None:
             logger.warning("%s: no generator LO cross section in the metadata; skipped", path)
             continue

@@ -13,6 +13,8 @@ from susyscan.errors import UnknownSampleError
 _W_TO_MU = ("24:onMode = off", "24:onIfAny = 13")
 _W_TO_MU_TAU = ("24:onMode = off", "24:onIfAny = 13 15")
 _PURE_Z = ("WeakZ0:gmZmode = 2",)  # Z only, no gamma* (matches the on-shell reference cross sections)
+#: Pythia 8 (8.230-8.317) averages the q qbar colours of slepton-pair production with 1/9 instead of 1/3.
+SLEPTON_PAIR_COLOUR_FIX = 3.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class ProcessSpec:
     xsec_table: NLO(+NLL) table in resources/xsec (signals; None -> LO normalisation);
     xsec_table_mass: which mass key the table is indexed by;
     uses_pthat_min: True if `PhaseSpace:pTHatMin` applies (V+jet 2->2 processes);
+    slepton_pair_fix: True for Pythia's `SUSY:qqbar2sleptonantislepton` charged-slepton pairs: quark pairs of
+        different flavour are vetoed at process level and the LO cross section is multiplied by
+        `SLEPTON_PAIR_COLOUR_FIX` (Pythia divides by 9 instead of 3; docs/pythia_slepton_bug.md);
     description: one line for logs and docs.
     """
 
@@ -38,6 +43,7 @@ class ProcessSpec:
     xsec_table: str | None = None
     xsec_table_mass: str | None = None
     uses_pthat_min: bool = False
+    slepton_pair_fix: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -57,6 +63,7 @@ PROCESSES: dict[str, ProcessSpec] = {
             mass_keys=("m_smuon", "m_neutralino"),
             xsec_table="pp13_slep_R_NLO+NLL_PDF4LHC.json",
             xsec_table_mass="m_smuon",
+            slepton_pair_fix=True,
         ),
         ProcessSpec(
             name="sq_ewkino",

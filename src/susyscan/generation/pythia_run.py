@@ -14,7 +14,8 @@ from tqdm import tqdm
 
 from susyscan.errors import ConfigError
 from susyscan.generation.extract import ChargeTable, to_particle_level
-from susyscan.generation.processes import get_process, pythia_settings
+from susyscan.generation.filters import FilterCounts, FilterSpec, log_counts, make_hook
+from susyscan.generation.processes import SLEPTON_PAIR_COLOUR_FIX, ProcessSpec, get_process, pythia_settings
 from susyscan.generation.slha import write_slha
 
 logger = logging.getLogger(__name__)
@@ -33,14 +34,43 @@ class GenerationResult:
     n_tried: int
     seconds: float
     settings: list[str] = field(default_factory=list)
+    filter_spec: FilterSpec | None = None
+    filter_counts: FilterCounts | None = None
+    xsec_lo_corrected_pb: float | None = None
+
+    def filter_efficiency(self) -> tuple[float, float]:
+        """Efficiency of the generator filter (1, 0 without a filter) and its binomial error."""
+        if self.filter_spec is None or self.filter_counts is None:
+            return 1.0, 0.0
+        return self.filter_counts.efficiency()
 
 
-def make_pythia(settings: list[str], what: str) -> pythia8mc.Pythia:
-    """A quiet, initialised Pythia instance; ConfigError naming `what` if init fails."""
+def corrected_lo(spec: ProcessSpec, sigma_gen_pb: float, counts: FilterCounts | None,
+                 spec_filter: FilterSpec | None) -> float | None:
+    """LO cross section of the physical, unfiltered process for a slepton-pair process (None otherwise).
+
+    sigmaGen counts only accepted events: same-flavour pairs passing the filter, with Pythia's 1/9 colour
+    average.  Corrected LO = SLEPTON_PAIR_COLOUR_FIX x sigmaGen / filter efficiency.
+    """
+    if not spec.slepton_pair_fix:
+        return None
+    eff = 1.0
+    if spec_filter is not None and counts is not None:
+        eff = counts.efficiency()[0]
+    return SLEPTON_PAIR_COLOUR_FIX * sigma_gen_pb / eff if eff > 0 else float("nan")
+
+
+def make_pythia(settings: list[str], what: str, hooks: pythia8mc.UserHooks | None = None) -> pythia8mc.Pythia:
+    """A quiet, initialised Pythia instance (with `hooks` attached); ConfigError naming `what` if init fails.
+
+    The caller keeps a reference to `hooks` for as long as Pythia runs (Pythia holds a pointer to it).
+    """
     pythia = pythia8mc.Pythia("", False)
     for line in settings:
         if not pythia.readString(line):
             raise ConfigError(f"Pythia rejected setting {line!r} for {what}")
+    if hooks is not None:
+        pythia.setUserHooksPtr(hooks)
     ok = pythia.init()
     logger.info("Pythia init for %s: %s", what, "ok" if ok else "FAILED")
     if not ok:
@@ -83,10 +113,13 @@ def generate(
     slha_path: str | Path | None = None,
     extra_settings: tuple[str, ...] = (),
     slha_options: dict[str, float] | None = None,
+    filter_spec: FilterSpec | None = None,
 ) -> GenerationResult:
     """Generate `n_events` of a registered process; signals need `masses` (an SLHA file is written).
 
-    Returns the particle-level array (docs/architecture.md) and sigmaGen / sigmaErr in pb.
+    `filter_spec` vetoes hard processes that fail a truth filter (susyscan.generation.filters); slepton-pair
+    processes always get the flavour veto.  Returns the particle-level array (docs/architecture.md),
+    sigmaGen / sigmaErr in pb (accepted events only) and the hook's counts.
     """
     spec = get_process(process)
     masses = dict(masses or {})
@@ -102,8 +135,9 @@ def generate(
             spec, seed, sqrt_s_gev, str(slha_path) if slha_path else None, pthat_min_gev, extra_settings
         )
         what = f"process {process} seed {seed} masses {masses or '-'}"
+        hook = make_hook(filter_spec, spec.slepton_pair_fix)
         start = time.perf_counter()
-        pythia = make_pythia(settings, what)
+        pythia = make_pythia(settings, what, hook)
         events = run_batches(pythia, n_events, desc=process)
         seconds = time.perf_counter() - start
     xsec, err = lo_cross_section(pythia)
@@ -112,8 +146,12 @@ def generate(
         "%s: %d events in %.1f s (%.2f ms/event), sigmaGen = %.5g +- %.2g pb (LO)",
         what, len(events), seconds, 1e3 * seconds / max(len(events), 1), xsec, err,
     )
+    counts = hook.counts if hook is not None else None
+    if counts is not None:
+        log_counts(what, counts, filter_spec)
     return GenerationResult(events=events, xsec_lo_pb=xsec, xsec_lo_err_pb=err, n_tried=n_tried,
-                            seconds=seconds, settings=settings)
+                            seconds=seconds, settings=settings, filter_spec=filter_spec, filter_counts=counts,
+                            xsec_lo_corrected_pb=corrected_lo(spec, xsec, counts, filter_spec))
 
 
 def lo_xsec_only(
@@ -124,7 +162,30 @@ def lo_xsec_only(
     sqrt_s_gev: float = 13000.0,
     pthat_min_gev: float = 100.0,
 ) -> tuple[float, float]:
-    """Pythia's LO cross section (pb, error) from `n_events` hard-process-only events (no shower)."""
+    """LO cross section (pb, error) from `n_events` hard-process-only events (no shower).
+
+    For slepton pairs this is the corrected LO (flavour veto, colour factor; docs/pythia_slepton_bug.md);
+    `pythia_lo_xsec` gives Pythia's own value.
+    """
+    xsec, err, counts = pythia_lo_xsec(process, masses, seed, n_events, sqrt_s_gev, pthat_min_gev,
+                                       flavour_veto=None)
+    spec = get_process(process)
+    if spec.slepton_pair_fix:
+        return SLEPTON_PAIR_COLOUR_FIX * xsec, SLEPTON_PAIR_COLOUR_FIX * err
+    return xsec, err
+
+
+def pythia_lo_xsec(
+    process: str,
+    masses: dict[str, float] | None = None,
+    seed: int = 1,
+    n_events: int = 3000,
+    sqrt_s_gev: float = 13000.0,
+    pthat_min_gev: float = 100.0,
+    flavour_veto: bool | None = False,
+) -> tuple[float, float, FilterCounts | None]:
+    """Pythia's sigmaGen and error (pb) from hard-process-only events, with or without the slepton flavour veto
+    (None: the process's default), and the hook's counts (None without a hook)."""
     spec = get_process(process)
     hard_only = ("PartonLevel:all = off", "HadronLevel:all = off")
     with tempfile.TemporaryDirectory(prefix="susyscan_slha_") as tmp:
@@ -134,7 +195,10 @@ def lo_xsec_only(
                                    Path(tmp) / f"{process}.slha")
         settings = pythia_settings(spec, seed, sqrt_s_gev, str(slha_path) if slha_path else None,
                                    pthat_min_gev, hard_only)
-        pythia = make_pythia(settings, f"LO cross section of {process} {masses or ''}")
+        veto = spec.slepton_pair_fix if flavour_veto is None else flavour_veto
+        hook = make_hook(None, veto)
+        pythia = make_pythia(settings, f"LO cross section of {process} {masses or ''}", hook)
         for _ in range(n_events):
             pythia.next()
-    return lo_cross_section(pythia)
+    xsec, err = lo_cross_section(pythia)
+    return xsec, err, hook.counts if hook is not None else None
