@@ -11,14 +11,16 @@ Choices (numbers in resources/detector/atlas.yaml, from the Delphes ATLAS card):
   of smeared pT of visible non-e/mu particles with pT > iso_pt_min in dR < iso_cone, over the
   object pT. Non-isolated e/mu are kept (with iso) per card ``store_nonisolated``.
 * Jets: anti-kt (fastjet, whole chunk at once) on visible particles with their true momenta,
-  excluding all muons and the *isolated* reconstructed electrons and photons; each jet's
-  four-momentum is then smeared with the card jet energy resolution; pT > jets.pt_min.
+  excluding all muons (card: jets from calorimeter towers, where muons deposit nothing) and the
+  *isolated* reconstructed electrons and photons; each jet's four-momentum is then smeared with
+  the card jet energy resolution; pT > jets.pt_min.
 * b-tag: jet flavour from truth b (else c) quarks within match_dr (large-R jets: their R),
   efficiency formula per flavour. Tau tag: jets matched (dR < match_dr) to truth taus that have no
   hard final-state e/mu nearby (hadronic), with 1..max_tracks tracks in track_dr: efficiency by
   prong count; unmatched jets get the mistag rate. The tau object is the jet (pT, eta, phi).
 * MET = -(sum of reconstructed muons + isolated electrons/photons + jets + soft term), the soft
-  term being the smeared jet-input particles not in any jet, with pT > met.soft_pt_min.
+  term being the smeared jet-input particles not in any jet and the tracks of muons that failed
+  identification, with pT > met.soft_pt_min (see :func:`missing_et`).
 * PF candidates: every visible particle after smearing with pT > pfcand_pt_min, classes 11, 13,
   211 (tracks), 22 (ECal), 130 (HCal).
 """
@@ -34,7 +36,7 @@ import numpy as np
 from susyscan.detector.card import DetectorCard
 from susyscan.detector.jets import FlatJets, btag, cluster, tau_tag
 from susyscan.detector.kinematics import delta_r, jagged, pt_eta_phi, sorted_collection
-from susyscan.detector.objects import object_branches, reconstruct
+from susyscan.detector.objects import RecoObjects, object_branches, reconstruct
 from susyscan.detector.particles import PID_MUON, FlatParticles, respond
 from susyscan.errors import EventFileError
 
@@ -99,6 +101,37 @@ def _jet_branches(prefix: str, jets: FlatJets, tag: np.ndarray, n_events: int) -
         "mass": jets.mass.astype(np.float32), "btag": tag.astype(np.int32)}, jets.event, n_events)
 
 
+def missing_et(
+    p: FlatParticles, muons: RecoObjects, electrons: RecoObjects, photons: RecoObjects, jets: FlatJets,
+    jet_inputs: np.ndarray, card: DetectorCard,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MET magnitude and azimuth per event: minus the vector sum of the visible event.
+
+    Terms: identified muons (isolated or not), isolated electrons and photons, jets, and the soft term =
+    smeared jet inputs outside jets plus the tracks of muons that failed identification, each with
+    pT > ``met.soft_pt_min``. A muon failing the identification efficiency is still a track (Delphes'
+    MuonEfficiency only selects the Muon collection; the eflow MET of e.g. the CMS card keeps the track),
+    so it balances the event instead of becoming missing momentum; only muons without a track (outside
+    ``tracker_eta_max`` or lost by the tracking efficiency, see :func:`respond`) are missing. Muons are
+    never jet inputs (they leave no calorimeter deposit), so every tracked muon is counted exactly once.
+    The Delphes ATLAS card itself sums calorimeter towers for MET, missing every muon; we follow the
+    eflow MET instead (docs/architecture.md).
+    """
+    n, n_particles = p.n_events, len(p.pid)
+    spx, spy = p.px * p.scale, p.py * p.scale
+    hard = np.concatenate([muons.index, electrons.index[electrons.isolated], photons.index[photons.isolated]])
+    soft = np.zeros(n_particles, dtype=bool)
+    soft[jet_inputs] = True
+    soft[p.pf_class == PID_MUON] = True   # muon tracks ...
+    soft[muons.index] = False             # ... that are not identified muons
+    soft[jets.constituents] = False
+    soft &= p.pt_smeared > card.met_soft_pt_min
+    objs = np.concatenate([hard, np.flatnonzero(soft)])
+    sum_px = np.bincount(p.event[objs], weights=spx[objs], minlength=n) + np.bincount(jets.event, weights=jets.px, minlength=n)
+    sum_py = np.bincount(p.event[objs], weights=spy[objs], minlength=n) + np.bincount(jets.event, weights=jets.py, minlength=n)
+    return np.hypot(sum_px, sum_py), np.arctan2(-sum_py, -sum_px)
+
+
 def simulate(
     particles: ak.Array,
     card: DetectorCard,
@@ -146,17 +179,7 @@ def simulate(
               "charge": p.pf_charge[track_idx]}
     tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau)
 
-    # MET: minus the vector sum of muons, isolated electrons/photons, jets and the unclustered soft term
-    spx, spy = p.px * p.scale, p.py * p.scale
-    used = np.zeros(n_particles, dtype=bool)
-    used[jets.constituents] = True
-    met_terms = np.concatenate([muons.index, electrons.index[electrons.isolated], photons.index[photons.isolated]])
-    soft = np.zeros(n_particles, dtype=bool)
-    soft[jet_inputs] = True
-    soft &= ~used & (pt_s > card.met_soft_pt_min)
-    objs = np.concatenate([met_terms, np.flatnonzero(soft)])
-    sum_px = np.bincount(p.event[objs], weights=spx[objs], minlength=n) + np.bincount(jets.event, weights=jets.px, minlength=n)
-    sum_py = np.bincount(p.event[objs], weights=spy[objs], minlength=n) + np.bincount(jets.event, weights=jets.py, minlength=n)
+    met, met_phi = missing_et(p, muons, electrons, photons, jets, jet_inputs, card)
 
     pf = np.flatnonzero(p.visible & (p.pf_class > 0) & (pt_s > pfcand_pt_min))
     branches: dict[str, ak.Array | np.ndarray] = {}
@@ -170,8 +193,8 @@ def simulate(
         "phi": jets.phi[tau_tagged].astype(np.float32), "charge": tau_charge[tau_tagged]}, jets.event[tau_tagged], n)
     branches |= _jet_branches("jet", jets, jet_btag, n)
     branches |= _jet_branches("largejet", large, large_btag, n)
-    branches["met"] = np.hypot(sum_px, sum_py).astype(np.float32)
-    branches["met_phi"] = np.arctan2(-sum_py, -sum_px).astype(np.float32)
+    branches["met"] = met.astype(np.float32)
+    branches["met_phi"] = met_phi.astype(np.float32)
     branches |= sorted_collection("pfcand", {
         "pt": pt_s[pf].astype(np.float32), "eta": p.eta[pf].astype(np.float32), "phi": p.phi[pf].astype(np.float32),
         "charge": p.pf_charge[pf], "pid": p.pf_class[pf].astype(np.int32)}, p.event[pf], n)
