@@ -166,7 +166,8 @@ def test_negative_background_total_is_floored_in_limits(tmp_path: Path, merged_f
     rows = cls[cls["region"] == "NN high"]
     assert len(rows) == 2
     assert (rows["bkg_events"] < 0).all()  # reported as given ...
-    assert rows["note"].str.contains("floored").all()  # ... but floored at one MC event in the fit
+    assert rows["bkg_zero_mc"].all() and (rows["bkg_fit_events"] > 0).all()  # ... but replaced in the fit
+    assert rows["note"].str.contains("zero background MC").all()  # by the documented zero-MC bound
     assert ((rows["cls_exp"] >= 0) & (rows["cls_exp"] <= 1)).all()
 
 

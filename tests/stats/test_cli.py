@@ -72,7 +72,7 @@ def test_cli_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                                 "--lumi", "139", "--lumi", "3000", "--no-upper-limits"])
     assert res.exit_code == 0, res.output
     cls = pd.read_csv(tmp_path / "cls.csv")
-    assert set(cls["region"]) == {"NN high", "Jet veto", "best"} and len(list((tmp_path / "ws").iterdir())) == 8
+    assert set(cls["region"]) == {"NN high", "Jet veto", "best"} and len(list((tmp_path / "ws").iterdir())) == 16
     res = runner.invoke(stats, ["contours", "--cls", str(tmp_path / "cls.csv"), "--out-dir", str(tmp_path / "plots"),
                                 "--mass-reach", str(tmp_path / "plots" / "mass_reach.csv")])
     assert res.exit_code == 0, res.output

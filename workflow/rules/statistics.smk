@@ -1,31 +1,106 @@
-# Expected (and observed) CLs with pyhf per grid point, signal region, luminosity and scenario.
+# Expected (and observed) CLs with pyhf per grid point, signal region, luminosity and scenario, in parts
+# (one luminosity x one batch of grid points per job) that run in parallel and are merged into cls.csv;
+# per-region background-only workspaces and signal patchsets by their own rule.
 
 
-rule limits:
+def limit_batches(analysis):
+    """Number of grid-point batches per luminosity (statistics.point_batches, at most one per point)."""
+    return max(1, min(int(config["statistics"]["point_batches"]), len(grid_points(analysis))))
+
+
+def limits_part_yields(wildcards):
+    """Yield tables of one batch: every n-th grid point (round robin, so batches cost about the same)."""
+    points = grid_points(wildcards.analysis)[int(wildcards.batch) :: limit_batches(wildcards.analysis)]
+    return [f"results/scan/{wildcards.analysis}/yields/{p.name}.csv" for p in points]
+
+
+def limits_parts(wildcards):
+    """All parts of the CLs table of an analysis."""
+    return expand(
+        "results/limits/{a}/parts/cls_{lumi}ifb_b{batch}.csv",
+        a=wildcards.analysis,
+        lumi=LUMIS,
+        batch=range(limit_batches(wildcards.analysis)),
+    )
+
+
+STATISTICS_PARAMS = dict(
+    scenarios=config["statistics"]["background_uncertainty"],
+    bkg_modifier=config["statistics"]["background_modifier"],
+    signal_mc_stat=config["statistics"]["signal_mc_stat"],
+    background_mc_stat=config["statistics"]["background_mc_stat"],
+    observed=config["statistics"]["observed"],
+)
+
+
+localrules:
+    limits,
+
+
+rule limits_part:
+    wildcard_constraints:
+        lumi=_alternatives(LUMIS),
+        batch=r"\d+",
     input:
-        yields=scan_yields,
+        yields=limits_part_yields,
         background="results/scan/{analysis}/background_yields.csv",
     output:
-        cls=report("results/limits/{analysis}/cls.csv", category="Limits", caption="../report/cls.rst"),
-        workspaces=directory("results/limits/{analysis}/workspaces"),
+        part=temp("results/limits/{analysis}/parts/cls_{lumi}ifb_b{batch}.csv"),
     params:
-        lumis=config["statistics"]["luminosities_ifb"],
-        scenarios=config["statistics"]["background_uncertainty"],
-        bkg_modifier=config["statistics"]["background_modifier"],
-        signal_mc_stat=config["statistics"]["signal_mc_stat"],
+        lumi=lambda wildcards: float(wildcards.lumi),
         upper_limits=config["statistics"]["upper_limits"],
-        observed=config["statistics"]["observed"],
-        zero_bkg_floor_pb=config["statistics"]["zero_background_floor_pb"],
-        analysis="{analysis}",
+        **STATISTICS_PARAMS,
     log:
-        "logs/limits/{analysis}.log",
+        "logs/limits/{analysis}/part_{lumi}ifb_b{batch}.log",
     benchmark:
-        "benchmarks/runs/limits/{analysis}.tsv"
+        "benchmarks/runs/limits/{analysis}_part_{lumi}ifb_b{batch}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=30,
     conda:
         "../../envs/statistics.yaml"
     script:
         "../../scripts/compute_limits.py"
+
+
+rule workspaces:
+    input:
+        yields=scan_yields,
+        background="results/scan/{analysis}/background_yields.csv",
+    output:
+        workspaces=directory("results/limits/{analysis}/workspaces"),
+    params:
+        lumis=config["statistics"]["luminosities_ifb"],
+        analysis="{analysis}",
+        **STATISTICS_PARAMS,
+    log:
+        "logs/limits/{analysis}/workspaces.log",
+    benchmark:
+        "benchmarks/runs/limits/{analysis}_workspaces.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/write_workspaces.py"
+
+
+rule limits:
+    input:
+        parts=limits_parts,
+        # not read by the merge: listed so that every target with cls.csv also gets the likelihoods
+        workspaces=rules.workspaces.output.workspaces,
+    output:
+        cls=report("results/limits/{analysis}/cls.csv", category="Limits", caption="../report/cls.rst"),
+    log:
+        "logs/limits/{analysis}/merge.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/merge_limits.py"

@@ -7,6 +7,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import contourpy
 import numpy as np
@@ -15,6 +16,9 @@ from scipy.interpolate import griddata
 
 from susyscan.errors import EmptySelectionError, FeatureError
 from susyscan.plotting.style import apply_style, plt, save_figure
+
+if TYPE_CHECKING:
+    import matplotlib.figure
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +100,19 @@ AXIS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths: Sequence[str | Path],
-              level: float = CLS_LEVEL, analysis: str = "smuon") -> None:
-    """One figure: the expected contour of each region (colour) and scenario (line style) at ``lumi``."""
+def zero_mc_regions(cls: pd.DataFrame) -> list[str]:
+    """Regions whose background had no MC event (``bkg_zero_mc`` in ``cls.csv``; none if the column is absent)."""
+    if "bkg_zero_mc" not in cls.columns:
+        return []
+    flagged = cls["bkg_zero_mc"].astype(str).str.lower().isin(["true", "1"])
+    return sorted(set(cls.loc[flagged & (cls["region"] != BEST), "region"]))
+
+
+def contour_figure(cls: pd.DataFrame, lumi: float, regions: Sequence[str], level: float = CLS_LEVEL,
+                   analysis: str = "smuon") -> "matplotlib.figure.Figure":
+    """The expected contour of each region (colour) and scenario (line style) at ``lumi``, the headline
+    best-region contour (black, thick; the region of lowest expected CLs per point) and a box stating how many
+    regions had no background MC (their background is the zero-MC substitute, see ``cls.csv`` notes)."""
     apply_style()
     sub = cls[np.isclose(cls["lumi_ifb"], lumi)]
     if sub.empty:
@@ -110,14 +124,20 @@ def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths:
     ax.plot(points["m_parent"], points["m_lsp"], ".", color="0.6", ms=4, label="grid points")
     diagonal = np.array([0.0, points["m_parent"].max()])
     ax.plot(diagonal, diagonal, color="0.8", lw=1)
-    for i, region in enumerate(regions):
+    curves = [(region, i) for i, region in enumerate(regions)]
+    if (sub["region"] == BEST).any():
+        curves.append((BEST, -1))
+    for region, i in curves:
         for j, scenario in enumerate(scenarios):
             grp = sub[(sub["region"] == region) & (sub["scenario"] == scenario)]
             lines = exclusion_contour(grp["m_parent"].to_numpy(), grp["m_lsp"].to_numpy(), grp["cls_exp"].to_numpy(),
                                       level)
+            label = f"best region ({scenario})" if region == BEST else f"{region} ({scenario})"
+            style = dict(color="black", lw=2.5, zorder=5) if region == BEST else dict(color=colours[i % len(colours)],
+                                                                                       lw=1.2)
             for k, line in enumerate(lines):
-                ax.plot(line[:, 0], line[:, 1], color=colours[i % len(colours)],
-                        ls=LINESTYLES[j % len(LINESTYLES)], label=f"{region} ({scenario})" if k == 0 else None)
+                ax.plot(line[:, 0], line[:, 1], ls=LINESTYLES[j % len(LINESTYLES)], label=label if k == 0 else None,
+                        **style)
     xlabel, ylabel = AXIS_LABELS.get(analysis, (r"$m_{\mathrm{parent}}$ [GeV]", r"$m_{\mathrm{LSP}}$ [GeV]"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -126,6 +146,20 @@ def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths:
     ax.set_ylim(-0.03 * points["m_lsp"].max() - 1, points["m_lsp"].max() * 1.3 + 1)
     ax.set_title(rf"Expected CLs = {level:g}, √s = 13 TeV, {lumi:g} fb$^{{-1}}$", fontsize="medium")
     ax.legend(fontsize="x-small", ncol=2, loc="upper left")
+    zero = zero_mc_regions(sub)
+    n_regions = len({r for r in sub["region"] if r != BEST})
+    text = f"regions with zero background MC: {len(zero)} of {n_regions}"
+    if zero:
+        text += "\n(b = 1.14 x largest event weight): " + ", ".join(zero)
+    ax.text(0.98, 0.02, text, transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small",
+            bbox=dict(boxstyle="round", facecolor="white", edgecolor="0.7"))
+    return fig
+
+
+def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths: Sequence[str | Path],
+              level: float = CLS_LEVEL, analysis: str = "smuon") -> None:
+    """Write :func:`contour_figure` at ``lumi`` to each of ``out_paths`` (one per format)."""
+    fig = contour_figure(cls, lumi, regions, level, analysis)
     for path in out_paths[:-1]:
         fig.savefig(str(path) + ".tmp" + Path(path).suffix)
         os.replace(str(path) + ".tmp" + Path(path).suffix, path)

@@ -33,22 +33,26 @@ def stats() -> None:
               help="background_yields.csv")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Output cls.csv.")
 @click.option("--workspaces", "ws_dir", default=None, type=click.Path(file_okay=False),
-              help="Also write background-only workspaces and patchsets here.")
+              help="Also write per-region background-only workspaces and patchsets here.")
 @click.option("--lumi", "lumis", multiple=True, type=float, default=(139.0, 300.0, 3000.0), show_default=True,
               help="Luminosity in fb^-1 (repeat).")
 @click.option("--scenario", "scenarios", multiple=True, default=DEFAULT_SCENARIOS, show_default=True,
               help="Background scenario NAME=REL_UNC (repeat).")
 @click.option("--modifier", type=click.Choice(["shapesys", "normsys"]), default="shapesys", show_default=True,
               help="pyhf modifier of the background uncertainty.")
-@click.option("--no-upper-limits", is_flag=True, help="Skip the expected upper limit on mu.")
+@click.option("--upper-limits/--no-upper-limits", default=False, show_default=True,
+              help="Also compute the expected upper limit on mu (mu_up_exp).")
 @click.option("--no-signal-stat", is_flag=True, help="Ignore the signal MC statistical uncertainty.")
+@click.option("--no-background-stat", is_flag=True,
+              help="Ignore the background MC statistical uncertainty (zero-MC regions keep theirs).")
+@click.option("--method", type=click.Choice(["asimov", "hypotest"]), default="asimov", show_default=True,
+              help="Expected band with nuisance parameters: one Asimov fit, or pyhf.infer.hypotest.")
 @click.option("--observed", "observed_path", default=None, type=click.Path(exists=True, dir_okay=False),
               help="YAML {lumi_ifb: L, counts: {region: n}} for observed CLs.")
-@click.option("--zero-bkg-floor-pb", default=None, type=float, help="Floor for empty background regions (pb).")
 @click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False), help="Optional log file.")
 def limits_cmd(yield_paths: tuple[str, ...], background_path: str, out_path: str, ws_dir: str | None,
-               lumis: tuple[float, ...], scenarios: tuple[str, ...], modifier: str, no_upper_limits: bool,
-               no_signal_stat: bool, observed_path: str | None, zero_bkg_floor_pb: float | None,
+               lumis: tuple[float, ...], scenarios: tuple[str, ...], modifier: str, upper_limits: bool,
+               no_signal_stat: bool, no_background_stat: bool, method: str, observed_path: str | None,
                log_path: str | None) -> None:
     """Expected (and observed) CLs per point, region, luminosity and scenario."""
     from susyscan.stats.limits import compute_limits
@@ -58,10 +62,10 @@ def limits_cmd(yield_paths: tuple[str, ...], background_path: str, out_path: str
     observed = yaml.safe_load(Path(observed_path).read_text()) if observed_path else None
     scen = parse_scenarios(scenarios)
     compute_limits(yield_paths, background_path, out_path, lumis, scen, modifier, not no_signal_stat,
-                   not no_upper_limits, observed, zero_bkg_floor_pb)
+                   upper_limits, observed, not no_background_stat, method)
     if ws_dir:
         write_workspaces(yield_paths, background_path, ws_dir, lumis, scen, modifier, not no_signal_stat,
-                         observed, zero_bkg_floor_pb)
+                         observed, background_mc_stat=not no_background_stat)
 
 
 @stats.command("contours")

@@ -1,4 +1,18 @@
-"""Expected and observed CLs, expected upper limit and discovery significance for one region."""
+"""Expected and observed CLs, expected upper limit and discovery significance for one region.
+
+Expected CLs come from pyhf (``qtilde``, asymptotic calculator) on the background-only Asimov data.  A region
+whose model has no nuisance parameter (no MC statistical uncertainty, no background-uncertainty scenario)
+uses the exact asymptotic closed form instead (:func:`no_systematics_band`, Cowan et al. 2011): it is what
+pyhf computes for such a model, without five numerical fits (tests/stats/test_cls.py checks the agreement).
+
+With nuisance parameters, :func:`asimov_band` computes the same asymptotic band as ``pyhf.infer.hypotest``
+from the one fit it needs: on the background-only Asimov data the unconditional maximum is the nominal point
+(mu = 0, all nuisance parameters at their auxiliary values), so q_A = 2 (NLL(mu = 1, fitted theta) -
+NLL(nominal)), and the band is (1 - Phi(sqrt(q_A) - n)) / Phi(n).  ``hypotest`` spends five fits on this
+(it refits the Asimov data it was given); the gain is measured in benchmarks/results/limits.md (about 2x per
+region) and the agreement, < 1e-6 relative, is tested against ``hypotest``.  ``method="hypotest"`` keeps the
+pyhf call; a failed fit falls back to it.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +24,27 @@ import numpy as np
 import pyhf
 from scipy import optimize, stats
 
-from susyscan.stats.model_spec import one_bin_model
+from susyscan.stats.model_spec import has_nuisance_parameters, one_bin_model
 
 logger = logging.getLogger(__name__)
 
-pyhf.set_backend("numpy")
-logging.getLogger("pyhf").setLevel(logging.WARNING)  # pyhf logs every modifier of every model at INFO
-
 CLS_LEVEL = 0.05
+PYHF = "pyhf"
+CLOSED_FORM = "closed form"
+ZERO_SIGNAL = "zero signal"
+METHODS = ("asimov", "hypotest")
+
+
+def quiet_pyhf() -> None:
+    """Keep pyhf's logger at WARNING (it logs every modifier of every model at INFO); for entry points."""
+    logging.getLogger("pyhf").setLevel(logging.WARNING)
 
 
 @dataclass
 class RegionCounts:
-    """Expected event counts of one region at one luminosity (signal at mu = 1)."""
+    """Expected event counts of one region at one luminosity (signal at mu = 1).
+
+    ``sig_stat``/``bkg_stat``: absolute MC statistical uncertainties (events), one shared ``staterror``."""
 
     label: str
     sig: float
@@ -30,6 +52,7 @@ class RegionCounts:
     bkg: float
     bkg_rel_unc: float = 0.0
     n_obs: float | None = None
+    bkg_stat: float = 0.0
 
 
 @dataclass
@@ -41,6 +64,7 @@ class CLsResult:
     mu_up_exp: float = math.nan
     cls_obs: float = math.nan
     notes: list[str] = field(default_factory=list)
+    method: str = PYHF
 
 
 def asimov_background_data(model: pyhf.pdf.Model) -> np.ndarray:
@@ -55,6 +79,23 @@ def background_init(model: pyhf.pdf.Model) -> list[float]:
     return init
 
 
+def cls_band_from_qa(q_a: float) -> list[float]:
+    """Asymptotic expected CLs band (-2, -1, 0, +1, +2 sigma) for an Asimov test statistic q_A at mu = 1
+    (qtilde, background-only Asimov data): CLs(n) = (1 - Phi(sqrt(q_A) - n)) / Phi(n)."""
+    root = math.sqrt(max(q_a, 0.0))
+    return [float(stats.norm.sf(root - n) / stats.norm.cdf(n)) for n in (-2, -1, 0, 1, 2)]
+
+
+def asimov_band(data: np.ndarray, model: pyhf.pdf.Model) -> list[float]:
+    """Expected CLs band at mu = 1 from one constrained fit (see the module docstring); ``data`` must be the
+    background-only Asimov data of ``model`` (:func:`asimov_background_data`)."""
+    init = background_init(model)
+    nominal = np.asarray(init, dtype=float)
+    _, twice_nll_mu = pyhf.infer.mle.fixed_poi_fit(1.0, data, model, init_pars=init, return_fitted_val=True)
+    twice_nll_hat = pyhf.infer.mle.twice_nll(nominal, data, model)
+    return cls_band_from_qa(float(np.ravel(twice_nll_mu)[0]) - float(np.ravel(twice_nll_hat)[0]))
+
+
 def _expected_cls(mu: float, data: np.ndarray, model: pyhf.pdf.Model) -> list[float]:
     """Expected CLs band at ``mu`` in pyhf order (-2, -1, 0, +1, +2) sigma, smallest CLs first."""
     _, band = pyhf.infer.hypotest(mu, data, model, init_pars=background_init(model), test_stat="qtilde",
@@ -66,8 +107,7 @@ def no_systematics_band(sig: float, bkg: float) -> list[float]:
     """Asymptotic expected CLs band without nuisance parameters (Cowan et al. 2011, qtilde, Asimov):
     q_A = 2 (s - b ln(1 + s/b)), CLs(n) = (1 - Phi(sqrt(q_A) - n)) / Phi(n).  Nuisance parameters only
     weaken an exclusion, so this is a lower bound of the full model's CLs."""
-    q_a = max(2.0 * (sig - bkg * math.log1p(sig / bkg)), 0.0)
-    return [float(stats.norm.sf(math.sqrt(q_a) - n) / stats.norm.cdf(n)) for n in (-2, -1, 0, 1, 2)]
+    return cls_band_from_qa(2.0 * (sig - bkg * math.log1p(sig / bkg)))
 
 
 def guard_band(band: list[float], sig: float, bkg: float, label: str, notes: list[str]) -> list[float]:
@@ -147,24 +187,47 @@ def _band_at_one(data: np.ndarray, model: pyhf.pdf.Model, label: str, notes: lis
     raise pyhf.exceptions.FailedMinimization(optimize.OptimizeResult(message="no mu in [2^-19, 1] fits"))
 
 
-def region_cls(counts: RegionCounts, bkg_floor: float, modifier: str = "shapesys",
-               upper_limit: bool = True) -> CLsResult:
-    """CLs of one region; zero signal gives CLs = 1, zero background is floored at ``bkg_floor``."""
+def region_cls(counts: RegionCounts, modifier: str = "shapesys", upper_limit: bool = True,
+               method: str = "asimov") -> CLsResult:
+    """CLs of one region; zero signal gives CLs = 1.  The background must be positive: a region without
+    background MC gets its documented substitute upstream (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
+
+    ``method``: ``"asimov"`` (one fit, :func:`asimov_band`) or ``"hypotest"`` (``pyhf.infer.hypotest``) for
+    models with nuisance parameters; a model without any uses the closed form either way."""
+    if method not in METHODS:
+        raise ValueError(f"method {method!r} not in {METHODS}")
     notes: list[str] = []
     if not counts.sig > 0:
         logger.info("%s: zero signal yield -> CLs = 1, not excluded", counts.label)
         return CLsResult(1.0, [1.0] * 5, math.inf if upper_limit else math.nan,
                          1.0 if counts.n_obs is not None else math.nan,
-                         ["zero signal: CLs set to 1"])
+                         ["zero signal: CLs set to 1"], ZERO_SIGNAL)
     bkg = counts.bkg
-    if not bkg > 0:
-        logger.warning("%s: zero background yield, floored at %.4g events (one MC event)", counts.label, bkg_floor)
-        notes.append(f"zero background floored at {bkg_floor:.4g}")
-        bkg = bkg_floor
+    if not (bkg > 0 and math.isfinite(bkg)):
+        raise ValueError(f"{counts.label}: background {bkg} events is not positive; regions without background "
+                         "MC must be given susyscan.stats.inputs.zero_mc_background_pb")
+    if not has_nuisance_parameters(counts.sig_stat, counts.bkg_stat, counts.bkg_rel_unc):
+        exact = no_systematics_band(counts.sig, bkg)
+        result = CLsResult(exact[2], exact, notes=notes, method=CLOSED_FORM)
+        if upper_limit:
+            result.mu_up_exp = no_systematics_limit(counts.sig, bkg)
+        if counts.n_obs is not None:
+            model = one_bin_model(counts.sig, 0.0, bkg, 0.0, modifier, counts.label)
+            result.cls_obs = _observed_cls(model, counts, notes)
+        return result
     try:
-        model = one_bin_model(counts.sig, counts.sig_stat, bkg, counts.bkg_rel_unc, modifier, counts.label)
+        model = one_bin_model(counts.sig, counts.sig_stat, bkg, counts.bkg_rel_unc, modifier, counts.label,
+                              counts.bkg_stat)
         data = asimov_background_data(model)
-        band = guard_band(_band_at_one(data, model, counts.label, notes), counts.sig, bkg, counts.label, notes)
+        band: list[float] | None = None
+        if method == "asimov":
+            try:
+                band = asimov_band(data, model)
+            except pyhf.exceptions.FailedMinimization:
+                logger.info("%s: fit at mu = 1 failed, falling back to pyhf hypotest", counts.label)
+        if band is None:
+            band = _band_at_one(data, model, counts.label, notes)
+        band = guard_band(band, counts.sig, bkg, counts.label, notes)
         result = CLsResult(band[2], band, notes=notes)
         if upper_limit:
             try:
@@ -173,17 +236,22 @@ def region_cls(counts: RegionCounts, bkg_floor: float, modifier: str = "shapesys
                 logger.warning("%s: expected upper limit failed: %s", counts.label, err)
                 notes.append(f"upper limit failed: {err}")
         if counts.n_obs is not None:
-            obs = np.concatenate([[counts.n_obs], model.config.auxdata])
-            try:
-                result.cls_obs = float(pyhf.infer.hypotest(1.0, obs, model, init_pars=background_init(model),
-                                                           test_stat="qtilde"))
-            except pyhf.exceptions.FailedMinimization as err:
-                logger.warning("%s: observed CLs fit failed: %s", counts.label, err)
-                notes.append(f"observed fit failed: {err}")
+            result.cls_obs = _observed_cls(model, counts, notes)
     except pyhf.exceptions.FailedMinimization as err:
         logger.warning("%s: pyhf fit failed (s=%.4g, b=%.4g): %s", counts.label, counts.sig, bkg, err)
         return CLsResult(math.nan, [math.nan] * 5, math.nan, math.nan, notes + [f"fit failed: {err}"])
     return result
+
+
+def _observed_cls(model: pyhf.pdf.Model, counts: RegionCounts, notes: list[str]) -> float:
+    """Observed CLs at mu = 1 for ``counts.n_obs`` (NaN, with a note, when the fit fails)."""
+    obs = np.concatenate([[counts.n_obs], model.config.auxdata])
+    try:
+        return float(pyhf.infer.hypotest(1.0, obs, model, init_pars=background_init(model), test_stat="qtilde"))
+    except pyhf.exceptions.FailedMinimization as err:
+        logger.warning("%s: observed CLs fit failed: %s", counts.label, err)
+        notes.append(f"observed fit failed: {err}")
+        return math.nan
 
 
 def discovery_significance(sig: float, bkg: float, bkg_rel_unc: float = 0.0, modifier: str = "shapesys") -> float:

@@ -1,4 +1,16 @@
-"""Read the scan outputs (per-point signal yields, background yields) for the statistics stage."""
+"""Read the scan outputs (per-point signal yields, background yields) for the statistics stage.
+
+Regions without background MC
+-----------------------------
+A region where no background MC event passes (or whose summed weight is not positive) has no background
+estimate, and a background of zero would make any signal infinitely significant.  Such a region gets the
+68 % CL one-sided Poisson upper bound for zero observed MC events, ``-ln(1 - 0.68) = 1.139`` events, each of
+the largest event weight of any background process (:func:`zero_mc_background_pb`), with a 100 % MC
+statistical uncertainty (``stat_pb`` = the substituted value).  The largest weight is the conservative
+choice: the process with the heaviest events is the one whose absence from the region is least
+informative.  Every such region is logged as a warning with the number used, and flagged
+(``bkg_zero_mc``) in ``cls.csv``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +26,15 @@ from susyscan.errors import EmptySelectionError, FeatureError
 logger = logging.getLogger(__name__)
 
 YIELD_COLUMNS = ("region", "yield_pb", "stat_pb", "n_raw", "m_parent", "m_lsp")
+BACKGROUND_COLUMNS = ("region", "process", "yield_pb", "stat_pb", "n_raw")
 TOTAL = "total"
+
+#: Confidence level of the upper bound used for a region with zero background MC events.
+ZERO_MC_CL = 0.68
+#: Poisson mean whose probability of giving zero events is 1 - ZERO_MC_CL: -ln(0.32) = 1.139 events.
+ZERO_MC_EVENTS = -math.log(1.0 - ZERO_MC_CL)
+MAX_WEIGHT = "max_event_weight_pb"
+MIN_WEIGHT = "min_event_weight_pb"
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
@@ -41,25 +61,70 @@ def read_background_totals(path: str | Path) -> pd.DataFrame:
     """Total background per region (rows with ``process == "total"``), indexed by region."""
     path = Path(path)
     df = pd.read_csv(path)
-    _require(df, ("region", "process", "yield_pb", "stat_pb", "n_raw"), path)
+    _require(df, BACKGROUND_COLUMNS, path)
     total = df[df["process"] == TOTAL].set_index("region")
     if total.empty:
         raise EmptySelectionError(f"{path}: no '{TOTAL}' rows")
     return total
 
 
-def min_event_weight_pb(background: pd.DataFrame, override_pb: float | None, path: str | Path) -> float:
-    """Yield of one background MC event (pb) used to floor empty regions: config override or file value.
+def zero_mc_background_pb(max_event_weight_pb: float) -> float:
+    """Background (pb) of a region with no background MC event: ``ZERO_MC_EVENTS`` (1.139, the 68 % CL
+    one-sided Poisson upper bound of zero observed) events of the largest per-process event weight."""
+    if not (max_event_weight_pb > 0 and math.isfinite(max_event_weight_pb)):
+        raise ValueError(f"largest event weight must be positive and finite, got {max_event_weight_pb}")
+    return ZERO_MC_EVENTS * max_event_weight_pb
 
-    NaN when neither is available and no region is empty (the floor is then never used)."""
-    if override_pb is not None:
-        return float(override_pb)
-    if "min_event_weight_pb" in background.columns:
-        value = float(background["min_event_weight_pb"].min())
-        if value > 0 and math.isfinite(value):
-            return value
-    empty = sorted(background.index[~(background["yield_pb"] > 0)])
-    if not empty:
-        return math.nan
-    raise FeatureError(f"{path}: regions {empty} have no background, but there is no 'min_event_weight_pb' "
-                       "column and no stats.zero_bkg_floor_pb configured")
+
+def largest_event_weight_pb(table: pd.DataFrame, path: str | Path, regions: Sequence[str]) -> float:
+    """Largest event weight over all processes of the background table (``max_event_weight_pb``).
+
+    Tables written before that column existed (and the ewkino table) fall back to ``min_event_weight_pb``
+    with a warning: identical for equal-weight samples, an underestimate otherwise."""
+    for column in (MAX_WEIGHT, MIN_WEIGHT):
+        if column in table.columns:
+            value = float(pd.to_numeric(table[column], errors="coerce").max())
+            if value > 0 and math.isfinite(value):
+                if column == MIN_WEIGHT:
+                    logger.warning("%s: no '%s' column; regions %s without background MC use '%s' = %.4g pb "
+                                   "(an underestimate if event weights differ)", path, MAX_WEIGHT, list(regions),
+                                   MIN_WEIGHT, value)
+                return value
+    raise FeatureError(f"{path}: regions {list(regions)} have no background MC event, but field '{MAX_WEIGHT}' "
+                       f"is missing or not positive, so the zero-MC background cannot be set")
+
+
+def background_for_limits(path: str | Path, mc_stat: bool = True) -> pd.DataFrame:
+    """Background per region as used in the likelihood, indexed by region.
+
+    Columns: ``yield_pb`` (MC total as given), ``fit_pb`` (used in the model), ``stat_pb`` (MC statistical
+    uncertainty used as ``staterror``; 0 when ``mc_stat`` is off), ``zero_mc`` (bool) and ``note``.
+    Regions with no background MC (``n_raw == 0`` or a non-positive total) get :func:`zero_mc_background_pb`
+    with ``stat_pb`` equal to it (100 %), one warning per region.
+    """
+    path = Path(path)
+    table = pd.read_csv(path)
+    _require(table, BACKGROUND_COLUMNS, path)
+    total = table[table["process"] == TOTAL].set_index("region")
+    if total.empty:
+        raise EmptySelectionError(f"{path}: no '{TOTAL}' rows")
+    for field in ("yield_pb", "stat_pb", "n_raw"):
+        bad = total.index[pd.to_numeric(total[field], errors="coerce").isna()]
+        if len(bad):
+            raise FeatureError(f"{path}: region {bad[0]!r}: field '{field}' is not a number")
+    zero = (total["n_raw"] <= 0) | ~(total["yield_pb"] > 0)
+    out = pd.DataFrame({"yield_pb": total["yield_pb"].astype(float), "fit_pb": total["yield_pb"].astype(float),
+                        "stat_pb": total["stat_pb"].astype(float) if mc_stat else 0.0,
+                        "zero_mc": zero.astype(bool), "note": ""}, index=total.index)
+    if zero.any():
+        weight = largest_event_weight_pb(table, path, list(total.index[zero]))
+        value = zero_mc_background_pb(weight)
+        for region in total.index[zero]:
+            row = total.loc[region]
+            logger.warning("%s: region %r has no background MC (n_raw=%d, yield %.4g pb): background set to "
+                           "%.3f x largest event weight %.4g pb = %.4g pb, with 100%% MC stat uncertainty",
+                           path, region, int(row["n_raw"]), float(row["yield_pb"]), ZERO_MC_EVENTS, weight, value)
+            out.loc[region, ["fit_pb", "stat_pb"]] = [value, value]
+            out.loc[region, "note"] = (f"zero background MC: b = {ZERO_MC_EVENTS:.3f} x {weight:.4g} pb "
+                                       f"(largest event weight) = {value:.4g} pb, 100% stat")
+    return out

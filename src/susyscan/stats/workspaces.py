@@ -1,4 +1,11 @@
-"""HEPData-style pyhf background-only workspace (one channel per region) and signal patchset over the grid."""
+"""HEPData-style pyhf likelihoods: per signal region, one background-only workspace and one signal patchset.
+
+The signal regions overlap (they share events), so, as ATLAS publishes overlapping regions, each region is
+a workspace of its own (per luminosity and background scenario), never one workspace combining them.  The
+background sample carries the same MC statistical ``staterror`` and zero-MC substitute as the CLs table
+(:mod:`susyscan.stats.model_spec`, :func:`susyscan.stats.inputs.background_for_limits`), so a patched
+workspace reproduces the ``cls.csv`` row of its region.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,9 @@ import pandas as pd
 import pyhf
 
 from susyscan.atomic import write_json_atomic
-from susyscan.stats.inputs import min_event_weight_pb, read_background_totals, read_signal_yields
+from susyscan.errors import ConfigError
+from susyscan.stats.cls import quiet_pyhf
+from susyscan.stats.inputs import background_for_limits, read_signal_yields
 from susyscan.stats.limits import PB_TO_FB, observed_count
 from susyscan.stats.model_spec import background_sample, channel_name, measurement, mu_upper_bound, signal_sample
 
@@ -22,21 +31,21 @@ LABELS = ["m_parent", "m_lsp"]
 NO_HEPDATA_RECORD = "ins0000000"
 
 
-def background_only_workspace(background: pd.DataFrame, regions: Sequence[str], lumi: float, rel_unc: float,
-                              bkg_floor_pb: float, modifier: str = "shapesys",
+def background_only_workspace(background: pd.DataFrame, region: str, lumi: float, rel_unc: float,
+                              modifier: str = "shapesys",
                               observed: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Workspace spec with the background of each region (floored when empty); observations are the
-    configured counts at this luminosity, else the background expectation (an expected-only workspace)."""
+    """Workspace spec of one region: its background (``fit_pb``, with ``stat_pb`` as staterror) from
+    :func:`~susyscan.stats.inputs.background_for_limits`; the observation is the configured count at this
+    luminosity, else the background expectation (an expected-only workspace)."""
+    if region not in background.index:
+        raise ConfigError(f"signal region {region!r} has no background yield")
     scale = PB_TO_FB * lumi
-    channels, observations = [], []
-    for region in sorted(regions, key=channel_name):
-        name = channel_name(region)
-        bkg_pb = float(background.loc[region, "yield_pb"])
-        bkg = (bkg_pb if bkg_pb > 0 else bkg_floor_pb) * scale
-        channels.append({"name": name, "samples": [background_sample(name, bkg, rel_unc, modifier)]})
-        n_obs = observed_count(observed, region, lumi)
-        observations.append({"name": name, "data": [bkg if n_obs is None else n_obs]})
-    return {"channels": channels, "observations": observations,
+    name = channel_name(region)
+    bkg = float(background.loc[region, "fit_pb"]) * scale
+    stat = float(background.loc[region, "stat_pb"]) * scale
+    n_obs = observed_count(observed, region, lumi)
+    return {"channels": [{"name": name, "samples": [background_sample(name, bkg, rel_unc, modifier, stat)]}],
+            "observations": [{"name": name, "data": [bkg if n_obs is None else n_obs]}],
             "measurements": [measurement(10.0)], "version": "1.0.0"}
 
 
@@ -73,36 +82,48 @@ def signal_patchset(bkg_only: dict[str, Any], signal: pd.DataFrame, lumi: float,
             "patches": patches, "version": "1.0.0"}
 
 
-def workspace_names(lumi: float, scenario: str) -> tuple[str, str]:
-    """File names of the background-only workspace and the patchset of one luminosity and scenario."""
-    tag = f"{lumi:g}ifb_{scenario}"
+def workspace_names(lumi: float, scenario: str, region: str) -> tuple[str, str]:
+    """File names of the background-only workspace and the patchset of one region, luminosity and scenario."""
+    tag = f"{channel_name(region)}_{lumi:g}ifb_{scenario}"
     return f"bkgonly_{tag}.json", f"patchset_{tag}.json"
+
+
+def validate_likelihood(bkg_only: dict[str, Any], patchset: dict[str, Any], label: str) -> None:
+    """pyhf schema validation of both documents and the patchset's digest of the workspace."""
+    try:
+        workspace = pyhf.Workspace(bkg_only)
+        pyhf.PatchSet(patchset).verify(workspace)
+    except (pyhf.exceptions.InvalidSpecification, pyhf.exceptions.InvalidPatchSet,
+            pyhf.exceptions.PatchSetVerificationError) as err:
+        raise ConfigError(f"{label}: invalid pyhf workspace or patchset: {err}") from err
 
 
 def write_workspaces(yield_paths: Sequence[str | Path], background_path: str | Path, out_dir: str | Path,
                      lumis: Sequence[float], scenarios: Mapping[str, float], modifier: str = "shapesys",
                      signal_mc_stat: bool = True, observed: Mapping[str, Any] | None = None,
-                     zero_bkg_floor_pb: float | None = None, analysis: str = "smuon",
-                     hepdata_record: str = NO_HEPDATA_RECORD) -> list[Path]:
-    """Write one background-only workspace and one patchset per luminosity and scenario into ``out_dir``."""
+                     analysis: str = "smuon", hepdata_record: str = NO_HEPDATA_RECORD,
+                     background_mc_stat: bool = True) -> list[Path]:
+    """Write one background-only workspace and one patchset per region, luminosity and scenario into
+    ``out_dir`` (:func:`workspace_names`), each validated with pyhf before it is written."""
+    quiet_pyhf()
     signal = read_signal_yields(yield_paths)
-    background = read_background_totals(background_path)
-    floor_pb = min_event_weight_pb(background, zero_bkg_floor_pb, background_path)
-    regions = sorted(signal["region"].unique())
+    background = background_for_limits(background_path, background_mc_stat)
     written = []
-    for lumi in lumis:
-        for scenario, rel in scenarios.items():
-            bkg_only = background_only_workspace(background, regions, float(lumi), float(rel), floor_pb,
-                                                 modifier, observed)
-            patchset = signal_patchset(bkg_only, signal, float(lumi), signal_mc_stat,
-                                       f"{analysis}_{lumi:g}ifb_{scenario}", hepdata_record, float(rel))
-            pyhf.PatchSet(patchset)  # validates against the pyhf schema before writing
-            ws_name, ps_name = workspace_names(float(lumi), scenario)
-            for obj, name in ((bkg_only, ws_name), (patchset, ps_name)):
-                write_json_atomic(obj, Path(out_dir) / name)
-                written.append(Path(out_dir) / name)
+    for region in sorted(signal["region"].unique(), key=channel_name):
+        rows = signal[signal["region"] == region]
+        for lumi in map(float, lumis):
+            for scenario, rel in scenarios.items():
+                bkg_only = background_only_workspace(background, region, lumi, float(rel), modifier, observed)
+                name = f"{analysis}_{channel_name(region)}_{lumi:g}ifb_{scenario}"
+                patchset = signal_patchset(bkg_only, rows, lumi, signal_mc_stat, name, hepdata_record, float(rel))
+                ws_name, ps_name = workspace_names(lumi, scenario, region)
+                validate_likelihood(bkg_only, patchset, f"{background_path}: region {region!r} {name}")
+                for obj, file_name in ((bkg_only, ws_name), (patchset, ps_name)):
+                    write_json_atomic(obj, Path(out_dir) / file_name)
+                    written.append(Path(out_dir) / file_name)
     logger.info("wrote %d workspace files to %s", len(written), out_dir)
     return written
 
 
-__all__ = ["background_only_workspace", "signal_patchset", "write_workspaces", "workspace_names"]
+__all__ = ["background_only_workspace", "signal_patchset", "validate_likelihood", "write_workspaces",
+           "workspace_names"]
