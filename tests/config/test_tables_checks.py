@@ -109,3 +109,33 @@ def test_optional_xsec_column_for_ingested_samples(tmp_path: Path) -> None:
                      "ttbar\tttbar_mumu\tgenerate\t10\t1\t\tsmuon\t\n")
     mine, ttbar = load_samples(table)
     assert mine.xsec_pb == 12.5 and ttbar.xsec_pb is None
+
+
+def test_default_backgrounds_are_filtered_and_the_filter_is_looser_than_the_cuts(workdir: Path) -> None:
+    samples = {s.name: s for s in load_samples(workdir / "config/samples.tsv")}
+    assert {samples[n].filter for n in ("ttbar", "ww", "zz")} == {"dimuon_mt2"}
+    semantic_checks(_cfg(workdir), workdir)  # the start-up looseness check passes
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"mt2_cut": "mt2 > 60.0"}, "cuts mt2 > 80 at truth level.*requires mt2 > 60"),
+    ({"muon_pt": "mu1_pt > 30.0 and mu2_pt > 20.0"}, "cuts mu1_pt > 40.*requires mu1_pt > 30"),
+    ({"mt2_cut": "mt2 * 1.0 > 100.0"}, "requires no simple mt2 > X cut"),
+])
+def test_filter_tighter_than_the_applied_cuts_fails_at_start_up(workdir: Path, override: dict, message: str) -> None:
+    cfg = _cfg(workdir)
+    cfg["analyses"]["smuon"]["cut_overrides"] = override
+    with pytest.raises(ConfigError, match=message):
+        semantic_checks(cfg, workdir)
+
+
+def test_unknown_filter_and_filter_on_ingested_sample_are_errors(workdir: Path, tmp_path: Path) -> None:
+    table = workdir / "config/samples.tsv"
+    table.write_text(table.read_text().replace("\tdimuon_mt2\n", "\tdimuon_typo\n", 1))
+    with pytest.raises(ConfigError, match="filter 'dimuon_typo' is not declared.*dimuon_mt2"):
+        semantic_checks(_cfg(workdir), workdir)
+    ingested = tmp_path / "ingested.tsv"
+    ingested.write_text("sample\tprocess\tsource\tn_events\tn_chunks\tpath\tanalyses\tfilter\n"
+                        "mine\tdy\tingest\t100\t1\tfile.lhe\tsmuon\tdimuon_mt2\n")
+    with pytest.raises(ConfigError, match="row 2: sample 'mine' has generator filter.*not generated"):
+        load_samples(ingested)
