@@ -6,7 +6,7 @@ are in tests/validation/references.yaml; tests/validation/ pins the claims.
 
 Figures:
 - xsec_tables.png: our NLO+NLL/NNLO+NNLL tables vs the earlier published versions (fuenfundachtzig/xsec);
-- kfactor_smuon_R.png: Pythia LO, independent Drell-Yan LO check and the NLO+NLL table for smuon_R pairs;
+- kfactor_smuon_R.png: Pythia LO (as is and corrected), independent Drell-Yan LO check and the NLO+NLL table;
 - lhe_z_mll.png: m_ll of the MadGraph Z + jets MLM sample showered by Pythia (via susyscan.ingest.lhe);
 - mass_reach.png: mass reach of the default run (read-only results/plots/smuon/mass_reach.csv) vs ATLAS.
 """
@@ -77,15 +77,18 @@ def plot_kfactor(out: Path) -> pd.DataFrame:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
     sel = (tab.masses >= frame.m_smuon.min() - 20) & (tab.masses <= frame.m_smuon.max() + 50)
     top.plot(tab.masses[sel], tab.xsec_pb[sel], "k-", label="NLO+NLL table (Resummino, PDF4LHC15)")
-    top.errorbar(frame.m_smuon, frame.xsec_lo_pb, frame.xsec_lo_err_pb, fmt="s", color="C3",
-                 label="Pythia 8 LO, SUSY:qqbar2sleptonantislepton")
+    top.plot(frame.m_smuon, frame.xsec_lo_pythia_pb, "x", color="C3",
+             label="Pythia 8.317 LO, SUSY:qqbar2sleptonantislepton (as is)")
+    top.errorbar(frame.m_smuon, frame.xsec_lo_pb, frame.xsec_lo_err_pb, fmt="s", color="C2",
+                 label="Pythia LO corrected: same-flavour q qbar, colour 1/3 (docs/pythia_slepton_bug.md)")
     top.plot(frame.m_smuon, frame.xsec_lo_dy_check_pb, "o", color="C0",
              label="independent LO: Pythia DY x analytic scalar/fermion ratio")
     top.set_yscale("log")
     top.set_ylabel("sigma(pp -> smuon_R smuon_R*) [pb]")
     top.legend(fontsize=7)
-    top.set_title("smuon_R pair cross section, 13 TeV: open LO/NLO disagreement", fontsize=9)
-    bottom.plot(frame.m_smuon, frame.k_factor, "s", color="C3", label="NLO / Pythia LO")
+    top.set_title("smuon_R pair cross section, 13 TeV: Pythia LO before and after the bug fix", fontsize=9)
+    bottom.plot(frame.m_smuon, frame.k_factor_pythia, "x", color="C3", label="NLO / Pythia LO")
+    bottom.plot(frame.m_smuon, frame.k_factor, "s", color="C2", label="NLO / corrected LO")
     bottom.plot(frame.m_smuon, frame.k_factor_dy_check, "o", color="C0", label="NLO / independent LO")
     bottom.axhspan(1.1, 1.4, color="0.9", label="typical slepton K-factor")
     bottom.set_ylabel("K-factor")
