@@ -1,7 +1,8 @@
 """Snakemake script: background yields per signal region and process (plus totals).
 
-``params.weight_scales`` ({sample: factor}) or ``params.test_fraction`` (every file is the held-out
-test split: weights x 1/test_fraction) correct for backgrounds used in training.
+Every background event enters with its full weight: ML regions score it out-of-fold (the region's ``models``
+are the k fold models), cut-and-count regions use it directly. ``params.weight_scales`` ({sample: factor})
+remains for callers that pass a subset of the events.
 """
 
 from susyscan.logutil import script_logging
@@ -13,14 +14,10 @@ script_logging(snakemake)
 params = snakemake.params
 features = snakemake.input.features
 features = [features] if isinstance(features, str) else list(features)
-scales = dict(getattr(params, "weight_scales", None) or {})
-test_fraction = getattr(params, "test_fraction", None)
-if not scales and test_fraction:
-    scales = {str(path): 1.0 / float(test_fraction) for path in features}
 compute_background_yields(
     features,
     snakemake.output.yields,
     with_default_threshold(list(params.regions), getattr(params, "score_threshold", None)),
     batch_size=int(getattr(params, "batch_size", 4096)),
-    weight_scales=scales,
+    weight_scales=dict(getattr(params, "weight_scales", None) or {}),
 )

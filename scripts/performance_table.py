@@ -1,14 +1,18 @@
-"""Snakemake adapter: expected signal/background passing the score cut (the paper's performance table)."""
+"""Snakemake adapter: out-of-fold evaluation of one (region, model) - metrics.json, the paper's performance
+table (expected signal/background passing the score cut), ROC and score plots (susyscan.training.stages)."""
 
 from susyscan.logutil import script_logging
-from susyscan.training.stages import performance_from_files
+from susyscan.training.stages import OutOfFoldOutputs, out_of_fold_evaluation
 
 snakemake = globals()["snakemake"]
 script_logging(snakemake)
-performance_from_files(
-    snakemake.input.onnx,
-    {split: getattr(snakemake.input, split) for split in ("train", "val", "test", "meta")},
-    snakemake.output.table,
+folds = range(int(snakemake.params.kfold))
+out_of_fold_evaluation(
+    [getattr(snakemake.input, f"onnx_{fold}") for fold in folds],
+    [{"heldout": getattr(snakemake.input, f"heldout_{fold}"), "meta": getattr(snakemake.input, f"meta_{fold}")}
+     for fold in folds],
+    OutOfFoldOutputs.from_mapping(snakemake.output),
     float(snakemake.params.score_threshold),
     float(snakemake.params.luminosity_ifb),
+    fold_metrics=[getattr(snakemake.input, f"metrics_{fold}") for fold in folds],
 )

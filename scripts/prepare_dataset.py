@@ -1,4 +1,4 @@
-"""Snakemake script: prepare the training dataset of one mass region (susyscan.training.dataset)."""
+"""Snakemake script: prepare the k-fold training dataset of one (mass region, fold) (susyscan.training.dataset)."""
 
 from susyscan.logutil import script_logging
 from susyscan.training.dataset import prepare_dataset
@@ -8,7 +8,7 @@ script_logging(snakemake)
 params = snakemake.params
 prepare_dataset(
     feature_csvs=list(snakemake.input.features),
-    split_paths={split: getattr(snakemake.output, split) for split in ("train", "val", "test")},
+    split_paths={split: getattr(snakemake.output, split) for split in ("train", "val", "test", "heldout")},
     meta_path=snakemake.output.meta,
     region=str(params.region),
     bounds=[float(b) for b in params.bounds],
@@ -17,4 +17,6 @@ prepare_dataset(
     split_fractions=[float(f) for f in params.split],
     feature_names=list(params.feature_names) if getattr(params, "feature_names", None) else None,
     add_derived=bool(getattr(params, "add_derived", True)),
+    kfold=int(params.kfold),
+    fold=int(params.fold),
 )

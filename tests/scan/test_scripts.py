@@ -38,11 +38,12 @@ def test_scan_scripts(tmp_path: Path) -> None:
     assert got.loc["Jet veto", "n_raw"] == (sig["n_jets"] == 0).sum()
     smk = SimpleNamespace(input=Named(features=[str(tmp_path / "ww.csv")]),
                           output=Named(yields=str(tmp_path / "b.csv")), log=[str(tmp_path / "bkg.log")],
-                          params=Named(regions=regions, batch_size=100, test_fraction=0.25, score_threshold=0.7))
+                          params=Named(regions=regions, batch_size=100, score_threshold=0.7))
     runpy.run_path(str(SCRIPTS / "background_yields.py"), init_globals={"snakemake": smk}, run_name="__main__")
     bkg = pd.read_csv(tmp_path / "b.csv").set_index(["process", "region"])
     assert set(bkg.index.get_level_values(0)) == {"ww", "total"}
-    assert bkg.loc[("ww", "Jet veto"), "yield_pb"] == pytest.approx(4.0 * ww["weight_pb"][ww["n_jets"] == 0].sum())
+    # every background event with its full weight (no test-fraction scaling)
+    assert bkg.loc[("ww", "Jet veto"), "yield_pb"] == pytest.approx(ww["weight_pb"][ww["n_jets"] == 0].sum())
 
 
 def test_default_threshold() -> None:

@@ -94,7 +94,8 @@ def _namespace(**entries: object) -> SimpleNamespace:
 
 
 def test_snakemake_scripts(tmp_path):
-    """prepare_dataset -> train_bdt -> export_onnx scripts on the real FEATURES (+ add_derived) columns."""
+    """prepare_dataset -> train_bdt -> export_onnx per fold, then the out-of-fold performance_table script, on the
+    real FEATURES (+ add_derived) columns."""
     from susyscan.analysis.features import FEATURES
     from susyscan.training.synthetic import synthetic_feature_table
 
@@ -104,34 +105,59 @@ def test_snakemake_scripts(tmp_path):
     for sample, frame in table.groupby("sample"):
         features.append(str(tmp_path / f"{sample}.csv.gz"))
         frame.to_csv(features[-1], index=False)
-    data = split_paths_in(tmp_path / "dataset", "low")
-    prepare = SimpleNamespace(
-        input=SimpleNamespace(features=features), output=_namespace(**data),
-        params=SimpleNamespace(region="low", bounds=[0.0, 250.0], split=[0.8, 0.1, 0.1], luminosity_ifb=139.0,
-                               seed=4),
-        log=[str(tmp_path / "prepare.log")], threads=1,
-    )
-    runpy.run_path(str(SCRIPTS / "prepare_dataset.py"), init_globals={"snakemake": prepare})
-    assert json.loads(data["meta"].read_text())["region_bounds_gev"] == [0.0, 250.0]
-    out = tmp_path / "low" / "bdt"
-    files = {"model": out / "model.json", "metrics": out / "metrics.json", "history": out / "history.csv",
-             "loss": out / "loss.png", "roc": out / "roc.png", "scores": out / "scores.png"}
-    train = SimpleNamespace(input=_namespace(**data), output=_namespace(**files),
-                            params=SimpleNamespace(hyper={"n_estimators": 20}, seed=4),
-                            log=[str(tmp_path / "bdt.log")], threads=1)
-    runpy.run_path(str(SCRIPTS / "train_bdt.py"), init_globals={"snakemake": train})
-    assert json.loads(files["metrics"].read_text())["n_trees"] <= 20
-    export = SimpleNamespace(input=_namespace(model=files["model"], **data),
-                             output=_namespace(onnx=out / "model.onnx", parity=out / "onnx_parity.json"),
-                             params=SimpleNamespace(model_type="bdt", region="low", score_threshold=0.7),
-                             log=[str(tmp_path / "export.log")], threads=1)
-    runpy.run_path(str(SCRIPTS / "export_onnx.py"), init_globals={"snakemake": export})
-    assert json.loads((out / "onnx_parity.json").read_text())["max_abs_deviation"] < 1e-5
-    assert load_checked(out / "model.onnx", json.loads(data["meta"].read_text())["feature_names"]).mass_region == "low"
-    assert "max |dscore|" in (tmp_path / "export.log").read_text()
+    kfold = 2
+    evaluation: dict[str, Path] = {}
+    for fold in range(kfold):
+        data = split_paths_in(tmp_path / "dataset", "low", fold)
+        prepare = SimpleNamespace(
+            input=SimpleNamespace(features=features), output=_namespace(**data),
+            params=SimpleNamespace(region="low", bounds=[0.0, 250.0], split=[0.8, 0.1, 0.1], luminosity_ifb=139.0,
+                                   seed=4, kfold=kfold, fold=fold),
+            log=[str(tmp_path / f"prepare{fold}.log")], threads=1,
+        )
+        runpy.run_path(str(SCRIPTS / "prepare_dataset.py"), init_globals={"snakemake": prepare})
+        meta = json.loads(data["meta"].read_text())
+        assert meta["region_bounds_gev"] == [0.0, 250.0] and (meta["kfold"], meta["fold"]) == (kfold, fold)
+        inputs = {k: v for k, v in data.items() if k != "heldout"}  # training never gets the held-out table
+        out = tmp_path / "low" / "bdt" / f"fold{fold}"
+        files = {"model": out / "model.json", "metrics": out / "metrics.json", "history": out / "history.csv",
+                 "loss": out / "loss.png", "roc": out / "roc.png", "scores": out / "scores.png"}
+        train = SimpleNamespace(input=_namespace(**inputs), output=_namespace(**files),
+                                params=SimpleNamespace(hyper={"n_estimators": 20}, seed=4),
+                                log=[str(tmp_path / f"bdt{fold}.log")], threads=1)
+        runpy.run_path(str(SCRIPTS / "train_bdt.py"), init_globals={"snakemake": train})
+        assert json.loads(files["metrics"].read_text())["n_trees"] <= 20
+        export = SimpleNamespace(input=_namespace(model=files["model"], **inputs),
+                                 output=_namespace(onnx=out / "model.onnx", parity=out / "onnx_parity.json"),
+                                 params=SimpleNamespace(model_type="bdt", region="low", score_threshold=0.7),
+                                 log=[str(tmp_path / f"export{fold}.log")], threads=1)
+        runpy.run_path(str(SCRIPTS / "export_onnx.py"), init_globals={"snakemake": export})
+        assert json.loads((out / "onnx_parity.json").read_text())["max_abs_deviation"] < 1e-5
+        model = load_checked(out / "model.onnx", meta["feature_names"])
+        assert model.mass_region == "low" and (model.fold, model.kfold) == (fold, kfold)
+        assert "max |dscore|" in (tmp_path / f"export{fold}.log").read_text()
+        evaluation.update({f"onnx_{fold}": out / "model.onnx", f"metrics_{fold}": files["metrics"],
+                           f"heldout_{fold}": data["heldout"], f"meta_{fold}": data["meta"]})
+    region = tmp_path / "low" / "bdt"
+    outputs = {"table": region / "performance.csv", "metrics": region / "metrics.json", "roc": region / "roc.png",
+               "scores": region / "scores.png"}
+    perf = SimpleNamespace(input=_namespace(**evaluation), output=_namespace(**outputs),
+                           params=SimpleNamespace(score_threshold=0.7, luminosity_ifb=139.0, kfold=kfold),
+                           log=[str(tmp_path / "performance.log")], threads=1)
+    runpy.run_path(str(SCRIPTS / "performance_table.py"), init_globals={"snakemake": perf})
+    metrics = json.loads(outputs["metrics"].read_text())
+    assert metrics["split"] == "out-of-fold" and metrics["roc_auc"] > 0.8
+    in_region = table[(table["is_signal"] == 0) | (table["m_parent"] < 250.0)]
+    assert metrics["n_events"] == len(in_region) == sum(metrics["n_events_per_fold"])  # every event scored once
+    _check_performance(outputs["table"])
+    perf_table = pd.read_csv(outputs["table"]).set_index("sample")
+    expected = in_region.groupby("sample")["weight_pb"].sum() * 1000 * 139.0  # full weights, no split scaling
+    for sample, value in expected.items():
+        assert perf_table.loc[sample, "expected"] == pytest.approx(value, rel=1e-9)
 
 
-@pytest.mark.parametrize("command", ["prepare", "train-nn", "train-bdt", "export", "performance", "inspect"])
+@pytest.mark.parametrize("command", ["prepare", "train-nn", "train-bdt", "export", "performance", "out-of-fold",
+                                     "inspect"])
 def test_cli_help(command):
     result = CliRunner().invoke(training, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output

@@ -37,8 +37,10 @@ def test_default_dry_run_plans_full_chain(clean_workdir: Path, snakemake_dry_run
     grid = load_grid(REPO / "config/grids/smuon.tsv", "smuon")
     assert counts["generate_chunk"] == _expected_chunks()
     assert counts["select_features"] == _expected_chunks()
-    assert counts["train_nn"] == 2 and counts["train_bdt"] == 2
-    assert counts["export_onnx"] == 4
+    kfold = 3  # config/config.yaml training.kfold: one model per (mass region, fold)
+    assert counts["prepare_dataset"] == 2 * kfold
+    assert counts["train_nn"] == 2 * kfold and counts["train_bdt"] == 2 * kfold
+    assert counts["export_onnx"] == 4 * kfold and counts["performance_table"] == 4
     assert counts["scan_point"] == len(grid)
     assert counts["limits"] == 1 and counts["contours"] == 1 and counts["all"] == 1
 
@@ -48,7 +50,7 @@ def test_profiles_plan_the_same_jobs(clean_workdir: Path, profile: str, snakemak
     out = snakemake_dry_run(clean_workdir, "--workflow-profile", str(REPO / "workflow/profiles" / profile))
     counts = job_table(out)
     assert counts["generate_chunk"] == _expected_chunks()
-    assert counts["train_nn"] == 2
+    assert counts["train_nn"] == 2 * 3  # two mass regions x three folds
     if profile in ("slurm", "htcondor"):
         # generation chunks are bundled 20 per cluster job (group-components in the profile)
         assert out.count("Group job generation") == -(-_expected_chunks() // 20)
@@ -72,5 +74,6 @@ def test_paper_scale_config_plans_154_points(clean_workdir: Path, snakemake_dry_
     grid = load_grid(REPO / "config/grids/smuon_paper.tsv", "smuon")
     assert len(grid) == 154 and sum(p.train for p in grid) == 18
     assert counts["scan_point"] == 154
+    assert counts["train_nn"] == 2 * 5  # paper scale: five folds per mass region
     assert counts["generate_chunk"] == sum(p.n_chunks for p in grid) + sum(
         s.n_chunks for s in load_samples(REPO / "config/samples_paper.tsv"))

@@ -14,7 +14,7 @@ from susyscan.ewkino.config import load_ewkino_config
 
 REPO = Path(__file__).resolve().parents[2]
 SMUON_ONLY_RULES = ("select_features", "merge_features", "prepare_dataset", "train_nn", "train_bdt", "export_onnx",
-                    "performance_table", "background_test_split", "background_yields", "scan_point")
+                    "performance_table", "background_yields", "scan_point")
 
 pytestmark = pytest.mark.workflow
 

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.workflow
 LUMIS = ["139", "3000"]
 REGIONS = ["low", "high"]
 MODELS = ["nn", "bdt"]
+KFOLD = 2  # tiny/config.yaml training.kfold
 GENERATION_RULES = {"generate_chunk", "select_features", "merge_features", "cutflow", "cross_section_table"}
 TRAINING_RULES = {"prepare_dataset", "train_nn", "train_bdt"}
 THRESHOLD_RULES = {"export_onnx", "performance_table", "scan_point", "background_yields", "limits", "contours"}
@@ -101,18 +102,21 @@ def test_training_outputs_and_onnx_metadata(tiny_run: Path) -> None:
     for region in REGIONS:
         for model in MODELS:
             out = tiny_run / f"results/training/smuon/{region}/{model}"
-            meta = read_metadata(out / "model.onnx")
-            assert json.loads(meta["feature_names"]) == features
-            assert meta["mass_region"] == region and meta["model_type"] == model
-            assert float(meta["score_threshold"]) == pytest.approx(0.7)
-            load_checked(out / "model.onnx", features)  # must not raise
-            metrics = json.loads((out / "metrics.json").read_text())
-            assert 0.0 <= metrics["roc_auc"] <= 1.0
+            for fold in range(KFOLD):
+                meta = read_metadata(out / f"fold{fold}/model.onnx")
+                assert json.loads(meta["feature_names"]) == features
+                assert meta["mass_region"] == region and meta["model_type"] == model
+                assert (int(meta["fold"]), int(meta["kfold"])) == (fold, KFOLD)
+                assert float(meta["score_threshold"]) == pytest.approx(0.7)
+                load_checked(out / f"fold{fold}/model.onnx", features)  # must not raise
+                assert (out / f"fold{fold}/loss.png").stat().st_size > 1000
+            metrics = json.loads((out / "metrics.json").read_text())  # out-of-fold, every event of the region
+            assert 0.0 <= metrics["roc_auc"] <= 1.0 and metrics["split"] == "out-of-fold"
             perf = pd.read_csv(out / "performance.csv")
             assert "total_background" in set(perf["sample"])
             assert ((perf["efficiency"] >= 0) & (perf["efficiency"] <= 1)).all()
             assert (perf["expected_pass"] <= perf["expected"] + 1e-9).all()
-            for plot in ("loss.png", "roc.png", "scores.png"):
+            for plot in ("roc.png", "scores.png"):
                 assert (out / plot).stat().st_size > 1000
 
 
@@ -139,7 +143,7 @@ def test_threshold_change_reruns_only_export_and_downstream(tiny_run: Path, snak
     proc = snakemake_runner(tiny_run, "--dry-run", configfile="tiny/config_threshold.yaml")
     counts = job_table(proc.stdout + proc.stderr)
     assert not (set(counts) & (GENERATION_RULES | TRAINING_RULES)), counts
-    assert counts["export_onnx"] == 4 and counts["performance_table"] == 4
+    assert counts["export_onnx"] == 4 * KFOLD and counts["performance_table"] == 4
     assert counts["scan_point"] == 4 and counts["background_yields"] == 1
     assert counts["limits"] == 1 and counts["contours"] == 1
     assert set(counts) == THRESHOLD_RULES | {"all"}, counts
@@ -164,12 +168,12 @@ def test_rerun_reproduces_physics_numbers(tiny_run: Path, tiny_resumed_run: tupl
         for field in events_a.fields:
             assert ak.all(ak.flatten(events_a[field], axis=None) == ak.flatten(events_b[field], axis=None)), field
     for rel in ("analysis/smuon/features/ttbar/chunk1.csv.gz", "analysis/smuon/features/ww.csv.gz",
-                "training/smuon/dataset/low.train.csv.gz", "training/smuon/dataset/high.test.csv.gz"):
+                "training/smuon/dataset/low/fold0.train.csv.gz", "training/smuon/dataset/high/fold1.heldout.csv.gz"):
         assert gzip.decompress((tiny_run / "results" / rel).read_bytes()) == \
             gzip.decompress((other / "results" / rel).read_bytes()), rel
     for rel in ("analysis/smuon/cutflow.csv", "analysis/smuon/features/zz/chunk0.cutflow.json",
                 "limits/smuon/cls.csv", "scan/smuon/background_yields.csv", "plots/smuon/mass_reach.csv",
-                "training/smuon/dataset/low.json"):
+                "training/smuon/dataset/low/fold0.json"):
         assert (tiny_run / "results" / rel).read_text() == (other / "results" / rel).read_text(), rel
 
 
@@ -179,7 +183,7 @@ def test_resume_does_not_redo_finished_work(tiny_resumed_run: tuple[Path, str, s
     assert first_jobs["generate_chunk"] == first_jobs["select_features"] == _n_chunks()
     assert not (set(first_jobs) & (TRAINING_RULES | THRESHOLD_RULES))
     assert "generate_chunk" not in second_jobs and "select_features" not in second_jobs, second_jobs
-    assert second_jobs["train_nn"] == 2 and second_jobs["limits"] == 1
+    assert second_jobs["train_nn"] == 2 * KFOLD and second_jobs["limits"] == 1
     assert (work / "results/limits/smuon/cls.csv").exists()
 
 

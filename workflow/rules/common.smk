@@ -22,6 +22,8 @@ SAMPLES = DeclaredSamples({s.name: s for samples in SAMPLES_BY_ANALYSIS.values()
 ANALYSES = sorted(SAMPLES_BY_ANALYSIS)
 REGIONS = sorted(config["training"]["regions"])
 MODELS = ["nn", "bdt"]
+KFOLD = int(config["training"]["kfold"])
+FOLDS = list(range(KFOLD))
 LUMIS = [f"{lumi:g}" for lumi in config["statistics"]["luminosities_ifb"]]
 CONFIG_HASH = config_hash(config, ["seed", "sqrt_s_gev", "detector"])
 
@@ -118,12 +120,18 @@ def background_features(wildcards):
     return [f"results/analysis/{wildcards.analysis}/features/{name}.csv.gz" for name in background_names(wildcards.analysis)]
 
 
+def fold_onnx_models(analysis, region, model):
+    """The k exported fold models of a (region, model), in fold order."""
+    return [f"results/training/{analysis}/{region}/{model}/fold{fold}/model.onnx" for fold in FOLDS]
+
+
 def onnx_models(wildcards):
-    """All exported models of an analysis, keyed region_model."""
+    """All exported fold models of an analysis, keyed region_model_fold<f>."""
     return {
-        f"{region}_{model}": f"results/training/{wildcards.analysis}/{region}/{model}/model.onnx"
+        f"{region}_{model}_fold{fold}": path
         for region in REGIONS
         for model in MODELS
+        for fold, path in enumerate(fold_onnx_models(wildcards.analysis, region, model))
     }
 
 
@@ -172,16 +180,39 @@ def region_bounds(wildcards):
     return config["training"]["regions"][wildcards.region]
 
 
-DATASET_INPUTS = {
-    split: f"results/training/{{analysis}}/dataset/{{region}}.{split}.csv.gz" for split in ("train", "val", "test")
-}
-DATASET_INPUTS["meta"] = "results/training/{analysis}/dataset/{region}.json"
+DATASET_SPLITS = ("train", "val", "test", "heldout")  # heldout: the fold's events, scored by its model only
+
+
+def dataset_paths(analysis, region, fold):
+    """Tables and meta JSON of the dataset of (region, fold): keys train, val, test, heldout, meta."""
+    base = f"results/training/{analysis}/dataset/{region}/fold{fold}"
+    paths = {split: f"{base}.{split}.csv.gz" for split in DATASET_SPLITS}
+    paths["meta"] = f"{base}.json"
+    return paths
+
+
+# Inputs of the training and export rules: the fold's train/val/test tables and meta JSON - never its held-out table.
+DATASET_INPUTS = {k: v for k, v in dataset_paths("{analysis}", "{region}", "{fold}").items() if k != "heldout"}
 
 
 def native_model(wildcards):
-    """The trained native model (torch state or xgboost JSON) of a region and model type."""
+    """The trained native model (torch state or xgboost JSON) of a region, model type and fold."""
     suffix = {"nn": "model.pt", "bdt": "model.json"}[wildcards.model]
-    return f"results/training/{wildcards.analysis}/{wildcards.region}/{wildcards.model}/{suffix}"
+    return f"results/training/{wildcards.analysis}/{wildcards.region}/{wildcards.model}/fold{wildcards.fold}/{suffix}"
+
+
+def fold_evaluation_inputs(wildcards):
+    """Inputs of the out-of-fold evaluation of a (region, model): per fold its ONNX model, in-fold metrics,
+    held-out table and meta JSON (keys onnx_<f>, metrics_<f>, heldout_<f>, meta_<f>)."""
+    a, r, m = wildcards.analysis, wildcards.region, wildcards.model
+    inputs = {}
+    for fold, onnx in enumerate(fold_onnx_models(a, r, m)):
+        paths = dataset_paths(a, r, fold)
+        inputs[f"onnx_{fold}"] = onnx
+        inputs[f"metrics_{fold}"] = f"results/training/{a}/{r}/{m}/fold{fold}/metrics.json"
+        inputs[f"heldout_{fold}"] = paths["heldout"]
+        inputs[f"meta_{fold}"] = paths["meta"]
+    return inputs
 
 
 
@@ -190,10 +221,11 @@ N_DYNAMIC_VETOES = 6
 
 
 def signal_regions(wildcards):
-    """Signal regions of the scan: one ONNX score cut per (mass region, model), then the cut-and-count baselines."""
+    """Signal regions of the scan: one ONNX score cut per (mass region, model), each event scored by the fold
+    model that held it out (``models`` in fold order), then the cut-and-count baselines."""
     regions = [
         {"name": f"{MODEL_LABELS[model]} {region}", "kind": "onnx",
-         "model": f"results/training/{wildcards.analysis}/{region}/{model}/model.onnx"}
+         "models": fold_onnx_models(wildcards.analysis, region, model)}
         for model in MODELS
         for region in REGIONS
     ]

@@ -1,22 +1,7 @@
 # Grid scan: batched onnxruntime inference per mass point and cut-and-count baselines.
-
-
-rule background_test_split:
-    wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
-    input:
-        test=f"results/training/{{analysis}}/dataset/{REGIONS[0]}.test.csv.gz",
-    output:
-        background="results/scan/{analysis}/background_test.csv.gz",
-    log:
-        "logs/scan/{analysis}/background_test_split.log",
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/training.yaml"
-    script:
-        "../../scripts/background_test_split.py"
+# ML regions score each event with the model of the fold that held it out (k-fold, out-of-fold scores), so
+# every background event and every grid-point event counts with its full weight; the cut-and-count regions
+# use all events directly.
 
 
 rule background_yields:
@@ -24,7 +9,7 @@ rule background_yields:
         analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         unpack(onnx_models),
-        features="results/scan/{analysis}/background_test.csv.gz",
+        features=background_features,
     output:
         yields=report("results/scan/{analysis}/background_yields.csv", category="Scan", caption="../report/background_yields.rst"),
     params:

@@ -1,25 +1,28 @@
-# Per-mass-region datasets, network and BDT training, ONNX export with parity check.
-# The score threshold enters only export and the performance table, so changing it never retrains.
+# K-fold training per mass region: datasets, network and BDT training, ONNX export with parity check, and the
+# region's out-of-fold evaluation. Fold f's model trains on the events of the other folds (split 8:1:1 into
+# train/val/test for model selection) and scores the events of fold f; folds come from stable event ids.
+# The score threshold enters only export and the evaluation, so changing it never retrains.
 
 
 rule prepare_dataset:
     wildcard_constraints:
         analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        fold=r"\d+",
     input:
         features=training_features,
     output:
-        train="results/training/{analysis}/dataset/{region}.train.csv.gz",
-        val="results/training/{analysis}/dataset/{region}.val.csv.gz",
-        test="results/training/{analysis}/dataset/{region}.test.csv.gz",
-        meta="results/training/{analysis}/dataset/{region}.json",
+        **{split: f"results/training/{{analysis}}/dataset/{{region}}/fold{{fold}}.{split}.csv.gz" for split in DATASET_SPLITS},
+        meta="results/training/{analysis}/dataset/{region}/fold{fold}.json",
     params:
         region="{region}",
         bounds=region_bounds,
         split=config["training"]["split"],
+        kfold=KFOLD,
+        fold=lambda wildcards: int(wildcards.fold),
         luminosity_ifb=config["training"]["luminosity_ifb"],
         seed=config["seed"],
     log:
-        "logs/training/{analysis}/dataset/{region}.log",
+        "logs/training/{analysis}/dataset/{region}/fold{fold}.log",
     resources:
         mem_mb=4000,
         runtime=20,
@@ -32,23 +35,24 @@ rule prepare_dataset:
 rule train_nn:
     wildcard_constraints:
         analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        fold=r"\d+",
     input:
         **DATASET_INPUTS,
     output:
-        model="results/training/{analysis}/{region}/nn/model.pt",
-        metrics="results/training/{analysis}/{region}/nn/metrics.json",
-        history="results/training/{analysis}/{region}/nn/history.csv",
-        loss=report("results/training/{analysis}/{region}/nn/loss.png", category="Training", subcategory="{region} NN", caption="../report/loss.rst"),
-        roc=report("results/training/{analysis}/{region}/nn/roc.png", category="Training", subcategory="{region} NN", caption="../report/roc.rst"),
-        scores=report("results/training/{analysis}/{region}/nn/scores.png", category="Training", subcategory="{region} NN", caption="../report/scores.rst"),
+        model="results/training/{analysis}/{region}/nn/fold{fold}/model.pt",
+        metrics="results/training/{analysis}/{region}/nn/fold{fold}/metrics.json",
+        history="results/training/{analysis}/{region}/nn/fold{fold}/history.csv",
+        loss=report("results/training/{analysis}/{region}/nn/fold{fold}/loss.png", category="Training", subcategory="{region} NN", caption="../report/loss.rst"),
+        roc="results/training/{analysis}/{region}/nn/fold{fold}/roc.png",
+        scores="results/training/{analysis}/{region}/nn/fold{fold}/scores.png",
     params:
         hyper=config["training"]["nn"],
         seed=config["seed"],
     log:
-        "logs/training/{analysis}/{region}/nn.log",
+        "logs/training/{analysis}/{region}/nn/fold{fold}.log",
     benchmark:
-        "benchmarks/runs/training/{analysis}/{region}/nn.tsv"
-    threads: 2
+        "benchmarks/runs/training/{analysis}/{region}/nn/fold{fold}.tsv"
+    threads: 1  # one thread per fold: the k folds run side by side
     resources:
         mem_mb=4000,
         runtime=120,
@@ -62,23 +66,24 @@ rule train_nn:
 rule train_bdt:
     wildcard_constraints:
         analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        fold=r"\d+",
     input:
         **DATASET_INPUTS,
     output:
-        model="results/training/{analysis}/{region}/bdt/model.json",
-        metrics="results/training/{analysis}/{region}/bdt/metrics.json",
-        history="results/training/{analysis}/{region}/bdt/history.csv",
-        loss=report("results/training/{analysis}/{region}/bdt/loss.png", category="Training", subcategory="{region} BDT", caption="../report/loss.rst"),
-        roc=report("results/training/{analysis}/{region}/bdt/roc.png", category="Training", subcategory="{region} BDT", caption="../report/roc.rst"),
-        scores=report("results/training/{analysis}/{region}/bdt/scores.png", category="Training", subcategory="{region} BDT", caption="../report/scores.rst"),
+        model="results/training/{analysis}/{region}/bdt/fold{fold}/model.json",
+        metrics="results/training/{analysis}/{region}/bdt/fold{fold}/metrics.json",
+        history="results/training/{analysis}/{region}/bdt/fold{fold}/history.csv",
+        loss=report("results/training/{analysis}/{region}/bdt/fold{fold}/loss.png", category="Training", subcategory="{region} BDT", caption="../report/loss.rst"),
+        roc="results/training/{analysis}/{region}/bdt/fold{fold}/roc.png",
+        scores="results/training/{analysis}/{region}/bdt/fold{fold}/scores.png",
     params:
         hyper=config["training"]["bdt"],
         seed=config["seed"],
     log:
-        "logs/training/{analysis}/{region}/bdt.log",
+        "logs/training/{analysis}/{region}/bdt/fold{fold}.log",
     benchmark:
-        "benchmarks/runs/training/{analysis}/{region}/bdt.tsv"
-    threads: 2
+        "benchmarks/runs/training/{analysis}/{region}/bdt/fold{fold}.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -91,18 +96,19 @@ rule train_bdt:
 rule export_onnx:
     wildcard_constraints:
         analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        fold=r"\d+",
     input:
         model=native_model,
         **DATASET_INPUTS,
     output:
-        onnx="results/training/{analysis}/{region}/{model}/model.onnx",
-        parity="results/training/{analysis}/{region}/{model}/onnx_parity.json",
+        onnx="results/training/{analysis}/{region}/{model}/fold{fold}/model.onnx",
+        parity="results/training/{analysis}/{region}/{model}/fold{fold}/onnx_parity.json",
     params:
         model_type="{model}",
         region="{region}",
         score_threshold=config["scan"]["score_threshold"],
     log:
-        "logs/training/{analysis}/{region}/{model}_export.log",
+        "logs/training/{analysis}/{region}/{model}/fold{fold}_export.log",
     resources:
         mem_mb=2000,
         runtime=10,
@@ -116,13 +122,16 @@ rule performance_table:
     wildcard_constraints:
         analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
-        onnx="results/training/{analysis}/{region}/{model}/model.onnx",
-        **DATASET_INPUTS,
+        unpack(fold_evaluation_inputs),
     output:
         table=report("results/training/{analysis}/{region}/{model}/performance.csv", category="Training", subcategory="{region} {model}", caption="../report/performance.rst"),
+        metrics="results/training/{analysis}/{region}/{model}/metrics.json",
+        roc=report("results/training/{analysis}/{region}/{model}/roc.png", category="Training", subcategory="{region} {model}", caption="../report/roc.rst"),
+        scores=report("results/training/{analysis}/{region}/{model}/scores.png", category="Training", subcategory="{region} {model}", caption="../report/scores.rst"),
     params:
         score_threshold=config["scan"]["score_threshold"],
         luminosity_ifb=config["training"]["luminosity_ifb"],
+        kfold=KFOLD,
     log:
         "logs/training/{analysis}/{region}/{model}_performance.log",
     resources:

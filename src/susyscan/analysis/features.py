@@ -18,5 +18,6 @@ FEATURES: list[str] = [
     "mll", "mct", "mt2", "met", "ht", "met_phi",
 ]
 
-BOOKKEEPING_COLUMNS: list[str] = ["gen_weight", "sample", "process", "is_signal", "m_parent", "m_lsp", "event"]
-"""Columns written after the features (docs/architecture.md)."""
+BOOKKEEPING_COLUMNS: list[str] = ["gen_weight", "sample", "process", "is_signal", "m_parent", "m_lsp", "chunk",
+                                   "event"]
+"""Columns written after the features (docs/architecture.md); (``sample``, ``chunk``, ``event``) identify an event."""

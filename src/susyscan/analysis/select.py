@@ -152,6 +152,7 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     frame["is_signal"] = is_signal
     frame["m_parent"] = m_parent
     frame["m_lsp"] = m_lsp
+    frame["chunk"] = int(metadata["chunk"])  # (chunk, event) is the event's stable id (k-fold assignment)
     frame["event"] = np.flatnonzero(selected)
     flags = baseline_flags(cfg, variables, comparison_mask(cfg.cuts, masks, n_events))
     for region, flag in flags.items():

@@ -16,13 +16,23 @@ KINDS = ("onnx", "flag")
 
 @dataclass(frozen=True)
 class SignalRegion:
-    """One signal region: ``onnx`` regions cut on a model score, ``flag`` regions on a 0/1 column."""
+    """One signal region: ``onnx`` regions cut on a model score, ``flag`` regions on a 0/1 column.
+
+    An ``onnx`` region has one ``model`` scoring every event, or k-fold ``models`` (index = fold): each event is
+    then scored by the model of the fold that held it out (``susyscan.scan.inference.FoldEnsemble``).
+    """
 
     name: str
     kind: str
     model: str | None = None
     column: str | None = None
     threshold: float | None = None
+    models: tuple[str, ...] = ()
+
+    @property
+    def model_key(self) -> str:
+        """The key of the region's model(s): the path, or the fold paths joined by '|'."""
+        return self.model if self.model else "|".join(self.models)
 
 
 def parse_region(entry: Mapping[str, Any], index: int) -> SignalRegion:
@@ -36,12 +46,18 @@ def parse_region(entry: Mapping[str, Any], index: int) -> SignalRegion:
     threshold = entry.get("threshold")
     if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
         raise ConfigError(f"scan.regions[{index}] ({name}): threshold {threshold} not in [0, 1]")
-    if kind == "onnx" and not entry.get("model"):
-        raise ConfigError(f"scan.regions[{index}] ({name}): onnx region needs 'model'")
+    models = entry.get("models") or ()
+    if isinstance(models, str):
+        models = (models,)
+    if kind == "onnx" and bool(entry.get("model")) == bool(models):
+        raise ConfigError(f"scan.regions[{index}] ({name}): onnx region needs 'model' (one path) or 'models' "
+                          "(one path per fold), not both")
+    if models and len(models) < 2:
+        raise ConfigError(f"scan.regions[{index}] ({name}): 'models' lists the k >= 2 fold models, got {list(models)}")
     if kind == "flag" and not entry.get("column"):
         raise ConfigError(f"scan.regions[{index}] ({name}): flag region needs 'column'")
     return SignalRegion(str(name), str(kind), entry.get("model"), entry.get("column"),
-                        None if threshold is None else float(threshold))
+                        None if threshold is None else float(threshold), tuple(str(m) for m in models))
 
 
 def parse_regions(entries: Sequence[Mapping[str, Any] | SignalRegion]) -> list[SignalRegion]:

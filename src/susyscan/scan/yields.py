@@ -13,8 +13,8 @@ from tqdm import tqdm
 
 from susyscan.atomic import write_csv_atomic
 from susyscan.errors import EmptySelectionError, FeatureError
-from susyscan.scan.inference import (ModelLoader, ScoreModel, batched_scores, default_loader, feature_matrix,
-                                     load_region_models, region_threshold)
+from susyscan.scan.inference import (FoldEnsemble, ModelLoader, ScoreModel, default_loader, feature_matrix,
+                                     load_region_models, region_scores, region_threshold)
 from susyscan.scan.regions import SignalRegion, parse_regions
 
 logger = logging.getLogger(__name__)
@@ -57,9 +57,9 @@ def needs_models(regions: Sequence[SignalRegion]) -> bool:
     return any(region.kind == "onnx" for region in regions)
 
 
-def region_masks(df: pd.DataFrame, regions: Sequence[SignalRegion], models: Mapping[str, ScoreModel],
+def region_masks(df: pd.DataFrame, regions: Sequence[SignalRegion], models: Mapping[str, ScoreModel | FoldEnsemble],
                  feature_names: Sequence[str], batch_size: int, source: str) -> dict[str, np.ndarray]:
-    """Boolean pass mask per region; each model is evaluated once per table."""
+    """Boolean pass mask per region; each model (or k-fold ensemble: out-of-fold scores) is evaluated once."""
     masks: dict[str, np.ndarray] = {}
     scores: dict[str, np.ndarray] = {}
     matrix = feature_matrix(df, feature_names, source) if needs_models(regions) else None
@@ -69,9 +69,10 @@ def region_masks(df: pd.DataFrame, regions: Sequence[SignalRegion], models: Mapp
                 raise FeatureError(f"{source}: region {region.name!r} needs flag column {region.column!r}")
             masks[region.name] = df[region.column].to_numpy() > 0.5
             continue
-        if region.model not in scores:
-            scores[region.model] = batched_scores(models[region.model], matrix, batch_size)
-        masks[region.name] = scores[region.model] > region_threshold(region, models[region.model])
+        key = region.model_key
+        if key not in scores:
+            scores[key] = region_scores(models[key], df, matrix, batch_size, source)
+        masks[region.name] = scores[key] > region_threshold(region, models[key])
     return masks
 
 
@@ -128,10 +129,10 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     """Background yields per region and process, plus ``total`` rows, written to ``out_path``.
 
     ``weight_scales`` maps a file path (or its sample name, the file name without ``.csv.gz``) to a weight
-    factor, e.g. ``1/test_fraction`` when only the held-out test split is given.  ``min_event_weight_pb``
-    is the smallest positive event weight of the process (the yield of one MC event); ``max_event_weight_pb``
-    the largest absolute event weight (for ``total`` the max over processes), which sets the background assumed
-    in regions with no background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
+    factor (default 1: the workflow passes every background event, ML regions scored out-of-fold).
+    ``min_event_weight_pb`` is the smallest positive event weight of the process (the yield of one MC event);
+    ``max_event_weight_pb`` the largest absolute event weight (for ``total`` the max over processes), which sets
+    the background assumed in regions with no background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
     """
     regions = parse_regions(regions)
     names = list(feature_names) if feature_names is not None else default_feature_names()

@@ -23,15 +23,17 @@ def _json_option(text: str | None) -> dict:
     return json.loads(path.read_text()) if path.is_file() else json.loads(text)
 
 
-def _dataset_paths(dataset_dir: str, region: str) -> dict[str, Path]:
+def _dataset_paths(dataset_dir: str, region: str, fold: int | None = None) -> dict[str, Path]:
     from susyscan.training.dataset import split_paths_in
 
-    return split_paths_in(dataset_dir, region)
+    return split_paths_in(dataset_dir, region, fold)
 
 
 dataset_dir_option = click.option("--dataset-dir", required=True, type=click.Path(exists=True, file_okay=False),
-                                  help="Folder with <region>.{train,val,test}.csv.gz and <region>.json.")
+                                  help="Folder with <region>.{train,val,test}.csv.gz and <region>.json "
+                                       "(k-fold: <region>/fold<F>.{train,val,test,heldout}.csv.gz and fold<F>.json).")
 region_option = click.option("--region", required=True, help="Mass region name (e.g. low, high).")
+fold_option = click.option("--fold", default=None, type=int, help="Fold of a k-fold dataset (default: no k-fold).")
 
 
 @click.group(name="training")
@@ -51,31 +53,37 @@ def training() -> None:
 @click.option("--split", default="[0.8, 0.1, 0.1]", show_default=True, help="JSON train/val/test fractions.")
 @click.option("--features", default=None, help="JSON list of input features (default FEATURES + DERIVED).")
 @click.option("--no-derived", is_flag=True, help="Do not call add_derived (columns already present).")
+@click.option("--kfold", default=None, type=click.IntRange(min=2), help="Number of folds (with --fold).")
+@fold_option
 def prepare_command(feature_csvs: tuple[str, ...], output_dir: str, region: str, bounds: str | None, lumi_fb: float,
-                    seed: int, split: str, features: str | None, no_derived: bool) -> None:
-    """Prepare the 8:1:1 split, balanced, with standardisation and hash, of one mass region."""
+                    seed: int, split: str, features: str | None, no_derived: bool, kfold: int | None,
+                    fold: int | None) -> None:
+    """Prepare the 8:1:1 split, balanced, with standardisation and hash, of one mass region (and fold)."""
     from susyscan.training.dataset import prepare_dataset
 
     setup_logging()
     bounds_text = bounds or DEFAULT_BOUNDS.get(region)
     if bounds_text is None:
         raise click.BadParameter(f"no default bounds for region {region!r}; give --bounds")
-    paths = _dataset_paths(output_dir, region)
+    if (kfold is None) != (fold is None):
+        raise click.BadParameter("give both --kfold and --fold, or neither")
+    paths = _dataset_paths(output_dir, region, fold)
     dataset = prepare_dataset(list(feature_csvs), paths, paths["meta"], region, json.loads(bounds_text), lumi_fb,
                               seed, json.loads(split), feature_names=json.loads(features) if features else None,
-                              add_derived=not no_derived)
+                              add_derived=not no_derived, kfold=kfold, fold=fold)
     click.echo(json.dumps(dataset.info["n_events"]))
 
 
 def _train(model_type: str, dataset_dir: str, region: str, output_dir: str, hyper: str | None, seed: int,
-           threads: int, score_threshold: float, export: bool) -> dict:
+           threads: int, score_threshold: float, export: bool, fold: int | None) -> dict:
     """Train, then (optionally) export with parity check and write the performance table."""
     from susyscan.training.dataset import load_dataset
     from susyscan.training.outputs import ModelOutputs
     from susyscan.training.stages import export_model, performance_from_onnx, run_bdt, run_nn
 
     setup_logging()
-    paths = _dataset_paths(dataset_dir, region)
+    paths = _dataset_paths(dataset_dir, region, fold)
+    paths.pop("heldout", None)  # training never reads the held-out events
     dataset = load_dataset(paths, paths["meta"])
     outputs = ModelOutputs.in_directory(output_dir, "model.pt" if model_type == "nn" else "model.json")
     if model_type == "nn":
@@ -97,6 +105,7 @@ def _train_options(function):  # noqa: ANN001, ANN202
     options = [
         dataset_dir_option,
         region_option,
+        fold_option,
         click.option("--output-dir", required=True, type=click.Path(file_okay=False)),
         click.option("--hyper", default=None,
                      help='JSON (or .json file) of training.<model> settings, e.g. {"epochs": 20}.'),
@@ -132,17 +141,19 @@ def train_bdt_command(**kwargs: object) -> None:
 @click.option("--model-type", type=click.Choice(["nn", "bdt"]), required=True)
 @dataset_dir_option
 @region_option
+@fold_option
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write.")
 @click.option("--parity", default=None, type=click.Path(dir_okay=False), help="Optional parity JSON to write.")
 @click.option("--score-threshold", default=0.7, show_default=True)
-def export_command(model_path: str, model_type: str, dataset_dir: str, region: str, output: str,
+def export_command(model_path: str, model_type: str, dataset_dir: str, region: str, fold: int | None, output: str,
                    parity: str | None, score_threshold: float) -> None:
     """Export a saved model.pt / model.json to ONNX with metadata and a parity check."""
     from susyscan.training.stages import export_from_files
 
     setup_logging()
-    deviation = export_from_files(model_path, model_type, _dataset_paths(dataset_dir, region), output, parity,
-                                  score_threshold=score_threshold)
+    paths = _dataset_paths(dataset_dir, region, fold)
+    paths.pop("heldout", None)
+    deviation = export_from_files(model_path, model_type, paths, output, parity, score_threshold=score_threshold)
     click.echo(f"max |onnx - native| = {deviation:.3g}")
 
 
@@ -160,6 +171,28 @@ def performance_command(onnx_path: str, dataset_dir: str, region: str, output: s
 
     setup_logging()
     performance_from_files(onnx_path, _dataset_paths(dataset_dir, region), output, score_threshold, lumi_fb)
+
+
+@training.command("out-of-fold")
+@click.argument("onnx_paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@dataset_dir_option
+@region_option
+@click.option("--output-dir", required=True, type=click.Path(file_okay=False),
+              help="Writes performance.csv, metrics.json, roc.png, scores.png.")
+@click.option("--score-threshold", default=0.7, show_default=True)
+@click.option("--lumi-fb", default=None, type=float, help="Rescale to this luminosity (default: the dataset's).")
+def out_of_fold_command(onnx_paths: tuple[str, ...], dataset_dir: str, region: str, output_dir: str,
+                        score_threshold: float, lumi_fb: float | None) -> None:
+    """Out-of-fold evaluation: the k fold models (in fold order), each scoring the events its fold held out."""
+    from susyscan.training.stages import OutOfFoldOutputs, out_of_fold_evaluation
+
+    setup_logging()
+    out = Path(output_dir)
+    outputs = OutOfFoldOutputs(out / "performance.csv", out / "metrics.json", out / "roc.png", out / "scores.png")
+    metrics = out_of_fold_evaluation(list(onnx_paths), [_dataset_paths(dataset_dir, region, f)
+                                                        for f in range(len(onnx_paths))], outputs, score_threshold,
+                                     lumi_fb)
+    click.echo(json.dumps({k: metrics[k] for k in ("roc_auc", "f1", "precision", "n_events")}))
 
 
 @training.command("inspect")

@@ -1,4 +1,9 @@
-"""Dataset preparation: region selection, luminosity weights, 8:1:1 split, balancing, standardisation."""
+"""Dataset preparation: region selection, k-fold hold-out, luminosity weights, 8:1:1 split, balancing, standardisation.
+
+With k-fold (``kfold``, ``fold``), the events of fold ``fold`` (``susyscan.training.folds``) are held out: they form
+the ``heldout`` table, scored later by this fold's model only. The other events are split 8:1:1 into train/val/test
+exactly as without folds (model selection inside the fold).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import pandas as pd
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.training.columns import META_COLUMNS, default_add_derived, default_feature_names
 from susyscan.atomic import write_csv_atomic
+from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_sample
 from susyscan.training.standardise import Standardisation
@@ -25,6 +31,8 @@ logger = logging.getLogger(__name__)
 #: Columns added to every split table besides the input table's own columns.
 EXPECTED_EVENTS = "expected_events"
 SPLIT_SCALE = "split_weight_scale"
+#: Table of the events held out of a fold's training (k-fold datasets only).
+HELDOUT = "heldout"
 
 
 @dataclass
@@ -52,6 +60,12 @@ class PreparedDataset:
     val: Split
     test: Split
     info: dict
+    heldout: Split | None = None
+
+    @property
+    def fold(self) -> int | None:
+        """The held-out fold, None for a dataset without k-fold."""
+        return None if self.info.get("kfold") is None else int(self.info["fold"])
 
     @property
     def feature_names(self) -> list[str]:
@@ -128,7 +142,7 @@ def training_data_hash(X: np.ndarray, y: np.ndarray, feature_names: Sequence[str
     return digest.hexdigest()
 
 
-def _sample_table(df: pd.DataFrame, labels: np.ndarray) -> list[dict]:
+def _sample_table(df: pd.DataFrame, labels: np.ndarray, split_names: Sequence[str] = SPLIT_NAMES) -> list[dict]:
     """Per-sample summary (sorted by name): process, signal flag, masses and event counts per split."""
     table = []
     names = df["sample"].astype(str).to_numpy()
@@ -143,7 +157,7 @@ def _sample_table(df: pd.DataFrame, labels: np.ndarray) -> list[dict]:
                 "m_parent": float(first["m_parent"]),
                 "m_lsp": float(first["m_lsp"]),
                 "n_total": int(in_sample.sum()),
-                **{f"n_{s}": int((in_sample & (labels == i)).sum()) for i, s in enumerate(SPLIT_NAMES)},
+                **{f"n_{s}": int((in_sample & (labels == i)).sum()) for i, s in enumerate(split_names)},
             }
         )
     return table
@@ -171,20 +185,47 @@ def build_dataset(
     seed: int,
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     feature_names: Sequence[str] | None = None,
+    kfold: int | None = None,
+    fold: int | None = None,
 ) -> PreparedDataset:
-    """Turn a feature table (derived features already added) into the prepared dataset of one region."""
+    """Turn a feature table (derived features already added) into the prepared dataset of one region.
+
+    With ``kfold``/``fold`` the rows of fold ``fold`` form the ``heldout`` split (unscaled weights: the held-out
+    tables of the k folds together hold every event once) and only the other rows are split train/val/test.
+    The rows are sorted by (sample, event id) first, so nothing depends on the row order of the input.
+    """
     fractions = check_fractions(tuple(split_fractions))
     feature_names = list(feature_names) if feature_names is not None else default_feature_names()
     df = select_region(df, region, bounds)
     check_features(df, feature_names)
-    labels = split_by_sample(df["sample"].to_numpy(), fractions, seed)
-    samples = _sample_table(df, labels)
+    split_names: tuple[str, ...] = SPLIT_NAMES
+    heldout = np.zeros(len(df), dtype=bool)
+    fold_info: dict = {}
+    if kfold is not None:
+        if fold is None or not 0 <= int(fold) < int(kfold) or int(kfold) < 2:
+            raise ConfigError(f"k-fold needs kfold >= 2 and 0 <= fold < kfold, got kfold={kfold}, fold={fold}")
+        ids = event_ids(df, f"mass region {region!r}")
+        order = np.lexsort((ids, df["sample"].astype(str).to_numpy()))
+        df, ids = df.iloc[order].reset_index(drop=True), ids[order]
+        heldout = assign_folds(df["sample"].to_numpy(), ids, seed, int(kfold)) == int(fold)
+        split_names = (*SPLIT_NAMES, HELDOUT)
+        all_samples = sorted(df["sample"].astype(str).unique())
+        fold_info = {"kfold": int(kfold), "fold": int(fold), "fold_seed": int(seed), "fold_scheme": FOLD_SCHEME,
+                     "heldout_ids": heldout_fingerprints(df["sample"].to_numpy()[heldout], ids[heldout], all_samples)}
+        if heldout.all():
+            raise EmptySelectionError(f"mass region {region!r} fold {fold}: every event is held out")
+    labels = np.full(len(df), len(SPLIT_NAMES), dtype=np.int8)  # = index of HELDOUT in split_names
+    labels[~heldout] = split_by_sample(df["sample"].to_numpy()[~heldout], fractions, seed)
+    samples = _sample_table(df, labels, split_names)
     names = [s["sample"] for s in samples]
     df = df.assign(**{EXPECTED_EVENTS: expected_events(df["weight_pb"], lumi_fb)})
     splits: dict[str, Split] = {}
-    for index, split in enumerate(SPLIT_NAMES):
+    for index, split in enumerate(split_names):
         frame = df.loc[labels == index]
-        scale = {s["sample"]: s["n_total"] / s[f"n_{split}"] for s in samples if s[f"n_{split}"] > 0}
+        if split == HELDOUT:
+            scale = {s["sample"]: 1.0 for s in samples}
+        else:
+            scale = {s["sample"]: s["n_total"] / s[f"n_{split}"] for s in samples if s[f"n_{split}"] > 0}
         frame = frame.assign(**{SPLIT_SCALE: frame["sample"].astype(str).map(scale).to_numpy(dtype=float)})
         frame[EXPECTED_EVENTS] = frame[EXPECTED_EVENTS] * frame[SPLIT_SCALE]
         if split == "train":
@@ -195,6 +236,9 @@ def build_dataset(
     for code, entry in enumerate(samples):
         entry["n_train_balanced"] = int((train.sample == code).sum())
     standardisation = Standardisation.fit(train.X, feature_names)
+    weight_definition = f"{EXPECTED_EVENTS} = weight_pb * 1000 * lumi_fb * {SPLIT_SCALE} (n_sample/n_in_split)"
+    if kfold is not None:
+        weight_definition += f"; {SPLIT_SCALE} = 1 in the {HELDOUT} table (the k held-out tables hold every event once)"
     info = {
         "region": region,
         "region_bounds_gev": [float(bounds[0]), float(bounds[1])],
@@ -205,19 +249,26 @@ def build_dataset(
         "standardisation": standardisation.to_dict(),
         "training_data_hash": training_data_hash(train.X, train.y, feature_names),
         "balancing": "class counts equalised: larger class downsampled without replacement, equal share per sample",
-        "weight_definition": f"{EXPECTED_EVENTS} = weight_pb * 1000 * lumi_fb * {SPLIT_SCALE} (n_sample/n_in_split)",
-        "n_events": {s: int(len(splits[s].y)) for s in SPLIT_NAMES},
-        "n_signal": {s: int(splits[s].y.sum()) for s in SPLIT_NAMES},
+        "weight_definition": weight_definition,
+        "n_events": {s: int(len(splits[s].y)) for s in split_names},
+        "n_signal": {s: int(splits[s].y.sum()) for s in split_names},
         "samples": samples,
+        **fold_info,
     }
-    logger.info("region %s: %s events per split (train balanced)", region, info["n_events"])
-    return PreparedDataset(train=splits["train"], val=splits["val"], test=splits["test"], info=info)
+    where = f"region {region}" + (f" fold {fold}/{kfold}" if kfold is not None else "")
+    logger.info("%s: %s events per split (train balanced)", where, info["n_events"])
+    return PreparedDataset(train=splits["train"], val=splits["val"], test=splits["test"], info=info,
+                           heldout=splits.get(HELDOUT))
 
 
 def save_dataset(dataset: PreparedDataset, split_paths: Mapping[str, str | Path], meta_path: str | Path) -> None:
-    """Write ``train``/``val``/``test`` tables (csv.gz) and the meta JSON, each atomically."""
+    """Write ``train``/``val``/``test`` (and ``heldout``) tables (csv.gz) and the meta JSON, each atomically."""
     for split in SPLIT_NAMES:
         write_csv_atomic(getattr(dataset, split).frame, split_paths[split])
+    if dataset.heldout is not None:
+        if HELDOUT not in split_paths:
+            raise ConfigError(f"k-fold dataset {meta_path}: no path given for the '{HELDOUT}' table")
+        write_csv_atomic(dataset.heldout.frame, split_paths[HELDOUT])
     write_json(meta_path, dataset.info)
 
 
@@ -234,14 +285,33 @@ def load_dataset(split_paths: Mapping[str, str | Path], meta_path: str | Path) -
     if digest != info["training_data_hash"]:
         raise FeatureError(f"{split_paths['train']}: training data hash {digest[:12]} does not match "
                            f"{meta_path} ({info['training_data_hash'][:12]})")
-    return PreparedDataset(train=splits["train"], val=splits["val"], test=splits["test"], info=info)
+    heldout = None
+    if info.get("kfold") is not None and split_paths.get(HELDOUT) is not None:
+        heldout = load_heldout(split_paths[HELDOUT], info)
+    return PreparedDataset(train=splits["train"], val=splits["val"], test=splits["test"], info=info, heldout=heldout)
 
 
-def split_paths_in(directory: str | Path, region: str) -> dict[str, Path]:
-    """Standard paths ``<directory>/<region>.<split>.csv.gz`` and ``meta`` -> ``<region>.json``."""
-    base = Path(directory)
-    paths = {split: base / f"{region}.{split}.csv.gz" for split in SPLIT_NAMES}
-    paths["meta"] = base / f"{region}.json"
+def load_heldout(path: str | Path, info: Mapping) -> Split:
+    """The held-out table of a k-fold dataset, checked against the held-out ids recorded in its meta JSON."""
+    from susyscan.training.folds import check_heldout
+
+    frame = pd.read_csv(path)
+    check_features(frame, info["feature_names"])
+    ids = event_ids(frame, str(path))
+    check_heldout(frame["sample"].astype(str).to_numpy(), ids, info["heldout_ids"], f"fold {info['fold']}", str(path))
+    return split_from_frame(frame, info["feature_names"], [s["sample"] for s in info["samples"]])
+
+
+def split_paths_in(directory: str | Path, region: str, fold: int | None = None) -> dict[str, Path]:
+    """Standard paths ``<directory>/<region>.<split>.csv.gz`` and ``meta`` -> ``<region>.json``; for a k-fold
+    dataset ``<directory>/<region>/fold<fold>.<split>.csv.gz`` (splits plus ``heldout``) and ``fold<fold>.json``
+    (the workflow's layout)."""
+    if fold is None:
+        base, stem, names = Path(directory), region, SPLIT_NAMES
+    else:
+        base, stem, names = Path(directory) / region, f"fold{int(fold)}", (*SPLIT_NAMES, HELDOUT)
+    paths = {split: base / f"{stem}.{split}.csv.gz" for split in names}
+    paths["meta"] = base / f"{stem}.json"
     return paths
 
 
@@ -256,6 +326,8 @@ def prepare_dataset(
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     feature_names: Sequence[str] | None = None,
     add_derived: Callable[[pd.DataFrame], pd.DataFrame] | bool = True,
+    kfold: int | None = None,
+    fold: int | None = None,
 ) -> PreparedDataset:
     """Stage entry point: read the merged feature CSVs, prepare region ``region`` and save it.
 
@@ -266,24 +338,6 @@ def prepare_dataset(
     derive = default_add_derived() if add_derived is True else (add_derived or None)
     if derive is not None:
         df = derive(df)
-    dataset = build_dataset(df, region, bounds, lumi_fb, seed, split_fractions, feature_names)
+    dataset = build_dataset(df, region, bounds, lumi_fb, seed, split_fractions, feature_names, kfold, fold)
     save_dataset(dataset, split_paths, meta_path)
     return dataset
-
-
-def write_background_test_split(test_split: str | Path, out_path: str | Path) -> pd.DataFrame:
-    """Background rows of a held-out test split, ``weight_pb`` scaled to the full sample.
-
-    The background split depends only on (seed, sample), so the test rows are the same in every mass
-    region and were seen by no model: their yields are unbiased estimates of the full-sample yields.
-    """
-    df = pd.read_csv(test_split)
-    if SPLIT_SCALE not in df.columns or "is_signal" not in df.columns:
-        raise FeatureError(f"{test_split}: not a test split (needs columns '{SPLIT_SCALE}' and 'is_signal')")
-    bkg = df[df["is_signal"] == 0].copy()
-    if bkg.empty:
-        raise EmptySelectionError(f"{test_split}: the test split holds no background events")
-    bkg["weight_pb"] = bkg["weight_pb"] * bkg[SPLIT_SCALE]
-    write_csv_atomic(bkg, out_path)
-    logger.info("%s: %d background test events, %.4g pb in total", out_path, len(bkg), bkg["weight_pb"].sum())
-    return bkg

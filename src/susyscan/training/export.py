@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +28,26 @@ class ExportParityError(SusyScanError):
     """The exported ONNX model disagrees with the native model beyond the tolerance."""
 
 
+#: Dataset info keys of a k-fold model copied into the ONNX metadata (``heldout_ids`` as JSON).
+FOLD_METADATA: tuple[str, ...] = ("kfold", "fold", "fold_seed", "fold_scheme", "heldout_ids")
+
+
+def fold_metadata(info: Mapping) -> dict[str, str]:
+    """ONNX metadata of a k-fold dataset's model (empty without k-fold): which fold it holds out, the seed of the
+    fold assignment and the per-sample fingerprints of the held-out ids that the scan checks before scoring."""
+    if info.get("kfold") is None:
+        return {}
+    return {key: info[key] if isinstance(info[key], str) else json.dumps(info[key], sort_keys=True)
+            for key in FOLD_METADATA}
+
+
 def model_metadata(
-    feature_names: Sequence[str], mass_region: str, score_threshold: float, training_data_hash: str, model_type: str
+    feature_names: Sequence[str], mass_region: str, score_threshold: float, training_data_hash: str, model_type: str,
+    fold_info: Mapping | None = None,
 ) -> dict[str, str]:
-    """The metadata_props written into every exported model."""
+    """The metadata_props written into every exported model (plus :func:`fold_metadata` of ``fold_info``)."""
     return {
+        **fold_metadata(fold_info or {}),
         "feature_names": json.dumps(list(feature_names)),
         "mass_region": mass_region,
         "score_threshold": repr(float(score_threshold)),

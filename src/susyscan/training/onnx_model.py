@@ -53,6 +53,12 @@ class OnnxModel:
         self.score_threshold = float(self.metadata["score_threshold"])
         self.model_type = self.metadata["model_type"]
         self.training_data_hash = self.metadata["training_data_hash"]
+        # k-fold models (optional metadata): the fold they hold out and the fingerprints of its event ids
+        self.kfold = int(self.metadata["kfold"]) if "kfold" in self.metadata else None
+        self.fold = int(self.metadata["fold"]) if "fold" in self.metadata else None
+        self.fold_seed = int(self.metadata["fold_seed"]) if "fold_seed" in self.metadata else None
+        self.heldout_ids: dict[str, str] | None = (
+            json.loads(self.metadata["heldout_ids"]) if "heldout_ids" in self.metadata else None)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -63,6 +63,8 @@ def write_evaluation(
     test = dataset.test
     write_csv(history, outputs.history)
     title = f"{model_type.upper()}, {region} mass region"
+    if dataset.fold is not None:
+        title += f", fold {dataset.fold}/{dataset.info['kfold']}"
     plot_loss(history, outputs.loss, title=title, best_epoch=best_epoch)
     plot_roc(test.y, test_scores, outputs.roc, title=title)
     plot_scores(test.y, test_scores, test.weight, outputs.scores, title=title)
@@ -71,6 +73,8 @@ def write_evaluation(
         "model_type": model_type,
         "mass_region": region,
         "split": "test",
+        "fold": dataset.fold,
+        "kfold": dataset.info.get("kfold"),
         **test_metrics,
         "selection_score": selection_score(test_metrics),
         "best_epoch": int(best_epoch),

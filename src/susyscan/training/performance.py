@@ -11,8 +11,9 @@ from susyscan.training.dataset import Split
 def performance_table(test: Split, scores: np.ndarray, samples: list[dict], score_cut: float) -> pd.DataFrame:
     """Per sample and for the total background: expected events before/after ``score > score_cut``.
 
-    Test weights are already scaled by n_sample / n_sample_test (i.e. ~1/test_fraction), so the sums
-    estimate the full-sample yields at the dataset's luminosity.
+    The weights estimate the full-sample yields at the dataset's luminosity: a test split's are scaled by
+    n_sample / n_sample_test; the out-of-fold evaluation passes every event once with its unscaled weight.
+    (``n_test_raw`` counts the events evaluated.)
     """
     passing = np.asarray(scores) > score_cut
     rows = []

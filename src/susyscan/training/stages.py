@@ -1,16 +1,26 @@
-"""Stage entry points: train (NN or BDT), export to ONNX with parity check, performance table."""
+"""Stage entry points: train (NN or BDT), export to ONNX with parity check, performance table.
+
+With k-fold datasets, each fold's model is trained, evaluated (in-fold test split) and exported on its own;
+:func:`out_of_fold_evaluation` then scores every event of the region with the model of the fold that held it out
+and writes the region's metrics.json, performance table, ROC and score plots from those out-of-fold scores.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import asdict, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from susyscan.errors import ConfigError, ModelMetadataError
-from susyscan.training.dataset import PreparedDataset, load_dataset
+import numpy as np
+import pandas as pd
+
+from susyscan.training.dataset import HELDOUT, PreparedDataset, load_dataset, load_heldout, split_from_frame
+from susyscan.training.folds import LeakageError, check_heldout, event_ids
 from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_bdt, export_nn, model_metadata
-from susyscan.training.io_utils import write_json
+from susyscan.training.io_utils import read_json, write_json
+from susyscan.training.metrics import classification_metrics, selection_score
 from susyscan.training.network import NetworkConfig
 from susyscan.training.onnx_model import load_checked
 from susyscan.training.outputs import ModelOutputs, write_csv, write_evaluation
@@ -97,7 +107,7 @@ def export_model(
 ) -> float:
     """Export model.pt / model.json to ONNX with metadata, check parity on the test split, write parity JSON."""
     metadata = model_metadata(dataset.feature_names, dataset.info["region"], score_threshold,
-                              dataset.info["training_data_hash"], model_type)
+                              dataset.info["training_data_hash"], model_type, fold_info=dataset.info)
     if model_type == "nn":
         model, standardisation, payload = load_model(str(model_path))
         _check_provenance(model_path, payload.get("training_data_hash"), dataset)
@@ -113,6 +123,7 @@ def export_model(
     deviation = check_parity(onnx_path, dataset.test.X, native, parity_tolerance)
     if parity_path is not None:
         write_json(parity_path, {"model_type": model_type, "mass_region": dataset.info["region"], "split": "test",
+                                 "fold": dataset.fold,
                                  "n_events": int(len(native)), "max_abs_deviation": deviation,
                                  "tolerance": parity_tolerance, "onnx": str(onnx_path)})
     return deviation
@@ -158,3 +169,106 @@ def performance_from_files(onnx_path: str | Path, dataset_paths: Mapping[str, st
                            score_threshold: float, lumi_fb: float | None = None) -> None:
     """File-based :func:`performance_from_onnx`."""
     performance_from_onnx(onnx_path, _load(dataset_paths), table_path, score_threshold, lumi_fb)
+
+
+@dataclass(frozen=True)
+class OutOfFoldOutputs:
+    """Files of the region-level evaluation rule (``performance_table`` in ``workflow/rules/training.smk``)."""
+
+    table: Path
+    metrics: Path
+    roc: Path
+    scores: Path
+
+    @classmethod
+    def from_mapping(cls, paths: object) -> OutOfFoldOutputs:
+        """Build from an object with the field names as attributes or keys (e.g. ``snakemake.output``)."""
+        get = paths.get if isinstance(paths, dict) else lambda key: getattr(paths, key)
+        return cls(**{f.name: Path(str(get(f.name))) for f in fields(cls)})
+
+
+def out_of_fold_scores(onnx_paths: Sequence[str | Path], dataset_paths: Sequence[Mapping[str, str | Path]]
+                       ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[dict], dict]:
+    """Score each fold's held-out table with that fold's model: (rows, scores, fold, samples, info of fold 0).
+
+    Checks that model ``i`` holds out fold ``i`` of the same k, seed and training data, that the held-out ids
+    are the ones recorded in the model, and that no event appears in two held-out tables.
+    """
+    if len(onnx_paths) != len(dataset_paths) or len(onnx_paths) < 2:
+        raise ConfigError(f"out-of-fold evaluation needs one model per fold (k >= 2), got {len(onnx_paths)} models "
+                          f"and {len(dataset_paths)} datasets")
+    frames, scores, folds = [], [], []
+    first: dict = {}
+    for index, (onnx_path, paths) in enumerate(zip(onnx_paths, dataset_paths)):
+        info = read_json(paths["meta"])
+        first = first or info
+        if info.get("kfold") != len(onnx_paths) or info.get("fold") != index:
+            raise ConfigError(f"{paths['meta']}: fold {info.get('fold')}/{info.get('kfold')}, expected "
+                              f"{index}/{len(onnx_paths)}")
+        if info["feature_names"] != first["feature_names"] or info["fold_seed"] != first["fold_seed"]:
+            raise ConfigError(f"{paths['meta']}: features or fold seed differ from fold 0")
+        model = load_checked(onnx_path, info["feature_names"])
+        if (model.fold, model.kfold, model.fold_seed) != (index, info["kfold"], info["fold_seed"]):
+            raise LeakageError(f"{onnx_path}: holds out fold {model.fold}/{model.kfold} (seed {model.fold_seed}), "
+                               f"but scores fold {index}/{info['kfold']} (seed {info['fold_seed']})")
+        if model.training_data_hash != info["training_data_hash"]:
+            raise ModelMetadataError(f"{onnx_path}: trained on data {model.training_data_hash[:12]}, not on "
+                                     f"{paths['meta']} ({info['training_data_hash'][:12]})")
+        heldout = load_heldout(paths[HELDOUT], info)
+        check_heldout(heldout.frame["sample"].astype(str).to_numpy(), event_ids(heldout.frame, str(paths[HELDOUT])),
+                      model.heldout_ids or {}, str(onnx_path), str(paths[HELDOUT]))
+        frames.append(heldout.frame)
+        scores.append(model.predict(heldout.X))
+        folds.append(np.full(len(heldout.y), index, dtype=np.int8))
+    rows = pd.concat(frames, ignore_index=True)
+    event_ids(rows, "out-of-fold tables")  # raises on an event held out by two folds
+    return rows, np.concatenate(scores), np.concatenate(folds), first["samples"], first
+
+
+def out_of_fold_evaluation(
+    onnx_paths: Sequence[str | Path], dataset_paths: Sequence[Mapping[str, str | Path]], outputs: OutOfFoldOutputs,
+    score_threshold: float, lumi_fb: float | None = None, fold_metrics: Sequence[str | Path] = (),
+) -> dict:
+    """Region metrics.json, performance.csv, ROC and score plots from the out-of-fold scores of every event.
+
+    Weights are the full-sample expected events (each event is scored once, by the model that did not train on
+    it), rescaled to ``lumi_fb`` when given. ``fold_metrics`` (the folds' in-fold test metrics.json) give the
+    selection threshold of F1/precision and are summarised in the output.
+    """
+    from susyscan.plotting.training import plot_roc, plot_scores
+
+    rows, scores, folds, samples, info = out_of_fold_scores(onnx_paths, dataset_paths)
+    names = [s["sample"] for s in samples]
+    split = split_from_frame(rows, info["feature_names"], names)
+    scale = 1.0 if lumi_fb is None else float(lumi_fb) / float(info["lumi_fb"])
+    weight = split.weight * scale
+    scaled = type(split)(split.X, split.y, weight, split.sample, split.m_parent, split.m_lsp)
+    model_type = load_checked(onnx_paths[0], info["feature_names"]).model_type
+    table = performance_table(scaled, scores, samples, score_threshold)
+    table["lumi_fb"] = float(lumi_fb if lumi_fb is not None else info["lumi_fb"])
+    table["model_type"] = model_type
+    per_fold = [read_json(path) for path in fold_metrics]
+    threshold = float(per_fold[0].get("threshold", 0.5)) if per_fold else 0.5
+    title = f"{model_type.upper()}, {info['region']} mass region, out-of-fold ({info['kfold']} folds)"
+    plot_roc(split.y, scores, outputs.roc, title=title)
+    plot_scores(split.y, scores, weight, outputs.scores, title=title)
+    oof = classification_metrics(split.y, scores, threshold)
+    metrics = {
+        "model_type": model_type,
+        "mass_region": info["region"],
+        "split": "out-of-fold",
+        "kfold": int(info["kfold"]),
+        **oof,
+        "selection_score": selection_score(oof),
+        "n_events": int(len(split.y)),
+        "n_signal": int(split.y.sum()),
+        "n_events_per_fold": np.bincount(folds, minlength=int(info["kfold"])).tolist(),
+        "folds": [{"fold": index, **{k: m.get(k) for k in ("roc_auc", "f1", "best_epoch", "n_test",
+                                                           "training_data_hash")}}
+                  for index, m in enumerate(per_fold)],
+    }
+    write_csv(table, outputs.table)
+    write_json(outputs.metrics, metrics)
+    logger.info("%s %s out-of-fold metrics: %s", model_type, info["region"],
+                {k: metrics[k] for k in ("roc_auc", "f1", "precision", "n_events")})
+    return metrics

@@ -45,6 +45,7 @@ def synthetic_feature_table(
         frame["is_signal"] = is_signal
         frame["m_parent"] = m_parent
         frame["m_lsp"] = m_lsp
+        frame["chunk"] = 0
         frame["event"] = np.arange(n_per_sample)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
