@@ -57,7 +57,7 @@ def bench_cls(n: int = 60) -> dict[str, float]:
     for upper in (False, True):
         start = time.perf_counter()
         for sig, bkg, rel in cases:
-            region_cls(RegionCounts("bench", sig, 0.05 * sig, bkg, rel), 0.1, "shapesys", upper)
+            region_cls(RegionCounts("bench", sig, 0.05 * sig, bkg, rel, bkg_stat=0.05 * bkg), "shapesys", upper)
         result["cls+limit" if upper else "cls"] = 1e3 * (time.perf_counter() - start) / len(cases)
     return result
 

@@ -4,8 +4,8 @@
 
 
 def limit_batches(analysis):
-    """Number of grid-point batches per luminosity (statistics.point_batches, at most one per point)."""
-    return max(1, min(int(config["statistics"]["point_batches"]), len(grid_points(analysis))))
+    """Grid-point batches per luminosity: ceil(points / statistics.points_per_job), at least one."""
+    return max(1, -(-len(grid_points(analysis)) // int(config["statistics"]["points_per_job"])))
 
 
 def limits_part_yields(wildcards):

@@ -49,17 +49,18 @@ def background_only_workspace(background: pd.DataFrame, region: str, lumi: float
             "measurements": [measurement(10.0)], "version": "1.0.0"}
 
 
-def signal_patch(bkg_only: dict[str, Any], point: pd.DataFrame, lumi: float, signal_mc_stat: bool,
+def signal_patch(bkg_only: dict[str, Any], point: Sequence[Mapping[str, Any]], lumi: float, signal_mc_stat: bool,
                  rel_unc: float = 0.0) -> list[dict]:
-    """JSON Patch adding the signal sample of one grid point to every channel and setting the POI bound."""
+    """JSON Patch adding the signal sample of one grid point (its yield rows: ``region``, ``yield_pb``,
+    ``stat_pb``) to every channel and setting the POI bound."""
     scale = PB_TO_FB * lumi
-    by_channel = {channel_name(r.region): r for r in point.itertuples(index=False)}
+    by_channel = {channel_name(str(r["region"])): r for r in point}
     ops: list[dict[str, Any]] = []
     mu_max = 10.0
     for index, channel in enumerate(bkg_only["channels"]):
         rec = by_channel[channel["name"]]
-        sig = float(rec.yield_pb) * scale
-        stat = float(rec.stat_pb) * scale if signal_mc_stat and sig > 0 else 0.0
+        sig = float(rec["yield_pb"]) * scale
+        stat = float(rec["stat_pb"]) * scale if signal_mc_stat and sig > 0 else 0.0
         bkg = float(channel["samples"][0]["data"][0])
         if sig > 0:
             mu_max = max(mu_max, mu_upper_bound(sig, bkg, rel_unc))
@@ -72,8 +73,11 @@ def signal_patch(bkg_only: dict[str, Any], point: pd.DataFrame, lumi: float, sig
 def signal_patchset(bkg_only: dict[str, Any], signal: pd.DataFrame, lumi: float, signal_mc_stat: bool,
                     name: str, hepdata_record: str = NO_HEPDATA_RECORD, rel_unc: float = 0.0) -> dict[str, Any]:
     """pyhf PatchSet JSON with one patch per grid point labelled by (m_parent, m_lsp)."""
+    by_point: dict[tuple[float, float], list[dict[str, Any]]] = {}
+    for rec in signal.sort_values(LABELS, kind="stable").to_dict("records"):
+        by_point.setdefault((rec["m_parent"], rec["m_lsp"]), []).append(rec)
     patches = []
-    for (m_parent, m_lsp), point in signal.groupby(LABELS):
+    for (m_parent, m_lsp), point in by_point.items():
         patches.append({"metadata": {"name": f"{name}_{m_parent:g}_{m_lsp:g}", "values": [m_parent, m_lsp]},
                         "patch": signal_patch(bkg_only, point, lumi, signal_mc_stat, rel_unc)})
     return {"metadata": {"name": name, "description": f"signal patches for {name}", "labels": LABELS,
