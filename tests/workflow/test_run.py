@@ -36,7 +36,8 @@ MODELS = ["nn", "bdt"]
 KFOLD = 2  # tiny/config.yaml training.kfold
 GENERATION_RULES = {"generate_chunk", "select_features", "merge_features", "cutflow", "cross_section_table"}
 TRAINING_RULES = {"prepare_dataset", "train_nn", "train_bdt"}
-THRESHOLD_RULES = {"export_onnx", "performance_table", "scan_point", "background_yields", "limits", "contours"}
+THRESHOLD_RULES = {"export_onnx", "performance_table", "scan_point", "background_yields", "limits_part", "limits",
+                   "workspaces", "contours"}
 
 
 def _n_chunks() -> int:
