@@ -39,10 +39,18 @@ def sample_spec(wildcards):
         sample = SAMPLES[wildcards.sample]
     except KeyError:
         raise ValueError(f"unknown sample '{wildcards.sample}' (declared: {sorted(SAMPLES)})") from None
-    spec = {k: getattr(sample, k) for k in ("name", "process", "source", "n_events", "n_chunks", "path", "is_signal", "xsec_pb")}
+    spec = {k: getattr(sample, k) for k in ("name", "process", "source", "n_events", "n_chunks", "path", "is_signal", "xsec_pb", "filter")}
     spec["masses"] = dict(sample.masses)
     spec["analyses"] = list(sample.analyses)
     return spec
+
+
+def generator_filter(wildcards):
+    """The generator filter of a sample as {name, description, thresholds...}, {} when it has none."""
+    name = SAMPLES[wildcards.sample].filter
+    if not name:
+        return {}
+    return {"name": name, **config["generation"]["filters"][name]}
 
 
 def detector_options():
