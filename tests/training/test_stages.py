@@ -181,3 +181,34 @@ def test_cli_prepare_train_export(feature_table, tmp_path):
         assert (tmp_path / "bdt" / name).exists()
     inspected = runner.invoke(training, ["inspect", str(tmp_path / "bdt" / "model.onnx")])
     assert json.loads(inspected.output)["mass_region"] == "high"
+
+
+def test_cli_kfold_chain(feature_table, tmp_path):
+    """prepare --kfold/--fold, train-bdt --fold (with export) per fold, then the out-of-fold evaluation."""
+    paths = []
+    for sample, frame in feature_table.groupby("sample"):
+        frame.to_csv(tmp_path / f"{sample}.csv.gz", index=False)
+        paths.append(str(tmp_path / f"{sample}.csv.gz"))
+    features = json.dumps([f"x{i:02d}" for i in range(37)])
+    runner = CliRunner()
+    models = []
+    for fold in range(2):
+        prepared = runner.invoke(training, ["prepare", *paths, "--output-dir", str(tmp_path / "ds"), "--region", "high",
+                                            "--features", features, "--no-derived", "--kfold", "2", "--fold", str(fold)])
+        assert prepared.exit_code == 0, prepared.output
+        assert (tmp_path / "ds" / "high" / f"fold{fold}.heldout.csv.gz").exists()
+        out = tmp_path / "bdt" / f"fold{fold}"
+        trained = runner.invoke(training, ["train-bdt", "--dataset-dir", str(tmp_path / "ds"), "--region", "high",
+                                           "--fold", str(fold), "--output-dir", str(out), "--hyper",
+                                           '{"n_estimators": 10}'])
+        assert trained.exit_code == 0, trained.output
+        models.append(str(out / "model.onnx"))
+    evaluated = runner.invoke(training, ["out-of-fold", *models, "--dataset-dir", str(tmp_path / "ds"), "--region",
+                                         "high", "--output-dir", str(tmp_path / "oof")])
+    assert evaluated.exit_code == 0, evaluated.output
+    in_region = feature_table[(feature_table["is_signal"] == 0) | (feature_table["m_parent"] >= 250.0)]
+    assert json.loads(evaluated.output.strip().splitlines()[-1])["n_events"] == len(in_region)
+    assert (tmp_path / "oof" / "performance.csv").exists()
+    half = runner.invoke(training, ["prepare", *paths, "--output-dir", str(tmp_path / "x"), "--region", "high",
+                                    "--kfold", "2"])
+    assert half.exit_code != 0
