@@ -136,11 +136,11 @@ def test_expected_limit_matches_pyhf_upper_limit(sig: float, bkg: float, rel: fl
     (2.0, 0.2, 800.0, 40.0, 0.2, "shapesys")])
 def test_one_fit_asimov_band_matches_pyhf_hypotest(sig: float, sig_stat: float, bkg: float, bkg_stat: float,
                                                     rel: float, modifier: str) -> None:
-    """The one-fit band (method "asimov") is pyhf's hypotest band to < 1e-5 relative (fit tolerance)."""
+    """The one-fit band (method "asimov"; no fit with only the MC-stat gamma) is pyhf's hypotest band to < 1e-5."""
     counts = RegionCounts("t", sig, sig_stat, bkg, rel, bkg_stat=bkg_stat)
     fast = region_cls(counts, modifier, upper_limit=False)
     slow = region_cls(counts, modifier, upper_limit=False, method="hypotest")
-    assert fast.method == slow.method == "pyhf" and not fast.notes
+    assert slow.method == "pyhf" and fast.method == ("stat-only profile" if rel == 0 else "pyhf") and not fast.notes
     np.testing.assert_allclose(fast.cls_exp_band, slow.cls_exp_band, rtol=1e-5, atol=1e-12)
     np.testing.assert_allclose(fast.cls_exp_band, pyhf_expected_band(one_bin_model(
         sig, sig_stat, bkg, rel, modifier, bkg_stat=bkg_stat)), rtol=1e-5, atol=1e-12)
@@ -187,3 +187,73 @@ def test_background_stat_error_weakens_exclusion() -> None:
 def test_method_is_checked() -> None:
     with pytest.raises(ValueError, match="'minos'"):
         region_cls(RegionCounts("t", 10.0, 1.0, 50.0), method="minos")
+
+
+def test_stat_only_profile_is_the_true_minimum_where_slsqp_stops_early() -> None:
+    """s/b = 50 with a 30 % signal MC uncertainty: pyhf's SLSQP fit at mu = 1 ends at gamma ~ 1e-3, above the
+    minimum of pyhf's own NLL (gamma = 0.0306, found by a bounded scan), and hypotest's CLs is 5x too small."""
+    from scipy import optimize
+
+    from susyscan.stats.cls import asimov_background_data, asimov_band, staterror_profile
+
+    sig, sig_stat, bkg, bkg_stat = 31.408, 9.4225, 0.63793, 0.31897
+    model = one_bin_model(sig, sig_stat, bkg, 0.0, bkg_stat=bkg_stat)
+    data = asimov_background_data(model)
+
+    def twice_nll(mu: float, gamma: float) -> float:
+        return float(pyhf.infer.mle.twice_nll(np.array([mu, gamma]), data, model)[0])
+
+    scan = optimize.minimize_scalar(lambda g: twice_nll(1.0, g), bounds=(1e-10, 10.0), method="bounded",
+                                    options={"xatol": 1e-12})
+    q_a, gamma = staterror_profile(sig, sig_stat, bkg, bkg_stat)
+    assert gamma == pytest.approx(scan.x, rel=1e-6)
+    assert q_a == pytest.approx(scan.fun - twice_nll(0.0, 1.0), rel=1e-9)
+    ours = region_cls(RegionCounts("t", sig, sig_stat, bkg, bkg_stat=bkg_stat), upper_limit=False)
+    hypotest = region_cls(RegionCounts("t", sig, sig_stat, bkg, bkg_stat=bkg_stat), upper_limit=False,
+                          method="hypotest")
+    assert ours.cls_exp == pytest.approx(float(norm.sf(math.sqrt(q_a)) / 0.5), rel=1e-12)
+    assert hypotest.cls_exp < ours.cls_exp / 4  # the failed fit: too strong an exclusion
+    # the one-fit path starts from the profile and never ends above it
+    notes: list[str] = []
+    band = asimov_band(data, model, RegionCounts("t", sig, sig_stat, bkg, bkg_stat=bkg_stat), notes)
+    assert band[2] >= ours.cls_exp * (1 - 1e-6)
+
+
+@pytest.mark.parametrize(("sig", "sig_stat", "bkg", "bkg_stat"), [(10.0, 1.0, 50.0, 0.0), (10.0, 0.0, 50.0, 8.0),
+                                                                  (3.0, 0.3, 1.5, 1.5), (500.0, 0.0, 200.0, 200.0)])
+def test_stat_only_profile_matches_pyhf_fit(sig: float, sig_stat: float, bkg: float, bkg_stat: float) -> None:
+    """Each staterror case (signal only, background only, both, gamma at its lower bound) against pyhf's fit."""
+    from susyscan.stats.cls import asimov_background_data, background_init, staterror_profile
+
+    model = one_bin_model(sig, sig_stat, bkg, 0.0, bkg_stat=bkg_stat)
+    data = asimov_background_data(model)
+    pars, fitted = pyhf.infer.mle.fixed_poi_fit(1.0, data, model, init_pars=background_init(model),
+                                                return_fitted_val=True)
+    nominal = pyhf.infer.mle.twice_nll(np.asarray(background_init(model)), data, model)
+    q_a, gamma = staterror_profile(sig, sig_stat, bkg, bkg_stat)
+    assert q_a == pytest.approx(float(np.ravel(fitted)[0] - np.ravel(nominal)[0]), rel=1e-5, abs=1e-7)
+    assert gamma == pytest.approx(float(pars[1]), rel=1e-3, abs=1e-6)
+
+
+def test_failed_slsqp_fit_on_large_counts_is_refit() -> None:
+    """~1e5-1e6 events, 20 % background uncertainty: SLSQP's fit at mu = 1 ends at q_A ~ 3e4 (CLs ~ 0).
+    The refit reaches the minimum of pyhf's NLL (a Nelder-Mead search from the nominal point agrees)."""
+    from scipy import optimize
+
+    from susyscan.stats.cls import asimov_background_data, background_init
+
+    counts = RegionCounts("t", 148339.26, 6675.27, 701330.97, 0.2, bkg_stat=56106.48)
+    res = region_cls(counts, upper_limit=False)
+    assert "Powell refit" in res.notes[0]
+    model = one_bin_model(counts.sig, counts.sig_stat, counts.bkg, 0.2, bkg_stat=counts.bkg_stat)
+    data = asimov_background_data(model)
+    nominal = np.asarray(background_init(model), dtype=float)
+
+    def twice_nll(x: np.ndarray) -> float:
+        return float(pyhf.infer.mle.twice_nll(np.concatenate([[1.0], x]), data, model)[0])
+
+    ref = optimize.minimize(twice_nll, nominal[1:], method="Nelder-Mead",
+                            options={"xatol": 1e-12, "fatol": 1e-12, "maxfev": 5000})
+    q_a = ref.fun - float(pyhf.infer.mle.twice_nll(nominal, data, model)[0])
+    assert q_a == pytest.approx(1.129, abs=2e-3)
+    assert res.cls_exp == pytest.approx(float(norm.sf(math.sqrt(q_a)) / 0.5), rel=1e-4)
