@@ -3,26 +3,7 @@
 # per-region background-only workspaces and signal patchsets by their own rule.
 
 
-def limit_batches(analysis):
-    """Grid-point batches per luminosity: ceil(points / statistics.points_per_job), at least one."""
-    return max(1, -(-len(grid_points(analysis)) // int(config["statistics"]["points_per_job"])))
-
-
-def limits_part_yields(wildcards):
-    """Yield tables of one batch: every n-th grid point (round robin, so batches cost about the same)."""
-    points = grid_points(wildcards.analysis)[int(wildcards.batch) :: limit_batches(wildcards.analysis)]
-    return [f"results/scan/{wildcards.analysis}/yields/{p.name}.csv" for p in points]
-
-
-def limits_parts(wildcards):
-    """All parts of the CLs table of an analysis."""
-    return expand(
-        "results/limits/{a}/parts/cls_{lumi}ifb_b{batch}.csv",
-        a=wildcards.analysis,
-        lumi=LUMIS,
-        batch=range(limit_batches(wildcards.analysis)),
-    )
-
+from susyscan.stats.batches import batch as limits_batch, n_batches as limits_n_batches
 
 STATISTICS_PARAMS = dict(
     scenarios=config["statistics"]["background_uncertainty"],
@@ -42,7 +23,12 @@ rule limits_part:
         lumi=_alternatives(LUMIS),
         batch=r"\d+",
     input:
-        yields=limits_part_yields,
+        yields=lambda wildcards: [
+            f"results/scan/{wildcards.analysis}/yields/{p.name}.csv"
+            for p in limits_batch(
+                grid_points(wildcards.analysis), int(wildcards.batch), config["statistics"]["points_per_job"]
+            )
+        ],
         background="results/scan/{analysis}/background_yields.csv",
     output:
         part=temp("results/limits/{analysis}/parts/cls_{lumi}ifb_b{batch}.csv"),
@@ -90,7 +76,14 @@ rule workspaces:
 
 rule limits:
     input:
-        parts=limits_parts,
+        parts=lambda wildcards: expand(
+            "results/limits/{a}/parts/cls_{lumi}ifb_b{batch}.csv",
+            a=wildcards.analysis,
+            lumi=LUMIS,
+            batch=range(
+                limits_n_batches(len(grid_points(wildcards.analysis)), config["statistics"]["points_per_job"])
+            ),
+        ),
         # not read by the merge: listed so that every target with cls.csv also gets the likelihoods
         workspaces=rules.workspaces.output.workspaces,
     output:
