@@ -114,7 +114,7 @@ def asimov_band(data: np.ndarray, model: pyhf.pdf.Model, counts: RegionCounts | 
         bound, gamma = staterror_profile(counts.sig, counts.sig_stat, counts.bkg, counts.bkg_stat)
         for name in model.config.par_order:
             if name.startswith("staterror_"):
-                start[model.config.par_slice(name)][0] = gamma
+                start[model.config.par_slice(name).start] = gamma
     twice_nll_hat = pyhf.infer.mle.twice_nll(nominal, data, model)
     try:
         _, twice_nll_mu = pyhf.infer.mle.fixed_poi_fit(1.0, data, model, init_pars=start, return_fitted_val=True)
