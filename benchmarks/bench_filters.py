@@ -1,7 +1,7 @@
 """Generator-filter benchmark: unfiltered-equivalent events/s with and without the workflow's filters, the time
 of each stage of a chunk, and a chunk's throughput as a fraction of bare ``Pythia.next()`` on the same settings.
 
-Run: python benchmarks/bench_filters.py [--filtered 400 --unfiltered 300]
+Run: python benchmarks/bench_filters.py [--filtered 400 --unfiltered 300] [--quick]
 Writes benchmarks/results/filters.md (table) and filters.json (metrics for run_all.py).
 
 Per process and mode, one run of each:
@@ -73,7 +73,10 @@ def main() -> None:
     parser.add_argument("--filtered", type=int, default=400, help="accepted events per filtered run")
     parser.add_argument("--unfiltered", type=int, default=300, help="events per unfiltered run")
     parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--quick", action="store_true", help="100 filtered / 100 unfiltered events per process")
     args = parser.parse_args()
+    if args.quick:
+        args.filtered = args.unfiltered = 100
     rows, metrics = [], []
     for process in PROCESSES:
         per_mode = {}

@@ -32,6 +32,8 @@ SCRIPTS = {  # name -> (script, json written by it)
     "analysis": "bench_analysis.py",
     "training": "bench_training.py",
     "stats": "bench_stats.py",
+    "filters": "bench_filters.py",
+    "limits": "bench_limits.py",
     "default_run": "bench_default_run.py",
 }
 PACKAGES = ("pythia8mc", "awkward", "numpy", "uproot", "fastjet", "torch", "xgboost", "onnxruntime", "pyhf",
