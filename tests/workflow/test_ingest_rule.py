@@ -24,7 +24,9 @@ def test_ingested_lhe_sample_is_chunked_and_normalised(tmp_path: Path) -> None:
     rows = table.read_text().rstrip("\n").split("\n")
     header = rows[0] + "\txsec_pb"
     body = [row + "\t" for row in rows[1:]]
-    body.append(f"user_ttbar\tttbar_lep\tingest\t40\t2\t{LHE}\tsmuon\t5.0")
+    user = {"sample": "user_ttbar", "process": "ttbar_lep", "source": "ingest", "n_events": "40", "n_chunks": "2",
+            "path": str(LHE), "analyses": "smuon", "xsec_pb": "5.0"}
+    body.append("\t".join(user.get(column, "") for column in header.split("\t")))
     table.write_text("\n".join([header, *body]) + "\n")
     targets = [f"results/events/user_ttbar/chunk{c}.root" for c in (0, 1)]
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *targets]
