@@ -29,7 +29,7 @@ SMUON_ANALYSIS = ROOT / "config" / "analyses" / "smuon.yaml"
 
 @dataclass(frozen=True)
 class ClosureResult:
-    """Yield (fb, at ``lumi_ifb``) after the last applied cut, with MC stat errors and raw counts."""
+    """Yield (events at ``lumi_ifb``) after the last applied cut, with MC stat errors and raw counts."""
 
     process: str
     filter_name: str
@@ -92,8 +92,8 @@ def filter_closure(process: str, filter_spec: FilterSpec, n_unfiltered: int, n_f
         applied = table[~table["for_comparison_only"]]
         last = applied[applied["order"] == applied["order"].max()].iloc[0]
         results[label] = (last, seconds)
-        logger.info("%s %s: %s yield %.4g +- %.2g fb (%d MC events) in %.0f s", process, label, last["cut"],
-                    last["yield"], last["stat"], last["n_raw"], seconds)
+        logger.info("%s %s: %s yield %.4g +- %.2g events at %g/fb (%d MC events) in %.0f s", process, label,
+                    last["cut"], last["yield"], last["stat"], lumi_ifb, last["n_raw"], seconds)
     (filt, t_f), (unf, t_u) = results["filtered"], results["unfiltered"]
     return ClosureResult(process, filter_spec.name, str(filt["cut"]), lumi_ifb,
                          float(filt["yield"]), float(filt["stat"]), int(filt["n_raw"]),
