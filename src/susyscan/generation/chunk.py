@@ -119,9 +119,7 @@ def generate_chunk(
     if not eff > 0:
         raise ConfigError(f"sample {name} chunk {chunk}: generator filter "
                           f"{filter_spec.name if filter_spec else '-'} accepted no event")
-    # LO of the physical, unfiltered process: corrected for the slepton-pair bug, sigmaGen / efficiency otherwise
-    lo_unfiltered = result.xsec_lo_corrected_pb if result.xsec_lo_corrected_pb is not None else result.xsec_lo_pb / eff
-    xsec_unfiltered_pb, source = normalisation(spec, masses, lo_unfiltered, sqrt_s_gev)
+    xsec_unfiltered_pb, source = normalisation(spec, masses, result.lo_unfiltered_pb(), sqrt_s_gev)
     xsec_pb = xsec_unfiltered_pb * eff
     if filter_spec is not None:
         source = f"{source} x generator filter '{filter_spec.name}' efficiency {eff:.5g} +- {eff_err:.2g}"

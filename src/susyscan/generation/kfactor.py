@@ -10,7 +10,6 @@ import numpy as np
 
 from susyscan.errors import ConfigError
 from susyscan.generation.processes import get_process
-from susyscan.generation.processes import SLEPTON_PAIR_COLOUR_FIX
 from susyscan.generation.pythia_run import lo_cross_section, make_pythia, pythia_lo_xsec
 from susyscan.generation.xsec import k_factor_rows, lookup, write_k_factor_table
 
@@ -81,7 +80,7 @@ def k_factor_report(
             assert counts is not None
             row.update({"xsec_lo_pythia_pb": raw, "k_factor_pythia": nlo / raw,
                         "mixed_flavour_fraction": counts.mixed_flavour_fraction()})
-            lo, lo_err = SLEPTON_PAIR_COLOUR_FIX * same, SLEPTON_PAIR_COLOUR_FIX * same_err
+            lo, lo_err = spec.lo_factor * same, spec.lo_factor * same_err
         else:
             lo, lo_err, _ = pythia_lo_xsec(process, masses, seed=seed, n_events=n_events)
         row.update({"xsec_lo_pb": lo, "xsec_lo_err_pb": lo_err, "xsec_nlo_pb": nlo, "xsec_nlo_unc_pb": nlo_unc})

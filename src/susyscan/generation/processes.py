@@ -46,6 +46,11 @@ class ProcessSpec:
     slepton_pair_fix: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def lo_factor(self) -> float:
+        """Factor from Pythia's sigmaGen to the correct LO of the generated (accepted) events."""
+        return SLEPTON_PAIR_COLOUR_FIX if self.slepton_pair_fix else 1.0
+
 
 PROCESSES: dict[str, ProcessSpec] = {
     p.name: p

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from susyscan.errors import ConfigError
 from susyscan.generation.extract import ChargeTable, to_particle_level
 from susyscan.generation.filters import FilterCounts, FilterSpec, log_counts, make_hook
-from susyscan.generation.processes import SLEPTON_PAIR_COLOUR_FIX, ProcessSpec, get_process, pythia_settings
+from susyscan.generation.processes import get_process, pythia_settings
 from susyscan.generation.slha import write_slha
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class GenerationResult:
     settings: list[str] = field(default_factory=list)
     filter_spec: FilterSpec | None = None
     filter_counts: FilterCounts | None = None
-    xsec_lo_corrected_pb: float | None = None
+    lo_factor: float = 1.0  # ProcessSpec.lo_factor: sigmaGen -> correct LO of the accepted events
 
     def filter_efficiency(self) -> tuple[float, float]:
         """Efficiency of the generator filter (1, 0 without a filter) and its binomial error."""
@@ -44,20 +44,16 @@ class GenerationResult:
             return 1.0, 0.0
         return self.filter_counts.efficiency()
 
+    def lo_unfiltered_pb(self) -> float:
+        """LO cross section (pb) of the physical, unfiltered process: sigmaGen counts only accepted events, so
+        it is divided by the filter efficiency, and multiplied by ``lo_factor`` (slepton pairs:
+        Pythia's 1/9 colour average, docs/pythia_slepton_bug.md)."""
+        return self.lo_factor * self.xsec_lo_pb / self.filter_efficiency()[0]
 
-def corrected_lo(spec: ProcessSpec, sigma_gen_pb: float, counts: FilterCounts | None,
-                 spec_filter: FilterSpec | None) -> float | None:
-    """LO cross section of the physical, unfiltered process for a slepton-pair process (None otherwise).
-
-    sigmaGen counts only accepted events: same-flavour pairs passing the filter, with Pythia's 1/9 colour
-    average.  Corrected LO = SLEPTON_PAIR_COLOUR_FIX x sigmaGen / filter efficiency.
-    """
-    if not spec.slepton_pair_fix:
-        return None
-    eff = 1.0
-    if spec_filter is not None and counts is not None:
-        eff = counts.efficiency()[0]
-    return SLEPTON_PAIR_COLOUR_FIX * sigma_gen_pb / eff if eff > 0 else float("nan")
+    @property
+    def xsec_lo_corrected_pb(self) -> float | None:
+        """The corrected LO of a process whose Pythia LO needs a factor (slepton pairs); None otherwise."""
+        return self.lo_unfiltered_pb() if self.lo_factor != 1.0 else None
 
 
 def make_pythia(settings: list[str], what: str, hooks: pythia8mc.UserHooks | None = None) -> pythia8mc.Pythia:
@@ -151,7 +147,7 @@ def generate(
         log_counts(what, counts, filter_spec)
     return GenerationResult(events=events, xsec_lo_pb=xsec, xsec_lo_err_pb=err, n_tried=n_tried,
                             seconds=seconds, settings=settings, filter_spec=filter_spec, filter_counts=counts,
-                            xsec_lo_corrected_pb=corrected_lo(spec, xsec, counts, filter_spec))
+                            lo_factor=spec.lo_factor)
 
 
 def lo_xsec_only(
@@ -167,12 +163,9 @@ def lo_xsec_only(
     For slepton pairs this is the corrected LO (flavour veto, colour factor; docs/pythia_slepton_bug.md);
     `pythia_lo_xsec` gives Pythia's own value.
     """
-    xsec, err, counts = pythia_lo_xsec(process, masses, seed, n_events, sqrt_s_gev, pthat_min_gev,
-                                       flavour_veto=None)
-    spec = get_process(process)
-    if spec.slepton_pair_fix:
-        return SLEPTON_PAIR_COLOUR_FIX * xsec, SLEPTON_PAIR_COLOUR_FIX * err
-    return xsec, err
+    xsec, err, _ = pythia_lo_xsec(process, masses, seed, n_events, sqrt_s_gev, pthat_min_gev, flavour_veto=None)
+    factor = get_process(process).lo_factor
+    return factor * xsec, factor * err
 
 
 def pythia_lo_xsec(
