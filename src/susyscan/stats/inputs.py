@@ -57,17 +57,6 @@ def read_signal_yields(paths: Sequence[str | Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def read_background_totals(path: str | Path) -> pd.DataFrame:
-    """Total background per region (rows with ``process == "total"``), indexed by region."""
-    path = Path(path)
-    df = pd.read_csv(path)
-    _require(df, BACKGROUND_COLUMNS, path)
-    total = df[df["process"] == TOTAL].set_index("region")
-    if total.empty:
-        raise EmptySelectionError(f"{path}: no '{TOTAL}' rows")
-    return total
-
-
 def zero_mc_background_pb(max_event_weight_pb: float) -> float:
     """Background (pb) of a region with no background MC event: ``ZERO_MC_EVENTS`` (1.139, the 68 % CL
     one-sided Poisson upper bound of zero observed) events of the largest per-process event weight."""
