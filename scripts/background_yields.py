@@ -19,5 +19,6 @@ compute_background_yields(
     snakemake.output.yields,
     with_default_threshold(list(params.regions), getattr(params, "score_threshold", None)),
     batch_size=int(getattr(params, "batch_size", 4096)),
+    feature_names=list(params.feature_names),
     weight_scales=dict(getattr(params, "weight_scales", None) or {}),
 )

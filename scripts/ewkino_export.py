@@ -1,6 +1,6 @@
 """Snakemake script: export the ewkino ensemble to ONNX and check parity with torch."""
 
-from susyscan.ewkino.stages import run_export
+from susyscan.analyses.ewkino.stages import run_export
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821

@@ -1,6 +1,6 @@
 """Snakemake script: permutation importance of the ewkino network inputs."""
 
-from susyscan.ewkino.stages import run_importance
+from susyscan.analyses.ewkino.stages import run_importance
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821

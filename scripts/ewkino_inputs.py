@@ -1,6 +1,6 @@
 """Snakemake script: one event file -> ewkino network inputs (.npz) + cutflow (.json)."""
 
-from susyscan.ewkino.prepare import prepare_chunk
+from susyscan.analyses.ewkino.prepare import prepare_chunk
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821

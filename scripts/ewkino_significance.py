@@ -1,6 +1,6 @@
 """Snakemake script: network vs baseline S/sqrt(S+B) per mass point (one soft-particle threshold)."""
 
-from susyscan.ewkino.stages import run_significance
+from susyscan.analyses.ewkino.stages import run_significance
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821

@@ -1,6 +1,6 @@
 """Snakemake script: compare the significance tables of the 1 GeV and 10 GeV models."""
 
-from susyscan.ewkino.stages import run_threshold_table
+from susyscan.analyses.ewkino.stages import run_threshold_table
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821

@@ -1,6 +1,6 @@
 """Snakemake script: train the ewkino seed ensemble."""
 
-from susyscan.ewkino.stages import run_training
+from susyscan.analyses.ewkino.stages import run_training
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821

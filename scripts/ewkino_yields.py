@@ -3,7 +3,7 @@
 params.kind is "signal" (output: yields/{point}.csv) or "background" (background_yields.csv).
 """
 
-from susyscan.ewkino.stages import run_background_yields, run_point_yields
+from susyscan.analyses.ewkino.stages import run_background_yields, run_point_yields
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821

@@ -9,4 +9,5 @@ merge_features(
     feature_paths=list(snakemake.input.features),
     cutflow_paths=list(snakemake.input.cutflows),
     out_path=snakemake.output.merged,
+    features=list(snakemake.params.features),
 )

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from susyscan.analyses import load_spec
 from susyscan.logutil import script_logging
 from susyscan.plotting.contours import plot_contours
 
@@ -17,5 +18,5 @@ plot_contours(
     regions=list(regions) if regions else None,
     level=float(getattr(params, "cls_level", 0.05)),
     formats=list(getattr(params, "formats", ["pdf", "png"])),
-    analysis=str(getattr(params, "analysis", "smuon")),
+    axis_labels=load_spec(snakemake.input.analysis_config).axis_labels,
 )

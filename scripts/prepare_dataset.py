@@ -15,8 +15,7 @@ prepare_dataset(
     lumi_fb=float(params.luminosity_ifb),
     seed=int(params.seed),
     split_fractions=[float(f) for f in params.split],
-    feature_names=list(params.feature_names) if getattr(params, "feature_names", None) else None,
-    add_derived=bool(getattr(params, "add_derived", True)),
+    feature_names=list(params.feature_names),
     kfold=int(params.kfold),
     fold=int(params.fold),
 )

@@ -13,6 +13,7 @@ compute_point_yields(
     snakemake.output.yields,
     with_default_threshold(list(params.regions), getattr(params, "score_threshold", None)),
     batch_size=int(getattr(params, "batch_size", 4096)),
+    feature_names=list(params.feature_names),
     weight_scale=float(getattr(params, "weight_scale", 1.0)),
     masses=tuple(masses) if masses else None,
 )

@@ -2,6 +2,7 @@
 
 import torch
 
+from susyscan.analyses import load_spec
 from susyscan.logutil import script_logging
 from susyscan.training.outputs import ModelOutputs
 from susyscan.training.stages import train_nn_from_files
@@ -14,4 +15,5 @@ train_nn_from_files(
     ModelOutputs.from_mapping(snakemake.output),
     hyper=dict(snakemake.params.hyper),
     seed=int(snakemake.params.seed),
+    model_factory=load_spec(snakemake.input.analysis_config).model_factory,
 )

@@ -10,6 +10,7 @@ import logging
 import click
 
 from susyscan import __version__
+from susyscan.analyses.ewkino.cli import ewkino
 from susyscan.analysis.cli import analysis
 from susyscan.detector.cli import detector
 from susyscan.generation.cli import generation
@@ -35,6 +36,7 @@ def main(verbose: bool) -> None:
       training  datasets, network/BDT training, ONNX export, performance table
       scan      onnxruntime yields of a grid point, background yields
       stats     pyhf CLs limits and workspaces; exclusion contours (plot)
+      ewkino    the squark + electroweakino analysis' own steps (PF inputs, ensemble, significance)
     """
     setup_logging(level=logging.DEBUG if verbose else logging.INFO)
 
@@ -46,6 +48,7 @@ main.add_command(analysis, "analysis")
 main.add_command(training, "training")
 main.add_command(scan, "scan")
 main.add_command(stats, "stats")
+main.add_command(ewkino, "ewkino")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from susyscan.analysis.baselines import DYNAMIC_VETOES, STATIC_VETO
 from susyscan.analysis.config import AnalysisConfig
-from susyscan.analysis.derived import DERIVED, add_derived
+from susyscan.analyses.smuon.derived import DERIVED, add_derived
 from susyscan.analysis.select import analyse_events
 from susyscan.analysis.synthetic import build_events, dimuon_record, random_events, synthetic_metadata
+
+
+STATIC_VETO = "sr_static_jet_veto"
+DYNAMIC_VETOES = [f"sr_dynamic_veto_{i}" for i in range(1, 7)]
 
 
 def _flags(cfg: AnalysisConfig, jets: list[dict]) -> dict[str, int]:
@@ -20,8 +23,9 @@ def _jet(pt: float, phi: float = -2.0) -> dict:
     return {"pt": pt, "eta": 1.2, "phi": phi}
 
 
-def test_regions_declared() -> None:
-    assert len(DYNAMIC_VETOES) == 6
+def test_regions_declared(cfg: AnalysisConfig) -> None:
+    assert [r.column for r in cfg.baselines] == [STATIC_VETO, *DYNAMIC_VETOES]
+    assert [r.label for r in cfg.baselines] == ["Static jet veto", *(f"Dynamic veto {i}" for i in range(1, 7))]
 
 
 def test_no_jets_passes_everything(cfg: AnalysisConfig) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from susyscan.analysis.derived import DERIVED, add_derived
+from susyscan.analyses.smuon.derived import DERIVED, add_derived
 from susyscan.analysis.features import FEATURES, SENTINEL
 from susyscan.errors import FeatureError
 

@@ -26,7 +26,7 @@ def test_feature_list_contract() -> None:
 def test_columns_and_sentinels(cfg: AnalysisConfig) -> None:
     record = dimuon_record(largejet=[{"pt": 60.0, "eta": 1.5, "phi": -2.0}])
     frame, _ = analyse_events(build_events([record]), synthetic_metadata(n_events=1), cfg)
-    regions = list(cfg.baselines)
+    regions = [r.column for r in cfg.baselines]
     assert list(frame.columns) == FEATURES + BOOKKEEPING_COLUMNS + regions
     row = frame.iloc[0]
     assert row["n_jets"] == 1 and np.isclose(row["jet1_pt"], 60.0) and np.isclose(row["ht"], 60.0)

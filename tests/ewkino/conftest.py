@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from susyscan.ewkino.config import EwkinoConfig, load_ewkino_config
+from susyscan.analyses.ewkino.config import EwkinoConfig, load_ewkino_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "analyses" / "ewkino.yaml"
 PIDS = np.array([11, 13, 22, 211, 130])
@@ -69,8 +69,8 @@ def metadata(sample: str, chunk: int = 0, n: int = 100, masses: dict | None = No
 def make_input_files(directory: Path, cfg: EwkinoConfig, n_events: int = 120, pt_min: float = 1.0,
                      max_candidates: int = 16) -> list[Path]:
     """A signal point and a background chunk written as input .npz files."""
-    from susyscan.ewkino.inputs import build_inputs, write_inputs
-    from susyscan.ewkino.selection import select_events
+    from susyscan.analyses.ewkino.inputs import build_inputs, write_inputs
+    from susyscan.analyses.ewkino.selection import select_events
 
     paths = []
     for sample, signal, seed in (("sig_1500_100", True, 11), ("znunu", False, 12)):
@@ -87,7 +87,7 @@ def make_input_files(directory: Path, cfg: EwkinoConfig, n_events: int = 120, pt
 @pytest.fixture
 def input_set(tmp_path, cfg):
     """InputSet of a small synthetic signal + background sample."""
-    from susyscan.ewkino.inputs import read_inputs
+    from susyscan.analyses.ewkino.inputs import read_inputs
 
     return read_inputs(make_input_files(tmp_path, cfg))
 

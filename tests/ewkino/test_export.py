@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from susyscan.errors import ModelMetadataError
-from susyscan.ewkino.export import MODEL_TYPE, OnnxEnsemble, export_onnx, parity_check, read_metadata
-from susyscan.ewkino.train import TrainConfig, load_ensemble, save_ensemble, train_ensemble
+from susyscan.analyses.ewkino.export import MODEL_TYPE, OnnxEnsemble, export_onnx, parity_check, read_metadata
+from susyscan.analyses.ewkino.train import TrainConfig, load_ensemble, save_ensemble, train_ensemble
 
 from .conftest import TINY
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from susyscan.ewkino.importance import PF_BLOCK, permutation_importance, write_importance
+from susyscan.analyses.ewkino.importance import PF_BLOCK, permutation_importance, write_importance
 
 
 def test_planted_feature_ranks_first(tmp_path):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from susyscan.errors import FeatureError
-from susyscan.ewkino.inputs import (PADDING_VALUE, PFCAND_FEATURES, SENTINEL, build_inputs, highlevel_feature_names,
+from susyscan.analyses.ewkino.inputs import (PADDING_VALUE, PFCAND_FEATURES, SENTINEL, build_inputs, highlevel_feature_names,
                                     highlevel_features, pfcand_block, read_inputs, write_inputs)
-from susyscan.ewkino.selection import select_events
+from susyscan.analyses.ewkino.selection import select_events
 
 from .conftest import events_from_lists, metadata, synthetic_events
 

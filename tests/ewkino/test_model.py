@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from susyscan.ewkino.model import Ensemble, NetConfig
-from susyscan.ewkino.train import TrainConfig, load_ensemble, predict, save_ensemble, train_ensemble
+from susyscan.analyses.ewkino.model import Ensemble, NetConfig
+from susyscan.analyses.ewkino.train import TrainConfig, load_ensemble, predict, save_ensemble, train_ensemble
 
 from .conftest import TINY
 

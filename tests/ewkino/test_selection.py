@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from susyscan.errors import ConfigError, EventFileError
-from susyscan.ewkino.config import ewkino_config_from_dict
-from susyscan.ewkino.selection import select_events
+from susyscan.analyses.ewkino.config import ewkino_config_from_dict
+from susyscan.analyses.ewkino.selection import select_events
 
 from .conftest import CONFIG, events_from_lists, metadata
 

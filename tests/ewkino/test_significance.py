@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from susyscan.ewkino.significance import (background_yield_table, best_score_cut, s_over_sqrt_sb, signal_yield_table,
+from susyscan.analyses.ewkino.significance import (background_yield_table, best_score_cut, s_over_sqrt_sb, signal_yield_table,
                                           significance_table, threshold_comparison)
 
 

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from susyscan.ewkino import prepare
-from susyscan.ewkino.cli import ewkino
-from susyscan.ewkino.inputs import read_inputs
-from susyscan.ewkino.stages import (run_background_yields, run_export, run_importance, run_point_yields,
+from susyscan.analyses.ewkino import prepare
+from susyscan.analyses.ewkino.cli import ewkino
+from susyscan.analyses.ewkino.inputs import read_inputs
+from susyscan.analyses.ewkino.stages import (run_background_yields, run_export, run_importance, run_point_yields,
                                     run_significance, run_threshold_table, run_training)
 
 from .conftest import CONFIG, TINY, make_input_files, metadata, synthetic_events

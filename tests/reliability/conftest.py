@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from susyscan.analysis.config import AnalysisConfig, load_analysis_config
-from susyscan.analysis.derived import DERIVED
+from susyscan.analyses.smuon import SPEC as SMUON
+from susyscan.analyses.smuon.derived import DERIVED
 from susyscan.analysis.features import FEATURES
 from susyscan.analysis.merge import merge_features
 from susyscan.analysis.select import select_features
@@ -76,12 +77,13 @@ def smuon_cfg() -> AnalysisConfig:
 
 @pytest.fixture(scope="session")
 def merged_features(tmp_path_factory: pytest.TempPathFactory, smuon_cfg: AnalysisConfig) -> dict[str, Path]:
-    """Merged feature CSVs of a background ('ttbar') and a signal point, made from real event files."""
+    """Merged feature CSVs of a background ('ttbar') and a signal point, made from real event files (with the
+    smuon spec: the derived features are written by the selection)."""
     base = tmp_path_factory.mktemp("features")
     out = {}
     for name, signal, seed in (("ttbar", False, 1), ("smuon_300_100", True, 2)):
         events = write_event_file(base / f"{name}.root", random_events(3000, seed=seed), sample=name, signal=signal)
-        select_features(events, smuon_cfg, base / f"{name}_0.csv.gz", base / f"{name}_0.cutflow.json")
+        select_features(events, smuon_cfg, base / f"{name}_0.csv.gz", base / f"{name}_0.cutflow.json", spec=SMUON)
         out[name] = base / f"{name}.csv.gz"
         merge_features([base / f"{name}_0.csv.gz"], [base / f"{name}_0.cutflow.json"], out[name])
     return out

@@ -17,10 +17,13 @@ from susyscan.analysis.config import AnalysisConfig
 from susyscan.analysis.merge import merge_features
 from susyscan.analysis.select import select_features
 from susyscan.analysis.synthetic import random_events
+from susyscan.analyses.smuon import SPEC as SMUON
 from susyscan.errors import EmptySelectionError
 from susyscan.scan.yields import compute_background_yields, compute_point_yields
 from susyscan.stats.limits import compute_limits
 from susyscan.training.dataset import prepare_dataset
+
+MODEL_FEATURES = SMUON.model_inputs
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def empty_point(tmp_path: Path, event_file_writer, smuon_cfg: AnalysisConfig) ->
     events = ak.with_field(events, np.zeros(400, dtype=np.float32), "met")
     path = event_file_writer(tmp_path / "smuon_300_100.root", events, sample="smuon_300_100", signal=True)
     features, cutflow = tmp_path / "chunk0.csv.gz", tmp_path / "chunk0.cutflow.json"
-    record = select_features(path, smuon_cfg, features, cutflow)
+    record = select_features(path, smuon_cfg, features, cutflow, spec=SMUON)
     merged = tmp_path / "smuon_300_100.csv.gz"
     merge_features([features], [cutflow], merged)
     return {"features": features, "cutflow": cutflow, "merged": merged, "record": record}
@@ -48,18 +51,19 @@ def test_empty_selection_is_warned_not_fatal(empty_point: dict) -> None:
 
 def test_empty_point_scans_to_zero_and_cls_one(tmp_path: Path, empty_point: dict, merged_features: dict[str, Path],
                                                onnx_writer, scan_regions) -> None:
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     regions = scan_regions(onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED))
     with pytest.raises(EmptySelectionError, match="smuon_300_100.csv.gz"):
-        compute_point_yields(empty_point["merged"], tmp_path / "no_masses.csv", regions)
+        compute_point_yields(empty_point["merged"], tmp_path / "no_masses.csv", regions, feature_names=MODEL_FEATURES)
     assert not (tmp_path / "no_masses.csv").exists()
 
-    yields = compute_point_yields(empty_point["merged"], tmp_path / "yields.csv", regions, masses=(300.0, 100.0))
+    yields = compute_point_yields(empty_point["merged"], tmp_path / "yields.csv", regions, masses=(300.0, 100.0),
+                                  feature_names=MODEL_FEATURES)
     assert (yields["yield_pb"] == 0).all() and (yields["n_raw"] == 0).all()
     assert (yields["m_parent"] == 300.0).all() and (yields["m_lsp"] == 100.0).all()
-    compute_background_yields([merged_features["ttbar"]], tmp_path / "bkg.csv", regions)
+    compute_background_yields([merged_features["ttbar"]], tmp_path / "bkg.csv", regions, feature_names=MODEL_FEATURES)
     cls = compute_limits([tmp_path / "yields.csv"], tmp_path / "bkg.csv", tmp_path / "cls.csv", [139.0],
                          {"optimistic": 0.0, "pessimistic": 0.2}, upper_limits=False)
     assert len(cls) > 0
@@ -73,5 +77,5 @@ def test_empty_point_in_training_region_is_an_error(tmp_path: Path, empty_point:
     split_paths = {split: out / f"high.{split}.csv.gz" for split in ("train", "val", "test")}
     with pytest.raises(EmptySelectionError, match="'high'"):
         prepare_dataset([merged_features["ttbar"], empty_point["merged"]], split_paths, out / "high.json",
-                        "high", [250.0, 100000.0], 139.0, seed=1)
+                        "high", [250.0, 100000.0], 139.0, seed=1, feature_names=MODEL_FEATURES)
     assert not out.exists() or files_in(out) == []

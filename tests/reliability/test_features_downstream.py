@@ -13,16 +13,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from susyscan.analyses.smuon import SPEC as SMUON
 from susyscan.errors import FeatureError, ModelMetadataError
 from susyscan.scan.yields import compute_background_yields, compute_point_yields
 from susyscan.training.dataset import prepare_dataset
 
 HIGH = [250.0, 100000.0]
 
+MODEL_FEATURES = SMUON.model_inputs
+
 
 def _prepare(features: list[Path], out: Path) -> None:
     split_paths = {split: out / f"high.{split}.csv.gz" for split in ("train", "val", "test")}
-    prepare_dataset(features, split_paths, out / "high.json", "high", HIGH, 139.0, seed=1)
+    prepare_dataset(features, split_paths, out / "high.json", "high", HIGH, 139.0, seed=1, feature_names=MODEL_FEATURES)
 
 
 def _damaged(src: Path, dst: Path, column: str, value: object, rows: slice = slice(3, 5)) -> Path:
@@ -38,11 +41,12 @@ def test_clean_tables_prepare_and_scan(tmp_path: Path, merged_features: dict[str
     """The undamaged tables go through (so the failures below are caused by the damage)."""
     _prepare([merged_features["ttbar"], merged_features["smuon_300_100"]], tmp_path / "ds")
     assert (tmp_path / "ds/high.train.csv.gz").exists()
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     model = onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED)
-    table = compute_point_yields(merged_features["smuon_300_100"], tmp_path / "y.csv", scan_regions(model))
+    table = compute_point_yields(merged_features["smuon_300_100"], tmp_path / "y.csv", scan_regions(model),
+                                 feature_names=MODEL_FEATURES)
     assert (table["yield_pb"] > 0).all()
 
 
@@ -59,16 +63,18 @@ def test_nonfinite_feature_into_training(tmp_path: Path, merged_features: dict[s
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 def test_nonfinite_feature_into_scan(tmp_path: Path, merged_features: dict[str, Path], onnx_writer, scan_regions,
                                      value: float) -> None:
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     model = onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED)
     bad = _damaged(merged_features["smuon_300_100"], tmp_path / "point.csv.gz", "mu1_pt", value)
     with pytest.raises(FeatureError, match=r"point.csv.gz.*mu1_pt"):
-        compute_point_yields(bad, tmp_path / "yields.csv", scan_regions(model))
+        compute_point_yields(bad, tmp_path / "yields.csv", scan_regions(model), feature_names=MODEL_FEATURES)
     assert not (tmp_path / "yields.csv").exists()
-    with pytest.raises(FeatureError, match=r"point.csv.gz.*mu1_pt"):
-        compute_background_yields([bad], tmp_path / "bkg.csv", scan_regions(model))
+    bad_background = _damaged(merged_features["ttbar"], tmp_path / "ttbar.csv.gz", "mu1_pt", value)
+    with pytest.raises(FeatureError, match=r"ttbar.csv.gz.*mu1_pt"):
+        compute_background_yields([bad_background], tmp_path / "bkg.csv", scan_regions(model),
+                                  feature_names=MODEL_FEATURES)
     assert not (tmp_path / "bkg.csv").exists()
 
 
@@ -76,7 +82,7 @@ def test_nonfinite_feature_into_scan(tmp_path: Path, merged_features: dict[str, 
 def test_missing_feature_column(tmp_path: Path, merged_features: dict[str, Path], onnx_writer, scan_regions,
                                 files_in, column: str) -> None:
     """A feature table from an older analysis version lacks a column: both stages name it, not a KeyError."""
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     for name in ("ttbar", "smuon_300_100"):
@@ -87,14 +93,15 @@ def test_missing_feature_column(tmp_path: Path, merged_features: dict[str, Path]
     assert not out.exists() or files_in(out) == []
     model = onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED)
     with pytest.raises(FeatureError, match=rf"smuon_300_100.csv.gz.*{column}"):
-        compute_point_yields(tmp_path / "smuon_300_100.csv.gz", tmp_path / "yields.csv", scan_regions(model))
+        compute_point_yields(tmp_path / "smuon_300_100.csv.gz", tmp_path / "yields.csv", scan_regions(model),
+                             feature_names=MODEL_FEATURES)
     assert not (tmp_path / "yields.csv").exists()
 
 
 def test_onnx_feature_list_mismatch_in_scan(tmp_path: Path, merged_features: dict[str, Path], onnx_writer,
                                             scan_regions) -> None:
     """Models exported by an older version (no derived features) or with reordered inputs are refused."""
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     old = onnx_writer(tmp_path / "old.onnx", FEATURES)
@@ -103,10 +110,12 @@ def test_onnx_feature_list_mismatch_in_scan(tmp_path: Path, merged_features: dic
     reordered = onnx_writer(tmp_path / "reordered.onnx", swapped)
     for model, detail in ((old, "lengths differ"), (reordered, "position 0")):
         with pytest.raises(ModelMetadataError, match=rf"{model.name}.*{detail}"):
-            compute_point_yields(merged_features["smuon_300_100"], tmp_path / "yields.csv", scan_regions(model))
+            compute_point_yields(merged_features["smuon_300_100"], tmp_path / "yields.csv", scan_regions(model),
+                                 feature_names=MODEL_FEATURES)
         assert not (tmp_path / "yields.csv").exists()
         with pytest.raises(ModelMetadataError, match=model.name):
-            compute_background_yields([merged_features["ttbar"]], tmp_path / "bkg.csv", scan_regions(model))
+            compute_background_yields([merged_features["ttbar"]], tmp_path / "bkg.csv", scan_regions(model),
+                                      feature_names=MODEL_FEATURES)
         assert not (tmp_path / "bkg.csv").exists()
 
 
@@ -114,7 +123,7 @@ def test_onnx_without_metadata_in_scan(tmp_path: Path, merged_features: dict[str
                                        scan_regions) -> None:
     import onnx
 
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     model_path = onnx_writer(tmp_path / "bare.onnx", FEATURES + DERIVED)
@@ -122,14 +131,15 @@ def test_onnx_without_metadata_in_scan(tmp_path: Path, merged_features: dict[str
     del model.metadata_props[:]
     onnx.save(model, str(model_path))
     with pytest.raises(ModelMetadataError, match=r"bare.onnx.*feature_names"):
-        compute_point_yields(merged_features["smuon_300_100"], tmp_path / "yields.csv", scan_regions(model_path))
+        compute_point_yields(merged_features["smuon_300_100"], tmp_path / "yields.csv", scan_regions(model_path),
+                             feature_names=MODEL_FEATURES)
     assert not (tmp_path / "yields.csv").exists()
 
 
 def test_negative_weights_flow_into_training_and_scan(tmp_path: Path, merged_features: dict[str, Path],
                                                       onnx_writer, scan_regions) -> None:
     """Negative weight_pb rows are neither dropped by the dataset preparation nor by the yields."""
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     frame = pd.read_csv(merged_features["ttbar"])
@@ -144,7 +154,8 @@ def test_negative_weights_flow_into_training_and_scan(tmp_path: Path, merged_fea
     assert (background["weight_pb"] < 0).sum() == negative.sum()
 
     model = onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED, slope=0.0, offset=10.0)  # every event passes
-    table = compute_background_yields([tmp_path / "ttbar.csv.gz"], tmp_path / "bkg.csv", scan_regions(model))
+    table = compute_background_yields([tmp_path / "ttbar.csv.gz"], tmp_path / "bkg.csv", scan_regions(model),
+                                      feature_names=MODEL_FEATURES)
     nn = table[(table["region"] == "NN high") & (table["process"] == "total")]
     assert float(nn["yield_pb"].iloc[0]) == pytest.approx(frame["weight_pb"].sum(), rel=1e-6)
 
@@ -152,13 +163,15 @@ def test_negative_weights_flow_into_training_and_scan(tmp_path: Path, merged_fea
 def test_negative_background_total_is_floored_in_limits(tmp_path: Path, merged_features: dict[str, Path],
                                                        onnx_writer, scan_regions) -> None:
     """A region whose summed background is negative (NLO weights, few events) must not reach pyhf as is."""
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
     from susyscan.stats.limits import compute_limits
 
     regions = scan_regions(onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED))
-    compute_point_yields(merged_features["smuon_300_100"], tmp_path / "point.csv", regions)
-    background = compute_background_yields([merged_features["ttbar"]], tmp_path / "bkg.csv", regions)
+    compute_point_yields(merged_features["smuon_300_100"], tmp_path / "point.csv", regions,
+                         feature_names=MODEL_FEATURES)
+    background = compute_background_yields([merged_features["ttbar"]], tmp_path / "bkg.csv", regions,
+                                           feature_names=MODEL_FEATURES)
     background.loc[background["region"] == "NN high", "yield_pb"] = -0.01
     background.to_csv(tmp_path / "bkg.csv", index=False)
     cls = compute_limits([tmp_path / "point.csv"], tmp_path / "bkg.csv", tmp_path / "cls.csv", [139.0],
@@ -175,7 +188,7 @@ def test_negative_background_total_is_floored_in_limits(tmp_path: Path, merged_f
 def test_unreadable_feature_table(tmp_path: Path, merged_features: dict[str, Path], onnx_writer, scan_regions,
                                   files_in, damage: str) -> None:
     """A feature CSV cut short (full disk, killed copy) or replaced by junk: named, not an EOFError."""
-    from susyscan.analysis.derived import DERIVED
+    from susyscan.analyses.smuon.derived import DERIVED
     from susyscan.analysis.features import FEATURES
 
     data = merged_features["smuon_300_100"].read_bytes()
@@ -187,5 +200,5 @@ def test_unreadable_feature_table(tmp_path: Path, merged_features: dict[str, Pat
     assert not out.exists() or files_in(out) == []
     model = onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED)
     with pytest.raises(FeatureError, match="smuon_300_100.csv.gz.*cannot read"):
-        compute_point_yields(bad, tmp_path / "yields.csv", scan_regions(model))
+        compute_point_yields(bad, tmp_path / "yields.csv", scan_regions(model), feature_names=MODEL_FEATURES)
     assert not (tmp_path / "yields.csv").exists()

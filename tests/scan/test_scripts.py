@@ -32,13 +32,13 @@ def test_scan_scripts(tmp_path: Path) -> None:
     ww = feature_table(tmp_path / "ww.csv", 300, seed=2, process="ww", is_signal=0)
     smk = SimpleNamespace(input=Named(features=str(tmp_path / "smuon_300_100.csv")),
                           output=Named(yields=str(tmp_path / "y.csv")), log=[str(tmp_path / "scan.log")],
-                          params=Named(regions=regions, batch_size=100, weight_scale=1.0, masses=None))
+                          params=Named(regions=regions, batch_size=100, weight_scale=1.0, masses=None, feature_names=[]))
     runpy.run_path(str(SCRIPTS / "scan_point.py"), init_globals={"snakemake": smk}, run_name="__main__")
     got = pd.read_csv(tmp_path / "y.csv").set_index("region")
     assert got.loc["Jet veto", "n_raw"] == (sig["n_jets"] == 0).sum()
     smk = SimpleNamespace(input=Named(features=[str(tmp_path / "ww.csv")]),
                           output=Named(yields=str(tmp_path / "b.csv")), log=[str(tmp_path / "bkg.log")],
-                          params=Named(regions=regions, batch_size=100, score_threshold=0.7))
+                          params=Named(regions=regions, batch_size=100, score_threshold=0.7, feature_names=[]))
     runpy.run_path(str(SCRIPTS / "background_yields.py"), init_globals={"snakemake": smk}, run_name="__main__")
     bkg = pd.read_csv(tmp_path / "b.csv").set_index(["process", "region"])
     assert set(bkg.index.get_level_values(0)) == {"ww", "total"}

@@ -48,7 +48,7 @@ def test_point_yields(tmp_path: Path, regions: list[dict]) -> None:
     df = feature_table(tmp_path / "smuon_300_100.csv.gz", 5000, seed=1)
     out = tmp_path / "yields" / "smuon_300_100.csv"
     table = compute_point_yields(tmp_path / "smuon_300_100.csv.gz", out, regions, batch_size=777,
-                                 feature_names=FEATURES, derive=False, weight_scale=2.0).set_index("region")
+                                 feature_names=FEATURES, weight_scale=2.0).set_index("region")
     assert list(pd.read_csv(out).columns) == ["region", "yield_pb", "stat_pb", "n_raw", "m_parent", "m_lsp"]
     w = 2.0 * df["weight_pb"]
     cut_high = 1.0 / (1.0 + np.exp(-(0.05 * df["met"].astype(np.float32) - 10.0))) > 0.7
@@ -64,7 +64,7 @@ def test_point_yields(tmp_path: Path, regions: list[dict]) -> None:
 def test_empty_point_gives_zero_yields(tmp_path: Path, regions: list[dict]) -> None:
     feature_table(tmp_path / "p.csv", 0, seed=1)
     table = compute_point_yields(tmp_path / "p.csv", tmp_path / "y.csv", regions, feature_names=FEATURES,
-                                 derive=False, masses=(500, 450))
+                                 masses=(500, 450))
     assert (table["yield_pb"] == 0).all() and (table["m_parent"] == 500).all()
 
 
@@ -73,7 +73,7 @@ def test_background_yields_per_process_and_total(tmp_path: Path, regions: list[d
     tt = feature_table(tmp_path / "ttbar.csv.gz", 2000, seed=3, process="ttbar", is_signal=0, weight=0.02)
     out = tmp_path / "background_yields.csv"
     result = compute_background_yields([tmp_path / "ww.csv.gz", tmp_path / "ttbar.csv.gz"], out, regions,
-                                       weight_scales={"ttbar": 4.0}, feature_names=FEATURES, derive=False)
+                                       weight_scales={"ttbar": 4.0}, feature_names=FEATURES)
     got = result.set_index(["process", "region"])
     veto_ww, veto_tt = ww["n_jets"] == 0, tt["n_jets"] == 0
     assert got.loc[("ww", "Jet veto"), "yield_pb"] == pytest.approx(ww["weight_pb"][veto_ww].sum())
@@ -95,10 +95,9 @@ def test_bad_inputs(tmp_path: Path, regions: list[dict]) -> None:
     df.loc[3, "met"] = np.nan
     df.to_csv(tmp_path / "p.csv", index=False)
     with pytest.raises(FeatureError, match="p.csv.*met"):
-        compute_point_yields(tmp_path / "p.csv", tmp_path / "y.csv", regions, feature_names=FEATURES, derive=False)
+        compute_point_yields(tmp_path / "p.csv", tmp_path / "y.csv", regions, feature_names=FEATURES)
     with pytest.raises(ModelMetadataError, match="feature list mismatch"):
-        compute_point_yields(tmp_path / "p.csv", tmp_path / "y.csv", regions, feature_names=FEATURES[::-1],
-                             derive=False)
+        compute_point_yields(tmp_path / "p.csv", tmp_path / "y.csv", regions, feature_names=FEATURES[::-1])
     assert not (tmp_path / "y.csv").exists()
 
 
@@ -115,19 +114,26 @@ def test_batched_scores_independent_of_batch_size(tmp_path: Path) -> None:
 
 
 def test_contract_features_with_derived(tmp_path: Path) -> None:
-    """Default inputs: the 27 contract features + the 10 derived ones; a cut on a derived ratio."""
-    from susyscan.analysis.derived import DERIVED
+    """The smuon model inputs (27 features + 10 derived ones, written once by the selection); a cut on a derived
+    ratio. The scan computes nothing: the derived columns come from the feature table."""
+    from susyscan.analyses.smuon import SPEC
+    from susyscan.analyses.smuon.derived import add_derived
     from susyscan.analysis.features import FEATURES as CONTRACT
 
-    names = list(CONTRACT) + list(DERIVED)
+    names = SPEC.model_inputs
     rng = np.random.default_rng(5)
     n = 400
     df = pd.DataFrame({c: rng.uniform(10, 200, n) for c in CONTRACT})
     df["ele1_pt"], df["ele2_pt"] = -999.0, -999.0
     df["weight_pb"], df["m_parent"], df["m_lsp"] = 1e-3, 200.0, 0.0
-    df.to_csv(tmp_path / "pt.csv.gz", index=False)
+    df.to_csv(tmp_path / "raw.csv.gz", index=False)
     model = logistic_model(tmp_path / "m.onnx", names, "met_over_sum_lep_pt", 20.0, -20.0, threshold=0.5)
-    table = compute_point_yields(tmp_path / "pt.csv.gz", tmp_path / "y.csv",
-                                 [{"name": "NN", "kind": "onnx", "model": str(model)}])
+    region = [{"name": "NN", "kind": "onnx", "model": str(model)}]
+    with pytest.raises(FeatureError, match="missing model features"):  # derived columns are not made up here
+        compute_point_yields(tmp_path / "raw.csv.gz", tmp_path / "y.csv", region, feature_names=names)
+    with pytest.raises(FeatureError, match="no model input features"):
+        compute_point_yields(tmp_path / "raw.csv.gz", tmp_path / "y.csv", region)
+    add_derived(df).to_csv(tmp_path / "pt.csv.gz", index=False)
+    table = compute_point_yields(tmp_path / "pt.csv.gz", tmp_path / "y.csv", region, feature_names=names)
     expected = (df["met"] / (df["mu1_pt"] + df["mu2_pt"]) > 1.0).sum()
     assert abs(int(table.loc[0, "n_raw"]) - expected) <= 1  # float32 rounding at the cut edge

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 
 from pathlib import Path
 
@@ -49,13 +50,7 @@ def test_cli_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         {"name": "NN high", "kind": "onnx", "model": str(model)},
         {"name": "Jet veto", "kind": "flag", "column": "sr_static_jet_veto"}]}}))
     runner = CliRunner()
-    feats = ["--regions", str(regions)]
-    # the 37 analysis features are replaced by FEATURES (no derived columns) for this small chain
-    import susyscan.scan.yields as yields_mod
-
-    orig_read = yields_mod.read_feature_table
-    monkeypatch.setattr(yields_mod, "default_feature_names", lambda: FEATURES)
-    monkeypatch.setattr(yields_mod, "read_feature_table", lambda p, s=1.0, d=True: orig_read(p, s, False))
+    feats = ["--regions", str(regions), "--model-inputs", json.dumps(FEATURES)]
     write_table(tmp_path / "ww.csv", 4000, 1, False, (-1, -1), 5e-3)
     res = runner.invoke(scan, ["background", "--features", str(tmp_path / "ww.csv"), *feats,
                                "--out", str(tmp_path / "bkg.csv"), "--scale", "ww=2"])

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts"
 
 
 class Named(list):
@@ -50,7 +51,7 @@ def test_limits_and_contour_scripts(scan_outputs: tuple[list[Path], Path], tmp_p
     assert patchset["metadata"]["name"] == "smuon_SR_BDT_139ifb_pessimistic"
     assert "Jet veto" in (tmp_path / "merge_limits.py.log").read_text()  # the zero-MC region is named
     plots = [str(tmp_path / "plots" / f"contour_{lumi}ifb.{ext}") for lumi in (139, 3000) for ext in ("pdf", "png")]
-    run_script("plot_contours.py", tmp_path, input=Named(cls=str(cls)),
+    run_script("plot_contours.py", tmp_path, input=Named(cls=str(cls), analysis_config=str(REPO / "config/analyses/smuon.yaml")),
                output=Named(plots=plots, mass_reach=str(tmp_path / "plots" / "mass_reach.csv")),
                params=Named(lumis=[139, 3000], regions=None, cls_level=0.05))
     assert all(Path(p).exists() for p in plots)

@@ -120,22 +120,22 @@ def test_background_split_does_not_depend_on_region(feature_table, feature_names
     assert events[0] == events[1] and len(events[0]) == 30
 
 
-def test_prepare_dataset_from_csv_with_derived_callable(feature_table, feature_names, tmp_path):
+def test_prepare_dataset_from_csv(feature_table, feature_names, tmp_path):
     paths = []
     for sample, frame in feature_table.groupby("sample"):
         path = tmp_path / f"{sample}.csv.gz"
-        frame.drop(columns=["x36"]).to_csv(path, index=False)
+        frame.to_csv(path, index=False)
         paths.append(path)
-
-    def add_derived(df: pd.DataFrame) -> pd.DataFrame:
-        return df.assign(x36=df["x00"] + df["x01"])
-
     out = split_paths_in(tmp_path / "out", "high")
     dataset = prepare_dataset(paths, out, out["meta"], "high", REGIONS["high"], LUMI_FB, seed=1,
-                              feature_names=feature_names, add_derived=add_derived)
-    assert np.allclose(dataset.train.X[:, 36], dataset.train.X[:, 0] + dataset.train.X[:, 1])
+                              feature_names=feature_names)
     assert set(dataset.sample_names) == {"smuon_400_0", "smuon_500_100", "ttbar", "ww", "zz"}
     assert all(path.exists() for path in out.values())
+    with pytest.raises(ConfigError, match="no model input features"):  # the analysis spec names them, always
+        prepare_dataset(paths, out, out["meta"], "high", REGIONS["high"], LUMI_FB, seed=1)
+    with pytest.raises(FeatureError, match="x99"):  # nothing is derived here: a missing input is an error
+        prepare_dataset(paths, out, out["meta"], "high", REGIONS["high"], LUMI_FB, seed=1,
+                        feature_names=[*feature_names, "x99"])
 
 
 def test_nan_feature_names_column_and_sample(feature_table, feature_names):
@@ -161,13 +161,15 @@ def test_bad_region_bounds(feature_table, feature_names):
 
 
 def test_real_feature_list_with_add_derived(tmp_path):
-    """Default inputs FEATURES + DERIVED (37) through the analysis stage's add_derived."""
-    from susyscan.analysis.derived import DERIVED, add_derived
+    """The smuon model inputs FEATURES + DERIVED (37), derived columns as the selection writes them."""
+    from susyscan.analyses.smuon import SPEC
+    from susyscan.analyses.smuon.derived import DERIVED, add_derived
     from susyscan.analysis.features import FEATURES
     from susyscan.training.synthetic import synthetic_feature_table
 
     table = synthetic_feature_table(n_per_sample=60, seed=1, feature_names=list(FEATURES))
     table[list(FEATURES)] = table[list(FEATURES)].abs() * 50.0
-    dataset = build_dataset(add_derived(table), "low", REGIONS["low"], LUMI_FB, seed=1)
+    dataset = build_dataset(add_derived(table), "low", REGIONS["low"], LUMI_FB, seed=1,
+                            feature_names=SPEC.model_inputs)
     assert dataset.feature_names == list(FEATURES) + list(DERIVED)
     assert dataset.train.X.shape[1] == 37

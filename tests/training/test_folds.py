@@ -106,7 +106,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
         for fold in range(KFOLD):
             paths = split_paths_in(base / "dataset", region, fold)
             prepare_dataset(training, paths, paths["meta"], region, bounds, 139.0, SEED, feature_names=names,
-                            add_derived=False, kfold=KFOLD, fold=fold)
+                            kfold=KFOLD, fold=fold)
             datasets[(region, fold)] = paths
             dataset = load_dataset({k: v for k, v in paths.items() if k != "heldout"}, paths["meta"])
             assert dataset.heldout is None  # training never loads the held-out table
@@ -153,11 +153,11 @@ def test_no_event_is_scored_by_a_model_that_trained_on_it(trained: dict, tmp_pat
     regions = _regions(trained["models"])
     backgrounds = [p for s, p in trained["features"].items() if not s.startswith("smuon")]
     compute_background_yields(backgrounds, tmp_path / "bkg.csv", regions, batch_size=50, feature_names=names,
-                              derive=False, loader=recorder)
+                              loader=recorder)
     for sample, path in trained["features"].items():
         if sample.startswith("smuon"):
             compute_point_yields(path, tmp_path / f"{sample}.csv", regions, batch_size=50, feature_names=names,
-                                 derive=False, loader=recorder)
+                                 loader=recorder)
     for region, paths in trained["models"].items():
         scored_in_region: list[tuple[str, int]] = []
         for fold, path in enumerate(paths):
@@ -181,12 +181,11 @@ def test_scoring_refuses_changed_events_or_misordered_folds(trained: dict, tmp_p
     ttbar.loc[0, "event"] = 10**6  # an event the training never had: the held-out id sets no longer match
     ttbar.to_csv(tmp_path / "ttbar.csv.gz", index=False)
     with pytest.raises(LeakageError, match="ttbar"):
-        compute_background_yields([tmp_path / "ttbar.csv.gz"], tmp_path / "bkg.csv", regions, feature_names=names,
-                                  derive=False)
+        compute_background_yields([tmp_path / "ttbar.csv.gz"], tmp_path / "bkg.csv", regions, feature_names=names)
     swapped = [{**regions[0], "models": regions[0]["models"][::-1]}]
     with pytest.raises(ModelMetadataError, match="fold"):
         compute_background_yields([trained["features"]["ttbar"]], tmp_path / "bkg.csv", swapped,
-                                  feature_names=names, derive=False)
+                                  feature_names=names)
 
 
 def test_onnx_metadata_records_the_held_out_ids(trained: dict) -> None:

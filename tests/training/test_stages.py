@@ -95,12 +95,15 @@ def _namespace(**entries: object) -> SimpleNamespace:
 
 def test_snakemake_scripts(tmp_path):
     """prepare_dataset -> train_bdt -> export_onnx per fold, then the out-of-fold performance_table script, on the
-    real FEATURES (+ add_derived) columns."""
+    smuon model inputs (FEATURES + the derived columns, written once as the selection does)."""
+    from susyscan.analyses.smuon import SPEC
+    from susyscan.analyses.smuon.derived import add_derived
     from susyscan.analysis.features import FEATURES
     from susyscan.training.synthetic import synthetic_feature_table
 
     table = synthetic_feature_table(n_per_sample=200, seed=2, separation=1.0, feature_names=list(FEATURES))
     table[list(FEATURES)] = table[list(FEATURES)].abs() * 50.0
+    table = add_derived(table)
     features = []
     for sample, frame in table.groupby("sample"):
         features.append(str(tmp_path / f"{sample}.csv.gz"))
@@ -112,7 +115,7 @@ def test_snakemake_scripts(tmp_path):
         prepare = SimpleNamespace(
             input=SimpleNamespace(features=features), output=_namespace(**data),
             params=SimpleNamespace(region="low", bounds=[0.0, 250.0], split=[0.8, 0.1, 0.1], luminosity_ifb=139.0,
-                                   seed=4, kfold=kfold, fold=fold),
+                                   seed=4, kfold=kfold, fold=fold, feature_names=SPEC.model_inputs),
             log=[str(tmp_path / f"prepare{fold}.log")], threads=1,
         )
         runpy.run_path(str(SCRIPTS / "prepare_dataset.py"), init_globals={"snakemake": prepare})
@@ -171,7 +174,7 @@ def test_cli_prepare_train_export(feature_table, tmp_path):
     features = json.dumps([f"x{i:02d}" for i in range(37)])
     runner = CliRunner()
     prepared = runner.invoke(training, ["prepare", *paths, "--output-dir", str(tmp_path / "ds"), "--region", "high",
-                                        "--features", features, "--no-derived"])
+                                        "--features", features])
     assert prepared.exit_code == 0, prepared.output
     trained = runner.invoke(training, ["train-bdt", "--dataset-dir", str(tmp_path / "ds"), "--region", "high",
                                        "--output-dir", str(tmp_path / "bdt"), "--hyper", '{"n_estimators": 10}'])
@@ -194,7 +197,7 @@ def test_cli_kfold_chain(feature_table, tmp_path):
     models = []
     for fold in range(2):
         prepared = runner.invoke(training, ["prepare", *paths, "--output-dir", str(tmp_path / "ds"), "--region", "high",
-                                            "--features", features, "--no-derived", "--kfold", "2", "--fold", str(fold)])
+                                            "--features", features, "--kfold", "2", "--fold", str(fold)])
         assert prepared.exit_code == 0, prepared.output
         assert (tmp_path / "ds" / "high" / f"fold{fold}.heldout.csv.gz").exists()
         out = tmp_path / "bdt" / f"fold{fold}"

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from susyscan.config import load_grid, load_samples
-from susyscan.ewkino.config import load_ewkino_config
+from susyscan.analyses.ewkino.config import load_ewkino_config
 
 REPO = Path(__file__).resolve().parents[2]
-SMUON_ONLY_RULES = ("select_features", "merge_features", "prepare_dataset", "train_nn", "train_bdt", "export_onnx",
+SHARED_ML_RULES = ("merge_features", "prepare_dataset", "train_nn", "train_bdt", "export_onnx",
                     "performance_table", "background_yields", "scan_point")
 
 pytestmark = pytest.mark.workflow
@@ -47,7 +47,8 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     assert n_thr == 2 and sorted(thresholds) == [1.0, 10.0]
     assert counts["generate_chunk"] == chunks  # the shared generation rule, backgrounds + grid points
     assert counts["ewkino_inputs"] == chunks * n_thr  # per chunk and PF threshold
-    assert counts["ewkino_chunk_cutflow"] == chunks
+    assert counts["select_features"] == chunks  # the shared selection rule runs the spec's select (no copy rule)
+    assert "ewkino_chunk_cutflow" not in counts
     assert counts["cutflow"] == 1  # the shared cutflow table rule
     for rule in ("ewkino_train", "ewkino_export", "ewkino_significance", "ewkino_importance"):
         assert counts[rule] == n_thr, rule
@@ -55,7 +56,7 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     assert counts["ewkino_point_yields"] == len(grid)
     assert counts["ewkino_background_yields"] == 1
     assert counts["limits"] == 1 and counts["contours"] == 1 and counts["cross_section_table"] == 1
-    for rule in SMUON_ONLY_RULES:  # smuon disabled: none of its rules runs
+    for rule in SHARED_ML_RULES:  # ewkino trains and scans with its own rules: the shared ML rules do not run
         assert counts[rule] == 0, rule
     # both thresholds trained, the scan reads the 1 GeV network, and contours at Run-3 and HL-LHC luminosities
     for thr in ("pt1", "pt10"):

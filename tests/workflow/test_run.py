@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from susyscan.analysis.derived import DERIVED
+from susyscan.analyses.smuon.derived import DERIVED
 from susyscan.analysis.features import FEATURES
 from susyscan.eventio import read_events
 from susyscan.training.onnx_model import load_checked, read_metadata

@@ -1,12 +1,12 @@
-# Object selection, preselection cutflows and feature CSVs (columnar, one job per chunk).
+# Object selection, preselection cutflows and feature CSVs (columnar, one job per chunk), for every analysis:
+# the YAML cuts and the spec's features and derived features (computed here, once), or the spec's own select.
 
 
 rule select_features:
-    wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         events="results/events/{sample}/chunk{chunk}.root",
         analysis_config=analysis_config,
+        analysis_module=analysis_module,
     output:
         features="results/analysis/{analysis}/features/{sample}/chunk{chunk}.csv.gz",
         cutflow="results/analysis/{analysis}/features/{sample}/chunk{chunk}.cutflow.json",
@@ -26,13 +26,13 @@ rule select_features:
 
 
 rule merge_features:
-    wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
     input:
         features=chunk_features,
         cutflows=chunk_cutflows,
     output:
         merged="results/analysis/{analysis}/features/{sample}.csv.gz",
+    params:
+        features=event_features,
     log:
         "logs/analysis/{analysis}/merge/{sample}.log",
     resources:

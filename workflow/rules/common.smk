@@ -5,6 +5,8 @@ import json
 import re
 from pathlib import Path
 
+from susyscan.analyses import load_spec, signal_regions as spec_signal_regions
+from susyscan.analysis.config import load_analysis_config
 from susyscan.config import config_hash, semantic_checks, validate_config
 from susyscan.errors import UnknownSampleError
 
@@ -20,8 +22,27 @@ validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "confi
 SAMPLES_BY_ANALYSIS = semantic_checks(config)
 SAMPLES = DeclaredSamples({s.name: s for samples in SAMPLES_BY_ANALYSIS.values() for s in samples})
 ANALYSES = sorted(SAMPLES_BY_ANALYSIS)
-REGIONS = sorted(config["training"]["regions"])
+# Each analysis is a plug-in (susyscan.analyses, docs/architecture.md): its spec gives the features, models, mass
+# regions and labels; its YAML the selection and the cut-and-count signal regions. The shared rules serve every
+# analysis whose spec has shared_ml; the others bring their own rules for training and scan (e.g. ewkino.smk).
+SPECS = {name: load_spec(config["analyses"][name]["config"]) for name in ANALYSES}
+SHARED_ML = [name for name in ANALYSES if SPECS[name].shared_ml]
 MODELS = ["nn", "bdt"]
+# Extra default targets of analysis-specific rule files (appended by them, e.g. ewkino.smk).
+EXTRA_TARGETS = []
+
+
+def analysis_regions(analysis):
+    """Mass regions {name: [min, max)} of an analysis' ML training (its spec's, else training.regions)."""
+    return SPECS[analysis].regions(config["training"]["regions"])
+
+
+def analysis_models(analysis):
+    """ML models (nn, bdt) of an analysis."""
+    return list(SPECS[analysis].models)
+
+
+REGIONS = sorted({region for name in SHARED_ML for region in analysis_regions(name)}) or sorted(config["training"]["regions"])
 KFOLD = int(config["training"]["kfold"])
 FOLDS = list(range(KFOLD))
 LUMIS = [f"{lumi:g}" for lumi in config["statistics"]["luminosities_ifb"]]
@@ -73,6 +94,7 @@ def ingested_samples():
     return [name for name, s in SAMPLES.items() if s.source == "ingest"]
 
 
+SHARED_ML_RE = _alternatives(SHARED_ML)  # analyses served by the shared training and scan rules
 GENERATED_RE = _alternatives(generated_samples())
 INGESTED_RE = _alternatives(ingested_samples())
 
@@ -137,8 +159,8 @@ def onnx_models(wildcards):
     """All exported fold models of an analysis, keyed region_model_fold<f>."""
     return {
         f"{region}_{model}_fold{fold}": path
-        for region in REGIONS
-        for model in MODELS
+        for region in analysis_regions(wildcards.analysis)
+        for model in analysis_models(wildcards.analysis)
         for fold, path in enumerate(fold_onnx_models(wildcards.analysis, region, model))
     }
 
@@ -158,19 +180,44 @@ def all_targets():
     targets = []
     for analysis in ANALYSES:
         targets += expand("results/analysis/{a}/cutflow.{ext}", a=analysis, ext=["csv", "md", "tex", "png"])
-        if analysis != "ewkino":  # the ewkino networks are trained per PF threshold: ewkino_targets()
-            targets += expand("results/training/{a}/{r}/{m}/{f}", a=analysis, r=REGIONS, m=MODELS, f=["metrics.json", "performance.csv"])
+        if analysis in SHARED_ML:
+            targets += expand("results/training/{a}/{r}/{m}/{f}", a=analysis, r=analysis_regions(analysis),
+                              m=analysis_models(analysis), f=["metrics.json", "performance.csv"])
         targets.append(f"results/generation/{analysis}_cross_sections.csv")
         targets.append(f"results/limits/{analysis}/cls.csv")
         targets.append(f"results/plots/{analysis}/mass_reach.csv")
         targets += expand("results/plots/{a}/contour_{lumi}ifb.{fmt}", a=analysis, lumi=LUMIS, fmt=config["plots"]["formats"])
-    targets += ewkino_targets()  # defined in the ewkino section at the end of this file
-    return targets
+    return targets + EXTRA_TARGETS
 
 
 def analysis_config(wildcards):
-    """The analysis YAML (objects, cuts, features) of the analysis wildcard."""
+    """The analysis YAML (objects, cuts, signal regions, module) of the analysis wildcard."""
     return config["analyses"][wildcards.analysis]["config"]
+
+
+def analysis_module(wildcards):
+    """The spec module file of the analysis wildcard when its YAML names a .py file ([] for a package module)."""
+    reference = load_yaml_key(analysis_config(wildcards), "module")
+    if reference and str(reference).endswith(".py"):
+        return str(Path(analysis_config(wildcards)).parent / reference)
+    return []
+
+
+def load_yaml_key(path, key):
+    import yaml
+
+    with open(path) as handle:
+        return (yaml.safe_load(handle) or {}).get(key)
+
+
+def event_features(wildcards):
+    """The event features every chunk feature CSV of the analysis holds (its spec's features)."""
+    return list(SPECS[wildcards.analysis].features)
+
+
+def model_inputs(wildcards):
+    """The model inputs of the analysis (spec features + derived, in ONNX order)."""
+    return SPECS[wildcards.analysis].model_inputs
 
 
 def cut_overrides(wildcards):
@@ -184,8 +231,8 @@ def cutflow_luminosity(wildcards):
 
 
 def region_bounds(wildcards):
-    """[m_min, m_max) of the training mass region wildcard."""
-    return config["training"]["regions"][wildcards.region]
+    """[m_min, m_max) of the training mass region wildcard (of the analysis wildcard)."""
+    return analysis_regions(wildcards.analysis)[wildcards.region]
 
 
 DATASET_SPLITS = ("train", "val", "test", "heldout")  # heldout: the fold's events, scored by its model only
@@ -223,26 +270,13 @@ def fold_evaluation_inputs(wildcards):
     return inputs
 
 
-
-MODEL_LABELS = {"nn": "NN", "bdt": "BDT"}
-N_DYNAMIC_VETOES = 6
-
-
 def signal_regions(wildcards):
-    """Signal regions of the scan: one ONNX score cut per (mass region, model), each event scored by the fold
-    model that held it out (``models`` in fold order), then the cut-and-count baselines."""
-    regions = [
-        {"name": f"{MODEL_LABELS[model]} {region}", "kind": "onnx",
-         "models": fold_onnx_models(wildcards.analysis, region, model)}
-        for model in MODELS
-        for region in REGIONS
-    ]
-    regions.append({"name": "Static jet veto", "kind": "flag", "column": "sr_static_jet_veto"})
-    regions += [
-        {"name": f"Dynamic veto {i}", "kind": "flag", "column": f"sr_dynamic_veto_{i}"}
-        for i in range(1, N_DYNAMIC_VETOES + 1)
-    ]
-    return regions
+    """Signal regions of the scan: one ONNX score cut per (model, mass region) of the analysis spec, each event
+    scored by the fold model that held it out (``models`` in fold order), then the cut-and-count regions of the
+    analysis YAML (``baselines.regions``, named by their labels)."""
+    a = wildcards.analysis
+    return spec_signal_regions(SPECS[a], load_analysis_config(analysis_config(wildcards)), config["training"]["regions"],
+                               lambda region, model: fold_onnx_models(a, region, model))
 
 
 def point_masses(wildcards):
@@ -251,141 +285,3 @@ def point_masses(wildcards):
     return [point.m_parent, point.m_lsp]
 
 
-# --- ewkino analysis helpers ---
-# Parse-time helpers of workflow/rules/ewkino.smk (squark + electroweakino analysis, docs/analysis_ewkino.md).
-# Paths: inputs results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz (one set per PF threshold),
-# cutflows results/analysis/ewkino/features/{sample}/chunk{chunk}.cutflow.json (read by the shared `cutflow`
-# rule), models results/training/ewkino/pt{ptmin}/, scan tables results/scan/ewkino/ (read by `limits`).
-
-EWKINO = "ewkino"
-EWKINO_ENABLED = EWKINO in SAMPLES_BY_ANALYSIS
-
-
-def ewkino_settings():
-    """The analyses.ewkino config block (schema defaults filled)."""
-    return config["analyses"].get(EWKINO, {})
-
-
-def _ewkino_threshold_values():
-    """PF-candidate thresholds (GeV) compared by the analysis: inputs.pfcand_pt_min_values of its YAML."""
-    if not EWKINO_ENABLED:
-        return []
-    from susyscan.ewkino.config import load_ewkino_config
-
-    cfg = load_ewkino_config(ewkino_settings()["config"])
-    values = sorted(float(v) for v in cfg.inputs.pfcand_pt_min_values)
-    below = [v for v in values if v < float(config["detector"]["pfcand_pt_min"])]
-    if below:
-        raise ValueError(
-            f"{ewkino_settings()['config']}: inputs.pfcand_pt_min_values {below} lie below "
-            f"detector.pfcand_pt_min={config['detector']['pfcand_pt_min']:g} (candidates not stored in the event files)"
-        )
-    return values
-
-
-EWKINO_THRESHOLDS = [f"{v:g}" for v in _ewkino_threshold_values()]
-
-
-def ewkino_scan_threshold():
-    """The threshold label (e.g. '1') whose network feeds the scan yields and the limits."""
-    if not EWKINO_THRESHOLDS:
-        return ""
-    chosen = ewkino_settings().get("scan_pfcand_pt_min")
-    if chosen is None:
-        return EWKINO_THRESHOLDS[0]
-    label = f"{float(chosen):g}"
-    if label not in EWKINO_THRESHOLDS:
-        raise ValueError(
-            f"config key 'analyses.ewkino.scan_pfcand_pt_min'={chosen} is not one of the thresholds {EWKINO_THRESHOLDS}"
-        )
-    return label
-
-
-def ewkino_samples(train_only=False):
-    """Backgrounds and grid points of the ewkino analysis (training samples only when train_only)."""
-    if not EWKINO_ENABLED:
-        return []
-    return [s for s in SAMPLES_BY_ANALYSIS[EWKINO] if not (train_only and s.is_signal and not s.train)]
-
-
-def ewkino_train_samples():
-    """Names of the samples whose training split was used (their test split only enters evaluations)."""
-    return [s.name for s in ewkino_samples(train_only=True)]
-
-
-def _ewkino_inputs(samples, ptmin):
-    return [
-        f"results/analysis/ewkino/inputs/pt{ptmin}/{s.name}/chunk{c}.npz" for s in samples for c in range(s.n_chunks)
-    ]
-
-
-def ewkino_training_inputs(wildcards):
-    """Input files (threshold wildcards.ptmin) of the backgrounds and the training grid points."""
-    return _ewkino_inputs(ewkino_samples(train_only=True), wildcards.ptmin)
-
-
-def ewkino_evaluation_inputs(wildcards):
-    """Input files (threshold wildcards.ptmin) of every ewkino sample: backgrounds and all grid points."""
-    return _ewkino_inputs(ewkino_samples(), wildcards.ptmin)
-
-
-def ewkino_background_inputs(wildcards):
-    """Scan-threshold input files of the ewkino backgrounds."""
-    return _ewkino_inputs([s for s in ewkino_samples() if not s.is_signal], ewkino_scan_threshold())
-
-
-def ewkino_point_inputs(wildcards):
-    """Scan-threshold input files of one grid point (wildcards.sample)."""
-    return _ewkino_inputs([SAMPLES[wildcards.sample]], ewkino_scan_threshold())
-
-
-def ewkino_cutflow_source(wildcards):
-    """The per-chunk cutflow written with the lowest-threshold inputs (the selection does not depend on it)."""
-    return f"results/analysis/ewkino/inputs/pt{EWKINO_THRESHOLDS[0]}/{wildcards.sample}/chunk{wildcards.chunk}.cutflow.json"
-
-
-def ewkino_training_config():
-    """Ensemble-training options (analyses.ewkino.training) as a plain dict for TrainConfig.from_dict."""
-    return json.loads(json.dumps(ewkino_settings().get("training", {})))
-
-
-def ewkino_scan_onnx():
-    """The ONNX ensemble whose score defines the 'nn' region of the scan yields."""
-    return f"results/training/ewkino/pt{ewkino_scan_threshold()}/model.onnx"
-
-
-def ewkino_targets():
-    """Ewkino-only outputs (training, ONNX, significance, threshold gain, importance), [] when disabled.
-
-    The shared outputs (cutflow, cross sections, limits, contours) come from the loop of all_targets().
-    """
-    if not EWKINO_ENABLED:
-        return []
-    targets = expand(
-        "results/training/ewkino/pt{ptmin}/{f}",
-        ptmin=EWKINO_THRESHOLDS,
-        f=["metrics.json", "model.onnx", "onnx_parity.json", "significance.csv", "importance.csv", "importance.png"],
-    )
-    if len(EWKINO_THRESHOLDS) >= 2:
-        targets += expand("results/training/ewkino/threshold_gain.{ext}", ext=["csv", "md"])
-    return targets
-
-
-EWKINO_PTMIN_RE = _alternatives(EWKINO_THRESHOLDS)
-EWKINO_SAMPLE_RE = _alternatives([s.name for s in ewkino_samples()])
-EWKINO_POINT_RE = _alternatives([s.name for s in ewkino_samples() if s.is_signal])
-
-
-def ewkino_ptmin(wildcards):
-    """The PF-candidate threshold (GeV) of the ptmin wildcard."""
-    return float(wildcards.ptmin)
-
-
-def ewkino_threshold_tables():
-    """Significance tables of the lowest ('low') and highest ('high') PF thresholds, for the gain table."""
-    if len(EWKINO_THRESHOLDS) < 2:
-        return {}
-    return {
-        "low": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[0]}/significance.csv",
-        "high": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[-1]}/significance.csv",
-    }

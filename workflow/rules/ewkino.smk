@@ -1,6 +1,6 @@
 # Squark + electroweakino analysis (arXiv:2411.00093, docs/analysis_ewkino.md), active when
-# analyses.ewkino.enabled is true. Event files come from the shared generate_chunk rule; cutflows go
-# through the shared `cutflow` rule, CLs through `limits` and plots through `contours`.
+# analyses.ewkino.enabled is true. Event files come from the shared generate_chunk rule; selection, cutflows and
+# high-level feature CSVs from the shared analysis rules (its spec's select), CLs from `limits`, plots from `contours`.
 # Per chunk and PF-candidate threshold: network inputs; per threshold: ensemble training, ONNX export,
 # S/sqrt(S+B) vs the kinematic baseline, permutation importance; then the scan tables of one threshold.
 
@@ -28,24 +28,6 @@ rule ewkino_inputs:
         "../../envs/analysis.yaml"
     script:
         "../../scripts/ewkino_inputs.py"
-
-
-rule ewkino_chunk_cutflow:
-    wildcard_constraints:
-        sample=EWKINO_SAMPLE_RE,
-    input:
-        cutflow=ewkino_cutflow_source,
-    output:
-        cutflow="results/analysis/ewkino/features/{sample}/chunk{chunk}.cutflow.json",
-    log:
-        "logs/analysis/ewkino/cutflow/{sample}/chunk{chunk}.log",
-    resources:
-        mem_mb=200,
-        runtime=2,
-    conda:
-        "../../envs/analysis.yaml"
-    shell:
-        "cp {input.cutflow} {output.cutflow} 2> {log}"
 
 
 rule ewkino_train:

@@ -4,6 +4,7 @@
 rule contours:
     input:
         cls="results/limits/{analysis}/cls.csv",
+        analysis_config=analysis_config,
     output:
         plots=report(
             expand("results/plots/{{analysis}}/contour_{lumi}ifb.{fmt}", lumi=LUMIS, fmt=config["plots"]["formats"]),
@@ -15,7 +16,6 @@ rule contours:
         lumis=config["statistics"]["luminosities_ifb"],
         cls_level=config["statistics"]["cls_level"],
         formats=config["plots"]["formats"],
-        analysis="{analysis}",
     log:
         "logs/plots/{analysis}/contours.log",
     resources:

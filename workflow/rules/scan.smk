@@ -6,7 +6,7 @@
 
 rule background_yields:
     wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        analysis=SHARED_ML_RE,
     input:
         unpack(onnx_models),
         features=background_features,
@@ -14,6 +14,7 @@ rule background_yields:
         yields=report("results/scan/{analysis}/background_yields.csv", category="Scan", caption="../report/background_yields.rst"),
     params:
         regions=signal_regions,
+        feature_names=model_inputs,
         score_threshold=config["scan"]["score_threshold"],
         batch_size=config["scan"]["batch_size"],
     log:
@@ -29,7 +30,7 @@ rule background_yields:
 
 rule scan_point:
     wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        analysis=SHARED_ML_RE,
     input:
         unpack(onnx_models),
         features="results/analysis/{analysis}/features/{sample}.csv.gz",
@@ -37,6 +38,7 @@ rule scan_point:
         yields="results/scan/{analysis}/yields/{sample}.csv",
     params:
         regions=signal_regions,
+        feature_names=model_inputs,
         score_threshold=config["scan"]["score_threshold"],
         batch_size=config["scan"]["batch_size"],
         masses=point_masses,

@@ -6,7 +6,7 @@
 
 rule prepare_dataset:
     wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        analysis=SHARED_ML_RE,
         fold=r"\d+",
     input:
         features=training_features,
@@ -21,6 +21,7 @@ rule prepare_dataset:
         fold=lambda wildcards: int(wildcards.fold),
         luminosity_ifb=config["training"]["luminosity_ifb"],
         seed=config["seed"],
+        feature_names=model_inputs,
     log:
         "logs/training/{analysis}/dataset/{region}/fold{fold}.log",
     resources:
@@ -34,10 +35,12 @@ rule prepare_dataset:
 
 rule train_nn:
     wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        analysis=SHARED_ML_RE,
         fold=r"\d+",
     input:
         **DATASET_INPUTS,
+        analysis_config=analysis_config,
+        analysis_module=analysis_module,
     output:
         model="results/training/{analysis}/{region}/nn/fold{fold}/model.pt",
         metrics="results/training/{analysis}/{region}/nn/fold{fold}/metrics.json",
@@ -65,7 +68,7 @@ rule train_nn:
 
 rule train_bdt:
     wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        analysis=SHARED_ML_RE,
         fold=r"\d+",
     input:
         **DATASET_INPUTS,
@@ -95,7 +98,7 @@ rule train_bdt:
 
 rule export_onnx:
     wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        analysis=SHARED_ML_RE,
         fold=r"\d+",
     input:
         model=native_model,
@@ -120,7 +123,7 @@ rule export_onnx:
 
 rule performance_table:
     wildcard_constraints:
-        analysis="smuon",  # the ewkino analysis has its own rules (ewkino.smk)
+        analysis=SHARED_ML_RE,
     input:
         unpack(fold_evaluation_inputs),
     output:

@@ -46,19 +46,29 @@ class Cut:
 
 
 @dataclass(frozen=True)
+class BaselineRegion:
+    """A cut-and-count signal region: a 0/1 flag ``column`` of the feature CSVs, its ``label`` (the region name
+    in the yield tables, ``cls.csv`` and plots) and its ``expr`` over event variables."""
+
+    column: str
+    label: str
+    expr: str
+
+
+@dataclass(frozen=True)
 class AnalysisConfig:
-    """Everything the smuon selection needs."""
+    """Everything the shared YAML-cut selection needs."""
 
     name: str
     jet_collection: str
     objects: dict[str, ObjectCuts]
     overlap: OverlapRemoval
     cuts: list[Cut]
-    baselines: dict[str, str]
+    baselines: list[BaselineRegion]
     baselines_include_comparison_cuts: bool = True
     mt2_invisible_mass: float = 0.0
-    parent_mass_key: str = "m_smuon"
-    lsp_mass_key: str = "m_neutralino"
+    parent_mass_key: str = ""
+    lsp_mass_key: str = ""
     source: str = "<dict>"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -106,13 +116,23 @@ def analysis_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> An
         raise ConfigError(f"{source}: 'cuts' is empty")
 
     base_raw = raw.get("baselines", {}) or {}
-    regions = {str(k): str(v) for k, v in (base_raw.get("regions", {}) or {}).items()}
-    for region, expr in regions.items():
-        _check_names(expr, region, source)
+    regions: list[BaselineRegion] = []
+    for column, spec in (base_raw.get("regions", {}) or {}).items():
+        if isinstance(spec, dict):
+            expr = str(_require(spec, "expr", f"{source}: baselines.regions.{column}"))
+            label = str(spec.get("label", column))
+        else:
+            expr, label = str(spec), str(column)
+        _check_names(expr, str(column), source)
+        regions.append(BaselineRegion(str(column), label, expr))
+    labels = [r.label for r in regions]
+    duplicates = sorted({label for label in labels if labels.count(label) > 1})
+    if duplicates:
+        raise ConfigError(f"{source}: baselines.regions: duplicate labels {duplicates}")
     kin = raw.get("kinematics", {}) or {}
     masses = raw.get("masses", {}) or {}
     return AnalysisConfig(
-        name=str(raw.get("name", "smuon")),
+        name=str(_require(raw, "name", source)),
         jet_collection=str(objects_raw.get("jet_collection", "largejet")),
         objects=objects,
         overlap=overlap,
@@ -120,8 +140,8 @@ def analysis_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> An
         baselines=regions,
         baselines_include_comparison_cuts=bool(base_raw.get("include_comparison_cuts", True)),
         mt2_invisible_mass=float(kin.get("mt2_invisible_mass", 0.0)),
-        parent_mass_key=str(masses.get("parent_key", "m_smuon")),
-        lsp_mass_key=str(masses.get("lsp_key", "m_neutralino")),
+        parent_mass_key=str(_require(masses, "parent_key", f"{source}: masses")),
+        lsp_mass_key=str(_require(masses, "lsp_key", f"{source}: masses")),
         source=source,
     )
 

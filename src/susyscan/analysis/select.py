@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import numpy as np
@@ -19,7 +19,10 @@ from susyscan.analysis.io import read_event_file, write_csv_gz_atomic, write_jso
 from susyscan.analysis.objects import select_objects
 from susyscan.analysis.overlap import remove_overlaps
 from susyscan.analysis.variables import event_variables
-from susyscan.errors import EventFileError, FeatureError
+from susyscan.errors import ConfigError, EventFileError, FeatureError
+
+if TYPE_CHECKING:
+    from susyscan.analyses.spec import AnalysisSpec
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def masses_from_metadata(metadata: dict[str, Any], parent_key: str, lsp_key: str
 
 
 def signal_masses(metadata: dict[str, Any], cfg: AnalysisConfig) -> tuple[int, float, float]:
-    """(is_signal, m_parent, m_lsp) with the smuon analysis' mass keys."""
+    """(is_signal, m_parent, m_lsp) with the analysis' mass keys."""
     return masses_from_metadata(metadata, cfg.parent_mass_key, cfg.lsp_mass_key)
 
 
@@ -97,11 +100,28 @@ def check_variables(variables: dict[str, np.ndarray], where: str, warn: Callable
             raise FeatureError(f"{where}: {n_bad} events with NaN/inf in variable {name!r} (from the event file)")
 
 
-def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
+def analysis_features(spec: AnalysisSpec | None) -> tuple[list[str], list[str]]:
+    """(event features, derived features) written by :func:`analyse_events`; without a spec the 27 FEATURES."""
+    if spec is None:
+        return list(FEATURES), []
+    from susyscan.analysis.variables import EVENT_VARIABLES
+
+    unknown = sorted(set(spec.features) - set(EVENT_VARIABLES))
+    if unknown:
+        raise ConfigError(f"analysis {spec.name!r}: features {unknown} are not event variables "
+                          f"(known: {sorted(EVENT_VARIABLES)})")
+    return list(spec.features), list(spec.derived)
+
+
+def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConfig,
+                   spec: AnalysisSpec | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Run object selection, overlap removal, cuts, features and baselines on one chunk.
 
-    Returns the feature DataFrame (preselected events) and the cutflow record (JSON-ready).
+    Returns the feature DataFrame (preselected events) and the cutflow record (JSON-ready). The columns are the
+    analysis' features, its derived features (computed here, once, by ``spec.derive``), the bookkeeping columns
+    and the cut-and-count flags.
     """
+    features, derived = analysis_features(spec)
     where = f"sample {metadata.get('sample')} chunk {metadata.get('chunk')}"
     check_metadata(metadata, where)
     sample = str(metadata["sample"])
@@ -143,8 +163,16 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     if n_events and not selected.any():
         warn("empty selection: no event passes the preselection; feature file has a header only")
 
-    frame = pd.DataFrame({name: variables[name][selected] for name in FEATURES})
-    check_finite(frame, FEATURES, where)
+    frame = pd.DataFrame({name: variables[name][selected] for name in features})
+    if derived:
+        assert spec is not None
+        try:
+            values = spec.derived_columns({name: frame[name].to_numpy() for name in frame.columns})
+        except FeatureError as exc:
+            raise FeatureError(f"{where}: {exc}") from exc
+        for name in derived:
+            frame[name] = values[name]
+    check_finite(frame, features + derived, where)
     is_signal, m_parent, m_lsp = signal_masses(metadata, cfg)
     frame["gen_weight"] = weights[selected]
     frame["sample"] = sample
@@ -168,18 +196,30 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
 def select_features(
     events_path: str | Path, analysis_config: str | Path | AnalysisConfig,
     features_out: str | Path, cutflow_out: str | Path, cut_overrides: dict[str, str] | None = None,
+    spec: AnalysisSpec | None = None,
 ) -> dict[str, Any]:
     """Read one event file, write its feature CSV (.csv.gz) and cutflow JSON; return the cutflow.
 
-    ``cut_overrides`` (cut name -> expression) replaces named preselection cuts of the YAML.
+    ``cut_overrides`` (cut name -> expression) replaces named preselection cuts of the YAML. ``spec`` (default:
+    the spec of the analysis YAML, ``susyscan.analyses.load_spec``) sets the features; an analysis with its own
+    ``select`` function runs that instead of the YAML cuts.
     """
-    if isinstance(analysis_config, AnalysisConfig):
-        cfg = analysis_config
-    else:
-        cfg = load_analysis_config(analysis_config, cut_overrides)
+    if spec is None and not isinstance(analysis_config, AnalysisConfig):
+        from susyscan.analyses import load_spec
+
+        spec = load_spec(analysis_config)
     events, metadata = read_event_file(events_path)
     logger.info("selecting %d events from %s", len(events), events_path)
-    frame, cutflow = analyse_events(events, metadata, cfg)
+    if spec is not None and spec.select is not None:
+        if isinstance(analysis_config, AnalysisConfig) or cut_overrides:
+            raise ConfigError(f"analysis {spec.name!r} selects in code: give its YAML path, no cut_overrides")
+        frame, cutflow = spec.select(events, metadata, str(analysis_config))
+    else:
+        if isinstance(analysis_config, AnalysisConfig):
+            cfg = analysis_config
+        else:
+            cfg = load_analysis_config(analysis_config, cut_overrides)
+        frame, cutflow = analyse_events(events, metadata, cfg, spec)
     cutflow["events_file"] = str(events_path)
     write_csv_gz_atomic(frame, features_out)
     write_json_atomic(cutflow, cutflow_out)

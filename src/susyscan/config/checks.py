@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from susyscan.config.tables import GRID_COLUMNS, GridPoint, Sample, load_grid, load_samples
+from susyscan.config.tables import GridPoint, Sample, load_grid, load_samples
 from susyscan.errors import ConfigError
 
 
-def _check_regions(regions: dict[str, list[float]], points: list[GridPoint]) -> None:
+def _check_regions(regions: dict[str, list[float]], points: list[GridPoint], analysis: str = "") -> None:
     for name, (low, high) in regions.items():
         if not low < high:
             raise ConfigError(f"config key 'training.regions.{name}': need min < max, got [{low:g}, {high:g})")
@@ -22,7 +22,8 @@ def _check_regions(regions: dict[str, list[float]], points: list[GridPoint]) -> 
         if len(inside) != 1:
             raise ConfigError(
                 f"training point {point.name} (m_parent={point.m_parent:g}) lies in {len(inside)} regions "
-                f"{inside} of 'training.regions'; each training point must lie in exactly one"
+                f"{inside} of the mass regions of analysis '{analysis}' ('training.regions' unless its spec sets "
+                "mass_regions); each training point must lie in exactly one"
             )
     for name, (lo, hi) in regions.items():
         if not any(p.train and lo <= p.m_parent < hi for p in points):
@@ -90,9 +91,12 @@ def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str,
         return
     declared = config["generation"].get("filters", {})
     spec = config["analyses"][analysis]
-    if analysis == "ewkino":  # its selection is code (ewkino/selection.py), not YAML cuts to compare with
-        raise ConfigError(f"samples {[s.name for s in filtered]} of analysis 'ewkino' have generator filters, "
-                          "but filters can only be checked against YAML preselection cuts (smuon-style analyses)")
+    from susyscan.analyses import load_spec
+
+    if load_spec(base / spec["config"]).select is not None:  # its selection is code, not YAML cuts to compare with
+        raise ConfigError(f"samples {[s.name for s in filtered]} of analysis '{analysis}' have generator filters, "
+                          "but filters can only be checked against YAML preselection cuts (analyses without "
+                          "their own select function)")
     cfg = load_analysis_config(base / spec["config"], spec.get("cut_overrides") or None)
     bounds = reco_lower_bounds([c.expr for c in cfg.cuts if not c.for_comparison_only])
     muon_eta = cfg.objects["muon"].abs_eta_max if "muon" in cfg.objects else math.inf
@@ -125,7 +129,7 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
     if not enabled:
         raise ConfigError("config key 'analyses': no analysis is enabled")
     backgrounds = load_samples(base / config["samples"])
-    known = set(GRID_COLUMNS)
+    known = set(config["analyses"])
     for sample in backgrounds:
         unknown = set(sample.analyses) - known
         if unknown:
@@ -137,9 +141,12 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
             raise ConfigError(f"config key 'analyses.{name}.config': file not found: {spec['config']}")
         if name not in config["grids"]:
             raise ConfigError(f"analysis '{name}' is enabled but 'grids.{name}' declares no mass grid")
-        points = load_grid(base / config["grids"][name], name)
-        if name == "smuon":
-            _check_regions(config["training"]["regions"], points)
+        from susyscan.analyses import load_spec
+
+        analysis_spec = load_spec(base / spec["config"])
+        points = load_grid(base / config["grids"][name], name, analysis_spec.grid)
+        if analysis_spec.shared_ml and analysis_spec.models:
+            _check_regions(analysis_spec.regions(config["training"]["regions"]), points, name)
         bkgs = [s for s in backgrounds if name in s.analyses]
         if not bkgs:
             raise ConfigError(f"analysis '{name}' is enabled but no sample in {config['samples']} lists it under 'analyses'")

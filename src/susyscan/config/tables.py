@@ -8,11 +8,6 @@ from pathlib import Path
 
 from susyscan.errors import ConfigError
 
-#: Grid columns per analysis: (parent-mass column, LSP-mass column, signal process name).
-GRID_COLUMNS: dict[str, tuple[str, str, str]] = {
-    "smuon": ("m_smuon", "m_neutralino", "smuon_R"),
-    "ewkino": ("m_squark", "m_electroweakino", "sq_ewkino"),
-}
 SAMPLE_COLUMNS = ("sample", "process", "source", "n_events", "n_chunks", "path", "analyses")
 #: Optional sample-table columns: the normalisation cross section (pb) of an ingested file, and the name of a
 #: generator-level filter (config ``generation.filters``) of a generated sample.
@@ -134,11 +129,17 @@ def load_samples(path: str | Path) -> list[Sample]:
     return samples
 
 
-def load_grid(path: str | Path, analysis: str) -> list[GridPoint]:
-    """Read a mass-grid table of ``analysis``; raise :class:`ConfigError` on bad rows or unphysical masses."""
-    if analysis not in GRID_COLUMNS:
-        raise ConfigError(f"unknown analysis grid '{analysis}' (known: {sorted(GRID_COLUMNS)})")
-    parent_col, lsp_col, process = GRID_COLUMNS[analysis]
+def load_grid(path: str | Path, analysis: str, columns: tuple[str, str, str] | None = None) -> list[GridPoint]:
+    """Read a mass-grid table of ``analysis``; raise :class:`ConfigError` on bad rows or unphysical masses.
+
+    ``columns``: (parent-mass column, LSP-mass column, signal process), the analysis' ``AnalysisSpec.grid``;
+    by default that of the shipped analysis of this name.
+    """
+    if columns is None:
+        from susyscan.analyses import builtin_spec
+
+        columns = builtin_spec(analysis).grid
+    parent_col, lsp_col, process = columns
     rows = _read_tsv(path)
     needed = (parent_col, lsp_col, "train", "n_events", "n_chunks")
     missing = [c for c in needed if c not in rows[0]]

@@ -56,6 +56,15 @@ def _fill_ref_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[s
                 if "default" in prop and isinstance(instance[name], dict) and key not in instance[name]:
                     instance[name][key] = copy.deepcopy(prop["default"])
         _fill_ref_defaults(instance[name], target, root)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping) and "$ref" in extra:  # e.g. analyses.<any name>
+        target = root.get("$defs", {}).get(extra["$ref"].split("/")[-1], {})
+        for name, value in instance.items():
+            if name in schema.get("properties", {}) or not isinstance(value, dict):
+                continue
+            for key, prop in target.get("properties", {}).items():
+                if "default" in prop and key not in value:
+                    value[key] = copy.deepcopy(prop["default"])
 
 
 def validate_config(config: dict[str, Any], schema: str | Path | Mapping[str, Any] = DEFAULT_SCHEMA) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import griddata
 
+from susyscan.contracts import BEST, CLS_LEVEL
 from susyscan.errors import EmptySelectionError, FeatureError
 from susyscan.plotting.style import apply_style, plt, save_figure
 
@@ -22,10 +23,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CLS_LEVEL = 0.05
 CLS_FLOOR = 1e-12
 LINESTYLES = ("-", "--", ":", "-.")
-BEST = "best"
 
 
 def exclusion_contour(m_parent: np.ndarray, m_lsp: np.ndarray, cls: np.ndarray, level: float = CLS_LEVEL,
@@ -93,11 +92,8 @@ def mass_reach_table(cls: pd.DataFrame, level: float = CLS_LEVEL) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-#: Axis labels (x: parent, y: LSP) of the mass plane per analysis.
-AXIS_LABELS: dict[str, tuple[str, str]] = {
-    "smuon": (r"$m(\tilde{\mu})$ [GeV]", r"$m(\tilde{\chi}^0_1)$ [GeV]"),
-    "ewkino": (r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
-}
+#: Axis labels (x: parent, y: LSP) when the caller gives none (an analysis gives ``AnalysisSpec.axis_labels``).
+DEFAULT_AXIS_LABELS: tuple[str, str] = (r"$m_{\mathrm{parent}}$ [GeV]", r"$m_{\mathrm{LSP}}$ [GeV]")
 
 
 def zero_mc_regions(cls: pd.DataFrame) -> list[str]:
@@ -109,7 +105,7 @@ def zero_mc_regions(cls: pd.DataFrame) -> list[str]:
 
 
 def contour_figure(cls: pd.DataFrame, lumi: float, regions: Sequence[str], level: float = CLS_LEVEL,
-                   analysis: str = "smuon") -> "matplotlib.figure.Figure":
+                   axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS) -> "matplotlib.figure.Figure":
     """The expected contour of each region (colour) and scenario (line style) at ``lumi``, the headline
     best-region contour (black, thick; the region of lowest expected CLs per point) and a box stating how many
     regions had no background MC (their background is the zero-MC substitute, see ``cls.csv`` notes)."""
@@ -138,7 +134,7 @@ def contour_figure(cls: pd.DataFrame, lumi: float, regions: Sequence[str], level
             for k, line in enumerate(lines):
                 ax.plot(line[:, 0], line[:, 1], ls=LINESTYLES[j % len(LINESTYLES)], label=label if k == 0 else None,
                         **style)
-    xlabel, ylabel = AXIS_LABELS.get(analysis, (r"$m_{\mathrm{parent}}$ [GeV]", r"$m_{\mathrm{LSP}}$ [GeV]"))
+    xlabel, ylabel = axis_labels
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     span = float(points["m_parent"].max() - points["m_parent"].min()) or 1.0
@@ -157,9 +153,9 @@ def contour_figure(cls: pd.DataFrame, lumi: float, regions: Sequence[str], level
 
 
 def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths: Sequence[str | Path],
-              level: float = CLS_LEVEL, analysis: str = "smuon") -> None:
+              level: float = CLS_LEVEL, axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS) -> None:
     """Write :func:`contour_figure` at ``lumi`` to each of ``out_paths`` (one per format)."""
-    fig = contour_figure(cls, lumi, regions, level, analysis)
+    fig = contour_figure(cls, lumi, regions, level, axis_labels)
     for path in out_paths[:-1]:
         fig.savefig(str(path) + ".tmp" + Path(path).suffix)
         os.replace(str(path) + ".tmp" + Path(path).suffix, path)
@@ -169,7 +165,7 @@ def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths:
 def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: str | Path,
                   lumis: Sequence[float] | None = None, regions: Sequence[str] | None = None,
                   level: float = CLS_LEVEL, formats: Sequence[str] = ("pdf", "png"),
-                  analysis: str = "smuon") -> pd.DataFrame:
+                  axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS) -> pd.DataFrame:
     """Write ``contour_{lumi}ifb.{fmt}`` for each luminosity and format, and the ``mass_reach.csv`` table."""
     cls = read_cls(cls_path)
     lumis = list(lumis) if lumis is not None else sorted(cls["lumi_ifb"].unique())
@@ -177,7 +173,7 @@ def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: st
     for lumi in lumis:
         out = [Path(out_dir) / f"contour_{lumi:g}ifb.{fmt}" for fmt in formats]
         out[0].parent.mkdir(parents=True, exist_ok=True)
-        plot_lumi(cls, float(lumi), regions, out, level, analysis)
+        plot_lumi(cls, float(lumi), regions, out, level, axis_labels)
         logger.info("wrote %s", [str(p) for p in out])
     table = mass_reach_table(cls, level)
     Path(mass_reach_path).parent.mkdir(parents=True, exist_ok=True)

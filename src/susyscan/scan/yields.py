@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from susyscan.atomic import write_csv_atomic
+from susyscan.contracts import REGION_YIELD_COLUMNS, TOTAL
 from susyscan.errors import EmptySelectionError, FeatureError
 from susyscan.scan.inference import (FoldEnsemble, ModelLoader, ScoreModel, default_loader, feature_matrix,
                                      load_region_models, region_scores, region_threshold)
@@ -19,20 +20,11 @@ from susyscan.scan.regions import SignalRegion, parse_regions
 
 logger = logging.getLogger(__name__)
 
-TOTAL = "total"
-YIELD_COLUMNS = ["region", "yield_pb", "stat_pb", "n_raw"]
 
 
-def default_feature_names() -> list[str]:
-    """The 37 model inputs ``FEATURES + DERIVED`` in ONNX order."""
-    from susyscan.analysis.derived import DERIVED
-    from susyscan.analysis.features import FEATURES
-
-    return list(FEATURES) + list(DERIVED)
-
-
-def read_feature_table(path: str | Path, weight_scale: float = 1.0, derive: bool = True) -> pd.DataFrame:
-    """Merged feature CSV with derived features added and ``weight_pb`` multiplied by ``weight_scale``."""
+def read_feature_table(path: str | Path, weight_scale: float = 1.0) -> pd.DataFrame:
+    """Merged feature CSV (model inputs, derived ones included, written by the selection) with ``weight_pb``
+    multiplied by ``weight_scale``."""
     try:
         df = pd.read_csv(path)
     except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated/corrupt gzip, bad CSV
@@ -42,18 +34,11 @@ def read_feature_table(path: str | Path, weight_scale: float = 1.0, derive: bool
     if not weight_scale > 0:
         raise FeatureError(f"{path}: weight scale factor {weight_scale} must be positive")
     df["weight_pb"] = df["weight_pb"] * float(weight_scale)
-    if derive:  # also for an empty table, so that it has the model input columns
-        from susyscan.analysis.derived import add_derived
-
-        try:
-            df = add_derived(df)
-        except FeatureError as exc:
-            raise FeatureError(f"{path}: {exc}") from exc
     return df
 
 
 def needs_models(regions: Sequence[SignalRegion]) -> bool:
-    """Whether any region cuts on a model score (only then are derived features and models needed)."""
+    """Whether any region cuts on a model score (only then are models and their input features needed)."""
     return any(region.kind == "onnx" for region in regions)
 
 
@@ -76,11 +61,18 @@ def region_masks(df: pd.DataFrame, regions: Sequence[SignalRegion], models: Mapp
     return masks
 
 
+def _model_inputs(regions: Sequence[SignalRegion], feature_names: Sequence[str]) -> list[str]:
+    if needs_models(regions) and not feature_names:
+        raise FeatureError(f"regions {[r.name for r in regions if r.kind == 'onnx']} cut on model scores, but no "
+                           "model input features were given (AnalysisSpec.model_inputs)")
+    return list(feature_names)
+
+
 def yields_from_masks(weights: np.ndarray, masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """``region, yield_pb, stat_pb, n_raw`` per region."""
     rows = [{"region": name, "yield_pb": float(weights[m].sum()), "stat_pb": float(np.sqrt((weights[m] ** 2).sum())),
              "n_raw": int(m.sum())} for name, m in masks.items()]
-    return pd.DataFrame(rows, columns=YIELD_COLUMNS)
+    return pd.DataFrame(rows, columns=list(REGION_YIELD_COLUMNS))
 
 
 def point_masses(df: pd.DataFrame, path: str | Path, masses: tuple[float, float] | None) -> tuple[float, float]:
@@ -97,13 +89,15 @@ def point_masses(df: pd.DataFrame, path: str | Path, masses: tuple[float, float]
 
 def compute_point_yields(features_path: str | Path, out_path: str | Path, regions: Sequence,
                          batch_size: int = 4096, weight_scale: float = 1.0,
-                         feature_names: Sequence[str] | None = None, derive: bool = True,
+                         feature_names: Sequence[str] = (),
                          masses: tuple[float, float] | None = None,
                          loader: ModelLoader = default_loader) -> pd.DataFrame:
-    """Yields per signal region of one grid point's merged feature CSV, written to ``out_path``."""
+    """Yields per signal region of one grid point's merged feature CSV, written to ``out_path``.
+
+    ``feature_names``: the model inputs (``AnalysisSpec.model_inputs``), needed when a region cuts on a score."""
     regions = parse_regions(regions)
-    names = list(feature_names) if feature_names is not None else default_feature_names()
-    df = read_feature_table(features_path, weight_scale, derive and needs_models(regions))
+    names = _model_inputs(regions, feature_names)
+    df = read_feature_table(features_path, weight_scale)
     m_parent, m_lsp = point_masses(df, features_path, masses)
     if df.empty:
         logger.warning("%s: no events passed the preselection, all region yields are zero", features_path)
@@ -124,7 +118,7 @@ def _min_positive(weights: np.ndarray) -> float:
 
 def compute_background_yields(features_paths: Sequence[str | Path], out_path: str | Path, regions: Sequence,
                               batch_size: int = 4096, weight_scales: Mapping[str, float] | None = None,
-                              feature_names: Sequence[str] | None = None, derive: bool = True,
+                              feature_names: Sequence[str] = (),
                               loader: ModelLoader = default_loader) -> pd.DataFrame:
     """Background yields per region and process, plus ``total`` rows, written to ``out_path``.
 
@@ -135,7 +129,7 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     the background assumed in regions with no background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
     """
     regions = parse_regions(regions)
-    names = list(feature_names) if feature_names is not None else default_feature_names()
+    names = _model_inputs(regions, feature_names)
     models = load_region_models(regions, names, loader)
     scales = dict(weight_scales or {})
     per_process: dict[str, list[pd.DataFrame]] = {}
@@ -143,7 +137,7 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     max_weights: dict[str, float] = {}
     for path in tqdm(list(map(Path, features_paths)), desc="background yields", unit="file"):
         sample = path.name.removesuffix(".gz").removesuffix(".csv")
-        df = read_feature_table(path, scales.get(str(path), scales.get(sample, 1.0)), derive and needs_models(regions))
+        df = read_feature_table(path, scales.get(str(path), scales.get(sample, 1.0)))
         if df.empty:
             logger.warning("%s: no events passed the preselection", path)
             continue

@@ -31,11 +31,11 @@ import numpy as np
 import pyhf
 from scipy import optimize, stats
 
+from susyscan.contracts import CLS_LEVEL
 from susyscan.stats.model_spec import has_nuisance_parameters, one_bin_model
 
 logger = logging.getLogger(__name__)
 
-CLS_LEVEL = 0.05
 PYHF = "pyhf"
 CLOSED_FORM = "closed form"
 ZERO_SIGNAL = "zero signal"

@@ -21,13 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from susyscan.contracts import BACKGROUND_COLUMNS, TOTAL, YIELD_COLUMNS
 from susyscan.errors import EmptySelectionError, FeatureError
 
 logger = logging.getLogger(__name__)
 
-YIELD_COLUMNS = ("region", "yield_pb", "stat_pb", "n_raw", "m_parent", "m_lsp")
-BACKGROUND_COLUMNS = ("region", "process", "yield_pb", "stat_pb", "n_raw")
-TOTAL = "total"
 
 #: Confidence level of the upper bound used for a region with zero background MC events.
 ZERO_MC_CL = 0.68

@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from susyscan.atomic import write_csv_atomic
+from susyscan.contracts import BEST
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.stats.cls import CLsResult, RegionCounts, quiet_pyhf, region_cls
 from susyscan.stats.inputs import background_for_limits, read_signal_yields
@@ -28,7 +29,6 @@ from susyscan.stats.inputs import background_for_limits, read_signal_yields
 logger = logging.getLogger(__name__)
 
 PB_TO_FB = 1000.0
-BEST = "best"
 BAND_COLUMNS = ("cls_exp_m2", "cls_exp_m1", "cls_exp", "cls_exp_p1", "cls_exp_p2")
 KEYS = ["m_parent", "m_lsp", "lumi_ifb", "scenario"]
 #: Columns of ``cls.csv`` in order.

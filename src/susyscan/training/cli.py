@@ -51,12 +51,13 @@ def training() -> None:
 @click.option("--lumi-fb", default=139.0, show_default=True, help="Luminosity of the event weights (fb^-1).")
 @click.option("--seed", default=12345, show_default=True, help="Seed of the split and balancing.")
 @click.option("--split", default="[0.8, 0.1, 0.1]", show_default=True, help="JSON train/val/test fractions.")
-@click.option("--features", default=None, help="JSON list of input features (default FEATURES + DERIVED).")
-@click.option("--no-derived", is_flag=True, help="Do not call add_derived (columns already present).")
+@click.option("--analysis-config", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Analysis YAML: its spec's model inputs are the features (or give --features).")
+@click.option("--features", default=None, help="JSON list of input features (instead of --analysis-config).")
 @click.option("--kfold", default=None, type=click.IntRange(min=2), help="Number of folds (with --fold).")
 @fold_option
 def prepare_command(feature_csvs: tuple[str, ...], output_dir: str, region: str, bounds: str | None, lumi_fb: float,
-                    seed: int, split: str, features: str | None, no_derived: bool, kfold: int | None,
+                    seed: int, split: str, analysis_config: str | None, features: str | None, kfold: int | None,
                     fold: int | None) -> None:
     """Prepare the 8:1:1 split, balanced, with standardisation and hash, of one mass region (and fold)."""
     from susyscan.training.dataset import prepare_dataset
@@ -67,10 +68,17 @@ def prepare_command(feature_csvs: tuple[str, ...], output_dir: str, region: str,
         raise click.BadParameter(f"no default bounds for region {region!r}; give --bounds")
     if (kfold is None) != (fold is None):
         raise click.BadParameter("give both --kfold and --fold, or neither")
+    if (analysis_config is None) == (features is None):
+        raise click.BadParameter("give --analysis-config or --features (one of them)")
+    if analysis_config is not None:
+        from susyscan.analyses import load_spec
+
+        names = load_spec(analysis_config).model_inputs
+    else:
+        names = json.loads(features)
     paths = _dataset_paths(output_dir, region, fold)
     dataset = prepare_dataset(list(feature_csvs), paths, paths["meta"], region, json.loads(bounds_text), lumi_fb,
-                              seed, json.loads(split), feature_names=json.loads(features) if features else None,
-                              add_derived=not no_derived, kfold=kfold, fold=fold)
+                              seed, json.loads(split), feature_names=names, kfold=kfold, fold=fold)
     click.echo(json.dumps(dataset.info["n_events"]))
 
 

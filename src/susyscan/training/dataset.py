@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
-from susyscan.training.columns import META_COLUMNS, default_add_derived, default_feature_names
+from susyscan.training.columns import META_COLUMNS
 from susyscan.atomic import write_csv_atomic
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
 from susyscan.training.io_utils import read_json, write_json
@@ -188,14 +188,17 @@ def build_dataset(
     kfold: int | None = None,
     fold: int | None = None,
 ) -> PreparedDataset:
-    """Turn a feature table (derived features already added) into the prepared dataset of one region.
+    """Turn a feature table (the analysis' model inputs ``feature_names``, derived ones included, as written by
+    the selection) into the prepared dataset of one region.
 
     With ``kfold``/``fold`` the rows of fold ``fold`` form the ``heldout`` split (unscaled weights: the held-out
     tables of the k folds together hold every event once) and only the other rows are split train/val/test.
     The rows are sorted by (sample, event id) first, so nothing depends on the row order of the input.
     """
     fractions = check_fractions(tuple(split_fractions))
-    feature_names = list(feature_names) if feature_names is not None else default_feature_names()
+    if not feature_names:
+        raise ConfigError(f"mass region {region!r}: no model input features given (AnalysisSpec.model_inputs)")
+    feature_names = list(feature_names)
     df = select_region(df, region, bounds)
     check_features(df, feature_names)
     split_names: tuple[str, ...] = SPLIT_NAMES
@@ -325,19 +328,12 @@ def prepare_dataset(
     seed: int,
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     feature_names: Sequence[str] | None = None,
-    add_derived: Callable[[pd.DataFrame], pd.DataFrame] | bool = True,
     kfold: int | None = None,
     fold: int | None = None,
 ) -> PreparedDataset:
-    """Stage entry point: read the merged feature CSVs, prepare region ``region`` and save it.
-
-    ``add_derived``: True uses ``susyscan.analysis.derived.add_derived``; a callable is used as is;
-    False skips it (the feature tables already hold the derived columns).
-    """
+    """Stage entry point: read the merged feature CSVs (holding the model inputs ``feature_names``, derived
+    features included), prepare region ``region`` and save it."""
     df = read_feature_tables(feature_csvs)
-    derive = default_add_derived() if add_derived is True else (add_derived or None)
-    if derive is not None:
-        df = derive(df)
     dataset = build_dataset(df, region, bounds, lumi_fb, seed, split_fractions, feature_names, kfold, fold)
     save_dataset(dataset, split_paths, meta_path)
     return dataset

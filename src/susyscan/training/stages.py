@@ -8,7 +8,7 @@ and writes the region's metrics.json, performance table, ROC and score plots fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from susyscan.training.folds import LeakageError, check_heldout, event_ids
 from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_bdt, export_nn, model_metadata
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.metrics import classification_metrics, selection_score
-from susyscan.training.network import NetworkConfig
+from susyscan.training.network import Classifier, NetworkConfig, build_classifier
 from susyscan.training.onnx_model import load_checked
 from susyscan.training.outputs import ModelOutputs, write_csv, write_evaluation
 from susyscan.training.performance import performance_table
@@ -57,15 +57,17 @@ def split_nn_hyper(hyper: Mapping[str, object], seed: int | None = None) -> tupl
 
 def run_nn(
     dataset: PreparedDataset, outputs: ModelOutputs, hyper: Mapping[str, object] | None = None,
-    seed: int | None = None, progress: bool = True,
+    seed: int | None = None, progress: bool = True, model_factory: Callable[..., Classifier] | None = None,
 ) -> dict:
-    """Train the MLP (flat ``training.nn`` settings), write model.pt and the evaluation; return metrics."""
+    """Train the MLP (flat ``training.nn`` settings; ``model_factory``: the analysis' network builder, default
+    ``build_classifier``), write model.pt and the evaluation; return metrics."""
     network, training = split_nn_hyper(hyper or {}, seed)
     if "hidden_layers" in network:
         network["hidden_layers"] = tuple(network["hidden_layers"])  # type: ignore[arg-type]
     network_config = NetworkConfig(n_inputs=len(dataset.feature_names), **network)  # type: ignore[arg-type]
     training_config = NNTrainingConfig(**training)  # type: ignore[arg-type]
-    result = train_classifier(dataset, network_config, training_config, progress=progress)
+    result = train_classifier(dataset, network_config, training_config, progress=progress,
+                              model_factory=model_factory or build_classifier)
     save_model(result, dataset, str(outputs.model))
     test_scores = predict_raw(result.model, dataset.standardisation, dataset.test.X)
     extra = {"device": result.device, "network": network_config.to_dict(), "training": asdict(training_config)}

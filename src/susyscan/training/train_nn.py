@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -69,13 +70,16 @@ def predict_raw(model: Classifier, standardisation: Standardisation, features: n
 
 
 def train_classifier(
-    dataset: PreparedDataset, network: NetworkConfig, config: NNTrainingConfig, progress: bool = True
+    dataset: PreparedDataset, network: NetworkConfig, config: NNTrainingConfig, progress: bool = True,
+    model_factory: Callable[[NetworkConfig, int], Classifier] = build_classifier,
 ) -> NNTrainingResult:
-    """Train on the balanced training split, keep the epoch with the best validation selection score."""
+    """Train on the balanced training split, keep the epoch with the best validation selection score.
+
+    ``model_factory`` (the analysis' ``AnalysisSpec.model_factory``) builds the initialised network."""
     device = resolve_device(config.device)
     standardisation = dataset.standardisation
     with deterministic(config.seed):
-        model = build_classifier(network, config.seed).to(device)
+        model = model_factory(network, config.seed).to(device)
         X_train = _tensor(standardisation.apply(dataset.train.X), device)
         y_train = _tensor(dataset.train.y, device)
         X_val = _tensor(standardisation.apply(dataset.val.X), device)

@@ -16,9 +16,9 @@ from torch import nn
 from tqdm import tqdm
 
 from susyscan.errors import ConfigError, EmptySelectionError
-from susyscan.ewkino.inputs import SENTINEL, InputSet
-from susyscan.ewkino.metrics import split_labels, weighted_auc
-from susyscan.ewkino.model import Ensemble, NetConfig, set_standardisation
+from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
+from susyscan.analyses.ewkino.metrics import split_labels, weighted_auc
+from susyscan.analyses.ewkino.model import Ensemble, NetConfig, set_standardisation
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[Ensemble, pd.Dat
 
 def save_ensemble(model: Ensemble, inputs: InputSet, cfg: TrainConfig, path: str | Path) -> None:
     """Save the state dict and everything needed to rebuild the model (atomically)."""
-    from susyscan.ewkino.io import write_atomic
+    from susyscan.analyses.ewkino.io import write_atomic
 
     payload = {
         "state_dict": model.state_dict(), "net": model.net.to_dict(), "n_members": len(model.members),

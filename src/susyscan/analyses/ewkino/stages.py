@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from susyscan.errors import EmptySelectionError
-from susyscan.ewkino.export import OnnxEnsemble, export_onnx, parity_check
-from susyscan.ewkino.importance import permutation_importance, write_importance
-from susyscan.ewkino.inputs import InputSet, read_inputs
-from susyscan.ewkino.io import write_csv_atomic, write_json_atomic, write_text_atomic
-from susyscan.ewkino.metrics import split_labels
-from susyscan.ewkino.significance import (background_yield_table, signal_yield_table, significance_table,
+from susyscan.analyses.ewkino.export import OnnxEnsemble, export_onnx, parity_check
+from susyscan.analyses.ewkino.importance import permutation_importance, write_importance
+from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
+from susyscan.analyses.ewkino.io import write_csv_atomic, write_json_atomic, write_text_atomic
+from susyscan.analyses.ewkino.metrics import split_labels
+from susyscan.analyses.ewkino.significance import (background_yield_table, signal_yield_table, significance_table,
                                           threshold_comparison)
-from susyscan.ewkino.train import TrainConfig, load_ensemble, predict_arrays, save_ensemble, train_ensemble
+from susyscan.analyses.ewkino.train import TrainConfig, load_ensemble, predict_arrays, save_ensemble, train_ensemble
 
 logger = logging.getLogger(__name__)
 Paths = list[str | Path]

@@ -14,8 +14,8 @@ import onnx
 import torch
 
 from susyscan.errors import ModelMetadataError
-from susyscan.ewkino.io import write_atomic
-from susyscan.ewkino.model import Ensemble
+from susyscan.analyses.ewkino.io import write_atomic
+from susyscan.analyses.ewkino.model import Ensemble
 
 logger = logging.getLogger(__name__)
 

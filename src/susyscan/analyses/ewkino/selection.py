@@ -11,7 +11,7 @@ import numpy as np
 
 from susyscan.analysis.select import check_metadata, cutflow_record, masses_from_metadata
 from susyscan.errors import EventFileError
-from susyscan.ewkino.config import EwkinoConfig
+from susyscan.analyses.ewkino.config import EwkinoConfig
 
 logger = logging.getLogger(__name__)
 

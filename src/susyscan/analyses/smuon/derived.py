@@ -1,4 +1,4 @@
-"""The ten derived features, computed in ONE place for training and scan alike.
+"""The ten derived features of the smuon analysis, computed once when the feature CSVs are written.
 
 Conventions (sentinel- and zero-safe):
 - a missing object is ``SENTINEL`` (-999) in the raw features; missing lepton pTs count 0 in sums;

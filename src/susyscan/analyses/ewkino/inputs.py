@@ -19,9 +19,9 @@ import awkward as ak
 import numpy as np
 
 from susyscan.errors import EventFileError, FeatureError
-from susyscan.ewkino.config import EwkinoConfig
-from susyscan.ewkino.io import write_npz_atomic
-from susyscan.ewkino.selection import check_branches, delta_phi, event_variables, selected_jets, signal_masses
+from susyscan.analyses.ewkino.config import EwkinoConfig
+from susyscan.analyses.ewkino.io import write_npz_atomic
+from susyscan.analyses.ewkino.selection import check_branches, delta_phi, event_variables, selected_jets, signal_masses
 
 logger = logging.getLogger(__name__)
 

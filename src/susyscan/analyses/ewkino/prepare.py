@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from susyscan.ewkino.config import EwkinoConfig, load_ewkino_config
-from susyscan.ewkino.inputs import build_inputs, write_inputs
-from susyscan.ewkino.io import write_json_atomic
-from susyscan.ewkino.selection import select_events
+from susyscan.analyses.ewkino.config import EwkinoConfig, load_ewkino_config
+from susyscan.analyses.ewkino.inputs import build_inputs, write_inputs
+from susyscan.analyses.ewkino.io import write_json_atomic
+from susyscan.analyses.ewkino.selection import select_events
 
 logger = logging.getLogger(__name__)
 

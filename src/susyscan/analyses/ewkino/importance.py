@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from susyscan.ewkino.io import write_atomic, write_csv_atomic
-from susyscan.ewkino.metrics import weighted_auc
+from susyscan.analyses.ewkino.io import write_atomic, write_csv_atomic
+from susyscan.analyses.ewkino.metrics import weighted_auc
 
 logger = logging.getLogger(__name__)
 

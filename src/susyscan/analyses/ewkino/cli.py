@@ -26,7 +26,7 @@ def ewkino(log_path: str | None) -> None:
 def inputs_command(events: str, config_path: str, inputs_out: str, cutflow_out: str, pfcand_pt_min: float,
                    max_candidates: int | None) -> None:
     """Select one event file and write its network inputs (.npz) and cutflow (.json)."""
-    from susyscan.ewkino.prepare import prepare_chunk
+    from susyscan.analyses.ewkino.prepare import prepare_chunk
 
     prepare_chunk(events, config_path, inputs_out, cutflow_out, pfcand_pt_min, max_candidates)
 
@@ -39,7 +39,7 @@ def inputs_command(events: str, config_path: str, inputs_out: str, cutflow_out: 
 @click.option("--training", default="{}", help="JSON of TrainConfig keys (n_members, epochs, learning_rate, ...).")
 def train_command(inputs: tuple[str, ...], model_out: str, history_out: str, metrics_out: str, training: str) -> None:
     """Train the seed ensemble."""
-    from susyscan.ewkino.stages import run_training
+    from susyscan.analyses.ewkino.stages import run_training
 
     run_training(list(inputs), model_out, history_out, metrics_out, json.loads(training))
 
@@ -51,7 +51,7 @@ def train_command(inputs: tuple[str, ...], model_out: str, history_out: str, met
 @click.option("--parity-out", required=True, type=click.Path(dir_okay=False))
 def export_command(inputs: tuple[str, ...], model_path: str, onnx_out: str, parity_out: str) -> None:
     """Export model.pt to one ONNX graph and check parity on INPUTS."""
-    from susyscan.ewkino.stages import run_export
+    from susyscan.analyses.ewkino.stages import run_export
 
     run_export(model_path, onnx_out, list(inputs), parity_out)
 
@@ -67,7 +67,7 @@ def export_command(inputs: tuple[str, ...], model_path: str, onnx_out: str, pari
 def significance_command(inputs: tuple[str, ...], onnx_path: str, out: str, lumis: tuple[float, ...],
                          train_samples: tuple[str, ...], score_cut: float | None, min_background: float) -> None:
     """Network vs kinematic-baseline S/sqrt(S+B) per mass point."""
-    from susyscan.ewkino.stages import run_significance
+    from susyscan.analyses.ewkino.stages import run_significance
 
     run_significance(onnx_path, list(inputs), out, list(lumis), list(train_samples), score_cut, min_background)
 
@@ -82,7 +82,7 @@ def significance_command(inputs: tuple[str, ...], onnx_path: str, out: str, lumi
 def importance_command(inputs: tuple[str, ...], model_path: str, csv_out: str, plot_out: str,
                        train_samples: tuple[str, ...], seed: int) -> None:
     """Permutation importance (AUC drop) of the high-level features and the PF block."""
-    from susyscan.ewkino.stages import run_importance
+    from susyscan.analyses.ewkino.stages import run_importance
 
     run_importance(model_path, list(inputs), csv_out, plot_out, list(train_samples), seed)
 

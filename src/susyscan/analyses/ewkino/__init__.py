@@ -1,0 +1,54 @@
+"""Squark + electroweakino analysis with particle-flow networks (arXiv:2411.00093, docs/analysis_ewkino.md).
+
+Its selection is code (:mod:`.selection`, thresholds from ``config/analyses/ewkino.yaml``) run by the shared
+``select_features`` rule through :data:`SPEC`'s ``select``; its networks (particle-flow ensembles per soft-particle
+threshold), significance, importance and threshold-gain tables have their own rules (``workflow/rules/ewkino.smk``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from susyscan.analyses.spec import AnalysisSpec
+
+#: High-level variables written to the ewkino feature CSVs (cutflow bookkeeping; the networks read .npz inputs).
+FEATURES: tuple[str, ...] = ("met", "jet1_pt", "ht", "meff", "min_dphi_jet_met", "n_jets")
+BASELINE_FLAG = "sr_baseline"
+
+
+def select(events: Any, metadata: dict[str, Any], config_path: str) -> tuple[Any, dict[str, Any]]:
+    """The ewkino selection of one chunk: (feature table of the preselected events, cutflow record)."""
+    import awkward as ak
+    import numpy as np
+    import pandas as pd
+
+    from susyscan.analyses.ewkino.config import load_ewkino_config
+    from susyscan.analyses.ewkino.selection import event_variables, select_events, signal_masses
+
+    cfg = load_ewkino_config(config_path)
+    presel, baseline, record = select_events(events, metadata, cfg)
+    variables = event_variables(events, cfg)
+    frame = pd.DataFrame({name: np.asarray(variables[name], dtype=np.float64)[presel] for name in FEATURES})
+    is_signal, m_parent, m_lsp = signal_masses(metadata, cfg)
+    frame["gen_weight"] = ak.to_numpy(events["weight"]).astype(np.float64)[presel]
+    frame["sample"] = str(metadata["sample"])
+    frame["process"] = str(metadata["process"])
+    frame["is_signal"] = is_signal
+    frame["m_parent"] = m_parent
+    frame["m_lsp"] = m_lsp
+    frame["chunk"] = int(metadata["chunk"])
+    frame["event"] = np.flatnonzero(presel)
+    frame[BASELINE_FLAG] = baseline[presel].astype(np.int8)
+    return frame, record
+
+
+SPEC = AnalysisSpec(
+    name="ewkino",
+    grid=("m_squark", "m_electroweakino", "sq_ewkino"),
+    features=FEATURES,
+    models=(),
+    select=select,
+    shared_ml=False,
+    axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
+    title=r"$\tilde{q}\tilde{q}$, light higgsino-like $\tilde{\chi}$",
+)

@@ -1,0 +1,125 @@
+"""The analysis interface: what an analysis declares so that the shared stages (selection, ML, scan,
+statistics, plots) can run it without knowing it.
+
+An analysis is a YAML file (object selection, cuts, cut-and-count signal regions, mass keys: the
+``susyscan.analysis.config`` format) plus one Python module holding ``SPEC``, an :class:`AnalysisSpec`
+(features, derived features, model factory, ML settings, labels). The YAML names its module with the key
+``module``: a dotted module name, or a ``.py`` file relative to the YAML; without it the module is
+``susyscan.analyses.<name>``. ``docs/architecture.md`` shows how to add an analysis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from susyscan.errors import ConfigError
+
+if TYPE_CHECKING:
+    import awkward as ak
+    import pandas as pd
+
+    from susyscan.analysis.config import AnalysisConfig
+
+logger = logging.getLogger(__name__)
+
+#: Derived-feature function: columns (feature name -> array) -> new columns (derived name -> array).
+DeriveFunction = Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]]
+#: Custom selection: (events, metadata, analysis YAML path) -> (feature table, cutflow record).
+SelectFunction = Callable[["ak.Array", dict[str, Any], str], tuple["pd.DataFrame", dict[str, Any]]]
+#: Model factory: (``susyscan.training.network.NetworkConfig``, seed) -> an initialised ``Classifier``.
+ModelFactory = Callable[[Any, int], Any]
+
+MODEL_LABELS: dict[str, str] = {"nn": "NN", "bdt": "BDT"}
+
+
+def default_model_factory(network: Any, seed: int) -> Any:
+    """The paper's MLP, normal-initialised (``susyscan.training.network.build_classifier``)."""
+    from susyscan.training.network import build_classifier
+
+    return build_classifier(network, seed)
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """One analysis as the shared stages see it.
+
+    - ``grid``: (parent-mass column, LSP-mass column, signal process) of its mass-grid table; the same keys name
+      the masses in the signal event files' metadata (``masses`` of the YAML must agree).
+    - ``features``: event variables (``susyscan.analysis.variables.EVENT_VARIABLES``) written per event;
+      ``derived`` names the columns that ``derive`` computes from them, once, when the feature CSV is written.
+      The model inputs are ``features + derived`` in this order (the ONNX input order).
+    - ``model_factory``: builds the torch network of the shared trainer.
+    - ``models``: the ML models trained per mass region (``nn``, ``bdt``; empty: cut-and-count only);
+      ``mass_regions``: ``{name: [m_min, m_max)}`` replacing ``training.regions`` of the run config.
+    - ``select``: replaces the shared YAML-cut selection (an analysis whose cuts are code), None otherwise.
+    - ``shared_ml``: whether the shared training/scan rules serve it (False: its own rules, e.g. ewkino).
+    - ``axis_labels`` (x: parent, y: LSP) and ``title`` label its plots.
+    """
+
+    name: str
+    grid: tuple[str, str, str]
+    features: tuple[str, ...]
+    derived: tuple[str, ...] = ()
+    derive: DeriveFunction | None = None
+    model_factory: ModelFactory = default_model_factory
+    models: tuple[str, ...] = ("nn", "bdt")
+    mass_regions: Mapping[str, Sequence[float]] | None = None
+    select: SelectFunction | None = None
+    shared_ml: bool = True
+    axis_labels: tuple[str, str] = ("$m_{parent}$ [GeV]", "$m_{LSP}$ [GeV]")
+    title: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.grid) != 3:
+            raise ConfigError(f"analysis {self.name!r}: grid must be (parent column, LSP column, process)")
+        names = [*self.features, *self.derived]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ConfigError(f"analysis {self.name!r}: feature names {duplicates} appear twice")
+        if self.derived and self.derive is None:
+            raise ConfigError(f"analysis {self.name!r}: derived features {list(self.derived)} but no 'derive' function")
+        unknown = sorted(set(self.models) - set(MODEL_LABELS))
+        if unknown:
+            raise ConfigError(f"analysis {self.name!r}: unknown models {unknown} (known: {sorted(MODEL_LABELS)})")
+
+    @property
+    def model_inputs(self) -> list[str]:
+        """The model inputs in ONNX order: ``features`` then ``derived``."""
+        return [*self.features, *self.derived]
+
+    def derived_columns(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The ``derived`` columns computed from ``columns``; a missing or extra name is an error."""
+        if not self.derived:
+            return {}
+        assert self.derive is not None
+        values = self.derive(columns)
+        if set(values) != set(self.derived):
+            raise ConfigError(f"analysis {self.name!r}: derive() returned {sorted(values)}, declared {list(self.derived)}")
+        return {name: np.asarray(values[name], dtype=np.float64) for name in self.derived}
+
+    def regions(self, training_regions: Mapping[str, Sequence[float]]) -> dict[str, list[float]]:
+        """Mass regions of the ML training: the analysis' own, else the run config's ``training.regions``."""
+        chosen = self.mass_regions if self.mass_regions is not None else training_regions
+        return {str(k): [float(v[0]), float(v[1])] for k, v in chosen.items()}
+
+    def ml_signal_regions(self, training_regions: Mapping[str, Sequence[float]],
+                          fold_models: Callable[[str, str], list[str]]) -> list[dict[str, Any]]:
+        """One ONNX score-cut region per (model, mass region), named e.g. ``NN low``; ``fold_models(region, model)``
+        gives the k fold model paths."""
+        return [{"name": f"{MODEL_LABELS[model]} {region}", "kind": "onnx", "models": fold_models(region, model)}
+                for model in self.models for region in self.regions(training_regions)]
+
+
+def signal_regions(spec: AnalysisSpec, cfg: AnalysisConfig, training_regions: Mapping[str, Sequence[float]],
+                   fold_models: Callable[[str, str], list[str]]) -> list[dict[str, Any]]:
+    """All signal regions of the scan: the ML regions of ``spec``, then the cut-and-count regions of the
+    analysis YAML (``baselines.regions``: flag column -> label and expression), in YAML order."""
+    regions = spec.ml_signal_regions(training_regions, fold_models)
+    regions += [{"name": region.label, "kind": "flag", "column": region.column} for region in cfg.baselines]
+    return regions

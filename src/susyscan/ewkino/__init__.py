@@ -1,1 +1,0 @@
-"""Squark + electroweakino analysis with particle-flow networks (arXiv:2411.00093)."""

@@ -1,0 +1,135 @@
+# Parse-time helpers of workflow/rules/ewkino.smk (squark + electroweakino analysis, docs/analysis_ewkino.md).
+# Paths: inputs results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz (one set per PF threshold),
+# models results/training/ewkino/pt{ptmin}/, scan tables results/scan/ewkino/ (read by `limits`). Cutflows and
+# high-level feature CSVs come from the shared `select_features` rule (the spec's `select`).
+
+EWKINO = "ewkino"
+EWKINO_ENABLED = EWKINO in SAMPLES_BY_ANALYSIS
+
+
+def ewkino_settings():
+    """The analyses.ewkino config block (schema defaults filled)."""
+    return config["analyses"].get(EWKINO, {})
+
+
+def _ewkino_threshold_values():
+    """PF-candidate thresholds (GeV) compared by the analysis: inputs.pfcand_pt_min_values of its YAML."""
+    if not EWKINO_ENABLED:
+        return []
+    from susyscan.analyses.ewkino.config import load_ewkino_config
+
+    cfg = load_ewkino_config(ewkino_settings()["config"])
+    values = sorted(float(v) for v in cfg.inputs.pfcand_pt_min_values)
+    below = [v for v in values if v < float(config["detector"]["pfcand_pt_min"])]
+    if below:
+        raise ValueError(
+            f"{ewkino_settings()['config']}: inputs.pfcand_pt_min_values {below} lie below "
+            f"detector.pfcand_pt_min={config['detector']['pfcand_pt_min']:g} (candidates not stored in the event files)"
+        )
+    return values
+
+
+EWKINO_THRESHOLDS = [f"{v:g}" for v in _ewkino_threshold_values()]
+
+
+def ewkino_scan_threshold():
+    """The threshold label (e.g. '1') whose network feeds the scan yields and the limits."""
+    if not EWKINO_THRESHOLDS:
+        return ""
+    chosen = ewkino_settings().get("scan_pfcand_pt_min")
+    if chosen is None:
+        return EWKINO_THRESHOLDS[0]
+    label = f"{float(chosen):g}"
+    if label not in EWKINO_THRESHOLDS:
+        raise ValueError(
+            f"config key 'analyses.ewkino.scan_pfcand_pt_min'={chosen} is not one of the thresholds {EWKINO_THRESHOLDS}"
+        )
+    return label
+
+
+def ewkino_samples(train_only=False):
+    """Backgrounds and grid points of the ewkino analysis (training samples only when train_only)."""
+    if not EWKINO_ENABLED:
+        return []
+    return [s for s in SAMPLES_BY_ANALYSIS[EWKINO] if not (train_only and s.is_signal and not s.train)]
+
+
+def ewkino_train_samples():
+    """Names of the samples whose training split was used (their test split only enters evaluations)."""
+    return [s.name for s in ewkino_samples(train_only=True)]
+
+
+def _ewkino_inputs(samples, ptmin):
+    return [
+        f"results/analysis/ewkino/inputs/pt{ptmin}/{s.name}/chunk{c}.npz" for s in samples for c in range(s.n_chunks)
+    ]
+
+
+def ewkino_training_inputs(wildcards):
+    """Input files (threshold wildcards.ptmin) of the backgrounds and the training grid points."""
+    return _ewkino_inputs(ewkino_samples(train_only=True), wildcards.ptmin)
+
+
+def ewkino_evaluation_inputs(wildcards):
+    """Input files (threshold wildcards.ptmin) of every ewkino sample: backgrounds and all grid points."""
+    return _ewkino_inputs(ewkino_samples(), wildcards.ptmin)
+
+
+def ewkino_background_inputs(wildcards):
+    """Scan-threshold input files of the ewkino backgrounds."""
+    return _ewkino_inputs([s for s in ewkino_samples() if not s.is_signal], ewkino_scan_threshold())
+
+
+def ewkino_point_inputs(wildcards):
+    """Scan-threshold input files of one grid point (wildcards.sample)."""
+    return _ewkino_inputs([SAMPLES[wildcards.sample]], ewkino_scan_threshold())
+
+
+def ewkino_training_config():
+    """Ensemble-training options (analyses.ewkino.training) as a plain dict for TrainConfig.from_dict."""
+    return json.loads(json.dumps(ewkino_settings().get("training", {})))
+
+
+def ewkino_scan_onnx():
+    """The ONNX ensemble whose score defines the 'nn' region of the scan yields."""
+    return f"results/training/ewkino/pt{ewkino_scan_threshold()}/model.onnx"
+
+
+def ewkino_targets():
+    """Ewkino-only outputs (training, ONNX, significance, threshold gain, importance), [] when disabled.
+
+    The shared outputs (cutflow, cross sections, limits, contours) come from the loop of all_targets().
+    """
+    if not EWKINO_ENABLED:
+        return []
+    targets = expand(
+        "results/training/ewkino/pt{ptmin}/{f}",
+        ptmin=EWKINO_THRESHOLDS,
+        f=["metrics.json", "model.onnx", "onnx_parity.json", "significance.csv", "importance.csv", "importance.png"],
+    )
+    if len(EWKINO_THRESHOLDS) >= 2:
+        targets += expand("results/training/ewkino/threshold_gain.{ext}", ext=["csv", "md"])
+    return targets
+
+
+EWKINO_PTMIN_RE = _alternatives(EWKINO_THRESHOLDS)
+EWKINO_SAMPLE_RE = _alternatives([s.name for s in ewkino_samples()])
+EWKINO_POINT_RE = _alternatives([s.name for s in ewkino_samples() if s.is_signal])
+
+
+def ewkino_ptmin(wildcards):
+    """The PF-candidate threshold (GeV) of the ptmin wildcard."""
+    return float(wildcards.ptmin)
+
+
+def ewkino_threshold_tables():
+    """Significance tables of the lowest ('low') and highest ('high') PF thresholds, for the gain table."""
+    if len(EWKINO_THRESHOLDS) < 2:
+        return {}
+    return {
+        "low": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[0]}/significance.csv",
+        "high": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[-1]}/significance.csv",
+    }
+
+
+EXTRA_TARGETS.extend(ewkino_targets())
