@@ -45,26 +45,6 @@ def generate_cmd(sample: str, process: str, masses: tuple[str, ...], chunk: int,
     click.echo(json.dumps(meta, indent=1))
 
 
-@generation.command("ingest-lhe")
-@click.argument("lhe", type=click.Path(dir_okay=False))
-@click.option("--sample", required=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
-@click.option("--n-events", default=None, type=int, help="default: all events in the file")
-@click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--matching/--no-matching", default=None, help="default: detect MLM (ickkw=1) in the header")
-@click.option("--qcut", default=None, type=float, help="GeV; default: Pythia setMad from the run card")
-@click.option("--xsec-pb", default=None, type=float, help="override the normalisation cross section")
-@click.option("--detector-card", type=click.Path(exists=True, dir_okay=False), default=None)
-def ingest_lhe_cmd(lhe: str, sample: str, out: str, n_events: int | None, seed: int, matching: bool | None,
-                   qcut: float | None, xsec_pb: float | None, detector_card: str | None) -> None:
-    """Shower an LHE file (MLM when matched), simulate the detector, write the event file."""
-    from susyscan.generation.chunk import ingest_lhe_chunk
-
-    meta = ingest_lhe_chunk(lhe, out, sample, detector_card, n_events=n_events, seed=seed, matching=matching,
-                            qcut=qcut, xsec_pb=xsec_pb)
-    click.echo(json.dumps(meta, indent=1))
-
-
 @generation.command("slha")
 @click.option("--model", required=True, type=click.Choice(["smuon", "higgsino", "wino"]))
 @click.option("--mass", "masses", multiple=True, help="e.g. --mass m_squark=1000 --mass m_ewkino=200")
