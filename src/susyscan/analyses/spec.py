@@ -51,7 +51,8 @@ class AnalysisSpec:
     - ``grid``: (parent-mass column, LSP-mass column, signal process) of its mass-grid table; the same keys name
       the masses in the signal event files' metadata (``masses`` of the YAML must agree).
     - ``features``: event variables (``susyscan.analysis.variables.EVENT_VARIABLES``) written per event;
-      ``derived`` names the columns that ``derive`` computes from them, once, when the feature CSV is written.
+      ``derived`` names the columns that ``derive`` computes, once, when the feature CSV is written, from the event
+      variables of the preselected events (all of them, not only ``features``).
       The model inputs are ``features + derived`` in this order (the ONNX input order).
     - ``model_factory``: builds the torch network of the shared trainer.
     - ``models``: the ML models trained per mass region (``nn``, ``bdt``; empty: cut-and-count only);
@@ -110,10 +111,10 @@ class AnalysisSpec:
 
     def ml_signal_regions(self, training_regions: Mapping[str, Sequence[float]],
                           fold_models: Callable[[str, str], list[str]]) -> list[dict[str, Any]]:
-        """One ONNX score-cut region per (model, mass region), named e.g. ``NN low``; ``fold_models(region, model)``
-        gives the k fold model paths."""
+        """One ONNX score-cut region per (model, mass region), named e.g. ``NN low``, models in spec order and mass
+        regions sorted by name; ``fold_models(region, model)`` gives the k fold model paths."""
         return [{"name": f"{MODEL_LABELS[model]} {region}", "kind": "onnx", "models": fold_models(region, model)}
-                for model in self.models for region in self.regions(training_regions)]
+                for model in self.models for region in sorted(self.regions(training_regions))]
 
 
 def signal_regions(spec: AnalysisSpec, cfg: AnalysisConfig, training_regions: Mapping[str, Sequence[float]],

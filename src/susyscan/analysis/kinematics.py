@@ -7,19 +7,13 @@ import logging
 import numpy as np
 from mt2 import mt2 as _mt2
 
+from susyscan.angles import delta_phi, delta_r
+
+__all__ = ["delta_phi", "delta_r", "invariant_mass_massless", "mct_massless", "mt2_massless_visible"]
+
 logger = logging.getLogger(__name__)
 
 
-def delta_phi(phi1: np.ndarray, phi2: np.ndarray) -> np.ndarray:
-    """phi1 - phi2 wrapped into [-pi, pi)."""
-    return (np.asarray(phi1) - np.asarray(phi2) + np.pi) % (2.0 * np.pi) - np.pi
-
-
-def delta_r(eta1: np.ndarray, phi1: np.ndarray, eta2: np.ndarray, phi2: np.ndarray) -> np.ndarray:
-    """Angular distance sqrt(deta^2 + dphi^2); works on numpy and awkward arrays alike."""
-    dphi = (phi1 - phi2 + np.pi) % (2.0 * np.pi) - np.pi
-    deta = eta1 - eta2
-    return np.sqrt(deta * deta + dphi * dphi)
 
 
 def invariant_mass_massless(

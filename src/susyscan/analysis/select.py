@@ -167,7 +167,7 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     if derived:
         assert spec is not None
         try:
-            values = spec.derived_columns({name: frame[name].to_numpy() for name in frame.columns})
+            values = spec.derived_columns({name: column[selected] for name, column in variables.items()})
         except FeatureError as exc:
             raise FeatureError(f"{where}: {exc}") from exc
         for name in derived:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
+from susyscan.angles import delta_phi, delta_r
+
+__all__ = ["delta_phi", "delta_r"]  # re-exported for the detector modules; defined once in susyscan.angles
+
 
 def pt_eta_phi(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Transverse momentum, pseudorapidity (+-1e3 along the beam) and azimuth."""
@@ -19,14 +23,6 @@ def mass(e: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> np.nd
     return np.sqrt(np.maximum(e**2 - px**2 - py**2 - pz**2, 0.0))
 
 
-def delta_phi(phi1: np.ndarray | ak.Array, phi2: np.ndarray | ak.Array) -> np.ndarray | ak.Array:
-    """phi1 - phi2 wrapped into [-pi, pi)."""
-    return (phi1 - phi2 + np.pi) % (2 * np.pi) - np.pi
-
-
-def delta_r(eta1, phi1, eta2, phi2):  # type: ignore[no-untyped-def]
-    """Angular distance; works on numpy and awkward arrays alike."""
-    return np.sqrt((eta1 - eta2) ** 2 + delta_phi(phi1, phi2) ** 2)
 
 
 def lognormal_factor(rel_sigma: np.ndarray, normal: np.ndarray) -> np.ndarray:

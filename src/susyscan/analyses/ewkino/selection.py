@@ -9,6 +9,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from susyscan.angles import delta_phi
 from susyscan.analysis.select import check_metadata, cutflow_record, masses_from_metadata
 from susyscan.errors import EventFileError
 from susyscan.analyses.ewkino.config import EwkinoConfig
@@ -36,11 +37,6 @@ def check_branches(events: ak.Array, where: str, required: tuple[str, ...] = REQ
     missing = [b for b in required if b not in events.fields]
     if missing:
         raise EventFileError(f"{where}: event array lacks branch(es) {missing}")
-
-
-def delta_phi(phi1: np.ndarray | ak.Array, phi2: np.ndarray | ak.Array) -> np.ndarray | ak.Array:
-    """phi1 - phi2 wrapped into [-pi, pi)."""
-    return (phi1 - phi2 + np.pi) % (2.0 * np.pi) - np.pi
 
 
 def _accepted(events: ak.Array, prefix: str, pt_min: float, abs_eta_max: float) -> ak.Array:

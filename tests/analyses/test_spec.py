@@ -1,0 +1,87 @@
+"""The analysis interface: specs of the shipped analyses, load_spec and its errors, signal regions from the YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from susyscan.analyses import AnalysisSpec, builtin_spec, load_spec, signal_regions
+from susyscan.analysis.config import load_analysis_config
+from susyscan.analysis.select import analyse_events
+from susyscan.analysis.synthetic import random_events, synthetic_metadata
+from susyscan.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+TOY = Path(__file__).resolve().parent / "plugin" / "toy.yaml"
+
+
+def test_shipped_specs_match_their_yaml() -> None:
+    smuon = load_spec(REPO / "config/analyses/smuon.yaml")
+    assert smuon is builtin_spec("smuon")
+    assert smuon.grid == ("m_smuon", "m_neutralino", "smuon_R")
+    assert len(smuon.model_inputs) == 37 and smuon.model_inputs[-1] == "ht_over_sum_lep_pt_met"
+    ewkino = load_spec(REPO / "config/analyses/ewkino.yaml")
+    assert ewkino.grid == ("m_squark", "m_electroweakino", "sq_ewkino") and not ewkino.shared_ml
+
+
+def test_smuon_signal_regions_come_from_the_yaml() -> None:
+    cfg = load_analysis_config(REPO / "config/analyses/smuon.yaml")
+    regions = signal_regions(builtin_spec("smuon"), cfg, {"low": [0, 250], "high": [250, 1e5]},
+                             lambda region, model: [f"{region}_{model}_0.onnx", f"{region}_{model}_1.onnx"])
+    names = [r["name"] for r in regions]
+    assert names == ["NN high", "NN low", "BDT high", "BDT low", "Static jet veto",
+                     *(f"Dynamic veto {i}" for i in range(1, 7))]
+    assert regions[4] == {"name": "Static jet veto", "kind": "flag", "column": "sr_static_jet_veto"}
+
+
+def _write_yaml(path: Path, **changes: object) -> Path:
+    raw = yaml.safe_load(TOY.read_text())
+    raw.update(changes)
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_load_spec_errors(tmp_path: Path) -> None:
+    (tmp_path / "toy.py").write_text(Path(TOY.parent / "toy.py").read_text())
+    with pytest.raises(ConfigError, match="SPEC is 'toy'"):
+        load_spec(_write_yaml(tmp_path / "a.yaml", name="other"))
+    with pytest.raises(ConfigError, match="missing.py does not exist"):
+        load_spec(_write_yaml(tmp_path / "b.yaml", module="missing.py"))
+    with pytest.raises(ConfigError, match="differ from the grid keys"):
+        load_spec(_write_yaml(tmp_path / "c.yaml", masses={"parent_key": "m_stau", "lsp_key": "m_neutralino"}))
+    with pytest.raises(ConfigError, match="unknown analysis 'nosuch'"):
+        load_spec(_write_yaml(tmp_path / "d.yaml", name="nosuch", module=None))
+
+
+def test_spec_checks_itself() -> None:
+    with pytest.raises(ConfigError, match="no 'derive' function"):
+        AnalysisSpec(name="x", grid=("a", "b", "p"), features=("met",), derived=("r",))
+    with pytest.raises(ConfigError, match="appear twice"):
+        AnalysisSpec(name="x", grid=("a", "b", "p"), features=("met", "met"))
+    with pytest.raises(ConfigError, match="unknown models"):
+        AnalysisSpec(name="x", grid=("a", "b", "p"), features=("met",), models=("svm",))
+    bad = AnalysisSpec(name="x", grid=("a", "b", "p"), features=("met",), derived=("r",), derive=lambda c: {"s": c["met"]})
+    with pytest.raises(ConfigError, match="derive\\(\\) returned"):
+        bad.derived_columns({"met": np.ones(2)})
+
+
+def test_selection_writes_the_spec_features_and_derived_once() -> None:
+    """The shared selection writes the toy's feature, its derived feature (computed there), the bookkeeping."""
+    spec, cfg = load_spec(TOY), load_analysis_config(TOY)
+    frame, cutflow = analyse_events(random_events(2000, seed=3), synthetic_metadata(n_events=2000), cfg, spec)
+    assert list(frame.columns[:2]) == ["met", "met_over_mll"] and "mll" not in frame.columns
+    assert [c["name"] for c in cutflow["cuts"]][1:] == ["two_muons", "met"]
+    assert len(frame) > 100 and (frame["met"] > 20.0).all()
+    smuon_frame, _ = analyse_events(random_events(2000, seed=3), synthetic_metadata(n_events=2000),
+                                    load_analysis_config(REPO / "config/analyses/smuon.yaml", {"mt2_cut": "mt2 > 0"}),
+                                    builtin_spec("smuon"))
+    assert list(smuon_frame.columns[:37]) == builtin_spec("smuon").model_inputs
+
+
+def test_unknown_feature_is_an_error(tmp_path: Path) -> None:
+    spec = AnalysisSpec(name="toy", grid=("m_smuon", "m_neutralino", "smuon_R"), features=("met", "not_a_variable"))
+    with pytest.raises(ConfigError, match="not_a_variable"):
+        analyse_events(random_events(10, seed=1), synthetic_metadata(n_events=10), load_analysis_config(TOY), spec)
