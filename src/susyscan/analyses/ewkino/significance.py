@@ -73,7 +73,7 @@ def significance_table(scores: np.ndarray, weight_pb: np.ndarray, baseline: np.n
         raise EmptySelectionError("significance needs both signal and background events")
     bkg = ~signal
     rows = []
-    points = sorted({(float(p), float(l)) for p, l in zip(m_parent[signal], m_lsp[signal], strict=True)})
+    points = sorted({(float(p), float(lsp)) for p, lsp in zip(m_parent[signal], m_lsp[signal], strict=True)})
     for m_p, m_l in points:
         sel = signal & (m_parent == m_p) & (m_lsp == m_l)
         for row in point_significance(scores[sel], weight_pb[sel], baseline[sel], scores[bkg], weight_pb[bkg],
