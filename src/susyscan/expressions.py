@@ -115,7 +115,7 @@ class Expression:
 
     def _eval(self, node: ast.AST, env: Mapping[str, Any]) -> Any:
         if isinstance(node, ast.Constant):
-            return np.asarray(float(node.value))
+            return np.asarray(float(node.value))  # type: ignore[arg-type]  # a number: checked by _check
         if isinstance(node, ast.Name):
             if node.id not in env:
                 raise self._error(f"unknown variable {node.id!r} (known: {sorted(env)})")
@@ -129,12 +129,12 @@ class Expression:
             return -_as_float(value) if isinstance(node.op, ast.USub) else _as_float(value)
         if isinstance(node, ast.BoolOp):
             combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-            result = np.asarray(self._eval(node.values[0], env)).astype(bool)
+            combined = np.asarray(self._eval(node.values[0], env)).astype(bool)
             for value in node.values[1:]:
-                result = combine(result, self._eval(value, env))
-            return result
+                combined = combine(combined, self._eval(value, env))
+            return combined
         if isinstance(node, ast.Compare):
-            left, result = self._eval(node.left, env), None
+            left, result = self._eval(node.left, env), None  # type: Any, Any
             for op, comparator in zip(node.ops, node.comparators, strict=True):
                 right = self._eval(comparator, env)
                 step = _CMPOPS[type(op)](left, right)

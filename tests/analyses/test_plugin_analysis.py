@@ -55,6 +55,9 @@ def test_toy_analysis_runs_end_to_end(toy_run: Path) -> None:
     assert parity["max_abs_deviation"] <= 1e-5
     cls = pd.read_csv(toy_run / "limits/toy/cls.csv")
     assert set(cls["region"]) == {"BDT all", "best"}  # its one signal region (and the best-region rows)
-    assert len(cls) == 4 * 2 and cls["cls_exp"].between(0, 1).all()
+    # 4 grid points x (its region + best) x 1 luminosity x the background scenarios (the run config's optimistic and
+    # the embedded config's pessimistic, merged by snakemake)
+    assert not cls.duplicated(["m_parent", "m_lsp", "region", "lumi_ifb", "scenario"]).any()
+    assert len(cls) == 4 * 2 * cls["scenario"].nunique() and cls["cls_exp"].between(0, 1).all()
     png = toy_run / "plots/toy/contour_139ifb.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -23,9 +23,9 @@ def read_event_file(path: str | Path) -> tuple[ak.Array, dict[str, Any]]:
     else uproot directly (tree ``events``, JSON ``metadata`` TObjString)."""
     path = Path(path)
     try:
-        from susyscan.eventio import read_events  # type: ignore[import-not-found]
+        from susyscan.eventio import read_events
     except ImportError:
-        read_events = None
+        read_events = None  # type: ignore[assignment]
     if read_events is not None:
         return read_events(path)
     import uproot

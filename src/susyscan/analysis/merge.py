@@ -29,7 +29,7 @@ def merge_features(
     feature_paths = [Path(p) for p in feature_paths]
     cutflows = [load_cutflow(p) for p in cutflow_paths]
     merged = merge_sample_chunks(cutflows)
-    frames = []
+    frames: list[pd.DataFrame] = []
     for path in feature_paths:
         try:
             frame = pd.read_csv(path, compression="gzip")

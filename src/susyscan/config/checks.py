@@ -153,8 +153,8 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         overlap = {p.name for p in points} & {s.name for s in backgrounds}
         if overlap:
             raise ConfigError(f"sample names {sorted(overlap)} appear both in the grid and in {config['samples']}")
-        _check_chunks(bkgs + points, config["generation"]["events_per_chunk_max"])
-        _check_processes(bkgs + points, float(config["sqrt_s_gev"]))
+        _check_chunks([*bkgs, *points], config["generation"]["events_per_chunk_max"])
+        _check_processes([*bkgs, *points], float(config["sqrt_s_gev"]))
         _check_filters(config, bkgs, name, base)
         per_analysis[name] = bkgs + list(points)
     return per_analysis

@@ -19,7 +19,7 @@ DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
 
 def _with_defaults(validator_class: type) -> type:
     """Extend a jsonschema validator so that ``default`` values are inserted before validation."""
-    validate_properties = validator_class.VALIDATORS["properties"]
+    validate_properties = validator_class.VALIDATORS["properties"]  # type: ignore[attr-defined]
 
     def set_defaults(validator: Any, properties: Mapping, instance: Any, schema: Mapping) -> Iterator:
         if isinstance(instance, dict):

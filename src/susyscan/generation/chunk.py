@@ -37,6 +37,8 @@ def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float
         return background_xsec(spec.name, xsec_lo_pb)
     if spec.xsec_table is None:
         return xsec_lo_pb, f"pythia8 LO (no NLO table for {spec.description})"
+    if spec.xsec_table_mass is None:
+        raise ConfigError(f"process {spec.name}: NLO table {spec.xsec_table} without a mass key (xsec_table_mass)")
     mass = float(masses[spec.xsec_table_mass])
     xsec, unc = lookup(spec.xsec_table, mass)
     return xsec, f"{spec.xsec_table} at {spec.xsec_table_mass}={mass:g} GeV (unc {unc:.3g} pb)"

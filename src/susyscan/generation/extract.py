@@ -8,6 +8,8 @@ its decay products; pid, px, py, pz, e, mass, status) and `weight`. Everything i
 
 from __future__ import annotations
 
+from typing import Any
+
 import awkward as ak
 import numpy as np
 
@@ -17,7 +19,7 @@ TRUTH_STATUS_MIN, TRUTH_STATUS_MAX = 21, 29
 class ChargeTable:
     """Cached pid -> electric charge map built from Pythia's ParticleData."""
 
-    def __init__(self, particle_data: object) -> None:
+    def __init__(self, particle_data: Any) -> None:
         self._pd = particle_data
         self._cache: dict[int, float] = {}
 

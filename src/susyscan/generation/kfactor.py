@@ -73,7 +73,7 @@ def k_factor_report(
     rows = []
     for masses in points:
         nlo, nlo_unc = lookup(spec.xsec_table, masses[spec.xsec_table_mass])
-        row: dict[str, float] = {k: float(v) for k, v in masses.items()}
+        row: dict[str, float | str] = {k: float(v) for k, v in masses.items()}
         if spec.slepton_pair_fix:
             raw, raw_err, _ = pythia_lo_xsec(process, masses, seed=seed, n_events=n_events, flavour_veto=False)
             same, same_err, counts = pythia_lo_xsec(process, masses, seed=seed, n_events=n_events, flavour_veto=True)
@@ -103,7 +103,7 @@ def k_factor_table_from_events(event_files: list[str | Path], csv_path: str | Pa
     """
     from susyscan.eventio import read_metadata
 
-    points: list[dict[str, float]] = []
+    points: list[dict[str, float | str]] = []
     for path in event_files:
         meta = read_metadata(path)
         lo = meta.get("xsec_lo_corrected_pb", meta.get("xsec_lo_pb"))
@@ -113,6 +113,6 @@ def k_factor_table_from_events(event_files: list[str | Path], csv_path: str | Pa
         points.append({"sample": meta["sample"], **{k: float(v) for k, v in (meta.get("masses") or {}).items()},
                        "xsec_lo_pb": float(lo), "xsec_nlo_pb": float(meta["xsec_pb"]),
                        "xsec_source": str(meta.get("xsec_source", ""))})
-    rows = k_factor_rows(points)  # type: ignore[arg-type]
+    rows = k_factor_rows(points)
     write_k_factor_table(rows, csv_path)
     return rows

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from string import Template
 
@@ -205,7 +206,8 @@ def wino_fields(
     }
 
 
-MODELS = {"smuon": smuon_fields, "higgsino": higgsino_fields, "wino": wino_fields}
+MODELS: dict[str, Callable[..., dict[str, str]]] = {"smuon": smuon_fields, "higgsino": higgsino_fields,
+                                                  "wino": wino_fields}
 
 
 def render_slha(model: str, masses: dict[str, float], template: str | Path = TEMPLATE, **options: float) -> str:
@@ -226,6 +228,6 @@ def write_slha(model: str, masses: dict[str, float], out_path: str | Path, **opt
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_text(render_slha(model, masses, **options))
+    tmp.write_text(render_slha(model, masses, TEMPLATE, **options))
     os.replace(tmp, out_path)
     return out_path

@@ -115,11 +115,12 @@ def background_xsec(process: str, xsec_lo_pb: float | None, path: str | Path = B
     return row.k_factor * xsec_lo_pb, f"{row.source} (k_factor={row.k_factor:g})"
 
 
-def k_factor_rows(points: list[dict[str, float]]) -> list[dict[str, float | str]]:
+def k_factor_rows(points: list[dict[str, float | str]]) -> list[dict[str, float | str]]:
     """Add `ratio = xsec_nlo_pb / xsec_lo_pb` to each point and warn on implausible K-factors."""
     out = []
     for point in points:
-        ratio = point["xsec_nlo_pb"] / point["xsec_lo_pb"] if point["xsec_lo_pb"] > 0 else float("inf")
+        nlo, lo = float(point["xsec_nlo_pb"]), float(point["xsec_lo_pb"])
+        ratio = nlo / lo if lo > 0 else float("inf")
         row = {**point, "k_factor": ratio}
         if not (K_FACTOR_RANGE[0] <= ratio <= K_FACTOR_RANGE[1]):
             logger.warning(

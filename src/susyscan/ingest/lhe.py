@@ -169,7 +169,7 @@ def shower_lhe(
     }
     logger.info(
         "%s: %d events accepted of %d read (%.1f%%), %s cross section %.5g +- %.2g pb, %.2f ms/event",
-        path.name, len(events), n_tried, 100 * info["acceptance"], "matched" if matched else "LHE",
+        path.name, len(events), n_tried, 100 * float(info["acceptance"] or 0.0), "matched" if matched else "LHE",
         xsec, err, 1e3 * seconds / max(len(events), 1),
     )
     return events, info

@@ -114,7 +114,7 @@ def contour_figure(cls: pd.DataFrame, lumi: float, regions: Sequence[str], level
     if sub.empty:
         raise EmptySelectionError(f"no CLs rows at {lumi:g}/fb")
     scenarios = list(dict.fromkeys(sub["scenario"]))
-    colours = plt.get_cmap("tab20").colors  # up to 20 regions without repeating a colour
+    colours = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]  # up to 20 regions without repeating a colour
     fig, ax = plt.subplots(figsize=(8, 6.5))
     points = sub[["m_parent", "m_lsp"]].drop_duplicates()
     ax.plot(points["m_parent"], points["m_lsp"], ".", color="0.6", ms=4, label="grid points")

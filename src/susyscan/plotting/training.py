@@ -63,7 +63,7 @@ def plot_scores(
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, name in ((0, "background"), (1, "signal")):
         mask = np.asarray(y_true) == label
-        ax.hist(scores[mask], bins=edges, weights=weights[mask], histtype="step", linewidth=1.5, label=name)
+        ax.hist(scores[mask], bins=list(edges), weights=weights[mask], histtype="step", linewidth=1.5, label=name)
     if score_cut is not None:
         ax.axvline(score_cut, color="black", linestyle="--", label=f"cut {score_cut}")
     ax.set_yscale("log")

@@ -100,7 +100,7 @@ def load_region_models(regions: Sequence[SignalRegion], feature_names: Sequence[
     for region in regions:
         if region.kind != "onnx" or region.model_key in models:
             continue
-        paths = list(region.models) or [region.model]
+        paths = list(region.models) or [str(region.model)]
         for path in paths:
             if not Path(path).exists():
                 raise ModelMetadataError(f"region {region.name!r}: model file {path} not found")
@@ -136,6 +136,6 @@ def feature_matrix(df: pd.DataFrame, feature_names: Sequence[str], source: str) 
     matrix = np.ascontiguousarray(df[list(feature_names)].to_numpy(dtype=np.float32))
     bad = ~np.isfinite(matrix)
     if bad.any():
-        columns = sorted({feature_names[j] for j in np.nonzero(bad)[1]})
+        columns = sorted({feature_names[int(j)] for j in np.nonzero(bad)[1]})
         raise FeatureError(f"{source}: NaN or infinite values in features {columns}")
     return matrix

@@ -56,6 +56,7 @@ def region_masks(df: pd.DataFrame, regions: Sequence[SignalRegion], models: Mapp
             continue
         key = region.model_key
         if key not in scores:
+            assert matrix is not None  # an onnx region: needs_models(regions) built it
             scores[key] = region_scores(models[key], df, matrix, batch_size, source)
         masks[region.name] = scores[key] > region_threshold(region, models[key])
     return masks

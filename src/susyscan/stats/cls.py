@@ -302,8 +302,8 @@ def region_cls(counts: RegionCounts, modifier: str = "shapesys", upper_limit: bo
         if upper_limit:
             result.mu_up_exp = no_systematics_limit(counts.sig, bkg)
         if counts.n_obs is not None:
-            model = one_bin_model(counts.sig, 0.0, bkg, 0.0, modifier, counts.label)
-            result.cls_obs = _observed_cls(model, counts, notes)
+            observed_model = one_bin_model(counts.sig, 0.0, bkg, 0.0, modifier, counts.label)
+            result.cls_obs = _observed_cls(observed_model, counts, notes)
         return result
     stat_only = method == "asimov" and counts.bkg_rel_unc == 0
     try:

@@ -75,7 +75,7 @@ def prepare_command(feature_csvs: tuple[str, ...], output_dir: str, region: str,
 
         names = load_spec(analysis_config).model_inputs
     else:
-        names = json.loads(features)
+        names = json.loads(str(features))
     paths = _dataset_paths(output_dir, region, fold)
     dataset = prepare_dataset(list(feature_csvs), paths, paths["meta"], region, json.loads(bounds_text), lumi_fb,
                               seed, json.loads(split), feature_names=names, kfold=kfold, fold=fold)

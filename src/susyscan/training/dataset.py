@@ -195,7 +195,7 @@ def build_dataset(
     tables of the k folds together hold every event once) and only the other rows are split train/val/test.
     The rows are sorted by (sample, event id) first, so nothing depends on the row order of the input.
     """
-    fractions = check_fractions(tuple(split_fractions))
+    fractions = check_fractions(list(split_fractions))
     if not feature_names:
         raise ConfigError(f"mass region {region!r}: no model input features given (AnalysisSpec.model_inputs)")
     feature_names = list(feature_names)
@@ -309,6 +309,7 @@ def split_paths_in(directory: str | Path, region: str, fold: int | None = None) 
     """Standard paths ``<directory>/<region>.<split>.csv.gz`` and ``meta`` -> ``<region>.json``; for a k-fold
     dataset ``<directory>/<region>/fold<fold>.<split>.csv.gz`` (splits plus ``heldout``) and ``fold<fold>.json``
     (the workflow's layout)."""
+    names: tuple[str, ...]
     if fold is None:
         base, stem, names = Path(directory), region, SPLIT_NAMES
     else:

@@ -22,6 +22,9 @@ OUTPUT_NAME = "score"
 class ScoringModule(nn.Module):
     """Raw features -> sigmoid(classifier((x - mean) / std)), shape (N,); the standardisation is held as buffers."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, model: Classifier, standardisation: Standardisation) -> None:
         super().__init__()
         self.model = model
@@ -42,8 +45,8 @@ def nn_graph(model: Classifier, standardisation: Standardisation) -> onnx.ModelP
     # not ours to act on here, so that warning alone is silenced. The parity check guards the result.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx.*")
-        torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=ONNX_OPSET,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+        torch.onnx.export(module, (example,), buffer,  # type: ignore[arg-type]  # BytesIO is accepted
+                          dynamo=False, opset_version=ONNX_OPSET, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_axes={INPUT_NAME: {0: "N"}, OUTPUT_NAME: {0: "N"}})
     exported = onnx.load_from_string(buffer.getvalue())
     exported.producer_name = "susyscan"

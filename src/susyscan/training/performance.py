@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -37,7 +39,7 @@ def performance_table(test: Split, scores: np.ndarray, samples: list[dict], scor
         )
     table = pd.DataFrame(rows)
     background = table[table["is_signal"] == 0]
-    total = {
+    total: dict[str, Any] = {
         "sample": "total_background",
         "process": "background",
         "is_signal": 0,

@@ -76,7 +76,7 @@ def _section(raw: dict[str, Any], key: str, source: str) -> dict[str, Any]:
 
 
 def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
-    fields = cls.__dataclass_fields__
+    fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
     missing = [k for k in fields if k not in raw]
     unknown = [k for k in raw if k not in fields]
     if missing or unknown:

@@ -31,7 +31,7 @@ def export_onnx(model: Ensemble, info: dict[str, Any], path: str | Path, extra_m
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(model, example, buffer, dynamo=False, opset_version=OPSET,
+        torch.onnx.export(model, example, buffer, dynamo=False, opset_version=OPSET,  # type: ignore[arg-type]
                           input_names=["highlevel", "pfcands"], output_names=["score"],
                           dynamic_axes={"highlevel": {0: "n"}, "pfcands": {0: "n"}, "score": {0: "n"}})
     graph = onnx.load_from_string(buffer.getvalue())
@@ -50,7 +50,10 @@ def export_onnx(model: Ensemble, info: dict[str, Any], path: str | Path, extra_m
     }
     onnx.helper.set_model_props(graph, metadata)
     onnx.checker.check_model(graph)
-    write_atomic(path, lambda tmp: tmp.write_bytes(graph.SerializeToString()))
+    def _write(tmp: Path) -> None:
+        tmp.write_bytes(graph.SerializeToString())
+
+    write_atomic(path, _write)
     logger.info("wrote %s (%d members, M=%d, pT_min=%g)", path, info["n_members"], n_max, info["pfcand_pt_min"])
 
 

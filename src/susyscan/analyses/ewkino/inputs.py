@@ -194,10 +194,10 @@ def _read_one(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
     """Read and concatenate input files; ``weight_pb = gen_weight * xsec_pb / total_sum_weights``
     where the total sums the chunks of each sample given here."""
-    paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-    if not paths:
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not files:
         raise EventFileError("no inputs files given")
-    loaded = [(p, *_read_one(p)) for p in paths]
+    loaded = [(p, *_read_one(p)) for p in files]
     first_path, first, _ = loaded[0]
     total_sumw: dict[str, float] = {}
     for path, arrays, meta in loaded:

@@ -37,6 +37,6 @@ def write_npz_atomic(arrays: dict[str, np.ndarray], path: str | Path) -> None:
 
     def _write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
 
     write_atomic(path, _write)

@@ -74,6 +74,11 @@ class DeepSetsMember(nn.Module):
 class Ensemble(nn.Module):
     """Mean of the members' sigmoid scores on raw inputs; ``forward`` returns scores [N] in [0, 1]."""
 
+    hl_mean: torch.Tensor  # buffers (typed for mypy; registered in __init__)
+    hl_std: torch.Tensor
+    pf_mean: torch.Tensor
+    pf_std: torch.Tensor
+
     def __init__(self, n_highlevel: int, n_pfcand: int, max_candidates: int, n_members: int, net: NetConfig,
                  padding_value: float, sentinel: float) -> None:
         super().__init__()

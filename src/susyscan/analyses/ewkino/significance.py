@@ -93,7 +93,7 @@ def threshold_comparison(table_low: pd.DataFrame, table_high: pd.DataFrame, low_
     return joined
 
 
-def _region_row(region: str, weight_pb: np.ndarray, selected: np.ndarray) -> dict[str, float]:
+def _region_row(region: str, weight_pb: np.ndarray, selected: np.ndarray) -> dict[str, str | float]:
     w = weight_pb[selected]
     return {"region": region, "yield_pb": float(w.sum()), "stat_pb": float(np.sqrt(np.square(w).sum())),
             "n_raw": int(selected.sum())}

@@ -46,7 +46,7 @@ class TrainConfig:
         unknown = sorted(set(raw) - known) + sorted(set(net_raw) - set(NetConfig.__dataclass_fields__))
         if unknown:
             raise ConfigError(f"ewkino training config: unknown keys {unknown}")
-        net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in net_raw.items()})
+        net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in net_raw.items()})  # type: ignore[arg-type]
         if "split" in raw:
             raw["split"] = tuple(float(x) for x in raw["split"])
         cfg = cls(**raw, net=net)
@@ -223,7 +223,7 @@ def save_ensemble(model: Ensemble, inputs: InputSet, cfg: TrainConfig, path: str
 def load_ensemble(path: str | Path) -> tuple[Ensemble, dict[str, Any]]:
     """Rebuild a saved ensemble (CPU, eval mode) and return it with its saved info."""
     payload = torch.load(path, map_location="cpu", weights_only=False)
-    net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["net"].items()})
+    net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["net"].items()})  # type: ignore[arg-type]
     model = Ensemble(payload["n_highlevel"], payload["n_pfcand"], payload["max_candidates"], payload["n_members"], net,
                      payload["padding_value"], payload["sentinel"])
     model.load_state_dict(payload["state_dict"])
