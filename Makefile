@@ -22,6 +22,8 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
+	$(BIN)/ruff check src
+	$(BIN)/mypy
 
 dryrun: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --dry-run --quiet rules

@@ -13,13 +13,12 @@ from susyscan.errors import ConfigError
 
 @pytest.fixture
 def workdir(tmp_path: Path, repo_root: Path) -> Path:
-    for sub in ("config", "workflow/schemas"):
-        shutil.copytree(repo_root / sub, tmp_path / sub)
+    shutil.copytree(repo_root / "config", tmp_path / "config")
     return tmp_path
 
 
 def _cfg(workdir: Path) -> dict:
-    return load_config(workdir / "config/config.yaml", workdir / "workflow/schemas/config.schema.yaml")
+    return load_config(workdir / "config/config.yaml")  # the schema shipped in the package
 
 
 def test_default_tables_load(repo_root: Path) -> None:

@@ -14,7 +14,7 @@ from susyscan.errors import ConfigError
 
 @pytest.fixture
 def schema(repo_root: Path) -> Path:
-    return repo_root / "workflow" / "schemas" / "config.schema.yaml"
+    return repo_root / "src" / "susyscan" / "schemas" / "config.schema.yaml"
 
 
 def test_default_config_is_valid_and_complete(repo_root: Path, schema: Path) -> None:

@@ -19,7 +19,7 @@ from susyscan.errors import ConfigError, CrossSectionRangeError
 from susyscan.generation import xsec
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+SCHEMA = REPO / "src/susyscan/schemas/config.schema.yaml"
 SLEP_R = "pp13_slep_R_NLO+NLL_PDF4LHC.json"
 
 

@@ -18,7 +18,7 @@ class DeclaredSamples(dict):
         raise UnknownSampleError(f"unknown sample '{name}' (declared: {sorted(self)})")
 
 
-validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+validate_config(config)  # schema: susyscan/schemas/config.schema.yaml (package data)
 SAMPLES_BY_ANALYSIS = semantic_checks(config)
 SAMPLES = DeclaredSamples({s.name: s for samples in SAMPLES_BY_ANALYSIS.values() for s in samples})
 ANALYSES = sorted(SAMPLES_BY_ANALYSIS)

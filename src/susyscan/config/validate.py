@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
+import importlib.resources
 import json
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,71 +15,41 @@ import yaml
 
 from susyscan.errors import ConfigError
 
-DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
+#: The config schema, shipped as package data (``susyscan/schemas/config.schema.yaml``).
+DEFAULT_SCHEMA = Path(str(importlib.resources.files("susyscan") / "schemas" / "config.schema.yaml"))
 
 
-def _with_defaults(validator_class: type) -> type:
-    """Extend a jsonschema validator so that ``default`` values are inserted before validation."""
-    validate_properties = validator_class.VALIDATORS["properties"]  # type: ignore[attr-defined]
-
-    def set_defaults(validator: Any, properties: Mapping, instance: Any, schema: Mapping) -> Iterator:
-        if isinstance(instance, dict):
-            for name, subschema in properties.items():
-                sub = subschema
-                if "$ref" in sub and "default" not in sub:
-                    continue
-                if "default" in sub and name not in instance:
-                    instance[name] = copy.deepcopy(sub["default"])
-        yield from validate_properties(validator, properties, instance, schema)
-
-    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
-
-
-def _schema_from(schema: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
+def _schema_from(schema: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(schema, Mapping):
-        return schema
+        return dict(schema)
     with open(schema) as handle:
         return yaml.safe_load(handle)
 
 
-def _fill_ref_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> None:
-    """Fill defaults inside objects described through ``$ref`` (the extended validator skips them)."""
-    if not isinstance(instance, dict):
-        return
-    for name, sub in schema.get("properties", {}).items():
-        if name not in instance:
-            continue
-        target = sub
-        if "$ref" in sub:
-            ref = sub["$ref"].split("/")[-1]
-            target = root.get("$defs", {}).get(ref, {})
-            for key, prop in target.get("properties", {}).items():
-                if "default" in prop and isinstance(instance[name], dict) and key not in instance[name]:
-                    instance[name][key] = copy.deepcopy(prop["default"])
-        _fill_ref_defaults(instance[name], target, root)
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, Mapping) and "$ref" in extra:  # e.g. analyses.<any name>
-        target = root.get("$defs", {}).get(extra["$ref"].split("/")[-1], {})
-        for name, value in instance.items():
-            if name in schema.get("properties", {}) or not isinstance(value, dict):
-                continue
-            for key, prop in target.get("properties", {}).items():
-                if "default" in prop and key not in value:
-                    value[key] = copy.deepcopy(prop["default"])
-
-
 def validate_config(config: dict[str, Any], schema: str | Path | Mapping[str, Any] = DEFAULT_SCHEMA) -> dict[str, Any]:
-    """Validate ``config`` in place, inserting defaults; raise :class:`ConfigError` naming the key at fault."""
+    """Validate ``config`` in place, inserting the schema's defaults (``snakemake.utils.validate(...,
+    set_default=True)``); raise :class:`ConfigError` naming every key at fault."""
+    from snakemake.utils import validate
+
     root = _schema_from(schema)
-    validator_cls = _with_defaults(jsonschema.validators.validator_for(root))
-    errors = sorted(validator_cls(root).iter_errors(config), key=lambda e: list(e.absolute_path))
+    errors = sorted(jsonschema.validators.validator_for(root)(root).iter_errors(config),
+                    key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
         for err in errors:
             key = ".".join(str(p) for p in err.absolute_path) or "<top level>"
             lines.append(f"config key '{key}': {err.message}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
-    _fill_ref_defaults(config, root, root)
+    try:
+        if isinstance(schema, Mapping):  # snakemake reads the schema from a file
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "schema.yaml"
+                path.write_text(yaml.safe_dump(dict(schema)))
+                validate(config, str(path), set_default=True)
+        else:
+            validate(config, str(schema), set_default=True)
+    except Exception as exc:  # snakemake's WorkflowError: defaults made the config invalid
+        raise ConfigError(f"invalid configuration after inserting the schema defaults: {exc}") from exc
     return config
 
 
