@@ -41,10 +41,11 @@ def nn_graph(model: Classifier, standardisation: Standardisation) -> onnx.ModelP
     module = ScoringModule(model, standardisation).to("cpu").eval()
     example = torch.zeros((2, model.config.n_inputs), dtype=torch.float32)
     buffer = io.BytesIO()
-    # dynamo=False: the TorchScript exporter (the dynamo one needs onnxscript); torch marks it deprecated, which is
-    # not ours to act on here, so that warning alone is silenced. The parity check guards the result.
+    # dynamo=False: the TorchScript exporter (the dynamo one needs onnxscript, not a dependency); torch marks it and
+    # its helpers deprecated, which is not ours to act on here, so only DeprecationWarnings raised inside the export
+    # are silenced. The parity check guards the result.
     with torch.no_grad(), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx.*")
+        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's own deprecation notices
         torch.onnx.export(module, (example,), buffer,  # type: ignore[arg-type]  # BytesIO is accepted
                           dynamo=False, opset_version=ONNX_OPSET, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_axes={INPUT_NAME: {0: "N"}, OUTPUT_NAME: {0: "N"}})
