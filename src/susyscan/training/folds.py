@@ -56,7 +56,8 @@ def event_ids(df: pd.DataFrame, source: str = "feature table") -> np.ndarray:
     return ids
 
 
-def _splitmix64(x: np.ndarray) -> np.ndarray:
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser, element-wise on uint64 (the one per-event hash of the project)."""
     x = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK
     x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK
     x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK
@@ -73,11 +74,11 @@ def assign_folds(samples: np.ndarray | pd.Series, ids: np.ndarray, seed: int, k:
     if int(k) < 2:
         raise ValueError(f"k-fold needs k >= 2, got {k}")
     samples = np.asarray(samples).astype(str)
-    hashed = _splitmix64(np.asarray(ids, dtype=np.int64).astype(np.uint64))
+    hashed = splitmix64(np.asarray(ids, dtype=np.int64).astype(np.uint64))
     folds = np.empty(len(samples), dtype=np.int8)
     for name in np.unique(samples):
         rows = samples == name
-        folds[rows] = (_splitmix64(hashed[rows] ^ sample_key(seed, str(name))) % np.uint64(k)).astype(np.int8)
+        folds[rows] = (splitmix64(hashed[rows] ^ sample_key(seed, str(name))) % np.uint64(k)).astype(np.int8)
     return folds
 
 

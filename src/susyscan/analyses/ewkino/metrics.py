@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from susyscan.errors import ConfigError, EmptySelectionError
+from susyscan.training.folds import splitmix64 as _splitmix64
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -20,15 +21,6 @@ def weighted_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | N
     if s_total <= 0 or b_total <= 0:
         raise EmptySelectionError(f"AUC needs positive signal and background weight (got {s_total}, {b_total})")
     return float(roc_auc_score(labels, scores, sample_weight=weights))
-
-
-def _splitmix64(values: np.ndarray) -> np.ndarray:
-    z = values.astype(np.uint64)
-    with np.errstate(over="ignore"):
-        z = z + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
 
 
 def split_labels(chunk_key: np.ndarray, event: np.ndarray, fractions: tuple[float, float, float], seed: int) -> np.ndarray:

@@ -7,7 +7,9 @@ import logging
 import numpy as np
 import pandas as pd
 
+from susyscan.contracts import BACKGROUND_COLUMNS, TOTAL, YIELD_COLUMNS
 from susyscan.errors import EmptySelectionError
+from susyscan.scan.yields import yields_from_masks
 
 logger = logging.getLogger(__name__)
 
@@ -93,34 +95,37 @@ def threshold_comparison(table_low: pd.DataFrame, table_high: pd.DataFrame, low_
     return joined
 
 
-def _region_row(region: str, weight_pb: np.ndarray, selected: np.ndarray) -> dict[str, str | float]:
-    w = weight_pb[selected]
-    return {"region": region, "yield_pb": float(w.sum()), "stat_pb": float(np.sqrt(np.square(w).sum())),
-            "n_raw": int(selected.sum())}
-
-
 def signal_yield_table(scores: np.ndarray, weight_pb: np.ndarray, baseline: np.ndarray, score_cut: float,
                        m_parent: float, m_lsp: float) -> pd.DataFrame:
-    """Scan-contract table of one point: ``region, yield_pb, stat_pb, n_raw, m_parent, m_lsp``
-    for the regions ``baseline`` and ``nn`` (score > score_cut)."""
-    rows = [_region_row(REGION_BASELINE, weight_pb, baseline.astype(bool)),
-            _region_row(REGION_NETWORK, weight_pb, scores > score_cut)]
-    table = pd.DataFrame(rows)
+    """The scan's per-point table (``susyscan.contracts.YIELD_COLUMNS``) for the regions ``baseline`` and ``nn``
+    (score > score_cut), built by the shared ``susyscan.scan.yields.yields_from_masks``."""
+    table = yields_from_masks(weight_pb, {REGION_BASELINE: baseline.astype(bool), REGION_NETWORK: scores > score_cut})
     table["m_parent"], table["m_lsp"] = float(m_parent), float(m_lsp)
-    return table
+    return table[list(YIELD_COLUMNS)]
+
+
+def _weight_range(weights: np.ndarray) -> tuple[float, float]:
+    positive = weights[weights > 0]
+    smallest = float(positive.min()) if len(positive) else float("nan")
+    return smallest, float(np.abs(weights).max()) if len(weights) else float("nan")
 
 
 def background_yield_table(scores: np.ndarray, weight_pb: np.ndarray, baseline: np.ndarray, process: np.ndarray,
                            score_cut: float) -> pd.DataFrame:
-    """``region, process, yield_pb, stat_pb, n_raw, min_event_weight_pb`` per process plus ``total`` rows."""
-    rows = []
-    regions = {REGION_BASELINE: baseline.astype(bool), REGION_NETWORK: scores > score_cut}
-    positive = weight_pb[weight_pb > 0]
-    min_weight = float(positive.min()) if len(positive) else float("nan")
-    for region, selected in regions.items():
-        for name in sorted(set(process.tolist())):
-            rows.append({**_region_row(region, weight_pb, selected & (process == name)), "process": name})
-        rows.append({**_region_row(region, weight_pb, selected), "process": "total"})
-    table = pd.DataFrame(rows)[["region", "process", "yield_pb", "stat_pb", "n_raw"]]
-    table["min_event_weight_pb"] = min_weight
-    return table
+    """The scan's background table: ``susyscan.contracts.BACKGROUND_COLUMNS`` per region and process plus ``total``
+    rows, with ``min_event_weight_pb`` / ``max_event_weight_pb`` (per process; for ``total`` over all processes),
+    as ``susyscan.scan.yields.compute_background_yields`` writes it."""
+    masks = {REGION_BASELINE: baseline.astype(bool), REGION_NETWORK: scores > score_cut}
+    frames = []
+    for name in sorted(set(process.tolist())):
+        sel = process == name
+        table = yields_from_masks(weight_pb[sel], {region: mask[sel] for region, mask in masks.items()})
+        table["process"] = name
+        table["min_event_weight_pb"], table["max_event_weight_pb"] = _weight_range(weight_pb[sel])
+        frames.append(table)
+    total = yields_from_masks(weight_pb, masks)
+    total["process"] = TOTAL
+    total["min_event_weight_pb"], total["max_event_weight_pb"] = _weight_range(weight_pb)
+    frames.append(total)
+    columns = [*BACKGROUND_COLUMNS, "min_event_weight_pb", "max_event_weight_pb"]
+    return pd.concat(frames, ignore_index=True)[columns]

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from susyscan.errors import ConfigError, EmptySelectionError
 from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
 from susyscan.analyses.ewkino.metrics import split_labels, weighted_auc
+from susyscan.training.device import resolve_device
 from susyscan.analyses.ewkino.model import Ensemble, NetConfig, set_standardisation
 
 logger = logging.getLogger(__name__)
@@ -53,13 +54,6 @@ class TrainConfig:
         if cfg.n_members < 1 or cfg.epochs < 1 or cfg.batch_size < 1 or cfg.learning_rate <= 0:
             raise ConfigError(f"ewkino training config: n_members, epochs, batch_size must be >= 1 and lr > 0 ({cfg})")
         return cfg
-
-
-def pick_device(name: str) -> torch.device:
-    """'auto' -> cuda if available else cpu; otherwise the named device."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def standardisation(inputs: InputSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -172,7 +166,7 @@ def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[Ensemble, pd.Dat
     parts = {name: inputs.subset(split == k) for k, name in enumerate(("train", "val", "test"))}
     if len(parts["train"]) == 0:
         raise EmptySelectionError("ewkino training: the train split is empty")
-    device = pick_device(cfg.device)
+    device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     model = Ensemble(inputs.highlevel.shape[1], inputs.pfcands.shape[2], inputs.max_candidates, cfg.n_members,
                      cfg.net, inputs.padding_value, SENTINEL)
