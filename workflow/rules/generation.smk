@@ -49,6 +49,7 @@ rule ingest_chunk:
         n_events=chunk_events,
         seed=config["seed"],
         detector=config["detector"],
+        ingest_options=lambda wildcards: dict(config.get("ingest", {}).get(wildcards.sample, {})),
         config_hash=CONFIG_HASH,
     log:
         "logs/ingest/{sample}/chunk{chunk}.log",

@@ -190,7 +190,9 @@ def ingest_lhe_chunk(
     events, info = shower_lhe(lhe_path, n_events=n_events, seed=run_seed, matching=matching, qcut=qcut)
     reco = reconstruct(events, detector_card, card_overrides, run_seed, detector_options)
     weights = ak.to_numpy(events["weight"])
-    shower_source = f"LHE {Path(lhe_path).name} + Pythia 8 ({'MLM-matched' if info['matched'] else 'unmatched'})"
+    scheme_label = {"mlm": "MLM-matched", "fxfx": "FxFx-merged", "ckkwl": "CKKW-L-merged", "mcatnlo": "MC@NLO",
+                    "powheg": "POWHEG vetoed shower", "none": "unmatched"}.get(info["scheme"], info["scheme"])
+    shower_source = f"LHE {Path(lhe_path).name} + Pythia 8 ({scheme_label})"
     metadata: dict[str, Any] = {
         "sample": sample,
         "process": process,
@@ -210,6 +212,10 @@ def ingest_lhe_chunk(
         "config_hash": config_hash,
         "susyscan_version": susyscan.__version__,
         "matching": {k: info[k] for k in ("matched", "qcut", "n_jet_max", "acceptance", "n_tried")},
+        "lhe": {k: info[k] for k in ("scheme", "detected_scheme", "scheme_parameters", "header_xsec_pb",
+                                     "xsec_ratio_to_header", "n_read", "n_accepted", "negative_fraction",
+                                     "n_effective")},
+        "scale_envelope": info["scale_envelope"],
     }
     write_events(out_path, reco, metadata)
     logger.info("wrote %s: %d events from %s, xsec %.5g pb", out_path, len(weights), lhe_path, metadata["xsec_pb"])
