@@ -27,6 +27,7 @@ include: "workflow/rules/scan.smk"
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/ewkino.smk"
+include: "workflow/rules/recast.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -35,4 +36,5 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         all_targets(),
+        recast_targets(),
     default_target: True

@@ -15,6 +15,7 @@ from susyscan.detector.cli import detector
 from susyscan.generation.cli import generation
 from susyscan.ingest.cli import ingest
 from susyscan.logutil import setup_logging
+from susyscan.recast.cli import recast
 from susyscan.scan.cli import scan
 from susyscan.stats.cli import stats
 from susyscan.training.cli import training
@@ -35,6 +36,7 @@ def main(verbose: bool) -> None:
       training  datasets, network/BDT training, ONNX export, performance table
       scan      onnxruntime yields of a grid point, background yields
       stats     pyhf CLs limits and workspaces; exclusion contours (plot)
+      recast    published searches recast: observed/expected CLs, upper limits, small excesses, refinement
     """
     setup_logging(level=logging.DEBUG if verbose else logging.INFO)
 
@@ -46,6 +48,7 @@ main.add_command(analysis, "analysis")
 main.add_command(training, "training")
 main.add_command(scan, "scan")
 main.add_command(stats, "stats")
+main.add_command(recast, "recast")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -122,8 +122,8 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
     if abs(sum(split) - 1.0) > 1e-9:
         raise ConfigError(f"config key 'training.split': fractions must sum to 1, got {split} (sum {sum(split):g})")
     enabled = [name for name, spec in config["analyses"].items() if spec.get("enabled", False)]
-    if not enabled:
-        raise ConfigError("config key 'analyses': no analysis is enabled")
+    if not enabled and not (config.get("recast") or {}).get("enabled", False):
+        raise ConfigError("config key 'analyses': no analysis is enabled (and no recast: 'recast.enabled')")
     backgrounds = load_samples(base / config["samples"])
     known = set(GRID_COLUMNS)
     for sample in backgrounds:

@@ -1,0 +1,66 @@
+"""Parse-time helpers of workflow/rules/recast.smk: the recast block of the config, its grids as samples."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from susyscan.config.tables import GRID_COLUMNS, Sample, load_grid
+from susyscan.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = Path("workflow") / "schemas" / "recast.schema.yaml"
+
+
+def recast_settings(config: dict[str, Any], basedir: str | Path) -> dict[str, Any]:
+    """The 'recast' block validated against workflow/schemas/recast.schema.yaml (defaults filled in place)."""
+    from snakemake.utils import validate
+
+    block = config.setdefault("recast", {})
+    if not isinstance(block, dict):
+        raise ConfigError(f"config key 'recast' must be a mapping, got {block!r}")
+    for sub in ("pseudo_data", "refine"):  # nested defaults are filled only in existing mappings
+        block.setdefault(sub, {})
+    validate(block, str(Path(basedir) / SCHEMA), set_default=True)
+    return block
+
+
+def recast_grid_samples(settings: dict[str, Any], config: dict[str, Any], base: str | Path = ".") -> dict[str, list[Sample]]:
+    """Grid points of each recast model (an enabled recast needs at least one analysis and one grid); their
+    chunking and cross-section range are checked like the analysis grids'."""
+    from susyscan.config.checks import _check_chunks, _check_processes
+
+    if not settings.get("enabled", False):
+        return {}
+    if not settings.get("analyses"):
+        raise ConfigError("config key 'recast.analyses': recast is enabled but no analysis is declared")
+    if not settings.get("grids"):
+        raise ConfigError("config key 'recast.grids': recast is enabled but no signal grid is declared")
+    for name, spec in settings["analyses"].items():
+        for key in ("config", "s95_reference"):
+            if spec.get(key) and not (Path(base) / spec[key]).is_file():
+                raise ConfigError(f"config key 'recast.analyses.{name}.{key}': file not found: {spec[key]}")
+    out = {}
+    for model, path in settings["grids"].items():
+        if model not in GRID_COLUMNS:
+            raise ConfigError(f"config key 'recast.grids.{model}': unknown model (known: {sorted(GRID_COLUMNS)})")
+        out[model] = list(load_grid(Path(base) / path, model))
+        _check_chunks(out[model], config["generation"]["events_per_chunk_max"])
+        _check_processes(out[model], float(config["sqrt_s_gev"]))
+    return out
+
+
+def merge_samples(declared: dict[str, Sample], extra: list[Sample]) -> dict[str, Sample]:
+    """Recast grid points added to the declared samples; a name declared with other settings is an error."""
+    out = dict(declared)
+    for sample in extra:
+        known = out.get(sample.name)
+        if known is not None and (known.process, known.n_events, known.n_chunks) != (
+                sample.process, sample.n_events, sample.n_chunks):
+            raise ConfigError(f"recast grid point '{sample.name}' is also declared with other settings "
+                              f"(process/n_events/n_chunks {known.process}/{known.n_events}/{known.n_chunks} vs "
+                              f"{sample.process}/{sample.n_events}/{sample.n_chunks})")
+        out.setdefault(sample.name, sample)
+    return out
