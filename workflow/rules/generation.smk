@@ -80,3 +80,22 @@ rule cross_section_table:
         "../../envs/generation.yaml"
     script:
         "../../scripts/cross_section_table.py"
+
+
+rule scale_envelopes:
+    input:
+        events=lambda wildcards: [f"results/events/{s}/chunk{c}.root" for s in background_names(wildcards.analysis)
+                                  for c in range(SAMPLES[s].n_chunks)],
+    output:
+        json="results/generation/{analysis}_scale_envelopes.json",
+    log:
+        "logs/generation/{analysis}_scale_envelopes.log",
+    benchmark:
+        "benchmarks/runs/generation/{analysis}_scale_envelopes.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/scale_envelopes.py"

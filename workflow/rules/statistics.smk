@@ -30,11 +30,16 @@ rule limits_part:
             )
         ],
         background="results/scan/{analysis}/background_yields.csv",
+        envelopes=lambda wildcards: (
+            f"results/generation/{wildcards.analysis}_scale_envelopes.json"
+            if config["statistics"]["scale_envelope_scenarios"] else []
+        ),
     output:
         part=temp("results/limits/{analysis}/parts/cls_{lumi}ifb_b{batch}.csv"),
     params:
         lumi=lambda wildcards: float(wildcards.lumi),
         upper_limits=config["statistics"]["upper_limits"],
+        envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
         **STATISTICS_PARAMS,
     log:
         "logs/limits/{analysis}/part_{lumi}ifb_b{batch}.log",
