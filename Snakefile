@@ -27,6 +27,7 @@ include: "workflow/rules/scan.smk"
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/ewkino.smk"
+include: "workflow/rules/surrogate.smk"
 include: "workflow/rules/recast.smk"
 
 
@@ -37,4 +38,5 @@ rule all:
     input:
         all_targets(),
         recast_targets(),
+        surrogate_targets(),
     default_target: True

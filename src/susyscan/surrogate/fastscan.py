@@ -31,7 +31,7 @@ from susyscan.generation.processes import pythia_settings
 from susyscan.generation.pythia_run import lo_cross_section, make_pythia
 from susyscan.generation.slha import write_slha
 from susyscan.generation.seeds import chunk_seed
-from susyscan.surrogate.model import SurrogateModel
+from susyscan.surrogate.model import MAX_OUTSIDE_FRACTION, SurrogateModel
 from susyscan.surrogate.truth import ProcessRecorder, features_from_particles
 
 logger = logging.getLogger(__name__)
@@ -88,11 +88,13 @@ def hard_process_sample(process: str, m_parent: float, m_lsp: float, n_events: i
 
 
 def point_yields(model: SurrogateModel, sample: HardProcessSample, m_parent: float, m_lsp: float,
-                 regions: Sequence[str] | None = None, yield_scale: float = 1.0) -> tuple[pd.DataFrame, dict[str, Any]]:
+                 regions: Sequence[str] | None = None, yield_scale: float = 1.0,
+                 max_outside_fraction: float = MAX_OUTSIDE_FRACTION) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Yield table (scan format: region, yield_pb, stat_pb, n_raw, m_parent, m_lsp, + efficiency columns) and the
     point's domain summary."""
     what = f"fast scan point ({m_parent:g}, {m_lsp:g})"
-    eff, report = model.efficiencies(sample.features, what, m_parent=m_parent, m_lsp=m_lsp)
+    eff, report = model.efficiencies(sample.features, what, m_parent=m_parent, m_lsp=m_lsp,
+                                     max_outside_fraction=max_outside_fraction)
     if regions is not None:
         unknown = [r for r in regions if r not in set(eff["region"])]
         if unknown:
@@ -113,7 +115,8 @@ def point_yields(model: SurrogateModel, sample: HardProcessSample, m_parent: flo
 
 def run_fast_scan(model_path: str | Path, points: Sequence[tuple[float, float]], process: str, n_events: int,
                   global_seed: int, regions: Sequence[str] | None, sqrt_s_gev: float = 13000.0,
-                  scales: Mapping[str, float] | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+                  scales: Mapping[str, float] | None = None,
+                  max_outside_fraction: float = MAX_OUTSIDE_FRACTION) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Yield tables of every point (one table per ``scales`` entry, e.g. nominal / down / up) and the per-point
     domain and timing table.  Each point's seed is ``chunk_seed(global_seed, 'fast_<p>_<l>', 0)``."""
     model = SurrogateModel(model_path)
@@ -124,13 +127,13 @@ def run_fast_scan(model_path: str | Path, points: Sequence[tuple[float, float]],
         seed = chunk_seed(global_seed, f"fast_{m_parent:g}_{m_lsp:g}", 0)
         start = time.process_time()
         sample = hard_process_sample(process, m_parent, m_lsp, n_events, seed, sqrt_s_gev)
+        table, domain = point_yields(model, sample, m_parent, m_lsp, regions, 1.0, max_outside_fraction)
         for key, scale in scales.items():
-            table, domain = point_yields(model, sample, m_parent, m_lsp, regions, scale)
-            tables[key].append(table)
+            tables[key].append(table.assign(yield_pb=table["yield_pb"] * scale, stat_pb=table["stat_pb"] * scale))
         domain["cpu_seconds"] = time.process_time() - start
         domains.append(domain)
     domain_table = pd.DataFrame(domains)
-    outside = domain_table[(domain_table["outside_fraction"] > 0.01) | (domain_table["mass_inside_training_box"] == False)]  # noqa: E712
+    outside = domain_table[(domain_table["outside_fraction"] > max_outside_fraction) | (domain_table["mass_inside_training_box"] == False)]  # noqa: E712
     if len(outside):
         logger.warning("fast scan: %d of %d points outside the surrogate's training domain (see the domain table)",
                        len(outside), len(domain_table))
