@@ -40,6 +40,8 @@ def _surrogate_checks():
 
 def surrogate_heldout_points():
     """(m_parent, m_lsp) of the held-out points: the config list, else the grid points with train = no."""
+    if SURROGATE_ANALYSIS not in SAMPLES_BY_ANALYSIS:  # analysis disabled (e.g. config/ewkino.yaml, recast configs)
+        return []
     if SURROGATE["heldout_points"]:
         return [[float(a), float(b)] for a, b in SURROGATE["heldout_points"]]
     return [[float(p.m_parent), float(p.m_lsp)] for p in grid_points(SURROGATE_ANALYSIS) if not p.train]
