@@ -35,4 +35,4 @@ def met_significance(met: np.ndarray, lepton_pt: ak.Array, jet_pt: ak.Array, lep
     sigma = met_resolution(lepton_pt, jet_pt, lepton_rel, jet_rel, soft_term_gev)
     met = np.asarray(met, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sigma > 0.0, met / np.where(sigma > 0.0, sigma, 1.0), np.inf * (met > 0))
+        return np.where(sigma > 0.0, met / np.where(sigma > 0.0, sigma, 1.0), np.where(met > 0, np.inf, 0.0))

@@ -67,7 +67,7 @@ def _frame(ax, best: pd.DataFrame, title: str, xlabel: str, ylabel: str) -> None
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.set_xlim(float(best["m_parent"].min()) * 0.9, top * 1.05)
-    ax.set_ylim(0, float(best["m_lsp"].max()) * 1.25 + 10)
+    ax.set_ylim(-10, float(best["m_lsp"].max()) * 1.25 + 10)
 
 
 def contour_figure(best: pd.DataFrame, title: str, level: float = CLS_LEVEL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,13 @@ def append_to_grid(grid_path: str | Path, proposal: pd.DataFrame, model: str) ->
     text = grid_path.read_text()
     lines = ["\t".join(f"{getattr(row, c):g}" if isinstance(getattr(row, c), float) else str(getattr(row, c))
                        for c in header) for row in new]
-    grid_path.write_text(text + ("" if text.endswith("\n") else "\n") + "\n".join(lines) + "\n")
-    load_grid(grid_path, model)  # the appended table must still parse
+    candidate = grid_path.with_name(f".{grid_path.name}.candidate")
+    try:
+        candidate.write_text(text + ("" if text.endswith("\n") else "\n") + "\n".join(lines) + "\n")
+        load_grid(candidate, model)  # the appended table must parse before it replaces the grid
+        os.replace(candidate, grid_path)
+    finally:
+        candidate.unlink(missing_ok=True)
     logger.info("%s: appended %d points", grid_path, len(new))
     return len(new)
 
