@@ -1,4 +1,5 @@
-"""Snakemake script: CLs = 0.05 contour plots per luminosity and the mass-reach table."""
+"""Snakemake script: per luminosity the headline limit figure and the per-region detail figure, and the
+mass-reach table."""
 
 from pathlib import Path
 
@@ -18,4 +19,5 @@ plot_contours(
     level=float(getattr(params, "cls_level", 0.05)),
     formats=list(getattr(params, "formats", ["pdf", "png"])),
     analysis=str(getattr(params, "analysis", "smuon")),
+    sqrt_s_tev=float(getattr(params, "sqrt_s_gev", 13000.0)) / 1000.0,
 )
