@@ -69,7 +69,7 @@ rule cross_section_table:
     input:
         events=signal_first_chunks,
     output:
-        csv=report("results/generation/{analysis}_cross_sections.csv", category="Generation", caption="../report/cross_sections.rst"),
+        csv=report("results/generation/{analysis}_cross_sections.csv", category="Generation", subcategory="{analysis}", caption="../report/cross_sections.rst"),
         md="results/generation/{analysis}_cross_sections.md",
     log:
         "logs/generation/{analysis}_cross_sections.log",

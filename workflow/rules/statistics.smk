@@ -92,7 +92,7 @@ rule limits:
         # not read by the merge: listed so that every target with cls.csv also gets the likelihoods
         workspaces=rules.workspaces.output.workspaces,
     output:
-        cls=report("results/limits/{analysis}/cls.csv", category="Limits", caption="../report/cls.rst"),
+        cls=report("results/limits/{analysis}/cls.csv", category="Limits", subcategory="{analysis}", caption="../report/cls.rst"),
     log:
         "logs/limits/{analysis}/merge.log",
     resources:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from susyscan.atomic import atomic_path, write_csv_atomic
 from susyscan.errors import EmptySelectionError, FeatureError
 from susyscan.plotting.cls_surface import CLS_FLOOR, PlaneGrid, log_cls
 from susyscan.plotting.headline import headline_figure
@@ -103,9 +103,8 @@ def zero_mc_regions(cls: pd.DataFrame) -> list[str]:
 def _save(fig: matplotlib.figure.Figure, paths: Sequence[Path]) -> None:
     """Write ``fig`` to every path (one per format), each atomically, then close it."""
     for path in paths[:-1]:
-        tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight")
     save_figure(fig, str(paths[-1]))
 
 
@@ -144,9 +143,6 @@ def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: st
         logger.info("wrote contour_%gifb and contour_%gifb_regions (%s); region status %s", lumi, lumi,
                     ", ".join(formats), status)
     table = mass_reach_table(cls, level)
-    Path(mass_reach_path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(mass_reach_path) + ".tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, mass_reach_path)
+    write_csv_atomic(table, mass_reach_path, index=False)
     logger.info("mass reach at lowest m_lsp:\n%s", table.to_string(index=False))
     return table
