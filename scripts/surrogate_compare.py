@@ -14,12 +14,15 @@ script_logging(snakemake)
 params, inp, out = snakemake.params, snakemake.input, snakemake.output
 full = read_cls(inp.full)
 fast = {key: read_cls(inp[key]) for key in ("nominal", "down", "up")}
+fast_yields = pd.read_csv(inp.yields)
 with open(inp.uncertainty) as handle:
     u = json.load(handle)["surrogate"]["rms"]
 tables = []
 for lumi in params.lumis:
-    overlay_plot(full, fast, float(lumi), str(params.scenario), u, [p for p in out.plots if f"_{float(lumi):g}ifb." in p])
-    tables.append(agreement_table(full, fast, float(lumi), str(params.scenario), level=float(params.level)))
+    overlay_plot(full, fast, float(lumi), str(params.scenario), u, [p for p in out.plots if f"_{float(lumi):g}ifb." in p],
+                 level=float(params.level), fast_yields=fast_yields)
+    tables.append(agreement_table(full, fast, float(lumi), str(params.scenario), level=float(params.level),
+                                  fast_yields=fast_yields))
 table = pd.concat(tables, ignore_index=True)
 write_csv_atomic(table, out.agreement)
 write_text_atomic(summary_markdown(table, u), out.summary)

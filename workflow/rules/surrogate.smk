@@ -251,6 +251,7 @@ rule surrogate_compare:
     input:
         full="results/limits/{analysis}/cls.csv",
         uncertainty=rules.surrogate_validate.output.uncertainty,
+        yields="results/surrogate/{analysis}/fast/yields_nominal.csv",
         **{v: f"results/surrogate/{{analysis}}/fast/cls_{v}.csv" for v in SURROGATE_VARIANTS},
     output:
         plots=expand(

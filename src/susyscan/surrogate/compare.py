@@ -5,6 +5,12 @@ The fast scan's CLs is computed three times: with the surrogate's yields, and wi
 uncertainty when the full chain's exclusion (CLs < level) equals the surrogate's, or when the surrogate's band
 straddles the level.  The fast CLs is interpolated to the full-chain points (linear in log CLs on the Delaunay
 triangulation, as the contour code does), so the dense grid need not contain them.
+
+The surrogate is validated where efficiencies exceed 1 % (``MIN_EFFICIENCY``); below, xgboost's probabilities do
+not reach zero (a few per mille where the full chain selects nothing, e.g. at the mT2 endpoint of
+m_smuon = 100 GeV, m_neutralino = 0), and a large cross section turns that into an exclusion.  Points whose
+largest surrogate efficiency over the regions is below 1 % are therefore flagged (``validated`` = False): a
+disagreement there is reported, not counted against the stated uncertainty.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from susyscan.plotting.contours import BEST, CLS_FLOOR, CLS_LEVEL, exclusion_con
 logger = logging.getLogger(__name__)
 
 VARIANTS = ("nominal", "down", "up")
+MIN_EFFICIENCY = 0.01
 
 
 def _select(cls: pd.DataFrame, lumi: float, scenario: str, region: str) -> pd.DataFrame:
@@ -37,9 +44,16 @@ def interpolate_cls(grid: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
     return np.power(10.0, values)
 
 
+def max_efficiency(yields: pd.DataFrame) -> pd.DataFrame:
+    """Per point of a fast-scan yield table: the largest surrogate efficiency over its regions."""
+    return yields.groupby(["m_parent", "m_lsp"], as_index=False)["efficiency"].max()
+
+
 def agreement_table(full: pd.DataFrame, fast: Mapping[str, pd.DataFrame], lumi: float, scenario: str,
-                    region: str = BEST, level: float = CLS_LEVEL) -> pd.DataFrame:
-    """Per full-chain point: full CLs, the fast CLs (nominal, down, up) and whether they agree."""
+                    region: str = BEST, level: float = CLS_LEVEL,
+                    fast_yields: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per full-chain point: full CLs, the fast CLs (nominal, down, up), whether they agree, and (with the
+    fast-scan yields) whether the point is in the validated domain (largest surrogate efficiency >= 1 %)."""
     ref = _select(full, lumi, scenario, region)
     out = ref.rename(columns={"cls_exp": "cls_full"})
     for variant in VARIANTS:
@@ -51,14 +65,23 @@ def agreement_table(full: pd.DataFrame, fast: Mapping[str, pd.DataFrame], lumi: 
     out["band_straddles"] = (lo < level) & (hi >= level)
     out["inside_fast_grid"] = np.isfinite(out["cls_fast_nominal"])
     out["agrees"] = ~out["inside_fast_grid"] | (out["excluded_full"] == out["excluded_fast"]) | out["band_straddles"]
+    if fast_yields is not None:
+        eff = max_efficiency(fast_yields)
+        values = griddata(eff[["m_parent", "m_lsp"]].to_numpy(dtype=float), eff["efficiency"].to_numpy(dtype=float),
+                          out[["m_parent", "m_lsp"]].to_numpy(dtype=float), method="linear")
+        out["fast_max_efficiency"] = values
+        out["validated"] = values >= MIN_EFFICIENCY
+    else:
+        out["fast_max_efficiency"], out["validated"] = np.nan, True
     out["lumi_ifb"], out["scenario"], out["region"] = lumi, scenario, region
     return out
 
 
 def overlay_plot(full: pd.DataFrame, fast: Mapping[str, pd.DataFrame], lumi: float, scenario: str,
                  uncertainty: float | None, out_paths: Sequence[str | Path], level: float = CLS_LEVEL,
-                 region: str = BEST) -> None:
-    """Full-chain contour (black), fast-scan contour (red, dashed) and its +-u band (red, dotted)."""
+                 region: str = BEST, fast_yields: pd.DataFrame | None = None) -> None:
+    """Full-chain contour (black), fast-scan contour (red, dashed) and its +-u band (red, dotted); fast-scan
+    points outside the validated domain (largest efficiency < 1 %) as crosses."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -87,6 +110,11 @@ def overlay_plot(full: pd.DataFrame, fast: Mapping[str, pd.DataFrame], lumi: flo
             label=f"fast-scan points ({len(fast_pts)})")
     ax.plot(full_pts["m_parent"], full_pts["m_lsp"], "s", mfc="none", color="black", ms=5,
             label=f"full-chain points ({len(full_pts)})")
+    if fast_yields is not None:
+        low = max_efficiency(fast_yields)
+        low = low[low["efficiency"] < MIN_EFFICIENCY]
+        ax.plot(low["m_parent"], low["m_lsp"], "x", color="tab:blue", ms=5,
+                label=f"surrogate efficiency < {100 * MIN_EFFICIENCY:g} % in every region (not validated)")
     ax.set_xlabel(r"$m_{\tilde{\mu}}$ [GeV]")
     ax.set_ylabel(r"$m_{\tilde{\chi}^0_1}$ [GeV]")
     ax.set_title(rf"Expected CLs = {level:g} ({region} region, {scenario}), {lumi:g} fb$^{{-1}}$", fontsize="medium")
@@ -100,12 +128,17 @@ def summary_markdown(table: pd.DataFrame, uncertainty: float | None) -> str:
     """Markdown of the agreement table and the verdict."""
     n = int(table["inside_fast_grid"].sum())
     bad = table[~table["agrees"]]
+    bad_validated = bad[bad["validated"].astype(bool)]
     lines = [f"# Fast scan vs full chain (surrogate uncertainty {'n/a' if uncertainty is None else f'{100 * uncertainty:.1f} %'})",
-             "", f"{n} full-chain points inside the fast grid; {len(bad)} disagree beyond the surrogate uncertainty.",
-             "", "| m_parent | m_lsp | lumi | scenario | CLs full | CLs fast | fast band | agrees |", "|---|---|---|---|---|---|---|---|"]
+             "", f"{n} full-chain points inside the fast grid; {len(bad)} disagree beyond the surrogate uncertainty, "
+             f"{len(bad_validated)} of them in the validated domain (largest surrogate efficiency >= "
+             f"{100 * MIN_EFFICIENCY:g} %).",
+             "", "| m_parent | m_lsp | lumi | scenario | CLs full | CLs fast | fast band | max fast eff | agrees |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples(index=False):
         lo = min(r.cls_fast_down, r.cls_fast_up)
         hi = max(r.cls_fast_down, r.cls_fast_up)
         lines.append(f"| {r.m_parent:g} | {r.m_lsp:g} | {r.lumi_ifb:g} | {r.scenario} | {r.cls_full:.3g} | "
-                     f"{r.cls_fast_nominal:.3g} | [{lo:.3g}, {hi:.3g}] | {'yes' if r.agrees else 'NO'} |")
+                     f"{r.cls_fast_nominal:.3g} | [{lo:.3g}, {hi:.3g}] | {100 * r.fast_max_efficiency:.2f} % | "
+                     f"{'yes' if r.agrees else 'NO' if r.validated else 'NO (not validated: efficiency < 1 %)'} |")
     return "\n".join(lines) + "\n"
