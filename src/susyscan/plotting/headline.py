@@ -236,8 +236,10 @@ def _header(ax: matplotlib.axes.Axes, labels: PlaneLabels, lumi: float, sqrt_s_t
 
 
 def _caveat_box(ax: matplotlib.axes.Axes, texts: Sequence[str]) -> None:
+    """Caveats as a boxed footnote under the x-axis label, where they never hide a curve."""
     if not texts:
         return
-    ax.text(0.98, 0.02, "Caveat: " + "\n".join(texts), transform=ax.transAxes, ha="right", va="bottom",
-            fontsize="x-small", color="#8B0000", wrap=True, zorder=10, gid="caveat",
-            bbox=dict(boxstyle="round", facecolor="white", edgecolor="#8B0000", alpha=0.9))
+    text = f"Caveat: {texts[0]}" if len(texts) == 1 else "Caveats:\n" + "\n".join(f"• {t}" for t in texts)
+    ax.text(0.0, -0.17, text, transform=ax.transAxes, ha="left", va="top",
+            fontsize="x-small", color="#8B0000", zorder=10, gid="caveat",
+            bbox=dict(boxstyle="round", facecolor="white", edgecolor="#8B0000"))
