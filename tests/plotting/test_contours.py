@@ -216,7 +216,7 @@ def test_regions_figure_has_one_panel_per_region_and_says_beyond_grid() -> None:
     fig, status = regions_figure(cls, 139.0, SMUON, methods, 13.0)
     try:
         visible = [ax for ax in fig.axes if ax.get_visible()]
-        assert [ax.get_title() for ax in visible] == ["NN high", "Static jet veto"]
+        assert [ax.get_title() for ax in visible] == ["NN high", "Static jet veto"] and len(fig.axes) == 2
         assert status["NN high"] == {"pessimistic": "all", "optimistic": "all"}
         assert any("beyond grid" in t.get_text() for t in visible[0].texts)
         assert any(p.get_gid() == "expected_band" for p in visible[1].patches)

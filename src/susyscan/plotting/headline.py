@@ -82,8 +82,8 @@ def headline_figure(cls: pd.DataFrame, lumi: float, labels: PlaneLabels, methods
     best = exclusion(grid, values_on_grid(points, best_rows, "cls_exp"), level, x_points)
     band = None
     if {"cls_exp_m1", "cls_exp_p1"} <= set(best_rows.columns):
-        band = band_area(grid, values_on_grid(points, best_rows, "cls_exp_m1"), values_on_grid(points, best_rows, "cls_exp_p1"),
-                         level)
+        band = band_area(grid, values_on_grid(points, best_rows, "cls_exp_m1"),
+                         values_on_grid(points, best_rows, "cls_exp_p1"), level)
     handles: list[object] = []
     if best.area is not None:
         ax.add_patch(PathPatch(best.area, facecolor=EXCLUDED_COLOUR, edgecolor="none", alpha=0.35, zorder=1,
@@ -108,23 +108,10 @@ def headline_figure(cls: pd.DataFrame, lumi: float, labels: PlaneLabels, methods
         result = exclusion(grid, values_on_grid(points, chosen, "cls_exp"), level, x_points)
         curves[method.name] = result
         used[method.name] = list(dict.fromkeys(chosen["region"]))
-        for line in result.lines:
-            ax.plot(line[:, 0], line[:, 1], color=method.colour, lw=2.0, zorder=5, gid=f"curve:{method.name}")
-        label = method.name + (f" ({len(own)} regions)" if len(own) > 1 else "")
-        if result.status == "all":
-            path = grid.hull_path() if grid is not None else None
-            if path is not None:
-                ax.add_patch(PathPatch(path, facecolor="none", edgecolor=method.colour, hatch="//", lw=1.5,
-                                       zorder=4, gid=f"whole_grid:{method.name}"))
-            label += ": whole grid excluded, limit beyond grid"
-            beyond.append(method.name)
-        elif result.status == "none":
-            label += ": nothing excluded"
-        elif result.edge:
-            label += ": beyond grid at high mass"
-            beyond.append(method.name)
+        labels_out.append(_draw_method(ax, grid, method, len(own), result))
         handles.append(Line2D([], [], color=method.colour, lw=2.0))
-        labels_out.append(label)
+        if result.status == "all" or result.edge:
+            beyond.append(method.name)
     if best.status == "all" or best.edge:
         beyond.append(BEST)
     if beyond:
@@ -147,6 +134,23 @@ def headline_figure(cls: pd.DataFrame, lumi: float, labels: PlaneLabels, methods
                 {m: c.status + (" edge" if c.edge else "") for m, c in curves.items()}, best.status,
                 f"; other scenarios {other}" if other else "")
     return HeadlineFigure(fig, scenario, curves, used, best, band, caveats, beyond)
+
+
+def _draw_method(ax: matplotlib.axes.Axes, grid: PlaneGrid | None, method: Method, n_regions: int,
+                 result: Exclusion) -> str:
+    """Draw one method's curve (or, when it excludes everything, the grid's outline hatched); return its label."""
+    for line in result.lines:
+        ax.plot(line[:, 0], line[:, 1], color=method.colour, lw=2.0, zorder=5, gid=f"curve:{method.name}")
+    label = method.name + (f" ({n_regions} regions)" if n_regions > 1 else "")
+    if result.status == "all":
+        path = grid.hull_path() if grid is not None else None
+        if path is not None:
+            ax.add_patch(PathPatch(path, facecolor="none", edgecolor=method.colour, hatch="//", lw=1.5, zorder=4,
+                                   gid=f"whole_grid:{method.name}"))
+        return label + ": whole grid excluded, limit beyond grid"
+    if result.status == "none":
+        return label + ": nothing excluded"
+    return label + (": beyond grid at high mass" if result.edge else "")
 
 
 def _frame(ax: matplotlib.axes.Axes, points: pd.DataFrame, labels: PlaneLabels) -> tuple[float, float]:

@@ -89,11 +89,6 @@ def default_methods(regions: Iterable[str], analysis: str = "") -> tuple[Method,
     return tuple(methods)
 
 
-def method_regions(method: Method, regions: Sequence[str]) -> list[str]:
-    """The regions of ``regions`` that ``method`` owns (first-claim order as in :func:`assign_methods`)."""
-    return [r for r in regions if method.owns(r)]
-
-
 def assign_methods(methods: Sequence[Method], regions: Sequence[str]) -> dict[str, list[str]]:
     """Method name -> its regions; each region goes to the first method owning it; unclaimed regions raise."""
     out: dict[str, list[str]] = {m.name: [] for m in methods}

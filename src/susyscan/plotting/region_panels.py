@@ -44,6 +44,7 @@ def regions_figure(cls: pd.DataFrame, lumi: float, labels: PlaneLabels, methods:
     points = rows[POINT_KEYS].drop_duplicates().sort_values(POINT_KEYS).reset_index(drop=True)
     x_points = points["m_parent"].to_numpy()
     grid = PlaneGrid.try_build(x_points, points["m_lsp"].to_numpy())
+    ncols = max(1, min(ncols, len(regions)))
     nrows = math.ceil(len(regions) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 3.1 * nrows + 0.8), sharex=True, sharey=True,
                              squeeze=False)
@@ -99,7 +100,8 @@ def regions_figure(cls: pd.DataFrame, lumi: float, labels: PlaneLabels, methods:
 def _main_scenario_layers(ax: plt.Axes, grid: PlaneGrid | None, points: pd.DataFrame, rows: pd.DataFrame,
                           excluded: np.ndarray, level: float) -> None:
     if {"cls_exp_m1", "cls_exp_p1"} <= set(rows.columns):
-        band = band_area(grid, values_on_grid(points, rows, "cls_exp_m1"), values_on_grid(points, rows, "cls_exp_p1"), level)
+        band = band_area(grid, values_on_grid(points, rows, "cls_exp_m1"), values_on_grid(points, rows, "cls_exp_p1"),
+                         level)
         if band is not None:
             ax.add_patch(PathPatch(band, facecolor=BAND_COLOUR, edgecolor="none", alpha=0.8, zorder=2,
                                    gid="expected_band"))

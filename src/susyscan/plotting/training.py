@@ -166,7 +166,8 @@ def scores_figure(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray, s
     ax.set_xlabel("classifier score")
     ax.set_ylabel("expected events" + (f" / {lumi_ifb:g} fb$^{{-1}}$" if lumi_ifb is not None else ""))
     if lumi_ifb is not None:
-        ax.text(0.98, 0.97, f"{lumi_ifb:g} fb$^{{-1}}$", transform=ax.transAxes, ha="right", va="top", fontsize="small", gid="lumi_label")
+        ax.text(0.98, 0.97, f"{lumi_ifb:g} fb$^{{-1}}$", transform=ax.transAxes, ha="right", va="top",
+                fontsize="small", gid="lumi_label")
     ax.set_title(title, fontsize="medium")
     ax.legend(loc="upper left", ncols=1, fontsize="small")
     return fig
