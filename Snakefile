@@ -37,6 +37,6 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         all_targets(),
-        recast_targets(),
-        surrogate_targets(),
+        RECAST_TARGETS,
+        SURROGATE_TARGETS,
     default_target: True
