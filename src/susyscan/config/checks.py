@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from susyscan.config.startup_checks import check_analysis_selection
 from susyscan.config.tables import GRID_COLUMNS, GridPoint, Sample, load_grid, load_samples
 from susyscan.errors import ConfigError
 
@@ -135,6 +136,7 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         spec = config["analyses"][name]
         if not (base / spec["config"]).is_file():
             raise ConfigError(f"config key 'analyses.{name}.config': file not found: {spec['config']}")
+        check_analysis_selection(name, spec, base)  # cut_overrides: known cuts and variables (startup_checks.py)
         if name not in config["grids"]:
             raise ConfigError(f"analysis '{name}' is enabled but 'grids.{name}' declares no mass grid")
         points = load_grid(base / config["grids"][name], name)
