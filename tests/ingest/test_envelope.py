@@ -41,10 +41,13 @@ def test_process_envelopes_and_region_uncertainty() -> None:
     table = pd.DataFrame([
         {"region": "A", "process": "dy_nlo", "yield_pb": 3.0}, {"region": "A", "process": "ttbar", "yield_pb": 1.0},
         {"region": "A", "process": "total", "yield_pb": 4.0},
+        {"region": "C", "process": "ttbar", "yield_pb": 1.0}, {"region": "C", "process": "ww", "yield_pb": 2.0},
+        {"region": "C", "process": "total", "yield_pb": 3.0},
         {"region": "B", "process": "dy_nlo", "yield_pb": -0.5}, {"region": "B", "process": "total", "yield_pb": -0.5},
     ])
     rel = region_uncertainties(table, envs, flat_rel=0.3)
     assert rel["A"] == pytest.approx(math.hypot(0.2 * 3.0, 0.3 * 1.0) / 4.0)  # quadrature, flat for ttbar
+    assert rel["C"] == pytest.approx(0.3)  # no envelope in the region: exactly the flat fraction of the total
     assert rel["B"] == 0.3  # non-positive total: flat fraction (the region gets the zero-MC treatment)
     with pytest.raises(ConfigError, match="not in"):
         region_uncertainties(table, envs, flat_rel=1.5)

@@ -152,4 +152,7 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         _check_processes(bkgs + points, float(config["sqrt_s_gev"]))
         _check_filters(config, bkgs, name, base)
         per_analysis[name] = bkgs + list(points)
+    from susyscan.ingest.startup import check_ingested_samples  # LHE headers: beam energy, scheme, event count
+
+    check_ingested_samples(backgrounds, config, base)
     return per_analysis

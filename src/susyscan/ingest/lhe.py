@@ -113,6 +113,27 @@ def read_header(path: str | Path) -> tuple[LheHeader, dict[str, Any]]:
     return parse_header(scan["header"], scan["init"], path), scan
 
 
+def read_header_only(path: str | Path) -> LheHeader:
+    """The parsed header of an LHE file, reading only up to </init> (cheap for start-up checks)."""
+    path = Path(path)
+    if not path.is_file():
+        raise EventFileError(f"LHE file {path} does not exist")
+    header: list[str] = []
+    init: list[str] = []
+    target = header
+    try:
+        with _open(path) as handle:
+            for line in handle:
+                if "</init>" in line:
+                    return parse_header("".join(header), init, path)
+                target.append(line)
+                if "<init>" in line:
+                    target = init
+    except (OSError, EOFError, zlib.error) as exc:
+        raise EventFileError(f"LHE file {path} is corrupt or truncated: {exc}") from exc
+    raise EventFileError(f"LHE file {path} has no complete <init> block")
+
+
 def matching_parameters(header: str) -> dict[str, Any]:
     """MLM parameters from a MadGraph header: matched (ickkw == 1), xqcut, n_jet_max (max 'j' in processes)."""
     ickkw = _ICKKW.search(header)

@@ -5,10 +5,12 @@ An ingested LHE file with LHEF 3 muR/muF weights carries, per chunk, the sums of
 chunks of each background process into one 7-point envelope (symmetrised: the larger of up and down), and
 :func:`region_uncertainties` turns those into a relative background uncertainty per signal region:
 
-    rel(region) = sqrt( sum_p (u_p * b_p)^2 ) / sum_p b_p
+    rel(region) = sqrt( (f * sum_{q without} b_q)^2 + sum_{p with} (u_p * b_p)^2 ) / sum_all b
 
-with ``b_p`` the process's yield in the region and ``u_p`` its envelope, or the scenario's flat fraction for a
-process without scale weights; processes are uncorrelated (different generators).  The envelope is that of
+with ``b_p`` a process's yield in the region, ``u_p`` the envelope of a process with scale weights and ``f`` the
+scenario's flat fraction, applied (as without envelopes) to the summed yield of the processes without scale
+weights; the enveloped processes are uncorrelated with each other and with the rest (different generators).
+Without any envelope this is exactly the flat fraction.  The envelope is that of
 the inclusive (showered, before any selection) cross section of the process: a normalisation uncertainty,
 not a per-region shape (the event files do not keep per-event alternative weights). A region whose total is
 not positive keeps the flat fraction (it gets the zero-MC treatment of :mod:`susyscan.stats.inputs`).
@@ -77,12 +79,14 @@ def region_uncertainties(table: pd.DataFrame, envelopes: Mapping[str, Mapping[st
         if not total > 0:
             out[str(region)] = flat_rel
             continue
-        var = 0.0
+        var, flat_sum = 0.0, 0.0
         for process, value in zip(part["process"].astype(str), part["yield_pb"].astype(float), strict=True):
             env = envelopes.get(process)
-            u = float(env["symmetric"]) if env else flat_rel
-            var += (u * value) ** 2
-        rel = math.sqrt(var) / total
+            if env:
+                var += (float(env["symmetric"]) * value) ** 2
+            else:
+                flat_sum += value
+        rel = math.sqrt(var + (flat_rel * flat_sum) ** 2) / total
         if rel > MAX_REL:
             logger.warning("%s: region %r: scale-envelope uncertainty %.3f clipped to %.2f", path, region, rel, MAX_REL)
             rel = MAX_REL
