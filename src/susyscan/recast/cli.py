@@ -3,16 +3,15 @@ refinement driver ``iterate``."""
 
 from __future__ import annotations
 
-import json
 import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from susyscan.logutil import setup_logging
+from susyscan.recast import steps
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +28,8 @@ def recast() -> None:
 @click.option("--log", "log_path", default=None)
 def select_cmd(events: str, config_path: str, out: str, log_path: str | None) -> None:
     """One event file through the recast selection -> counts JSON."""
-    from susyscan.recast.select import select_file
-
     setup_logging(log_path)
-    select_file(events, config_path, out)
+    steps.select(events, config_path, out)
 
 
 @recast.command("yields")
@@ -44,27 +41,8 @@ def select_cmd(events: str, config_path: str, out: str, log_path: str | None) ->
 @click.option("--log", "log_path", default=None)
 def yields_cmd(counts: tuple[str, ...], config_path: str, model: str, out: str, cutflow: str, log_path: str | None) -> None:
     """Merge the chunk counts of one grid point into its signal yields per region."""
-    from susyscan.config.tables import GRID_COLUMNS
-    from susyscan.recast.config import load_recast_config
-    from susyscan.recast.yields import write_point_yields
-
     setup_logging(log_path)
-    parent, lsp, _ = GRID_COLUMNS[model]
-    write_point_yields(list(counts), load_recast_config(config_path), parent, lsp, out, cutflow)
-
-
-def _published(cfg, pseudo_mode: str, inject: str | None, seed: int, yields: pd.DataFrame):
-    from susyscan.errors import ConfigError
-    from susyscan.recast.data import load_published, pseudo_observed
-
-    published = load_published(cfg.reference, [r.name for r in cfg.regions])
-    if pseudo_mode == "none":
-        return published
-    rows = yields[yields["sample"] == inject]
-    if rows.empty:
-        raise ConfigError(f"pseudo-data: injected sample {inject!r} is not a grid point "
-                          f"(points: {sorted(set(yields['sample']))})")
-    return pseudo_observed(published, dict(zip(rows["region"], rows["signal"], strict=True)), pseudo_mode, seed)
+    steps.yields(counts, config_path, model, out, cutflow)
 
 
 @recast.command("limits")
@@ -82,27 +60,9 @@ def _published(cfg, pseudo_mode: str, inject: str | None, seed: int, yields: pd.
 def limits_cmd(yield_paths: tuple[str, ...], config_path: str, constraint: str, level: float, pseudo_mode: str,
                inject: str, seed: int, regions_out: str, best_out: str, excess_out: str, log_path: str | None) -> None:
     """Observed/expected CLs per (point, region), best region per point, small-excess table."""
-    from susyscan.atomic import write_csv_atomic
-    from susyscan.recast.config import load_recast_config
-    from susyscan.recast.limits import best_regions, point_region_table
-    from susyscan.recast.stats import set_backend
-
     setup_logging(log_path)
-    set_backend()
-    cfg = load_recast_config(config_path)
-    yields = pd.concat([pd.read_csv(p) for p in yield_paths], ignore_index=True)
-    published = _published(cfg, pseudo_mode, inject, seed, yields)
-    table = point_region_table(yields, published, cfg, constraint, level)
-    best = best_regions(table, yields, published, cfg, constraint, level)
-    table["pseudo_data"] = pseudo_mode
-    best["pseudo_data"] = pseudo_mode
-    write_csv_atomic(table, regions_out, index=False)
-    write_csv_atomic(best, best_out, index=False)
-    excess = table[["analysis", "sample", "m_parent", "m_lsp", "region", "signal", "n_obs", "bkg", "bkg_unc",
-                    "cls_obs", "cls_exp", "small_excess", "q0", "p0", "z"]]
-    write_csv_atomic(excess[excess["small_excess"]], excess_out, index=False)
-    logger.info("%d points, %d (point, region) pairs flagged small_excess, %d points in their best region",
-                len(best), int(table["small_excess"].sum()), int(best["small_excess"].sum()))
+    steps.limits(yield_paths, config_path, constraint, level, pseudo_mode, inject, seed, regions_out, best_out,
+                 excess_out)
 
 
 @recast.command("upper-limits")
@@ -115,18 +75,8 @@ def limits_cmd(yield_paths: tuple[str, ...], config_path: str, constraint: str, 
 def upper_limits_cmd(config_path: str, constraint: str, reference: str, csv_out: str, md_out: str,
                      log_path: str | None) -> None:
     """Model-independent S95 (observed, expected) per published region, ATLAS table layout."""
-    from susyscan.recast.config import load_recast_config
-    from susyscan.recast.data import load_published
-    from susyscan.recast.stats import set_backend
-    from susyscan.recast.upper_limits import upper_limit_table, write_upper_limits
-
     setup_logging(log_path)
-    set_backend()
-    cfg = load_recast_config(config_path)
-    published = load_published(cfg.reference, [r.name for r in cfg.regions])
-    order = list(pd.read_csv(cfg.reference)["region"])
-    table = upper_limit_table(published, order, cfg.luminosity_ifb, constraint, reference or None)
-    write_upper_limits(table, csv_out, md_out)
+    steps.upper_limits(config_path, constraint, reference, csv_out, md_out)
 
 
 @recast.command("plots")
@@ -140,13 +90,8 @@ def upper_limits_cmd(config_path: str, constraint: str, reference: str, csv_out:
 def plots_cmd(best_path: str, title: str, level: float, contour_out: tuple[str, ...], excess_out: tuple[str, ...],
               lines_out: str, log_path: str | None) -> None:
     """Observed + expected contours (ATLAS/CMS convention), the small-excess map, the contour lines CSV."""
-    from susyscan.recast.plots import contour_figure, excess_figure, write_contour_csv, write_figure
-
     setup_logging(log_path)
-    best = pd.read_csv(best_path)
-    write_figure(contour_figure(best, title, level), contour_out)
-    write_figure(excess_figure(best, title, level), excess_out)
-    write_contour_csv(best, lines_out, level)
+    steps.plots(best_path, title, level, contour_out, excess_out, lines_out)
 
 
 @recast.command("multi")
@@ -155,11 +100,8 @@ def plots_cmd(best_path: str, title: str, level: float, contour_out: tuple[str, 
 @click.option("--log", "log_path", default=None)
 def multi_cmd(best_paths: tuple[str, ...], out: str, log_path: str | None) -> None:
     """Points flagged by more than one independent region, across recast analyses."""
-    from susyscan.atomic import write_csv_atomic
-    from susyscan.recast.limits import multiply_flagged
-
     setup_logging(log_path)
-    write_csv_atomic(multiply_flagged([pd.read_csv(p) for p in best_paths]), out, index=False)
+    steps.multi(best_paths, out)
 
 
 @recast.command("refine")
@@ -169,10 +111,8 @@ def multi_cmd(best_paths: tuple[str, ...], out: str, log_path: str | None) -> No
 @click.option("--log", "log_path", default=None)
 def refine_cmd(best_path: str, settings_json: str, out: str, log_path: str | None) -> None:
     """Propose new grid points where the refined surfaces cross the level or the small-excess flag changes."""
-    from susyscan.recast.refine import proposal_table
-
     setup_logging(log_path)
-    proposal_table(pd.read_csv(best_path), json.loads(settings_json), out)
+    steps.refine(best_path, settings_json, out)
 
 
 @recast.command("iterate")

@@ -64,3 +64,45 @@ def merge_samples(declared: dict[str, Sample], extra: list[Sample]) -> dict[str,
                               f"{sample.process}/{sample.n_events}/{sample.n_chunks})")
         out.setdefault(sample.name, sample)
     return out
+
+
+def alternatives(names: list[str]) -> str:
+    """A regex matching exactly the given names (nothing when there are none)."""
+    import re
+
+    return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
+
+
+def injected_sample(settings: dict[str, Any], grids: dict[str, list[Sample]]) -> str:
+    """The injected point of the pseudo-data mode ('' with the observed counts); an unknown point is an error."""
+    pseudo = settings["pseudo_data"]
+    if not settings.get("enabled") or pseudo["mode"] == "none":
+        return ""
+    names = {p.name for points in grids.values() for p in points}
+    if pseudo["inject_sample"] not in names:
+        raise ConfigError(f"config key 'recast.pseudo_data.inject_sample'={pseudo['inject_sample']!r} is not a recast "
+                          f"grid point (points: {sorted(names)})")
+    return str(pseudo["inject_sample"])
+
+
+def recast_targets(settings: dict[str, Any], grids: dict[str, list[Sample]], formats: list[str]) -> list[str]:
+    """Outputs of every recast analysis and grid ([] when recast is disabled)."""
+    if not settings.get("enabled"):
+        return []
+    targets = []
+    for ra in sorted(settings["analyses"]):
+        targets += [f"results/recast/{ra}/upper_limits.{ext}" for ext in ("csv", "md")]
+        for grid in sorted(grids):
+            base = f"results/recast/{ra}/{grid}"
+            targets += [f"{base}/{f}" for f in ("cls_regions.csv", "best.csv", "small_excess.csv", "contour_lines.csv",
+                                                "refine/proposal.tsv")]
+            targets += [f"{base}/{name}.{fmt}" for name in ("contour", "small_excess") for fmt in formats]
+    targets.append("results/recast/small_excess_multi.csv")
+    return targets
+
+
+def reference_table(config_path: str) -> str:
+    """The published signal-region table named by a recast YAML."""
+    from susyscan.recast.config import load_recast_config
+
+    return load_recast_config(config_path).reference
