@@ -37,6 +37,8 @@ from susyscan.surrogate.truth import ProcessRecorder, features_from_particles
 logger = logging.getLogger(__name__)
 
 HARD_PROCESS_ONLY = ("PartonLevel:all = off", "HadronLevel:all = off")
+#: No SLHA spectrum printout per point (printing only: same events).
+QUIET = ("SLHA:verbose = 0",)
 
 
 @dataclass
@@ -72,7 +74,7 @@ def hard_process_sample(process: str, m_parent: float, m_lsp: float, n_events: i
     with tempfile.TemporaryDirectory(prefix="susyscan_fast_") as tmp:
         slha = write_slha(spec.slha_model, masses, Path(tmp) / "point.slha") if spec.slha_model else None
         settings = pythia_settings(spec, seed, sqrt_s_gev, str(slha) if slha else None,
-                                   extra_settings=HARD_PROCESS_ONLY)
+                                   extra_settings=HARD_PROCESS_ONLY + QUIET)
         hook = make_hook(None, spec.slepton_pair_fix, recorder)
         pythia = make_pythia(settings, f"fast scan {process} {masses}", hook)
         # pythia.next() rather than generate(): no particle-level conversion is needed (the features come
