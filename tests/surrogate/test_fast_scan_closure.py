@@ -80,6 +80,7 @@ def test_fast_scan_agrees_with_full_chain(tmp_path: Path) -> None:
                               scales={"nominal": 1.0, "down": 1.0 - u, "up": 1.0 + u})
     fast = {k: cls_table(v, bkg, [LUMI], scenarios) for k, v in tables.items()}
     table = agreement_table(full, fast, LUMI, "pessimistic", BEST, fast_yields=tables["nominal"])
+    print(f"surrogate uncertainty {u:.3f}\n{table.to_string()}")  # shown with pytest -s
     assert table["excluded_full"].any() and not table["excluded_full"].all(), table
     assert table["validated"].sum() >= len(POINTS) - 2, table.to_string()
     assert table.loc[table["validated"], "agrees"].all(), table.to_string()
