@@ -92,7 +92,7 @@ def test_regenerated_truth_joins_the_event_file(chunk_file: Path) -> None:
 
 
 def test_regeneration_with_wrong_seed_is_refused(chunk_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import susyscan.eventio as eventio
+    from susyscan import eventio
     from susyscan.surrogate.regenerate import chunk_truth_features
 
     real = eventio.read_events

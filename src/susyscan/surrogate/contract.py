@@ -113,7 +113,7 @@ class Contract:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], source: str = "features.json") -> "Contract":
+    def from_json(cls, data: Mapping[str, Any], source: str = "features.json") -> Contract:
         try:
             inputs = [str(f["name"]) for f in data["inputs"]]
             return cls(inputs=inputs, regions=list(data["regions"]),

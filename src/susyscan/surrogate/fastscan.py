@@ -25,12 +25,11 @@ import pandas as pd
 
 from susyscan.errors import ConfigError
 from susyscan.generation.chunk import normalisation
-from susyscan.generation.processes import get_process
 from susyscan.generation.filters import make_hook
-from susyscan.generation.processes import pythia_settings
+from susyscan.generation.processes import get_process, pythia_settings
 from susyscan.generation.pythia_run import lo_cross_section, make_pythia
-from susyscan.generation.slha import write_slha
 from susyscan.generation.seeds import chunk_seed
+from susyscan.generation.slha import write_slha
 from susyscan.surrogate.model import MAX_OUTSIDE_FRACTION, SurrogateModel
 from susyscan.surrogate.truth import ProcessRecorder, features_from_particles
 
@@ -135,7 +134,8 @@ def run_fast_scan(model_path: str | Path, points: Sequence[tuple[float, float]],
         domain["cpu_seconds"] = time.process_time() - start
         domains.append(domain)
     domain_table = pd.DataFrame(domains)
-    outside = domain_table[(domain_table["outside_fraction"] > max_outside_fraction) | (domain_table["mass_inside_training_box"] == False)]  # noqa: E712
+    outside = domain_table[(domain_table["outside_fraction"] > max_outside_fraction)
+                           | ~domain_table["mass_inside_training_box"].fillna(True).astype(bool)]
     if len(outside):
         logger.warning("fast scan: %d of %d points outside the surrogate's training domain (see the domain table)",
                        len(outside), len(domain_table))

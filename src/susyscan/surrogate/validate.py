@@ -59,7 +59,7 @@ def uncertainty(table: pd.DataFrame, name: str = "surrogate", min_efficiency: fl
     rel = sel[f"rel_diff_{name}"].to_numpy(dtype=float)
     stat = (sel["eff_full_err"] / sel["eff_full"]).to_numpy(dtype=float)
     rms = float(np.sqrt(np.mean(rel**2)))
-    return {"n_pairs": int(len(sel)), "rms": rms,
+    return {"n_pairs": len(sel), "rms": rms,
             "rms_minus_mc_stat": float(np.sqrt(max(np.mean(rel**2) - np.mean(stat**2), 0.0))),
             "mean": float(np.mean(rel)), "max_abs": float(np.max(np.abs(rel))),
             "mean_full_chain_mc_stat": float(np.sqrt(np.mean(stat**2))),
