@@ -55,9 +55,10 @@ def _check_header(path: Path, size: int = 4096) -> None:
         raise EventFileError(f"HepMC file {path}: the file is empty")
     first = head.strip().splitlines()[0].strip()
     if not first.startswith(b"HepMC::"):
-        shown = first[:60].decode("ascii", errors="replace")
+        printable = all(32 <= byte < 127 or byte == 9 for byte in first[:60])
+        shown = repr(first[:60].decode("ascii")) if printable else "binary data"
         raise EventFileError(
-            f"HepMC file {path}: not a HepMC file: it starts with {shown!r} instead of a 'HepMC::Version' or "
+            f"HepMC file {path}: not a HepMC file: it starts with {shown} instead of a 'HepMC::Version' or "
             "'HepMC::...-START_EVENT_LISTING' line (ASCII HepMC3 or HepMC2 is read)"
         )
 
