@@ -4,7 +4,7 @@ One curve per method (its region of lowest expected CLs at each grid point), the
 black (dashed: these are expected limits) with its expected +-1 sigma band in yellow, the area it excludes
 shaded, the grid points marked excluded / not excluded by it, the kinematic limit labelled, and "beyond grid"
 written where a curve excludes the whole grid or reaches its heaviest points.  Caveats from the statistics
-stage (:mod:`susyscan.plotting.limit_caveats`) are written in a box.  All text comes from a
+stage (:mod:`susyscan.plotting.limit_caveats`) are written in a box under the plot.  All text comes from a
 :class:`~susyscan.plotting.labels.PlaneLabels`; curves from :class:`~susyscan.plotting.labels.Method`.
 """
 
@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
 
 from susyscan.errors import EmptySelectionError
 from susyscan.plotting.cls_surface import Exclusion, PlaneGrid, band_area, exclusion
@@ -51,7 +52,7 @@ class HeadlineFigure:
     curves: dict[str, Exclusion]
     regions_used: dict[str, list[str]]
     best: Exclusion
-    band: object | None
+    band: MplPath | None
     caveats: list[Caveat] = field(default_factory=list)
     beyond_grid: list[str] = field(default_factory=list)
 
@@ -76,7 +77,7 @@ def headline_figure(cls: pd.DataFrame, lumi: float, labels: PlaneLabels, methods
     grid = PlaneGrid.try_build(x_points, points["m_lsp"].to_numpy())
 
     fig, ax = plt.subplots(figsize=(8.5, 7.0))
-    x_max, y_top = _frame(ax, points, labels)
+    x_max = _frame(ax, points, labels)
 
     best_rows = best_per_point(rows, regions)
     best = exclusion(grid, values_on_grid(points, best_rows, "cls_exp"), level, x_points)
@@ -153,8 +154,9 @@ def _draw_method(ax: matplotlib.axes.Axes, grid: PlaneGrid | None, method: Metho
     return label + (": beyond grid at high mass" if result.edge else "")
 
 
-def _frame(ax: matplotlib.axes.Axes, points: pd.DataFrame, labels: PlaneLabels) -> tuple[float, float]:
-    """Axes, limits, the kinematically forbidden area and the labelled kinematic limit; returns (x_max, y_top)."""
+def _frame(ax: matplotlib.axes.Axes, points: pd.DataFrame, labels: PlaneLabels) -> float:
+    """Axes, limits, the kinematically forbidden area and the labelled kinematic limit; returns the largest
+    m_parent of the grid."""
     x_min, x_max = float(points["m_parent"].min()), float(points["m_parent"].max())
     y_max = float(points["m_lsp"].max())
     span = x_max - x_min or 1.0
@@ -172,7 +174,7 @@ def _frame(ax: matplotlib.axes.Axes, points: pd.DataFrame, labels: PlaneLabels) 
     ax.text(x_text, x_text, labels.kinematic_limit + "  ", rotation=45, rotation_mode="anchor",
             transform_rotates_text=True, ha="right", va="bottom", fontsize="small", color="0.45",
             gid="kinematic_label")
-    return x_max, y_top
+    return x_max
 
 
 def _beyond_grid_arrow(ax: matplotlib.axes.Axes, points: pd.DataFrame, curves: dict[str, Exclusion],
