@@ -185,3 +185,21 @@ def test_ingested_fxfx_metadata(tmp_path: Path) -> None:
     assert meta["sum_weights"] == pytest.approx(float(ak.sum(events.weight)))
     assert meta["sum_weights2"] == pytest.approx(float(ak.sum(events.weight ** 2)))
     assert "fxfx" in meta["xsec_source"] and "3418.4 pb" in meta["xsec_source"]
+
+
+def test_cli_scheme_and_energy_options(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from susyscan.ingest.cli import ingest
+
+    base = ["file", "--input", str(TTBAR), "--sample", "tev", "--n-events", "3"]
+    runner = CliRunner()
+    bad = runner.invoke(ingest, [*base, "--out", str(tmp_path / "a.root"), "--sqrt-s-gev", "13000"])
+    assert bad.exit_code != 0 and "1960 GeV" in str(bad.exception)
+    good = runner.invoke(ingest, [*base, "--out", str(tmp_path / "b.root"), "--sqrt-s-gev", "1960"])
+    assert good.exit_code == 0, good.output
+    forced = runner.invoke(ingest, ["file", "--input", str(CKKWL), "--sample", "z", "--n-events", "20",
+                                    "--out", str(tmp_path / "c.root"), "--sqrt-s-gev", "7000",
+                                    "--merging-scale", "20"])
+    assert forced.exit_code == 0, forced.output
+    assert read_events(tmp_path / "c.root")[1]["lhe"]["scheme_parameters"]["merging_scale"] == 20.0
