@@ -47,5 +47,5 @@ def test_unexpected_exception_is_logged_too(tmp_path: Path) -> None:
 def test_every_script_sets_up_its_rule_log() -> None:
     """The hook is installed by script_logging(snakemake): every Snakemake script must call it first thing."""
     for script in sorted((REPO / "scripts").glob("*.py")):
-        assert re.search(r"^script_logging\(snakemake\)", script.read_text(), re.M), \
+        assert re.search(r"^script_logging\(snakemake\)", script.read_text(), re.MULTILINE), \
             f"{script.name} does not call script_logging(snakemake)"

@@ -179,11 +179,13 @@ PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP
     def start(self, timeout_s: float = 60.0) -> LocalSlurm:
         """Start the daemons and wait until the node is idle; an error says which daemon failed and why."""
         self._write_files()
+        assert self.socket_dir is not None
         munge = self.root / "munge"
         self._spawn("munged", [_which("munged"), "--foreground", f"--key-file={munge}/munge.key",
                                f"--socket={self.socket_dir}/munge.socket", f"--pid-file={munge}/munged.pid",
                                f"--seed-file={munge}/munged.seed", f"--log-file={munge}/munged.log"])
-        self._wait_for(lambda: (self.socket_dir / "munge.socket").exists(), "munged", 20)
+        socket_path = self.socket_dir / "munge.socket"
+        self._wait_for(socket_path.exists, "munged", 20)
         self._spawn("slurmctld", [_which("slurmctld"), "-D", "-f", str(self.conf)])
         self._spawn("slurmd", [_which("slurmd"), "-D", "-f", str(self.conf)])
         self._wait_for(self._node_idle, "slurmd", timeout_s)

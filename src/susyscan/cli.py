@@ -21,7 +21,6 @@ from susyscan.scan.cli import scan
 from susyscan.stats.cli import stats
 from susyscan.training.cli import training
 
-
 #: Errors that mean bad input (a wrong value, a missing or unreadable file): printed as one ``Error: ...`` line with
 #: exit status 1; ``--verbose`` shows the traceback. Anything else is a bug and keeps its traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (SusyScanError, ValueError, OSError)
