@@ -20,7 +20,8 @@ on the ``gpu`` partition with ``--gpus=1``, the BDT with 4 CPUs), then prints ``
 Everything lives in one temporary folder: a fresh munge key, ``slurm.conf`` (one node ``CPUS`` x
 ``MEM_MB`` with one fake GPU, partitions ``standard`` and ``gpu`` as the profile expects, no accounting, free
 ports), state, spool and logs. The daemons (munged, slurmctld -D, slurmd -D) are children of this process,
-stopped by PID on exit; nothing under /etc is read or written. The node advertises 4 CPUs and 16 GB even on
+stopped by PID on exit (also on Ctrl-C or SIGTERM); nothing under /etc is read or written, and they run as your
+user (root is needed only for the apt-get above; tested as root and as ``nobody``). The node advertises 4 CPUs and 16 GB even on
 a smaller machine (``SlurmdParameters=config_overrides``; nothing is enforced without cgroups), so that the
 profile's requests fit.
 
@@ -298,6 +299,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"  sudo apt-get install -y --no-install-recommends {PACKAGES}", file=sys.stderr)
         return 2
     root = Path(tempfile.mkdtemp(prefix="susyscan-slurm-"))
+
+    def _stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)  # unwinds through LocalSlurm.__exit__: jobs cancelled, daemons stopped
+
+    signal.signal(signal.SIGTERM, _stop)
     with LocalSlurm(root / "cluster") as cluster:
         print(f"cluster up in {root}/cluster: node {cluster.node}, partitions standard and gpu", flush=True)
         if args.shell:
