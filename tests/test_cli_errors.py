@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,40 @@ def test_cli_defaults_match_the_workflow() -> None:
     for step in ("generate generate --seed", "generate ingest-lhe --seed", "ingest file --seed",
                  "training prepare --seed", "training train-nn --seed", "generate generate --sqrt_s"):
         assert step in checked, checked
+
+
+PROPS = SCHEMA["properties"]
+# (command, option) -> schema default of the config key the workflow passes for it
+STEP_DEFAULTS = {
+    ("training prepare", "split"): PROPS["training"]["properties"]["split"]["default"],
+    ("training prepare", "lumi_fb"): PROPS["training"]["properties"]["luminosity_ifb"]["default"],
+    ("scan point", "batch_size"): PROPS["scan"]["properties"]["batch_size"]["default"],
+    ("scan background", "batch_size"): PROPS["scan"]["properties"]["batch_size"]["default"],
+    ("stats limits", "lumis"): PROPS["statistics"]["properties"]["luminosities_ifb"]["default"],
+    ("stats limits", "modifier"): PROPS["statistics"]["properties"]["background_modifier"]["default"],
+    ("analysis cutflow", "lumi_ifb"): SCHEMA["$defs"]["analysis"]["properties"]["cutflow_luminosity_ifb"]["default"],
+    **{(command, "score_threshold"): PROPS["scan"]["properties"]["score_threshold"]["default"]
+       for command in ("training train-nn", "training train-bdt", "training export", "training performance",
+                       "training out-of-fold")},
+}
+
+
+def test_step_defaults_match_the_schema() -> None:
+    options = {(command, option.name): option.default for command, option in _options(main)}
+    for key, expected in STEP_DEFAULTS.items():
+        assert key in options, f"susyscan {key[0]} has no option {key[1]}"
+        value = options[key]
+        if isinstance(value, str) and value.startswith("["):  # JSON-valued options, e.g. --split
+            value = json.loads(value)
+        if isinstance(expected, list):
+            assert list(value) == pytest.approx(expected), key
+        elif isinstance(expected, float):
+            assert value == pytest.approx(expected), key
+        else:
+            assert value == expected, key
+    scenarios = dict(item.split("=") for item in options[("stats limits", "scenarios")])
+    expected = PROPS["statistics"]["properties"]["background_uncertainty"]["default"]
+    assert {k: float(v) for k, v in scenarios.items()} == expected
 
 
 def test_help_shows_the_workflow_seed() -> None:
