@@ -133,8 +133,10 @@ def is_small_excess(cls_obs: float, cls_exp: float, level: float = CLS_LEVEL) ->
 
 
 def set_backend() -> None:
-    """numpy backend with the scipy optimiser (called by the entry points, never at import)."""
+    """numpy backend with the scipy optimiser, pyhf's per-model INFO messages off (called by the entry points,
+    never at import)."""
     pyhf.set_backend("numpy", "scipy")
+    logging.getLogger("pyhf").setLevel(logging.WARNING)
 
 
 def as_array(values: Any) -> np.ndarray:
