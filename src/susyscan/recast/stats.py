@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pyhf
 from scipy.stats import norm
 
@@ -138,6 +137,3 @@ def set_backend() -> None:
     pyhf.set_backend("numpy", "scipy")
     logging.getLogger("pyhf").setLevel(logging.WARNING)
 
-
-def as_array(values: Any) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64)

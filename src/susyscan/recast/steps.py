@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -106,8 +105,3 @@ def refine(best_path: str, settings: dict[str, Any] | str, out: str, model: str 
         settings = json.loads(settings)
     proposal_table(pd.read_csv(best_path), settings, out, model)
 
-
-def check_outputs(paths: Sequence[str | Path]) -> None:
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if missing:
-        raise RuntimeError(f"recast step did not write {missing}")
