@@ -76,3 +76,23 @@ def test_envelope_scenario_reaches_the_likelihood(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="scale_envelope_scenarios"):
         compute_limits_part([signal], background, tmp_path / "x.csv", 139.0, scenarios, envelopes_path=envelopes,
                             envelope_scenarios=["nominal"])
+
+
+def test_envelope_from_an_ingested_lhef3_file(tmp_path: Path) -> None:
+    """LHEF 3 weights of a real file -> event-file metadata -> the process envelope the likelihood uses."""
+    from susyscan.eventio.reader import read_metadata
+    from susyscan.ingest import ingest_file
+
+    wbj = Path(__file__).resolve().parents[1] / "data" / "events" / "pylhe-testfile-madgraph-2.0.0-wbj.lhe"
+    for chunk, first in enumerate((0, 30)):
+        ingest_file(wbj, tmp_path / f"chunk{chunk}.root", {"sample": "wbj", "process": "wbj", "chunk": chunk},
+                    first_event=first, n_events=29, ingest_options={"sqrt_s_gev": 8000.0})
+    metas = [read_metadata(tmp_path / f"chunk{c}.root") for c in (0, 1)]
+    assert all(m["scale_envelope"]["n_variations"] == 6 for m in metas)
+    env = process_envelopes(metas)["wbj"]
+    assert env["n_chunks"] == 2 and 0.05 < env["symmetric"] < 0.3
+    sums = {a["name"]: sum(m["alt_weights"][i]["sum_weights"] for m in metas) for i, a in enumerate(metas[0]["alt_weights"])}
+    assert env["down"] == pytest.approx(max(0.0, 1 - min(sums[n] for n in ("MUR2.0_MUF2.0", "MUR2.0_MUF1.0",
+                                                                            "MUR1.0_MUF2.0", "MUR0.5_MUF0.5",
+                                                                            "MUR0.5_MUF1.0", "MUR1.0_MUF0.5"))
+                                        / sums["MUR1.0_MUF1.0"]))

@@ -172,6 +172,10 @@ def test_lhef3_weights_give_a_scale_envelope() -> None:
     env = info["scale_envelope"]
     assert env["n_variations"] == 6  # 9 points minus (1,1), (0.5,2), (2,0.5)
     assert 0.02 < env["up"] < 0.3 and 0.02 < env["down"] < 0.3
+    alt = ak.to_numpy(events.alt_weights)  # per-event alternative weights, named by info["weight_names"]
+    assert alt.shape == (len(events), 10) and np.allclose(alt[:, 0], ak.to_numpy(events.weight))
+    up = info["weight_names"].index("MUR0.5_MUF0.5")
+    assert alt[:, up].sum() / alt[:, 1].sum() - 1 == pytest.approx(env["up"])  # muR = muF = 0.5 raises sigma most
     nominal = next(a for a in info["alt_weights"] if a["scales"] == [1.0, 1.0])
     assert nominal["sum_weights"] == pytest.approx(float(ak.sum(events.weight)), rel=1e-4)
 

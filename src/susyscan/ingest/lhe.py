@@ -253,7 +253,8 @@ def shower_lhe(
     """Shower (matched/merged as the header says) LHE events ``first_event .. first_event + n_events``.
 
     ``n_events`` counts LHE events read (None: to the end of the file); matching/merging vetoes leave
-    fewer showered events (``n_accepted``). ``options``: :class:`~susyscan.ingest.lhe_setup.IngestOptions`
+    fewer showered events (``n_accepted``). With several weights per event (LHEF 3 ``<rwgt>``, Pythia's merging
+    variations) the events carry ``alt_weights`` (n_events x n_weights, named by ``info["weight_names"]``). ``options``: :class:`~susyscan.ingest.lhe_setup.IngestOptions`
     or a mapping (config ``ingest.<sample>``); ``matching``/``qcut``/``n_jet_max`` are the older MLM-only
     overrides (``matching=True`` forces MLM, False no matching). ``expected_sqrt_s_gev``: the configured
     energy; a file at another energy is an error unless ``options.sqrt_s_gev`` declares the file's.
@@ -290,6 +291,9 @@ def shower_lhe(
         result = _run(pythia, count, f"LHE file {path} events {first}..{first + count - 1} ({setup.scheme})")
     seconds = time.perf_counter() - start
     events = result.events
+    if result.all_weights is not None and result.all_weights.shape[1] > 1:
+        # per-event LHEF 3 / Pythia alternative weights, columns named by info["weight_names"] (nominal first)
+        events = ak.with_field(events, result.all_weights, "alt_weights")
     info_py = pythia.infoPython()
     xsec, err = lo_cross_section(pythia)
     n_read = int(info_py.nTried())
