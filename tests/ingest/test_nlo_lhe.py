@@ -151,7 +151,7 @@ def test_fxfx_shower_keeps_negative_weights_and_reports_xsec(fxfx: tuple[ak.Arra
 
 
 def test_ckkwl_shower_with_merging_scale() -> None:
-    events, info = shower_lhe(CKKWL, n_events=60, seed=2, options={"merging_scale": 15.0})
+    _, info = shower_lhe(CKKWL, n_events=60, seed=2, options={"merging_scale": 15.0})
     assert info["scheme"] == "ckkwl" and info["scheme_parameters"]["merging_scale"] == 15.0
     assert info["scheme_parameters"]["merging_process"] == "pp>LEPTONS,NEUTRINOS"
     assert 0 < info["n_accepted"] <= 60 and info["xsec_pb"] > 0
@@ -159,7 +159,7 @@ def test_ckkwl_shower_with_merging_scale() -> None:
 
 
 def test_powheg_vetoed_shower() -> None:
-    events, info = shower_lhe(POWHEG_Z, n_events=30, seed=3)
+    _, info = shower_lhe(POWHEG_Z, n_events=30, seed=3)
     assert info["scheme"] == "powheg" and info["n_accepted"] == 30
     counts = info["hook_counts"]
     assert counts["events"] == 30 and counts["isr_vetoes"] > 0  # shower starts at the kinematic limit, vetoed above SCALUP

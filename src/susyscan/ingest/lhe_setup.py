@@ -29,7 +29,12 @@ from typing import Any
 import pythia8mc
 
 from susyscan.errors import ConfigError, EventFileError
-from susyscan.ingest.lhe_header import SCHEMES, LheHeader, core_process_for_merging, detect_scheme
+from susyscan.ingest.lhe_header import (
+    SCHEMES,
+    LheHeader,
+    core_process_for_merging,
+    detect_scheme,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -79,13 +79,13 @@ class PowhegHooks(pythia8mc.UserHooks):  # type: ignore[misc]
 
     # --- hard scale, once per event (before the first MPI step) -----------------------------------------
 
-    def canVetoMPIStep(self) -> bool:  # noqa: N802 (Pythia's name)
+    def canVetoMPIStep(self) -> bool:
         return True
 
-    def numberVetoMPIStep(self) -> int:  # noqa: N802
+    def numberVetoMPIStep(self) -> int:
         return 1
 
-    def doVetoMPIStep(self, n_mpi: int, event: Any) -> bool:  # noqa: N802
+    def doVetoMPIStep(self, n_mpi: int, event: Any) -> bool:
         if n_mpi > 1:
             return False
         self.n_events += 1
@@ -104,10 +104,10 @@ class PowhegHooks(pythia8mc.UserHooks):  # type: ignore[misc]
 
     # --- shower vetoes ----------------------------------------------------------------------------------
 
-    def canVetoISREmission(self) -> bool:  # noqa: N802
+    def canVetoISREmission(self) -> bool:
         return True
 
-    def doVetoISREmission(self, size_old: int, event: Any, i_sys: int) -> bool:  # noqa: N802
+    def doVetoISREmission(self, size_old: int, event: Any, i_sys: int) -> bool:
         if i_sys != 0 or self._n_accept_seq >= self.veto_count:
             return False
         i_emt = -1
@@ -119,10 +119,10 @@ class PowhegHooks(pythia8mc.UserHooks):  # type: ignore[misc]
             raise RuntimeError("POWHEG hook: could not find the ISR emission")
         return self._decide(event, i_emt, event[i_emt].pT(), "isr")
 
-    def canVetoFSREmission(self) -> bool:  # noqa: N802
+    def canVetoFSREmission(self) -> bool:
         return True
 
-    def doVetoFSREmission(self, size_old: int, event: Any, i_sys: int, in_resonance: bool = False) -> bool:  # noqa: N802
+    def doVetoFSREmission(self, size_old: int, event: Any, i_sys: int, in_resonance: bool = False) -> bool:
         if i_sys != 0 or self._n_accept_seq >= self.veto_count:
             return False
         i_rec, i_emt, i_rad = event.size() - 1, event.size() - 2, event.size() - 3
