@@ -279,9 +279,9 @@ def subset_args() -> list[str]:
 
 
 def finished_jobs(cluster: LocalSlurm) -> list[dict[str, str]]:
-    """Jobs still known to slurmctld: id, state, partition, CPUs, memory, TRES per node, comment (rule)."""
-    fields = ["id", "state", "partition", "cpus", "memory", "tres", "comment"]
-    out = cluster.client("squeue", "--states=all", "--noheader", "--format=%i|%T|%P|%C|%m|%b|%k")
+    """Jobs still known to slurmctld: id, state, partition, CPUs, memory, time limit, comment (the rule)."""
+    fields = ["id", "state", "partition", "cpus", "memory", "timelimit", "comment"]
+    out = cluster.client("squeue", "--states=all", "--noheader", "--format=%i|%T|%P|%C|%m|%l|%k")
     return [dict(zip(fields, line.split("|", len(fields) - 1), strict=True)) for line in out.splitlines() if line]
 
 
@@ -324,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"running in {workdir}:\n  {' '.join(snakemake_command(workdir, snakemake_args, args.timeout))}",
               flush=True)
         proc = run_snakemake(cluster, workdir, snakemake_args, timeout_s=args.timeout, capture=False)
-        print(cluster.client("squeue", "--states=all", "--format=%.6i %.10T %.9P %.5C %.8m %.12b %k"))
+        print(cluster.client("squeue", "--states=all", "--format=%.6i %.10T %.9P %.5C %.8m %.10l %k"))
         print(f"snakemake exited with {proc.returncode}; outputs in {workdir}, cluster logs in {root}/cluster/log")
         return proc.returncode
 

@@ -86,7 +86,7 @@ def test_jobs_get_the_profile_resources(slurm_run) -> None:
     (nn,) = _by_rule(jobs, "rule_train_nn_")
     assert nn["partition"] == "gpu"
     assert "gres:gpu:1" in details[nn["id"]]  # sbatch --gpus=1 from the profile's gpu: 1
-    assert "TimeLimit=04:00:00" in details[nn["id"]]  # runtime: 240
+    assert nn["timelimit"] == "4:00:00" and "TimeLimit=04:00:00" in details[nn["id"]]  # runtime: 240
     (bdt,) = _by_rule(jobs, "rule_train_bdt_")
     assert bdt["partition"] == "standard" and bdt["cpus"] == "4"  # cpus_per_task: 4
 
