@@ -18,7 +18,8 @@ elif rule == "recast_limits":
 elif rule == "recast_upper_limits":
     steps.upper_limits(inp.config, par.constraint, par.s95, out.csv, out.md)
 elif rule == "recast_plots":
-    steps.plots(inp.best, par.title, float(par.level), list(out.contour), list(out.excess), out.lines)
+    steps.plots(inp.best, par.title, float(par.level), list(out.contour), list(out.excess), out.lines,
+                snakemake.wildcards.grid)
 elif rule == "recast_multi":
     steps.multi(list(inp.best), out[0])
 elif rule == "recast_refine":

@@ -12,6 +12,7 @@ from susyscan.errors import ConfigError
 GRID_COLUMNS: dict[str, tuple[str, str, str]] = {
     "smuon": ("m_smuon", "m_neutralino", "smuon_R"),
     "ewkino": ("m_squark", "m_electroweakino", "sq_ewkino"),
+    "slepton_lr": ("m_slepton", "m_neutralino", "sleptons_LR"),  # recast grids only (workflow/rules/recast.smk)
 }
 SAMPLE_COLUMNS = ("sample", "process", "source", "n_events", "n_chunks", "path", "analyses")
 #: Optional sample-table columns: the normalisation cross section (pb) of an ingested file, and the name of a

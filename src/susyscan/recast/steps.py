@@ -82,13 +82,17 @@ def upper_limits(config: str, constraint: str, reference: str, csv_out: str, md_
     write_upper_limits(table, csv_out, md_out)
 
 
+PARENT_LABELS = {"smuon": r"$m(\tilde\mu_R)$ [GeV]", "slepton_lr": r"$m(\tilde e_{L,R}, \tilde\mu_{L,R})$ [GeV]"}
+
+
 def plots(best_path: str, title: str, level: float, contour_out: Sequence[str], excess_out: Sequence[str],
-          lines_out: str) -> None:
+          lines_out: str, grid: str = "smuon") -> None:
     from susyscan.recast.plots import contour_figure, excess_figure, write_contour_csv, write_figure
 
     best = pd.read_csv(best_path)
-    write_figure(contour_figure(best, title, level), contour_out)
-    write_figure(excess_figure(best, title, level), excess_out)
+    xlabel = PARENT_LABELS.get(grid, "parent mass [GeV]")
+    write_figure(contour_figure(best, title, level, xlabel=xlabel), contour_out)
+    write_figure(excess_figure(best, title, level, xlabel=xlabel), excess_out)
     write_contour_csv(best, lines_out, level)
 
 
