@@ -207,3 +207,14 @@ def test_cli_scheme_and_energy_options(tmp_path: Path) -> None:
                                     "--merging-scale", "20"])
     assert forced.exit_code == 0, forced.output
     assert read_events(tmp_path / "c.root")[1]["lhe"]["scheme_parameters"]["merging_scale"] == 20.0
+
+
+def test_weights_in_another_convention_need_xsec_pb(tmp_path: Path) -> None:
+    """The POWHEG hvq file was combined from parallel runs: |XWGTUP| = 1.1e7 against XSECUP = 7217 pb. Normalising
+    to its weights would be 500x off: an error, unless the samples table gives xsec_pb."""
+    with pytest.raises(EventFileError, match=r"hvq.lhe.*7217.2 pb .*set xsec_pb"):
+        ingest_file(POWHEG_HVQ, tmp_path / "a.root", {"sample": "hvq"}, card_path=CARD,
+                    ingest_options={"sqrt_s_gev": 5020.0})
+    meta = ingest_file(POWHEG_HVQ, tmp_path / "b.root", {"sample": "hvq"}, card_path=CARD, xsec_pb=7217.2,
+                       ingest_options={"sqrt_s_gev": 5020.0})
+    assert meta["xsec_pb"] == 7217.2 and meta["lhe"]["negative_fraction"] == pytest.approx(2 / 6)

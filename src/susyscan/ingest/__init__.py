@@ -106,6 +106,31 @@ def _metadata(metadata: dict[str, Any], info: dict[str, Any], detector_card: str
     return meta
 
 
+#: Schemes whose showered cross section must reproduce the header's (no matching/merging veto).
+UNVETOED_SCHEMES = ("none", "mcatnlo", "powheg")
+
+
+def check_lhe_normalisation(info: dict[str, Any], sample: Any) -> None:
+    """EventFileError when an unmatched/unmerged LHE file's weights do not reproduce its own cross section.
+
+    Without vetoes, Pythia's sigmaGen (mean signed weight) estimates the header's sum of XSECUP; a ratio off by
+    more than max(1, 5 x the statistical error sqrt(sum w^2)/|sum w|) means weights in another convention (e.g. a
+    POWHEG-BOX file combined from parallel runs, whose weights must be divided by the number of runs), which would
+    normalise the sample wrongly. Giving ``xsec_pb`` in the samples table uses only the relative weights.
+    """
+    if info.get("scheme") not in UNVETOED_SCHEMES or not info.get("header_xsec_pb"):
+        return
+    ratio = info["xsec_pb"] / info["header_xsec_pb"]
+    sumw, sumw2 = info.get("sum_weights", 0.0), info.get("sum_weights2", 0.0)
+    rel_stat = (sumw2**0.5 / abs(sumw)) if sumw else float("inf")
+    if abs(ratio - 1.0) > max(1.0, 5.0 * rel_stat):
+        raise EventFileError(
+            f"sample {sample!r}: LHE file {info['source']}: the event weights give {info['xsec_pb']:.6g} pb, the "
+            f"header's <init> says {info['header_xsec_pb']:.6g} pb (ratio {ratio:.3g}, statistical error "
+            f"{rel_stat:.2g}); the weights follow another normalisation convention: set xsec_pb for this sample "
+            "in the samples table")
+
+
 def chunk_range(n_events: int, n_chunks: int, chunk: int) -> tuple[int, int]:
     """(first event, number of events) of ``chunk`` when ``n_events`` are split into ``n_chunks``
     (the first ``n_events % n_chunks`` chunks get one more event)."""
@@ -173,6 +198,8 @@ def ingest_file(
         raise EventFileError(f"sample {sample!r}: {exc}") from exc
     except ConfigError as exc:
         raise ConfigError(f"sample {sample!r}: {exc}") from exc
+    if xsec_pb is None:
+        check_lhe_normalisation(info, sample)
     if info["level"] == PARTICLE_LEVEL:
         from susyscan.detector import load_card, simulate
 
