@@ -96,3 +96,24 @@ def test_envelope_from_an_ingested_lhef3_file(tmp_path: Path) -> None:
                                                                             "MUR1.0_MUF2.0", "MUR0.5_MUF0.5",
                                                                             "MUR0.5_MUF1.0", "MUR1.0_MUF0.5"))
                                         / sums["MUR1.0_MUF1.0"]))
+
+
+def test_envelope_scenario_reaches_the_published_workspaces(tmp_path: Path) -> None:
+    from susyscan.stats.workspaces import workspace_names, write_workspaces
+
+    signal = tmp_path / "point.csv"
+    pd.DataFrame([{"region": "A", "yield_pb": 0.02, "stat_pb": 0.001, "n_raw": 50, "m_parent": 300.0,
+                   "m_lsp": 0.0}]).to_csv(signal, index=False)
+    background = tmp_path / "background_yields.csv"
+    pd.DataFrame([{"region": "A", "process": p, "yield_pb": 0.03, "stat_pb": 0.001, "n_raw": 100,
+                   "min_event_weight_pb": 1e-4, "max_event_weight_pb": 1e-4} for p in ("dy_nlo", "total")]
+                 ).to_csv(background, index=False)
+    envelopes = tmp_path / "env.json"
+    envelopes.write_text(json.dumps({"dy_nlo": {"up": 0.12, "down": 0.08, "symmetric": 0.12}}))
+    write_workspaces([signal], background, tmp_path / "ws", [139.0], {"optimistic": 0.0, "pessimistic": 0.2},
+                     background_mc_stat=False, envelopes_path=envelopes, envelope_scenarios=["pessimistic"])
+    ws = json.loads((tmp_path / "ws" / workspace_names(139.0, "pessimistic", "A")[0]).read_text())
+    sample = ws["channels"][0]["samples"][0]
+    bkg_events = 0.03 * 1000.0 * 139.0
+    unc = next(m for m in sample["modifiers"] if m["name"].startswith("bkg_unc"))
+    assert unc["type"] == "shapesys" and unc["data"] == [pytest.approx(0.12 * bkg_events)]

@@ -59,11 +59,16 @@ rule workspaces:
     input:
         yields=scan_yields,
         background="results/scan/{analysis}/background_yields.csv",
+        envelopes=lambda wildcards: (
+            f"results/generation/{wildcards.analysis}_scale_envelopes.json"
+            if config["statistics"]["scale_envelope_scenarios"] else []
+        ),
     output:
         workspaces=directory("results/limits/{analysis}/workspaces"),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
         analysis="{analysis}",
+        envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
         **STATISTICS_PARAMS,
     log:
         "logs/limits/{analysis}/workspaces.log",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +100,21 @@ def read_envelopes(path: str | Path) -> dict[str, Any]:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise FeatureError(f"scale-envelope file {path}: cannot read JSON: {exc}") from exc
+
+
+def scenario_region_uncertainties(background_path: str | Path, scenarios: Mapping[str, float],
+                                  envelopes_path: str | Path | None,
+                                  envelope_scenarios: Sequence[str]) -> dict[str, dict[str, float]] | None:
+    """scenario -> region -> relative uncertainty for the ``envelope_scenarios`` (None when there are none);
+    ConfigError for a scenario that is not in ``scenarios`` or a missing envelope file."""
+    if not envelope_scenarios:
+        return None
+    unknown = [s for s in envelope_scenarios if s not in scenarios]
+    if unknown or envelopes_path is None:
+        raise ConfigError(f"statistics.scale_envelope_scenarios: {unknown or list(envelope_scenarios)} not among "
+                          f"the background_uncertainty scenarios {list(scenarios)} (or no envelope file)")
+    envelopes = read_envelopes(envelopes_path)
+    table = pd.read_csv(background_path)
+    out = {s: region_uncertainties(table, envelopes, float(scenarios[s]), background_path) for s in envelope_scenarios}
+    logger.info("scale-envelope background uncertainty per region: %s", out)
+    return out

@@ -164,19 +164,9 @@ def compute_limits_part(yield_paths: Sequence[str | Path], background_path: str 
     quiet_pyhf()
     signal = read_signal_yields(yield_paths)
     background = background_for_limits(background_path, background_mc_stat)
-    region_rel = None
-    if envelope_scenarios:
-        from susyscan.stats.envelope import read_envelopes, region_uncertainties
+    from susyscan.stats.envelope import scenario_region_uncertainties
 
-        unknown = [s for s in envelope_scenarios if s not in scenarios]
-        if unknown or envelopes_path is None:
-            raise ConfigError(f"statistics.scale_envelope_scenarios: {unknown or list(envelope_scenarios)} not among "
-                              f"the background_uncertainty scenarios {list(scenarios)} (or no envelope file)")
-        envelopes = read_envelopes(envelopes_path)
-        table_in = pd.read_csv(background_path)
-        region_rel = {s: region_uncertainties(table_in, envelopes, float(scenarios[s]), background_path)
-                      for s in envelope_scenarios}
-        logger.info("scale-envelope background uncertainty per region: %s", region_rel)
+    region_rel = scenario_region_uncertainties(background_path, scenarios, envelopes_path, envelope_scenarios)
     table = cls_rows(signal, background, float(lumi), scenarios, modifier, signal_mc_stat, upper_limits, observed,
                      method, region_rel)
     write_csv_atomic(table, out_csv)
