@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= 2
+# pip extras; add htcondor for --workflow-profile workflow/profiles/htcondor (make install EXTRAS=workflow,test,htcondor)
+EXTRAS ?= workflow,test
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -12,7 +14,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e ".[workflow,test]"
+	$(BIN)/pip install -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -28,6 +28,8 @@ include: "workflow/rules/scan.smk"
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/ewkino.smk"
+include: "workflow/rules/surrogate.smk"
+include: "workflow/rules/recast.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -36,4 +38,6 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         all_targets(),
+        RECAST_TARGETS,
+        SURROGATE_TARGETS,
     default_target: True

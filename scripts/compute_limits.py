@@ -18,4 +18,6 @@ compute_limits_part(
     upper_limits=bool(params.upper_limits),
     observed=params.observed or None,
     background_mc_stat=bool(params.background_mc_stat),
+    envelopes_path=(snakemake.input.get("envelopes") or None) if hasattr(snakemake.input, "get") else None,
+    envelope_scenarios=list(getattr(params, "envelope_scenarios", None) or []),
 )

@@ -17,4 +17,6 @@ write_workspaces(
     observed=params.observed or None,
     analysis=str(params.analysis),
     background_mc_stat=bool(params.background_mc_stat),
+    envelopes_path=(snakemake.input.get("envelopes") or None) if hasattr(snakemake.input, "get") else None,
+    envelope_scenarios=list(getattr(params, "envelope_scenarios", None) or []),
 )

@@ -1,4 +1,4 @@
-"""generate_chunk / ingest_lhe_chunk: event file with contract metadata and normalisation."""
+"""generate_chunk (and LHE files through susyscan.ingest): event file with contract metadata and normalisation."""
 
 from __future__ import annotations
 
@@ -50,5 +50,7 @@ def test_lhe_file_goes_through_the_one_ingest_path(tmp_path: Path) -> None:
     assert not hasattr(chunk, "ingest_lhe_chunk")
     ingest_file(Z_MLM, tmp_path / "z.root", {"sample": "z_mlm", "process": "z_jets"}, n_events=50, seed=3)
     events, meta = read_events(tmp_path / "z.root")
-    assert len(events) == 50 and meta["sqrt_s_gev"] == 7000.0
-    assert meta["xsec_pb"] == meta["xsec_lo_pb"] and meta["xsec_source"] == "lhe file"
+    # 50 LHE events read, MLM vetoes some; the LHE bookkeeping (scheme, header cross section) is in the metadata
+    assert 0 < len(events) < 50 and meta["lhe"]["n_read"] == 50 and meta["sqrt_s_gev"] == 7000.0
+    assert meta["lhe"]["scheme"] == "mlm" and 0.2 < meta["lhe"]["acceptance"] < 0.8
+    assert meta["xsec_pb"] == meta["xsec_lo_pb"] and "mlm" in meta["xsec_source"]

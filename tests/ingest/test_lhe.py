@@ -10,24 +10,30 @@ import numpy as np
 import pytest
 
 from susyscan.errors import EventFileError
-from susyscan.ingest.lhe import matching_parameters, scan_lhe, shower_lhe
+from susyscan.ingest.lhe import matching_parameters, read_header, scan_lhe, shower_lhe
+from susyscan.ingest.lhe_header import detect_scheme
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
 Z_MLM = EVENTS / "pylhe-testfile-madgraph-2.2.1-Z-mlm.lhe.gz"
 TTBAR = EVENTS / "pylhe-testfile-pythia-6.413-ttbar.lhe"
 LHE_XSEC_SUM_PB = 607.33 + 1078.60 + 2064.91  # XSECUP of the 0, 1, 2-jet processes in <init>
 
+def z_scheme(path: Path) -> str:
+    return detect_scheme(read_header(path)[0], path)
+
+
 pytestmark = pytest.mark.skipif(not Z_MLM.exists(), reason="reference LHE files not available")
 
 
 @pytest.fixture(scope="module")
 def z_mlm() -> tuple[ak.Array, dict]:
-    return shower_lhe(Z_MLM, n_events=250, seed=5)
+    return shower_lhe(Z_MLM, n_events=400, seed=5)
 
 
 def test_header_detects_mlm() -> None:
     params = matching_parameters(scan_lhe(Z_MLM)["header"])
     assert params == {"matched": True, "xqcut": 10.0, "n_jet_max": 2, "max_jet_flavor": 4}
+    assert z_scheme(Z_MLM) == "mlm" and z_scheme(TTBAR) == "none"
     assert matching_parameters(scan_lhe(TTBAR)["header"])["matched"] is False
 
 
@@ -49,7 +55,7 @@ def test_z_peak_from_final_state_leptons(z_mlm: tuple[ak.Array, dict]) -> None:
 def test_matched_cross_section_and_acceptance(z_mlm: tuple[ak.Array, dict]) -> None:
     events, info = z_mlm
     assert info["matched"] and info["n_jet_max"] == 2 and info["sqrt_s_gev"] == 7000.0
-    assert len(events) == 250 == info["n_accepted"]
+    assert info["n_read"] == 400 and len(events) == info["n_accepted"] < 400  # 400 LHE events read, MLM vetoes some
     assert 0.2 < info["acceptance"] < 0.8  # MLM vetoes a sizeable fraction
     assert info["xsec_pb"] == pytest.approx(info["acceptance"] * LHE_XSEC_SUM_PB, rel=0.02)
     assert 800.0 < info["xsec_pb"] < 2500.0

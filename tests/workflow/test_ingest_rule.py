@@ -28,6 +28,8 @@ def test_ingested_lhe_sample_is_chunked_and_normalised(tmp_path: Path) -> None:
             "path": str(LHE), "analyses": "smuon", "xsec_pb": "5.0"}
     body.append("\t".join(user.get(column, "") for column in header.split("\t")))
     table.write_text("\n".join([header, *body]) + "\n")
+    config = tmp_path / "config" / "config.yaml"  # the Tevatron file's energy, declared (else a start-up error)
+    config.write_text(config.read_text() + "\ningest:\n  user_ttbar:\n    sqrt_s_gev: 1960.0\n")
     targets = [f"results/events/user_ttbar/chunk{c}.root" for c in (0, 1)]
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *targets]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
@@ -38,7 +40,7 @@ def test_ingested_lhe_sample_is_chunked_and_normalised(tmp_path: Path) -> None:
         events, meta = read_events(tmp_path / target)
         assert len(events) == 20
         assert meta["xsec_pb"] == pytest.approx(5.0)
-        assert meta["sample"] == "user_ttbar"
+        assert meta["sample"] == "user_ttbar" and meta["sqrt_s_gev"] == pytest.approx(1960.0)
         metas.append(meta)
     assert metas[0]["first_event"] != metas[1]["first_event"]
     assert (tmp_path / "logs" / "ingest" / "user_ttbar" / "chunk0.log").stat().st_size > 0

@@ -48,10 +48,10 @@ rule cutflow:
     input:
         cutflows=all_cutflows,
     output:
-        csv=report("results/analysis/{analysis}/cutflow.csv", category="Cutflows", caption="../report/cutflow.rst"),
+        csv=report("results/analysis/{analysis}/cutflow.csv", category="Cutflows", subcategory="{analysis}", caption="../report/cutflow.rst"),
         md="results/analysis/{analysis}/cutflow.md",
         tex="results/analysis/{analysis}/cutflow.tex",
-        png=report("results/analysis/{analysis}/cutflow.png", category="Cutflows", caption="../report/cutflow.rst"),
+        png=report("results/analysis/{analysis}/cutflow.png", category="Cutflows", subcategory="{analysis}", caption="../report/cutflow.rst"),
     params:
         lumi_ifb=cutflow_luminosity,
         group_backgrounds=True,

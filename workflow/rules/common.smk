@@ -21,6 +21,12 @@ class DeclaredSamples(dict):
 validate_config(config)  # schema: susyscan/schemas/config.schema.yaml (package data)
 SAMPLES_BY_ANALYSIS = semantic_checks(config)
 SAMPLES = DeclaredSamples({s.name: s for samples in SAMPLES_BY_ANALYSIS.values() for s in samples})
+# Recast grids (workflow/rules/recast.smk): their points are generated like any sample.
+from susyscan.recast.workflow import merge_samples, recast_grid_samples, recast_settings
+
+RECAST = recast_settings(config, workflow.basedir)
+RECAST_GRIDS = recast_grid_samples(RECAST, config)
+SAMPLES = DeclaredSamples(merge_samples(SAMPLES, [p for points in RECAST_GRIDS.values() for p in points]))
 ANALYSES = sorted(SAMPLES_BY_ANALYSIS)
 # Each analysis is a plug-in (susyscan.analyses, docs/architecture.md): its spec gives the features, models, mass
 # regions and labels; its YAML the selection and the cut-and-count signal regions. The shared rules serve every

@@ -103,7 +103,7 @@ rule ewkino_threshold_gain:
     input:
         **ewkino_threshold_tables(),
     output:
-        csv=report("results/training/ewkino/threshold_gain.csv", category="Ewkino"),
+        csv=report("results/training/ewkino/threshold_gain.csv", category="Training", subcategory="ewkino", caption="../report/ewkino_threshold_gain.rst"),
         md="results/training/ewkino/threshold_gain.md",
     log:
         "logs/training/ewkino/threshold_gain.log",
@@ -124,7 +124,7 @@ rule ewkino_importance:
         inputs=ewkino_evaluation_inputs,
     output:
         csv="results/training/ewkino/pt{ptmin}/importance.csv",
-        plot=report("results/training/ewkino/pt{ptmin}/importance.png", category="Ewkino"),
+        plot=report("results/training/ewkino/pt{ptmin}/importance.png", category="Training", subcategory="ewkino", caption="../report/ewkino_importance.rst"),
     params:
         train_samples=ewkino_train_samples(),
         seed=config["seed"],

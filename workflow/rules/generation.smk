@@ -49,6 +49,7 @@ rule ingest_chunk:
         n_events=chunk_events,
         seed=config["seed"],
         detector=config["detector"],
+        ingest_options=lambda wildcards: dict(config.get("ingest", {}).get(wildcards.sample, {})),
         config_hash=CONFIG_HASH,
     log:
         "logs/ingest/{sample}/chunk{chunk}.log",
@@ -68,7 +69,7 @@ rule cross_section_table:
     input:
         events=signal_first_chunks,
     output:
-        csv=report("results/generation/{analysis}_cross_sections.csv", category="Generation", caption="../report/cross_sections.rst"),
+        csv=report("results/generation/{analysis}_cross_sections.csv", category="Generation", subcategory="{analysis}", caption="../report/cross_sections.rst"),
         md="results/generation/{analysis}_cross_sections.md",
     log:
         "logs/generation/{analysis}_cross_sections.log",
@@ -79,3 +80,22 @@ rule cross_section_table:
         "../../envs/generation.yaml"
     script:
         "../../scripts/cross_section_table.py"
+
+
+rule scale_envelopes:
+    input:
+        events=lambda wildcards: [f"results/events/{s}/chunk{c}.root" for s in background_names(wildcards.analysis)
+                                  for c in range(SAMPLES[s].n_chunks)],
+    output:
+        json="results/generation/{analysis}_scale_envelopes.json",
+    log:
+        "logs/generation/{analysis}_scale_envelopes.log",
+    benchmark:
+        "benchmarks/runs/generation/{analysis}_scale_envelopes.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/scale_envelopes.py"

@@ -1,4 +1,5 @@
-# Exclusion contours (CLs = 0.05) per luminosity, and the mass-reach table.
+# Expected exclusion per luminosity: the headline figure (contour_{lumi}ifb), the per-region detail
+# (contour_{lumi}ifb_regions), and the mass-reach table.
 
 
 rule contours:
@@ -9,13 +10,21 @@ rule contours:
         plots=report(
             expand("results/plots/{{analysis}}/contour_{lumi}ifb.{fmt}", lumi=LUMIS, fmt=config["plots"]["formats"]),
             category="Contours",
+            subcategory="{analysis}",
             caption="../report/contour.rst",
         ),
-        mass_reach=report("results/plots/{analysis}/mass_reach.csv", category="Contours", caption="../report/mass_reach.rst"),
+        details=report(
+            expand("results/plots/{{analysis}}/contour_{lumi}ifb_regions.{fmt}", lumi=LUMIS, fmt=config["plots"]["formats"]),
+            category="Contours",
+            subcategory="{analysis}",
+            caption="../report/contour_regions.rst",
+        ),
+        mass_reach=report("results/plots/{analysis}/mass_reach.csv", category="Contours", subcategory="{analysis}", caption="../report/mass_reach.rst"),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
         cls_level=config["statistics"]["cls_level"],
         formats=config["plots"]["formats"],
+        sqrt_s_gev=config["sqrt_s_gev"],
     log:
         "logs/plots/{analysis}/contours.log",
     resources:

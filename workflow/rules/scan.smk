@@ -11,7 +11,7 @@ rule background_yields:
         unpack(onnx_models),
         features=background_features,
     output:
-        yields=report("results/scan/{analysis}/background_yields.csv", category="Scan", caption="../report/background_yields.rst"),
+        yields=report("results/scan/{analysis}/background_yields.csv", category="Scan", subcategory="{analysis}", caption="../report/background_yields.rst"),
     params:
         regions=signal_regions,
         feature_names=model_inputs,

@@ -30,11 +30,16 @@ rule limits_part:
             )
         ],
         background="results/scan/{analysis}/background_yields.csv",
+        envelopes=lambda wildcards: (
+            f"results/generation/{wildcards.analysis}_scale_envelopes.json"
+            if config["statistics"]["scale_envelope_scenarios"] else []
+        ),
     output:
         part=temp("results/limits/{analysis}/parts/cls_{lumi}ifb_b{batch}.csv"),
     params:
         lumi=lambda wildcards: float(wildcards.lumi),
         upper_limits=config["statistics"]["upper_limits"],
+        envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
         **STATISTICS_PARAMS,
     log:
         "logs/limits/{analysis}/part_{lumi}ifb_b{batch}.log",
@@ -54,11 +59,16 @@ rule workspaces:
     input:
         yields=scan_yields,
         background="results/scan/{analysis}/background_yields.csv",
+        envelopes=lambda wildcards: (
+            f"results/generation/{wildcards.analysis}_scale_envelopes.json"
+            if config["statistics"]["scale_envelope_scenarios"] else []
+        ),
     output:
         workspaces=directory("results/limits/{analysis}/workspaces"),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
         analysis="{analysis}",
+        envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
         **STATISTICS_PARAMS,
     log:
         "logs/limits/{analysis}/workspaces.log",
@@ -87,7 +97,7 @@ rule limits:
         # not read by the merge: listed so that every target with cls.csv also gets the likelihoods
         workspaces=rules.workspaces.output.workspaces,
     output:
-        cls=report("results/limits/{analysis}/cls.csv", category="Limits", caption="../report/cls.rst"),
+        cls=report("results/limits/{analysis}/cls.csv", category="Limits", subcategory="{analysis}", caption="../report/cls.rst"),
     log:
         "logs/limits/{analysis}/merge.log",
     resources:

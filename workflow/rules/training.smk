@@ -45,7 +45,7 @@ rule train_nn:
         model="results/training/{analysis}/{region}/nn/fold{fold}/model.pt",
         metrics="results/training/{analysis}/{region}/nn/fold{fold}/metrics.json",
         history="results/training/{analysis}/{region}/nn/fold{fold}/history.csv",
-        loss=report("results/training/{analysis}/{region}/nn/fold{fold}/loss.png", category="Training", subcategory="{region} NN", caption="../report/loss.rst"),
+        loss=report("results/training/{analysis}/{region}/nn/fold{fold}/loss.png", category="Training", subcategory="{analysis} {region} nn", caption="../report/loss.rst"),
         roc="results/training/{analysis}/{region}/nn/fold{fold}/roc.png",
         scores="results/training/{analysis}/{region}/nn/fold{fold}/scores.png",
     params:
@@ -76,7 +76,7 @@ rule train_bdt:
         model="results/training/{analysis}/{region}/bdt/fold{fold}/model.json",
         metrics="results/training/{analysis}/{region}/bdt/fold{fold}/metrics.json",
         history="results/training/{analysis}/{region}/bdt/fold{fold}/history.csv",
-        loss=report("results/training/{analysis}/{region}/bdt/fold{fold}/loss.png", category="Training", subcategory="{region} BDT", caption="../report/loss.rst"),
+        loss=report("results/training/{analysis}/{region}/bdt/fold{fold}/loss.png", category="Training", subcategory="{analysis} {region} bdt", caption="../report/loss.rst"),
         roc="results/training/{analysis}/{region}/bdt/fold{fold}/roc.png",
         scores="results/training/{analysis}/{region}/bdt/fold{fold}/scores.png",
     params:
@@ -127,10 +127,10 @@ rule performance_table:
     input:
         unpack(fold_evaluation_inputs),
     output:
-        table=report("results/training/{analysis}/{region}/{model}/performance.csv", category="Training", subcategory="{region} {model}", caption="../report/performance.rst"),
+        table=report("results/training/{analysis}/{region}/{model}/performance.csv", category="Training", subcategory="{analysis} {region} {model}", caption="../report/performance.rst"),
         metrics="results/training/{analysis}/{region}/{model}/metrics.json",
-        roc=report("results/training/{analysis}/{region}/{model}/roc.png", category="Training", subcategory="{region} {model}", caption="../report/roc.rst"),
-        scores=report("results/training/{analysis}/{region}/{model}/scores.png", category="Training", subcategory="{region} {model}", caption="../report/scores.rst"),
+        roc=report("results/training/{analysis}/{region}/{model}/roc.png", category="Training", subcategory="{analysis} {region} {model}", caption="../report/roc.rst"),
+        scores=report("results/training/{analysis}/{region}/{model}/scores.png", category="Training", subcategory="{analysis} {region} {model}", caption="../report/scores.rst"),
     params:
         score_threshold=config["scan"]["score_threshold"],
         luminosity_ifb=config["training"]["luminosity_ifb"],

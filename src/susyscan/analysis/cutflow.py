@@ -78,7 +78,9 @@ def cutflow_yields(cutflow_paths: Iterable[str | Path], lumi_ifb: float, group_b
     """Long table (group, cut, label, for_comparison_only, n_raw, yield, stat) at ``lumi_ifb``.
 
     yield = sumw * xsec_pb * 1000 * lumi / total_sum_weights (stat: sqrt(sumw2) times the same
-    factor). Backgrounds are summed per process when ``group_backgrounds``; signals stay per sample.
+    factor; weights keep their sign, so NLO samples with negative weights are handled; ``n_eff`` =
+    yield^2 / stat^2 is the effective number of MC events). Backgrounds are summed per process when
+    ``group_backgrounds``; signals stay per sample.
     """
     by_sample: dict[str, list[dict[str, Any]]] = {}
     for path in cutflow_paths:
@@ -110,7 +112,10 @@ def cutflow_yields(cutflow_paths: Iterable[str | Path], lumi_ifb: float, group_b
     long = pd.DataFrame.from_records(records)
     agg = long.groupby(["is_signal", "group", "order", "cut", "label", "for_comparison_only"], sort=False, as_index=False)[
         ["n_raw", "yield", "var"]].sum()
-    agg["stat"] = np.sqrt(agg.pop("var"))
+    var = agg.pop("var")
+    agg["stat"] = np.sqrt(var)
+    # effective number of MC events (Kish): yield^2 / sum of squared weights; below n_raw with unequal or negative weights
+    agg["n_eff"] = np.where(var > 0, agg["yield"] ** 2 / var.where(var > 0, 1.0), 0.0)
     return agg.sort_values(["is_signal", "order"], kind="stable").reset_index(drop=True)
 
 
@@ -122,11 +127,13 @@ def wide_table(long: pd.DataFrame) -> pd.DataFrame:
         part = long[long["group"] == group].sort_values("order").reset_index(drop=True)
         base[group] = part["yield"]
         base[f"{group}_stat"] = part["stat"]
+        if "n_eff" in part:
+            base[f"{group}_neff"] = part["n_eff"]
     return base
 
 
 def _groups(wide: pd.DataFrame) -> list[str]:
-    return [c for c in wide.columns[3:] if not c.endswith("_stat")]
+    return [c for c in wide.columns[3:] if not c.endswith(("_stat", "_neff"))]
 
 
 def to_markdown(wide: pd.DataFrame, lumi_ifb: float) -> str:

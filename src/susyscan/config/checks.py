@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from susyscan.config.startup_checks import check_analysis_selection
 from susyscan.config.tables import GridPoint, Sample, load_grid, load_samples
 from susyscan.errors import ConfigError
 
@@ -32,7 +34,7 @@ def _check_regions(regions: dict[str, list[float]], points: list[GridPoint], ana
             )
 
 
-def _check_chunks(samples: list[Sample], max_per_chunk: int) -> None:
+def _check_chunks(samples: Sequence[Sample], max_per_chunk: int) -> None:
     for sample in samples:
         per_chunk = math.ceil(sample.n_events / sample.n_chunks)
         if sample.n_chunks > sample.n_events:
@@ -44,7 +46,7 @@ def _check_chunks(samples: list[Sample], max_per_chunk: int) -> None:
             )
 
 
-def _check_processes(samples: list[Sample], sqrt_s_gev: float) -> None:
+def _check_processes(samples: Sequence[Sample], sqrt_s_gev: float) -> None:
     """Generated samples must name a registered process; signal masses must lie inside their NLO table."""
     from susyscan.generation.chunk import REFERENCE_SQRT_S_GEV
     from susyscan.generation.processes import get_process
@@ -126,8 +128,8 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
     if abs(sum(split) - 1.0) > 1e-9:
         raise ConfigError(f"config key 'training.split': fractions must sum to 1, got {split} (sum {sum(split):g})")
     enabled = [name for name, spec in config["analyses"].items() if spec.get("enabled", False)]
-    if not enabled:
-        raise ConfigError("config key 'analyses': no analysis is enabled")
+    if not enabled and not (config.get("recast") or {}).get("enabled", False):
+        raise ConfigError("config key 'analyses': no analysis is enabled (and no recast: 'recast.enabled')")
     backgrounds = load_samples(base / config["samples"])
     known = set(config["analyses"])
     for sample in backgrounds:
@@ -139,6 +141,7 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         spec = config["analyses"][name]
         if not (base / spec["config"]).is_file():
             raise ConfigError(f"config key 'analyses.{name}.config': file not found: {spec['config']}")
+        check_analysis_selection(name, spec, base)  # cut_overrides: known cuts and variables (startup_checks.py)
         if name not in config["grids"]:
             raise ConfigError(f"analysis '{name}' is enabled but 'grids.{name}' declares no mass grid")
         from susyscan.analyses import load_spec
@@ -157,4 +160,7 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         _check_processes([*bkgs, *points], float(config["sqrt_s_gev"]))
         _check_filters(config, bkgs, name, base)
         per_analysis[name] = bkgs + list(points)
+    from susyscan.ingest.startup import check_ingested_samples  # LHE headers: beam energy, scheme, event count
+
+    check_ingested_samples(backgrounds, config, base)
     return per_analysis

@@ -8,6 +8,11 @@ from pathlib import Path
 
 from susyscan.errors import ConfigError
 
+#: Grids of signal models that belong to no analysis (recast grids only, workflow/rules/recast.smk):
+#: (parent-mass column, LSP-mass column, signal process). An analysis' grid comes from its ``AnalysisSpec.grid``.
+RECAST_ONLY_GRIDS: dict[str, tuple[str, str, str]] = {
+    "slepton_lr": ("m_slepton", "m_neutralino", "sleptons_LR"),
+}
 SAMPLE_COLUMNS = ("sample", "process", "source", "n_events", "n_chunks", "path", "analyses")
 #: Optional sample-table columns: the normalisation cross section (pb) of an ingested file, and the name of a
 #: generator-level filter (config ``generation.filters``) of a generated sample.
@@ -129,17 +134,36 @@ def load_samples(path: str | Path) -> list[Sample]:
     return samples
 
 
+def known_grid_models() -> list[str]:
+    """Names whose grid columns :func:`grid_columns` knows: the shipped analyses (the packages of
+    ``susyscan.analyses``) and the recast-only models."""
+    import pkgutil
+
+    import susyscan.analyses
+
+    shipped = [m.name for m in pkgutil.iter_modules(susyscan.analyses.__path__) if m.ispkg]
+    return sorted([*shipped, *RECAST_ONLY_GRIDS])
+
+
+def grid_columns(name: str) -> tuple[str, str, str]:
+    """(parent column, LSP column, process) of a shipped analysis (its spec) or of a recast-only signal model."""
+    if name in RECAST_ONLY_GRIDS:
+        return RECAST_ONLY_GRIDS[name]
+    from susyscan.analyses import builtin_spec
+
+    try:
+        return builtin_spec(name).grid
+    except ConfigError:
+        raise ConfigError(f"unknown analysis grid '{name}' (known: {known_grid_models()})") from None
+
+
 def load_grid(path: str | Path, analysis: str, columns: tuple[str, str, str] | None = None) -> list[GridPoint]:
     """Read a mass-grid table of ``analysis``; raise :class:`ConfigError` on bad rows or unphysical masses.
 
     ``columns``: (parent-mass column, LSP-mass column, signal process), the analysis' ``AnalysisSpec.grid``;
-    by default that of the shipped analysis of this name.
+    by default :func:`grid_columns` of ``analysis``.
     """
-    if columns is None:
-        from susyscan.analyses import builtin_spec
-
-        columns = builtin_spec(analysis).grid
-    parent_col, lsp_col, process = columns
+    parent_col, lsp_col, process = columns if columns is not None else grid_columns(analysis)
     rows = _read_tsv(path)
     needed = (parent_col, lsp_col, "train", "n_events", "n_chunks")
     missing = [c for c in needed if c not in rows[0]]

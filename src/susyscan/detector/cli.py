@@ -7,6 +7,7 @@ import logging
 
 import click
 
+from susyscan.cliutil import WORKFLOW_SEED
 from susyscan.logutil import setup_logging
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ def detector() -> None:
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Output reconstructed event ROOT file.")
 @click.option("--sample", required=True, help="Sample name stored in the metadata.")
 @click.option("--card", "card_path", default=None, type=click.Path(exists=True, dir_okay=False), help="Detector card YAML.")
-@click.option("--seed", default=12345, show_default=True, type=int, help="Seed of the detector simulation.")
+@click.option("--seed", default=WORKFLOW_SEED, show_default=True, type=int, help="Seed of the detector simulation.")
 @click.option("--xsec-pb", default=None, type=float, help="Normalisation cross section in pb (default: from the file).")
 @click.option("--large-jet-radius", default=1.0, show_default=True, type=float, help="R of the large-R jets.")
 @click.option("--pfcand-pt-min", default=1.0, show_default=True, type=float, help="pT threshold of PF candidates (GeV).")

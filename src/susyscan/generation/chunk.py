@@ -41,7 +41,9 @@ def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float
         raise ConfigError(f"process {spec.name}: NLO table {spec.xsec_table} without a mass key (xsec_table_mass)")
     mass = float(masses[spec.xsec_table_mass])
     xsec, unc = lookup(spec.xsec_table, mass)
-    return xsec, f"{spec.xsec_table} at {spec.xsec_table_mass}={mass:g} GeV (unc {unc:.3g} pb)"
+    factor = spec.xsec_table_factor
+    scaled = "" if factor == 1.0 else f" x {factor:g}"
+    return factor * xsec, f"{spec.xsec_table}{scaled} at {spec.xsec_table_mass}={mass:g} GeV (unc {factor * unc:.3g} pb)"
 
 
 def truth_branches(truth: ak.Array) -> dict[str, ak.Array]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from susyscan.cliutil import parse_key_values
+from susyscan.cliutil import WORKFLOW_SEED, parse_key_values
 from susyscan.generation.processes import PROCESSES
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def generation() -> None:
 @click.option("--mass", "masses", multiple=True, help="signal mass, e.g. --mass m_smuon=300 --mass m_neutralino=0")
 @click.option("--chunk", default=0, show_default=True, type=int)
 @click.option("--n-events", default=1000, show_default=True, type=int)
-@click.option("--seed", default=1, show_default=True, type=int, help="global seed")
+@click.option("--seed", default=WORKFLOW_SEED, show_default=True, type=int, help="global seed")
 @click.option("--sqrt-s", default=13000.0, show_default=True, type=float, help="GeV")
 @click.option("--pthat-min", default=100.0, show_default=True, type=float, help="GeV, V+jet processes")
 @click.option("--detector-card", type=click.Path(exists=True, dir_okay=False), default=None)

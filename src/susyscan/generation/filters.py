@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -172,12 +172,18 @@ class FilterCounts:
 
 
 class ProcessLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
-    """Pythia UserHook applying the slepton-pair flavour veto and/or a truth filter at process level."""
+    """Pythia UserHook applying the slepton-pair flavour veto and/or a truth filter at process level.
 
-    def __init__(self, spec: FilterSpec | None, flavour_veto: bool = False) -> None:
+    ``recorder`` (optional) is called with the process record of every accepted hard process (it must not
+    change it); it draws no random numbers, so a run with a recorder generates the same events as one without.
+    """
+
+    def __init__(self, spec: FilterSpec | None, flavour_veto: bool = False,
+                 recorder: Callable[[Any], None] | None = None) -> None:
         pythia8mc.UserHooks.__init__(self)
         self.spec = spec
         self.flavour_veto = flavour_veto
+        self.recorder = recorder
         self.counts = FilterCounts()
 
     def canVetoProcessLevel(self) -> bool:  # noqa: N802 (Pythia's name)
@@ -186,7 +192,10 @@ class ProcessLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
     def doVetoProcessLevel(self, process: Any) -> bool:  # noqa: N802 (Pythia's name)
         start = time.perf_counter()
         try:
-            return self._veto(process)
+            vetoed = self._veto(process)
+            if not vetoed and self.recorder is not None:
+                self.recorder(process)
+            return vetoed
         finally:
             self.counts.hook_seconds += time.perf_counter() - start
 
@@ -221,11 +230,12 @@ class ProcessLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
         return True
 
 
-def make_hook(spec: FilterSpec | None, flavour_veto: bool) -> ProcessLevelVeto | None:
-    """The hook for a run, or None when there is nothing to veto (plain Pythia)."""
-    if spec is None and not flavour_veto:
+def make_hook(spec: FilterSpec | None, flavour_veto: bool,
+              recorder: Callable[[Any], None] | None = None) -> ProcessLevelVeto | None:
+    """The hook for a run, or None when there is nothing to veto or record (plain Pythia)."""
+    if spec is None and not flavour_veto and recorder is None:
         return None
-    return ProcessLevelVeto(spec, flavour_veto)
+    return ProcessLevelVeto(spec, flavour_veto, recorder)
 
 
 def log_counts(what: str, counts: FilterCounts, spec: FilterSpec | None) -> None:

@@ -73,6 +73,7 @@ def k_factor_report(
     rows = []
     for masses in points:
         nlo, nlo_unc = lookup(spec.xsec_table, masses[spec.xsec_table_mass])
+        nlo, nlo_unc = spec.xsec_table_factor * nlo, spec.xsec_table_factor * nlo_unc
         row: dict[str, float | str] = {k: float(v) for k, v in masses.items()}
         if spec.slepton_pair_fix:
             raw, raw_err, _ = pythia_lo_xsec(process, masses, seed=seed, n_events=n_events, flavour_veto=False)

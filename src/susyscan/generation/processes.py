@@ -28,6 +28,8 @@ class ProcessSpec:
     xsec_table: NLO(+NLL) table in resources/xsec (signals; None -> LO normalisation);
     xsec_table_mass: which mass key the table is indexed by;
     uses_pthat_min: True if `PhaseSpace:pTHatMin` applies (V+jet 2->2 processes);
+    xsec_table_factor: the table value times this is the sample's cross section (e.g. 2 flavours of a
+        one-flavour table);
     slepton_pair_fix: True for Pythia's `SUSY:qqbar2sleptonantislepton` charged-slepton pairs: quark pairs of
         different flavour are vetoed at process level and the LO cross section is multiplied by
         `SLEPTON_PAIR_COLOUR_FIX` (Pythia divides by 9 instead of 3; docs/pythia_slepton_bug.md);
@@ -44,6 +46,7 @@ class ProcessSpec:
     xsec_table_mass: str | None = None
     uses_pthat_min: bool = False
     slepton_pair_fix: bool = False
+    xsec_table_factor: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -68,6 +71,22 @@ PROCESSES: dict[str, ProcessSpec] = {
             mass_keys=("m_smuon", "m_neutralino"),
             xsec_table="pp13_slep_R_NLO+NLL_PDF4LHC.json",
             xsec_table_mass="m_smuon",
+            slepton_pair_fix=True,
+        ),
+        ProcessSpec(
+            name="sleptons_LR",
+            kind="signal",
+            settings=(
+                "SUSY:qqbar2sleptonantislepton = on",
+                "SUSY:idVecA = 1000011,2000011,1000013,2000013",
+                "SUSY:idVecB = 1000011,2000011,1000013,2000013",
+            ),
+            description="pp -> ~l ~l*, ~l = ~e_L, ~e_R, ~mu_L, ~mu_R degenerate, ~l -> l chi10 (100%), bino chi10",
+            slha_model="sleptons_lr",
+            mass_keys=("m_slepton", "m_neutralino"),
+            xsec_table="pp13_slep_LR_NLO+NLL_PDF4LHC.json",  # one flavour, L + R summed: times 2 flavours
+            xsec_table_mass="m_slepton",
+            xsec_table_factor=2.0,
             slepton_pair_fix=True,
         ),
         ProcessSpec(

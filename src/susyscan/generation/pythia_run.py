@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import awkward as ak
 import pythia8mc
@@ -21,7 +23,7 @@ from susyscan.generation.slha import write_slha
 logger = logging.getLogger(__name__)
 
 MB_TO_PB = 1.0e9
-BATCH_SIZE = 50
+BATCH_SIZE = 200  # events per nextBatch call: 50 cost 16 % over bare next(), 200 cost 5 % (zz, 600 events)
 
 
 @dataclass
@@ -110,11 +112,13 @@ def generate(
     extra_settings: tuple[str, ...] = (),
     slha_options: dict[str, float] | None = None,
     filter_spec: FilterSpec | None = None,
+    recorder: Callable[[Any], None] | None = None,
 ) -> GenerationResult:
     """Generate `n_events` of a registered process; signals need `masses` (an SLHA file is written).
 
     `filter_spec` vetoes hard processes that fail a truth filter (susyscan.generation.filters); slepton-pair
-    processes always get the flavour veto.  Returns the particle-level array (docs/architecture.md),
+    processes always get the flavour veto. `recorder` sees the process record of every accepted hard process
+    (susyscan.surrogate reads its truth features there); it does not change the events.  Returns the particle-level array (docs/architecture.md),
     sigmaGen / sigmaErr in pb (accepted events only) and the hook's counts.
     """
     spec = get_process(process)
@@ -131,7 +135,7 @@ def generate(
             spec, seed, sqrt_s_gev, str(slha_path) if slha_path else None, pthat_min_gev, extra_settings
         )
         what = f"process {process} seed {seed} masses {masses or '-'}"
-        hook = make_hook(filter_spec, spec.slepton_pair_fix)
+        hook = make_hook(filter_spec, spec.slepton_pair_fix, recorder)
         start = time.perf_counter()
         pythia = make_pythia(settings, what, hook)
         events = run_batches(pythia, n_events, desc=process)

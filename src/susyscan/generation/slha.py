@@ -206,8 +206,22 @@ def wino_fields(
     }
 
 
-MODELS: dict[str, Callable[..., dict[str, str]]] = {"smuon": smuon_fields, "higgsino": higgsino_fields,
-                                                  "wino": wino_fields}
+def sleptons_lr_fields(m_slepton: float, m_neutralino: float) -> dict[str, str]:
+    """Template fields of degenerate ~e_L, ~e_R, ~mu_L, ~mu_R -> l chi10 (100 %, bino), the selectron + smuon
+    L+R model of ATLAS arXiv:1908.08215; sneutrinos heavy. ~l_L widths use hypercharge 1/2: a quarter of ~l_R's."""
+    fields = smuon_fields(m_slepton, m_neutralino)
+    width_r = smuon_width(m_slepton, m_neutralino)
+    decays = [_decay_block(pid, width, [(1.0, (lepton, 1000022))]) for pid, width, lepton in (
+        (1000011, width_r / 4, 11), (2000011, width_r, 11), (1000013, width_r / 4, 13), (2000013, width_r, 13))]
+    fields["DECAYS"] = "\n".join([*decays, _decay_block(1000022, 0.0, [])])
+    fields.update({key: f"{m_slepton:.6E}" for key in ("m_selectron_L", "m_selectron_R", "m_smuon_L")})
+    return fields
+
+
+MODELS: dict[str, Callable[..., dict[str, str]]] = {
+    "smuon": smuon_fields, "higgsino": higgsino_fields, "wino": wino_fields, "sleptons_lr": sleptons_lr_fields}
+SLEPTON_DEFAULTS = ("m_selectron_L", "m_selectron_R", "m_smuon_L")
+"""Template fields heavy unless a model sets them."""
 
 
 def render_slha(model: str, masses: dict[str, float], template: str | Path = TEMPLATE, **options: float) -> str:
@@ -220,6 +234,8 @@ def render_slha(model: str, masses: dict[str, float], template: str | Path = TEM
     except TypeError as exc:
         raise ConfigError(f"masses {masses} do not fit SLHA model {model!r}: {exc}") from exc
     fields["m_heavy"] = f"{M_HEAVY:.6E}"
+    for key in SLEPTON_DEFAULTS:
+        fields.setdefault(key, fields["m_heavy"])
     return Template(Path(template).read_text()).substitute(fields)
 
 

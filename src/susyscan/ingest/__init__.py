@@ -74,18 +74,61 @@ def _metadata(metadata: dict[str, Any], info: dict[str, Any], detector_card: str
         "susyscan_version": getattr(susyscan, "__version__", "unknown"),
     }
     meta.update({k: v for k, v in metadata.items() if v is not None})
+    if info.get("sqrt_s_gev") is not None:  # the file's energy is the truth; the config's was checked against it
+        meta["sqrt_s_gev"] = float(info["sqrt_s_gev"])
+        meta["sqrt_s_source"] = f"{info['kind']} file"
+    else:
+        meta["sqrt_s_source"] = "config (the file does not state it)"
+    for key in ("scheme", "detected_scheme", "scheme_parameters", "header_xsec_pb", "header_xsec_err_pb",
+                "xsec_ratio_to_header", "xsec_err_pb", "n_file", "n_requested", "n_read", "n_accepted", "acceptance",
+                "negative_fraction", "n_effective", "weight_names", "alt_weights", "scale_envelope", "hook_counts",
+                "header"):
+        if key in info:
+            meta.setdefault("lhe", {})[key] = info[key]
+    if "scale_envelope" in info:
+        meta["scale_envelope"] = info["scale_envelope"]
+        meta["alt_weights"] = info.get("alt_weights", [])
     meta["detector_card"] = detector_card
     meta["xsec_lo_pb"] = info.get("xsec_pb")
     meta["source_file"] = info["source"]
     if xsec_pb is not None:
         meta["xsec_pb"], meta["xsec_source"] = float(xsec_pb), xsec_source or "config"
     elif info.get("xsec_pb") is not None:
-        meta["xsec_pb"], meta["xsec_source"] = float(info["xsec_pb"]), f"{info['kind']} file"
+        source = f"{info['kind']} file"
+        if info.get("scheme") is not None:
+            source = (f"LHE file showered by Pythia 8 ({info['scheme']}): sigmaGen of the chunk's events, negative "
+                      f"weights included; header sum of XSECUP {info['header_xsec_pb']:.6g} pb")
+        meta["xsec_pb"], meta["xsec_source"] = float(info["xsec_pb"]), source
     else:
         raise ConfigError(f"sample {meta['sample']!r}: no cross section in {info['source']}; set xsec_pb in the config")
     if meta["sample"] is None:
         raise ConfigError(f"event file {info['source']}: metadata needs a 'sample' name")
     return meta
+
+
+#: Schemes whose showered cross section must reproduce the header's (no matching/merging veto).
+UNVETOED_SCHEMES = ("none", "mcatnlo", "powheg")
+
+
+def check_lhe_normalisation(info: dict[str, Any], sample: Any) -> None:
+    """EventFileError when an unmatched/unmerged LHE file's weights do not reproduce its own cross section.
+
+    Without vetoes, Pythia's sigmaGen (mean signed weight) estimates the header's sum of XSECUP; a ratio off by
+    more than max(1, 5 x the statistical error sqrt(sum w^2)/|sum w|) means weights in another convention (e.g. a
+    POWHEG-BOX file combined from parallel runs, whose weights must be divided by the number of runs), which would
+    normalise the sample wrongly. Giving ``xsec_pb`` in the samples table uses only the relative weights.
+    """
+    if info.get("scheme") not in UNVETOED_SCHEMES or not info.get("header_xsec_pb"):
+        return
+    ratio = info["xsec_pb"] / info["header_xsec_pb"]
+    sumw, sumw2 = info.get("sum_weights", 0.0), info.get("sum_weights2", 0.0)
+    rel_stat = (sumw2**0.5 / abs(sumw)) if sumw else float("inf")
+    if abs(ratio - 1.0) > max(1.0, 5.0 * rel_stat):
+        raise EventFileError(
+            f"sample {sample!r}: LHE file {info['source']}: the event weights give {info['xsec_pb']:.6g} pb, the "
+            f"header's <init> says {info['header_xsec_pb']:.6g} pb (ratio {ratio:.3g}, statistical error "
+            f"{rel_stat:.2g}); the weights follow another normalisation convention: set xsec_pb for this sample "
+            "in the samples table")
 
 
 def chunk_range(n_events: int, n_chunks: int, chunk: int) -> tuple[int, int]:
@@ -104,12 +147,9 @@ def chunk_seed(seed: int, sample: str, chunk: int) -> int:
 
 
 def _reader_options(kind: str, first_event: int, n_events: int | None) -> dict[str, Any]:
-    """Map an event range onto each reader's own options."""
+    """Map an event range onto each reader's own options (LHE: exactly these LHE events are read)."""
     if kind == "lhe":
-        opts: dict[str, Any] = {"n_events": n_events}
-        if first_event:
-            opts["extra_settings"] = (f"Beams:nSkipLHEFatInit = {first_event}",)
-        return opts
+        return {"n_events": n_events, "first_event": first_event}
     return {"first_event": first_event, "max_events": n_events}
 
 
@@ -129,13 +169,17 @@ def ingest_file(
     n_events: int | None = None,
     reader_opts: dict[str, Any] | None = None,
     require_particle_level: bool = False,
+    ingest_options: dict[str, Any] | None = None,
+    config_sqrt_s_gev: float | None = None,
 ) -> dict[str, Any]:
     """Any user event file -> reconstructed event file of the contract; returns the written metadata.
 
     Reads events ``first_event`` .. ``first_event + n_events`` (all when None). Particle-level inputs
     (LHE, HepMC) go through :func:`susyscan.detector.simulate` with ``numpy.random.default_rng(seed)``;
     Delphes files map directly. ``xsec_pb`` (from the user's config) wins over the file's cross
-    section, which is kept as ``xsec_lo_pb``.
+    section, which is kept as ``xsec_lo_pb``. LHE files: ``ingest_options`` are the sample's shower options
+    (:class:`susyscan.ingest.lhe_setup.IngestOptions`: scheme, merging scales, Pythia settings, declared
+    ``sqrt_s_gev``) and ``config_sqrt_s_gev`` the configured energy the file must match unless declared.
     """
     from susyscan.eventio import write_events
 
@@ -145,7 +189,17 @@ def ingest_file(
         opts.setdefault("pfcand_pt_min", pfcand_pt_min)
     if detected == "lhe":
         opts.setdefault("seed", seed)
-    events, info = read_events_any(input_path, detected, **opts)
+        opts.setdefault("options", ingest_options)
+        opts.setdefault("expected_sqrt_s_gev", config_sqrt_s_gev)
+    sample = metadata.get("sample")
+    try:
+        events, info = read_events_any(input_path, detected, **opts)
+    except EventFileError as exc:
+        raise EventFileError(f"sample {sample!r}: {exc}") from exc
+    except ConfigError as exc:
+        raise ConfigError(f"sample {sample!r}: {exc}") from exc
+    if xsec_pb is None:
+        check_lhe_normalisation(info, sample)
     if info["level"] == PARTICLE_LEVEL:
         from susyscan.detector import load_card, simulate
 
@@ -210,6 +264,8 @@ def ingest_from_snakemake(smk: Any, require_particle_level: bool) -> dict[str, A
         n_events=int(n_events) if n_events is not None else None,
         reader_opts=_get(params, "reader_opts"),
         require_particle_level=require_particle_level,
+        ingest_options=_get(params, "ingest_options"),
+        config_sqrt_s_gev=_get(params, "sqrt_s_gev"),
     )
 
 

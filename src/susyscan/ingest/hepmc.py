@@ -37,6 +37,32 @@ def _gzip_tail(path: Path, size: int = 256) -> bytes:
     return tail
 
 
+def _check_header(path: Path, size: int = 4096) -> None:
+    """ASCII HepMC files (HepMC3 and HepMC2) open with ``HepMC::Version`` / ``HepMC::...START_EVENT_LISTING``:
+    anything else is not HepMC, whatever its name (checked before the truncation test, which would blame the end)."""
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(size)
+        else:
+            with path.open("rb") as handle:
+                head = handle.read(size)
+    except gzip.BadGzipFile as exc:
+        raise EventFileError(f"HepMC file {path}: named .gz but not gzip-compressed ({exc})") from exc
+    except (EOFError, OSError) as exc:
+        raise EventFileError(f"HepMC file {path}: broken gzip stream (truncated?): {exc}") from exc
+    if not head.strip():
+        raise EventFileError(f"HepMC file {path}: the file is empty")
+    first = head.strip().splitlines()[0].strip()
+    if not first.startswith(b"HepMC::"):
+        printable = all(32 <= byte < 127 or byte == 9 for byte in first[:60])
+        shown = repr(first[:60].decode("ascii")) if printable else "binary data"
+        raise EventFileError(
+            f"HepMC file {path}: not a HepMC file: it starts with {shown} instead of a 'HepMC::Version' or "
+            "'HepMC::...-START_EVENT_LISTING' line (ASCII HepMC3 or HepMC2 is read)"
+        )
+
+
 def _check_complete(path: Path) -> None:
     """ASCII HepMC files end with an END_EVENT_LISTING line; a missing one means truncation."""
     if path.suffix == ".gz":
@@ -63,6 +89,7 @@ def read_hepmc(path: str | Path, max_events: int | None = None, first_event: int
     path = Path(path)
     if not path.is_file():
         raise EventFileError(f"HepMC file {path}: not found")
+    _check_header(path)
     _check_complete(path)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("pid", "px", "py", "pz", "e")}
     truth: dict[str, list[np.ndarray]] = {k: [] for k in ("pid", "px", "py", "pz", "e", "mass", "status")}

@@ -1,52 +1,51 @@
-"""CLs = 0.05 exclusion contours on the (m_parent, m_lsp) plane, contour plots and the mass-reach table."""
+"""CLs = 0.05 exclusion contours on the (m_parent, m_lsp) plane: the figures per luminosity and the mass-reach table."""
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import contourpy
 import numpy as np
 import pandas as pd
-from scipy.interpolate import griddata
 
+from susyscan.atomic import atomic_path, write_csv_atomic
 from susyscan.contracts import BEST, CLS_LEVEL
 from susyscan.errors import EmptySelectionError, FeatureError
-from susyscan.plotting.style import apply_style, plt, save_figure
+from susyscan.plotting.cls_surface import CLS_FLOOR, PlaneGrid, log_cls
+from susyscan.plotting.headline import headline_figure
+from susyscan.plotting.labels import Method, PlaneLabels, default_methods, plane_labels
+from susyscan.plotting.region_panels import regions_figure
+from susyscan.plotting.style import save_figure
 
 if TYPE_CHECKING:
     import matplotlib.figure
 
 logger = logging.getLogger(__name__)
 
-CLS_FLOOR = 1e-12
-LINESTYLES = ("-", "--", ":", "-.")
+__all__ = ["BEST", "CLS_FLOOR", "CLS_LEVEL", "exclusion_contour", "mass_reach", "mass_reach_table", "plot_contours",
+           "read_cls", "zero_mc_regions"]
 
 
 def exclusion_contour(m_parent: np.ndarray, m_lsp: np.ndarray, cls: np.ndarray, level: float = CLS_LEVEL,
-                      n_fine: int = 200) -> list[np.ndarray]:
+                      n_fine: int = 300) -> list[np.ndarray]:
     """Lines (each an (n, 2) array of (m_parent, m_lsp)) where the interpolated CLs equals ``level``.
 
-    CLs is interpolated linearly in log10 on the Delaunay triangulation of the grid points (scipy
-    ``griddata``) onto an ``n_fine`` x ``n_fine`` grid; contourpy extracts the iso-line.  Outside the
-    convex hull of the points nothing is drawn.
+    log10(CLs) is interpolated linearly on the masked triangulation of :mod:`susyscan.plotting.cls_surface`
+    (nothing outside the grid's triangles, none that bridge a gap of the grid); NaN points are left out.
     """
     x, y = np.asarray(m_parent, float), np.asarray(m_lsp, float)
-    z = np.log10(np.clip(np.asarray(cls, float), CLS_FLOOR, 1.0))
+    z = np.asarray(cls, float)
     ok = np.isfinite(z)
     x, y, z = x[ok], y[ok], z[ok]
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        logger.warning("contour needs at least 3 non-collinear points, got %d", len(x))
+    try:
+        grid = PlaneGrid.build(x, y, n_fine)
+    except ValueError as exc:
+        logger.warning("no contour: %s", exc)
         return []
-    xf, yf = np.linspace(x.min(), x.max(), n_fine), np.linspace(y.min(), y.max(), n_fine)
-    xx, yy = np.meshgrid(xf, yf)
-    zz = griddata((x, y), z, (xx, yy), method="linear")
-    generator = contourpy.contour_generator(xx, yy, np.ma.masked_invalid(zz), line_type="Separate")
-    return [np.asarray(line) for line in generator.lines(math.log10(level)) if len(line) > 1]
+    return grid.lines(grid.interpolate(log_cls(z)), math.log10(level))
 
 
 def mass_reach(m_parent: np.ndarray, cls: np.ndarray, level: float = CLS_LEVEL) -> tuple[float, str]:
@@ -92,10 +91,6 @@ def mass_reach_table(cls: pd.DataFrame, level: float = CLS_LEVEL) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-#: Axis labels (x: parent, y: LSP) when the caller gives none (an analysis gives ``AnalysisSpec.axis_labels``).
-DEFAULT_AXIS_LABELS: tuple[str, str] = (r"$m_{\mathrm{parent}}$ [GeV]", r"$m_{\mathrm{LSP}}$ [GeV]")
-
-
 def zero_mc_regions(cls: pd.DataFrame) -> list[str]:
     """Regions whose background had no MC event (``bkg_zero_mc`` in ``cls.csv``; none if the column is absent)."""
     if "bkg_zero_mc" not in cls.columns:
@@ -104,81 +99,49 @@ def zero_mc_regions(cls: pd.DataFrame) -> list[str]:
     return sorted(set(cls.loc[flagged & (cls["region"] != BEST), "region"]))
 
 
-def contour_figure(cls: pd.DataFrame, lumi: float, regions: Sequence[str], level: float = CLS_LEVEL,
-                   axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS) -> "matplotlib.figure.Figure":
-    """The expected contour of each region (colour) and scenario (line style) at ``lumi``, the headline
-    best-region contour (black, thick; the region of lowest expected CLs per point) and a box stating how many
-    regions had no background MC (their background is the zero-MC substitute, see ``cls.csv`` notes)."""
-    apply_style()
-    sub = cls[np.isclose(cls["lumi_ifb"], lumi)]
-    if sub.empty:
-        raise EmptySelectionError(f"no CLs rows at {lumi:g}/fb")
-    scenarios = list(dict.fromkeys(sub["scenario"]))
-    colours = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]  # up to 20 regions without repeating a colour
-    fig, ax = plt.subplots(figsize=(8, 6.5))
-    points = sub[["m_parent", "m_lsp"]].drop_duplicates()
-    ax.plot(points["m_parent"], points["m_lsp"], ".", color="0.6", ms=4, label="grid points")
-    diagonal = np.array([0.0, points["m_parent"].max()])
-    ax.plot(diagonal, diagonal, color="0.8", lw=1)
-    curves = [(region, i) for i, region in enumerate(regions)]
-    if (sub["region"] == BEST).any():
-        curves.append((BEST, -1))
-    for region, i in curves:
-        for j, scenario in enumerate(scenarios):
-            grp = sub[(sub["region"] == region) & (sub["scenario"] == scenario)]
-            lines = exclusion_contour(grp["m_parent"].to_numpy(), grp["m_lsp"].to_numpy(), grp["cls_exp"].to_numpy(),
-                                      level)
-            label = f"best region ({scenario})" if region == BEST else f"{region} ({scenario})"
-            style = dict(color="black", lw=2.5, zorder=5) if region == BEST else dict(color=colours[i % len(colours)],
-                                                                                       lw=1.2)
-            for k, line in enumerate(lines):
-                ax.plot(line[:, 0], line[:, 1], ls=LINESTYLES[j % len(LINESTYLES)], label=label if k == 0 else None,
-                        **style)
-    xlabel, ylabel = axis_labels
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    span = float(points["m_parent"].max() - points["m_parent"].min()) or 1.0
-    ax.set_xlim(points["m_parent"].min() - 0.03 * span, points["m_parent"].max() + 0.03 * span)  # edge points visible
-    ax.set_ylim(-0.03 * points["m_lsp"].max() - 1, points["m_lsp"].max() * 1.3 + 1)
-    ax.set_title(rf"Expected CLs = {level:g}, √s = 13 TeV, {lumi:g} fb$^{{-1}}$", fontsize="medium")
-    ax.legend(fontsize="x-small", ncol=2, loc="upper left")
-    zero = zero_mc_regions(sub)
-    n_regions = len({r for r in sub["region"] if r != BEST})
-    text = f"regions with zero background MC: {len(zero)} of {n_regions}"
-    if zero:
-        text += "\n(b = 1.14 x largest event weight): " + ", ".join(zero)
-    ax.text(0.98, 0.02, text, transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small",
-            bbox=dict(boxstyle="round", facecolor="white", edgecolor="0.7"))
-    return fig
-
-
-def plot_lumi(cls: pd.DataFrame, lumi: float, regions: Sequence[str], out_paths: Sequence[str | Path],
-              level: float = CLS_LEVEL, axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS) -> None:
-    """Write :func:`contour_figure` at ``lumi`` to each of ``out_paths`` (one per format)."""
-    fig = contour_figure(cls, lumi, regions, level, axis_labels)
-    for path in out_paths[:-1]:
-        fig.savefig(str(path) + ".tmp" + Path(path).suffix)
-        os.replace(str(path) + ".tmp" + Path(path).suffix, path)
-    save_figure(fig, str(out_paths[-1]))
+def _save(fig: matplotlib.figure.Figure, paths: Sequence[Path]) -> None:
+    """Write ``fig`` to every path (one per format), each atomically, then close it."""
+    for path in paths[:-1]:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    save_figure(fig, str(paths[-1]))
 
 
 def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: str | Path,
                   lumis: Sequence[float] | None = None, regions: Sequence[str] | None = None,
                   level: float = CLS_LEVEL, formats: Sequence[str] = ("pdf", "png"),
-                  axis_labels: Sequence[str] = DEFAULT_AXIS_LABELS) -> pd.DataFrame:
-    """Write ``contour_{lumi}ifb.{fmt}`` for each luminosity and format, and the ``mass_reach.csv`` table."""
+                  analysis: str = "smuon", sqrt_s_tev: float = 13.0, labels: PlaneLabels | None = None,
+                  methods: Sequence[Method] | None = None, notes: Sequence[str] = (),
+                  scenario: str | None = None) -> pd.DataFrame:
+    """Per luminosity the headline figure ``contour_{lumi}ifb.{fmt}`` (:mod:`susyscan.plotting.headline`) and
+    the per-region detail ``contour_{lumi}ifb_regions.{fmt}`` (:mod:`susyscan.plotting.region_panels`), and the
+    ``mass_reach.csv`` table.
+
+    ``regions`` restricts the regions drawn (default: all); ``labels``/``methods`` default to
+    :func:`~susyscan.plotting.labels.plane_labels` / :func:`~susyscan.plotting.labels.default_methods` of
+    ``analysis``; ``notes`` are caveat lines written on every headline figure."""
     cls = read_cls(cls_path)
     lumis = list(lumis) if lumis is not None else sorted(cls["lumi_ifb"].unique())
-    regions = list(regions) if regions is not None else [r for r in dict.fromkeys(cls["region"]) if r != BEST]
+    if regions is not None:
+        unknown = sorted(set(regions) - set(cls["region"]))
+        if unknown:
+            raise FeatureError(f"{cls_path}: regions {unknown} not in the table (field 'region')")
+        cls = cls[cls["region"].isin(list(regions))]
+    names = [r for r in dict.fromkeys(cls["region"]) if r != BEST]
+    labels = labels or plane_labels(analysis)
+    methods = tuple(methods) if methods is not None else default_methods(names, analysis)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for lumi in lumis:
-        out = [Path(out_dir) / f"contour_{lumi:g}ifb.{fmt}" for fmt in formats]
-        out[0].parent.mkdir(parents=True, exist_ok=True)
-        plot_lumi(cls, float(lumi), regions, out, level, axis_labels)
-        logger.info("wrote %s", [str(p) for p in out])
+        headline = headline_figure(cls, float(lumi), labels, methods, sqrt_s_tev, scenario, level, notes)
+        for caveat in headline.caveats:
+            logger.warning("%g/fb: %s", lumi, caveat.text)
+        _save(headline.figure, [out_dir / f"contour_{lumi:g}ifb.{fmt}" for fmt in formats])
+        detail, status = regions_figure(cls, float(lumi), labels, methods, sqrt_s_tev, scenario, level)
+        _save(detail, [out_dir / f"contour_{lumi:g}ifb_regions.{fmt}" for fmt in formats])
+        logger.info("wrote contour_%gifb and contour_%gifb_regions (%s); region status %s", lumi, lumi,
+                    ", ".join(formats), status)
     table = mass_reach_table(cls, level)
-    Path(mass_reach_path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(mass_reach_path) + ".tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, mass_reach_path)
+    write_csv_atomic(table, mass_reach_path, index=False)
     logger.info("mass reach at lowest m_lsp:\n%s", table.to_string(index=False))
     return table

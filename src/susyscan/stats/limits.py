@@ -74,10 +74,13 @@ def _row(m_parent: float, m_lsp: float, region: str, lumi: float, scenario: str,
 
 def cls_rows(signal: pd.DataFrame, background: pd.DataFrame, lumi: float, scenarios: Mapping[str, float],
              modifier: str = "shapesys", signal_mc_stat: bool = True, upper_limits: bool = False,
-             observed: Mapping[str, Any] | None = None, method: str = "asimov") -> pd.DataFrame:
+             observed: Mapping[str, Any] | None = None, method: str = "asimov",
+             region_rel: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
     """CLs rows of every signal-yield row x scenario at one luminosity (yields in pb, lumi in fb^-1).
 
-    ``background``: :func:`susyscan.stats.inputs.background_for_limits` (the zero-MC substitute included)."""
+    ``background``: :func:`susyscan.stats.inputs.background_for_limits` (the zero-MC substitute included).
+    ``region_rel``: scenario -> region -> relative background uncertainty replacing the scenario's flat value
+    (the scale-variation envelope, :mod:`susyscan.stats.envelope`)."""
     _check_scenarios(scenarios)
     scale = PB_TO_FB * float(lumi)
     rows = []
@@ -89,6 +92,7 @@ def cls_rows(signal: pd.DataFrame, background: pd.DataFrame, lumi: float, scenar
                                   "has no background yield")
             bkg = background.loc[rec.region]
             for scenario, rel in scenarios.items():
+                rel = (region_rel or {}).get(scenario, {}).get(rec.region, rel)
                 counts = RegionCounts(f"({m_parent}, {m_lsp}) {rec.region} {lumi:g}/fb {scenario}",
                                       rec.yield_pb * scale, rec.stat_pb * scale if signal_mc_stat else 0.0,
                                       float(bkg["fit_pb"]) * scale, float(rel),
@@ -151,13 +155,20 @@ def compute_limits_part(yield_paths: Sequence[str | Path], background_path: str 
                         lumi: float, scenarios: Mapping[str, float], modifier: str = "shapesys",
                         signal_mc_stat: bool = True, upper_limits: bool = False,
                         observed: Mapping[str, Any] | None = None, background_mc_stat: bool = True,
-                        method: str = "asimov") -> pd.DataFrame:
-    """One part of the CLs table (the given points at one luminosity, no ``best`` rows) for :func:`merge_limits`."""
+                        method: str = "asimov", envelopes_path: str | Path | None = None,
+                        envelope_scenarios: Sequence[str] = ()) -> pd.DataFrame:
+    """One part of the CLs table (the given points at one luminosity, no ``best`` rows) for :func:`merge_limits`.
+
+    ``envelope_scenarios`` use the per-region scale-variation envelope of ``envelopes_path`` instead of their
+    flat fraction (processes without scale weights keep the flat fraction; :mod:`susyscan.stats.envelope`)."""
     quiet_pyhf()
     signal = read_signal_yields(yield_paths)
     background = background_for_limits(background_path, background_mc_stat)
+    from susyscan.stats.envelope import scenario_region_uncertainties
+
+    region_rel = scenario_region_uncertainties(background_path, scenarios, envelopes_path, envelope_scenarios)
     table = cls_rows(signal, background, float(lumi), scenarios, modifier, signal_mc_stat, upper_limits, observed,
-                     method)
+                     method, region_rel)
     write_csv_atomic(table, out_csv)
     logger.info("wrote %d CLs rows (%d points at %g/fb) to %s", len(table), len(yield_paths), lumi, out_csv)
     return table

@@ -106,17 +106,23 @@ def write_workspaces(yield_paths: Sequence[str | Path], background_path: str | P
                      lumis: Sequence[float], scenarios: Mapping[str, float], modifier: str = "shapesys",
                      signal_mc_stat: bool = True, observed: Mapping[str, Any] | None = None,
                      analysis: str = "smuon", hepdata_record: str = NO_HEPDATA_RECORD,
-                     background_mc_stat: bool = True) -> list[Path]:
+                     background_mc_stat: bool = True, envelopes_path: str | Path | None = None,
+                     envelope_scenarios: Sequence[str] = ()) -> list[Path]:
     """Write one background-only workspace and one patchset per region, luminosity and scenario into
-    ``out_dir`` (:func:`workspace_names`), each validated with pyhf before it is written."""
+    ``out_dir`` (:func:`workspace_names`), each validated with pyhf before it is written. ``envelope_scenarios``
+    take their per-region uncertainty from the scale envelopes, as in the limits (:mod:`susyscan.stats.envelope`)."""
+    from susyscan.stats.envelope import scenario_region_uncertainties
+
     quiet_pyhf()
     signal = read_signal_yields(yield_paths)
     background = background_for_limits(background_path, background_mc_stat)
+    region_rel = scenario_region_uncertainties(background_path, scenarios, envelopes_path, envelope_scenarios) or {}
     written = []
     for region in sorted(signal["region"].unique(), key=channel_name):
         rows = signal[signal["region"] == region]
         for lumi in map(float, lumis):
             for scenario, rel in scenarios.items():
+                rel = region_rel.get(scenario, {}).get(region, rel)
                 bkg_only = background_only_workspace(background, region, lumi, float(rel), modifier, observed)
                 name = f"{analysis}_{channel_name(region)}_{lumi:g}ifb_{scenario}"
                 patchset = signal_patchset(bkg_only, rows, lumi, signal_mc_stat, name, hepdata_record, float(rel))

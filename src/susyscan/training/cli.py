@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from susyscan.cliutil import WORKFLOW_SEED
 from susyscan.logutil import setup_logging
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def training() -> None:
 @click.option("--bounds", default=None,
               help="JSON [min, max) of m_parent in GeV (default low [0,250], high [250,1e5]).")
 @click.option("--lumi-fb", default=139.0, show_default=True, help="Luminosity of the event weights (fb^-1).")
-@click.option("--seed", default=12345, show_default=True, help="Seed of the split and balancing.")
+@click.option("--seed", default=WORKFLOW_SEED, show_default=True, help="Seed of the split and balancing.")
 @click.option("--split", default="[0.8, 0.1, 0.1]", show_default=True, help="JSON train/val/test fractions.")
 @click.option("--analysis-config", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Analysis YAML: its spec's model inputs are the features (or give --features).")
@@ -117,7 +118,7 @@ def _train_options(function):  # noqa: ANN001, ANN202
         click.option("--output-dir", required=True, type=click.Path(file_okay=False)),
         click.option("--hyper", default=None,
                      help='JSON (or .json file) of training.<model> settings, e.g. {"epochs": 20}.'),
-        click.option("--seed", default=12345, show_default=True),
+        click.option("--seed", default=WORKFLOW_SEED, show_default=True),
         click.option("--threads", default=1, show_default=True, help="CPU threads."),
         click.option("--score-threshold", default=0.7, show_default=True, help="Analysis cut written into the ONNX."),
         click.option("--export/--no-export", default=True, show_default=True,

@@ -65,9 +65,9 @@ def write_evaluation(
     title = f"{model_type.upper()}, {region} mass region"
     if dataset.fold is not None:
         title += f", fold {dataset.fold}/{dataset.info['kfold']}"
-    plot_loss(history, outputs.loss, title=title, best_epoch=best_epoch)
+    plot_loss(history, outputs.loss, title=title, best_epoch=best_epoch, model_type=model_type)
     plot_roc(test.y, test_scores, outputs.roc, title=title)
-    plot_scores(test.y, test_scores, test.weight, outputs.scores, title=title)
+    plot_scores(test.y, test_scores, test.weight, outputs.scores, title=title, lumi_ifb=dataset.info.get("lumi_fb"))
     test_metrics = classification_metrics(test.y, test_scores, selection_threshold)
     metrics = {
         "model_type": model_type,

@@ -252,8 +252,9 @@ def out_of_fold_evaluation(
     per_fold = [read_json(path) for path in fold_metrics]
     threshold = float(per_fold[0].get("threshold", 0.5)) if per_fold else 0.5
     title = f"{model_type.upper()}, {info['region']} mass region, out-of-fold ({info['kfold']} folds)"
-    plot_roc(split.y, scores, outputs.roc, title=title)
-    plot_scores(split.y, scores, weight, outputs.scores, title=title)
+    auc = plot_roc(split.y, scores, outputs.roc, title=title)
+    plot_scores(split.y, scores, weight, outputs.scores, score_cut=score_threshold, title=title,
+                lumi_ifb=float(table["lumi_fb"].iloc[0]))
     oof = classification_metrics(split.y, scores, threshold)
     metrics = {
         "model_type": model_type,
@@ -261,6 +262,7 @@ def out_of_fold_evaluation(
         "split": "out-of-fold",
         "kfold": int(info["kfold"]),
         **oof,
+        "roc_auc_mc_unc": auc.error,  # Hanley-McNeil, unweighted events (susyscan.plotting.training)
         "selection_score": selection_score(oof),
         "n_events": int(len(split.y)),
         "n_signal": int(split.y.sum()),

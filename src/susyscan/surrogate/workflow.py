@@ -1,0 +1,75 @@
+"""Parse-time helpers of workflow/rules/surrogate.smk: config checks, held-out points, target lists.
+
+Pure functions of the validated config and the grid points (``susyscan.config.tables.GridPoint``), so that the
+rules file holds rules only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from susyscan.errors import ConfigError
+
+VARIANTS = ("nominal", "down", "up")
+BUNDLE = {"model": "model.onnx", "features": "features.json", "example": "example.py",
+          "example_truth": "example_truth.csv", "test_vectors": "test_vectors.csv", "validation_md": "validation.md",
+          "validation_csv": "validation.csv", "calibration": "calibration.png", "readme": "README.md"}
+
+
+def heldout_points(settings: Mapping[str, Any], points: Sequence[Any]) -> list[list[float]]:
+    """(m_parent, m_lsp) of the held-out points: ``surrogate.heldout_points``, else the grid points with train = no."""
+    if settings["heldout_points"]:
+        return [[float(a), float(b)] for a, b in settings["heldout_points"]]
+    return [[float(p.m_parent), float(p.m_lsp)] for p in points if not p.train]
+
+
+def check_settings(settings: Mapping[str, Any], config: Mapping[str, Any], points: Sequence[Any]) -> None:
+    """ConfigError naming the key for settings that cannot work (checked only when the surrogate is enabled)."""
+    fast = settings["fast_scan"]
+    statistics = config["statistics"]
+    if settings["isr_features"] and fast["enabled"]:
+        raise ConfigError("config key 'surrogate.isr_features': the particle-level ISR feature needs the shower, which "
+                          "the fast scan switches off; set surrogate.fast_scan.enabled or surrogate.isr_features false")
+    if fast["enabled"]:
+        lumis = [float(v) for v in statistics["luminosities_ifb"]]
+        missing = [v for v in fast["luminosities_ifb"] if float(v) not in lumis]
+        if missing:
+            raise ConfigError(f"config key 'surrogate.fast_scan.luminosities_ifb': {missing} not in "
+                              "statistics.luminosities_ifb (no full-chain contour to compare with)")
+        if fast["overlay_scenario"] not in statistics["background_uncertainty"]:
+            raise ConfigError(f"config key 'surrogate.fast_scan.overlay_scenario': {fast['overlay_scenario']!r} is not "
+                              f"a statistics.background_uncertainty scenario {sorted(statistics['background_uncertainty'])}")
+    grid = {(float(p.m_parent), float(p.m_lsp)) for p in points}
+    held = heldout_points(settings, points)
+    unknown = [p for p in held if tuple(p) not in grid]
+    if unknown:
+        raise ConfigError(f"config key 'surrogate.heldout_points': {unknown} are not grid points of "
+                          f"{settings['analysis']}")
+    if not held:
+        raise ConfigError("config key 'surrogate.heldout_points': empty and no grid point has train = no; the "
+                          "surrogate needs held-out mass points for its validation and uncertainty")
+    if len(held) == len(grid):
+        raise ConfigError("config key 'surrogate.heldout_points': every grid point is held out, none is left to train on")
+
+
+def example_point(settings: Mapping[str, Any], points: Sequence[Any]) -> str:
+    """Name of the first held-out grid point (example events and test vectors of the bundle)."""
+    held = {tuple(p) for p in heldout_points(settings, points)}
+    return next(p.name for p in points if (float(p.m_parent), float(p.m_lsp)) in held)
+
+
+def targets(settings: Mapping[str, Any], formats: Sequence[str]) -> list[str]:
+    """Bundle files and, with the fast scan, the overlay plots, agreement table and domain table."""
+    a = settings["analysis"]
+    out = [f"results/surrogate/{a}/bundle/{name}" for name in BUNDLE.values()]
+    if settings["fast_scan"]["enabled"]:
+        out += [f"results/surrogate/{a}/fast/agreement.md", f"results/surrogate/{a}/fast/domain.csv"]
+        out += overlay_plots(settings, formats, a)
+    return out
+
+
+def overlay_plots(settings: Mapping[str, Any], formats: Sequence[str], analysis: str) -> list[str]:
+    """results/plots/<analysis>/surrogate_contour_<lumi>ifb.<fmt> for each fast-scan luminosity and format."""
+    return [f"results/plots/{analysis}/surrogate_contour_{float(lumi):g}ifb.{fmt}"
+            for lumi in settings["fast_scan"]["luminosities_ifb"] for fmt in formats]

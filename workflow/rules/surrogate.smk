@@ -1,0 +1,231 @@
+# Surrogate efficiency model (docs/surrogate.md): process-level truth features of every signal event (its
+# generation re-run with a recorder), joined per (chunk, event) to the full chain's outcome; one xgboost model
+# per signal region in one ONNX graph; validation on held-out mass points; the reinterpretation bundle; and the
+# fast scan (hard-process-only Pythia + surrogate on a dense grid) with its contours against the full chain's.
+# Switched on by `surrogate.enabled`; targets SURROGATE_TARGETS; helpers in susyscan.surrogate.workflow.
+
+from susyscan.surrogate import workflow as surrogate_workflow
+
+SURROGATE = config["surrogate"]
+SURROGATE_ANALYSIS = SURROGATE["analysis"]
+SURROGATE_ENABLED = bool(SURROGATE["enabled"]) and SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS
+SURROGATE_POINTS = grid_points(SURROGATE_ANALYSIS) if SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS else []
+SURROGATE_VARIANTS = list(surrogate_workflow.VARIANTS)
+SURROGATE_BUNDLE = surrogate_workflow.BUNDLE
+if SURROGATE_ENABLED:
+    surrogate_workflow.check_settings(SURROGATE, config, SURROGATE_POINTS)
+SURROGATE_HELDOUT = surrogate_workflow.heldout_points(SURROGATE, SURROGATE_POINTS) if SURROGATE_ENABLED else []
+SURROGATE_TARGETS = surrogate_workflow.targets(SURROGATE, config["plots"]["formats"]) if SURROGATE_ENABLED else []
+SURROGATE_POINT_RE = _alternatives([p.name for p in SURROGATE_POINTS])
+
+
+localrules:
+    surrogate_bundle,
+
+
+rule surrogate_truth:
+    wildcard_constraints:
+        analysis="smuon",
+        sample=SURROGATE_POINT_RE,
+    input:
+        events="results/events/{sample}/chunk{chunk}.root",
+    output:
+        truth="results/surrogate/{analysis}/truth/{sample}/chunk{chunk}.csv.gz",
+    log:
+        "logs/surrogate/{analysis}/truth/{sample}_chunk{chunk}.log",
+    benchmark:
+        "benchmarks/runs/surrogate/{analysis}/truth/{sample}_chunk{chunk}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_truth.py"
+
+
+rule surrogate_labels:
+    wildcard_constraints:
+        analysis="smuon",
+        sample=SURROGATE_POINT_RE,
+    input:
+        unpack(onnx_models),
+        truth=lambda wildcards: [
+            f"results/surrogate/{wildcards.analysis}/truth/{wildcards.sample}/chunk{c}.csv.gz"
+            for c in range(SAMPLES[wildcards.sample].n_chunks)
+        ],
+        features="results/analysis/{analysis}/features/{sample}.csv.gz",
+    output:
+        labels="results/surrogate/{analysis}/labels/{sample}.csv.gz",
+    params:
+        regions=signal_regions,
+        feature_names=model_inputs,
+        score_threshold=config["scan"]["score_threshold"],
+        batch_size=config["scan"]["batch_size"],
+    log:
+        "logs/surrogate/{analysis}/labels/{sample}.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_labels.py"
+
+
+rule surrogate_train:
+    wildcard_constraints:
+        analysis="smuon",
+    input:
+        labels=lambda wildcards: [
+            f"results/surrogate/{wildcards.analysis}/labels/{p.name}.csv.gz" for p in grid_points(wildcards.analysis)
+        ],
+    output:
+        model="results/surrogate/{analysis}/model/model.onnx",
+        contract="results/surrogate/{analysis}/model/features.json",
+        parity="results/surrogate/{analysis}/model/parity.json",
+        predictions="results/surrogate/{analysis}/model/predictions.csv.gz",
+    params:
+        settings=SURROGATE,
+        heldout_points=SURROGATE_HELDOUT,
+        seed=config["seed"],
+        analysis="{analysis}",
+    log:
+        "logs/surrogate/{analysis}/train.log",
+    benchmark:
+        "benchmarks/runs/surrogate/{analysis}/train.tsv"
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_train.py"
+
+
+rule surrogate_validate:
+    input:
+        predictions=rules.surrogate_train.output.predictions,
+        parity=rules.surrogate_train.output.parity,
+    output:
+        csv="results/surrogate/{analysis}/validation/validation.csv",
+        md="results/surrogate/{analysis}/validation/validation.md",
+        uncertainty="results/surrogate/{analysis}/validation/uncertainty.json",
+        calibration=report("results/surrogate/{analysis}/validation/calibration.png", category="Surrogate"),
+    log:
+        "logs/surrogate/{analysis}/validate.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_validate.py"
+
+
+rule surrogate_bundle:
+    input:
+        model=rules.surrogate_train.output.model,
+        contract=rules.surrogate_train.output.contract,
+        uncertainty=rules.surrogate_validate.output.uncertainty,
+        validation=rules.surrogate_validate.output.md,
+        example_labels=lambda wildcards: "results/surrogate/{}/labels/{}.csv.gz".format(
+            wildcards.analysis, surrogate_workflow.example_point(SURROGATE, grid_points(wildcards.analysis))
+        ),
+    output:
+        **{key: f"results/surrogate/{{analysis}}/bundle/{name}" for key, name in SURROGATE_BUNDLE.items()},
+    params:
+        seed=config["seed"],
+    log:
+        "logs/surrogate/{analysis}/bundle.log",
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_bundle.py"
+
+
+rule surrogate_fast_scan:
+    wildcard_constraints:
+        analysis="smuon",
+    input:
+        model="results/surrogate/{analysis}/bundle/model.onnx",
+        background="results/scan/{analysis}/background_yields.csv",
+    output:
+        **{v: f"results/surrogate/{{analysis}}/fast/yields_{v}.csv" for v in SURROGATE_VARIANTS},
+        domain="results/surrogate/{analysis}/fast/domain.csv",
+    params:
+        fast_scan=SURROGATE["fast_scan"],
+        process=lambda wildcards: grid_points(wildcards.analysis)[0].process,
+        seed=config["seed"],
+        sqrt_s_gev=config["sqrt_s_gev"],
+        max_outside_fraction=SURROGATE["max_outside_fraction"],
+    log:
+        "logs/surrogate/{analysis}/fast_scan.log",
+    benchmark:
+        "benchmarks/runs/surrogate/{analysis}/fast_scan.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_fast_scan.py"
+
+
+rule surrogate_fast_limits:
+    wildcard_constraints:
+        analysis="smuon",
+        variant="|".join(SURROGATE_VARIANTS),
+    input:
+        yields="results/surrogate/{analysis}/fast/yields_{variant}.csv",
+        background="results/scan/{analysis}/background_yields.csv",
+    output:
+        cls="results/surrogate/{analysis}/fast/cls_{variant}.csv",
+    params:
+        lumis=SURROGATE["fast_scan"]["luminosities_ifb"],
+        statistics=config["statistics"],
+    log:
+        "logs/surrogate/{analysis}/fast_limits_{variant}.log",
+    benchmark:
+        "benchmarks/runs/surrogate/{analysis}/fast_limits_{variant}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_fast_limits.py"
+
+
+rule surrogate_compare:
+    wildcard_constraints:
+        analysis="smuon",
+    input:
+        full="results/limits/{analysis}/cls.csv",
+        uncertainty=rules.surrogate_validate.output.uncertainty,
+        yields="results/surrogate/{analysis}/fast/yields_nominal.csv",
+        **{v: f"results/surrogate/{{analysis}}/fast/cls_{v}.csv" for v in SURROGATE_VARIANTS},
+    output:
+        plots=surrogate_workflow.overlay_plots(SURROGATE, config["plots"]["formats"], "{analysis}"),
+        agreement="results/surrogate/{analysis}/fast/agreement.csv",
+        summary="results/surrogate/{analysis}/fast/agreement.md",
+    params:
+        lumis=SURROGATE["fast_scan"]["luminosities_ifb"],
+        scenario=SURROGATE["fast_scan"]["overlay_scenario"],
+        level=config["statistics"]["cls_level"],
+    log:
+        "logs/surrogate/{analysis}/compare.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_compare.py"
