@@ -6,6 +6,7 @@ import json
 
 import click
 
+from susyscan.cliutil import WORKFLOW_SEED
 from susyscan.logutil import setup_logging
 
 
@@ -78,7 +79,7 @@ def significance_command(inputs: tuple[str, ...], onnx_path: str, out: str, lumi
 @click.option("--csv-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--plot-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--train-sample", "train_samples", multiple=True)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=WORKFLOW_SEED, show_default=True, type=int, help="the workflow's seed by default")
 def importance_command(inputs: tuple[str, ...], model_path: str, csv_out: str, plot_out: str,
                        train_samples: tuple[str, ...], seed: int) -> None:
     """Permutation importance (AUC drop) of the high-level features and the PF block."""
