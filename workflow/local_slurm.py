@@ -173,9 +173,9 @@ PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP
         srun.chmod(0o755)
 
     def _spawn(self, name: str, cmd: Sequence[str]) -> None:
-        out = open(self.root / "log" / f"{name}.out", "w")  # noqa: SIM115 - closed with the process
-        self.procs[name] = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=self.env,
-                                            start_new_session=True)
+        with open(self.root / "log" / f"{name}.out", "w") as out:  # the daemon keeps its own copy of the descriptor
+            self.procs[name] = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                                start_new_session=True)
 
     def start(self, timeout_s: float = 60.0) -> LocalSlurm:
         """Start the daemons and wait until the node is idle; an error says which daemon failed and why."""
