@@ -14,8 +14,12 @@ import pytest
 from susyscan.errors import EventFileError, FeatureError
 from susyscan.recast.select import select_chunk, select_file
 from susyscan.surrogate.labels import PRESELECTION
-from susyscan.surrogate.recast_labels import chunk_labels, file_labels, sample_recast_labels
-from tests.recast.conftest import make_events, recast_cfg  # noqa: F401  (fixture)
+from susyscan.surrogate.recast_labels import (
+    chunk_labels,
+    file_labels,
+    sample_recast_labels,
+)
+from tests.recast.conftest import make_events
 from tests.recast.test_selection import BJET, DF_1J, META, OVERLAP, SAME_SIGN, SF_0J
 
 # (m_smuon, m_neutralino): two training points and one held out between them; 150 events each

@@ -31,19 +31,6 @@ SURROGATE_POINT_RE = _alternatives([p.name for p in SURROGATE_POINTS])
 SURROGATE_SOURCE_RE = _alternatives([SURROGATE_SOURCE])
 
 
-def surrogate_points(analysis):
-    """Grid points of a label source (the smuon grid, or the recast grid of surrogate.recast)."""
-    return SURROGATE_POINTS if analysis == SURROGATE_SOURCE else grid_points(analysis)
-
-
-def surrogate_chunks(pattern):
-    """Input function: one path per chunk of the sample, `pattern` formatted with the wildcards and chunk c."""
-    return lambda wildcards: [
-        pattern.format(c=c, sample=wildcards.sample, analysis=wildcards.analysis)
-        for c in range(SAMPLES[wildcards.sample].n_chunks)
-    ]
-
-
 localrules:
     surrogate_bundle,
 
@@ -104,9 +91,17 @@ rule surrogate_recast_labels:
         analysis=_alternatives([SURROGATE_SOURCE] if SURROGATE_FROM_RECAST else []),
         sample=SURROGATE_POINT_RE,
     input:
-        truth=surrogate_chunks("results/surrogate/{analysis}/truth/{sample}/chunk{c}.csv.gz"),
-        events=surrogate_chunks("results/events/{sample}/chunk{c}.root"),
-        counts=surrogate_chunks(f"results/recast/{SURROGATE_RECAST}/counts/{{sample}}/chunk{{c}}.json"),
+        truth=lambda wildcards: surrogate_workflow.chunk_paths(
+            "results/surrogate/{analysis}/truth/{sample}/chunk{c}.csv.gz", wildcards, SAMPLES[wildcards.sample].n_chunks
+        ),
+        events=lambda wildcards: surrogate_workflow.chunk_paths(
+            "results/events/{sample}/chunk{c}.root", wildcards, SAMPLES[wildcards.sample].n_chunks
+        ),
+        counts=lambda wildcards: surrogate_workflow.chunk_paths(
+            f"results/recast/{SURROGATE_RECAST}/counts/{{sample}}/chunk{{c}}.json",
+            wildcards,
+            SAMPLES[wildcards.sample].n_chunks,
+        ),
         config=RECAST["analyses"][SURROGATE_RECAST]["config"] if SURROGATE_FROM_RECAST else [],
     output:
         labels="results/surrogate/{analysis}/labels/{sample}.csv.gz",
@@ -127,7 +122,7 @@ rule surrogate_train:
         analysis=SURROGATE_SOURCE_RE,
     input:
         labels=lambda wildcards: [
-            f"results/surrogate/{wildcards.analysis}/labels/{p.name}.csv.gz" for p in surrogate_points(wildcards.analysis)
+            f"results/surrogate/{wildcards.analysis}/labels/{p.name}.csv.gz" for p in SURROGATE_POINTS
         ],
     output:
         model="results/surrogate/{analysis}/model/model.onnx",
@@ -181,12 +176,17 @@ rule surrogate_bundle:
         uncertainty=rules.surrogate_validate.output.uncertainty,
         validation=rules.surrogate_validate.output.md,
         example_labels=lambda wildcards: "results/surrogate/{}/labels/{}.csv.gz".format(
-            wildcards.analysis, surrogate_workflow.example_point(SURROGATE, surrogate_points(wildcards.analysis))
+            wildcards.analysis, surrogate_workflow.example_point(SURROGATE, SURROGATE_POINTS)
         ),
     output:
         **{key: f"results/surrogate/{{analysis}}/bundle/{name}" for key, name in SURROGATE_BUNDLE.items()},
     params:
         seed=config["seed"],
+        description=lambda wildcards: surrogate_workflow.source_description(
+            SURROGATE_RECAST and RECAST["analyses"][SURROGATE_RECAST]["config"]
+            if wildcards.analysis == SURROGATE_SOURCE
+            else ""
+        ),
     log:
         "logs/surrogate/{analysis}/bundle.log",
     conda:

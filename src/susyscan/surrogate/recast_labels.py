@@ -110,3 +110,13 @@ def sample_recast_labels(truth_paths: Sequence[str | Path], event_paths: Sequenc
     names = [r.name for r in cfg.regions]
     joined = join_labels(truth, labels[KEY + [PRESELECTION, *names]], names, str(event_paths[0]))
     return joined
+
+
+def source_description(config: str | Path | RecastConfig) -> str:
+    """Paragraph for the bundle's README: what the labels of a recast surrogate are."""
+    cfg = config if isinstance(config, RecastConfig) else load_recast_config(config)
+    cuts = "; ".join(c.label or c.name for c in cfg.cuts)
+    return (f"Labels: the recast `{cfg.name}` of susyscan (reconstruction by its detector card). `{PRESELECTION}` is "
+            f"the recast's common selection ({cuts}); then its {len(cfg.regions)} signal regions. The efficiencies "
+            f"are fractions of generated events, before the recast's per-event lepton-efficiency factor "
+            f"({cfg.lepton_efficiency_factor:g}), which multiplies them.")

@@ -116,3 +116,17 @@ def overlay_plots(settings: Mapping[str, Any], formats: Sequence[str], analysis:
     """results/plots/<analysis>/surrogate_contour_<lumi>ifb.<fmt> for each fast-scan luminosity and format."""
     return [f"results/plots/{analysis}/surrogate_contour_{float(lumi):g}ifb.{fmt}"
             for lumi in settings["fast_scan"]["luminosities_ifb"] for fmt in formats]
+
+
+def source_description(recast_config: str) -> str:
+    """README paragraph of the bundle: the recast's selection and regions ('' for the smuon analysis)."""
+    if not recast_config:
+        return ""
+    from susyscan.surrogate.recast_labels import source_description as describe
+
+    return describe(recast_config)
+
+
+def chunk_paths(pattern: str, wildcards: Any, n_chunks: int) -> list[str]:
+    """One path per chunk: ``pattern`` formatted with the ``sample`` and ``analysis`` wildcards and chunk ``c``."""
+    return [pattern.format(c=c, sample=wildcards.sample, analysis=wildcards.analysis) for c in range(n_chunks)]
