@@ -9,4 +9,4 @@ snakemake = globals()["snakemake"]
 script_logging(snakemake)
 inp = snakemake.input
 write_bundle(Path(inp.model).parent, Path(inp.uncertainty).parent, inp.example_labels,
-             Path(snakemake.output.model).parent, seed=int(snakemake.params.seed))
+             Path(snakemake.output.model).parent, seed=int(snakemake.params.seed), description=str(snakemake.params.description))

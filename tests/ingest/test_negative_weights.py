@@ -91,3 +91,23 @@ def test_negative_region_total_never_reaches_pyhf(tmp_path: Path) -> None:
     assert bkg.loc["SR1", "stat_pb"] == bkg.loc["SR1", "fit_pb"]  # 100 % MC stat
     assert not bool(bkg.loc["SR2", "zero_mc"]) and bkg.loc["SR2", "fit_pb"] == pytest.approx(0.05)
     assert (bkg["fit_pb"] > 0).all()
+
+
+def test_chunks_of_an_nlo_sample_combine_within_their_statistical_errors(tmp_path: Path) -> None:
+    """Per-chunk merged cross sections of a small NLO sample scatter by their statistical error (here 12 %
+    apart, 8 % error each): combined, not refused as for generator LO chunks (10 % tolerance)."""
+    from susyscan.analysis.cutflow import merge_sample_chunks
+
+    def chunk(index: int, xsec: float, err: float | None) -> dict:
+        return {"sample": "dy_fxfx", "process": "dy", "chunk": index, "is_signal": 0, "sum_weights": 100.0,
+                "xsec_pb": xsec, "xsec_err_pb": err, "warnings": [],
+                "cuts": [{"name": "initial", "n_raw": 100, "sumw": 100.0, "sumw2": 400.0}]}
+
+    merged = merge_sample_chunks([chunk(0, 2000.0, 160.0), chunk(1, 2240.0, 170.0)])
+    assert merged["xsec_pb"] == pytest.approx(2120.0)
+    from susyscan.errors import EventFileError
+
+    with pytest.raises(EventFileError, match="disagree on xsec_pb"):
+        merge_sample_chunks([chunk(0, 2000.0, None), chunk(1, 2240.0, None)])  # no errors: the 10 % rule
+    with pytest.raises(EventFileError, match="disagree on xsec_pb"):
+        merge_sample_chunks([chunk(0, 2000.0, 10.0), chunk(1, 2240.0, 10.0)])  # 12 % apart at 0.5 % errors

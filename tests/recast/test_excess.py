@@ -67,13 +67,18 @@ def test_injected_point_and_neighbours_flagged_far_points_not(recast_cfg) -> Non
 
 
 def test_points_found_by_several_analyses() -> None:
-    a = pd.DataFrame({"analysis": "A", "m_parent": [300.0, 400.0], "m_lsp": [0.0, 0.0], "n_independent_flagged": [1, 0]})
-    b = pd.DataFrame({"analysis": "B", "m_parent": [300.0, 400.0], "m_lsp": [0.0, 0.0], "n_independent_flagged": [1, 2]})
+    a = pd.DataFrame({"analysis": "A", "sample": ["smuon_300_0", "smuon_400_0"], "m_parent": [300.0, 400.0],
+                      "m_lsp": [0.0, 0.0], "n_independent_flagged": [1, 0]})
+    b = pd.DataFrame({"analysis": "B", "sample": ["smuon_300_0", "smuon_400_0"], "m_parent": [300.0, 400.0],
+                      "m_lsp": [0.0, 0.0], "n_independent_flagged": [1, 2]})
     summary = multiply_flagged([a, b]).set_index("m_parent")
     assert summary.loc[300.0, "n_analyses_flagged"] == 2 and summary.loc[300.0, "found_multiple"]
     assert summary.loc[400.0, "n_analyses_flagged"] == 1 and summary.loc[400.0, "found_multiple"]  # 2 in B alone
     single = multiply_flagged([a]).set_index("m_parent")
     assert not single["found_multiple"].any()
+    other_model = a.assign(sample=["slepton_lr_300_0", "slepton_lr_400_0"])
+    apart = multiply_flagged([a, other_model])
+    assert len(apart) == 4 and not apart["found_multiple"].any()  # same masses, different models: not combined
 
 
 @pytest.mark.parametrize("mode", ["poisson"])

@@ -76,3 +76,13 @@ def trained_dir(tmp_path_factory: pytest.TempPathFactory, label_files: list[Path
     out = tmp_path_factory.mktemp("model")
     run_training(label_files, out, [list(p) for p in HELDOUT], TrainSettings(n_estimators=20, seed=5))
     return out
+
+
+@pytest.fixture(scope="session")
+def recast_cfg():  # type: ignore[no-untyped-def]
+    """The repository's ATLAS-SUSY-2018-32 recast config (as in tests/recast)."""
+    from susyscan.recast.config import load_recast_config
+    from tests.recast.conftest import RECAST_YAML, REPO
+
+    cfg = load_recast_config(RECAST_YAML)
+    return cfg.__class__(**{**cfg.__dict__, "reference": str(REPO / cfg.reference)})

@@ -41,7 +41,8 @@ def _configure(work: Path, declare_energy: bool = True, n_events: int = 400) -> 
 def test_fxfx_background_end_to_end(tmp_path: Path, tiny_workdir, snakemake_runner) -> None:
     work = tiny_workdir(tmp_path / "run")
     _configure(work)
-    snakemake_runner(work, "results/limits/smuon/cls.csv", "results/analysis/smuon/cutflow.csv")
+    snakemake_runner(work, "results/limits/smuon/cls.csv", "results/analysis/smuon/cutflow.csv",
+                     "results/limits/smuon/workspaces")
     metas = [read_events(work / f"results/events/dy_fxfx/chunk{c}.root")[1] for c in (0, 1)]
     assert [m["lhe"]["n_read"] for m in metas] == [200, 200] and metas[0]["first_event"] == 0
     assert metas[1]["first_event"] == 200
@@ -67,6 +68,7 @@ def test_fxfx_background_end_to_end(tmp_path: Path, tiny_workdir, snakemake_runn
     assert envelopes["dy_fxfx"] is None  # this file has no LHEF 3 scale weights: the pessimistic flat 20 % stays
     pess = cls[(cls["scenario"] == "pessimistic") & (cls["region"] != "best")]
     assert all(math.isclose(v, 0.2) for v in pess["bkg_rel_unc"])
+    assert list((work / "results/limits/smuon/workspaces").glob("bkgonly_*_139ifb_pessimistic.json"))
 
 
 def test_startup_checks_of_an_lhe_background(tmp_path: Path, tiny_workdir, snakemake_dry_run) -> None:

@@ -7,16 +7,28 @@
 from susyscan.surrogate import workflow as surrogate_workflow
 
 SURROGATE = config["surrogate"]
-SURROGATE_ANALYSIS = SURROGATE["analysis"]
-SURROGATE_ENABLED = bool(SURROGATE["enabled"]) and SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS
-SURROGATE_POINTS = grid_points(SURROGATE_ANALYSIS) if SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS else []
+SURROGATE_ANALYSIS = SURROGATE["analysis"]  # the label source: smuon or recast
+SURROGATE_FROM_RECAST = SURROGATE_ANALYSIS == surrogate_workflow.RECAST and bool(SURROGATE["enabled"])
+if SURROGATE_FROM_RECAST:
+    SURROGATE_RECAST, SURROGATE_RECAST_GRID = surrogate_workflow.recast_source(SURROGATE, RECAST, RECAST_GRIDS)
+    SURROGATE_SOURCE = f"{SURROGATE_RECAST}_{SURROGATE_RECAST_GRID}"
+    SURROGATE_POINTS = list(RECAST_GRIDS[SURROGATE_RECAST_GRID])
+    SURROGATE_ENABLED = True
+else:
+    SURROGATE_RECAST = SURROGATE_RECAST_GRID = ""
+    SURROGATE_SOURCE = "smuon"
+    SURROGATE_ENABLED = bool(SURROGATE["enabled"]) and SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS
+    SURROGATE_POINTS = grid_points(SURROGATE_ANALYSIS) if SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS else []
 SURROGATE_VARIANTS = list(surrogate_workflow.VARIANTS)
 SURROGATE_BUNDLE = surrogate_workflow.BUNDLE
 if SURROGATE_ENABLED:
     surrogate_workflow.check_settings(SURROGATE, config, SURROGATE_POINTS)
 SURROGATE_HELDOUT = surrogate_workflow.heldout_points(SURROGATE, SURROGATE_POINTS) if SURROGATE_ENABLED else []
-SURROGATE_TARGETS = surrogate_workflow.targets(SURROGATE, config["plots"]["formats"]) if SURROGATE_ENABLED else []
+SURROGATE_TARGETS = (
+    surrogate_workflow.targets(SURROGATE, config["plots"]["formats"], SURROGATE_SOURCE) if SURROGATE_ENABLED else []
+)
 SURROGATE_POINT_RE = _alternatives([p.name for p in SURROGATE_POINTS])
+SURROGATE_SOURCE_RE = _alternatives([SURROGATE_SOURCE])
 
 
 localrules:
@@ -25,7 +37,7 @@ localrules:
 
 rule surrogate_truth:
     wildcard_constraints:
-        analysis="smuon",
+        analysis=SURROGATE_SOURCE_RE,
         sample=SURROGATE_POINT_RE,
     input:
         events="results/events/{sample}/chunk{chunk}.root",
@@ -75,12 +87,43 @@ rule surrogate_labels:
         "../../scripts/surrogate_labels.py"
 
 
+rule surrogate_recast_labels:
+    wildcard_constraints:
+        analysis=_alternatives([SURROGATE_SOURCE] if SURROGATE_FROM_RECAST else []),
+        sample=SURROGATE_POINT_RE,
+    input:
+        truth=lambda wildcards: surrogate_workflow.chunk_paths(
+            "results/surrogate/{analysis}/truth/{sample}/chunk{c}.csv.gz", wildcards, SAMPLES[wildcards.sample].n_chunks
+        ),
+        events=lambda wildcards: surrogate_workflow.chunk_paths(
+            "results/events/{sample}/chunk{c}.root", wildcards, SAMPLES[wildcards.sample].n_chunks
+        ),
+        counts=lambda wildcards: surrogate_workflow.chunk_paths(
+            f"results/recast/{SURROGATE_RECAST}/counts/{{sample}}/chunk{{c}}.json",
+            wildcards,
+            SAMPLES[wildcards.sample].n_chunks,
+        ),
+        config=RECAST["analyses"][SURROGATE_RECAST]["config"] if SURROGATE_FROM_RECAST else [],
+    output:
+        labels="results/surrogate/{analysis}/labels/{sample}.csv.gz",
+    log:
+        "logs/surrogate/{analysis}/labels/{sample}.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    conda:
+        "../../envs/surrogate.yaml"
+    script:
+        "../../scripts/surrogate_recast_labels.py"
+
+
 rule surrogate_train:
     wildcard_constraints:
-        analysis="smuon",
+        analysis=SURROGATE_SOURCE_RE,
     input:
         labels=lambda wildcards: [
-            f"results/surrogate/{wildcards.analysis}/labels/{p.name}.csv.gz" for p in grid_points(wildcards.analysis)
+            f"results/surrogate/{wildcards.analysis}/labels/{p.name}.csv.gz" for p in SURROGATE_POINTS
         ],
     output:
         model="results/surrogate/{analysis}/model/model.onnx",
@@ -134,12 +177,17 @@ rule surrogate_bundle:
         uncertainty=rules.surrogate_validate.output.uncertainty,
         validation=rules.surrogate_validate.output.md,
         example_labels=lambda wildcards: "results/surrogate/{}/labels/{}.csv.gz".format(
-            wildcards.analysis, surrogate_workflow.example_point(SURROGATE, grid_points(wildcards.analysis))
+            wildcards.analysis, surrogate_workflow.example_point(SURROGATE, SURROGATE_POINTS)
         ),
     output:
         **{key: f"results/surrogate/{{analysis}}/bundle/{name}" for key, name in SURROGATE_BUNDLE.items()},
     params:
         seed=config["seed"],
+        description=lambda wildcards: surrogate_workflow.source_description(
+            SURROGATE_RECAST and RECAST["analyses"][SURROGATE_RECAST]["config"]
+            if wildcards.analysis == SURROGATE_SOURCE
+            else ""
+        ),
     log:
         "logs/surrogate/{analysis}/bundle.log",
     conda:

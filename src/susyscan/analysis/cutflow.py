@@ -52,7 +52,10 @@ def merge_sample_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
             raise EventFileError(f"cannot merge cutflows of samples {sample!r} and {chunk['sample']!r}")
         if [c["name"] for c in chunk["cuts"]] != names:
             raise EventFileError(f"sample {sample} chunk {chunk.get('chunk')}: cut list differs from chunk {first.get('chunk')}")
-        if not np.isclose(chunk["xsec_pb"], first["xsec_pb"], rtol=XSEC_CHUNK_RTOL):
+        rtol = XSEC_CHUNK_RTOL
+        if chunk.get("xsec_err_pb") and first.get("xsec_err_pb"):  # per-chunk estimates (ingested NLO/merged LHE)
+            rtol = max(rtol, 5.0 * float(np.hypot(chunk["xsec_err_pb"], first["xsec_err_pb"])) / float(first["xsec_pb"]))
+        if not np.isclose(chunk["xsec_pb"], first["xsec_pb"], rtol=rtol):
             raise EventFileError(f"sample {sample}: chunks disagree on xsec_pb ({first['xsec_pb']} vs {chunk['xsec_pb']})")
         total_sumw += float(chunk["sum_weights"])
         xsec_sumw += float(chunk["xsec_pb"]) * float(chunk["sum_weights"])

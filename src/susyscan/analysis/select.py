@@ -68,6 +68,7 @@ def cutflow_record(analysis: str, metadata: dict[str, Any], is_signal: int, n_ev
         "sum_weights": float(metadata["sum_weights"]),
         "sum_weights2": float(metadata["sum_weights2"]),
         "xsec_pb": float(metadata["xsec_pb"]),
+        "xsec_err_pb": metadata.get("xsec_err_pb"),  # statistical error of a per-chunk estimate (ingested LHE)
         "cuts": cuts,
         **extra,
         "warnings": warnings,

@@ -169,7 +169,7 @@ def simulate(
     jets = cluster(jet_inputs, p.px, p.py, p.pz, p.e, p.event, n, jc.radius, jc.cluster_pt_min,
                    jc.pt_min, jc.eta_max, jc.energy_resolution, jet_normals)
     large = cluster(jet_inputs, p.px, p.py, p.pz, p.e, p.event, n, large_jet_radius, jc.cluster_pt_min,
-                    jc.pt_min, jc.eta_max, jc.energy_resolution, large_normals)
+                    jc.pt_min, jc.eta_max, jc.energy_resolution, large_normals, with_constituents=False)
     jet_btag = btag(jets, truth, n, card, card.btagging.match_dr, u_btag)
     large_btag = btag(large, truth, n, card, large_jet_radius, u_large_btag)
 

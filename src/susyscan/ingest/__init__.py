@@ -99,6 +99,8 @@ def _metadata(metadata: dict[str, Any], info: dict[str, Any], detector_card: str
             source = (f"LHE file showered by Pythia 8 ({info['scheme']}): sigmaGen of the chunk's events, negative "
                       f"weights included; header sum of XSECUP {info['header_xsec_pb']:.6g} pb")
         meta["xsec_pb"], meta["xsec_source"] = float(info["xsec_pb"]), source
+        if info.get("scheme") is not None and info.get("xsec_err_pb"):
+            meta["xsec_err_pb"] = float(info["xsec_err_pb"])  # the chunks' estimates scatter by this much
     else:
         raise ConfigError(f"sample {meta['sample']!r}: no cross section in {info['source']}; set xsec_pb in the config")
     if meta["sample"] is None:

@@ -99,9 +99,10 @@ def max_independent(region_names: list[str], cfg: RecastConfig) -> int:
 
 def multiply_flagged(best: list[pd.DataFrame]) -> pd.DataFrame:
     """Points flagged by more than one independent region, across the best-region tables of several analyses
-    (different analyses are counted as independent of each other: an assumption, stated in the output)."""
+    (different analyses are counted as independent of each other: an assumption); a point is a grid sample, so
+    two signal models at the same masses stay apart."""
     frame = pd.concat(best, ignore_index=True)
-    summary = (frame.groupby(["m_parent", "m_lsp"], as_index=False)
+    summary = (frame.groupby(["sample", "m_parent", "m_lsp"], as_index=False)  # sample names differ by model
                .agg(n_analyses_flagged=("n_independent_flagged", lambda s: int((s > 0).sum())),
                     n_independent_flagged=("n_independent_flagged", "sum"),
                     analyses=("analysis", lambda s: ";".join(sorted(set(s))))))

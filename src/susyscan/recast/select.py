@@ -20,8 +20,13 @@ from susyscan.recast.variables import recast_variables
 logger = logging.getLogger(__name__)
 
 
-def select_chunk(events: ak.Array, metadata: dict[str, Any], cfg: RecastConfig) -> dict[str, Any]:
-    """Cutflow (cumulative over the ordered cuts) and per-region (n_raw, sumw, sumw2) of one chunk."""
+def event_masks(events: ak.Array, metadata: dict[str, Any], cfg: RecastConfig
+                ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """Per-event outcome of the recast selection of one chunk: (generator weights, the mask of each ordered cut,
+    the mask of events passing every cut, one boolean mask per signal region, in the config's order).
+
+    The one code path behind both the per-chunk counts (``select_chunk``) and the per-event surrogate labels
+    (``susyscan.surrogate.recast_labels``)."""
     where = f"sample {metadata.get('sample')} chunk {metadata.get('chunk')}"
     check_metadata(metadata, where)
     if "weight" not in events.fields:
@@ -34,13 +39,23 @@ def select_chunk(events: ak.Array, metadata: dict[str, Any], cfg: RecastConfig) 
         if np.isnan(values).any():
             raise EventFileError(f"{where}: NaN in recast variable {name!r}")
     masks = cut_masks(cfg.cuts, variables)
-    rows = cutflow_counts(cfg.cuts, masks, weights)
     selected = cumulative(masks)[-1] if masks else np.ones(len(weights), dtype=bool)
+    regions = {
+        region.name: selected & np.broadcast_to(evaluate(region.expr, variables, region.name),
+                                                selected.shape).astype(bool)
+        for region in cfg.regions
+    }
+    return weights, masks, selected, regions
+
+
+def select_chunk(events: ak.Array, metadata: dict[str, Any], cfg: RecastConfig) -> dict[str, Any]:
+    """Cutflow (cumulative over the ordered cuts) and per-region (n_raw, sumw, sumw2) of one chunk."""
+    weights, masks, _, region_masks = event_masks(events, metadata, cfg)
+    rows = cutflow_counts(cfg.cuts, masks, weights)
     regions = {}
-    for region in cfg.regions:
-        mask = selected & np.broadcast_to(evaluate(region.expr, variables, region.name), selected.shape).astype(bool)
+    for name, mask in region_masks.items():
         n_raw, sumw, sumw2 = count(mask, weights)
-        regions[region.name] = {"n_raw": n_raw, "sumw": sumw, "sumw2": sumw2}
+        regions[name] = {"n_raw": n_raw, "sumw": sumw, "sumw2": sumw2}
     return {
         "analysis": cfg.name,
         "sample": str(metadata["sample"]),

@@ -60,7 +60,7 @@ def test_vectors(truth: pd.DataFrame, inputs: list[str], model_bytes: bytes, reg
     return vectors
 
 
-def readme(contract: dict[str, Any], validation: dict[str, Any], example_point: str) -> str:
+def readme(contract: dict[str, Any], validation: dict[str, Any], example_point: str, description: str = "") -> str:
     unc = validation.get("rms")
     inputs = "\n".join(f"| {f['index']} | `{f['name']}` | {f['unit'] or '-'} | {f['description']} | "
                        f"{f['training_range'] or f['training_values'] or '-'} |" for f in contract["inputs"])
@@ -70,7 +70,7 @@ Probability that an event enters each signal region of the {contract['analysis']
 features at the generator's process level ({contract['level']}). The efficiency of a sample is the mean of
 the per-event probabilities. Built by susyscan (docs/surrogate.md), following the Les Houches recommendations
 for reusable ML models (arXiv:2312.14575): ONNX model, input definition, test vectors, validation, domain.
-
+{chr(10) + description + chr(10) if description else ""}
 - `model.onnx`: input `{contract['input_name']}` float32 [n, {len(contract['inputs'])}], output
   `{contract['output_name']}` float32 [n, {len(contract['regions'])}] (regions below). Metadata: `feature_contract`
   (= features.json), `relative_uncertainty`, `validation`.
@@ -98,9 +98,9 @@ Regions: {', '.join(contract['regions'])}.
 
 
 def write_bundle(model_dir: str | Path, validation_dir: str | Path, labels_path: str | Path, out_dir: str | Path,
-                 seed: int = 1) -> dict[str, Any]:
+                 seed: int = 1, description: str = "") -> dict[str, Any]:
     """Assemble the bundle in ``out_dir`` from the trained model, the validation outputs and one held-out label
-    table (example events and test vectors)."""
+    table (example events and test vectors); ``description``: a paragraph on the label source for the README."""
     model_dir, validation_dir, out = Path(model_dir), Path(validation_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = json.loads((validation_dir / "uncertainty.json").read_text())["surrogate"]
@@ -120,6 +120,7 @@ def write_bundle(model_dir: str | Path, validation_dir: str | Path, labels_path:
     for name in ("validation.md", "validation.csv", "calibration.png"):
         shutil.copyfile(validation_dir / name, out / name)
     sample = str(truth["sample"].iloc[0]) if "sample" in truth.columns else Path(labels_path).name
-    write_text_atomic(readme(contract.to_json(), summary, f"{sample} ({len(example)} events)"), out / "README.md")
+    write_text_atomic(readme(contract.to_json(), summary, f"{sample} ({len(example)} events)", description),
+                      out / "README.md")
     logger.info("wrote the surrogate bundle to %s (uncertainty %s)", out, uncertainty)
     return summary

@@ -115,6 +115,14 @@ def fit_regions(x: np.ndarray, labels: pd.DataFrame, settings: TrainSettings) ->
                                   objective="binary:logistic", tree_method="hist", random_state=settings.seed,
                                   n_jobs=settings.threads)
         model.fit(x, y)
+        if all(tree.startswith("0:leaf=") for tree in model.get_booster().get_dump()):
+            # no tree could split (min_child_weight with few positives): the model is its base score, which the
+            # ONNX converter does not carry for split-less trees (parity 0.48 seen), so keep the constant itself
+            rate = float(model.predict_proba(x[:1])[0, 1])
+            logger.warning("region %r: %d positive of %d training events and no tree split: constant probability "
+                           "%.4g", region, n_pos, len(y), rate)
+            models.append(rate)
+            continue
         models.append(model)
     return models
 

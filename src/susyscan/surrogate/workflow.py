@@ -17,10 +17,44 @@ BUNDLE = {"model": "model.onnx", "features": "features.json", "example": "exampl
           "validation_csv": "validation.csv", "calibration": "calibration.png", "readme": "README.md"}
 
 
+#: Label sources (``surrogate.analysis``): the smuon analysis's regions, or the recast's signal regions.
+SMUON, RECAST = "smuon", "recast"
+
+
+def recast_source(settings: Mapping[str, Any], recast: Mapping[str, Any], grids: Mapping[str, Any]) -> tuple[str, str]:
+    """(recast analysis, recast grid) whose regions and points label the surrogate (``surrogate.recast``; an
+    empty key means the only one declared)."""
+    if not recast.get("enabled"):
+        raise ConfigError("config key 'surrogate.analysis': 'recast' needs the recast stage (recast.enabled: true)")
+    chosen = []
+    for key, known in (("analysis", sorted(recast.get("analyses") or {})), ("grid", sorted(grids))):
+        name = str(settings["recast"][key])
+        if not name:
+            if len(known) != 1:
+                raise ConfigError(f"config key 'surrogate.recast.{key}': empty, and the recast declares {known}; "
+                                  "name one")
+            name = known[0]
+        elif name not in known:
+            raise ConfigError(f"config key 'surrogate.recast.{key}': {name!r} is not one of the recast's {known}")
+        chosen.append(name)
+    return chosen[0], chosen[1]
+
+
+def source_name(settings: Mapping[str, Any], recast: Mapping[str, Any], grids: Mapping[str, Any]) -> str:
+    """Name of the label source, the ``{analysis}`` of results/surrogate/{analysis}/: ``smuon``, or
+    ``<recast analysis>_<grid>`` (e.g. ``atlas_1908_08215_smuon``)."""
+    if settings["analysis"] == RECAST:
+        return "_".join(recast_source(settings, recast, grids))
+    return str(settings["analysis"])
+
+
 def heldout_points(settings: Mapping[str, Any], points: Sequence[Any]) -> list[list[float]]:
-    """(m_parent, m_lsp) of the held-out points: ``surrogate.heldout_points``, else the grid points with train = no."""
+    """(m_parent, m_lsp) of the held-out points: ``surrogate.heldout_points``, else (smuon) the grid points with
+    train = no (a recast grid's train column is not about the surrogate: there the list must be given)."""
     if settings["heldout_points"]:
         return [[float(a), float(b)] for a, b in settings["heldout_points"]]
+    if settings["analysis"] == RECAST:
+        return []
     return [[float(p.m_parent), float(p.m_lsp)] for p in points if not p.train]
 
 
@@ -28,6 +62,14 @@ def check_settings(settings: Mapping[str, Any], config: Mapping[str, Any], point
     """ConfigError naming the key for settings that cannot work (checked only when the surrogate is enabled)."""
     fast = settings["fast_scan"]
     statistics = config["statistics"]
+    if settings["analysis"] == RECAST:
+        if fast["enabled"]:
+            raise ConfigError("config key 'surrogate.fast_scan.enabled': the fast scan's CLs uses the smuon analysis's "
+                              "backgrounds; with surrogate.analysis 'recast' set it false (the recast surrogate is "
+                              "trained, validated and bundled only)")
+        if not settings["heldout_points"]:
+            raise ConfigError("config key 'surrogate.heldout_points': empty; with surrogate.analysis 'recast' list the "
+                              "recast grid points to hold out (the grid's train column is not used)")
     if settings["isr_features"] and fast["enabled"]:
         raise ConfigError("config key 'surrogate.isr_features': the particle-level ISR feature needs the shower, which "
                           "the fast scan switches off; set surrogate.fast_scan.enabled or surrogate.isr_features false")
@@ -44,8 +86,8 @@ def check_settings(settings: Mapping[str, Any], config: Mapping[str, Any], point
     held = heldout_points(settings, points)
     unknown = [p for p in held if tuple(p) not in grid]
     if unknown:
-        raise ConfigError(f"config key 'surrogate.heldout_points': {unknown} are not grid points of "
-                          f"{settings['analysis']}")
+        raise ConfigError(f"config key 'surrogate.heldout_points': {unknown} are not grid points of the "
+                          f"{settings['analysis']} label source")
     if not held:
         raise ConfigError("config key 'surrogate.heldout_points': empty and no grid point has train = no; the "
                           "surrogate needs held-out mass points for its validation and uncertainty")
@@ -59,9 +101,10 @@ def example_point(settings: Mapping[str, Any], points: Sequence[Any]) -> str:
     return next(p.name for p in points if (float(p.m_parent), float(p.m_lsp)) in held)
 
 
-def targets(settings: Mapping[str, Any], formats: Sequence[str]) -> list[str]:
-    """Bundle files and, with the fast scan, the overlay plots, agreement table and domain table."""
-    a = settings["analysis"]
+def targets(settings: Mapping[str, Any], formats: Sequence[str], source: str | None = None) -> list[str]:
+    """Bundle files and, with the fast scan, the overlay plots, agreement table and domain table
+    (``source``: the label source's name, default ``surrogate.analysis``)."""
+    a = source or settings["analysis"]
     out = [f"results/surrogate/{a}/bundle/{name}" for name in BUNDLE.values()]
     if settings["fast_scan"]["enabled"]:
         out += [f"results/surrogate/{a}/fast/agreement.md", f"results/surrogate/{a}/fast/domain.csv"]
@@ -73,3 +116,17 @@ def overlay_plots(settings: Mapping[str, Any], formats: Sequence[str], analysis:
     """results/plots/<analysis>/surrogate_contour_<lumi>ifb.<fmt> for each fast-scan luminosity and format."""
     return [f"results/plots/{analysis}/surrogate_contour_{float(lumi):g}ifb.{fmt}"
             for lumi in settings["fast_scan"]["luminosities_ifb"] for fmt in formats]
+
+
+def source_description(recast_config: str) -> str:
+    """README paragraph of the bundle: the recast's selection and regions ('' for the smuon analysis)."""
+    if not recast_config:
+        return ""
+    from susyscan.surrogate.recast_labels import source_description as describe
+
+    return describe(recast_config)
+
+
+def chunk_paths(pattern: str, wildcards: Any, n_chunks: int) -> list[str]:
+    """One path per chunk: ``pattern`` formatted with the ``sample`` and ``analysis`` wildcards and chunk ``c``."""
+    return [pattern.format(c=c, sample=wildcards.sample, analysis=wildcards.analysis) for c in range(n_chunks)]
