@@ -27,7 +27,7 @@ from susyscan.errors import EmptySelectionError
 from susyscan.plotting.cls_surface import Exclusion, PlaneGrid, band_area, exclusion
 from susyscan.plotting.labels import Method, PlaneLabels, assign_methods
 from susyscan.plotting.limit_caveats import Caveat, limit_caveats
-from susyscan.contracts import BEST
+from susyscan.contracts import BEST, CLS_LEVEL
 from susyscan.plotting.limit_rows import POINT_KEYS, best_per_point, main_scenario, values_on_grid
 from susyscan.plotting.style import apply_style, plt
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CLS_LEVEL = 0.05
 BAND_COLOUR = "#FFDF00"
 EXCLUDED_COLOUR = "#9ecae1"
 #: Below this many grid points the figure says that its contours are straight-line interpolations.

@@ -19,13 +19,13 @@ from typing import Any
 import pyhf
 from scipy.stats import norm
 
+from susyscan.contracts import CLS_LEVEL
 from susyscan.errors import ConfigError
 from susyscan.recast.data import PublishedRegion
 
 logger = logging.getLogger(__name__)
 
 BACKGROUND_CONSTRAINTS = ("normsys", "histosys", "shapesys")
-CLS_LEVEL = 0.05
 EXPECTED_SIGMAS = (-2, -1, 0, 1, 2)
 """Order of pyhf's expected set: quantiles of the background-only test statistic, CLs increasing."""
 
