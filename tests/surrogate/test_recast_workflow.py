@@ -34,7 +34,7 @@ def _config(**surrogate: object) -> dict:
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     cfg["surrogate"] = {"enabled": True, "analysis": "recast", "heldout_points": [[400.0, 200.0]],
                         "fast_scan": {"enabled": False}, **surrogate}
-    validate_config(cfg, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    validate_config(cfg)  # the schema shipped in the package
     return cfg
 
 
