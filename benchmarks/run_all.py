@@ -34,6 +34,7 @@ SCRIPTS = {  # name -> (script, json written by it)
     "stats": "bench_stats.py",
     "filters": "bench_filters.py",
     "limits": "bench_limits.py",
+    "surrogate": "bench_surrogate.py",
     "default_run": "bench_default_run.py",
 }
 PACKAGES = ("pythia8mc", "awkward", "numpy", "uproot", "fastjet", "torch", "xgboost", "onnxruntime", "pyhf",
