@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from susyscan.surrogate.workflow import (
     source_name,
     targets,
 )
+from tests.workflow.conftest import dry_run, make_workdir
 
 REPO = Path(__file__).resolve().parents[2]
 RECAST = {"enabled": True, "analyses": {"atlas_1908_08215": {"config": "config/recast/atlas_1908_08215.yaml"}}}
@@ -88,15 +88,10 @@ def test_unknown_label_source_is_refused_by_the_schema() -> None:
 
 @pytest.mark.workflow
 def test_dry_run_plans_recast_surrogate_jobs(tmp_path: Path) -> None:
-    for sub in ("config", "resources"):
-        shutil.copytree(REPO / sub, tmp_path / sub)
-    (tmp_path / "on.yaml").write_text("surrogate:\n  enabled: true\n  analysis: recast\n  heldout_points: [[400, 200]]\n"
+    work = make_workdir(tmp_path / "run")
+    (work / "on.yaml").write_text("surrogate:\n  enabled: true\n  analysis: recast\n  heldout_points: [[400, 200]]\n"
                                       "  fast_scan: {enabled: false}\n")
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-           "--dry-run", "--cores", "2", "--configfile", "config/recast_tiny.yaml", "on.yaml"]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = proc.stdout
+    out = dry_run(work, "--configfile", "config/recast_tiny.yaml", "on.yaml")
     n_points = len((REPO / "config/grids/recast_smuon_tiny.tsv").read_text().strip().splitlines()) - 1
     for rule, count in (("surrogate_truth", n_points), ("surrogate_recast_labels", n_points), ("recast_select", n_points),
                         ("surrogate_train", 1), ("surrogate_validate", 1), ("surrogate_bundle", 1)):
@@ -104,6 +99,8 @@ def test_dry_run_plans_recast_surrogate_jobs(tmp_path: Path) -> None:
     assert "results/surrogate/atlas_1908_08215_smuon/bundle/model.onnx" in out
     assert not any(line.split()[:1] in (["surrogate_fast_scan"], ["surrogate_labels"]) for line in out.splitlines())
     # the fast scan left on is refused at start-up, naming the key
-    (tmp_path / "on.yaml").write_text("surrogate:\n  enabled: true\n  analysis: recast\n  heldout_points: [[400, 200]]\n")
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    (work / "on.yaml").write_text("surrogate:\n  enabled: true\n  analysis: recast\n  heldout_points: [[400, 200]]\n")
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+           "--dry-run", "--cores", "2", "--configfile", "config/recast_tiny.yaml", "on.yaml"]
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode != 0 and "surrogate.fast_scan.enabled" in proc.stdout + proc.stderr

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,6 +11,7 @@ import yaml
 from susyscan.config import validate_config
 from susyscan.errors import ConfigError
 from susyscan.surrogate.workflow import BUNDLE, check_settings, heldout_points, targets
+from tests.workflow.conftest import dry_run, make_workdir
 
 REPO = Path(__file__).resolve().parents[2]
 POINTS = [SimpleNamespace(name=f"smuon_{p:g}_{l:g}", m_parent=p, m_lsp=l, train=t)
@@ -60,14 +58,9 @@ def test_no_heldout_point_is_refused() -> None:
 
 @pytest.mark.workflow
 def test_dry_run_plans_surrogate_jobs(tmp_path: Path) -> None:
-    for sub in ("config", "resources"):
-        shutil.copytree(REPO / sub, tmp_path / sub)
-    (tmp_path / "on.yaml").write_text("surrogate:\n  enabled: true\n")
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-           "--dry-run", "--cores", "2", "--configfile", "config/config.yaml", "on.yaml"]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = proc.stdout
+    work = make_workdir(tmp_path / "run")
+    (work / "on.yaml").write_text("surrogate:\n  enabled: true\n")
+    out = dry_run(work, "--configfile", "config/config.yaml", "on.yaml")
     n_points = len((REPO / "config/grids/smuon.tsv").read_text().strip().splitlines()) - 1
     for rule, count in (("surrogate_truth", n_points), ("surrogate_labels", n_points), ("surrogate_train", 1),
                         ("surrogate_bundle", 1), ("surrogate_fast_scan", 1), ("surrogate_fast_limits", 3),
