@@ -13,6 +13,11 @@ from susyscan.errors import UnknownSampleError
 _W_TO_MU = ("24:onMode = off", "24:onIfAny = 13")
 _W_TO_MU_TAU = ("24:onMode = off", "24:onIfAny = 13 15")
 _PURE_Z = ("WeakZ0:gmZmode = 2",)  # Z only, no gamma* (matches the on-shell reference cross sections)
+#: qg -> squark + electroweakino (every neutralino/chargino: the heavy bino/higgsino states are allowed but tiny).
+_SQ_EWKINO_ASSOC = ("SUSY:qg2chi0squark = on", "SUSY:qg2chi+-squark = on")
+#: Squark pairs: with the gluino decoupled, squark-antisquark comes from QCD plus t-channel wino exchange and
+#: squark-squark from t-channel wino exchange only (both large for a light wino, docs/analysis_ewkino.md).
+_SQUARK_PAIRS = ("SUSY:gg2squarkantisquark = on", "SUSY:qqbar2squarkantisquark = on", "SUSY:qq2squarksquark = on")
 #: Pythia 8 (8.230-8.317) averages the q qbar colours of slepton-pair production with 1/9 instead of 1/3.
 SLEPTON_PAIR_COLOUR_FIX = 3.0
 
@@ -92,16 +97,35 @@ PROCESSES: dict[str, ProcessSpec] = {
         ProcessSpec(
             name="sq_ewkino",
             kind="signal",
-            settings=(
-                "SUSY:qg2chi0squark = on",
-                "SUSY:qg2chi+-squark = on",
-                # restrict the electroweakino to the light wino-like states (N1, C1; N2 is heavy here)
-                "SUSY:idVecA = 1000022,1000023,1000024",
-            ),
-            description="qg -> squark + (N1|C1), light wino-like electroweakinos, light-flavour squarks",
+            settings=(*_SQ_EWKINO_ASSOC, *_SQUARK_PAIRS),
+            description="light wino-like N1/C1 with light-flavour squarks: qg -> squark + electroweakino, "
+                        "squark-antisquark and squark-squark pairs (QCD and wino t-channel), squark -> q + "
+                        "electroweakino; sbottoms, stops and gluino decoupled (docs/analysis_ewkino.md)",
             slha_model="wino",
             mass_keys=("m_squark", "m_electroweakino"),  # = the ewkino grid columns
+            # No table covers the sum: the squark-antisquark table (pp13_squark_NNLO+NNLL) is QCD only, while with
+            # a light wino the t-channel wino diagrams are large (docs/analysis_ewkino.md); Pythia LO kept.
+            xsec_table=None,
+        ),
+        ProcessSpec(
+            name="sq_ewkino_assoc",
+            kind="signal",
+            settings=_SQ_EWKINO_ASSOC,
+            description="qg -> squark + electroweakino only (light wino-like N1/C1, light-flavour squarks)",
+            slha_model="wino",
+            mass_keys=("m_squark", "m_electroweakino"),
             xsec_table=None,  # no NLO table for associated squark-electroweakino production: LO kept
+        ),
+        ProcessSpec(
+            name="wino_pair",
+            kind="signal",
+            settings=("SUSY:qqbar2chi0chi0 = on", "SUSY:qqbar2chi+-chi0 = on", "SUSY:qqbar2chi+chi- = on",
+                      "SUSY:idVecA = 1000022,1000024", "SUSY:idVecB = 1000022,1000024"),
+            description="electroweakino pair (N1 C1, C1 C1, N1 N1) of the wino model; jets only from the parton "
+                        "shower's initial-state radiation",
+            slha_model="wino",
+            mass_keys=("m_squark", "m_electroweakino"),
+            xsec_table=None,  # the wino C1N2 table is C1+-N(wino) only; C1C1 is not tabulated: LO kept
         ),
         ProcessSpec(
             name="sq_higgsino",

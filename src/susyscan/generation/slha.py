@@ -10,8 +10,8 @@ Two simplified models:
   m_ewkino + dm_neutralino2 (nearly degenerate). N2 and C1 decay to N1 plus an off-shell Z / W
   (3-body SLHA decay tables, Z/W branching fractions, closed channels removed). Squark decays are
   left to Pythia, which computes them from the mixing matrices.
-- ``wino``: light wino-like N1, C1 (M2 = m_electroweakino; M1, mu heavy) with light-flavour squarks at
-  m_squark: the default of the ewkino analysis (docs/analysis_ewkino.md). Winos couple to (left-handed)
+- ``wino``: light wino-like N1, C1 (M2 = m_electroweakino; M1, mu heavy) with the eight light-flavour squarks
+  (u, d, c, s; L and R) at m_squark, sbottoms, stops and gluino decoupled: the default of the ewkino analysis (docs/analysis_ewkino.md). Winos couple to (left-handed)
   squarks and quarks with the SU(2) gauge coupling, so associated squark-wino production is large, while
   higgsinos couple through light-quark Yukawas only. Physical N1/C1 masses are m_electroweakino and
   m_electroweakino + dm_chargino; C1 decays to N1 + off-shell W (3-body table); N2 (bino) and the
@@ -220,8 +220,9 @@ def sleptons_lr_fields(m_slepton: float, m_neutralino: float) -> dict[str, str]:
 
 MODELS: dict[str, Callable[..., dict[str, str]]] = {
     "smuon": smuon_fields, "higgsino": higgsino_fields, "wino": wino_fields, "sleptons_lr": sleptons_lr_fields}
-SLEPTON_DEFAULTS = ("m_selectron_L", "m_selectron_R", "m_smuon_L")
-"""Template fields heavy unless a model sets them."""
+SLEPTON_DEFAULTS = ("m_selectron_L", "m_selectron_R", "m_smuon_L", "m_sbottom")
+"""Template fields heavy unless a model sets them (the sbottoms too: the third generation is decoupled in every
+model; ``m_squark`` is the mass of the eight light-flavour squarks)."""
 
 
 def render_slha(model: str, masses: dict[str, float], template: str | Path = TEMPLATE, **options: float) -> str:
