@@ -1,19 +1,17 @@
 """Snakemake script: per luminosity the headline limit figure and the per-region detail figure, and the
 mass-reach table."""
 
-from dataclasses import replace
 from pathlib import Path
 
 from susyscan.analyses import load_spec
 from susyscan.logutil import script_logging
 from susyscan.plotting.contours import plot_contours
-from susyscan.plotting.labels import plane_labels
 
 snakemake = globals()["snakemake"]
 script_logging(snakemake)
 params = snakemake.params
 regions = getattr(params, "regions", None)
-spec = load_spec(snakemake.input.analysis_config)  # axis labels from the analysis spec
+spec = load_spec(snakemake.input.analysis_config)  # labels and curve families from the analysis spec
 plot_contours(
     snakemake.input.cls,
     Path(snakemake.output.plots[0]).parent,
@@ -22,7 +20,6 @@ plot_contours(
     regions=list(regions) if regions else None,
     level=float(getattr(params, "cls_level", 0.05)),
     formats=list(getattr(params, "formats", ["pdf", "png"])),
-    analysis=spec.name,
-    labels=replace(plane_labels(spec.name), x=spec.axis_labels[0], y=spec.axis_labels[1]),
+    analysis=spec,
     sqrt_s_tev=float(getattr(params, "sqrt_s_gev", 13000.0)) / 1000.0,
 )

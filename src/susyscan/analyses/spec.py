@@ -31,8 +31,13 @@ logger = logging.getLogger(__name__)
 DeriveFunction = Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]]
 #: Custom selection: (events, metadata, analysis YAML path) -> (feature table, cutflow record).
 SelectFunction = Callable[["ak.Array", dict[str, Any], str], tuple["pd.DataFrame", dict[str, Any]]]
-#: Model factory: (``susyscan.training.network.NetworkConfig``, seed) -> an initialised ``Classifier``.
+#: Model factory: (``susyscan.training.network.NetworkConfig``, seed) -> an initialised ``torch.nn.Module`` mapping
+#: standardised features (N, n_inputs) to logits (N,). The shared trainer builds the network with it, and the
+#: ONNX export and model loading rebuild the architecture with it before loading the trained weights.
 ModelFactory = Callable[[Any, int], Any]
+#: Plot method family: (name, region-name prefixes); a region belongs to the first family one of whose prefixes
+#: starts its name (``susyscan.plotting.labels.Method``).
+MethodFamily = tuple[str, tuple[str, ...]]
 
 MODEL_LABELS: dict[str, str] = {"nn": "NN", "bdt": "BDT"}
 
@@ -59,7 +64,10 @@ class AnalysisSpec:
       ``mass_regions``: ``{name: [m_min, m_max)}`` replacing ``training.regions`` of the run config.
     - ``select``: replaces the shared YAML-cut selection (an analysis whose cuts are code), None otherwise.
     - ``shared_ml``: whether the shared training/scan rules serve it (False: its own rules, e.g. ewkino).
-    - ``axis_labels`` (x: parent, y: LSP) and ``title`` label its plots.
+    - ``axis_labels`` (x: parent, y: LSP), ``title`` (the process line) and ``kinematic_limit`` (label of the line
+      m_LSP = m_parent; empty: built from the axis labels) label its plots; ``methods`` groups its cut-and-count
+      regions into plot curves (the ML regions are grouped per model, ``NN``, ``BDT``, without being listed);
+      regions in no family are drawn on their own (``susyscan.plotting.labels``).
     """
 
     name: str
@@ -74,6 +82,8 @@ class AnalysisSpec:
     shared_ml: bool = True
     axis_labels: tuple[str, str] = ("$m_{parent}$ [GeV]", "$m_{LSP}$ [GeV]")
     title: str = ""
+    kinematic_limit: str = ""
+    methods: tuple[MethodFamily, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

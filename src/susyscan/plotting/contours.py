@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from susyscan.analyses.spec import AnalysisSpec
 from susyscan.atomic import atomic_path, write_csv_atomic
 from susyscan.contracts import BEST, CLS_LEVEL
 from susyscan.errors import EmptySelectionError, FeatureError
@@ -110,7 +111,7 @@ def _save(fig: matplotlib.figure.Figure, paths: Sequence[Path]) -> None:
 def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: str | Path,
                   lumis: Sequence[float] | None = None, regions: Sequence[str] | None = None,
                   level: float = CLS_LEVEL, formats: Sequence[str] = ("pdf", "png"),
-                  analysis: str = "smuon", sqrt_s_tev: float = 13.0, labels: PlaneLabels | None = None,
+                  analysis: str | AnalysisSpec = "smuon", sqrt_s_tev: float = 13.0, labels: PlaneLabels | None = None,
                   methods: Sequence[Method] | None = None, notes: Sequence[str] = (),
                   scenario: str | None = None) -> pd.DataFrame:
     """Per luminosity the headline figure ``contour_{lumi}ifb.{fmt}`` (:mod:`susyscan.plotting.headline`) and
@@ -119,7 +120,7 @@ def plot_contours(cls_path: str | Path, out_dir: str | Path, mass_reach_path: st
 
     ``regions`` restricts the regions drawn (default: all); ``labels``/``methods`` default to
     :func:`~susyscan.plotting.labels.plane_labels` / :func:`~susyscan.plotting.labels.default_methods` of
-    ``analysis``; ``notes`` are caveat lines written on every headline figure."""
+    ``analysis`` (its spec, or the name of a shipped analysis); ``notes`` are caveat lines written on every headline figure."""
     cls = read_cls(cls_path)
     lumis = list(lumis) if lumis is not None else sorted(cls["lumi_ifb"].unique())
     if regions is not None:

@@ -1,14 +1,18 @@
 """Text and grouping of the limit plots: axis labels, process line, kinematic limit, methods and their colours.
 
 Everything a limit figure writes comes from a :class:`PlaneLabels` and a sequence of :class:`Method`; the
-figure code never looks at the analysis name.  :func:`plane_labels` and :func:`default_methods` give today's
-defaults per analysis; an analysis specification can build its own and pass them in instead.
+figure code never looks at the analysis name.  :func:`plane_labels` and :func:`default_methods` build them from
+the analysis' :class:`~susyscan.analyses.spec.AnalysisSpec` (``axis_labels``, ``title``, ``kinematic_limit``,
+``models``, ``methods``); nothing here is listed per analysis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from susyscan.analyses.spec import MODEL_LABELS, AnalysisSpec
+from susyscan.errors import ConfigError
 
 #: Colour-blind safe, mutually distinct colours (Okabe-Ito), one per method, in order.
 METHOD_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -30,25 +34,34 @@ class PlaneLabels:
     status: str = "Simulation"
 
 
-_PLANE_LABELS: dict[str, PlaneLabels] = {
-    "smuon": PlaneLabels(
-        x=r"$m(\tilde{\mu})$ [GeV]",
-        y=r"$m(\tilde{\chi}^0_1)$ [GeV]",
-        kinematic_limit=r"$m(\tilde{\mu}) = m(\tilde{\chi}^0_1)$",
-        process=r"$\tilde{\mu}_R\tilde{\mu}_R,\ \tilde{\mu}_R \to \mu\,\tilde{\chi}^0_1$",
-    ),
-    "ewkino": PlaneLabels(
-        x=r"$m(\tilde{q})$ [GeV]",
-        y=r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]",
-        kinematic_limit=r"$m(\tilde{q}) = m(\tilde{\chi})$",
-        process=r"$\tilde{q}\tilde{q},\ \tilde{q} \to q\,\tilde{\chi}$",
-    ),
-}
+def _spec(analysis: str | AnalysisSpec) -> AnalysisSpec | None:
+    """The spec itself, or the shipped spec of a name (None for an unknown name)."""
+    if isinstance(analysis, AnalysisSpec):
+        return analysis
+    if not analysis:
+        return None
+    from susyscan.analyses import builtin_spec  # imported late: the analysis packages import the selection
+
+    try:
+        return builtin_spec(analysis)
+    except ConfigError:
+        return None
 
 
-def plane_labels(analysis: str) -> PlaneLabels:
-    """Default labels of ``analysis`` (generic parent/LSP labels for an unknown one)."""
-    return _PLANE_LABELS.get(analysis, PlaneLabels())
+def _without_unit(label: str) -> str:
+    return label.removesuffix("[GeV]").strip()
+
+
+def plane_labels(analysis: str | AnalysisSpec) -> PlaneLabels:
+    """Labels of an analysis from its spec (``axis_labels``, ``title`` as the process line, ``kinematic_limit``,
+    else "x = y" from the axis labels); a name is looked up among the shipped analyses, and an unknown one gets
+    the generic parent/LSP labels."""
+    spec = _spec(analysis)
+    if spec is None:
+        return PlaneLabels()
+    x, y = spec.axis_labels
+    limit = spec.kinematic_limit or f"{_without_unit(x)} = {_without_unit(y)}"
+    return PlaneLabels(x=x, y=y, kinematic_limit=limit, process=spec.title)
 
 
 @dataclass(frozen=True)
@@ -65,22 +78,21 @@ class Method:
         return any(region.startswith(prefix) for prefix in self.prefixes)
 
 
-#: The smuon analysis' methods: networks, BDTs, the static jet veto and the best of the dynamic vetoes.
-SMUON_METHODS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("NN", ("NN ",)),
-    ("BDT", ("BDT ",)),
-    ("Static jet veto", ("Static jet veto",)),
-    ("Dynamic jet veto", ("Dynamic veto",)),
-)
+def method_families(analysis: str | AnalysisSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Curve families of an analysis: one per ML model of its spec (``NN``: regions ``NN <mass region>``), then
+    its spec's ``methods`` (families of cut-and-count regions)."""
+    spec = _spec(analysis)
+    if spec is None:
+        return ()
+    return (*((MODEL_LABELS[m], (f"{MODEL_LABELS[m]} ",)) for m in spec.models), *spec.methods)
 
 
-def default_methods(regions: Iterable[str], analysis: str = "") -> tuple[Method, ...]:
-    """Methods covering ``regions``: the smuon families when ``analysis`` is ``smuon``; every region not
-    claimed by a family becomes a method of its own (so no region is dropped)."""
+def default_methods(regions: Iterable[str], analysis: str | AnalysisSpec = "") -> tuple[Method, ...]:
+    """Methods covering ``regions``: the families of the analysis' spec (:func:`method_families`) that own one of
+    them; every region not claimed by a family becomes a method of its own (so no region is dropped)."""
     regions = list(dict.fromkeys(regions))
-    families = SMUON_METHODS if analysis == "smuon" else ()
     methods: list[Method] = []
-    for name, prefixes in families:
+    for name, prefixes in method_families(analysis):
         if any(r.startswith(p) for r in regions for p in prefixes):
             methods.append(Method(name, prefixes, METHOD_COLOURS[len(methods) % len(METHOD_COLOURS)]))
     for region in regions:

@@ -19,5 +19,8 @@ SPEC = AnalysisSpec(
     derive=derived_arrays,
     models=("nn", "bdt"),
     axis_labels=(r"$m(\tilde{\mu})$ [GeV]", r"$m(\tilde{\chi}^0_1)$ [GeV]"),
-    title=r"$\tilde{\mu}_R \tilde{\mu}_R \to \mu\tilde{\chi}^0_1\, \mu\tilde{\chi}^0_1$",
+    title=r"$\tilde{\mu}_R\tilde{\mu}_R,\ \tilde{\mu}_R \to \mu\,\tilde{\chi}^0_1$",
+    kinematic_limit=r"$m(\tilde{\mu}) = m(\tilde{\chi}^0_1)$",
+    # Plot curves of the YAML's cut-and-count regions (the NN and BDT regions are grouped per model).
+    methods=(("Static jet veto", ("Static jet veto",)), ("Dynamic jet veto", ("Dynamic veto",))),
 )
