@@ -11,7 +11,9 @@ import awkward as ak
 import uproot
 
 from susyscan.errors import EventFileError
-from susyscan.eventio.schema import BRANCHES, METADATA_KEY, TREE_NAME
+import numpy as np
+
+from susyscan.eventio.schema import ALT_WEIGHT_METADATA_KEY, ALT_WEIGHT_PREFIX, BRANCHES, METADATA_KEY, TREE_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -105,3 +107,24 @@ def read_events(path: str | Path, branches: Sequence[str] | None = None) -> tupl
         raise EventFileError(f"event file {path}: {len(arrays)} entries but metadata n_events={meta['n_events']}")
     logger.debug("read %d events, %d branches from %s", len(arrays), len(wanted), path)
     return arrays, meta
+
+
+def read_alt_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The per-event alternative-weight branches (``altw_*``, named by the metadata's ``alt_weight_columns``) and
+    the metadata of an event file; an empty dict for a file without them. EventFileError naming the file and the
+    columns when a described branch is missing."""
+    path = Path(path)
+    with _open(path) as handle:
+        tree = _tree(handle, path)
+        meta = _metadata(handle, path)
+        declared = [str(c["column"]) for c in meta.get(ALT_WEIGHT_METADATA_KEY) or []]
+        present = {b for b in tree.keys() if b.startswith(ALT_WEIGHT_PREFIX)}
+        missing = [c for c in declared if c not in present]
+        if missing:
+            raise EventFileError(f"event file {path}: alternative-weight branch(es) {missing} of the metadata's "
+                                 f"{ALT_WEIGHT_METADATA_KEY} are missing")
+        try:
+            arrays = tree.arrays(declared, library="np") if declared else {}
+        except Exception as exc:
+            raise EventFileError(f"event file {path}: cannot read alternative-weight branches: {exc}") from exc
+    return {name: np.asarray(arrays[name], dtype=np.float64) for name in declared}, meta

@@ -27,6 +27,12 @@ BRANCHES: tuple[str, ...] = ("weight",) + tuple(
     f"{prefix}_{field}" for prefix, fields in COLLECTIONS.items() for field in fields
 ) + ("met", "met_phi")
 
+#: prefix of the optional per-event alternative-weight branches (float64, one per LHEF 3 scale/PDF variation or
+#: Pythia variation weight); each one is described in the metadata list ``alt_weight_columns``
+#: (:func:`susyscan.ingest.weights.weight_columns`). Not part of ``BRANCHES``: readers ask for them explicitly.
+ALT_WEIGHT_PREFIX = "altw_"
+ALT_WEIGHT_METADATA_KEY = "alt_weight_columns"
+
 #: metadata keys every file must carry
 METADATA_KEYS: tuple[str, ...] = (
     "sample", "process", "chunk", "seed", "n_events", "sum_weights", "sum_weights2", "xsec_pb",

@@ -13,7 +13,17 @@ import numpy as np
 import uproot
 
 from susyscan.errors import EventFileError
-from susyscan.eventio.schema import BRANCHES, COLLECTIONS, METADATA_KEY, METADATA_KEYS, SCALARS, TREE_NAME, counter_name
+from susyscan.eventio.schema import (
+    ALT_WEIGHT_METADATA_KEY,
+    ALT_WEIGHT_PREFIX,
+    BRANCHES,
+    COLLECTIONS,
+    METADATA_KEY,
+    METADATA_KEYS,
+    SCALARS,
+    TREE_NAME,
+    counter_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +54,21 @@ def complete_metadata(events: ak.Array, metadata: dict[str, Any], where: str) ->
     return meta
 
 
+def _alt_weight_content(events: ak.Array, metadata: dict[str, Any], where: str) -> dict[str, np.ndarray]:
+    """The ``altw_*`` fields of ``events`` as float64 branches; each must be described in the metadata's
+    ``alt_weight_columns`` and each described column must be present (EventFileError naming both lists)."""
+    present = [f for f in ak.fields(events) if f.startswith(ALT_WEIGHT_PREFIX)]
+    declared = [str(c["column"]) for c in metadata.get(ALT_WEIGHT_METADATA_KEY) or []]
+    if sorted(present) != sorted(declared):
+        raise EventFileError(f"{where}: alternative-weight branches {sorted(present)} do not match the metadata's "
+                             f"{ALT_WEIGHT_METADATA_KEY} {sorted(declared)}")
+    out = {name: ak.to_numpy(events[name]).astype(np.float64) for name in declared}
+    bad = [name for name, values in out.items() if not np.isfinite(values).all()]
+    if bad:
+        raise EventFileError(f"{where}: NaN/inf in alternative-weight branch(es) {bad}")
+    return out
+
+
 def _tree_content(events: ak.Array, where: str) -> dict[str, Any]:
     """Contract branches grouped into one record array per collection (shared counters) plus scalars."""
     fields = set(ak.fields(events))
@@ -64,12 +89,16 @@ def _tree_content(events: ak.Array, where: str) -> dict[str, Any]:
 def write_events(path: str | Path, events: ak.Array, metadata: dict[str, Any]) -> dict[str, Any]:
     """Write ``events`` (fields = contract branch names) and ``metadata`` to ``path`` via ``<path>.tmp``.
 
+    Optional ``altw_*`` fields (per-event alternative weights) are written as float64 branches after the contract
+    ones; the metadata's ``alt_weight_columns`` must describe exactly these.
+
     Returns the metadata as written (with ``n_events``/``sum_weights``/``sum_weights2`` filled in).
     """
     path = Path(path)
     where = str(path)
     meta = complete_metadata(events, metadata, where)
     content = _tree_content(events, where)
+    content.update(_alt_weight_content(events, meta, where))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:

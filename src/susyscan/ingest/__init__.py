@@ -88,6 +88,8 @@ def _metadata(metadata: dict[str, Any], info: dict[str, Any], detector_card: str
     if "scale_envelope" in info:
         meta["scale_envelope"] = info["scale_envelope"]
         meta["alt_weights"] = info.get("alt_weights", [])
+    # per-event alternative weights: event-file branches altw_*, described here (docs/nlo_ingestion.md)
+    meta["alt_weight_columns"] = list(info.get("alt_weight_columns") or [])
     meta["detector_card"] = detector_card
     meta["xsec_lo_pb"] = info.get("xsec_pb")
     meta["source_file"] = info["source"]
@@ -131,6 +133,22 @@ def check_lhe_normalisation(info: dict[str, Any], sample: Any) -> None:
             f"header's <init> says {info['header_xsec_pb']:.6g} pb (ratio {ratio:.3g}, statistical error "
             f"{rel_stat:.2g}); the weights follow another normalisation convention: set xsec_pb for this sample "
             "in the samples table")
+
+
+def _with_alt_weights(reco: ak.Array, events: ak.Array, info: dict[str, Any], where: str) -> ak.Array:
+    """The reconstructed events with one ``altw_*`` field per alternative weight of ``info["alt_weight_columns"]``
+    (the detector simulation keeps the events one to one, so row i of the weight matrix is reco event i)."""
+    columns = info.get("alt_weight_columns") or []
+    if not columns:
+        return reco
+    from susyscan.ingest.weights import alt_weight_arrays
+
+    matrix = ak.to_numpy(events["alt_weights"]) if "alt_weights" in events.fields else None
+    if matrix is not None and len(matrix) != len(reco):
+        raise EventFileError(f"{where}: {len(matrix)} weight rows for {len(reco)} reconstructed events")
+    for name, values in alt_weight_arrays(matrix, columns, where).items():
+        reco = ak.with_field(reco, values, name)
+    return reco
 
 
 def chunk_range(n_events: int, n_chunks: int, chunk: int) -> tuple[int, int]:
@@ -209,6 +227,7 @@ def ingest_file(
         reco = simulate(events, card, np.random.default_rng(seed), large_jet_radius=large_jet_radius,
                         pfcand_pt_min=pfcand_pt_min)
         detector_card = card.path
+        reco = _with_alt_weights(reco, events, info, f"sample {sample!r}: {input_path}")
     elif require_particle_level:
         raise EventFileError(f"event file {input_path}: is {info['kind']} (already reconstructed), expected LHE or HepMC")
     else:

@@ -254,7 +254,8 @@ def shower_lhe(
 
     ``n_events`` counts LHE events read (None: to the end of the file); matching/merging vetoes leave
     fewer showered events (``n_accepted``). With several weights per event (LHEF 3 ``<rwgt>``, Pythia's merging
-    variations) the events carry ``alt_weights`` (n_events x n_weights, named by ``info["weight_names"]``). ``options``: :class:`~susyscan.ingest.lhe_setup.IngestOptions`
+    variations) the events carry ``alt_weights`` (n_events x n_weights, named by ``info["weight_names"]``) and
+    ``info["alt_weight_columns"]`` names the event-file column of each (:func:`susyscan.ingest.weights.weight_columns`). ``options``: :class:`~susyscan.ingest.lhe_setup.IngestOptions`
     or a mapping (config ``ingest.<sample>``); ``matching``/``qcut``/``n_jet_max`` are the older MLM-only
     overrides (``matching=True`` forces MLM, False no matching). ``expected_sqrt_s_gev``: the configured
     energy; a file at another energy is an error unless ``options.sqrt_s_gev`` declares the file's.
@@ -267,7 +268,7 @@ def shower_lhe(
     import numpy as np
 
     from susyscan.ingest.lhe_setup import IngestOptions, scheme_setup
-    from susyscan.ingest.weights import summarise_weights
+    from susyscan.ingest.weights import summarise_weights, weight_columns
 
     path = Path(path)
     header, scan = read_header(path)
@@ -330,6 +331,8 @@ def shower_lhe(
         "source": str(path),
         **summarise_weights(result.weight_names, result.all_weights, header),
     }
+    has_alt = "alt_weights" in events.fields and len(result.weight_names) == result.all_weights.shape[1]
+    info["alt_weight_columns"] = weight_columns(result.weight_names, header) if has_alt else []
     if hasattr(setup.hook, "counts"):
         info["hook_counts"] = setup.hook.counts()
     logger.info(

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from susyscan.errors import ConfigError, EventFileError, FeatureError
+from susyscan.eventio.schema import ALT_WEIGHT_PREFIX
 from susyscan.ingest.lhe_header import LheHeader
 
 _NAME_SCALE = re.compile(r"MUR([0-9.]+)_MUF([0-9.]+)(?:_PDF(\d+))?$", re.IGNORECASE)
@@ -96,3 +100,178 @@ def combine_envelopes(alt_weight_lists: Iterable[Sequence[Mapping[str, Any]]]) -
                 nominal_total += float(entry["sum_weights"])
     varied = {s: sums[name] for name, s in scales.items() if s is not None}
     return envelope_from_sums(varied.get((1.0, 1.0), nominal_total), varied)
+
+
+# --- per-event alternative weights as named event-file columns -------------------------------------------------
+
+_PDF_ID = re.compile(r"PDF(\d+)$", re.IGNORECASE)
+
+
+def _factor(value: float) -> str:
+    """0.5 -> '0p5', 1.0 -> '1', 2.0 -> '2' (branch-name safe)."""
+    return f"{value:g}".replace(".", "p").replace("-", "m")
+
+
+def _sanitise(name: str) -> str:
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", name.replace(".", "p"))).strip("_") or "w"
+
+
+def weight_columns(names: Sequence[str], header: LheHeader | None = None) -> list[dict[str, Any]]:
+    """Event-file columns of the alternative weights (Pythia's weight 0, the nominal, is the ``weight`` branch).
+
+    One entry per alternative weight, in Pythia's order: ``column`` (branch name), ``name`` (Pythia's weight name),
+    ``index`` (position in Pythia's weight vector), ``kind`` and ``scales``/``pdf``:
+
+    * ``scale``: one of the file's LHEF 3 muR/muF variations, ``altw_muR<r>_muF<f>`` (factors written 0p5, 1, 2);
+      ``altw_muR1_muF1`` is the file's own central weight, equal to ``weight`` up to the LHE file's precision;
+    * ``pdf``: a PDF member at the nominal scales, ``altw_pdf_<id>`` (the LHAPDF id of the weight name or header);
+    * ``other``: anything else (e.g. Pythia's own shower/merging variations), ``altw_<name>`` with the name's
+      characters outside [A-Za-z0-9] replaced by ``_`` and ``.`` by ``p``.
+
+    Names are unique (a repeated name gets ``_<index>``).
+    """
+    scales = weight_scales(names, header)
+    header_weights = {w.id: w for w in (header.weights if header else ())}
+    out: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for index, name in enumerate(names):
+        if index == 0:
+            continue
+        scale = scales[index]
+        entry: dict[str, Any] = {"name": name, "index": index, "scales": list(scale) if scale else None, "pdf": None}
+        pdf_match = _PDF_ID.search(name)
+        in_pdf_group = name in header_weights and "pdf" in header_weights[name].group.lower()
+        if scale is not None:
+            entry["kind"], column = "scale", f"muR{_factor(scale[0])}_muF{_factor(scale[1])}"
+        elif in_pdf_group or (pdf_match and _NAME_SCALE.search(name)):
+            pdf_id = pdf_match.group(1) if pdf_match else _sanitise(name)
+            entry["kind"], entry["pdf"], column = "pdf", pdf_id, f"pdf_{pdf_id}"
+        else:
+            entry["kind"], column = "other", _sanitise(name)
+        column = ALT_WEIGHT_PREFIX + column
+        if column in used:
+            column = f"{column}_{index}"
+        used.add(column)
+        entry["column"] = column
+        out.append(entry)
+    return out
+
+
+def alt_weight_arrays(all_weights: np.ndarray | None, columns: Sequence[Mapping[str, Any]],
+                      where: str) -> dict[str, np.ndarray]:
+    """Column name -> per-event alternative weight (float64) from Pythia's (n_events, n_weights) matrix."""
+    if not columns:
+        return {}
+    if all_weights is None or all_weights.ndim != 2:
+        raise EventFileError(f"{where}: {len(columns)} alternative weights declared but no per-event weight matrix")
+    width = all_weights.shape[1]
+    bad = [c["column"] for c in columns if not 0 < int(c["index"]) < width]
+    if bad:
+        raise EventFileError(f"{where}: alternative-weight column(s) {bad} point outside the {width} event weights")
+    return {str(c["column"]): np.asarray(all_weights[:, int(c["index"])], dtype=np.float64) for c in columns}
+
+
+def scale_columns(columns: Sequence[Mapping[str, Any]]) -> dict[tuple[float, float], str]:
+    """(muR, muF) -> column of the 7-point envelope's scale variations ((0.5, 2) and (2, 0.5) left out)."""
+    out: dict[tuple[float, float], str] = {}
+    for c in columns:
+        if c.get("kind") == "scale" and c.get("scales"):
+            key = (float(c["scales"][0]), float(c["scales"][1]))
+            if key not in EXCLUDED_POINTS:
+                out[key] = str(c["column"])
+    return out
+
+
+def region_scale_envelope(frame: pd.DataFrame, regions: Sequence[str], columns: Sequence[Mapping[str, Any]],
+                          norm: float | pd.Series = 1.0, where: str = "feature table") -> pd.DataFrame:
+    """Per-region nominal, up and down yields of the 7-point muR/muF envelope from per-event weights.
+
+    ``frame``: one row per selected event with ``gen_weight``, the 0/1 region flags ``regions`` and the
+    ``altw_*`` columns (e.g. a feature CSV joined with :func:`join_alt_weights`); ``columns``: the event file's
+    ``alt_weight_columns`` metadata; ``norm``: yield per unit weight (e.g. xsec x lumi / sum of nominal weights, a
+    number or a per-row Series for several samples). Each variation's yield is its weight summed over the region's
+    events times ``norm`` (the variations change the normalisation and the shape); up/down are the largest/smallest
+    of the variations, the nominal (1, 1) point included. Returns one row per region: region, nominal, up, down,
+    rel_up, rel_down (relative to ``nominal``; NaN when nominal is not positive) and n_variations.
+    """
+    scale = scale_columns(columns)
+    if not scale:
+        raise FeatureError(f"{where}: no muR/muF scale-variation columns among the alternative weights")
+    needed = ["gen_weight", *regions, *scale.values()]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise FeatureError(f"{where}: missing column(s) {missing} for the per-region scale envelope")
+    rows = []
+    for region in regions:
+        inside = frame[region].to_numpy() == 1
+        factor = norm[inside] if isinstance(norm, pd.Series) else norm
+        nominal = float((frame["gen_weight"][inside] * factor).sum())
+        varied = [float((frame[col][inside] * factor).sum()) for col in scale.values()]
+        up, down = max([nominal, *varied]), min([nominal, *varied])
+        ok = nominal > 0
+        rows.append({"region": region, "nominal": nominal, "up": up, "down": down,
+                     "rel_up": up / nominal - 1.0 if ok else float("nan"),
+                     "rel_down": 1.0 - down / nominal if ok else float("nan"),
+                     "n_variations": len([s for s in scale if s != (1.0, 1.0)])})
+    return pd.DataFrame(rows)
+
+
+def pyhf_scale_modifiers(envelope: pd.DataFrame, name: str, kind: str = "normsys",
+                         min_factor: float = 0.01) -> dict[str, dict[str, Any]]:
+    """Region -> pyhf modifier of the scale envelope (one nuisance parameter ``name`` shared by all regions, so the
+    per-region up/down make a correlated shape): ``normsys`` (hi/lo = up/nominal, down/nominal; lo clipped to
+    ``min_factor``) or ``histosys`` (hi_data/lo_data = up/down yields, one bin per region). Regions whose nominal
+    yield is not positive get no modifier (they take the zero-MC treatment of ``susyscan.stats.inputs``)."""
+    if kind not in ("normsys", "histosys"):
+        raise ConfigError(f"scale modifier type {kind!r}: expected normsys or histosys")
+    out: dict[str, dict[str, Any]] = {}
+    for row in envelope.itertuples(index=False):
+        if not row.nominal > 0:
+            continue
+        if kind == "normsys":
+            data: dict[str, Any] = {"hi": row.up / row.nominal, "lo": max(min_factor, row.down / row.nominal)}
+        else:
+            data = {"hi_data": [row.up], "lo_data": [max(min_factor * row.nominal, row.down)]}
+        out[str(row.region)] = {"name": name, "type": kind, "data": data}
+    return out
+
+
+def alt_weight_table(event_files: Iterable[str | Path]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Side table of the per-event alternative weights keyed by (sample, chunk, event) from event files (the key of
+    the feature CSVs: ``event`` is the entry number in the event file), and the columns' metadata (the same in every
+    file; EventFileError naming the file otherwise)."""
+    from susyscan.eventio.reader import read_alt_weights
+
+    parts: list[pd.DataFrame] = []
+    reference: list[dict[str, Any]] | None = None
+    for path in event_files:
+        values, meta = read_alt_weights(path)
+        columns = list(meta.get("alt_weight_columns") or [])
+        names = [c["column"] for c in columns]
+        if reference is None:
+            reference = columns
+        elif names != [c["column"] for c in reference]:
+            raise EventFileError(f"event file {path}: alternative-weight columns {names} differ from the other "
+                                 f"files' {[c['column'] for c in reference]}")
+        n = len(next(iter(values.values()))) if values else int(meta.get("n_events", 0))
+        part = pd.DataFrame({"sample": str(meta["sample"]), "chunk": int(meta["chunk"]), "event": np.arange(n)})
+        for column in names:
+            part[column] = values[column]
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["sample", "chunk", "event"])
+    return table, reference or []
+
+
+def join_alt_weights(features: pd.DataFrame, table: pd.DataFrame, where: str = "feature table") -> pd.DataFrame:
+    """The feature rows with their ``altw_*`` columns from :func:`alt_weight_table` (joined on sample, chunk, event);
+    FeatureError naming the first unmatched event."""
+    key = ["sample", "chunk", "event"]
+    missing = [c for c in key if c not in features.columns]
+    if missing:
+        raise FeatureError(f"{where}: missing key column(s) {missing}")
+    merged = features.merge(table, on=key, how="left", validate="many_to_one", indicator=True)
+    unmatched = merged["_merge"] != "both"
+    if unmatched.any():
+        first = merged.loc[unmatched, key].iloc[0].to_dict()
+        raise FeatureError(f"{where}: {int(unmatched.sum())} event(s) without alternative weights, first {first}")
+    return merged.drop(columns="_merge")
