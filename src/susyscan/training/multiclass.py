@@ -1,0 +1,280 @@
+"""Multiclass classifier (signal + background classes): softmax MLP, weighted categorical cross entropy, Adam,
+early stopping on a validation fold, ONNX export with parity, permutation importance.
+
+Event weights in the loss. Each event enters the loss with its MC weight; the signal class as a whole is scaled
+to the total background weight (the backgrounds keep their relative weights), and the weights are then divided
+by their mean absolute value so that the learning rate does not depend on the luminosity or the cross sections.
+The loss of a batch is ``sum_i w_i CE_i / sum_i |w_i|``: the denominator is a sum of absolute values, so it never
+vanishes or changes sign when negative weights are present.
+
+Negative weights (``negative_weights``):
+
+- ``abs`` (default): the loss uses |w|. With signed weights a network flexible enough to isolate a negative-weight
+  event lowers the loss without bound by sending that event's predicted probability of its own class to 0 (its
+  cross entropy grows to infinity, times a negative weight); |w| keeps every event's share of its class and is
+  bounded. It biases the class densities wherever negative weights cluster, which is why all evaluation (ROC,
+  yields, significance) uses the signed weights.
+- ``signed``: the weights as given (per-batch denominator sum |w| as above); for samples whose negative weights are
+  spread evenly, where the bias of ``abs`` matters more than the unbounded direction.
+- ``zero``: negative weights set to 0 in the loss.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pandas as pd
+import torch
+from torch import nn
+
+from susyscan.errors import ConfigError, FeatureError
+from susyscan.training.device import deterministic
+from susyscan.training.export import write_onnx
+from susyscan.training.onnx_model import OnnxModel
+from susyscan.training.onnx_nn import ONNX_OPSET
+from susyscan.training.standardise import Standardisation
+
+logger = logging.getLogger(__name__)
+
+NEGATIVE_WEIGHT_MODES: tuple[str, ...] = ("abs", "signed", "zero")
+INPUT_NAME = "features"
+SCORE_NAME = "score"
+PROBABILITIES_NAME = "probabilities"
+
+
+@dataclass(frozen=True)
+class MulticlassConfig:
+    """Architecture and training settings (seed: Adam, lr 1e-3, softmax, categorical cross entropy)."""
+
+    hidden_layers: tuple[int, ...] = (128, 64, 32)
+    dropout: float = 0.1
+    epochs: int = 30
+    patience: int = 5
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    negative_weights: str = "abs"
+    seed: int = 12345
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_layers", tuple(int(n) for n in self.hidden_layers))
+        if self.negative_weights not in NEGATIVE_WEIGHT_MODES:
+            raise ConfigError(f"multiclass.negative_weights {self.negative_weights!r} not in {list(NEGATIVE_WEIGHT_MODES)}")
+        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.patience < 1:
+            raise ConfigError(f"multiclass: epochs, patience, batch_size and learning_rate must be positive: {asdict(self)}")
+        if not 0.0 <= self.dropout < 1.0 or any(n < 1 for n in self.hidden_layers):
+            raise ConfigError(f"multiclass: dropout in [0, 1) and positive layer sizes: {asdict(self)}")
+
+
+class MulticlassNet(nn.Module):
+    """MLP: Linear + ReLU (+ Dropout) per hidden layer, then one logit per class."""
+
+    def __init__(self, n_inputs: int, n_classes: int, hidden_layers: Sequence[int], dropout: float) -> None:
+        super().__init__()
+        self.n_inputs, self.n_classes = int(n_inputs), int(n_classes)
+        self.hidden_layers, self.dropout = tuple(int(n) for n in hidden_layers), float(dropout)
+        layers: list[nn.Module] = []
+        width = self.n_inputs
+        for hidden in self.hidden_layers:
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = hidden
+        layers.append(nn.Linear(width, self.n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits (n, n_classes)."""
+        return self.layers(features)
+
+
+class ProbabilityModule(nn.Module):
+    """Raw features -> (signal-class probability (N,), class probabilities (N, K)); standardisation as buffers."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self, model: MulticlassNet, standardisation: Standardisation, signal_index: int = 0) -> None:
+        super().__init__()
+        self.model = model
+        self.signal_index = int(signal_index)
+        self.register_buffer("mean", torch.as_tensor(standardisation.mean.astype(np.float32)))
+        self.register_buffer("std", torch.as_tensor(standardisation.std.astype(np.float32)))
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        probabilities = torch.softmax(self.model((features - self.mean) / self.std), dim=1)
+        return probabilities[:, self.signal_index], probabilities
+
+
+@dataclass
+class MulticlassResult:
+    """Best-epoch model (CPU, eval mode), its standardisation, class names and per-epoch history."""
+
+    model: MulticlassNet
+    standardisation: Standardisation
+    classes: tuple[str, ...]
+    history: pd.DataFrame
+    best_epoch: int
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.standardisation.feature_names
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, K) of raw features (native torch, float64)."""
+        module = ProbabilityModule(self.model, self.standardisation).eval()
+        with torch.no_grad():
+            tensor = torch.as_tensor(np.ascontiguousarray(features, dtype=np.float32))
+            parts = [module(tensor[i : i + 65536])[1] for i in range(0, len(tensor), 65536)]
+        return torch.cat(parts).double().numpy() if parts else np.empty((0, len(self.classes)))
+
+
+def loss_weights(labels: np.ndarray, weights: np.ndarray, mode: str, signal_index: int = 0) -> np.ndarray:
+    """Per-event loss weights: ``mode`` applied to the MC weights, the signal class scaled to the total
+    background, all divided by the mean |weight| (see the module docstring)."""
+    if mode not in NEGATIVE_WEIGHT_MODES:
+        raise ConfigError(f"negative_weights {mode!r} not in {list(NEGATIVE_WEIGHT_MODES)}")
+    w = np.asarray(weights, dtype=np.float64)
+    w = np.abs(w) if mode == "abs" else np.clip(w, 0.0, None) if mode == "zero" else w.copy()
+    signal = np.asarray(labels) == signal_index
+    sig_total, bkg_total = np.abs(w[signal]).sum(), np.abs(w[~signal]).sum()
+    if sig_total <= 0 or bkg_total <= 0:
+        raise FeatureError(f"loss weights: signal total |w| {sig_total:.3g}, background {bkg_total:.3g} (both needed)")
+    w[signal] *= bkg_total / sig_total
+    return w / np.abs(w).mean()
+
+
+def weighted_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``sum w_i CE_i / sum |w_i|`` (0 when every weight is 0)."""
+    per_event = nn.functional.cross_entropy(logits, labels, reduction="none")
+    return (weights * per_event).sum() / weights.abs().sum().clamp_min(torch.finfo(weights.dtype).tiny)
+
+
+def _check(features: np.ndarray, labels: np.ndarray, weights: np.ndarray, n_classes: int, what: str) -> None:
+    if features.ndim != 2 or len(features) != len(labels) or len(labels) != len(weights):
+        raise FeatureError(f"{what}: features {features.shape}, {len(labels)} labels, {len(weights)} weights")
+    if not np.isfinite(features).all() or not np.isfinite(weights).all():
+        raise FeatureError(f"{what}: non-finite features or weights")
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise FeatureError(f"{what}: labels outside 0..{n_classes - 1}")
+
+
+def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     feature_names: Sequence[str], classes: Sequence[str], config: MulticlassConfig) -> MulticlassResult:
+    """Train on ``train = (X, labels, MC weights)``, keep the epoch of lowest weighted validation loss
+    (stop after ``patience`` epochs without improvement). Class 0 is the signal. CPU, deterministic."""
+    X_tr, y_tr, w_tr = (np.asarray(a) for a in train)
+    X_va, y_va, w_va = (np.asarray(a) for a in val)
+    n_classes = len(classes)
+    _check(X_tr, y_tr, w_tr, n_classes, "training set")
+    _check(X_va, y_va, w_va, n_classes, "validation set")
+    standardisation = Standardisation.fit(X_tr, list(feature_names))
+    with deterministic(config.seed):
+        model = MulticlassNet(X_tr.shape[1], n_classes, config.hidden_layers, config.dropout)
+        xt = torch.as_tensor(standardisation.apply(X_tr), dtype=torch.float32)
+        yt = torch.as_tensor(y_tr, dtype=torch.int64)
+        wt = torch.as_tensor(loss_weights(y_tr, w_tr, config.negative_weights), dtype=torch.float32)
+        xv = torch.as_tensor(standardisation.apply(X_va), dtype=torch.float32)
+        yv = torch.as_tensor(y_va, dtype=torch.int64)
+        wv = torch.as_tensor(loss_weights(y_va, w_va, config.negative_weights), dtype=torch.float32)
+        optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+        shuffle = torch.Generator().manual_seed(config.seed)
+        rows, best_loss, best_epoch, best_state = [], np.inf, 0, None
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            order = torch.randperm(len(xt), generator=shuffle)
+            total = 0.0
+            for first in range(0, len(xt), config.batch_size):
+                batch = order[first : first + config.batch_size]
+                loss = weighted_cross_entropy(model(xt[batch]), yt[batch], wt[batch])
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                total += float(loss.detach()) * float(wt[batch].abs().sum())
+            model.eval()
+            with torch.no_grad():
+                train_loss = float(weighted_cross_entropy(model(xt), yt, wt))
+                val_loss = float(weighted_cross_entropy(model(xv), yv, wv))
+            rows.append({"epoch": epoch, "running_loss": total / float(wt.abs().sum()), "train_loss": train_loss,
+                         "val_loss": val_loss})
+            if val_loss < best_loss:
+                best_loss, best_epoch = val_loss, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            elif epoch - best_epoch >= config.patience:
+                break
+    if best_state is None:
+        raise FeatureError("multiclass training: no finite validation loss (empty validation set?)")
+    model.load_state_dict(best_state)
+    model.eval()
+    logger.info("multiclass: best epoch %d of %d, validation loss %.4f", best_epoch, len(rows), best_loss)
+    return MulticlassResult(model, standardisation, tuple(classes), pd.DataFrame(rows), best_epoch)
+
+
+def permutation_importance(result: MulticlassResult, features: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+                           seed: int, mode: str = "abs") -> np.ndarray:
+    """Per feature: increase of the weighted cross entropy when that column is permuted (clipped at 0)."""
+    features = np.asarray(features, dtype=np.float64)
+    w = torch.as_tensor(loss_weights(labels, weights, mode), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
+
+    def loss(matrix: np.ndarray) -> float:
+        probabilities = np.clip(result.predict_proba(matrix), 1e-12, 1.0)
+        logits = torch.as_tensor(np.log(probabilities), dtype=torch.float32)
+        return float(weighted_cross_entropy(logits, y, w))
+
+    base = loss(features)
+    rng = np.random.default_rng(seed)
+    gains = np.empty(features.shape[1])
+    for column in range(features.shape[1]):
+        shuffled = features.copy()
+        shuffled[:, column] = features[rng.permutation(len(features)), column]
+        gains[column] = loss(shuffled) - base
+    return np.clip(gains, 0.0, None)
+
+
+def multiclass_graph(result: MulticlassResult) -> onnx.ModelProto:
+    """ONNX model: input ``features`` (N, n) float32 raw; outputs ``score`` (N,) and ``probabilities`` (N, K)."""
+    module = ProbabilityModule(result.model, result.standardisation).eval()
+    example = torch.zeros((2, result.model.n_inputs), dtype=torch.float32)
+    buffer = io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's own notices (see onnx_nn)
+        torch.onnx.export(module, (example,), buffer,  # type: ignore[arg-type]  # BytesIO is accepted
+                          dynamo=False, opset_version=ONNX_OPSET, input_names=[INPUT_NAME],
+                          output_names=[SCORE_NAME, PROBABILITIES_NAME],
+                          dynamic_axes={INPUT_NAME: {0: "N"}, SCORE_NAME: {0: "N"}, PROBABILITIES_NAME: {0: "N"}})
+    exported = onnx.load_from_string(buffer.getvalue())
+    exported.producer_name = "susyscan"
+    return exported
+
+
+def export_multiclass(result: MulticlassResult, metadata: dict[str, str], path: str | Path,
+                      parity_features: np.ndarray, tolerance: float = 1e-5) -> float:
+    """Write the ONNX model with ``metadata`` (plus ``classes``) and return the max |onnxruntime - torch|
+    class probability over ``parity_features``; above ``tolerance`` it is an error."""
+    from susyscan.training.export import ExportParityError
+
+    write_onnx(multiclass_graph(result), {**metadata, "classes": ",".join(result.classes),
+                                          "output": "score: signal-class probability (N,); probabilities (N, K)"},
+               path)
+    native = result.predict_proba(parity_features)
+    runtime = onnx_probabilities(path, parity_features)
+    deviation = float(np.max(np.abs(runtime - native))) if len(native) else 0.0
+    if not deviation <= tolerance:
+        raise ExportParityError(f"{path}: ONNX and torch probabilities differ by {deviation:.3g} > {tolerance:.1g}")
+    return deviation
+
+
+def onnx_probabilities(path: str | Path, features: np.ndarray) -> np.ndarray:
+    """Class probabilities (n, K) from an exported multiclass model."""
+    model = OnnxModel(path)
+    matrix = model._matrix(np.asarray(features))
+    parts = [model.session.run([PROBABILITIES_NAME], {INPUT_NAME: matrix[i : i + 65536]})[0]
+             for i in range(0, len(matrix), 65536)]
+    return np.concatenate(parts).astype(np.float64) if parts else np.empty((0, 0))
