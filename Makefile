@@ -6,10 +6,16 @@ VENV ?= .venv
 CORES ?= 2
 # pip extras; add htcondor for --workflow-profile workflow/profiles/htcondor (make install EXTRAS=workflow,test,htcondor)
 EXTRAS ?= workflow,test
+# Another config on top of config/config.yaml (make run CONFIG=config/ewkino.yaml). Each run writes under
+# results/<run_name>/ (config key results_dir overrides it); RUN is the run_name of CONFIG, read from its
+# top-level `run_name:` line (demo without CONFIG).
+CONFIG ?=
+RUN ?= $(or $(if $(CONFIG),$(shell sed -n 's/^run_name:[[:space:]]*\([A-Za-z0-9_.-]*\).*/\1/p' $(CONFIG))),demo)
+CONFIGFILE := $(if $(CONFIG),--configfile $(CONFIG))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint dryrun report benchmark clean
+.PHONY: install run test lint dryrun report benchmark clean clean-all
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default
+	$(BIN)/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default $(CONFIGFILE)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
@@ -34,10 +40,14 @@ test: $(STAMP) lint dryrun
 	$(BIN)/python -m pytest -m "not slow"
 
 report: $(STAMP)
-	$(BIN)/snakemake --report results/report.html
+	$(BIN)/snakemake $(CONFIGFILE) --report results/$(RUN)/report.html
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+# one run's outputs, logs and benchmarks (make clean CONFIG=config/ewkino.yaml); clean-all: every run
 clean:
-	rm -rf results .snakemake
+	rm -rf results/$(RUN)
+
+clean-all:
+	rm -rf results logs benchmarks/runs .snakemake

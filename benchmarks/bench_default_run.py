@@ -2,7 +2,7 @@
 
 Run: python benchmarks/bench_default_run.py [--cores 2] [--repeats 1] [--keep DIR]
 Writes benchmarks/results/default_run.md (+ default_run.csv) and prints the per-rule totals taken from the
-Snakemake `benchmark:` TSVs of the run (benchmarks/runs/**.tsv inside the temporary directory).
+Snakemake `benchmark:` TSVs of the run (results/demo/benchmarks/**.tsv inside the temporary directory).
 
 Peak memory is measured in two ways:
 - ``peak_rss_tree``: psutil polling (every 0.2 s) of the summed RSS of snakemake and all its children
@@ -76,8 +76,9 @@ def run_once(workdir: Path, cores: int, poll_s: float = 0.2) -> dict[str, float]
 def rule_totals(workdir: Path) -> list[tuple[str, int, float, float]]:
     """(stage, jobs, summed wall s, max max_rss MiB) from the run's benchmark TSVs, slowest first."""
     totals: dict[str, list[float]] = {}
-    for tsv in (workdir / "benchmarks" / "runs").rglob("*.tsv"):
-        stage = tsv.relative_to(workdir / "benchmarks" / "runs").parts[0]
+    runs = workdir / "results" / "demo" / "benchmarks"  # results_dir of the default config (run_name demo)
+    for tsv in runs.rglob("*.tsv"):
+        stage = tsv.relative_to(runs).parts[0]
         with tsv.open() as handle:
             row = list(csv.DictReader(handle, delimiter="\t"))[-1]
         entry = totals.setdefault(stage, [0, 0.0, 0.0])

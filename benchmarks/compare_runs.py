@@ -1,6 +1,6 @@
 """Compare the smuon outputs of two workflow runs (e.g. before/after a refactoring) table by table.
 
-Run: python benchmarks/compare_runs.py BEFORE/results AFTER/results. Exact comparison (rows sorted by their keys)
+Run: python benchmarks/compare_runs.py BEFORE/results/demo AFTER/results/demo. Exact comparison (rows sorted by their keys)
 of the cutflow, merged feature tables (the columns both have), background and per-point yields, cls.csv,
 mass_reach.csv and the performance tables; derived features written by AFTER are compared with the derived features
 computed from BEFORE's table (float32 differences counted); dataset training-data hashes are listed.

@@ -8,7 +8,7 @@ Figures:
 - xsec_tables.png: our NLO+NLL/NNLO+NNLL tables vs the earlier published versions (fuenfundachtzig/xsec);
 - kfactor_smuon_R.png: Pythia LO (as is and corrected), independent Drell-Yan LO check and the NLO+NLL table;
 - lhe_z_mll.png: m_ll of the MadGraph Z + jets MLM sample showered by Pythia (via susyscan.ingest.lhe);
-- mass_reach.png: mass reach of the default run (read-only results/plots/smuon/mass_reach.csv) vs ATLAS.
+- mass_reach.png: mass reach of the default run (read-only results/demo/plots/smuon/mass_reach.csv) vs ATLAS.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lhe-events", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="300 LHE events")
-    parser.add_argument("--mass-reach", type=Path, default=ROOT / "results" / "plots" / "smuon" / "mass_reach.csv")
+    parser.add_argument("--mass-reach", type=Path, default=ROOT / "results" / "demo" / "plots" / "smuon" / "mass_reach.csv")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     refs = load_references()

@@ -1,7 +1,8 @@
 """Compare a run's cutflow, signal-region efficiencies and mass reach with the smuon paper (seed 001).
 
 Run: python benchmarks/paper_comparison.py RESULTS_DIR [--out benchmarks/results/paper_comparison_<run>.md]
-(RESULTS_DIR is the `results/` folder of a finished run, e.g. of `--configfile config/workstation.yaml`).
+(RESULTS_DIR is the results folder of a finished run, results/<run_name>, e.g. results/workstation of
+`--configfile config/workstation.yaml`).
 
 References (the seed text, "Improving smuon searches with Neural Networks"): Table 3 (background cutflow at
 139/fb; the cut values were stripped from the text we received, so rows are matched by position), Table 8 (signal

@@ -69,8 +69,8 @@ SUBSET_SAMPLES = (
 )
 SUBSET_GRID = "m_smuon\tm_neutralino\ttrain\tn_events\tn_chunks\n150\t0\tyes\t300\t1\n300\t0\tyes\t300\t1\n"
 SUBSET_TARGETS = (
-    "results/training/smuon/low/nn/fold0/model.pt",
-    "results/training/smuon/low/bdt/fold0/model.json",
+    "results/tiny/training/smuon/low/nn/fold0/model.pt",
+    "results/tiny/training/smuon/low/bdt/fold0/model.json",
 )
 
 

@@ -38,7 +38,7 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
            "--configfile", "plugin/config.yaml", "--cores", "2"]
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-6000:]
-    return work / "results"
+    return work / "results" / "toy"  # run_name toy
 
 
 def test_toy_analysis_runs_end_to_end(toy_run: Path) -> None:

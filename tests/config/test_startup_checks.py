@@ -75,10 +75,10 @@ def test_missing_ingest_file_fails_even_with_results(tmp_path: Path) -> None:
     work = _workdir(tmp_path)
     table = (work / "tiny/samples.tsv").read_text()
     (work / "tiny/samples.tsv").write_text(table + "user_zz\tzz_mumununu\tingest\t100\t1\tdata/gone.hepmc\tsmuon\n")
-    for path in ("results/events/user_zz/chunk0.root", "results/analysis/smuon/features/user_zz/chunk0.csv.gz"):
+    for path in ("results/tiny/events/user_zz/chunk0.root", "results/tiny/analysis/smuon/features/user_zz/chunk0.csv.gz"):
         (work / path).parent.mkdir(parents=True, exist_ok=True)
         (work / path).write_bytes(b"an output of an earlier run")
-    proc = _dry_run(work, "tiny/config.yaml", "results/analysis/smuon/features/user_zz/chunk0.csv.gz")
+    proc = _dry_run(work, "tiny/config.yaml", "results/tiny/analysis/smuon/features/user_zz/chunk0.csv.gz")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
     assert "Nothing to be done" not in out

@@ -65,19 +65,19 @@ def test_recast_config_errors_at_start_up(tmp_path) -> None:
 def test_tiny_recast_runs_and_refines_only_new_points(tmp_path) -> None:
     wd = workdir(tmp_path)
     snakemake(wd)
-    base = wd / "results/recast/atlas_1908_08215"
+    base = wd / "results/recast_tiny/recast/atlas_1908_08215"
     for name in ("upper_limits.csv", "upper_limits.md", "smuon/best.csv", "smuon/small_excess.csv",
                  "smuon/contour.png", "smuon/small_excess.png", "smuon/contour_lines.csv"):
         assert (base / name).is_file(), name
     assert len(pd.read_csv(base / "upper_limits.csv")) == 16
     curves = set(pd.read_csv(base / "smuon/contour_lines.csv")["curve"])
     assert {"observed", "expected"} <= curves
-    events = {p: p.stat().st_mtime_ns for p in (wd / "results/events").glob("*/chunk0.root")}
+    events = {p: p.stat().st_mtime_ns for p in (wd / "results/recast_tiny/events").glob("*/chunk0.root")}
     history = iterate(Path(CONFIG), 2, 2, [], python=sys.executable, run=subprocess.run, workdir=wd)
     assert len(history) >= 1 and history["n_new"].iloc[0] > 0
     grid = pd.read_csv(wd / "config/grids/recast_smuon_tiny.tsv", sep="\t")
     assert len(grid) == len(events) + int(history["n_new"].sum())
-    after = {p: p.stat().st_mtime_ns for p in (wd / "results/events").glob("*/chunk0.root")}
+    after = {p: p.stat().st_mtime_ns for p in (wd / "results/recast_tiny/events").glob("*/chunk0.root")}
     assert all(after[p] == t for p, t in events.items())  # old points were not regenerated
     assert len(after) == len(grid)
     assert len(pd.read_csv(base / "smuon/best.csv")) == len(grid)

@@ -101,7 +101,7 @@ def test_snakemake_refuses_unknown_process_and_out_of_table_mass(workdir: Path) 
 
 
 def test_snakemake_names_an_unknown_sample_in_a_target(workdir: Path) -> None:
-    proc = _dry_run(workdir, "results/analysis/smuon/features/smuon_999_0.csv.gz")
+    proc = _dry_run(workdir, "results/tiny/analysis/smuon/features/smuon_999_0.csv.gz")
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "UnknownSampleError" in out and "'smuon_999_0'" in out and "smuon_300_100" in out

@@ -47,8 +47,8 @@ def test_recast_source_defaults_and_targets() -> None:
     assert name == "atlas_1908_08215_smuon"
     check_settings(settings, cfg, POINTS)
     assert heldout_points(settings, POINTS) == [[400.0, 200.0]]
-    out = targets(settings, ["png"], name)
-    assert out == [f"results/surrogate/atlas_1908_08215_smuon/bundle/{f}" for f in BUNDLE.values()]
+    out = targets(settings, ["png"], name, results="/scratch/run")
+    assert out == [f"/scratch/run/surrogate/atlas_1908_08215_smuon/bundle/{f}" for f in BUNDLE.values()]
     assert source_name(_config(analysis="smuon")["surrogate"], RECAST, GRIDS) == "smuon"
     text = source_description(str(REPO / RECAST["analyses"]["atlas_1908_08215"]["config"]))
     assert "`Preselection` is the recast's common selection (Exactly 2 signal leptons" in text
@@ -96,7 +96,7 @@ def test_dry_run_plans_recast_surrogate_jobs(tmp_path: Path) -> None:
     for rule, count in (("surrogate_truth", n_points), ("surrogate_recast_labels", n_points), ("recast_select", n_points),
                         ("surrogate_train", 1), ("surrogate_validate", 1), ("surrogate_bundle", 1)):
         assert any(line.split() == [rule, str(count)] for line in out.splitlines()), (rule, out[-3000:])
-    assert "results/surrogate/atlas_1908_08215_smuon/bundle/model.onnx" in out
+    assert "results/recast_tiny/surrogate/atlas_1908_08215_smuon/bundle/model.onnx" in out
     assert not any(line.split()[:1] in (["surrogate_fast_scan"], ["surrogate_labels"]) for line in out.splitlines())
     # the fast scan left on is refused at start-up, naming the key
     (work / "on.yaml").write_text("surrogate:\n  enabled: true\n  analysis: recast\n  heldout_points: [[400, 200]]\n")

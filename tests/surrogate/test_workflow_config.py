@@ -31,9 +31,9 @@ def test_defaults_and_heldout_points() -> None:
     assert settings["fast_scan"]["n_events"] == 2000 and settings["xgboost"]["n_estimators"] == 200
     assert heldout_points(settings, POINTS) == [[300.0, 100.0]]
     check_settings(settings, cfg, POINTS)
-    out = targets(settings, ["png"])
-    assert all(f"results/surrogate/smuon/bundle/{name}" in out for name in BUNDLE.values())
-    assert "results/plots/smuon/surrogate_contour_139ifb.png" in out
+    out = targets(settings, ["png"], results="results/x")
+    assert all(f"results/x/surrogate/smuon/bundle/{name}" in out for name in BUNDLE.values())
+    assert "results/x/plots/smuon/surrogate_contour_139ifb.png" in out
 
 
 @pytest.mark.parametrize(("surrogate", "key"), [

@@ -70,7 +70,7 @@ def feature_targets() -> list[str]:
     from susyscan.config import load_grid, load_samples
 
     samples = list(load_samples(TINY / "samples.tsv")) + list(load_grid(TINY / "grid.tsv", "smuon"))
-    return [f"results/analysis/smuon/features/{s.name}/chunk{c}.csv.gz" for s in samples for c in range(s.n_chunks)]
+    return [f"results/tiny/analysis/smuon/features/{s.name}/chunk{c}.csv.gz" for s in samples for c in range(s.n_chunks)]
 
 
 @pytest.fixture(scope="session")

@@ -60,13 +60,13 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
         assert counts[rule] == 0, rule
     # both thresholds trained, the scan reads the 1 GeV network, and contours at Run-3 and HL-LHC luminosities
     for thr in ("pt1", "pt10"):
-        assert f"results/training/ewkino/{thr}/model.onnx" in out
-        assert f"results/analysis/ewkino/inputs/{thr}/znunu_jets/chunk0.npz" in out
-    assert "results/scan/ewkino/background_yields.csv" in out
-    assert re.search(r"input: results/training/ewkino/pt1/model\.onnx, results/analysis/ewkino/inputs/pt1/"
+        assert f"results/ewkino/training/ewkino/{thr}/model.onnx" in out
+        assert f"results/ewkino/analysis/ewkino/inputs/{thr}/znunu_jets/chunk0.npz" in out
+    assert "results/ewkino/scan/ewkino/background_yields.csv" in out
+    assert re.search(r"input: results/ewkino/training/ewkino/pt1/model\.onnx, results/ewkino/analysis/ewkino/inputs/pt1/"
                      + re.escape(grid[0].name), out)
     for lumi in ("300", "3000"):
-        assert f"results/plots/ewkino/contour_{lumi}ifb.png" in out
+        assert f"results/ewkino/plots/ewkino/contour_{lumi}ifb.png" in out
 
 
 def test_both_analyses_plan_side_by_side(work: Path, snakemake_dry_run, job_table) -> None:

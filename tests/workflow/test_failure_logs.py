@@ -18,19 +18,20 @@ def test_failed_jobs_write_their_error_to_the_rule_log(tmp_path: Path, tiny_work
     (work / "tiny/random.hepmc").write_bytes(np.random.default_rng(5).integers(0, 256, 4000, dtype=np.uint8).tobytes())
     table = (work / "tiny/samples.tsv").read_text()
     (work / "tiny/samples.tsv").write_text(table + "user_zz\tzz_mumununu\tingest\t100\t1\ttiny/random.hepmc\tsmuon\n")
-    corrupt = work / "results/events/ttbar/chunk0.root"  # an "earlier output" that is not a ROOT file
+    corrupt = work / "results/tiny/events/ttbar/chunk0.root"  # an "earlier output" that is not a ROOT file
     corrupt.parent.mkdir(parents=True)
     corrupt.write_bytes(b"not a ROOT file" * 100)
-    proc = snakemake_runner(work, "--keep-going", "results/events/user_zz/chunk0.root",
-                            "results/analysis/smuon/features/ttbar/chunk0.csv.gz", check=False)
+    proc = snakemake_runner(work, "--keep-going", "results/tiny/events/user_zz/chunk0.root",
+                            "results/tiny/analysis/smuon/features/ttbar/chunk0.csv.gz", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "logs/ingest/user_zz/chunk0.log" in out and "logs/analysis/smuon/select/ttbar/chunk0.log" in out
+    assert "results/tiny/logs/ingest/user_zz/chunk0.log" in out
+    assert "results/tiny/logs/analysis/smuon/select/ttbar/chunk0.log" in out
 
-    ingest_log = (work / "logs/ingest/user_zz/chunk0.log").read_text()
+    ingest_log = (work / "results/tiny/logs/ingest/user_zz/chunk0.log").read_text()
     assert "job failed: EventFileError" in ingest_log
     assert "random.hepmc: not a HepMC file" in ingest_log and "truncated" not in ingest_log
 
-    select_log = (work / "logs/analysis/smuon/select/ttbar/chunk0.log").read_text()
+    select_log = (work / "results/tiny/logs/analysis/smuon/select/ttbar/chunk0.log").read_text()
     assert "job failed:" in select_log
-    assert "results/events/ttbar/chunk0.root" in select_log
+    assert "results/tiny/events/ttbar/chunk0.root" in select_log

@@ -30,7 +30,7 @@ def test_ingested_lhe_sample_is_chunked_and_normalised(tmp_path: Path) -> None:
     table.write_text("\n".join([header, *body]) + "\n")
     config = tmp_path / "config" / "config.yaml"  # the Tevatron file's energy, declared (else a start-up error)
     config.write_text(config.read_text() + "\ningest:\n  user_ttbar:\n    sqrt_s_gev: 1960.0\n")
-    targets = [f"results/events/user_ttbar/chunk{c}.root" for c in (0, 1)]
+    targets = [f"results/demo/events/user_ttbar/chunk{c}.root" for c in (0, 1)]
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *targets]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -43,4 +43,4 @@ def test_ingested_lhe_sample_is_chunked_and_normalised(tmp_path: Path) -> None:
         assert meta["sample"] == "user_ttbar" and meta["sqrt_s_gev"] == pytest.approx(1960.0)
         metas.append(meta)
     assert metas[0]["first_event"] != metas[1]["first_event"]
-    assert (tmp_path / "logs" / "ingest" / "user_ttbar" / "chunk0.log").stat().st_size > 0
+    assert (tmp_path / "results/demo/logs/ingest/user_ttbar/chunk0.log").stat().st_size > 0

@@ -41,34 +41,34 @@ def _configure(work: Path, declare_energy: bool = True, n_events: int = 400) -> 
 def test_fxfx_background_end_to_end(tmp_path: Path, tiny_workdir, snakemake_runner) -> None:
     work = tiny_workdir(tmp_path / "run")
     _configure(work)
-    snakemake_runner(work, "results/limits/smuon/cls.csv", "results/analysis/smuon/cutflow.csv",
-                     "results/limits/smuon/workspaces")
-    metas = [read_events(work / f"results/events/dy_fxfx/chunk{c}.root")[1] for c in (0, 1)]
+    snakemake_runner(work, "results/tiny/limits/smuon/cls.csv", "results/tiny/analysis/smuon/cutflow.csv",
+                     "results/tiny/limits/smuon/workspaces")
+    metas = [read_events(work / f"results/tiny/events/dy_fxfx/chunk{c}.root")[1] for c in (0, 1)]
     assert [m["lhe"]["n_read"] for m in metas] == [200, 200] and metas[0]["first_event"] == 0
     assert metas[1]["first_event"] == 200
     for meta in metas:
         assert meta["lhe"]["scheme"] == "fxfx" and meta["sqrt_s_gev"] == 7000.0
         assert 0.05 < meta["lhe"]["negative_fraction"] < 0.35
         assert meta["sum_weights2"] > meta["sum_weights"] ** 2 / meta["n_events"]  # N_eff < N
-    log = (work / "logs/ingest/dy_fxfx/chunk0.log").read_text()
+    log = (work / "results/tiny/logs/ingest/dy_fxfx/chunk0.log").read_text()
     assert "scheme fxfx" in log and "header sum of XSECUP 3418.4 pb" in log
-    cutflow = pd.read_csv(work / "results/analysis/smuon/cutflow.csv")
+    cutflow = pd.read_csv(work / "results/tiny/analysis/smuon/cutflow.csv")
     assert {"dy_fxfx", "dy_fxfx_stat", "dy_fxfx_neff"} <= set(cutflow.columns)
     first = cutflow.iloc[0]
     sigma = sum(m["xsec_pb"] * m["sum_weights"] for m in metas) / sum(m["sum_weights"] for m in metas)
     assert first["dy_fxfx"] == pytest.approx(sigma * 1000.0 * 139.0, rel=1e-6)  # initial yield = merged sigma x L
     assert first["dy_fxfx_neff"] < sum(m["n_events"] for m in metas)
-    features = pd.read_csv(work / "results/analysis/smuon/features/dy_fxfx.csv.gz")
+    features = pd.read_csv(work / "results/tiny/analysis/smuon/features/dy_fxfx.csv.gz")
     assert len(features) > 0
-    background = pd.read_csv(work / "results/scan/smuon/background_yields.csv")
+    background = pd.read_csv(work / "results/tiny/scan/smuon/background_yields.csv")
     assert "dy_fxfx" in set(background["process"])
-    cls = pd.read_csv(work / "results/limits/smuon/cls.csv")
+    cls = pd.read_csv(work / "results/tiny/limits/smuon/cls.csv")
     assert cls["cls_exp"].between(0, 1).all() and (cls["bkg_fit_events"] > 0).all()
-    envelopes = yaml.safe_load((work / "results/generation/smuon_scale_envelopes.json").read_text())
+    envelopes = yaml.safe_load((work / "results/tiny/generation/smuon_scale_envelopes.json").read_text())
     assert envelopes["dy_fxfx"] is None  # this file has no LHEF 3 scale weights: the pessimistic flat 20 % stays
     pess = cls[(cls["scenario"] == "pessimistic") & (cls["region"] != "best")]
     assert all(math.isclose(v, 0.2) for v in pess["bkg_rel_unc"])
-    assert list((work / "results/limits/smuon/workspaces").glob("bkgonly_*_139ifb_pessimistic.json"))
+    assert list((work / "results/tiny/limits/smuon/workspaces").glob("bkgonly_*_139ifb_pessimistic.json"))
 
 
 def test_startup_checks_of_an_lhe_background(tmp_path: Path, tiny_workdir, snakemake_dry_run) -> None:

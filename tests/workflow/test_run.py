@@ -51,16 +51,16 @@ def _n_chunks() -> int:
 
 def test_contour_plots_exist(tiny_run: Path) -> None:
     for lumi in LUMIS:
-        png = tiny_run / f"results/plots/smuon/contour_{lumi}ifb.png"
+        png = tiny_run / f"results/tiny/plots/smuon/contour_{lumi}ifb.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size > 10_000
-    reach = pd.read_csv(tiny_run / "results/plots/smuon/mass_reach.csv")
+    reach = pd.read_csv(tiny_run / "results/tiny/plots/smuon/mass_reach.csv")
     assert {"region", "lumi_ifb", "scenario", "mass_reach_gev", "status"} <= set(reach.columns)
     assert set(reach["lumi_ifb"]) == {139.0, 3000.0}
 
 
 def test_cls_table_complete_and_in_range(tiny_run: Path) -> None:
-    cls = pd.read_csv(tiny_run / "results/limits/smuon/cls.csv")
+    cls = pd.read_csv(tiny_run / "results/tiny/limits/smuon/cls.csv")
     grid = pd.read_csv(TINY / "grid.tsv", sep="\t")
     points = set(zip(cls["m_parent"], cls["m_lsp"]))
     assert points == set(zip(grid["m_smuon"].astype(float), grid["m_neutralino"].astype(float)))
@@ -83,7 +83,7 @@ def test_cls_table_complete_and_in_range(tiny_run: Path) -> None:
 
 
 def test_cutflow_monotonic_and_normalised(tiny_run: Path) -> None:
-    cutflow = pd.read_csv(tiny_run / "results/analysis/smuon/cutflow.csv")
+    cutflow = pd.read_csv(tiny_run / "results/tiny/analysis/smuon/cutflow.csv")
     assert cutflow["cut"].iloc[0] == "initial"
     samples = [c for c in cutflow.columns if c not in ("cut", "label", "for_comparison_only") and not c.endswith(("_stat", "_neff"))]
     assert len(samples) == 3 + 4  # three background processes, four grid points
@@ -93,7 +93,7 @@ def test_cutflow_monotonic_and_normalised(tiny_run: Path) -> None:
         assert (np.diff(yields) <= 1e-6 * yields[0]).all(), f"{sample}: cutflow increases: {yields}"
         assert (cutflow[f"{sample}_stat"] >= 0).all()
     # the initial yield of a grid point is sigma x L (cutflow luminosity 139 fb^-1), with sigma from the event file
-    meta = read_events(tiny_run / "results/events/smuon_300_0/chunk0.root", branches=["weight"])[1]
+    meta = read_events(tiny_run / "results/tiny/events/smuon_300_0/chunk0.root", branches=["weight"])[1]
     assert cutflow["smuon_300_0"].iloc[0] == pytest.approx(meta["xsec_pb"] * 1000 * 139.0, rel=1e-5)
 
 
@@ -102,7 +102,7 @@ def test_training_outputs_and_onnx_metadata(tiny_run: Path) -> None:
     assert len(features) == 37
     for region in REGIONS:
         for model in MODELS:
-            out = tiny_run / f"results/training/smuon/{region}/{model}"
+            out = tiny_run / f"results/tiny/training/smuon/{region}/{model}"
             for fold in range(KFOLD):
                 meta = read_metadata(out / f"fold{fold}/model.onnx")
                 assert json.loads(meta["feature_names"]) == features
@@ -122,7 +122,7 @@ def test_training_outputs_and_onnx_metadata(tiny_run: Path) -> None:
 
 
 def test_scan_yields_respect_masses(tiny_run: Path) -> None:
-    for path in (tiny_run / "results/scan/smuon/yields").glob("*.csv"):
+    for path in (tiny_run / "results/tiny/scan/smuon/yields").glob("*.csv"):
         table = pd.read_csv(path)
         m_parent, m_lsp = (float(x) for x in path.stem.split("_")[1:3])
         assert (table["m_parent"] == m_parent).all() and (table["m_lsp"] == m_lsp).all()
@@ -162,20 +162,20 @@ def test_rerun_reproduces_physics_numbers(tiny_run: Path, tiny_resumed_run: tupl
     """
     other = tiny_resumed_run[0]
     for chunk in ("ttbar/chunk0", "smuon_300_100/chunk0"):
-        events_a, meta_a = read_events(tiny_run / f"results/events/{chunk}.root")
-        events_b, meta_b = read_events(other / f"results/events/{chunk}.root")
+        events_a, meta_a = read_events(tiny_run / f"results/tiny/events/{chunk}.root")
+        events_b, meta_b = read_events(other / f"results/tiny/events/{chunk}.root")
         assert meta_a == meta_b
         assert len(events_a) == meta_a["n_events"] > 0
         for field in events_a.fields:
             assert ak.all(ak.flatten(events_a[field], axis=None) == ak.flatten(events_b[field], axis=None)), field
     for rel in ("analysis/smuon/features/ttbar/chunk1.csv.gz", "analysis/smuon/features/ww.csv.gz",
                 "training/smuon/dataset/low/fold0.train.csv.gz", "training/smuon/dataset/high/fold1.heldout.csv.gz"):
-        assert gzip.decompress((tiny_run / "results" / rel).read_bytes()) == \
-            gzip.decompress((other / "results" / rel).read_bytes()), rel
+        assert gzip.decompress((tiny_run / "results/tiny" / rel).read_bytes()) == \
+            gzip.decompress((other / "results/tiny" / rel).read_bytes()), rel
     for rel in ("analysis/smuon/cutflow.csv", "analysis/smuon/features/zz/chunk0.cutflow.json",
                 "limits/smuon/cls.csv", "scan/smuon/background_yields.csv", "plots/smuon/mass_reach.csv",
                 "training/smuon/dataset/low/fold0.json"):
-        assert (tiny_run / "results" / rel).read_text() == (other / "results" / rel).read_text(), rel
+        assert (tiny_run / "results/tiny" / rel).read_text() == (other / "results/tiny" / rel).read_text(), rel
 
 
 def test_resume_does_not_redo_finished_work(tiny_resumed_run: tuple[Path, str, str], job_table) -> None:
@@ -185,7 +185,7 @@ def test_resume_does_not_redo_finished_work(tiny_resumed_run: tuple[Path, str, s
     assert not (set(first_jobs) & (TRAINING_RULES | THRESHOLD_RULES))
     assert "generate_chunk" not in second_jobs and "select_features" not in second_jobs, second_jobs
     assert second_jobs["train_nn"] == 2 * KFOLD and second_jobs["limits"] == 1
-    assert (work / "results/limits/smuon/cls.csv").exists()
+    assert (work / "results/tiny/limits/smuon/cls.csv").exists()
 
 
 def test_killed_job_leaves_no_complete_looking_output(tmp_path: Path, tiny_workdir, snakemake_runner,
@@ -198,7 +198,7 @@ def test_killed_job_leaves_no_complete_looking_output(tmp_path: Path, tiny_workd
     (work / "tiny/config_big.yaml").write_text(config.replace("samples: tiny/samples.tsv", "samples: tiny/big.tsv"))
     (work / "tiny/big.tsv").write_text("sample\tprocess\tsource\tn_events\tn_chunks\tpath\tanalyses\n"
                                        "ttbar\tttbar_mumu\tgenerate\t5000\t1\t\tsmuon\n")
-    target = "results/events/ttbar/chunk0.root"
+    target = "results/tiny/events/ttbar/chunk0.root"
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
            "--configfile", "tiny/config_big.yaml", "--cores", "1", target]
     log = tmp_path / "snakemake.out"  # the job's progress bar (stderr) shows up here
@@ -215,7 +215,7 @@ def test_killed_job_leaves_no_complete_looking_output(tmp_path: Path, tiny_workd
             proc.wait()
     assert "Finished job" not in log.read_text()
     assert not (work / target).exists()
-    leftovers = [p.name for p in (work / "results/events/ttbar").iterdir()] if (work / "results/events/ttbar").exists() else []
+    leftovers = [p.name for p in (work / "results/tiny/events/ttbar").iterdir()] if (work / "results/tiny/events/ttbar").exists() else []
     assert all(not name.endswith(".root") for name in leftovers), leftovers
     snakemake_runner(work, "--unlock", configfile="tiny/config_big.yaml")
     plan = snakemake_runner(work, "--dry-run", target, configfile="tiny/config_big.yaml")

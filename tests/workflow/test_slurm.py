@@ -55,11 +55,11 @@ def _by_rule(jobs: list[dict[str, str]], prefix: str) -> list[dict[str, str]]:
 def test_outputs_of_every_stage(slurm_run) -> None:
     work, _, _, _ = slurm_run
     for sample in ("ttbar", "ww", "zz", "smuon_150_0", "smuon_300_0"):
-        assert (work / f"results/events/{sample}/chunk0.root").stat().st_size > 1000, sample
-        assert (work / f"results/analysis/smuon/features/{sample}.csv.gz").stat().st_size > 100, sample
-        assert "INFO" in (work / f"logs/generation/{sample}/chunk0.log").read_text(), sample
+        assert (work / f"results/tiny/events/{sample}/chunk0.root").stat().st_size > 1000, sample
+        assert (work / f"results/tiny/analysis/smuon/features/{sample}.csv.gz").stat().st_size > 100, sample
+        assert "INFO" in (work / f"results/tiny/logs/generation/{sample}/chunk0.log").read_text(), sample
     for model, native in (("nn", "model.pt"), ("bdt", "model.json")):
-        out = work / "results/training/smuon/low" / model / "fold0"
+        out = work / "results/tiny/training/smuon/low" / model / "fold0"
         assert (out / native).stat().st_size > 100
         metrics = json.loads((out / "metrics.json").read_text())
         assert 0.0 <= metrics["roc_auc"] <= 1.0

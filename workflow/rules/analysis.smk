@@ -4,18 +4,18 @@
 
 rule select_features:
     input:
-        events="results/events/{sample}/chunk{chunk}.root",
+        events=R("events/{sample}/chunk{chunk}.root"),
         analysis_config=analysis_config,
         analysis_module=analysis_module,
     output:
-        features="results/analysis/{analysis}/features/{sample}/chunk{chunk}.csv.gz",
-        cutflow="results/analysis/{analysis}/features/{sample}/chunk{chunk}.cutflow.json",
+        features=R("analysis/{analysis}/features/{sample}/chunk{chunk}.csv.gz"),
+        cutflow=R("analysis/{analysis}/features/{sample}/chunk{chunk}.cutflow.json"),
     params:
         cut_overrides=cut_overrides,
     log:
-        "logs/analysis/{analysis}/select/{sample}/chunk{chunk}.log",
+        R("logs/analysis/{analysis}/select/{sample}/chunk{chunk}.log"),
     benchmark:
-        "benchmarks/runs/analysis/{analysis}/{sample}/chunk{chunk}.tsv"
+        R("benchmarks/analysis/{analysis}/{sample}/chunk{chunk}.tsv")
     resources:
         mem_mb=2000,
         runtime=20,
@@ -30,11 +30,11 @@ rule merge_features:
         features=chunk_features,
         cutflows=chunk_cutflows,
     output:
-        merged="results/analysis/{analysis}/features/{sample}.csv.gz",
+        merged=R("analysis/{analysis}/features/{sample}.csv.gz"),
     params:
         features=event_features,
     log:
-        "logs/analysis/{analysis}/merge/{sample}.log",
+        R("logs/analysis/{analysis}/merge/{sample}.log"),
     resources:
         mem_mb=2000,
         runtime=10,
@@ -48,15 +48,15 @@ rule cutflow:
     input:
         cutflows=all_cutflows,
     output:
-        csv=report("results/analysis/{analysis}/cutflow.csv", category="Cutflows", subcategory="{analysis}", caption="../report/cutflow.rst"),
-        md="results/analysis/{analysis}/cutflow.md",
-        tex="results/analysis/{analysis}/cutflow.tex",
-        png=report("results/analysis/{analysis}/cutflow.png", category="Cutflows", subcategory="{analysis}", caption="../report/cutflow.rst"),
+        csv=report(R("analysis/{analysis}/cutflow.csv"), category="Cutflows", subcategory="{analysis}", caption="../report/cutflow.rst"),
+        md=R("analysis/{analysis}/cutflow.md"),
+        tex=R("analysis/{analysis}/cutflow.tex"),
+        png=report(R("analysis/{analysis}/cutflow.png"), category="Cutflows", subcategory="{analysis}", caption="../report/cutflow.rst"),
     params:
         lumi_ifb=cutflow_luminosity,
         group_backgrounds=True,
     log:
-        "logs/analysis/{analysis}/cutflow.log",
+        R("logs/analysis/{analysis}/cutflow.log"),
     resources:
         mem_mb=1000,
         runtime=10,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from susyscan.analyses import load_spec, signal_regions as spec_signal_regions
 from susyscan.analysis.config import load_analysis_config
-from susyscan.config import config_hash, semantic_checks, validate_config
+from susyscan.config import config_hash, results_dir, semantic_checks, validate_config
 from susyscan.errors import UnknownSampleError
 
 
@@ -19,6 +19,16 @@ class DeclaredSamples(dict):
 
 
 validate_config(config)  # schema: susyscan/schemas/config.schema.yaml (package data)
+# Every output, log and benchmark of this run lies under RESULTS (config results_dir, default results/<run_name>),
+# so that configs with different run names never overwrite each other. Rule paths are written R("events/...").
+RESULTS = results_dir(config)
+
+
+def R(path):
+    """``path`` (a rule path, Snakemake wildcards kept as they are) under this run's results folder."""
+    return f"{RESULTS}/{path}"
+
+
 SAMPLES_BY_ANALYSIS = semantic_checks(config)
 SAMPLES = DeclaredSamples({s.name: s for samples in SAMPLES_BY_ANALYSIS.values() for s in samples})
 # Recast grids (workflow/rules/recast.smk): their points are generated like any sample.
@@ -113,13 +123,13 @@ def ingest_input(wildcards):
 def sample_chunks(wildcards):
     """Event files of every chunk of a sample."""
     sample = SAMPLES[wildcards.sample]
-    return [f"results/events/{sample.name}/chunk{c}.root" for c in range(sample.n_chunks)]
+    return [R(f"events/{sample.name}/chunk{c}.root") for c in range(sample.n_chunks)]
 
 
 def chunk_features(wildcards):
     """Per-chunk feature CSVs of a sample within an analysis."""
     sample = SAMPLES[wildcards.sample]
-    return [f"results/analysis/{wildcards.analysis}/features/{sample.name}/chunk{c}.csv.gz" for c in range(sample.n_chunks)]
+    return [R(f"analysis/{wildcards.analysis}/features/{sample.name}/chunk{c}.csv.gz") for c in range(sample.n_chunks)]
 
 
 def chunk_cutflows(wildcards):
@@ -131,7 +141,7 @@ def all_cutflows(wildcards):
     """Per-chunk cutflow JSONs of every sample of the analysis."""
     out = []
     for sample in SAMPLES_BY_ANALYSIS[wildcards.analysis]:
-        out += [f"results/analysis/{wildcards.analysis}/features/{sample.name}/chunk{c}.cutflow.json" for c in range(sample.n_chunks)]
+        out += [R(f"analysis/{wildcards.analysis}/features/{sample.name}/chunk{c}.cutflow.json") for c in range(sample.n_chunks)]
     return out
 
 
@@ -148,17 +158,17 @@ def grid_points(analysis, train_only=False):
 def training_features(wildcards):
     """Merged feature CSVs used in training: backgrounds and the training grid points."""
     names = background_names(wildcards.analysis) + [p.name for p in grid_points(wildcards.analysis, train_only=True)]
-    return [f"results/analysis/{wildcards.analysis}/features/{name}.csv.gz" for name in names]
+    return [R(f"analysis/{wildcards.analysis}/features/{name}.csv.gz") for name in names]
 
 
 def background_features(wildcards):
     """Merged feature CSVs of the backgrounds of an analysis."""
-    return [f"results/analysis/{wildcards.analysis}/features/{name}.csv.gz" for name in background_names(wildcards.analysis)]
+    return [R(f"analysis/{wildcards.analysis}/features/{name}.csv.gz") for name in background_names(wildcards.analysis)]
 
 
 def fold_onnx_models(analysis, region, model):
     """The k exported fold models of a (region, model), in fold order."""
-    return [f"results/training/{analysis}/{region}/{model}/fold{fold}/model.onnx" for fold in FOLDS]
+    return [R(f"training/{analysis}/{region}/{model}/fold{fold}/model.onnx") for fold in FOLDS]
 
 
 def onnx_models(wildcards):
@@ -173,26 +183,26 @@ def onnx_models(wildcards):
 
 def scan_yields(wildcards):
     """Per-point yield tables over the grid."""
-    return [f"results/scan/{wildcards.analysis}/yields/{p.name}.csv" for p in grid_points(wildcards.analysis)]
+    return [R(f"scan/{wildcards.analysis}/yields/{p.name}.csv") for p in grid_points(wildcards.analysis)]
 
 
 def signal_first_chunks(wildcards):
     """Chunk 0 of every grid point of the analysis (its metadata holds the LO and NLO cross sections)."""
-    return [f"results/events/{p.name}/chunk0.root" for p in grid_points(wildcards.analysis)]
+    return [R(f"events/{p.name}/chunk0.root") for p in grid_points(wildcards.analysis)]
 
 
 def all_targets():
     """Final outputs of the default target - cutflows, training summaries, CLs tables and contour plots."""
     targets = []
     for analysis in ANALYSES:
-        targets += expand("results/analysis/{a}/cutflow.{ext}", a=analysis, ext=["csv", "md", "tex", "png"])
+        targets += expand(R("analysis/{a}/cutflow.{ext}"), a=analysis, ext=["csv", "md", "tex", "png"])
         if analysis in SHARED_ML:
-            targets += expand("results/training/{a}/{r}/{m}/{f}", a=analysis, r=analysis_regions(analysis),
+            targets += expand(R("training/{a}/{r}/{m}/{f}"), a=analysis, r=analysis_regions(analysis),
                               m=analysis_models(analysis), f=["metrics.json", "performance.csv"])
-        targets.append(f"results/generation/{analysis}_cross_sections.csv")
-        targets.append(f"results/limits/{analysis}/cls.csv")
-        targets.append(f"results/plots/{analysis}/mass_reach.csv")
-        targets += expand("results/plots/{a}/contour_{lumi}ifb.{fmt}", a=analysis, lumi=LUMIS, fmt=config["plots"]["formats"])
+        targets.append(R(f"generation/{analysis}_cross_sections.csv"))
+        targets.append(R(f"limits/{analysis}/cls.csv"))
+        targets.append(R(f"plots/{analysis}/mass_reach.csv"))
+        targets += expand(R("plots/{a}/contour_{lumi}ifb.{fmt}"), a=analysis, lumi=LUMIS, fmt=config["plots"]["formats"])
     return targets + EXTRA_TARGETS
 
 
@@ -246,7 +256,7 @@ DATASET_SPLITS = ("train", "val", "test", "heldout")  # heldout: the fold's even
 
 def dataset_paths(analysis, region, fold):
     """Tables and meta JSON of the dataset of (region, fold): keys train, val, test, heldout, meta."""
-    base = f"results/training/{analysis}/dataset/{region}/fold{fold}"
+    base = R(f"training/{analysis}/dataset/{region}/fold{fold}")
     paths = {split: f"{base}.{split}.csv.gz" for split in DATASET_SPLITS}
     paths["meta"] = f"{base}.json"
     return paths
@@ -259,7 +269,7 @@ DATASET_INPUTS = {k: v for k, v in dataset_paths("{analysis}", "{region}", "{fol
 def native_model(wildcards):
     """The trained native model (torch state or xgboost JSON) of a region, model type and fold."""
     suffix = {"nn": "model.pt", "bdt": "model.json"}[wildcards.model]
-    return f"results/training/{wildcards.analysis}/{wildcards.region}/{wildcards.model}/fold{wildcards.fold}/{suffix}"
+    return R(f"training/{wildcards.analysis}/{wildcards.region}/{wildcards.model}/fold{wildcards.fold}/{suffix}")
 
 
 def fold_evaluation_inputs(wildcards):
@@ -270,7 +280,7 @@ def fold_evaluation_inputs(wildcards):
     for fold, onnx in enumerate(fold_onnx_models(a, r, m)):
         paths = dataset_paths(a, r, fold)
         inputs[f"onnx_{fold}"] = onnx
-        inputs[f"metrics_{fold}"] = f"results/training/{a}/{r}/{m}/fold{fold}/metrics.json"
+        inputs[f"metrics_{fold}"] = R(f"training/{a}/{r}/{m}/fold{fold}/metrics.json")
         inputs[f"heldout_{fold}"] = paths["heldout"]
         inputs[f"meta_{fold}"] = paths["meta"]
     return inputs

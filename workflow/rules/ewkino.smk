@@ -10,17 +10,17 @@ rule ewkino_inputs:
         sample=EWKINO_SAMPLE_RE,
         ptmin=EWKINO_PTMIN_RE,
     input:
-        events="results/events/{sample}/chunk{chunk}.root",
+        events=R("events/{sample}/chunk{chunk}.root"),
         analysis_config=ewkino_settings().get("config", "config/analyses/ewkino.yaml"),
     output:
-        inputs="results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz",
-        cutflow="results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.cutflow.json",
+        inputs=R("analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz"),
+        cutflow=R("analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.cutflow.json"),
     params:
         pfcand_pt_min=ewkino_ptmin,
     log:
-        "logs/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.log",
+        R("logs/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.log"),
     benchmark:
-        "benchmarks/runs/analysis/ewkino/pt{ptmin}/{sample}/chunk{chunk}.tsv"
+        R("benchmarks/analysis/ewkino/pt{ptmin}/{sample}/chunk{chunk}.tsv")
     resources:
         mem_mb=2000,
         runtime=20,
@@ -36,15 +36,15 @@ rule ewkino_train:
     input:
         inputs=ewkino_training_inputs,
     output:
-        model="results/training/ewkino/pt{ptmin}/model.pt",
-        history="results/training/ewkino/pt{ptmin}/history.csv",
-        metrics="results/training/ewkino/pt{ptmin}/metrics.json",
+        model=R("training/ewkino/pt{ptmin}/model.pt"),
+        history=R("training/ewkino/pt{ptmin}/history.csv"),
+        metrics=R("training/ewkino/pt{ptmin}/metrics.json"),
     params:
         training=ewkino_training_config(),
     log:
-        "logs/training/ewkino/pt{ptmin}/train.log",
+        R("logs/training/ewkino/pt{ptmin}/train.log"),
     benchmark:
-        "benchmarks/runs/training/ewkino/pt{ptmin}/train.tsv"
+        R("benchmarks/training/ewkino/pt{ptmin}/train.tsv")
     threads: 1
     resources:
         mem_mb=4000,
@@ -59,13 +59,13 @@ rule ewkino_export:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        model="results/training/ewkino/pt{ptmin}/model.pt",
+        model=R("training/ewkino/pt{ptmin}/model.pt"),
         inputs=ewkino_training_inputs,
     output:
-        onnx="results/training/ewkino/pt{ptmin}/model.onnx",
-        parity="results/training/ewkino/pt{ptmin}/onnx_parity.json",
+        onnx=R("training/ewkino/pt{ptmin}/model.onnx"),
+        parity=R("training/ewkino/pt{ptmin}/onnx_parity.json"),
     log:
-        "logs/training/ewkino/pt{ptmin}/export.log",
+        R("logs/training/ewkino/pt{ptmin}/export.log"),
     resources:
         mem_mb=2000,
         runtime=10,
@@ -79,17 +79,17 @@ rule ewkino_significance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        onnx="results/training/ewkino/pt{ptmin}/model.onnx",
+        onnx=R("training/ewkino/pt{ptmin}/model.onnx"),
         inputs=ewkino_evaluation_inputs,
     output:
-        table="results/training/ewkino/pt{ptmin}/significance.csv",
+        table=R("training/ewkino/pt{ptmin}/significance.csv"),
     params:
         luminosities_ifb=config["statistics"]["luminosities_ifb"],
         train_samples=ewkino_train_samples(),
         score_cut=None,
         min_background=ewkino_settings().get("min_background", 5.0),
     log:
-        "logs/training/ewkino/pt{ptmin}/significance.log",
+        R("logs/training/ewkino/pt{ptmin}/significance.log"),
     resources:
         mem_mb=2000,
         runtime=10,
@@ -103,10 +103,10 @@ rule ewkino_threshold_gain:
     input:
         **ewkino_threshold_tables(),
     output:
-        csv=report("results/training/ewkino/threshold_gain.csv", category="Training", subcategory="ewkino", caption="../report/ewkino_threshold_gain.rst"),
-        md="results/training/ewkino/threshold_gain.md",
+        csv=report(R("training/ewkino/threshold_gain.csv"), category="Training", subcategory="ewkino", caption="../report/ewkino_threshold_gain.rst"),
+        md=R("training/ewkino/threshold_gain.md"),
     log:
-        "logs/training/ewkino/threshold_gain.log",
+        R("logs/training/ewkino/threshold_gain.log"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -120,16 +120,16 @@ rule ewkino_importance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        model="results/training/ewkino/pt{ptmin}/model.pt",
+        model=R("training/ewkino/pt{ptmin}/model.pt"),
         inputs=ewkino_evaluation_inputs,
     output:
-        csv="results/training/ewkino/pt{ptmin}/importance.csv",
-        plot=report("results/training/ewkino/pt{ptmin}/importance.png", category="Training", subcategory="ewkino", caption="../report/ewkino_importance.rst"),
+        csv=R("training/ewkino/pt{ptmin}/importance.csv"),
+        plot=report(R("training/ewkino/pt{ptmin}/importance.png"), category="Training", subcategory="ewkino", caption="../report/ewkino_importance.rst"),
     params:
         train_samples=ewkino_train_samples(),
         seed=config["seed"],
     log:
-        "logs/training/ewkino/pt{ptmin}/importance.log",
+        R("logs/training/ewkino/pt{ptmin}/importance.log"),
     resources:
         mem_mb=4000,
         runtime=20,
@@ -146,13 +146,13 @@ rule ewkino_point_yields:
         onnx=ewkino_scan_onnx(),
         inputs=ewkino_point_inputs,
     output:
-        yields="results/scan/ewkino/yields/{sample}.csv",
+        yields=R("scan/ewkino/yields/{sample}.csv"),
     params:
         kind="signal",
         score_threshold=ewkino_settings().get("score_threshold", 0.9),
         train_samples=ewkino_train_samples(),
     log:
-        "logs/scan/ewkino/{sample}.log",
+        R("logs/scan/ewkino/{sample}.log"),
     resources:
         mem_mb=2000,
         runtime=10,
@@ -167,13 +167,13 @@ rule ewkino_background_yields:
         onnx=ewkino_scan_onnx(),
         inputs=ewkino_background_inputs,
     output:
-        yields="results/scan/ewkino/background_yields.csv",
+        yields=R("scan/ewkino/background_yields.csv"),
     params:
         kind="background",
         score_threshold=ewkino_settings().get("score_threshold", 0.9),
         train_samples=ewkino_train_samples(),
     log:
-        "logs/scan/ewkino/background_yields.log",
+        R("logs/scan/ewkino/background_yields.log"),
     resources:
         mem_mb=2000,
         runtime=10,

@@ -61,7 +61,7 @@ def ewkino_train_samples():
 
 def _ewkino_inputs(samples, ptmin):
     return [
-        f"results/analysis/ewkino/inputs/pt{ptmin}/{s.name}/chunk{c}.npz" for s in samples for c in range(s.n_chunks)
+        R(f"analysis/ewkino/inputs/pt{ptmin}/{s.name}/chunk{c}.npz") for s in samples for c in range(s.n_chunks)
     ]
 
 
@@ -92,7 +92,7 @@ def ewkino_training_config():
 
 def ewkino_scan_onnx():
     """The ONNX ensemble whose score defines the 'nn' region of the scan yields."""
-    return f"results/training/ewkino/pt{ewkino_scan_threshold()}/model.onnx"
+    return R(f"training/ewkino/pt{ewkino_scan_threshold()}/model.onnx")
 
 
 def ewkino_targets():
@@ -103,12 +103,12 @@ def ewkino_targets():
     if not EWKINO_ENABLED:
         return []
     targets = expand(
-        "results/training/ewkino/pt{ptmin}/{f}",
+        R("training/ewkino/pt{ptmin}/{f}"),
         ptmin=EWKINO_THRESHOLDS,
         f=["metrics.json", "model.onnx", "onnx_parity.json", "significance.csv", "importance.csv", "importance.png"],
     )
     if len(EWKINO_THRESHOLDS) >= 2:
-        targets += expand("results/training/ewkino/threshold_gain.{ext}", ext=["csv", "md"])
+        targets += expand(R("training/ewkino/threshold_gain.{ext}"), ext=["csv", "md"])
     return targets
 
 
@@ -127,8 +127,8 @@ def ewkino_threshold_tables():
     if len(EWKINO_THRESHOLDS) < 2:
         return {}
     return {
-        "low": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[0]}/significance.csv",
-        "high": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[-1]}/significance.csv",
+        "low": R(f"training/ewkino/pt{EWKINO_THRESHOLDS[0]}/significance.csv"),
+        "high": R(f"training/ewkino/pt{EWKINO_THRESHOLDS[-1]}/significance.csv"),
     }
 
 

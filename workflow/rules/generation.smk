@@ -8,7 +8,7 @@ rule generate_chunk:
     input:
         detector_card=config["detector"]["card"],
     output:
-        events="results/events/{sample}/chunk{chunk}.root",
+        events=R("events/{sample}/chunk{chunk}.root"),
     params:
         sample=sample_spec,
         chunk="{chunk}",
@@ -20,9 +20,9 @@ rule generate_chunk:
         detector_options=detector_options(),
         config_hash=CONFIG_HASH,
     log:
-        "logs/generation/{sample}/chunk{chunk}.log",
+        R("logs/generation/{sample}/chunk{chunk}.log"),
     benchmark:
-        "benchmarks/runs/generation/{sample}/chunk{chunk}.tsv"
+        R("benchmarks/generation/{sample}/chunk{chunk}.tsv")
     resources:
         mem_mb=2000,
         runtime=60,
@@ -41,7 +41,7 @@ rule ingest_chunk:
         source=ingest_input,
         card=config["detector"]["card"],
     output:
-        events="results/events/{sample}/chunk{chunk}.root",
+        events=R("events/{sample}/chunk{chunk}.root"),
     params:
         sample=sample_spec,
         chunk="{chunk}",
@@ -52,9 +52,9 @@ rule ingest_chunk:
         ingest_options=lambda wildcards: dict(config.get("ingest", {}).get(wildcards.sample, {})),
         config_hash=CONFIG_HASH,
     log:
-        "logs/ingest/{sample}/chunk{chunk}.log",
+        R("logs/ingest/{sample}/chunk{chunk}.log"),
     benchmark:
-        "benchmarks/runs/ingest/{sample}/chunk{chunk}.tsv"
+        R("benchmarks/ingest/{sample}/chunk{chunk}.tsv")
     resources:
         mem_mb=4000,
         runtime=60,
@@ -69,10 +69,10 @@ rule cross_section_table:
     input:
         events=signal_first_chunks,
     output:
-        csv=report("results/generation/{analysis}_cross_sections.csv", category="Generation", subcategory="{analysis}", caption="../report/cross_sections.rst"),
-        md="results/generation/{analysis}_cross_sections.md",
+        csv=report(R("generation/{analysis}_cross_sections.csv"), category="Generation", subcategory="{analysis}", caption="../report/cross_sections.rst"),
+        md=R("generation/{analysis}_cross_sections.md"),
     log:
-        "logs/generation/{analysis}_cross_sections.log",
+        R("logs/generation/{analysis}_cross_sections.log"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -84,14 +84,14 @@ rule cross_section_table:
 
 rule scale_envelopes:
     input:
-        events=lambda wildcards: [f"results/events/{s}/chunk{c}.root" for s in background_names(wildcards.analysis)
+        events=lambda wildcards: [R(f"events/{s}/chunk{c}.root") for s in background_names(wildcards.analysis)
                                   for c in range(SAMPLES[s].n_chunks)],
     output:
-        json="results/generation/{analysis}_scale_envelopes.json",
+        json=R("generation/{analysis}_scale_envelopes.json"),
     log:
-        "logs/generation/{analysis}_scale_envelopes.log",
+        R("logs/generation/{analysis}_scale_envelopes.log"),
     benchmark:
-        "benchmarks/runs/generation/{analysis}_scale_envelopes.tsv"
+        R("benchmarks/generation/{analysis}_scale_envelopes.tsv")
     resources:
         mem_mb=1000,
         runtime=5,

@@ -4,29 +4,29 @@
 
 rule contours:
     input:
-        cls="results/limits/{analysis}/cls.csv",
+        cls=R("limits/{analysis}/cls.csv"),
         analysis_config=analysis_config,
     output:
         plots=report(
-            expand("results/plots/{{analysis}}/contour_{lumi}ifb.{fmt}", lumi=LUMIS, fmt=config["plots"]["formats"]),
+            expand(R("plots/{{analysis}}/contour_{lumi}ifb.{fmt}"), lumi=LUMIS, fmt=config["plots"]["formats"]),
             category="Contours",
             subcategory="{analysis}",
             caption="../report/contour.rst",
         ),
         details=report(
-            expand("results/plots/{{analysis}}/contour_{lumi}ifb_regions.{fmt}", lumi=LUMIS, fmt=config["plots"]["formats"]),
+            expand(R("plots/{{analysis}}/contour_{lumi}ifb_regions.{fmt}"), lumi=LUMIS, fmt=config["plots"]["formats"]),
             category="Contours",
             subcategory="{analysis}",
             caption="../report/contour_regions.rst",
         ),
-        mass_reach=report("results/plots/{analysis}/mass_reach.csv", category="Contours", subcategory="{analysis}", caption="../report/mass_reach.rst"),
+        mass_reach=report(R("plots/{analysis}/mass_reach.csv"), category="Contours", subcategory="{analysis}", caption="../report/mass_reach.rst"),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
         cls_level=config["statistics"]["cls_level"],
         formats=config["plots"]["formats"],
         sqrt_s_gev=config["sqrt_s_gev"],
     log:
-        "logs/plots/{analysis}/contours.log",
+        R("logs/plots/{analysis}/contours.log"),
     resources:
         mem_mb=2000,
         runtime=10,

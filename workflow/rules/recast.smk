@@ -13,7 +13,7 @@ RECAST_RA_RE = alternatives(RECAST_ANALYSES)
 RECAST_GRID_RE = alternatives(RECAST_GRID_NAMES)
 RECAST_SAMPLE_RE = alternatives(sorted({p.name for points in RECAST_GRIDS.values() for p in points}))
 RECAST_INJECTED = injected_sample(RECAST, RECAST_GRIDS)
-RECAST_TARGETS = recast_targets(RECAST, RECAST_GRIDS, config["plots"]["formats"])
+RECAST_TARGETS = recast_targets(RECAST, RECAST_GRIDS, config["plots"]["formats"], results=RESULTS)
 
 
 rule recast_select:
@@ -21,14 +21,14 @@ rule recast_select:
         ra=RECAST_RA_RE,
         sample=RECAST_SAMPLE_RE,
     input:
-        events="results/events/{sample}/chunk{chunk}.root",
+        events=R("events/{sample}/chunk{chunk}.root"),
         config=lambda wildcards: RECAST["analyses"][wildcards.ra]["config"],
     output:
-        counts="results/recast/{ra}/counts/{sample}/chunk{chunk}.json",
+        counts=R("recast/{ra}/counts/{sample}/chunk{chunk}.json"),
     log:
-        "logs/recast/{ra}/select/{sample}/chunk{chunk}.log",
+        R("logs/recast/{ra}/select/{sample}/chunk{chunk}.log"),
     benchmark:
-        "benchmarks/runs/recast/{ra}/select/{sample}/chunk{chunk}.tsv"
+        R("benchmarks/recast/{ra}/select/{sample}/chunk{chunk}.tsv")
     resources:
         mem_mb=2000,
         runtime=20,
@@ -45,15 +45,15 @@ rule recast_yields:
         sample=RECAST_SAMPLE_RE,
     input:
         counts=lambda wildcards: [
-            f"results/recast/{wildcards.ra}/counts/{wildcards.sample}/chunk{c}.json"
+            R(f"recast/{wildcards.ra}/counts/{wildcards.sample}/chunk{c}.json")
             for c in range(SAMPLES[wildcards.sample].n_chunks)
         ],
         config=lambda wildcards: RECAST["analyses"][wildcards.ra]["config"],
     output:
-        yields="results/recast/{ra}/{grid}/yields/{sample}.csv",
-        cutflow="results/recast/{ra}/{grid}/cutflow/{sample}.csv",
+        yields=R("recast/{ra}/{grid}/yields/{sample}.csv"),
+        cutflow=R("recast/{ra}/{grid}/cutflow/{sample}.csv"),
     log:
-        "logs/recast/{ra}/{grid}/yields/{sample}.log",
+        R("logs/recast/{ra}/{grid}/yields/{sample}.log"),
     resources:
         mem_mb=500,
         runtime=5,
@@ -69,14 +69,14 @@ rule recast_limits:
         grid=RECAST_GRID_RE,
     input:
         yields=lambda wildcards: [
-            f"results/recast/{wildcards.ra}/{wildcards.grid}/yields/{p.name}.csv" for p in RECAST_GRIDS[wildcards.grid]
+            R(f"recast/{wildcards.ra}/{wildcards.grid}/yields/{p.name}.csv") for p in RECAST_GRIDS[wildcards.grid]
         ],
         config=lambda wildcards: RECAST["analyses"][wildcards.ra]["config"],
         reference=lambda wildcards: reference_table(RECAST["analyses"][wildcards.ra]["config"]),
     output:
-        regions="results/recast/{ra}/{grid}/cls_regions.csv",
-        best="results/recast/{ra}/{grid}/best.csv",
-        excess=report("results/recast/{ra}/{grid}/small_excess.csv", category="Recast", caption="../report/recast.rst"),
+        regions=R("recast/{ra}/{grid}/cls_regions.csv"),
+        best=R("recast/{ra}/{grid}/best.csv"),
+        excess=report(R("recast/{ra}/{grid}/small_excess.csv"), category="Recast", caption="../report/recast.rst"),
     params:
         constraint=RECAST["background_constraint"],
         level=RECAST["cls_level"],
@@ -84,9 +84,9 @@ rule recast_limits:
         inject=RECAST_INJECTED,
         seed=RECAST["pseudo_data"]["seed"],
     log:
-        "logs/recast/{ra}/{grid}/limits.log",
+        R("logs/recast/{ra}/{grid}/limits.log"),
     benchmark:
-        "benchmarks/runs/recast/{ra}/{grid}/limits.tsv"
+        R("benchmarks/recast/{ra}/{grid}/limits.tsv")
     resources:
         mem_mb=1000,
         runtime=30,
@@ -103,13 +103,13 @@ rule recast_upper_limits:
         config=lambda wildcards: RECAST["analyses"][wildcards.ra]["config"],
         reference=lambda wildcards: reference_table(RECAST["analyses"][wildcards.ra]["config"]),
     output:
-        csv=report("results/recast/{ra}/upper_limits.csv", category="Recast", caption="../report/recast.rst"),
-        md="results/recast/{ra}/upper_limits.md",
+        csv=report(R("recast/{ra}/upper_limits.csv"), category="Recast", caption="../report/recast.rst"),
+        md=R("recast/{ra}/upper_limits.md"),
     params:
         constraint=RECAST["background_constraint"],
         s95=lambda wildcards: RECAST["analyses"][wildcards.ra].get("s95_reference", ""),
     log:
-        "logs/recast/{ra}/upper_limits.log",
+        R("logs/recast/{ra}/upper_limits.log"),
     resources:
         mem_mb=1000,
         runtime=10,
@@ -124,19 +124,19 @@ rule recast_plots:
         ra=RECAST_RA_RE,
         grid=RECAST_GRID_RE,
     input:
-        best="results/recast/{ra}/{grid}/best.csv",
+        best=R("recast/{ra}/{grid}/best.csv"),
     output:
-        contour=report(expand("results/recast/{{ra}}/{{grid}}/contour.{fmt}", fmt=config["plots"]["formats"]),
+        contour=report(expand(R("recast/{{ra}}/{{grid}}/contour.{fmt}"), fmt=config["plots"]["formats"]),
                        category="Recast", caption="../report/recast.rst"),
-        excess=report(expand("results/recast/{{ra}}/{{grid}}/small_excess.{fmt}", fmt=config["plots"]["formats"]),
+        excess=report(expand(R("recast/{{ra}}/{{grid}}/small_excess.{fmt}"), fmt=config["plots"]["formats"]),
                       category="Recast", caption="../report/recast.rst"),
-        lines="results/recast/{ra}/{grid}/contour_lines.csv",
+        lines=R("recast/{ra}/{grid}/contour_lines.csv"),
     params:
         level=RECAST["cls_level"],
         title=lambda wildcards: f"{wildcards.ra} recast, {wildcards.grid}"
         + ("" if RECAST["pseudo_data"]["mode"] == "none" else f" (pseudo-data: {RECAST['pseudo_data']['mode']})"),
     log:
-        "logs/recast/{ra}/{grid}/plots.log",
+        R("logs/recast/{ra}/{grid}/plots.log"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -148,11 +148,11 @@ rule recast_plots:
 
 rule recast_multi:
     input:
-        best=expand("results/recast/{ra}/{grid}/best.csv", ra=RECAST_ANALYSES, grid=RECAST_GRID_NAMES),
+        best=expand(R("recast/{ra}/{grid}/best.csv"), ra=RECAST_ANALYSES, grid=RECAST_GRID_NAMES),
     output:
-        "results/recast/small_excess_multi.csv",
+        R("recast/small_excess_multi.csv"),
     log:
-        "logs/recast/small_excess_multi.log",
+        R("logs/recast/small_excess_multi.log"),
     resources:
         mem_mb=500,
         runtime=5,
@@ -167,13 +167,13 @@ rule recast_refine:
         ra=RECAST_RA_RE,
         grid=RECAST_GRID_RE,
     input:
-        best="results/recast/{ra}/{grid}/best.csv",
+        best=R("recast/{ra}/{grid}/best.csv"),
     output:
-        proposal="results/recast/{ra}/{grid}/refine/proposal.tsv",
+        proposal=R("recast/{ra}/{grid}/refine/proposal.tsv"),
     params:
         settings={**RECAST["refine"], "cls_level": RECAST["cls_level"]},
     log:
-        "logs/recast/{ra}/{grid}/refine.log",
+        R("logs/recast/{ra}/{grid}/refine.log"),
     resources:
         mem_mb=500,
         runtime=5,

@@ -11,14 +11,14 @@ rule background_yields:
         unpack(onnx_models),
         features=background_features,
     output:
-        yields=report("results/scan/{analysis}/background_yields.csv", category="Scan", subcategory="{analysis}", caption="../report/background_yields.rst"),
+        yields=report(R("scan/{analysis}/background_yields.csv"), category="Scan", subcategory="{analysis}", caption="../report/background_yields.rst"),
     params:
         regions=signal_regions,
         feature_names=model_inputs,
         score_threshold=config["scan"]["score_threshold"],
         batch_size=config["scan"]["batch_size"],
     log:
-        "logs/scan/{analysis}/background_yields.log",
+        R("logs/scan/{analysis}/background_yields.log"),
     resources:
         mem_mb=4000,
         runtime=20,
@@ -33,9 +33,9 @@ rule scan_point:
         analysis=SHARED_ML_RE,
     input:
         unpack(onnx_models),
-        features="results/analysis/{analysis}/features/{sample}.csv.gz",
+        features=R("analysis/{analysis}/features/{sample}.csv.gz"),
     output:
-        yields="results/scan/{analysis}/yields/{sample}.csv",
+        yields=R("scan/{analysis}/yields/{sample}.csv"),
     params:
         regions=signal_regions,
         feature_names=model_inputs,
@@ -43,9 +43,9 @@ rule scan_point:
         batch_size=config["scan"]["batch_size"],
         masses=point_masses,
     log:
-        "logs/scan/{analysis}/{sample}.log",
+        R("logs/scan/{analysis}/{sample}.log"),
     benchmark:
-        "benchmarks/runs/scan/{analysis}/{sample}.tsv"
+        R("benchmarks/scan/{analysis}/{sample}.tsv")
     resources:
         mem_mb=2000,
         runtime=10,

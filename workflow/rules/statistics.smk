@@ -24,27 +24,27 @@ rule limits_part:
         batch=r"\d+",
     input:
         yields=lambda wildcards: [
-            f"results/scan/{wildcards.analysis}/yields/{p.name}.csv"
+            R(f"scan/{wildcards.analysis}/yields/{p.name}.csv")
             for p in limits_batch(
                 grid_points(wildcards.analysis), int(wildcards.batch), config["statistics"]["points_per_job"]
             )
         ],
-        background="results/scan/{analysis}/background_yields.csv",
+        background=R("scan/{analysis}/background_yields.csv"),
         envelopes=lambda wildcards: (
-            f"results/generation/{wildcards.analysis}_scale_envelopes.json"
+            R(f"generation/{wildcards.analysis}_scale_envelopes.json")
             if config["statistics"]["scale_envelope_scenarios"] else []
         ),
     output:
-        part=temp("results/limits/{analysis}/parts/cls_{lumi}ifb_b{batch}.csv"),
+        part=temp(R("limits/{analysis}/parts/cls_{lumi}ifb_b{batch}.csv")),
     params:
         lumi=lambda wildcards: float(wildcards.lumi),
         upper_limits=config["statistics"]["upper_limits"],
         envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
         **STATISTICS_PARAMS,
     log:
-        "logs/limits/{analysis}/part_{lumi}ifb_b{batch}.log",
+        R("logs/limits/{analysis}/part_{lumi}ifb_b{batch}.log"),
     benchmark:
-        "benchmarks/runs/limits/{analysis}_part_{lumi}ifb_b{batch}.tsv"
+        R("benchmarks/limits/{analysis}_part_{lumi}ifb_b{batch}.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -58,22 +58,22 @@ rule limits_part:
 rule workspaces:
     input:
         yields=scan_yields,
-        background="results/scan/{analysis}/background_yields.csv",
+        background=R("scan/{analysis}/background_yields.csv"),
         envelopes=lambda wildcards: (
-            f"results/generation/{wildcards.analysis}_scale_envelopes.json"
+            R(f"generation/{wildcards.analysis}_scale_envelopes.json")
             if config["statistics"]["scale_envelope_scenarios"] else []
         ),
     output:
-        workspaces=directory("results/limits/{analysis}/workspaces"),
+        workspaces=directory(R("limits/{analysis}/workspaces")),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
         analysis="{analysis}",
         envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
         **STATISTICS_PARAMS,
     log:
-        "logs/limits/{analysis}/workspaces.log",
+        R("logs/limits/{analysis}/workspaces.log"),
     benchmark:
-        "benchmarks/runs/limits/{analysis}_workspaces.tsv"
+        R("benchmarks/limits/{analysis}_workspaces.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -87,7 +87,7 @@ rule workspaces:
 rule limits:
     input:
         parts=lambda wildcards: expand(
-            "results/limits/{a}/parts/cls_{lumi}ifb_b{batch}.csv",
+            R("limits/{a}/parts/cls_{lumi}ifb_b{batch}.csv"),
             a=wildcards.analysis,
             lumi=LUMIS,
             batch=range(
@@ -97,9 +97,9 @@ rule limits:
         # not read by the merge: listed so that every target with cls.csv also gets the likelihoods
         workspaces=rules.workspaces.output.workspaces,
     output:
-        cls=report("results/limits/{analysis}/cls.csv", category="Limits", subcategory="{analysis}", caption="../report/cls.rst"),
+        cls=report(R("limits/{analysis}/cls.csv"), category="Limits", subcategory="{analysis}", caption="../report/cls.rst"),
     log:
-        "logs/limits/{analysis}/merge.log",
+        R("logs/limits/{analysis}/merge.log"),
     resources:
         mem_mb=1000,
         runtime=5,

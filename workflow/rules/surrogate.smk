@@ -25,7 +25,7 @@ if SURROGATE_ENABLED:
     surrogate_workflow.check_settings(SURROGATE, config, SURROGATE_POINTS)
 SURROGATE_HELDOUT = surrogate_workflow.heldout_points(SURROGATE, SURROGATE_POINTS) if SURROGATE_ENABLED else []
 SURROGATE_TARGETS = (
-    surrogate_workflow.targets(SURROGATE, config["plots"]["formats"], SURROGATE_SOURCE) if SURROGATE_ENABLED else []
+    surrogate_workflow.targets(SURROGATE, config["plots"]["formats"], SURROGATE_SOURCE, results=RESULTS) if SURROGATE_ENABLED else []
 )
 SURROGATE_POINT_RE = _alternatives([p.name for p in SURROGATE_POINTS])
 SURROGATE_SOURCE_RE = _alternatives([SURROGATE_SOURCE])
@@ -40,13 +40,13 @@ rule surrogate_truth:
         analysis=SURROGATE_SOURCE_RE,
         sample=SURROGATE_POINT_RE,
     input:
-        events="results/events/{sample}/chunk{chunk}.root",
+        events=R("events/{sample}/chunk{chunk}.root"),
     output:
-        truth="results/surrogate/{analysis}/truth/{sample}/chunk{chunk}.csv.gz",
+        truth=R("surrogate/{analysis}/truth/{sample}/chunk{chunk}.csv.gz"),
     log:
-        "logs/surrogate/{analysis}/truth/{sample}_chunk{chunk}.log",
+        R("logs/surrogate/{analysis}/truth/{sample}_chunk{chunk}.log"),
     benchmark:
-        "benchmarks/runs/surrogate/{analysis}/truth/{sample}_chunk{chunk}.tsv"
+        R("benchmarks/surrogate/{analysis}/truth/{sample}_chunk{chunk}.tsv")
     threads: 1
     resources:
         mem_mb=1500,
@@ -64,19 +64,19 @@ rule surrogate_labels:
     input:
         unpack(onnx_models),
         truth=lambda wildcards: [
-            f"results/surrogate/{wildcards.analysis}/truth/{wildcards.sample}/chunk{c}.csv.gz"
+            R(f"surrogate/{wildcards.analysis}/truth/{wildcards.sample}/chunk{c}.csv.gz")
             for c in range(SAMPLES[wildcards.sample].n_chunks)
         ],
-        features="results/analysis/{analysis}/features/{sample}.csv.gz",
+        features=R("analysis/{analysis}/features/{sample}.csv.gz"),
     output:
-        labels="results/surrogate/{analysis}/labels/{sample}.csv.gz",
+        labels=R("surrogate/{analysis}/labels/{sample}.csv.gz"),
     params:
         regions=signal_regions,
         feature_names=model_inputs,
         score_threshold=config["scan"]["score_threshold"],
         batch_size=config["scan"]["batch_size"],
     log:
-        "logs/surrogate/{analysis}/labels/{sample}.log",
+        R("logs/surrogate/{analysis}/labels/{sample}.log"),
     threads: 1
     resources:
         mem_mb=1500,
@@ -93,21 +93,21 @@ rule surrogate_recast_labels:
         sample=SURROGATE_POINT_RE,
     input:
         truth=lambda wildcards: surrogate_workflow.chunk_paths(
-            "results/surrogate/{analysis}/truth/{sample}/chunk{c}.csv.gz", wildcards, SAMPLES[wildcards.sample].n_chunks
+            R("surrogate/{analysis}/truth/{sample}/chunk{c}.csv.gz"), wildcards, SAMPLES[wildcards.sample].n_chunks
         ),
         events=lambda wildcards: surrogate_workflow.chunk_paths(
-            "results/events/{sample}/chunk{c}.root", wildcards, SAMPLES[wildcards.sample].n_chunks
+            R("events/{sample}/chunk{c}.root"), wildcards, SAMPLES[wildcards.sample].n_chunks
         ),
         counts=lambda wildcards: surrogate_workflow.chunk_paths(
-            f"results/recast/{SURROGATE_RECAST}/counts/{{sample}}/chunk{{c}}.json",
+            R(f"recast/{SURROGATE_RECAST}/counts/{{sample}}/chunk{{c}}.json"),
             wildcards,
             SAMPLES[wildcards.sample].n_chunks,
         ),
         config=RECAST["analyses"][SURROGATE_RECAST]["config"] if SURROGATE_FROM_RECAST else [],
     output:
-        labels="results/surrogate/{analysis}/labels/{sample}.csv.gz",
+        labels=R("surrogate/{analysis}/labels/{sample}.csv.gz"),
     log:
-        "logs/surrogate/{analysis}/labels/{sample}.log",
+        R("logs/surrogate/{analysis}/labels/{sample}.log"),
     threads: 1
     resources:
         mem_mb=1500,
@@ -123,22 +123,22 @@ rule surrogate_train:
         analysis=SURROGATE_SOURCE_RE,
     input:
         labels=lambda wildcards: [
-            f"results/surrogate/{wildcards.analysis}/labels/{p.name}.csv.gz" for p in SURROGATE_POINTS
+            R(f"surrogate/{wildcards.analysis}/labels/{p.name}.csv.gz") for p in SURROGATE_POINTS
         ],
     output:
-        model="results/surrogate/{analysis}/model/model.onnx",
-        contract="results/surrogate/{analysis}/model/features.json",
-        parity="results/surrogate/{analysis}/model/parity.json",
-        predictions="results/surrogate/{analysis}/model/predictions.csv.gz",
+        model=R("surrogate/{analysis}/model/model.onnx"),
+        contract=R("surrogate/{analysis}/model/features.json"),
+        parity=R("surrogate/{analysis}/model/parity.json"),
+        predictions=R("surrogate/{analysis}/model/predictions.csv.gz"),
     params:
         settings=SURROGATE,
         heldout_points=SURROGATE_HELDOUT,
         seed=config["seed"],
         analysis="{analysis}",
     log:
-        "logs/surrogate/{analysis}/train.log",
+        R("logs/surrogate/{analysis}/train.log"),
     benchmark:
-        "benchmarks/runs/surrogate/{analysis}/train.tsv"
+        R("benchmarks/surrogate/{analysis}/train.tsv")
     threads: 2
     resources:
         mem_mb=3000,
@@ -154,12 +154,12 @@ rule surrogate_validate:
         predictions=rules.surrogate_train.output.predictions,
         parity=rules.surrogate_train.output.parity,
     output:
-        csv="results/surrogate/{analysis}/validation/validation.csv",
-        md="results/surrogate/{analysis}/validation/validation.md",
-        uncertainty="results/surrogate/{analysis}/validation/uncertainty.json",
-        calibration=report("results/surrogate/{analysis}/validation/calibration.png", category="Surrogate"),
+        csv=R("surrogate/{analysis}/validation/validation.csv"),
+        md=R("surrogate/{analysis}/validation/validation.md"),
+        uncertainty=R("surrogate/{analysis}/validation/uncertainty.json"),
+        calibration=report(R("surrogate/{analysis}/validation/calibration.png"), category="Surrogate"),
     log:
-        "logs/surrogate/{analysis}/validate.log",
+        R("logs/surrogate/{analysis}/validate.log"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -176,11 +176,11 @@ rule surrogate_bundle:
         contract=rules.surrogate_train.output.contract,
         uncertainty=rules.surrogate_validate.output.uncertainty,
         validation=rules.surrogate_validate.output.md,
-        example_labels=lambda wildcards: "results/surrogate/{}/labels/{}.csv.gz".format(
+        example_labels=lambda wildcards: R("surrogate/{}/labels/{}.csv.gz").format(
             wildcards.analysis, surrogate_workflow.example_point(SURROGATE, SURROGATE_POINTS)
         ),
     output:
-        **{key: f"results/surrogate/{{analysis}}/bundle/{name}" for key, name in SURROGATE_BUNDLE.items()},
+        **{key: R(f"surrogate/{{analysis}}/bundle/{name}") for key, name in SURROGATE_BUNDLE.items()},
     params:
         seed=config["seed"],
         description=lambda wildcards: surrogate_workflow.source_description(
@@ -189,7 +189,7 @@ rule surrogate_bundle:
             else ""
         ),
     log:
-        "logs/surrogate/{analysis}/bundle.log",
+        R("logs/surrogate/{analysis}/bundle.log"),
     conda:
         "../../envs/surrogate.yaml"
     script:
@@ -200,11 +200,11 @@ rule surrogate_fast_scan:
     wildcard_constraints:
         analysis="smuon",
     input:
-        model="results/surrogate/{analysis}/bundle/model.onnx",
-        background="results/scan/{analysis}/background_yields.csv",
+        model=R("surrogate/{analysis}/bundle/model.onnx"),
+        background=R("scan/{analysis}/background_yields.csv"),
     output:
-        **{v: f"results/surrogate/{{analysis}}/fast/yields_{v}.csv" for v in SURROGATE_VARIANTS},
-        domain="results/surrogate/{analysis}/fast/domain.csv",
+        **{v: R(f"surrogate/{{analysis}}/fast/yields_{v}.csv") for v in SURROGATE_VARIANTS},
+        domain=R("surrogate/{analysis}/fast/domain.csv"),
     params:
         fast_scan=SURROGATE["fast_scan"],
         process=lambda wildcards: grid_points(wildcards.analysis)[0].process,
@@ -212,9 +212,9 @@ rule surrogate_fast_scan:
         sqrt_s_gev=config["sqrt_s_gev"],
         max_outside_fraction=SURROGATE["max_outside_fraction"],
     log:
-        "logs/surrogate/{analysis}/fast_scan.log",
+        R("logs/surrogate/{analysis}/fast_scan.log"),
     benchmark:
-        "benchmarks/runs/surrogate/{analysis}/fast_scan.tsv"
+        R("benchmarks/surrogate/{analysis}/fast_scan.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -230,17 +230,17 @@ rule surrogate_fast_limits:
         analysis="smuon",
         variant="|".join(SURROGATE_VARIANTS),
     input:
-        yields="results/surrogate/{analysis}/fast/yields_{variant}.csv",
-        background="results/scan/{analysis}/background_yields.csv",
+        yields=R("surrogate/{analysis}/fast/yields_{variant}.csv"),
+        background=R("scan/{analysis}/background_yields.csv"),
     output:
-        cls="results/surrogate/{analysis}/fast/cls_{variant}.csv",
+        cls=R("surrogate/{analysis}/fast/cls_{variant}.csv"),
     params:
         lumis=SURROGATE["fast_scan"]["luminosities_ifb"],
         statistics=config["statistics"],
     log:
-        "logs/surrogate/{analysis}/fast_limits_{variant}.log",
+        R("logs/surrogate/{analysis}/fast_limits_{variant}.log"),
     benchmark:
-        "benchmarks/runs/surrogate/{analysis}/fast_limits_{variant}.tsv"
+        R("benchmarks/surrogate/{analysis}/fast_limits_{variant}.tsv")
     threads: 1
     resources:
         mem_mb=1500,
@@ -255,20 +255,20 @@ rule surrogate_compare:
     wildcard_constraints:
         analysis="smuon",
     input:
-        full="results/limits/{analysis}/cls.csv",
+        full=R("limits/{analysis}/cls.csv"),
         uncertainty=rules.surrogate_validate.output.uncertainty,
-        yields="results/surrogate/{analysis}/fast/yields_nominal.csv",
-        **{v: f"results/surrogate/{{analysis}}/fast/cls_{v}.csv" for v in SURROGATE_VARIANTS},
+        yields=R("surrogate/{analysis}/fast/yields_nominal.csv"),
+        **{v: R(f"surrogate/{{analysis}}/fast/cls_{v}.csv") for v in SURROGATE_VARIANTS},
     output:
-        plots=surrogate_workflow.overlay_plots(SURROGATE, config["plots"]["formats"], "{analysis}"),
-        agreement="results/surrogate/{analysis}/fast/agreement.csv",
-        summary="results/surrogate/{analysis}/fast/agreement.md",
+        plots=surrogate_workflow.overlay_plots(SURROGATE, config["plots"]["formats"], "{analysis}", results=RESULTS),
+        agreement=R("surrogate/{analysis}/fast/agreement.csv"),
+        summary=R("surrogate/{analysis}/fast/agreement.md"),
     params:
         lumis=SURROGATE["fast_scan"]["luminosities_ifb"],
         scenario=SURROGATE["fast_scan"]["overlay_scenario"],
         level=config["statistics"]["cls_level"],
     log:
-        "logs/surrogate/{analysis}/compare.log",
+        R("logs/surrogate/{analysis}/compare.log"),
     threads: 1
     resources:
         mem_mb=1500,

@@ -11,8 +11,8 @@ rule prepare_dataset:
     input:
         features=training_features,
     output:
-        **{split: f"results/training/{{analysis}}/dataset/{{region}}/fold{{fold}}.{split}.csv.gz" for split in DATASET_SPLITS},
-        meta="results/training/{analysis}/dataset/{region}/fold{fold}.json",
+        **{split: R(f"training/{{analysis}}/dataset/{{region}}/fold{{fold}}.{split}.csv.gz") for split in DATASET_SPLITS},
+        meta=R("training/{analysis}/dataset/{region}/fold{fold}.json"),
     params:
         region="{region}",
         bounds=region_bounds,
@@ -23,7 +23,7 @@ rule prepare_dataset:
         seed=config["seed"],
         feature_names=model_inputs,
     log:
-        "logs/training/{analysis}/dataset/{region}/fold{fold}.log",
+        R("logs/training/{analysis}/dataset/{region}/fold{fold}.log"),
     resources:
         mem_mb=4000,
         runtime=20,
@@ -42,19 +42,19 @@ rule train_nn:
         analysis_config=analysis_config,
         analysis_module=analysis_module,
     output:
-        model="results/training/{analysis}/{region}/nn/fold{fold}/model.pt",
-        metrics="results/training/{analysis}/{region}/nn/fold{fold}/metrics.json",
-        history="results/training/{analysis}/{region}/nn/fold{fold}/history.csv",
-        loss=report("results/training/{analysis}/{region}/nn/fold{fold}/loss.png", category="Training", subcategory="{analysis} {region} nn", caption="../report/loss.rst"),
-        roc="results/training/{analysis}/{region}/nn/fold{fold}/roc.png",
-        scores="results/training/{analysis}/{region}/nn/fold{fold}/scores.png",
+        model=R("training/{analysis}/{region}/nn/fold{fold}/model.pt"),
+        metrics=R("training/{analysis}/{region}/nn/fold{fold}/metrics.json"),
+        history=R("training/{analysis}/{region}/nn/fold{fold}/history.csv"),
+        loss=report(R("training/{analysis}/{region}/nn/fold{fold}/loss.png"), category="Training", subcategory="{analysis} {region} nn", caption="../report/loss.rst"),
+        roc=R("training/{analysis}/{region}/nn/fold{fold}/roc.png"),
+        scores=R("training/{analysis}/{region}/nn/fold{fold}/scores.png"),
     params:
         hyper=config["training"]["nn"],
         seed=config["seed"],
     log:
-        "logs/training/{analysis}/{region}/nn/fold{fold}.log",
+        R("logs/training/{analysis}/{region}/nn/fold{fold}.log"),
     benchmark:
-        "benchmarks/runs/training/{analysis}/{region}/nn/fold{fold}.tsv"
+        R("benchmarks/training/{analysis}/{region}/nn/fold{fold}.tsv")
     threads: 1  # one thread per fold: the k folds run side by side
     resources:
         mem_mb=4000,
@@ -73,19 +73,19 @@ rule train_bdt:
     input:
         **DATASET_INPUTS,
     output:
-        model="results/training/{analysis}/{region}/bdt/fold{fold}/model.json",
-        metrics="results/training/{analysis}/{region}/bdt/fold{fold}/metrics.json",
-        history="results/training/{analysis}/{region}/bdt/fold{fold}/history.csv",
-        loss=report("results/training/{analysis}/{region}/bdt/fold{fold}/loss.png", category="Training", subcategory="{analysis} {region} bdt", caption="../report/loss.rst"),
-        roc="results/training/{analysis}/{region}/bdt/fold{fold}/roc.png",
-        scores="results/training/{analysis}/{region}/bdt/fold{fold}/scores.png",
+        model=R("training/{analysis}/{region}/bdt/fold{fold}/model.json"),
+        metrics=R("training/{analysis}/{region}/bdt/fold{fold}/metrics.json"),
+        history=R("training/{analysis}/{region}/bdt/fold{fold}/history.csv"),
+        loss=report(R("training/{analysis}/{region}/bdt/fold{fold}/loss.png"), category="Training", subcategory="{analysis} {region} bdt", caption="../report/loss.rst"),
+        roc=R("training/{analysis}/{region}/bdt/fold{fold}/roc.png"),
+        scores=R("training/{analysis}/{region}/bdt/fold{fold}/scores.png"),
     params:
         hyper=config["training"]["bdt"],
         seed=config["seed"],
     log:
-        "logs/training/{analysis}/{region}/bdt/fold{fold}.log",
+        R("logs/training/{analysis}/{region}/bdt/fold{fold}.log"),
     benchmark:
-        "benchmarks/runs/training/{analysis}/{region}/bdt/fold{fold}.tsv"
+        R("benchmarks/training/{analysis}/{region}/bdt/fold{fold}.tsv")
     threads: 1
     resources:
         mem_mb=4000,
@@ -104,14 +104,14 @@ rule export_onnx:
         model=native_model,
         **DATASET_INPUTS,
     output:
-        onnx="results/training/{analysis}/{region}/{model}/fold{fold}/model.onnx",
-        parity="results/training/{analysis}/{region}/{model}/fold{fold}/onnx_parity.json",
+        onnx=R("training/{analysis}/{region}/{model}/fold{fold}/model.onnx"),
+        parity=R("training/{analysis}/{region}/{model}/fold{fold}/onnx_parity.json"),
     params:
         model_type="{model}",
         region="{region}",
         score_threshold=config["scan"]["score_threshold"],
     log:
-        "logs/training/{analysis}/{region}/{model}/fold{fold}_export.log",
+        R("logs/training/{analysis}/{region}/{model}/fold{fold}_export.log"),
     resources:
         mem_mb=2000,
         runtime=10,
@@ -127,16 +127,16 @@ rule performance_table:
     input:
         unpack(fold_evaluation_inputs),
     output:
-        table=report("results/training/{analysis}/{region}/{model}/performance.csv", category="Training", subcategory="{analysis} {region} {model}", caption="../report/performance.rst"),
-        metrics="results/training/{analysis}/{region}/{model}/metrics.json",
-        roc=report("results/training/{analysis}/{region}/{model}/roc.png", category="Training", subcategory="{analysis} {region} {model}", caption="../report/roc.rst"),
-        scores=report("results/training/{analysis}/{region}/{model}/scores.png", category="Training", subcategory="{analysis} {region} {model}", caption="../report/scores.rst"),
+        table=report(R("training/{analysis}/{region}/{model}/performance.csv"), category="Training", subcategory="{analysis} {region} {model}", caption="../report/performance.rst"),
+        metrics=R("training/{analysis}/{region}/{model}/metrics.json"),
+        roc=report(R("training/{analysis}/{region}/{model}/roc.png"), category="Training", subcategory="{analysis} {region} {model}", caption="../report/roc.rst"),
+        scores=report(R("training/{analysis}/{region}/{model}/scores.png"), category="Training", subcategory="{analysis} {region} {model}", caption="../report/scores.rst"),
     params:
         score_threshold=config["scan"]["score_threshold"],
         luminosity_ifb=config["training"]["luminosity_ifb"],
         kfold=KFOLD,
     log:
-        "logs/training/{analysis}/{region}/{model}_performance.log",
+        R("logs/training/{analysis}/{region}/{model}_performance.log"),
     resources:
         mem_mb=2000,
         runtime=10,

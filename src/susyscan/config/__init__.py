@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from susyscan.config.checks import semantic_checks
 from susyscan.config.tables import GridPoint, Sample, load_grid, load_samples, signal_sample_name
-from susyscan.config.validate import config_hash, load_config, validate_config
+from susyscan.config.validate import config_hash, load_config, results_dir, validate_config
 
 __all__ = [
     "GridPoint",
@@ -13,6 +13,7 @@ __all__ = [
     "load_config",
     "load_grid",
     "load_samples",
+    "results_dir",
     "semantic_checks",
     "signal_sample_name",
     "validate_config",

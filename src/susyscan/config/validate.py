@@ -73,3 +73,10 @@ def config_hash(config: Mapping[str, Any], keys: list[str] | None = None) -> str
     subset = {k: config[k] for k in keys if k in config} if keys else dict(config)
     blob = json.dumps(subset, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def results_dir(config: Mapping[str, Any]) -> str:
+    """Folder of every output of the run: config ``results_dir``, else ``results/<run_name>`` (run_name demo when
+    unset, the schema's default), without a trailing slash."""
+    explicit = str(config.get("results_dir") or "").rstrip("/")
+    return explicit or f"results/{config.get('run_name') or 'demo'}"

@@ -16,6 +16,7 @@ import yaml
 
 from susyscan.atomic import write_csv_atomic
 from susyscan.config.tables import grid_columns, load_grid
+from susyscan.config.validate import results_dir
 from susyscan.errors import ConfigError
 from susyscan.scan.refine import contour_distance, propose_points
 
@@ -87,6 +88,17 @@ def _recast_block(configfile: Path) -> dict[str, Any]:
     return block
 
 
+def _run_results(configfile: Path, workdir: Path) -> Path:
+    """The run's results folder (``results_dir``, else ``results/<run_name>``) under ``workdir``, from the
+    workflow's default config (``workdir/config/config.yaml``) overlaid with ``configfile``, as Snakemake merges them."""
+    merged: dict[str, Any] = {}
+    for path in (workdir / "config" / "config.yaml", configfile):
+        if path.is_file():
+            merged.update({k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items()
+                           if k in ("run_name", "results_dir")})
+    return workdir / results_dir(merged)
+
+
 def iterate(configfile: Path, cores: int, rounds: int | None, extra: list[str], python: str,
             run: Callable[..., Any], snakefile: Path = REPO_SNAKEFILE, workdir: Path = Path(".")) -> pd.DataFrame:
     """Run, append proposals, rerun, ... (see the ``iterate`` command); returns and writes the history."""
@@ -98,6 +110,7 @@ def iterate(configfile: Path, cores: int, rounds: int | None, extra: list[str], 
            str(cores), "--configfile", str(configfile), *extra]
     analyses, grids = sorted(block["analyses"]), dict(block["grids"])
     base = Path(workdir)
+    results = _run_results(configfile, base)
 
     def snakemake() -> None:
         proc = run(cmd, capture_output=True, text=True)
@@ -105,14 +118,14 @@ def iterate(configfile: Path, cores: int, rounds: int | None, extra: list[str], 
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
     def current_lines() -> dict[str, dict[str, list[np.ndarray]]]:
-        return {f"{a}/{m}": _lines(base / f"results/recast/{a}/{m}/contour_lines.csv") for a in analyses for m in grids}
+        return {f"{a}/{m}": _lines(results / f"recast/{a}/{m}/contour_lines.csv") for a in analyses for m in grids}
 
     history = []
     snakemake()
     for k in range(1, n_rounds + 1):
         added = 0
         for model, grid in grids.items():
-            proposals = [pd.read_csv(base / f"results/recast/{a}/{model}/refine/proposal.tsv", sep="\t")
+            proposals = [pd.read_csv(results / f"recast/{a}/{model}/refine/proposal.tsv", sep="\t")
                          for a in analyses]
             merged = pd.concat(proposals, ignore_index=True).drop_duplicates(subset=list(grid_columns(model)[:2]))
             added += append_to_grid(base / grid, merged, model)
@@ -130,5 +143,5 @@ def iterate(configfile: Path, cores: int, rounds: int | None, extra: list[str], 
         if shift < tolerance:
             break
     frame = pd.DataFrame(history, columns=["round", "n_new", "shift_gev"])
-    write_csv_atomic(frame, base / "results/recast/refine_history.csv", index=False)
+    write_csv_atomic(frame, results / "recast/refine_history.csv", index=False)
     return frame

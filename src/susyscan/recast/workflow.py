@@ -88,19 +88,20 @@ def injected_sample(settings: dict[str, Any], grids: dict[str, list[Sample]]) ->
     return str(pseudo["inject_sample"])
 
 
-def recast_targets(settings: dict[str, Any], grids: dict[str, list[Sample]], formats: list[str]) -> list[str]:
-    """Outputs of every recast analysis and grid ([] when recast is disabled)."""
+def recast_targets(settings: dict[str, Any], grids: dict[str, list[Sample]], formats: list[str], *,
+                   results: str) -> list[str]:
+    """Outputs of every recast analysis and grid under the run's results folder ([] when recast is disabled)."""
     if not settings.get("enabled"):
         return []
     targets = []
     for ra in sorted(settings["analyses"]):
-        targets += [f"results/recast/{ra}/upper_limits.{ext}" for ext in ("csv", "md")]
+        targets += [f"{results}/recast/{ra}/upper_limits.{ext}" for ext in ("csv", "md")]
         for grid in sorted(grids):
-            base = f"results/recast/{ra}/{grid}"
+            base = f"{results}/recast/{ra}/{grid}"
             targets += [f"{base}/{f}" for f in ("cls_regions.csv", "best.csv", "small_excess.csv", "contour_lines.csv",
                                                 "refine/proposal.tsv")]
             targets += [f"{base}/{name}.{fmt}" for name in ("contour", "small_excess") for fmt in formats]
-    targets.append("results/recast/small_excess_multi.csv")
+    targets.append(f"{results}/recast/small_excess_multi.csv")
     return targets
 
 

@@ -101,20 +101,21 @@ def example_point(settings: Mapping[str, Any], points: Sequence[Any]) -> str:
     return next(p.name for p in points if (float(p.m_parent), float(p.m_lsp)) in held)
 
 
-def targets(settings: Mapping[str, Any], formats: Sequence[str], source: str | None = None) -> list[str]:
-    """Bundle files and, with the fast scan, the overlay plots, agreement table and domain table
-    (``source``: the label source's name, default ``surrogate.analysis``)."""
+def targets(settings: Mapping[str, Any], formats: Sequence[str], source: str | None = None, *,
+            results: str) -> list[str]:
+    """Bundle files and, with the fast scan, the overlay plots, agreement table and domain table under the run's
+    results folder ``results`` (``source``: the label source's name, default ``surrogate.analysis``)."""
     a = source or settings["analysis"]
-    out = [f"results/surrogate/{a}/bundle/{name}" for name in BUNDLE.values()]
+    out = [f"{results}/surrogate/{a}/bundle/{name}" for name in BUNDLE.values()]
     if settings["fast_scan"]["enabled"]:
-        out += [f"results/surrogate/{a}/fast/agreement.md", f"results/surrogate/{a}/fast/domain.csv"]
-        out += overlay_plots(settings, formats, a)
+        out += [f"{results}/surrogate/{a}/fast/agreement.md", f"{results}/surrogate/{a}/fast/domain.csv"]
+        out += overlay_plots(settings, formats, a, results=results)
     return out
 
 
-def overlay_plots(settings: Mapping[str, Any], formats: Sequence[str], analysis: str) -> list[str]:
-    """results/plots/<analysis>/surrogate_contour_<lumi>ifb.<fmt> for each fast-scan luminosity and format."""
-    return [f"results/plots/{analysis}/surrogate_contour_{float(lumi):g}ifb.{fmt}"
+def overlay_plots(settings: Mapping[str, Any], formats: Sequence[str], analysis: str, *, results: str) -> list[str]:
+    """<results>/plots/<analysis>/surrogate_contour_<lumi>ifb.<fmt> for each fast-scan luminosity and format."""
+    return [f"{results}/plots/{analysis}/surrogate_contour_{float(lumi):g}ifb.{fmt}"
             for lumi in settings["fast_scan"]["luminosities_ifb"] for fmt in formats]
 
 
