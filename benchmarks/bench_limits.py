@@ -51,7 +51,7 @@ SNAKEMAKE = str(ROOT / ".venv" / "bin" / "snakemake")
 def write_inputs(work: Path, points: pd.DataFrame, seed: int = 3) -> list[Path]:
     """Per-point yields and a background table (scan-contract columns) with plausible magnitudes."""
     rng = np.random.default_rng(seed)
-    scan = work / "results" / "scan" / "smuon"
+    scan = work / "results" / "demo" / "scan" / "smuon"  # run_name demo of config/config.yaml
     (scan / "yields").mkdir(parents=True, exist_ok=True)
     eff = rng.uniform(0.02, 0.3, len(REGIONS))
     paths = []
@@ -115,8 +115,8 @@ from susyscan.stats.workspaces import write_workspaces
 logging.basicConfig(level=logging.WARNING)
 work, out, method, upper, n_points, lumis = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "1", \
     int(sys.argv[5]), [float(x) for x in sys.argv[6].split(",")]
-paths = sorted((work / "results/scan/smuon/yields").glob("*.csv"))[:n_points]
-bkg = work / "results/scan/smuon/background_yields.csv"
+paths = sorted((work / "results/demo/scan/smuon/yields").glob("*.csv"))[:n_points]
+bkg = work / "results/demo/scan/smuon/background_yields.csv"
 scen = {"optimistic": 0.0, "pessimistic": 0.2}
 compute_limits(paths, bkg, out, lumis, scen, upper_limits=upper, method=method)
 if method == "asimov" and not upper:
@@ -143,11 +143,11 @@ def main() -> None:
         write_inputs(work, grid)
         n_points = len(grid)
         load = os.getloadavg()[0]
-        split_s, split_cpu = timed([SNAKEMAKE, "results/limits/smuon/cls.csv", "--cores", "2", "--configfile",
+        split_s, split_cpu = timed([SNAKEMAKE, "results/demo/limits/smuon/cls.csv", "--cores", "2", "--configfile",
                          "config/config.yaml", str(overlay), "--allowed-rules", "limits_part", "workspaces", "limits",
                          "--quiet", "rules"], work, work / "split.log")
-        merged = work / "results" / "limits" / "smuon" / "cls.csv"
-        n_ws = len(list((work / "results" / "limits" / "smuon" / "workspaces").iterdir()))
+        merged = work / "results" / "demo" / "limits" / "smuon" / "cls.csv"
+        n_ws = len(list((work / "results" / "demo" / "limits" / "smuon" / "workspaces").iterdir()))
         script = work / "serial.py"
         script.write_text(SERIAL)
         lumis = ",".join(f"{x:g}" for x in LUMIS)
