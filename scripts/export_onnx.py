@@ -1,4 +1,5 @@
-"""Snakemake script: export model.pt / model.json to ONNX with metadata and a test-set parity check."""
+"""Snakemake script: export model.pt / model.json to ONNX with metadata and a test-set parity check, and the fold's
+test-set score plot with the scan's score cut."""
 
 from susyscan.logutil import script_logging
 from susyscan.training.stages import export_from_files
@@ -14,4 +15,5 @@ export_from_files(
     snakemake.output.parity,
     score_threshold=float(params.score_threshold),
     parity_tolerance=float(getattr(params, "parity_tolerance", 1e-5)),
+    scores_plot=snakemake.output.scores,
 )

@@ -124,18 +124,20 @@ def test_snakemake_scripts(tmp_path):
         inputs = {k: v for k, v in data.items() if k != "heldout"}  # training never gets the held-out table
         out = tmp_path / "low" / "bdt" / f"fold{fold}"
         files = {"model": out / "model.json", "metrics": out / "metrics.json", "history": out / "history.csv",
-                 "loss": out / "loss.png", "roc": out / "roc.png", "scores": out / "scores.png"}
+                 "loss": out / "loss.png", "roc": out / "roc.png"}
         train = SimpleNamespace(input=_namespace(**inputs), output=_namespace(**files),
                                 params=SimpleNamespace(hyper={"n_estimators": 20}, seed=4),
                                 log=[str(tmp_path / f"bdt{fold}.log")], threads=1)
         runpy.run_path(str(SCRIPTS / "train_bdt.py"), init_globals={"snakemake": train})
         assert json.loads(files["metrics"].read_text())["n_trees"] <= 20
         export = SimpleNamespace(input=_namespace(model=files["model"], **inputs),
-                                 output=_namespace(onnx=out / "model.onnx", parity=out / "onnx_parity.json"),
+                                 output=_namespace(onnx=out / "model.onnx", parity=out / "onnx_parity.json",
+                                                   scores=out / "scores.png"),
                                  params=SimpleNamespace(model_type="bdt", region="low", score_threshold=0.7),
                                  log=[str(tmp_path / f"export{fold}.log")], threads=1)
         runpy.run_path(str(SCRIPTS / "export_onnx.py"), init_globals={"snakemake": export})
         assert json.loads((out / "onnx_parity.json").read_text())["max_abs_deviation"] < 1e-5
+        assert (out / "scores.png").stat().st_size > 1000  # the fold's score plot, written by the export
         model = load_checked(out / "model.onnx", meta["feature_names"])
         assert model.mass_region == "low" and (model.fold, model.kfold) == (fold, kfold)
         assert "max |dscore|" in (tmp_path / f"export{fold}.log").read_text()

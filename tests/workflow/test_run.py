@@ -111,6 +111,7 @@ def test_training_outputs_and_onnx_metadata(tiny_run: Path) -> None:
                 assert float(meta["score_threshold"]) == pytest.approx(0.7)
                 load_checked(out / f"fold{fold}/model.onnx", features)  # must not raise
                 assert (out / f"fold{fold}/loss.png").stat().st_size > 1000
+                assert (out / f"fold{fold}/scores.png").stat().st_size > 1000  # with the cut, by export_onnx
             metrics = json.loads((out / "metrics.json").read_text())  # out-of-fold, every event of the region
             assert 0.0 <= metrics["roc_auc"] <= 1.0 and metrics["split"] == "out-of-fold"
             perf = pd.read_csv(out / "performance.csv")

@@ -47,7 +47,6 @@ rule train_nn:
         history=R("training/{analysis}/{region}/nn/fold{fold}/history.csv"),
         loss=report(R("training/{analysis}/{region}/nn/fold{fold}/loss.png"), category="Training", subcategory="{analysis} {region} nn", caption="../report/loss.rst"),
         roc=R("training/{analysis}/{region}/nn/fold{fold}/roc.png"),
-        scores=R("training/{analysis}/{region}/nn/fold{fold}/scores.png"),
     params:
         hyper=config["training"]["nn"],
         seed=config["seed"],
@@ -78,7 +77,6 @@ rule train_bdt:
         history=R("training/{analysis}/{region}/bdt/fold{fold}/history.csv"),
         loss=report(R("training/{analysis}/{region}/bdt/fold{fold}/loss.png"), category="Training", subcategory="{analysis} {region} bdt", caption="../report/loss.rst"),
         roc=R("training/{analysis}/{region}/bdt/fold{fold}/roc.png"),
-        scores=R("training/{analysis}/{region}/bdt/fold{fold}/scores.png"),
     params:
         hyper=config["training"]["bdt"],
         seed=config["seed"],
@@ -106,6 +104,7 @@ rule export_onnx:
     output:
         onnx=R("training/{analysis}/{region}/{model}/fold{fold}/model.onnx"),
         parity=R("training/{analysis}/{region}/{model}/fold{fold}/onnx_parity.json"),
+        scores=R("training/{analysis}/{region}/{model}/fold{fold}/scores.png"),  # test split, with the scan's cut
     params:
         model_type="{model}",
         region="{region}",

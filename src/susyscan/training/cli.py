@@ -105,7 +105,7 @@ def _train(model_type: str, dataset_dir: str, region: str, output_dir: str, hype
     if export:
         onnx_path = Path(output_dir) / "model.onnx"
         export_model(outputs.model, model_type, dataset, onnx_path, Path(output_dir) / "onnx_parity.json",
-                     score_threshold)
+                     score_threshold, scores_plot=Path(output_dir) / "scores.png")
         performance_from_onnx(onnx_path, dataset, Path(output_dir) / "performance.csv", score_threshold)
     return metrics
 
@@ -122,7 +122,7 @@ def _train_options(function):  # noqa: ANN001, ANN202
         click.option("--threads", default=1, show_default=True, help="CPU threads."),
         click.option("--score-threshold", default=0.7, show_default=True, help="Analysis cut written into the ONNX."),
         click.option("--export/--no-export", default=True, show_default=True,
-                     help="Also write model.onnx, onnx_parity.json and performance.csv."),
+                     help="Also write model.onnx, onnx_parity.json, scores.png (with the cut) and performance.csv."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -132,7 +132,7 @@ def _train_options(function):  # noqa: ANN001, ANN202
 @training.command("train-nn")
 @_train_options
 def train_nn_command(**kwargs: object) -> None:
-    """Train the MLP of one region: model.pt, metrics.json, history.csv, loss/roc/scores plots."""
+    """Train the MLP of one region: model.pt, metrics.json, history.csv, loss/roc plots (+ export)."""
     metrics = _train("nn", **kwargs)  # type: ignore[arg-type]
     click.echo(json.dumps({k: metrics[k] for k in ("roc_auc", "f1", "precision", "best_epoch")}))
 
@@ -154,15 +154,18 @@ def train_bdt_command(**kwargs: object) -> None:
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write.")
 @click.option("--parity", default=None, type=click.Path(dir_okay=False), help="Optional parity JSON to write.")
 @click.option("--score-threshold", default=0.7, show_default=True)
+@click.option("--scores-plot", default=None, type=click.Path(dir_okay=False),
+              help="Optional test-split score plot (with the --score-threshold cut) to write.")
 def export_command(model_path: str, model_type: str, dataset_dir: str, region: str, fold: int | None, output: str,
-                   parity: str | None, score_threshold: float) -> None:
+                   parity: str | None, score_threshold: float, scores_plot: str | None) -> None:
     """Export a saved model.pt / model.json to ONNX with metadata and a parity check."""
     from susyscan.training.stages import export_from_files
 
     setup_logging()
     paths = _dataset_paths(dataset_dir, region, fold)
     paths.pop("heldout", None)
-    deviation = export_from_files(model_path, model_type, paths, output, parity, score_threshold=score_threshold)
+    deviation = export_from_files(model_path, model_type, paths, output, parity, score_threshold=score_threshold,
+                                  scores_plot=scores_plot)
     click.echo(f"max |onnx - native| = {deviation:.3g}")
 
 

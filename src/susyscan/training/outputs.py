@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from susyscan.plotting.training import plot_loss, plot_roc, plot_scores
+from susyscan.plotting.training import plot_loss, plot_roc
 from susyscan.training.dataset import PreparedDataset
 from susyscan.training.io_utils import atomic_path, write_json
 from susyscan.training.metrics import classification_metrics, selection_score
@@ -19,21 +19,21 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ModelOutputs:
-    """Files of the training rule (names as in ``workflow/rules/training.smk``)."""
+    """Files of the training rule (names as in ``workflow/rules/training.smk``). The fold's score plot is written
+    by the export (:func:`susyscan.training.stages.export_model`), which knows the scan's score cut."""
 
     model: Path
     metrics: Path
     history: Path
     loss: Path
     roc: Path
-    scores: Path
 
     @classmethod
     def in_directory(cls, directory: str | Path, model_filename: str) -> ModelOutputs:
         """Standard names under ``results/training/<analysis>/<region>/<model>/``."""
         base = Path(directory)
         return cls(base / model_filename, base / "metrics.json", base / "history.csv", base / "loss.png",
-                   base / "roc.png", base / "scores.png")
+                   base / "roc.png")
 
     @classmethod
     def from_mapping(cls, paths: object) -> ModelOutputs:
@@ -48,6 +48,14 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
         table.to_csv(tmp, index=False)
 
 
+def evaluation_title(model_type: str, dataset: PreparedDataset) -> str:
+    """Title of the plots of one trained model: model, mass region and fold."""
+    title = f"{model_type.upper()}, {dataset.info['region']} mass region"
+    if dataset.fold is not None:
+        title += f", fold {dataset.fold}/{dataset.info['kfold']}"
+    return title
+
+
 def write_evaluation(
     outputs: ModelOutputs,
     dataset: PreparedDataset,
@@ -58,16 +66,13 @@ def write_evaluation(
     selection_threshold: float,
     extra_metrics: dict,
 ) -> dict:
-    """Write history, loss/ROC/score plots and metrics.json on the test set (metrics last)."""
+    """Write history, loss/ROC plots and metrics.json on the test set (metrics last)."""
     region = dataset.info["region"]
     test = dataset.test
     write_csv(history, outputs.history)
-    title = f"{model_type.upper()}, {region} mass region"
-    if dataset.fold is not None:
-        title += f", fold {dataset.fold}/{dataset.info['kfold']}"
+    title = evaluation_title(model_type, dataset)
     plot_loss(history, outputs.loss, title=title, best_epoch=best_epoch, model_type=model_type)
     plot_roc(test.y, test_scores, outputs.roc, title=title)
-    plot_scores(test.y, test_scores, test.weight, outputs.scores, title=title, lumi_ifb=dataset.info.get("lumi_fb"))
     test_metrics = classification_metrics(test.y, test_scores, selection_threshold)
     metrics = {
         "model_type": model_type,

@@ -23,7 +23,7 @@ from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.metrics import classification_metrics, selection_score
 from susyscan.training.network import Classifier, NetworkConfig, build_classifier
 from susyscan.training.onnx_model import load_checked
-from susyscan.training.outputs import ModelOutputs, write_csv, write_evaluation
+from susyscan.training.outputs import ModelOutputs, evaluation_title, write_csv, write_evaluation
 from susyscan.training.performance import performance_table
 from susyscan.training.train_bdt import BDTConfig, load_booster, predict_bdt, save_booster, train_bdt
 from susyscan.training.train_nn import (
@@ -105,9 +105,10 @@ def _check_provenance(model_path: str | Path, model_hash: str | None, dataset: P
 def export_model(
     model_path: str | Path, model_type: str, dataset: PreparedDataset, onnx_path: str | Path,
     parity_path: str | Path | None, score_threshold: float = 0.7,
-    parity_tolerance: float = DEFAULT_PARITY_TOLERANCE,
+    parity_tolerance: float = DEFAULT_PARITY_TOLERANCE, scores_plot: str | Path | None = None,
 ) -> float:
-    """Export model.pt / model.json to ONNX with metadata, check parity on the test split, write parity JSON."""
+    """Export model.pt / model.json to ONNX with metadata, check parity on the test split, write parity JSON and,
+    when ``scores_plot`` is given, the test-split score distributions with the scan's cut ``score_threshold``."""
     metadata = model_metadata(dataset.feature_names, dataset.info["region"], score_threshold,
                               dataset.info["training_data_hash"], model_type, fold_info=dataset.info)
     if model_type == "nn":
@@ -128,6 +129,12 @@ def export_model(
                                  "fold": dataset.fold,
                                  "n_events": int(len(native)), "max_abs_deviation": deviation,
                                  "tolerance": parity_tolerance, "onnx": str(onnx_path)})
+    if scores_plot is not None:
+        from susyscan.plotting.training import plot_scores
+
+        test = dataset.test
+        plot_scores(test.y, native, test.weight, scores_plot, score_cut=score_threshold,
+                    title=evaluation_title(model_type, dataset), lumi_ifb=dataset.info.get("lumi_fb"))
     return deviation
 
 
