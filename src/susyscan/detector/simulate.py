@@ -17,7 +17,8 @@ Choices (numbers in resources/detector/atlas.yaml, from the Delphes ATLAS card):
 * b-tag: jet flavour from truth b (else c) quarks within match_dr (large-R jets: their R),
   efficiency formula per flavour. Tau tag: jets matched (dR < match_dr) to truth taus that have no
   hard final-state e/mu nearby (hadronic), with 1..max_tracks tracks in track_dr: efficiency by
-  prong count; unmatched jets get the mistag rate. The tau object is the jet (pT, eta, phi).
+  prong count (card formulas of pT, eta); unmatched jets get the fake rate of their flavour (b, c, light
+  quark, gluon from the hard-process partons) and prong count. The tau object is the jet (pT, eta, phi).
 * MET = -(sum of reconstructed muons + isolated electrons/photons + jets + soft term), the soft
   term being the smeared jet-input particles not in any jet and the tracks of muons that failed
   identification, with pT > met.soft_pt_min (see :func:`missing_et`).
@@ -34,7 +35,7 @@ import awkward as ak
 import numpy as np
 
 from susyscan.detector.card import DetectorCard
-from susyscan.detector.jets import FlatJets, btag, cluster, tau_tag
+from susyscan.detector.jets import FlatJets, btag, cluster, jet_flavour, tau_tag
 from susyscan.detector.kinematics import delta_r, jagged, pt_eta_phi, sorted_collection
 from susyscan.detector.objects import RecoObjects, object_branches, reconstruct
 from susyscan.detector.particles import PID_MUON, FlatParticles, respond
@@ -177,7 +178,8 @@ def simulate(
     track_idx = np.flatnonzero(p.tracked & (pt_s > card.tautagging.track_pt_min))
     tracks = {"eta": p.eta[track_idx], "phi": p.phi[track_idx], "event": p.event[track_idx],
               "charge": p.pf_charge[track_idx]}
-    tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau)
+    tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau,
+                                     jet_flavour(jets, truth, n, card))
 
     met, met_phi = missing_et(p, muons, electrons, photons, jets, jet_inputs, card)
 
