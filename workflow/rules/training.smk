@@ -103,6 +103,8 @@ rule export_onnx:
     input:
         model=native_model,
         **DATASET_INPUTS,
+        analysis_config=analysis_config,  # its spec's model factory rebuilds the NN
+        analysis_module=analysis_module,
     output:
         onnx="results/training/{analysis}/{region}/{model}/fold{fold}/model.onnx",
         parity="results/training/{analysis}/{region}/{model}/fold{fold}/onnx_parity.json",
