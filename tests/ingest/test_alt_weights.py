@@ -67,6 +67,7 @@ def test_pythia_variation_weights_are_other_columns_and_unweighted_files_have_no
     columns = meta["alt_weight_columns"]
     assert columns and all(c["kind"] == "other" for c in columns)  # CKKW-L shower variations, no LHE scale weights
     assert set(values) == {c["column"] for c in columns} and all(c.startswith("altw_") for c in values)
+    assert {"altw_fsr_murfac_0p500000", "altw_isr_murfac_2p000000"} <= set(values)  # documented naming
     for path, n in ((FXFX, 20), (POWHEG_Z, 5)):  # the FxFx and POWHEG Z files carry no per-event weights
         meta = ingest_file(path, tmp_path / f"{path.stem}.root", {"sample": "s", "process": "p"}, card_path=CARD,
                            n_events=n, ingest_options={"sqrt_s_gev": read_header(path)[0].sqrt_s_gev})

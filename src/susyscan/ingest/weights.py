@@ -120,7 +120,7 @@ def _factor(value: float) -> str:
 
 
 def _sanitise(name: str) -> str:
-    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", name.replace(".", "p"))).strip("_") or "w"
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", re.sub(r"(?<=\d)\.(?=\d)", "p", name))).strip("_") or "w"
 
 
 def weight_columns(names: Sequence[str], header: LheHeader | None = None) -> list[dict[str, Any]]:
@@ -132,8 +132,9 @@ def weight_columns(names: Sequence[str], header: LheHeader | None = None) -> lis
     * ``scale``: one of the file's LHEF 3 muR/muF variations, ``altw_muR<r>_muF<f>`` (factors written 0p5, 1, 2);
       ``altw_muR1_muF1`` is the file's own central weight, equal to ``weight`` up to the LHE file's precision;
     * ``pdf``: a PDF member at the nominal scales, ``altw_pdf_<id>`` (the LHAPDF id of the weight name or header);
-    * ``other``: anything else (e.g. Pythia's own shower/merging variations), ``altw_<name>`` with the name's
-      characters outside [A-Za-z0-9] replaced by ``_`` and ``.`` by ``p``.
+    * ``other``: anything else (e.g. Pythia's own shower/merging variations), ``altw_<name>`` with a decimal point
+      written ``p`` and the other characters outside [A-Za-z0-9] replaced by ``_`` (``fsr.murfac=0.5`` ->
+      ``altw_fsr_murfac_0p5``).
 
     Names are unique (a repeated name gets ``_<index>``).
     """
