@@ -113,3 +113,9 @@ def test_minimum_bias_library_from_pythia(tmp_path) -> None:  # noqa: ANN001
     assert set(np.unique(library.pid)) <= {11, 13, 22, 211, 130}
     again = pileup.cached_library(tmp_path, 60, seed=11, pt_min=0.5)  # read from the cache
     assert np.array_equal(again.pt, library.pt)
+
+
+def test_pileup_note_names_the_setting() -> None:
+    assert "without pileup" in pileup.pileup_note()
+    assert "mu = 60" in pileup.pileup_note(60.0) and "no pileup mitigation" in pileup.pileup_note(60.0)
+    assert "CHS" in pileup.pileup_note(20.0, charged_hadron_subtraction=True)

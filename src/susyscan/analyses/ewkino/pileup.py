@@ -214,3 +214,13 @@ def overlay(events: ak.Array, mu: float, library: PileupLibrary, rng: np.random.
 
 def _wrap(phi: np.ndarray) -> np.ndarray:
     return (phi + np.pi) % (2 * np.pi) - np.pi
+
+
+def pileup_note(mu: float = 0.0, charged_hadron_subtraction: bool = False) -> str:
+    """One line for every table or figure that quotes the soft-threshold (1 vs 10 GeV) result."""
+    if mu == 0:
+        return ("Simulated without pileup: the soft (1 GeV) particle-flow candidates are those of the hard scatter "
+                "only (docs/analysis_ewkino.md, 'Pileup').")
+    chs = ", charged pileup removed (CHS)" if charged_hadron_subtraction else ", no pileup mitigation"
+    return (f"Pileup: Poisson mean mu = {mu:g} minimum-bias interactions overlaid on the particle-flow candidates "
+            f"only{chs} (docs/analysis_ewkino.md, 'Pileup').")

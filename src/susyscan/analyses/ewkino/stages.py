@@ -16,6 +16,7 @@ from susyscan.analyses.ewkino.importance import permutation_importance, write_im
 from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
 from susyscan.analyses.ewkino.io import write_csv_atomic, write_json_atomic, write_text_atomic
 from susyscan.analyses.ewkino.metrics import split_labels
+from susyscan.analyses.ewkino.pileup import pileup_note
 from susyscan.analyses.ewkino.significance import (background_yield_table, signal_yield_table, significance_table,
                                           threshold_comparison)
 from susyscan.analyses.ewkino.train import TrainConfig, load_ensemble, predict_arrays, save_ensemble, train_ensemble
@@ -90,8 +91,8 @@ def run_threshold_table(table_low: str | Path, table_high: str | Path, csv_out: 
     low, high = pd.read_csv(table_low), pd.read_csv(table_high)
     joined = threshold_comparison(low, high, float(low["pfcand_pt_min"].iloc[0]), float(high["pfcand_pt_min"].iloc[0]))
     write_csv_atomic(joined, csv_out)
-    write_text_atomic(joined.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else joined.to_string(index=False),
-                      md_out)
+    table = joined.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else joined.to_string(index=False)
+    write_text_atomic(f"{pileup_note()}\n\n{table}\n", md_out)  # issue 17: no pileup in the samples
     return joined
 
 
