@@ -98,7 +98,7 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
     ``out['roc']`` (png), ``out['yields_dir']/{sample}.csv`` per grid point and ``out['background']``."""
     classes = list(ml["classes"])
     min_mc = int(ml.get("min_background_mc", 3))
-    categories = list(dict(ml["categories"]))
+    categories = list(dict(ml["categories"]))  # names; their ranges and features are the earlier steps' business
     rows, regions = [], {}
     scores = {key: pd.read_csv(path) for key, path in score_paths.items()}
     for category in categories:

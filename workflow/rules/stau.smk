@@ -1,0 +1,205 @@
+# Stau lep-had analysis, ML side (issue 18; docs/analysis_stau.md, "Networks"): per jet category a k-fold
+# multiclass DNN (signal + 6 background classes) and the same network on [X, A X, A^2 X] (SIGN features from a
+# fixed background reference bank), their comparison (ROC per class, best score-cut region, Z at each luminosity),
+# yield tables of their regions plus the cut-and-count regions, CLs and contours at the configured luminosities.
+# Active when the stau analysis is; the settings file is <analysis YAML stem>_ml.yaml next to the analysis YAML.
+# The shared selection rules write the feature tables; the shared scan/limits/contours of the cut-and-count
+# regions run as for every analysis; the ML results go to results/*/stau/ml/ so the two do not collide.
+
+import importlib
+
+import yaml
+
+STAU = "stau"
+STAU_ENABLED = STAU in ANALYSES
+
+
+def _stau_ml_settings():
+    """The ML settings YAML of the stau analysis (empty when the analysis is off)."""
+    if not STAU_ENABLED:
+        return {}
+    analysis_yaml = Path(config["analyses"][STAU]["config"])
+    path = analysis_yaml.with_name(analysis_yaml.stem + "_ml.yaml")
+    with open(path) as handle:
+        settings = yaml.safe_load(handle)
+    features_module = importlib.import_module(settings["module"])
+    for name, category in settings["categories"].items():
+        if not hasattr(features_module, category["features"]):
+            raise ValueError(f"{path}: categories.{name}.features: {settings['module']} has no {category['features']!r}")
+    settings["path"] = str(path)
+    return settings
+
+
+STAU_ML = _stau_ml_settings()
+STAU_CATEGORIES = list(STAU_ML.get("categories", {}))
+STAU_FOLDS = list(range(int(STAU_ML.get("kfold", 5))))
+
+
+def stau_features(category):
+    """Model inputs of a category (the module attribute the settings name)."""
+    return list(getattr(importlib.import_module(STAU_ML["module"]), STAU_ML["categories"][category]["features"]))
+
+
+def stau_feature_tables(wildcards=None):
+    """Merged feature tables of every stau sample (backgrounds and grid points)."""
+    return [f"results/analysis/{STAU}/features/{s.name}.csv.gz" for s in SAMPLES_BY_ANALYSIS.get(STAU, [])]
+
+
+def stau_train_samples():
+    return [p.name for p in grid_points(STAU, train_only=True)] if STAU_ENABLED else []
+
+
+def stau_points():
+    """(sample, m_parent, m_lsp) of every grid point."""
+    spec = SPECS[STAU]
+    return [(p.name, float(p.masses[spec.grid[0]]), float(p.masses[spec.grid[1]])) for p in grid_points(STAU)]
+
+
+def stau_flag_labels():
+    """Cut-and-count regions of the analysis YAML: flag column -> label."""
+    cfg = load_analysis_config(config["analyses"][STAU]["config"])
+    return {region.column: region.label for region in cfg.baselines}
+
+
+
+if STAU_ENABLED:
+    EXTRA_TARGETS += [
+        "results/training/stau/comparison.md",
+        "results/training/stau/roc.png",
+        "results/limits/stau/ml/cls.csv",
+        "results/plots/stau/ml/mass_reach.csv",
+    ] + [f"results/plots/stau/ml/contour_{lumi}ifb.{fmt}" for lumi in LUMIS for fmt in config["plots"]["formats"]]
+
+
+rule stau_dnn:
+    wildcard_constraints:
+        category=_alternatives(STAU_CATEGORIES),
+    input:
+        features=stau_feature_tables,
+        ml_settings=STAU_ML.get("path", []),
+    output:
+        scores="results/training/stau/{category}/dnn/scores.csv.gz",
+        importance="results/training/stau/{category}/dnn/importance.csv",
+        summary="results/training/stau/{category}/dnn/summary.json",
+        models=expand("results/training/stau/{{category}}/dnn/fold{fold}/model.onnx", fold=STAU_FOLDS),
+    params:
+        ml=STAU_ML,
+        category_range=lambda wildcards: STAU_ML["categories"][wildcards.category]["range"],
+        features=lambda wildcards: stau_features(wildcards.category),
+        train_samples=stau_train_samples(),
+    log:
+        "logs/training/stau/{category}/dnn.log",
+    benchmark:
+        "benchmarks/runs/training/stau/{category}_dnn.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/stau_dnn.py"
+
+
+rule stau_sign:
+    wildcard_constraints:
+        category=_alternatives(STAU_CATEGORIES),
+    input:
+        features=stau_feature_tables,
+        importance="results/training/stau/{category}/dnn/importance.csv",
+        ml_settings=STAU_ML.get("path", []),
+    output:
+        scores="results/training/stau/{category}/sign/scores.csv.gz",
+        summary="results/training/stau/{category}/sign/summary.json",
+        bank=directory("results/training/stau/{category}/sign/bank"),
+        models=expand("results/training/stau/{{category}}/sign/fold{fold}/model.onnx", fold=STAU_FOLDS),
+    params:
+        ml=STAU_ML,
+        category_range=lambda wildcards: STAU_ML["categories"][wildcards.category]["range"],
+        features=lambda wildcards: stau_features(wildcards.category),
+        train_samples=stau_train_samples(),
+    log:
+        "logs/training/stau/{category}/sign.log",
+    benchmark:
+        "benchmarks/runs/training/stau/{category}_sign.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/stau_sign.py"
+
+
+rule stau_compare:
+    input:
+        **{f"{method}_{category}": f"results/training/stau/{category}/{method}/scores.csv.gz"
+           for category in STAU_CATEGORIES for method in ("dnn", "sign")},
+    output:
+        table="results/training/stau/comparison.csv",
+        markdown=report("results/training/stau/comparison.md", category="Training", subcategory="stau", caption="../report/stau_comparison.rst"),
+        roc=report("results/training/stau/roc.png", category="Training", subcategory="stau", caption="../report/stau_comparison.rst"),
+        yields=[f"results/scan/stau/ml/yields/{name}.csv" for name, _, _ in (stau_points() if STAU_ENABLED else [])],
+        background="results/scan/stau/ml/background_yields.csv",
+    params:
+        ml=STAU_ML,
+        train_samples=stau_train_samples(),
+        lumis=config["statistics"]["luminosities_ifb"],
+        points=stau_points() if STAU_ENABLED else [],
+        flag_labels=stau_flag_labels() if STAU_ENABLED else {},
+    log:
+        "logs/training/stau/compare.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/stau_compare.py"
+
+
+rule stau_ml_limits:
+    input:
+        yields=[f"results/scan/stau/ml/yields/{name}.csv" for name, _, _ in (stau_points() if STAU_ENABLED else [])],
+        background="results/scan/stau/ml/background_yields.csv",
+    output:
+        cls="results/limits/stau/ml/cls.csv",
+    params:
+        lumis=config["statistics"]["luminosities_ifb"],
+        **STATISTICS_PARAMS,
+    log:
+        "logs/limits/stau/ml.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/stau_ml_limits.py"
+
+
+rule stau_ml_contours:
+    input:
+        cls="results/limits/stau/ml/cls.csv",
+        analysis_config=config["analyses"].get(STAU, {}).get("config", []),
+    output:
+        plots=[f"results/plots/stau/ml/contour_{lumi}ifb.{fmt}" for lumi in LUMIS for fmt in config["plots"]["formats"]],
+        mass_reach="results/plots/stau/ml/mass_reach.csv",
+    params:
+        lumis=config["statistics"]["luminosities_ifb"],
+        formats=config["plots"]["formats"],
+        flag_labels=stau_flag_labels() if STAU_ENABLED else {},
+        sqrt_s_gev=config["sqrt_s_gev"],
+    log:
+        "logs/plots/stau/ml.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/stau_ml_contours.py"
