@@ -82,11 +82,13 @@ def bench_process(name: str, n_events: int, tmp: Path, detector) -> dict[str, fl
 def bench_lhe(path: Path, n_events: int, detector) -> dict[str, float | str]:  # noqa: ANN001
     """Time shower_lhe on the first ``n_events`` LHE events (matched/merged as the header says).
 
-    ``n_events`` counts LHE events read (shower_lhe's meaning); matching vetoes leave fewer showered events. The
-    per-event columns are per showered event (what the analysis gets), ``ms/LHE evt`` per LHE event read.
+    ``n_events`` counts LHE events read (shower_lhe's meaning; at most the file's), matching vetoes leave fewer
+    showered events. The per-event columns are per showered event (what the analysis gets), ``ms/LHE evt`` per
+    LHE event read.
     """
-    from susyscan.ingest.lhe import shower_lhe
+    from susyscan.ingest.lhe import scan_lhe, shower_lhe
 
+    n_events = min(n_events, int(scan_lhe(path)["n_events"]))  # asking for more than the file holds is an error
     t0 = time.perf_counter()
     events, info = shower_lhe(path, n_events=n_events, seed=1)
     seconds = time.perf_counter() - t0
