@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from susyscan.analyses.ewkino import prepare
 from susyscan.analyses.ewkino.cli import ewkino
+from susyscan.analyses.ewkino.export import OnnxEnsemble, read_metadata
 from susyscan.analyses.ewkino.inputs import read_inputs
-from susyscan.analyses.ewkino.stages import (run_background_yields, run_export, run_importance, run_point_yields,
-                                    run_significance, run_threshold_table, run_training)
+from susyscan.analyses.ewkino.stages import (evaluation_set, run_background_yields, run_export, run_importance,
+                                            run_point_yields, run_significance, run_threshold_table, run_training)
 
 from .conftest import CONFIG, TINY, make_input_files, metadata, synthetic_events
 
@@ -44,6 +45,14 @@ def test_chain(tmp_path, cfg):
                                         ["sig_1500_100", "znunu"], None, 0.0)
     table = tables["low"]
     assert list(table["lumi_ifb"]) == [300.0, 3000.0] and (table["m_parent"] == 1500).all()
+    # cut chosen on one half of the evaluation events, quoted on the other; the two halves cover them once
+    n_eval = len(evaluation_set(OnnxEnsemble(tmp_path / "low" / "model.onnx"), low, ["sig_1500_100", "znunu"]))
+    assert (table["n_optimise"] + table["n_quote"] == n_eval).all() and (table["n_optimise"] > 0).all()
+    # the budget and the truncated fraction of the training inputs travel into the ONNX metadata
+    budget = json.loads(read_metadata(tmp_path / "low" / "model.onnx")["candidate_budget"])
+    trained = read_inputs(low)
+    assert budget["max_candidates"] == 16 == trained.max_candidates
+    assert budget["fraction_truncated"] == pytest.approx(float((trained.n_candidates > 16).mean()))
     assert table["z_nn"].iloc[1] == pytest.approx(table["z_nn"].iloc[0] * 10**0.5, rel=1e-6)
     joined = run_threshold_table(tmp_path / "low" / "z.csv", tmp_path / "high" / "z.csv", tmp_path / "t.csv",
                                  tmp_path / "t.md")

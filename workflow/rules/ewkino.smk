@@ -30,6 +30,24 @@ rule ewkino_inputs:
         "../../scripts/ewkino_inputs.py"
 
 
+rule ewkino_multiplicity:
+    wildcard_constraints:
+        ptmin=EWKINO_PTMIN_RE,
+    input:
+        inputs=ewkino_evaluation_inputs,
+    output:
+        table="results/analysis/ewkino/inputs/pt{ptmin}/multiplicity.csv",
+    log:
+        "logs/analysis/ewkino/inputs/pt{ptmin}/multiplicity.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/ewkino_multiplicity.py"
+
+
 rule ewkino_train:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,

@@ -107,6 +107,7 @@ def ewkino_targets():
         ptmin=EWKINO_THRESHOLDS,
         f=["metrics.json", "model.onnx", "onnx_parity.json", "significance.csv", "importance.csv", "importance.png"],
     )
+    targets += expand("results/analysis/ewkino/inputs/pt{ptmin}/multiplicity.csv", ptmin=EWKINO_THRESHOLDS)
     if len(EWKINO_THRESHOLDS) >= 2:
         targets += expand("results/training/ewkino/threshold_gain.{ext}", ext=["csv", "md"])
     return targets

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,26 @@ class Baseline:
 
 @dataclass(frozen=True)
 class InputsConfig:
-    """Network-input options."""
+    """Network-input options.
+
+    ``max_candidates`` is the candidate budget M of the PF block: one number for every threshold, or a mapping
+    threshold (GeV) -> M; :meth:`budget` gives the M of one threshold.
+    """
 
     pfcand_pt_min_values: tuple[float, ...]
-    max_candidates: int
+    max_candidates: int | Mapping[float, int]
     phi_reference: str
     max_jets: int
+
+    def budget(self, pt_min: float) -> int:
+        """The candidate budget M at soft-particle threshold ``pt_min`` (GeV)."""
+        if isinstance(self.max_candidates, Mapping):
+            for threshold, value in self.max_candidates.items():
+                if float(threshold) == float(pt_min):
+                    return int(value)
+            raise ConfigError(f"inputs.max_candidates has no budget for pT threshold {pt_min:g} GeV "
+                              f"(given for {sorted(float(k) for k in self.max_candidates)})")
+        return int(self.max_candidates)
 
 
 @dataclass(frozen=True)
@@ -102,13 +117,36 @@ def ewkino_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Ewki
         baseline=_build(Baseline, _section(raw, "baseline", source), f"{source}: baseline"),
         inputs=_build(InputsConfig, _section(raw, "inputs", source), f"{source}: inputs"),
     )
+    cfg = replace(cfg, inputs=_checked_budget(cfg.inputs, source))
     if cfg.inputs.phi_reference not in PHI_REFERENCES:
         raise ConfigError(f"{source}: inputs.phi_reference {cfg.inputs.phi_reference!r} not in {PHI_REFERENCES}")
-    if cfg.inputs.max_candidates < 1 or cfg.inputs.max_jets < 1:
-        raise ConfigError(f"{source}: inputs.max_candidates and inputs.max_jets must be >= 1")
+    if cfg.inputs.max_jets < 1:
+        raise ConfigError(f"{source}: inputs.max_jets must be >= 1")
     if cfg.preselection.n_jets_max < 1:
         raise ConfigError(f"{source}: preselection.n_jets_max must be >= 1")
     return cfg
+
+
+def _checked_budget(inputs: InputsConfig, source: str) -> InputsConfig:
+    """``max_candidates`` as an int or a {float threshold: int} mapping covering every threshold, all >= 1."""
+    raw = inputs.max_candidates
+    where = f"{source}: inputs.max_candidates"
+    try:
+        budget: int | dict[float, int] = ({float(k): int(v) for k, v in raw.items()} if isinstance(raw, Mapping)
+                                          else int(raw))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: expected an integer or a mapping threshold -> integer, got {raw!r}") from exc
+    if isinstance(raw, (bool, float)) or (isinstance(raw, Mapping) and any(isinstance(v, (bool, float))
+                                                                           for v in raw.values())):
+        raise ConfigError(f"{where}: budgets must be integers, got {raw!r}")
+    values = list(budget.values()) if isinstance(budget, dict) else [budget]
+    if min(values, default=0) < 1:
+        raise ConfigError(f"{where}: every budget must be >= 1, got {raw!r}")
+    if isinstance(budget, dict):
+        missing = [t for t in inputs.pfcand_pt_min_values if float(t) not in budget]
+        if missing:
+            raise ConfigError(f"{where}: no budget for the threshold(s) {missing} of inputs.pfcand_pt_min_values")
+    return replace(inputs, max_candidates=budget)
 
 
 def load_ewkino_config(path: str | Path) -> EwkinoConfig:

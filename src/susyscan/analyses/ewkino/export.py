@@ -46,6 +46,8 @@ def export_onnx(model: Ensemble, info: dict[str, Any], path: str | Path, extra_m
         "model_type": MODEL_TYPE,
         "training_split": json.dumps(list(info.get("split", []))),
         "training_seed": str(info.get("seed", "")),
+        # the budget M and, on the training inputs, the multiplicity quantiles and the fraction of truncated events
+        "candidate_budget": json.dumps(info.get("candidate_budget", {}), sort_keys=True),
         **(extra_metadata or {}),
     }
     onnx.helper.set_model_props(graph, metadata)
