@@ -44,15 +44,20 @@ def best_cut(scores: pd.DataFrame, signal_samples: Sequence[str], lumi_ifb: floa
     sig = scores[scores["sample"].isin(signal_samples)]
     bkg = scores[scores["label"] != 0]
     if sig.empty or bkg.empty:
-        raise EmptySelectionError(f"best cut: {len(sig)} signal events of {list(signal_samples)}, {len(bkg)} background")
+        logger.warning("best cut: %d signal events of %s, %d background events: no region", len(sig),
+                       list(signal_samples), len(bkg))
+        return {"threshold": float("inf"), "s": 0.0, "b": 0.0, "z": 0.0, "n_signal_mc": 0, "n_background_mc": 0}
     candidates = np.unique(np.quantile(sig[column].to_numpy(), np.linspace(0.0, 0.995, n_candidates)))
     s_score, s_w = sig[column].to_numpy(), sig["weight"].to_numpy() * 1000.0 * lumi_ifb
     b_score, b_w = bkg[column].to_numpy(), bkg["weight"].to_numpy() * 1000.0 * lumi_ifb
     s = np.array([s_w[s_score >= t].sum() for t in candidates])
     b = np.array([b_w[b_score >= t].sum() for t in candidates])
     n_b = np.array([(b_score >= t).sum() for t in candidates])
-    z = np.where(n_b >= min_background_mc, asimov_z(s, b), -1.0)
-    best = int(np.argmax(z))
+    z = asimov_z(s, b)
+    valid = n_b >= min_background_mc
+    if not valid.any():
+        logger.warning("best cut: no cut keeps %d background MC events; the loosest cut is used", min_background_mc)
+    best = int(np.argmax(np.where(valid, z, -1.0))) if valid.any() else 0
     return {"threshold": float(candidates[best]), "s": float(s[best]), "b": float(b[best]), "z": float(z[best]),
             "n_signal_mc": int((s_score >= candidates[best]).sum()), "n_background_mc": int(n_b[best])}
 

@@ -177,10 +177,11 @@ def _roc_figure(scores: Mapping[str, pd.DataFrame], categories: Sequence[str], c
             ax = axes[row][column]
             for method, label in METHODS:
                 table = scores[f"{method}_{category}"]
-                if (table["label"] == column + 1).any():
+                has_signal = (table["train"].astype(bool) & table["sample"].isin(train_samples)).any()
+                if has_signal and (table["label"] == column + 1).any():
                     tpr, fpr = roc_curve_points(table, column + 1, train_samples)
                     ax.plot(tpr, fpr, label=label)
-            ax.set_yscale("log")
+            ax.set_yscale("log", nonpositive="mask")
             ax.set_title(f"{category}: signal vs {name}", fontsize=9)
             ax.set_xlabel("signal efficiency", fontsize=8)
             ax.set_ylabel(f"{name} efficiency", fontsize=8)

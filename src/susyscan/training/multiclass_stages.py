@@ -144,7 +144,10 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
         meta = {"feature_names": json.dumps(list(input_names)), "mass_region": category, "score_threshold": "0.5",
                 "training_data_hash": f"{model_type}:{category}:fold{fold}", "model_type": model_type,
                 "kfold": str(k), "fold": str(fold), "fold_seed": str(settings.seed)}
-        deviation = export_multiclass(result, meta, path, inputs[te][:5000])
+        if va.sum() < 10 * len(settings.classes):
+            logger.warning("%s %s fold %d: only %d validation events for early stopping", model_type, category, fold,
+                           int(va.sum()))
+        deviation = export_multiclass(result, meta, path, (inputs[te] if te.any() else inputs[tr])[:5000])
         probabilities[te] = result.predict_proba(inputs[te])
         result.history.to_csv(out_dir / f"fold{fold}" / "history.csv", index=False)
         summary["folds"].append({"fold": fold, "n_train": int(tr.sum()), "n_val": int(va.sum()), "n_scored": int(te.sum()),
