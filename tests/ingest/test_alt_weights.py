@@ -18,6 +18,7 @@ from susyscan.ingest.lhe import read_header
 from susyscan.ingest.weights import (
     alt_weight_table,
     join_alt_weights,
+    per_event_norm,
     pyhf_scale_modifiers,
     region_scale_envelope,
     weight_columns,
@@ -116,6 +117,11 @@ def test_per_region_envelope_on_a_hand_made_case() -> None:
     assert env.loc["SR_a", "n_variations"] == 2
     with pytest.raises(FeatureError, match="altw_muR2_muF2"):
         region_scale_envelope(frame.drop(columns="altw_muR2_muF2"), ["SR_a"], columns)
+    # the same from boolean masks (score-cut regions) and a per-row norm read off a merged table's weight_pb
+    merged = frame.assign(weight_pb=2.0 * frame["gen_weight"])
+    masks = {"SR_a": frame["SR_a"].to_numpy() == 1, "SR_b": frame["SR_b"].to_numpy() == 1}
+    again = region_scale_envelope(merged, masks, columns, norm=per_event_norm(merged)).set_index("region")
+    pd.testing.assert_frame_equal(again, env)
 
 
 def test_envelope_modifiers_build_a_pyhf_model_with_per_region_shapes() -> None:
