@@ -178,12 +178,18 @@ def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tupl
     n_classes = len(classes)
     _check(X_tr, y_tr, w_tr, n_classes, "training set")
     _check(X_va, y_va, w_va, n_classes, "validation set")
+    if len(X_tr) == 0:
+        raise FeatureError("multiclass training: the training set is empty")
+    if (y_tr == 0).all() or (y_tr != 0).all():
+        logger.warning("multiclass training: the training set has %d signal and %d background events; the signal is "
+                       "not rescaled and the scores mean little", int((y_tr == 0).sum()), int((y_tr != 0).sum()))
     standardisation = Standardisation.fit(X_tr, list(feature_names))
     with deterministic(config.seed):
         model = MulticlassNet(X_tr.shape[1], n_classes, config.hidden_layers, config.dropout)
         xt = torch.as_tensor(standardisation.apply(X_tr), dtype=torch.float32)
         yt = torch.as_tensor(y_tr, dtype=torch.int64)
-        wt = torch.as_tensor(loss_weights(y_tr, w_tr, config.negative_weights), dtype=torch.float32)
+        wt = torch.as_tensor(loss_weights(y_tr, w_tr, config.negative_weights, require_both=False),
+                             dtype=torch.float32)
         xv = torch.as_tensor(standardisation.apply(X_va), dtype=torch.float32)
         yv = torch.as_tensor(y_va, dtype=torch.int64)
         wv = torch.as_tensor(loss_weights(y_va, w_va, config.negative_weights, require_both=False),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from susyscan.atomic import write_csv_atomic
+from susyscan.errors import FeatureError
 from susyscan.training.multiclass import MulticlassConfig
 from susyscan.training.multiclass_compare import asimov_z, best_cut, roc_curve_points, roc_rows, yield_tables
 from susyscan.training.multiclass_stages import StageSettings, read_tables, split, train_folds
@@ -79,6 +80,13 @@ def run_sign(feature_paths: Sequence[str], importance_path: str | Path, out_dir:
     table = read_tables(feature_paths, str(ml.get("category_column", "jets")), category_range, settings)
     bank_rows, events = split(table, settings)
     weights = importance_weights(importance_path, settings.features, bool(ml.get("importance_weighted", True)))
+    if len(bank_rows) < 2:
+        raise FeatureError(f"category {category}: {len(bank_rows)} background events in the SIGN reference bank "
+                           f"(bank_fraction {settings.bank_fraction}); at least 2 are needed")
+    if len(bank_rows) <= sign.k:
+        logger.warning("category %s: %d bank events, k lowered from %d to %d", category, len(bank_rows), sign.k,
+                       len(bank_rows) - 1)
+        sign = replace(sign, k=len(bank_rows) - 1)
     bank = ReferenceBank.build(bank_rows[list(settings.features)].to_numpy(dtype=float),
                                bank_rows[settings.weight_column].to_numpy(dtype=float), settings.features, weights, sign)
     bank.save(out_dir / "bank")
