@@ -14,7 +14,7 @@ import pytest
 from susyscan.errors import EventFileError, FeatureError
 from susyscan.eventio import read_alt_weights, read_events, write_events
 from susyscan.ingest import ingest_file
-from susyscan.ingest.lhe import read_header
+from susyscan.ingest.lhe import read_header, shower_lhe
 from susyscan.ingest.weights import (
     alt_weight_table,
     join_alt_weights,
@@ -76,12 +76,35 @@ def test_pythia_variation_weights_are_other_columns_and_unweighted_files_have_no
 
 
 def test_pdf_members_of_a_real_header_get_pdf_columns() -> None:
-    header, _ = read_header(POWHEG_HVQ)  # scale and PDF weight groups in <initrwgt> (Pythia does not read its
-    names = ["Weight", *(w.id for w in header.weights)]  # old-style per-event <weights> block: names as if it did)
+    header, _ = read_header(POWHEG_HVQ)  # scale and PDF weight groups in <initrwgt>
+    names = ["Weight", *(w.id for w in header.weights)]
     columns = weight_columns(names, header)
     kinds = {c["column"]: c["kind"] for c in columns}
     assert kinds["altw_muR2_muF2"] == "scale" and kinds["altw_muR1_muF1"] == "scale"
     assert kinds["altw_pdf_99208083"] == "pdf" and sum(k == "pdf" for k in kinds.values()) == len(header.weights) - 7
+
+
+def test_powheg_weights_block_gives_scale_and_pdf_columns(tmp_path: Path) -> None:
+    """The POWHEG hvq file keeps its per-event weights in an old-style <weights> block (Pythia ignores it): rewritten
+    as <rwgt> with the <initrwgt> ids, all 45 become columns (7 scale points incl. the central one, 38 PDF members)."""
+    meta = ingest_file(POWHEG_HVQ, tmp_path / "hvq.root", {"sample": "hvq", "process": "ttbar"}, card_path=CARD,
+                       xsec_pb=7217.0, ingest_options={"sqrt_s_gev": 5020.0})
+    values, _ = read_alt_weights(tmp_path / "hvq.root")
+    events, _ = read_events(tmp_path / "hvq.root")
+    kinds = [c["kind"] for c in meta["alt_weight_columns"]]
+    assert kinds.count("scale") == 7 and kinds.count("pdf") == 38 and len(values) == 45
+    assert "altw_pdf_99208120" in values and meta["lhe"]["scale_envelope"]["n_variations"] == 6
+    np.testing.assert_allclose(values["altw_muR1_muF1"], ak.to_numpy(events.weight), rtol=1e-3)  # 5 digits in the file
+    assert np.any(np.abs(values["altw_pdf_99208090"] / ak.to_numpy(events.weight) - 1) > 1e-3)
+
+
+def test_weights_block_of_the_wrong_length_is_an_error(tmp_path: Path) -> None:
+    text = POWHEG_HVQ.read_text()
+    start = text.index("<weights>")
+    broken = tmp_path / "hvq_broken.lhe"
+    broken.write_text(text[:start] + "<weights>\n1.0\n" + text[start + len("<weights>"):])  # 46 values, 45 ids
+    with pytest.raises(EventFileError, match="event 0 has 46 values in its <weights> block"):
+        shower_lhe(broken, seed=1, options={"sqrt_s_gev": 5020.0})
 
 
 def test_writer_refuses_undescribed_weight_columns(wbj_file: Path, tmp_path: Path) -> None:
