@@ -10,11 +10,17 @@ from typing import Any
 
 import yaml
 
+from susyscan.analysis.config import Cut
 from susyscan.errors import ConfigError
+from susyscan.expressions import CUT_GRAMMAR, Expression
 
 logger = logging.getLogger(__name__)
 
 PHI_REFERENCES = ("met", "jet1")
+#: Event variables the cuts may use (``selection.event_variables`` computes exactly these).
+CUT_VARIABLES: tuple[str, ...] = ("n_electrons", "n_muons", "n_jets", "jet1_pt", "jet1_eta", "met", "met_phi", "ht",
+                                  "meff", "min_dphi_jet_met")
+CUT_KEYS = {"name", "label", "expr", "for_comparison_only"}
 
 
 @dataclass(frozen=True)
@@ -23,26 +29,6 @@ class ObjectCut:
 
     pt_min: float
     abs_eta_max: float
-
-
-@dataclass(frozen=True)
-class Preselection:
-    """Monojet-like preselection (lepton veto is implied by the lepton object cuts)."""
-
-    met_min: float
-    jet1_pt_min: float
-    jet1_abs_eta_max: float
-    n_jets_max: int
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """Cut-and-count comparison selection applied after the preselection."""
-
-    met_min: float
-    jet1_pt_min: float
-    min_dphi_jet_met: float
-    meff_min: float
 
 
 @dataclass(frozen=True)
@@ -79,9 +65,14 @@ class EwkinoConfig:
     electron: ObjectCut
     muon: ObjectCut
     jet: ObjectCut
-    preselection: Preselection
-    baseline: Baseline
+    cuts: tuple[Cut, ...]
     inputs: InputsConfig
+
+    @property
+    def expressions(self) -> dict[str, Expression]:
+        """Each cut's parsed expression (shared cut grammar), by cut name."""
+        return {cut.name: Expression.parse(cut.expr, CUT_GRAMMAR, f"{self.name}: cut {cut.name!r}", CUT_VARIABLES)
+                for cut in self.cuts}
 
 
 def _section(raw: dict[str, Any], key: str, source: str) -> dict[str, Any]:
@@ -113,8 +104,7 @@ def ewkino_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Ewki
         electron=_build(ObjectCut, _section(objects, "electron", source), f"{source}: objects.electron"),
         muon=_build(ObjectCut, _section(objects, "muon", source), f"{source}: objects.muon"),
         jet=_build(ObjectCut, _section(objects, "jet", source), f"{source}: objects.jet"),
-        preselection=_build(Preselection, _section(raw, "preselection", source), f"{source}: preselection"),
-        baseline=_build(Baseline, _section(raw, "baseline", source), f"{source}: baseline"),
+        cuts=_cuts(raw, source),
         inputs=_build(InputsConfig, _section(raw, "inputs", source), f"{source}: inputs"),
     )
     cfg = replace(cfg, inputs=_checked_budget(cfg.inputs, source))
@@ -122,9 +112,31 @@ def ewkino_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Ewki
         raise ConfigError(f"{source}: inputs.phi_reference {cfg.inputs.phi_reference!r} not in {PHI_REFERENCES}")
     if cfg.inputs.max_jets < 1:
         raise ConfigError(f"{source}: inputs.max_jets must be >= 1")
-    if cfg.preselection.n_jets_max < 1:
-        raise ConfigError(f"{source}: preselection.n_jets_max must be >= 1")
     return cfg
+
+
+def _cuts(raw: dict[str, Any], source: str) -> tuple[Cut, ...]:
+    """The ordered ``cuts`` (shared format: name, label, expr, for_comparison_only), each expression parsed with the
+    shared cut grammar over :data:`CUT_VARIABLES`. Cuts without ``for_comparison_only`` form the preselection."""
+    entries = raw.get("cuts")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{source}: 'cuts' must be a non-empty list of {{name, label, expr[, for_comparison_only]}}")
+    cuts = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not {"name", "expr"} <= set(entry) or set(entry) - CUT_KEYS:
+            raise ConfigError(f"{source}: cuts[{index}] must have keys name, expr (label, for_comparison_only "
+                              f"optional; nothing else), got {entry!r}")
+        cut = Cut(name=str(entry["name"]), expr=str(entry["expr"]), label=str(entry.get("label", entry["name"])),
+                  for_comparison_only=bool(entry.get("for_comparison_only", False)))
+        Expression.parse(cut.expr, CUT_GRAMMAR, f"{source}: cut {cut.name!r}", CUT_VARIABLES)
+        cuts.append(cut)
+    names = [cut.name for cut in cuts]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{source}: cut names {duplicates} appear more than once")
+    if all(cut.for_comparison_only for cut in cuts):
+        raise ConfigError(f"{source}: every cut is for_comparison_only: the preselection would keep every event")
+    return tuple(cuts)
 
 
 def _checked_budget(inputs: InputsConfig, source: str) -> InputsConfig:
