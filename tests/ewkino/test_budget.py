@@ -107,3 +107,26 @@ def test_prepare_chunk_uses_threshold_budget_and_records_truncation(cfg, tmp_pat
     assert budget == record["pfcand_budget"] and budget["max_candidates"] == 12
     counts = read_inputs(tmp_path / "in.npz").n_candidates
     assert budget["n_truncated"] == int((counts > 12).sum()) and budget["n_events"] == len(counts)
+
+
+def test_pileup_overlay_enters_pf_block_and_multiplicity_only(cfg):
+    from susyscan.analyses.ewkino.pileup import PileupLibrary, PileupOverlay
+
+    rng = np.random.default_rng(1)
+    counts = np.full(10, 20)
+    total = int(counts.sum())
+    library = PileupLibrary(pt=(1.5 + rng.exponential(1.0, total)).astype(np.float32),
+                            eta=rng.uniform(-2, 2, total).astype(np.float32),
+                            phi=rng.uniform(-3, 3, total).astype(np.float32), charge=np.zeros(total, np.int32),
+                            pid=np.full(total, 22, np.int32), offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
+                            seed=0, pt_min=0.5, sqrt_s_gev=13000.0)
+    events = synthetic_events(50, signal=False, seed=4)
+    meta = metadata("znunu", n=50)
+    presel, baseline, _ = select_events(events, meta, cfg)
+    plain = build_inputs(events, meta, cfg, presel, baseline, 1.0, 400)
+    piled = build_inputs(events, meta, cfg, presel, baseline, 1.0, 400, PileupOverlay(mu=3.0, library=library))
+    assert float(piled["pileup_mu"]) == 3.0 and float(plain["pileup_mu"]) == 0.0
+    added = piled["n_candidates"] - plain["n_candidates"]
+    assert (added >= 0).all() and (added % 20 == 0).all() and added.mean() > 20  # whole interactions, mean ~ 60
+    assert ((piled["pfcands"][:, :, 0] != -999.0).sum(axis=1) == piled["n_candidates"]).all()
+    assert np.array_equal(piled["highlevel"], plain["highlevel"]) and np.array_equal(piled["event"], plain["event"])

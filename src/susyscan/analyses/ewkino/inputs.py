@@ -14,7 +14,7 @@ import zlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import numpy as np
@@ -24,6 +24,9 @@ from susyscan.analyses.ewkino.budget import candidate_multiplicity
 from susyscan.analyses.ewkino.config import EwkinoConfig
 from susyscan.analyses.ewkino.io import write_npz_atomic
 from susyscan.analyses.ewkino.selection import check_branches, delta_phi, event_variables, selected_jets, signal_masses
+
+if TYPE_CHECKING:
+    from susyscan.analyses.ewkino.pileup import PileupOverlay
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +147,14 @@ class InputSet:
 
 
 def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, selected: np.ndarray,
-                 baseline: np.ndarray, pt_min: float, max_candidates: int) -> dict[str, np.ndarray]:
-    """Arrays of the .npz file for the ``selected`` events of one chunk."""
+                 baseline: np.ndarray, pt_min: float, max_candidates: int,
+                 pileup: PileupOverlay | None = None) -> dict[str, np.ndarray]:
+    """Arrays of the .npz file for the ``selected`` events of one chunk; with ``pileup`` its overlay is added to
+    their PF candidates (only: high-level block, selection and weights unchanged) before the block and the
+    multiplicity are built."""
     chosen = events[selected]
+    if pileup is not None:
+        chosen = pileup.apply(chosen, metadata)
     highlevel = highlevel_features(chosen, cfg)
     pfcands, _ = pfcand_block(chosen, cfg, pt_min, max_candidates)
     n_candidates = candidate_multiplicity(chosen, pt_min)
@@ -175,6 +183,7 @@ def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, 
         "padding_value": np.array(PADDING_VALUE),
         "sentinel": np.array(SENTINEL),
         "phi_reference": np.array(cfg.inputs.phi_reference),
+        "pileup_mu": np.array(float(pileup.mu) if pileup is not None else 0.0),
         "metadata": np.array(json.dumps(header)),
     }
 
