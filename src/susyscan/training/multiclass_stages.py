@@ -66,7 +66,8 @@ def read_tables(paths: Sequence[str | Path], category_column: str, category: Seq
         missing = [c for c in needed if c not in df.columns]
         if missing:
             raise FeatureError(f"{path}: missing columns {missing}")
-        frames.append(df[list(dict.fromkeys([*needed, *(c for c in df.columns if c.startswith("sr_"))]))])
+        if len(df):  # an empty table has no dtypes and would turn every column of the concatenation into objects
+            frames.append(df[list(dict.fromkeys([*needed, *(c for c in df.columns if c.startswith("sr_"))]))])
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=needed)
     value = table[category_column].to_numpy(dtype=float)
     table = table[(value >= category[0]) & (value < category[1])].reset_index(drop=True)
