@@ -9,6 +9,8 @@ them and derives its features from them. Conventions:
   decay products, as in the detector card); ``tau1_nprong`` counts the charged particle-flow candidates
   (pT > the event file's PF threshold, 1 GeV by default, the tau tagger's ``track_pt_min``) within dR < 0.2 of its
   axis (the tagger's ``track_dr``); ``tau1_mass`` is the mass of the jet the tau was tagged on (dR < 0.01);
+- ``met_tst``, ``met_tst_phi``: the track soft term written by the detector (``SENTINEL`` for event files
+  without it, e.g. ingested Delphes files);
 - ``met_significance``: object-based, S = MET / sigma with sigma^2 = sum_l (0.03 pT_l)^2 + sum_{j, tau}
   (0.08 pT_j)^2 + 8.9^2 GeV^2 (``susyscan.recast.metsig``, the approximation of the public ATLAS recasts);
 - missing objects give ``SENTINEL`` (-999); pair variables need both the lepton and the tau.
@@ -37,6 +39,7 @@ LEPTAU_VARIABLES: list[str] = [
     "lep1_pt", "lep1_eta", "lep1_phi", "lep1_charge", "lep1_flavour",
     "tau1_pt", "tau1_eta", "tau1_phi", "tau1_charge", "tau1_nprong", "tau1_mass",
     "jet1_mass", "n_jets40", "ht40", "n_bjets", "met_significance",
+    "met_tst", "met_tst_phi",   # track soft term of the MET (event-file branches; SENTINEL in files without them)
     "lep_tau_charge_product",   # q(lep) * q(tau); 0 without a lepton and a tau
     "dphi_lep_tau", "dr_lep_tau", "m_lep_tau",
     "mt_lep_met", "mt_tau_met", "mt_sum_lep_tau",
@@ -115,6 +118,10 @@ def leptau_variables(objects: dict[str, ak.Array], met: np.ndarray, met_phi: np.
     leptons_pt = ak.concatenate([objects["electron"].pt, objects["muon"].pt], axis=1)
     hadronic_pt = ak.concatenate([jets.pt, taus.pt], axis=1)
     out["met_significance"] = met_significance(met, leptons_pt, hadronic_pt)
+    for name in ("met_tst", "met_tst_phi"):
+        present = events is not None and name in events.fields
+        out[name] = (ak.to_numpy(events[name]).astype(np.float64) if present and events is not None
+                     else np.full(len(met), SENTINEL))
 
     pair = (out["lep1_pt"] > SENTINEL + 1.0) & (out["tau1_pt"] > SENTINEL + 1.0)
     zero = np.zeros(len(met))

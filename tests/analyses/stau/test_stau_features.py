@@ -16,13 +16,15 @@ LEP = {"pt": 40.0, "eta": 0.3, "phi": 0.2}
 TAU = {"pt": 30.0, "eta": -0.8, "phi": 2.1}
 JET = {"pt": 60.0, "eta": 1.4, "phi": -2.6}
 MET, MET_PHI, HT40 = 50.0, -1.3, 60.0
+TST, TST_PHI = 6.0, 2.9
 
 
 def _columns(jet: bool = True) -> dict[str, np.ndarray]:
     cols = {f"lep1_{k}": np.array([v]) for k, v in LEP.items()}
     cols |= {f"tau1_{k}": np.array([v]) for k, v in TAU.items()}
     cols |= {f"jet1_{k}": np.array([v if jet else -999.0]) for k, v in JET.items()}
-    cols |= {"met": np.array([MET]), "met_phi": np.array([MET_PHI]), "ht40": np.array([HT40 if jet else 0.0])}
+    cols |= {"met": np.array([MET]), "met_phi": np.array([MET_PHI]), "ht40": np.array([HT40 if jet else 0.0]),
+             "met_tst": np.array([TST]), "met_tst_phi": np.array([TST_PHI])}
     return cols
 
 
@@ -59,6 +61,10 @@ def test_angles_masses_and_balances() -> None:
     lep, tau, jet = _v(LEP), _v(TAU), _v(JET)
     met = vector.obj(pt=MET, phi=MET_PHI)
     assert out["dphi_met_lep"][0] == pytest.approx(abs(lep.deltaphi(met)))
+    tst = vector.obj(pt=TST, phi=TST_PHI)
+    assert out["dphi_met_tst"][0] == pytest.approx(abs(met.deltaphi(tst)))
+    assert out["dphi_tst_jet"][0] == pytest.approx(abs(tst.deltaphi(jet)))
+    assert out["dphi_tst_tau"][0] == pytest.approx(abs(tst.deltaphi(tau)))
     assert out["dphi_tau_jet"][0] == pytest.approx(abs(tau.deltaphi(jet)))
     assert out["deta_lep_jet"][0] == pytest.approx(abs(LEP["eta"] - JET["eta"]))
     assert out["dr_lep_tau"][0] == pytest.approx(lep.deltaR(tau))
@@ -103,7 +109,7 @@ def test_collinear_reco_taus() -> None:
 
 def test_missing_jet_gives_sentinels_only_for_jet_features() -> None:
     out = derive(_columns(jet=False))
-    for name in ("dphi_met_jet", "dr_lep_jet", "deta_tau_jet", "dphi_rtau2_jet", "dr_rtau1_jet"):
+    for name in ("dphi_met_jet", "dr_lep_jet", "deta_tau_jet", "dphi_rtau2_jet", "dr_rtau1_jet", "dphi_tst_jet"):
         assert out[name][0] == -999.0, name
     assert out["meff_inc40"][0] == pytest.approx(MET + 70.0)
     assert out["m_tau_lep"][0] > 0

@@ -72,7 +72,7 @@ def _run(process: str = "w_lnu") -> tuple[Any, dict[str, Any]]:
 
 def test_spec_of_the_yaml_and_feature_lists() -> None:
     assert load_spec(YAML) is SPEC
-    assert len(FEATURES_1J) == 60 and len(FEATURES_0J) == 44
+    assert len(FEATURES_1J) == 67 and len(FEATURES_0J) == 50
     assert list(FEATURES_1J) == SPEC.model_inputs
     assert not any("jet" in name for name in FEATURES_0J if name != "n_bjets")
 
@@ -97,6 +97,7 @@ def test_event_variables_regions_and_bookkeeping() -> None:
     assert row["n_bjets"].tolist() == [0, 1, 0]
     assert row.loc[0, "jet1_pt"] == pytest.approx(55.0) and row.loc[6, "jet1_pt"] == -999.0
     assert set(row["process_class"]) == {"wjets"}
+    assert set(row["met_tst"]) == {-999.0} and set(row["dphi_met_tst"]) == {-999.0}  # hand-made events: no TST
     # event 0: dphi 2.5 > 1, dR 2.55 < 3.2, mT sum 169 > 150, m(lep, tau) 77.9 > 75 -> in the region without mT2
     assert row["sr_cc_nomt2"].tolist() == [1, 0, 0]              # 5: b-jet; 6: dphi(lep, tau) = 0.3
     expected_hadhad = int(row.loc[0, "mt2_0"] > 70.0)

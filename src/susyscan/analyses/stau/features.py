@@ -4,6 +4,7 @@ provides them, computed once when the feature table is written (``AnalysisSpec.d
 Inputs are event variables of :mod:`susyscan.analysis.leptau` and the shared jet/MET ones. Definitions where the
 seed gives only a name (docs/analysis_stau.md lists them):
 
+- ``met_tst``: the track soft term of the MET (detector branch); ``dphi_*_tst`` use its direction;
 - ``dphi_*`` are |dphi| in [0, pi]; ``deta_*`` are |deta|; the jet is the leading overlap-removed jet;
 - ``sum_cos`` = cos(phi_lep - phi_met) + cos(phi_tau - phi_met); ``met_centrality`` = (A + B) / sqrt(A^2 + B^2)
   with A = sin(phi_met - phi_tau) / sin(phi_lep - phi_tau), B = sin(phi_lep - phi_met) / sin(phi_lep - phi_tau)
@@ -41,31 +42,31 @@ MT2_MASSES: tuple[int, ...] = (0, 10, 20, 30, 40, 50, 60)
 
 #: Event variables written as model inputs (``SPEC.features``).
 EVENT_FEATURES: tuple[str, ...] = (
-    "met", "met_significance", "tau1_pt", "tau1_eta", "tau1_nprong", "tau1_mass",
+    "met", "met_tst", "met_significance", "tau1_pt", "tau1_eta", "tau1_nprong", "tau1_mass",
     "lep1_pt", "lep1_eta", "lep1_flavour", "lep1_charge", "n_jets40", "n_bjets",
     "jet1_pt", "jet1_eta", "jet1_mass", "ht40",
 )
 #: Features computed here (``SPEC.derived``), in order.
 DERIVED: tuple[str, ...] = (
-    "dphi_met_lep", "dphi_met_tau", "dphi_met_jet", "dphi_lep_tau", "dphi_lep_jet", "dphi_tau_jet",
-    "deta_lep_tau", "deta_lep_jet", "deta_tau_jet", "dr_lep_tau", "dr_lep_jet", "dr_tau_jet",
+    "dphi_met_tst", "dphi_met_lep", "dphi_met_tau", "dphi_met_jet", "dphi_tst_lep", "dphi_tst_tau", "dphi_tst_jet",
+    "dphi_lep_tau", "dphi_lep_jet", "dphi_tau_jet", "deta_lep_tau", "deta_lep_jet", "deta_tau_jet", "dr_lep_tau", "dr_lep_jet", "dr_tau_jet",
     "sum_cos", "met_centrality", "cos_theta_star", "tau_lep_balance", "met_balance",
     "mt_tau_met", "mt_lep_met", "mt_sum", "mct_tau_lep", "m_tau_lep", "meff_inc40",
     *(f"mt2_{m}" for m in MT2_MASSES),
-    "rtau1_pt", "rtau2_pt", "dphi_met_rtau1", "dphi_met_rtau2", "dphi_rtau1_rtau2", "dphi_rtau1_jet",
+    "rtau1_pt", "rtau2_pt", "dphi_met_rtau1", "dphi_met_rtau2", "dphi_tst_rtau1", "dphi_tst_rtau2", "dphi_rtau1_rtau2", "dphi_rtau1_jet",
     "dphi_rtau2_jet", "dr_rtau1_rtau2", "dr_rtau1_jet", "dr_rtau2_jet", "rtaus_balance", "m_rtaus", "mct_rtaus",
     "cos_theta_star_rtaus",
 )
 #: Features that need a jet: left out of the 0-jet network's inputs (seed table: "0 jet" column).
 JET_FEATURES: frozenset[str] = frozenset({
-    "jet1_pt", "jet1_eta", "jet1_mass", "ht40", "n_jets40", "dphi_met_jet", "dphi_lep_jet", "dphi_tau_jet",
+    "jet1_pt", "jet1_eta", "jet1_mass", "ht40", "n_jets40", "dphi_met_jet", "dphi_tst_jet", "dphi_lep_jet", "dphi_tau_jet",
     "deta_lep_jet", "deta_tau_jet", "dr_lep_jet", "dr_tau_jet", "dphi_rtau1_jet", "dphi_rtau2_jet", "dr_rtau1_jet",
     "dr_rtau2_jet",
 })
 FEATURES_1J: tuple[str, ...] = (*EVENT_FEATURES, *DERIVED)
 FEATURES_0J: tuple[str, ...] = tuple(name for name in FEATURES_1J if name not in JET_FEATURES)
 
-_INPUTS = ("met", "met_phi", "lep1_pt", "lep1_eta", "lep1_phi", "tau1_pt", "tau1_eta", "tau1_phi",
+_INPUTS = ("met", "met_phi", "met_tst", "met_tst_phi", "lep1_pt", "lep1_eta", "lep1_phi", "tau1_pt", "tau1_eta", "tau1_phi",
            "jet1_pt", "jet1_eta", "jet1_phi", "ht40")
 
 
@@ -128,7 +129,13 @@ def derive(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     def on(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.where(mask, values, SENTINEL)
 
+    tst = _present(col["met_tst"])
+    tst_phi = np.where(tst, col["met_tst_phi"], 0.0)
     out: dict[str, np.ndarray] = {
+        "dphi_met_tst": on(tst, np.abs(delta_phi(met_phi, tst_phi))),
+        "dphi_tst_lep": on(tst & pair, np.abs(delta_phi(tst_phi, lphi))),
+        "dphi_tst_tau": on(tst & pair, np.abs(delta_phi(tst_phi, tphi))),
+        "dphi_tst_jet": on(tst & jet, np.abs(delta_phi(tst_phi, jphi))),
         "dphi_met_lep": on(pair, np.abs(delta_phi(met_phi, lphi))),
         "dphi_met_tau": on(pair, np.abs(delta_phi(met_phi, tphi))),
         "dphi_met_jet": on(jet, np.abs(delta_phi(met_phi, jphi))),
@@ -181,6 +188,8 @@ def derive(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         "rtau2_pt": on(pair, r2_pt),
         "dphi_met_rtau1": on(pair, np.abs(delta_phi(met_phi, r1_phi))),
         "dphi_met_rtau2": on(pair, np.abs(delta_phi(met_phi, r2_phi))),
+        "dphi_tst_rtau1": on(tst & pair, np.abs(delta_phi(tst_phi, r1_phi))),
+        "dphi_tst_rtau2": on(tst & pair, np.abs(delta_phi(tst_phi, r2_phi))),
         "dphi_rtau1_rtau2": on(pair, np.abs(delta_phi(r1_phi, r2_phi))),
         "dphi_rtau1_jet": on(both_jet, np.abs(delta_phi(r1_phi, jphi))),
         "dphi_rtau2_jet": on(both_jet, np.abs(delta_phi(r2_phi, jphi))),
