@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import awkward as ak
 import numpy as np
 
+from susyscan.atomic import atomic_path
 from susyscan.errors import EventFileError, FeatureError
 from susyscan.analyses.ewkino.budget import candidate_multiplicity
 from susyscan.analyses.ewkino.config import EwkinoConfig
-from susyscan.analyses.ewkino.io import write_npz_atomic
 from susyscan.analyses.ewkino.selection import check_branches, delta_phi, event_variables, selected_jets, signal_masses
 
 if TYPE_CHECKING:
@@ -189,8 +189,10 @@ def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, 
 
 
 def write_inputs(arrays: dict[str, np.ndarray], path: str | Path) -> None:
-    """Write the arrays of ``build_inputs`` as a compressed .npz (atomically)."""
-    write_npz_atomic(arrays, path)
+    """Write the arrays of ``build_inputs`` as a compressed .npz (atomically, through an open handle: numpy would
+    append .npz to a bare temporary name)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
 
 
 def _read_one(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from susyscan.analyses.ewkino.budget import truncation_summary
 from susyscan.analyses.ewkino.config import EwkinoConfig, load_ewkino_config
 from susyscan.analyses.ewkino.inputs import build_inputs, write_inputs
-from susyscan.analyses.ewkino.io import write_json_atomic
 from susyscan.analyses.ewkino.selection import select_events
+from susyscan.atomic import write_json_atomic
 
 if TYPE_CHECKING:
     from susyscan.analyses.ewkino.pileup import PileupOverlay
@@ -43,7 +43,7 @@ def prepare_chunk(events_path: str | Path, analysis_config: str | Path | EwkinoC
     record["pfcand_budget"] = truncation_summary(arrays["n_candidates"], n_max)
     record["pileup_mu"] = float(arrays["pileup_mu"])
     write_inputs(arrays, inputs_out)
-    write_json_atomic(record, cutflow_out)
+    write_json_atomic(record, cutflow_out, indent=2)
     logger.info("%s: %d of %d events pass the preselection (%d in the baseline region)",
                 events_path, int(presel.sum()), len(presel), int(baseline.sum()))
     budget = record["pfcand_budget"]

@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from susyscan import atomic
+
 from susyscan.errors import EmptySelectionError
 from susyscan.analyses.ewkino.export import OnnxEnsemble, export_onnx, parity_check
 from susyscan.analyses.ewkino.importance import permutation_importance, write_importance
 from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
-from susyscan.analyses.ewkino.io import write_csv_atomic, write_json_atomic, write_text_atomic
+from susyscan.atomic import write_json_atomic, write_text_atomic
 from susyscan.analyses.ewkino.metrics import split_labels
 from susyscan.analyses.ewkino.pileup import pileup_note
 from susyscan.analyses.ewkino.significance import (background_yield_table, cut_choice_events, half_weights,
@@ -24,6 +26,11 @@ from susyscan.analyses.ewkino.train import (TrainConfig, candidate_budget_info, 
 
 logger = logging.getLogger(__name__)
 Paths = list[str | Path]
+
+
+def write_csv_atomic(table: pd.DataFrame, path: str | Path) -> None:
+    """The shared atomic CSV writer, floats to 9 significant digits (the ewkino tables' format)."""
+    atomic.write_csv_atomic(table, path, float_format="%.9g")
 
 
 def run_training(input_paths: Paths, model_out: str | Path, history_out: str | Path, metrics_out: str | Path,
@@ -39,7 +46,7 @@ def run_training(input_paths: Paths, model_out: str | Path, history_out: str | P
                 inputs.max_candidates, inputs.pfcand_pt_min, 100 * metrics["candidate_budget"]["fraction_truncated"])
     save_ensemble(model, inputs, cfg, model_out)
     write_csv_atomic(history, history_out)
-    write_json_atomic(metrics, metrics_out)
+    write_json_atomic(metrics, metrics_out, indent=2)
     return metrics
 
 
@@ -65,7 +72,7 @@ def run_export(model_path: str | Path, onnx_out: str | Path, parity_inputs: Path
     export_onnx(model, info, onnx_out)
     inputs = read_inputs(parity_inputs)
     diff = parity_check(model, onnx_out, inputs.highlevel[:n_parity], inputs.pfcands[:n_parity], atol)
-    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": int(min(n_parity, len(inputs)))}, parity_out)
+    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": int(min(n_parity, len(inputs)))}, parity_out, indent=2)
     return diff
 
 

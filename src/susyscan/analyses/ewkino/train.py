@@ -209,7 +209,7 @@ def candidate_budget_info(inputs: InputSet) -> dict[str, Any]:
 
 def save_ensemble(model: Ensemble, inputs: InputSet, cfg: TrainConfig, path: str | Path) -> None:
     """Save the state dict and everything needed to rebuild the model (atomically)."""
-    from susyscan.analyses.ewkino.io import write_atomic
+    from susyscan.atomic import atomic_path
 
     payload = {
         "state_dict": model.state_dict(), "net": model.net.to_dict(), "n_members": len(model.members),
@@ -219,7 +219,8 @@ def save_ensemble(model: Ensemble, inputs: InputSet, cfg: TrainConfig, path: str
         "pfcand_feature_names": inputs.pfcand_feature_names, "seed": cfg.seed, "split": list(cfg.split),
         "candidate_budget": candidate_budget_info(inputs),
     }
-    write_atomic(path, lambda tmp: torch.save(payload, tmp))
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def load_ensemble(path: str | Path) -> tuple[Ensemble, dict[str, Any]]:
