@@ -101,6 +101,7 @@ rule ewkino_significance:
         inputs=ewkino_evaluation_inputs,
     output:
         table="results/training/ewkino/pt{ptmin}/significance.csv",
+        scores="results/training/ewkino/pt{ptmin}/scores.csv.gz",
     params:
         luminosities_ifb=config["statistics"]["luminosities_ifb"],
         train_samples=ewkino_train_samples(),
@@ -123,6 +124,9 @@ rule ewkino_threshold_gain:
     output:
         csv=report("results/training/ewkino/threshold_gain.csv", category="Training", subcategory="ewkino", caption="../report/ewkino_threshold_gain.rst"),
         md="results/training/ewkino/threshold_gain.md",
+    params:
+        n_boot=400,
+        seed=config["seed"],
     log:
         "logs/training/ewkino/threshold_gain.log",
     resources:

@@ -124,12 +124,16 @@ def ewkino_ptmin(wildcards):
 
 
 def ewkino_threshold_tables():
-    """Significance tables of the lowest ('low') and highest ('high') PF thresholds, for the gain table."""
+    """Significance tables and per-event score tables of the lowest ('low') and highest ('high') PF thresholds, for
+    the gain table and its paired bootstrap."""
     if len(EWKINO_THRESHOLDS) < 2:
         return {}
+    low, high = EWKINO_THRESHOLDS[0], EWKINO_THRESHOLDS[-1]
     return {
-        "low": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[0]}/significance.csv",
-        "high": f"results/training/ewkino/pt{EWKINO_THRESHOLDS[-1]}/significance.csv",
+        "low": f"results/training/ewkino/pt{low}/significance.csv",
+        "high": f"results/training/ewkino/pt{high}/significance.csv",
+        "low_scores": f"results/training/ewkino/pt{low}/scores.csv.gz",
+        "high_scores": f"results/training/ewkino/pt{high}/scores.csv.gz",
     }
 
 

@@ -18,6 +18,7 @@ from susyscan.analyses.ewkino.importance import permutation_importance, write_im
 from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
 from susyscan.atomic import write_json_atomic, write_text_atomic
 from susyscan.analyses.ewkino.metrics import split_labels
+from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap, score_table
 from susyscan.analyses.ewkino.pileup import pileup_note
 from susyscan.analyses.ewkino.significance import (background_yield_table, cut_choice_events, half_weights,
                                                   signal_yield_table, significance_table, threshold_comparison)
@@ -100,12 +101,15 @@ def evaluation_set(onnx: OnnxEnsemble, paths: Paths, train_samples: list[str]) -
 
 
 def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str | Path, lumis_ifb: list[float],
-                     train_samples: list[str], score_cut: float | None = None, min_background: float = 0.0) -> pd.DataFrame:
+                     train_samples: list[str], score_cut: float | None = None, min_background: float = 0.0,
+                     scores_out: str | Path | None = None) -> pd.DataFrame:
     """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV).
 
     Without a fixed ``score_cut`` the cut is chosen on one half of the evaluation events and every number is quoted
     on the other half (``significance.cut_choice_events``, seeded with the training seed; each half's weights
     normalised to the full sample); ``n_optimise`` / ``n_quote`` count the MC events of the two halves.
+    ``scores_out``: the per-event scores, ids, halves and weights (``paired.score_table``) for the paired bootstrap
+    of the threshold comparison.
     """
     onnx = OnnxEnsemble(onnx_path)
     inputs = evaluation_set(onnx, input_paths, train_samples)
@@ -123,13 +127,28 @@ def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str |
     table["n_optimise"] = int(optimise.sum()) if optimise is not None else 0
     table["n_quote"] = int((~optimise).sum()) if optimise is not None else len(inputs)
     write_csv_atomic(table, table_out)
+    if scores_out is not None:
+        halves = optimise if optimise is not None else np.zeros(len(inputs), dtype=bool)
+        write_csv_atomic(score_table(inputs.sample, inputs.chunk_key, inputs.event, inputs.is_signal, inputs.m_parent,
+                                     inputs.m_lsp, inputs.baseline, halves, weights, scores), scores_out)
     return table
 
 
-def run_threshold_table(table_low: str | Path, table_high: str | Path, csv_out: str | Path, md_out: str | Path) -> pd.DataFrame:
-    """Compare two significance tables (soft-particle thresholds read from their pfcand_pt_min column)."""
+def run_threshold_table(table_low: str | Path, table_high: str | Path, csv_out: str | Path, md_out: str | Path,
+                        scores_low: str | Path | None = None, scores_high: str | Path | None = None,
+                        n_boot: int = 400, seed: int = 1) -> pd.DataFrame:
+    """Compare two significance tables (soft-particle thresholds read from their pfcand_pt_min column). With the
+    two networks' score tables, add the paired-bootstrap error of the ratio (``ratio_boot_std``) and the fraction of
+    replicas in which the low threshold is better (``p_low_better``; ``paired.paired_ratio_bootstrap``)."""
     low, high = pd.read_csv(table_low), pd.read_csv(table_high)
     joined = threshold_comparison(low, high, float(low["pfcand_pt_min"].iloc[0]), float(high["pfcand_pt_min"].iloc[0]))
+    if scores_low is not None and scores_high is not None:
+        keys = ["m_parent", "m_lsp", "lumi_ifb"]
+        cuts = low[[*keys, "score_cut"]].rename(columns={"score_cut": "cut_low"}).merge(
+            high[[*keys, "score_cut"]].rename(columns={"score_cut": "cut_high"}), on=keys, validate="one_to_one")
+        quote = join_scores(pd.read_csv(scores_low), pd.read_csv(scores_high))
+        boot = paired_ratio_bootstrap(quote, cuts, n_boot, seed)
+        joined = joined.merge(boot, on=keys, how="left", validate="one_to_one")
     write_csv_atomic(joined, csv_out)
     table = joined.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else joined.to_string(index=False)
     write_text_atomic(f"{pileup_note()}\n\n{table}\n", md_out)  # issue 17: no pileup in the samples
