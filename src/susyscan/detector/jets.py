@@ -13,7 +13,7 @@ import awkward as ak
 import numpy as np
 
 from susyscan.detector.card import DetectorCard
-from susyscan.detector.kinematics import delta_r, jagged, lognormal_factor, mass, pt_eta_phi
+from susyscan.detector.kinematics import any_near, delta_r, jagged, lognormal_factor, mass, pt_eta_phi
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +106,8 @@ def cluster(
 
 
 def any_within(jets: FlatJets, eta: np.ndarray, phi: np.ndarray, event: np.ndarray, n_events: int, max_dr: float) -> np.ndarray:
-    """Per jet, whether any of the given objects (flat, same event) lies within ``max_dr`` of the axis."""
-    j = ak.zip({"eta": jagged(jets.eta, jets.event, n_events), "phi": jagged(jets.phi, jets.event, n_events)})
-    o = ak.zip({"eta": jagged(eta, event, n_events), "phi": jagged(phi, event, n_events)})
-    pairs = ak.cartesian({"j": j, "o": o}, nested=True)
-    close = delta_r(pairs.j.eta, pairs.j.phi, pairs.o.eta, pairs.o.phi) < max_dr
-    return ak.to_numpy(ak.flatten(ak.any(close, axis=2), axis=1)).astype(bool)
+    """Per jet, whether any of the given objects (flat, event-sorted) lies within ``max_dr`` of the axis."""
+    return any_near(jets.eta, jets.phi, jets.event, eta, phi, event, n_events, max_dr)
 
 
 def btag(
