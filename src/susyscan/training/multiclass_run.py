@@ -64,7 +64,7 @@ def importance_weights(path: str | Path, features: Sequence[str], use: bool) -> 
     values = table.reindex(list(features))["importance"].to_numpy(dtype=float)
     if np.isnan(values).any():
         missing = [f for f, v in zip(features, values) if np.isnan(v)]
-        raise ValueError(f"{path}: no importance for features {missing}")
+        raise FeatureError(f"{path}: no importance for features {missing}")
     if not use or values.sum() <= 0:
         return np.ones(len(features))
     return values / values.sum()
