@@ -55,16 +55,16 @@ def _process(*particles: _Particle) -> _Process:
     return _Process(head + list(particles))
 
 
-LEP_FILTER = {"description": "t", "muon_pt_min": [20.0], "muon_abs_eta_max": 2.7, "lepton_flavours": [11, 13, 15]}
+LEP_FILTER = {"description": "t", "muon_pt_min": [15.0], "muon_abs_eta_max": 2.7, "lepton_flavours": [11, 13, 15]}
 
 
 def test_lepton_filter_counts_electrons_muons_and_undecayed_taus() -> None:
-    spec = filter_from_config("lep_tau_20", LEP_FILTER)
-    assert spec.thresholds() == {"lep1_pt": 20.0}   # checked against the stau cut lep1_pt > 27 at start-up
+    spec = filter_from_config("lep_tau_15", LEP_FILTER)
+    assert spec.thresholds() == {"lep1_pt": 15.0}   # checked against the stau cut lep1_pt > 27 at start-up
     hook = ProcessLevelVeto(spec)
     assert hook.doVetoProcessLevel(_process(_Particle(15, 25.0, 0.0), _Particle(-16, -5.0, 0.0))) is False
-    assert hook.doVetoProcessLevel(_process(_Particle(-11, 0.0, 21.0), _Particle(12, 0.0, -21.0))) is False
-    assert hook.doVetoProcessLevel(_process(_Particle(13, 15.0, 0.0), _Particle(-13, -15.0, 0.0))) is True
+    assert hook.doVetoProcessLevel(_process(_Particle(-11, 0.0, 16.0), _Particle(12, 0.0, -16.0))) is False
+    assert hook.doVetoProcessLevel(_process(_Particle(13, 12.0, 0.0), _Particle(-13, -12.0, 0.0))) is True
     assert hook.doVetoProcessLevel(_process(_Particle(15, 30.0, 0.0, pz=600.0))) is True  # |eta| = 3.7 > 2.7
     assert hook.doVetoProcessLevel(_process(_Particle(1, 200.0, 0.0), _Particle(-1, -200.0, 0.0))) is True
     assert (hook.counts.n_accepted, hook.counts.n_filter_vetoed) == (2, 3)
