@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from susyscan.errors import EmptySelectionError
+
 from susyscan.analyses.ewkino.metrics import split_labels
 from susyscan.analyses.ewkino.significance import (background_yield_table, best_score_cut, cut_choice_events,
                                                   half_weights, point_significance, s_over_sqrt_sb,
@@ -121,3 +123,15 @@ def test_cut_choice_split_is_a_half_independent_of_the_training_split():
     weights = half_weights(np.ones(6), np.array(["a", "a", "a", "a", "b", "b"]),
                            np.array([True, False, False, False, True, False]))
     assert weights.tolist() == [4.0, 4 / 3, 4 / 3, 4 / 3, 2.0, 2.0]  # each half normalised to its sample
+
+
+def test_min_background_counts_mc_events_not_expected_events():
+    # one heavy background MC event (1000 expected events at 1 fb^-1) at score 0.97, light ones below 0.5
+    sig_s, sig_w = np.full(20, 0.98), np.full(20, 1e-3)
+    bkg_s, bkg_w = np.r_[0.97, np.full(50, 0.4)], np.r_[1.0, np.full(50, 1e-4)]
+    cut, _, b, _ = best_score_cut(sig_s, sig_w, bkg_s, bkg_w, 1.0, min_background=1)
+    assert 0.4 <= cut < 0.97 and b == pytest.approx(1000.0)  # the one heavy MC event is enough for min_background 1
+    cut, s, b, _ = best_score_cut(sig_s, sig_w, bkg_s, bkg_w, 1.0, min_background=2)
+    assert cut < 0.4 and b == pytest.approx(1000.0 + 5.0) and s == pytest.approx(20.0)  # needs the light events too
+    with pytest.raises(EmptySelectionError, match="at least 60 background MC events"):
+        best_score_cut(sig_s, sig_w, bkg_s, bkg_w, 1.0, min_background=60)

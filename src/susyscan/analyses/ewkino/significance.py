@@ -36,16 +36,19 @@ def best_score_cut(sig_scores: np.ndarray, sig_weight_pb: np.ndarray, bkg_scores
                    lumi_ifb: float, min_background: float = 0.0, n_cuts: int = 199) -> tuple[float, float, float, float]:
     """(cut, S, B, Z) maximising S/sqrt(S+B) over cuts on a grid in [0, 1) at ``lumi_ifb``.
 
-    Cuts leaving a background expectation <= ``min_background`` events are skipped (guards against
-    tuning on empty background tails of a small MC sample).
+    Cuts keeping fewer than ``min_background`` background **MC events** (raw count, the config key's documented
+    meaning), or no background expectation at all, are skipped: this guards against tuning on the empty background
+    tail of a small MC sample (before issue 17 the guard compared the weighted expectation, which at 300 fb^-1 one
+    Z(->nunu) MC event of ~2700 expected events always passed).
     """
     cuts = np.linspace(0.0, 1.0, n_cuts + 2)[1:-1]
     scale = 1000.0 * lumi_ifb
     s = np.array([sig_weight_pb[sig_scores > c].sum() for c in cuts]) * scale
     b = np.array([bkg_weight_pb[bkg_scores > c].sum() for c in cuts]) * scale
-    z = np.where(b > min_background, s_over_sqrt_sb(s, b), -np.inf)
+    n_mc = np.array([int((bkg_scores > c).sum()) for c in cuts])
+    z = np.where((b > 0) & (n_mc >= min_background), s_over_sqrt_sb(s, b), -np.inf)
     if not np.isfinite(z).any():
-        raise EmptySelectionError(f"no score cut leaves more than {min_background} background events")
+        raise EmptySelectionError(f"no score cut keeps at least {min_background:g} background MC events")
     best = int(np.argmax(z))
     return float(cuts[best]), float(s[best]), float(b[best]), float(z[best])
 
