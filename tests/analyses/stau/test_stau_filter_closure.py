@@ -22,7 +22,7 @@ def lep_tau_15():  # noqa: ANN201
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("process", ["w_lnu", "z_tautau", "ttbar_incl"])
+@pytest.mark.parametrize("process", ["z_tautau", "ttbar_incl"])  # W, Z -> ll: unfiltered (docs/analysis_stau.md)
 def test_lep_tau_15_closes_after_the_lepton_cuts(process: str, tmp_path: Path) -> None:
     result = filter_closure(process, lep_tau_15(), n_unfiltered=1500, n_filtered=800, workdir=tmp_path, seed=3,
                             analysis_config=REPO / "config" / "analyses" / "stau.yaml", cut_overrides=OPEN_TAU_CUTS)
