@@ -30,6 +30,7 @@ include: "workflow/rules/plots.smk"
 include: "workflow/rules/ewkino.smk"
 include: "workflow/rules/surrogate.smk"
 include: "workflow/rules/recast.smk"
+include: "workflow/rules/stau.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -13,4 +13,5 @@ run_significance(
     list(params.train_samples),
     params.get("score_cut"),
     float(params.get("min_background", 1.0)),
+    snakemake.output.get("scores"),  # noqa: F821
 )

@@ -1,12 +1,14 @@
 """Snakemake script: export model.pt / model.json to ONNX with metadata and a test-set parity check, and the fold's
 test-set score plot with the scan's score cut."""
 
+from susyscan.analyses import load_spec
 from susyscan.logutil import script_logging
 from susyscan.training.stages import export_from_files
 
 snakemake = globals()["snakemake"]
 script_logging(snakemake)
 params = snakemake.params
+config = getattr(snakemake.input, "analysis_config", None)  # the analysis YAML: its spec's model factory
 export_from_files(
     snakemake.input.model,
     str(params.model_type),
@@ -15,5 +17,6 @@ export_from_files(
     snakemake.output.parity,
     score_threshold=float(params.score_threshold),
     parity_tolerance=float(getattr(params, "parity_tolerance", 1e-5)),
+    model_factory=load_spec(config).model_factory if config else None,  # rebuilds the NN's architecture
     scores_plot=snakemake.output.scores,
 )

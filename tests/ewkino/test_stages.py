@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from susyscan.analyses.ewkino import prepare
 from susyscan.analyses.ewkino.cli import ewkino
+from susyscan.analyses.ewkino.export import OnnxEnsemble, read_metadata
 from susyscan.analyses.ewkino.inputs import read_inputs
-from susyscan.analyses.ewkino.stages import (run_background_yields, run_export, run_importance, run_point_yields,
-                                    run_significance, run_threshold_table, run_training)
+from susyscan.analyses.ewkino.stages import (evaluation_set, run_background_yields, run_export, run_importance,
+                                            run_point_yields, run_significance, run_threshold_table, run_training)
 
 from .conftest import CONFIG, TINY, make_input_files, metadata, synthetic_events
 
@@ -41,13 +42,25 @@ def test_chain(tmp_path, cfg):
         assert metrics["samples"] == ["sig_1500_100", "znunu"]
         assert run_export(out / "model.pt", out / "model.onnx", paths, out / "parity.json") <= 1e-5
         tables[name] = run_significance(out / "model.onnx", paths, out / "z.csv", [300.0, 3000.0],
-                                        ["sig_1500_100", "znunu"], None, 0.0)
+                                        ["sig_1500_100", "znunu"], None, 0.0, out / "scores.csv.gz")
     table = tables["low"]
     assert list(table["lumi_ifb"]) == [300.0, 3000.0] and (table["m_parent"] == 1500).all()
+    # cut chosen on one half of the evaluation events, quoted on the other; the two halves cover them once
+    n_eval = len(evaluation_set(OnnxEnsemble(tmp_path / "low" / "model.onnx"), low, ["sig_1500_100", "znunu"]))
+    assert (table["n_optimise"] + table["n_quote"] == n_eval).all() and (table["n_optimise"] > 0).all()
+    # the budget and the truncated fraction of the training inputs travel into the ONNX metadata
+    budget = json.loads(read_metadata(tmp_path / "low" / "model.onnx")["candidate_budget"])
+    trained = read_inputs(low)
+    assert budget["max_candidates"] == 16 == trained.max_candidates
+    assert budget["fraction_truncated"] == pytest.approx(float((trained.n_candidates > 16).mean()))
     assert table["z_nn"].iloc[1] == pytest.approx(table["z_nn"].iloc[0] * 10**0.5, rel=1e-6)
     joined = run_threshold_table(tmp_path / "low" / "z.csv", tmp_path / "high" / "z.csv", tmp_path / "t.csv",
-                                 tmp_path / "t.md")
+                                 tmp_path / "t.md", tmp_path / "low" / "scores.csv.gz",
+                                 tmp_path / "high" / "scores.csv.gz", n_boot=20)
     assert "ratio_1_over_10" in joined.columns and len(joined) == 2
+    assert joined["ratio_boot_std"].notna().all() and joined["p_low_better"].between(0, 1).all()
+    scores = pd.read_csv(tmp_path / "low" / "scores.csv.gz")
+    assert len(scores) == n_eval and scores["optimise"].sum() == table["n_optimise"].iloc[0]
     sig = run_point_yields(tmp_path / "low" / "model.onnx", [low[0]], tmp_path / "sig.csv", 0.5, ["sig_1500_100"])
     assert list(sig["region"]) == ["baseline", "nn"] and (sig["m_lsp"] == 100).all()
     bkg = run_background_yields(tmp_path / "low" / "model.onnx", [low[1]], tmp_path / "bkg.csv", 0.5, [])

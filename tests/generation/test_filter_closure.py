@@ -27,7 +27,7 @@ def test_muon_filter_closes_for_ttbar_and_a_too_tight_one_does_not(tmp_path: Pat
     assert biased.pull < -3.0 and biased.ratio < 0.6
 
 
-PAPER_FILTER = FilterSpec("dimuon_mt2", "workflow filter", (40.0, 15.0), 2.5, None, 80.0)
+PAPER_FILTER = FilterSpec("dimuon_mt2", "workflow filter", muon_pt_min=(40.0, 15.0), muon_abs_eta_max=2.5, mt2_min=80.0)
 
 
 @pytest.mark.slow

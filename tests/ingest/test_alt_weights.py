@@ -14,10 +14,11 @@ import pytest
 from susyscan.errors import EventFileError, FeatureError
 from susyscan.eventio import read_alt_weights, read_events, write_events
 from susyscan.ingest import ingest_file
-from susyscan.ingest.lhe import read_header
+from susyscan.ingest.lhe import read_header, shower_lhe
 from susyscan.ingest.weights import (
     alt_weight_table,
     join_alt_weights,
+    per_event_norm,
     pyhf_scale_modifiers,
     region_scale_envelope,
     weight_columns,
@@ -67,6 +68,7 @@ def test_pythia_variation_weights_are_other_columns_and_unweighted_files_have_no
     columns = meta["alt_weight_columns"]
     assert columns and all(c["kind"] == "other" for c in columns)  # CKKW-L shower variations, no LHE scale weights
     assert set(values) == {c["column"] for c in columns} and all(c.startswith("altw_") for c in values)
+    assert {"altw_fsr_murfac_0p500000", "altw_isr_murfac_2p000000"} <= set(values)  # documented naming
     for path, n in ((FXFX, 20), (POWHEG_Z, 5)):  # the FxFx and POWHEG Z files carry no per-event weights
         meta = ingest_file(path, tmp_path / f"{path.stem}.root", {"sample": "s", "process": "p"}, card_path=CARD,
                            n_events=n, ingest_options={"sqrt_s_gev": read_header(path)[0].sqrt_s_gev})
@@ -74,12 +76,35 @@ def test_pythia_variation_weights_are_other_columns_and_unweighted_files_have_no
 
 
 def test_pdf_members_of_a_real_header_get_pdf_columns() -> None:
-    header, _ = read_header(POWHEG_HVQ)  # scale and PDF weight groups in <initrwgt> (Pythia does not read its
-    names = ["Weight", *(w.id for w in header.weights)]  # old-style per-event <weights> block: names as if it did)
+    header, _ = read_header(POWHEG_HVQ)  # scale and PDF weight groups in <initrwgt>
+    names = ["Weight", *(w.id for w in header.weights)]
     columns = weight_columns(names, header)
     kinds = {c["column"]: c["kind"] for c in columns}
     assert kinds["altw_muR2_muF2"] == "scale" and kinds["altw_muR1_muF1"] == "scale"
     assert kinds["altw_pdf_99208083"] == "pdf" and sum(k == "pdf" for k in kinds.values()) == len(header.weights) - 7
+
+
+def test_powheg_weights_block_gives_scale_and_pdf_columns(tmp_path: Path) -> None:
+    """The POWHEG hvq file keeps its per-event weights in an old-style <weights> block (Pythia ignores it): rewritten
+    as <rwgt> with the <initrwgt> ids, all 45 become columns (7 scale points incl. the central one, 38 PDF members)."""
+    meta = ingest_file(POWHEG_HVQ, tmp_path / "hvq.root", {"sample": "hvq", "process": "ttbar"}, card_path=CARD,
+                       xsec_pb=7217.0, ingest_options={"sqrt_s_gev": 5020.0})
+    values, _ = read_alt_weights(tmp_path / "hvq.root")
+    events, _ = read_events(tmp_path / "hvq.root")
+    kinds = [c["kind"] for c in meta["alt_weight_columns"]]
+    assert kinds.count("scale") == 7 and kinds.count("pdf") == 38 and len(values) == 45
+    assert "altw_pdf_99208120" in values and meta["lhe"]["scale_envelope"]["n_variations"] == 6
+    np.testing.assert_allclose(values["altw_muR1_muF1"], ak.to_numpy(events.weight), rtol=1e-3)  # 5 digits in the file
+    assert np.any(np.abs(values["altw_pdf_99208090"] / ak.to_numpy(events.weight) - 1) > 1e-3)
+
+
+def test_weights_block_of_the_wrong_length_is_an_error(tmp_path: Path) -> None:
+    text = POWHEG_HVQ.read_text()
+    start = text.index("<weights>")
+    broken = tmp_path / "hvq_broken.lhe"
+    broken.write_text(text[:start] + "<weights>\n1.0\n" + text[start + len("<weights>"):])  # 46 values, 45 ids
+    with pytest.raises(EventFileError, match="event 0 has 46 values in its <weights> block"):
+        shower_lhe(broken, seed=1, options={"sqrt_s_gev": 5020.0})
 
 
 def test_writer_refuses_undescribed_weight_columns(wbj_file: Path, tmp_path: Path) -> None:
@@ -115,6 +140,11 @@ def test_per_region_envelope_on_a_hand_made_case() -> None:
     assert env.loc["SR_a", "n_variations"] == 2
     with pytest.raises(FeatureError, match="altw_muR2_muF2"):
         region_scale_envelope(frame.drop(columns="altw_muR2_muF2"), ["SR_a"], columns)
+    # the same from boolean masks (score-cut regions) and a per-row norm read off a merged table's weight_pb
+    merged = frame.assign(weight_pb=2.0 * frame["gen_weight"])
+    masks = {"SR_a": frame["SR_a"].to_numpy() == 1, "SR_b": frame["SR_b"].to_numpy() == 1}
+    again = region_scale_envelope(merged, masks, columns, norm=per_event_norm(merged)).set_index("region")
+    pd.testing.assert_frame_equal(again, env)
 
 
 def test_envelope_modifiers_build_a_pyhf_model_with_per_region_shapes() -> None:

@@ -13,7 +13,7 @@ import pytest
 from susyscan.errors import ConfigError, EventFileError
 from susyscan.eventio import read_events
 from susyscan.ingest import ingest_file
-from susyscan.ingest.lhe import read_header, shower_lhe
+from susyscan.ingest.lhe import read_header, read_header_only, shower_lhe
 from susyscan.ingest.lhe_header import detect_scheme
 from susyscan.ingest.lhe_setup import IngestOptions, scheme_setup
 
@@ -55,6 +55,19 @@ def test_fxfx_header_facts_and_settings() -> None:
     assert "JetMatching:qCut = 30" in override.settings and override.settings[-1] == "TimeShower:pTmaxFudge = 1.0"
     with pytest.raises(ConfigError, match="qcut = 8 GeV must exceed the run card's ptj = 10"):
         scheme_setup(header, IngestOptions(qcut=8.0), str(FXFX))
+
+
+def test_mlm_matching_scale_above_xqcut_and_all_rapidities() -> None:
+    header = read_header_only(MLM)
+    assert header.xqcut == 10.0 and header.etaj == -1.0 and header.alpsfact == 1.0 and header.max_jet_flavor == 4
+    setup = scheme_setup(header, IngestOptions(), str(MLM))
+    # qCut = 1.5 x xqcut (not setMad's qCut = xqcut); no jet rapidity cut in the run card -> etaJetMax = 10
+    assert {"JetMatching:setMad = off", "JetMatching:qCut = 15", "JetMatching:nQmatch = 4", "JetMatching:clFact = 1",
+            "JetMatching:nJetMax = 2", "JetMatching:coneRadius = 1.0", "JetMatching:etaJetMax = 10"} <= set(setup.settings)
+    assert setup.parameters["qcut_source"] == "1.5 x run card xqcut"
+    assert "JetMatching:qCut = 12" in scheme_setup(header, IngestOptions(qcut=12.0), str(MLM)).settings
+    with pytest.raises(ConfigError, match="qcut = 8 GeV lies below the generation cut xqcut = 10"):
+        scheme_setup(header, IngestOptions(qcut=8.0), str(MLM))
 
 
 def test_lhef3_weight_groups() -> None:

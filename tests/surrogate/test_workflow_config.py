@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -66,3 +68,37 @@ def test_dry_run_plans_surrogate_jobs(tmp_path: Path) -> None:
                         ("surrogate_bundle", 1), ("surrogate_fast_scan", 1), ("surrogate_fast_limits", 3),
                         ("surrogate_compare", 1)):
         assert any(line.split() == [rule, str(count)] for line in out.splitlines()), (rule, out[-3000:])
+
+
+def test_surrogate_analysis_must_be_a_shared_ml_analysis() -> None:
+    from susyscan.surrogate.workflow import check_analysis
+
+    check_analysis({"analysis": "toy"}, ["smuon", "toy"])
+    check_analysis({"analysis": "recast"}, [])
+    with pytest.raises(ConfigError, match=r"config key 'surrogate.analysis': 'ewkino' is neither 'recast' nor"):
+        check_analysis({"analysis": "ewkino"}, ["smuon"])
+
+
+@pytest.mark.workflow
+def test_surrogate_of_a_plugin_analysis(tmp_path: Path) -> None:
+    """The surrogate rules are generic over the analysis: surrogate.analysis names the toy plug-in analysis
+    (tests/analyses/plugin) and its grid, fold models and outputs are used, with no smuon job."""
+    import shutil
+
+    work = make_workdir(tmp_path / "run")
+    shutil.copytree(REPO / "tests/analyses/plugin", work / "plugin")
+    (work / "on.yaml").write_text("surrogate:\n  enabled: true\n  analysis: toy\n"
+                                  "  fast_scan: {luminosities_ifb: [139.0], overlay_scenario: optimistic}\n")
+    out = dry_run(work, "--configfile", "plugin/config.yaml", "on.yaml")
+    for rule, count in (("surrogate_truth", 4), ("surrogate_labels", 4), ("surrogate_train", 1),
+                        ("surrogate_bundle", 1), ("surrogate_fast_scan", 1), ("surrogate_fast_limits", 3),
+                        ("surrogate_compare", 1)):
+        assert any(line.split() == [rule, str(count)] for line in out.splitlines()), (rule, out[-3000:])
+    assert "results/toy/surrogate/toy/bundle/model.onnx" in out
+    assert "results/toy/plots/toy/surrogate_contour_139ifb.png" in out
+    assert "/surrogate/smuon/" not in out and "/training/smuon/" not in out
+    (work / "bad.yaml").write_text("surrogate:\n  enabled: true\n  analysis: smuon\n")  # smuon is off in this run
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                           str(work), "--dry-run", "--configfile", "plugin/config.yaml", "bad.yaml"],
+                          cwd=work, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "config key 'surrogate.analysis': 'smuon'" in proc.stdout + proc.stderr

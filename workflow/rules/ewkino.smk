@@ -30,6 +30,24 @@ rule ewkino_inputs:
         "../../scripts/ewkino_inputs.py"
 
 
+rule ewkino_multiplicity:
+    wildcard_constraints:
+        ptmin=EWKINO_PTMIN_RE,
+    input:
+        inputs=ewkino_evaluation_inputs,
+    output:
+        table=R("analysis/ewkino/inputs/pt{ptmin}/multiplicity.csv"),
+    log:
+        R("logs/analysis/ewkino/inputs/pt{ptmin}/multiplicity.log"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/ewkino_multiplicity.py"
+
+
 rule ewkino_train:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
@@ -83,6 +101,7 @@ rule ewkino_significance:
         inputs=ewkino_evaluation_inputs,
     output:
         table=R("training/ewkino/pt{ptmin}/significance.csv"),
+        scores=R("training/ewkino/pt{ptmin}/scores.csv.gz"),
     params:
         luminosities_ifb=config["statistics"]["luminosities_ifb"],
         train_samples=ewkino_train_samples(),
@@ -105,6 +124,9 @@ rule ewkino_threshold_gain:
     output:
         csv=report(R("training/ewkino/threshold_gain.csv"), category="Training", subcategory="ewkino", caption="../report/ewkino_threshold_gain.rst"),
         md=R("training/ewkino/threshold_gain.md"),
+    params:
+        n_boot=400,
+        seed=config["seed"],
     log:
         R("logs/training/ewkino/threshold_gain.log"),
     resources:

@@ -107,6 +107,7 @@ def ewkino_targets():
         ptmin=EWKINO_THRESHOLDS,
         f=["metrics.json", "model.onnx", "onnx_parity.json", "significance.csv", "importance.csv", "importance.png"],
     )
+    targets += expand(R("analysis/ewkino/inputs/pt{ptmin}/multiplicity.csv"), ptmin=EWKINO_THRESHOLDS)
     if len(EWKINO_THRESHOLDS) >= 2:
         targets += expand(R("training/ewkino/threshold_gain.{ext}"), ext=["csv", "md"])
     return targets
@@ -123,12 +124,16 @@ def ewkino_ptmin(wildcards):
 
 
 def ewkino_threshold_tables():
-    """Significance tables of the lowest ('low') and highest ('high') PF thresholds, for the gain table."""
+    """Significance tables and per-event score tables of the lowest ('low') and highest ('high') PF thresholds, for
+    the gain table and its paired bootstrap."""
     if len(EWKINO_THRESHOLDS) < 2:
         return {}
+    low, high = EWKINO_THRESHOLDS[0], EWKINO_THRESHOLDS[-1]
     return {
-        "low": R(f"training/ewkino/pt{EWKINO_THRESHOLDS[0]}/significance.csv"),
-        "high": R(f"training/ewkino/pt{EWKINO_THRESHOLDS[-1]}/significance.csv"),
+        "low": R(f"training/ewkino/pt{low}/significance.csv"),
+        "high": R(f"training/ewkino/pt{high}/significance.csv"),
+        "low_scores": R(f"training/ewkino/pt{low}/scores.csv.gz"),
+        "high_scores": R(f"training/ewkino/pt{high}/scores.csv.gz"),
     }
 
 

@@ -7,7 +7,7 @@
 from susyscan.surrogate import workflow as surrogate_workflow
 
 SURROGATE = config["surrogate"]
-SURROGATE_ANALYSIS = SURROGATE["analysis"]  # the label source: smuon or recast
+SURROGATE_ANALYSIS = SURROGATE["analysis"]  # the label source: an analysis of the shared ML rules, or recast
 SURROGATE_FROM_RECAST = SURROGATE_ANALYSIS == surrogate_workflow.RECAST and bool(SURROGATE["enabled"])
 if SURROGATE_FROM_RECAST:
     SURROGATE_RECAST, SURROGATE_RECAST_GRID = surrogate_workflow.recast_source(SURROGATE, RECAST, RECAST_GRIDS)
@@ -16,9 +16,11 @@ if SURROGATE_FROM_RECAST:
     SURROGATE_ENABLED = True
 else:
     SURROGATE_RECAST = SURROGATE_RECAST_GRID = ""
-    SURROGATE_SOURCE = "smuon"
-    SURROGATE_ENABLED = bool(SURROGATE["enabled"]) and SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS
-    SURROGATE_POINTS = grid_points(SURROGATE_ANALYSIS) if SURROGATE_ANALYSIS in SAMPLES_BY_ANALYSIS else []
+    SURROGATE_SOURCE = SURROGATE_ANALYSIS
+    SURROGATE_ENABLED = bool(SURROGATE["enabled"])
+    if SURROGATE_ENABLED:
+        surrogate_workflow.check_analysis(SURROGATE, SHARED_ML)
+    SURROGATE_POINTS = grid_points(SURROGATE_ANALYSIS) if SURROGATE_ENABLED else []
 SURROGATE_VARIANTS = list(surrogate_workflow.VARIANTS)
 SURROGATE_BUNDLE = surrogate_workflow.BUNDLE
 if SURROGATE_ENABLED:
@@ -29,6 +31,8 @@ SURROGATE_TARGETS = (
 )
 SURROGATE_POINT_RE = _alternatives([p.name for p in SURROGATE_POINTS])
 SURROGATE_SOURCE_RE = _alternatives([SURROGATE_SOURCE])
+# The rules that read an analysis's own outputs (its fold models, features, backgrounds, CLs).
+SURROGATE_ANALYSIS_RE = _alternatives([] if SURROGATE_FROM_RECAST else [SURROGATE_SOURCE])
 
 
 localrules:
@@ -59,7 +63,7 @@ rule surrogate_truth:
 
 rule surrogate_labels:
     wildcard_constraints:
-        analysis="smuon",
+        analysis=SURROGATE_ANALYSIS_RE,
         sample=SURROGATE_POINT_RE,
     input:
         unpack(onnx_models),
@@ -198,7 +202,7 @@ rule surrogate_bundle:
 
 rule surrogate_fast_scan:
     wildcard_constraints:
-        analysis="smuon",
+        analysis=SURROGATE_ANALYSIS_RE,
     input:
         model=R("surrogate/{analysis}/bundle/model.onnx"),
         background=R("scan/{analysis}/background_yields.csv"),
@@ -227,7 +231,7 @@ rule surrogate_fast_scan:
 
 rule surrogate_fast_limits:
     wildcard_constraints:
-        analysis="smuon",
+        analysis=SURROGATE_ANALYSIS_RE,
         variant="|".join(SURROGATE_VARIANTS),
     input:
         yields=R("surrogate/{analysis}/fast/yields_{variant}.csv"),
@@ -253,7 +257,7 @@ rule surrogate_fast_limits:
 
 rule surrogate_compare:
     wildcard_constraints:
-        analysis="smuon",
+        analysis=SURROGATE_ANALYSIS_RE,
     input:
         full=R("limits/{analysis}/cls.csv"),
         uncertainty=rules.surrogate_validate.output.uncertainty,

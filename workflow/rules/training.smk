@@ -101,6 +101,8 @@ rule export_onnx:
     input:
         model=native_model,
         **DATASET_INPUTS,
+        analysis_config=analysis_config,  # its spec's model factory rebuilds the NN
+        analysis_module=analysis_module,
     output:
         onnx=R("training/{analysis}/{region}/{model}/fold{fold}/model.onnx"),
         parity=R("training/{analysis}/{region}/{model}/fold{fold}/onnx_parity.json"),

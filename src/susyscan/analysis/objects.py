@@ -41,7 +41,8 @@ def select_objects(events: ak.Array, cfg: AnalysisConfig, sample: str = "?") -> 
     """Signal electrons, muons, taus, photons and jets (before overlap removal).
 
     Leptons/photons need pT > pt_min, |eta| < abs_eta_max and, where configured,
-    ``{prefix}_iso`` (relative isolation) < rel_iso_max. Jets come from ``cfg.jet_collection``.
+    ``{prefix}_iso`` (relative isolation) < rel_iso_max. Jets come from ``cfg.jet_collection`` (with their
+    ``mass`` and ``btag`` where the event record has them).
     """
     selected: dict[str, ak.Array] = {}
     for kind, (prefix, extra) in _COLLECTIONS.items():
@@ -53,6 +54,7 @@ def select_objects(events: ak.Array, cfg: AnalysisConfig, sample: str = "?") -> 
             mask = mask & (objs.iso < cuts.rel_iso_max)
         selected[kind] = objs[mask]
     jet_cuts = cfg.objects["jet"]
-    jets = collection(events, cfg.jet_collection, (), sample)
+    jet_extra = tuple(f for f in ("mass", "btag") if f"{cfg.jet_collection}_{f}" in events.fields)
+    jets = collection(events, cfg.jet_collection, jet_extra, sample)
     selected["jet"] = jets[_acceptance(jets, jet_cuts.pt_min, jet_cuts.abs_eta_max)]
     return selected

@@ -84,7 +84,7 @@ def check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:
         raise FeatureError(f"{where}: non-finite (NaN/inf) values in feature column(s) {counts}")
 
 
-COMPUTED_VARIABLES = ("mll", "mct", "mt2")
+COMPUTED_VARIABLES = ("mll", "mct", "mt2", "mt2_lep_tau")
 """Variables computed numerically here; a non-finite value is warned (event then fails cuts on it).
 Non-finite values in any other variable come from the event file and are an error."""
 
@@ -112,6 +112,24 @@ def analysis_features(spec: AnalysisSpec | None) -> tuple[list[str], list[str]]:
         raise ConfigError(f"analysis {spec.name!r}: features {unknown} are not event variables "
                           f"(known: {sorted(EVENT_VARIABLES)})")
     return list(spec.features), list(spec.derived)
+
+
+def uses_leptau(cfg: AnalysisConfig, spec: AnalysisSpec | None) -> bool:
+    """Whether the lepton + tau variables (``susyscan.analysis.leptau``) are needed: a cut or region uses one, a
+    feature is one, or the spec asks for them (``extra["leptau"]``: its ``derive`` reads them)."""
+    from susyscan.analysis.expressions import variable_names
+    from susyscan.analysis.leptau import LEPTAU_VARIABLES
+
+    names: set[str] = set()
+    for cut in cfg.cuts:
+        names |= variable_names(cut.expr, cut.name)
+    for region in cfg.baselines:
+        names |= variable_names(region.expr, region.column)
+    if spec is not None:
+        names |= set(spec.features)
+        if spec.extra.get("leptau"):
+            return True
+    return bool(names & set(LEPTAU_VARIABLES))
 
 
 def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConfig,
@@ -151,6 +169,8 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
         ak.to_numpy(events["met"]).astype(np.float64),
         ak.to_numpy(events["met_phi"]).astype(np.float64),
         cfg.mt2_invisible_mass,
+        events=events,
+        leptau=uses_leptau(cfg, spec),
     )
     check_variables(variables, where, warn)
     masks = cut_masks(cfg.cuts, variables)
@@ -183,6 +203,10 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     frame["m_lsp"] = m_lsp
     frame["chunk"] = int(metadata["chunk"])  # (chunk, event) is the event's stable id (k-fold assignment)
     frame["event"] = np.flatnonzero(selected)
+    columns = spec.extra.get("columns") if spec is not None else None
+    if columns is not None:  # analysis bookkeeping columns (e.g. the stau process class and jet category)
+        for name, values in columns({k: v[selected] for k, v in variables.items()}, metadata).items():
+            frame[name] = values
     flags = baseline_flags(cfg, variables, comparison_mask(cfg.cuts, masks, n_events))
     for region, flag in flags.items():
         frame[region] = flag[selected]

@@ -9,6 +9,7 @@ import numpy as np
 
 from susyscan.analysis.features import FEATURES, SENTINEL
 from susyscan.analysis.kinematics import invariant_mass_massless, mct_massless, mt2_massless_visible
+from susyscan.analysis.leptau import LEPTAU_VARIABLES, leptau_variables
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +19,9 @@ CUT_HELPERS: list[str] = [
     "sum_mu_pt",          # pT(mu1) + pT(mu2), missing muons count 0
     "jet1_pt_or0",        # leading-jet pT, 0 without jets (hadronic proxy of the dynamic vetoes)
 ]
-EVENT_VARIABLES: list[str] = FEATURES + CUT_HELPERS
-"""Every name a cut or baseline expression may use."""
+EVENT_VARIABLES: list[str] = FEATURES + CUT_HELPERS + LEPTAU_VARIABLES
+"""Every name a cut or baseline expression may use (``LEPTAU_VARIABLES``: one lepton + one hadronic tau,
+:mod:`susyscan.analysis.leptau`; computed only when asked for, see :func:`event_variables`)."""
 
 
 def leading(values: ak.Array, n: int) -> np.ndarray:
@@ -29,9 +31,11 @@ def leading(values: ak.Array, n: int) -> np.ndarray:
 
 
 def event_variables(
-    objects: dict[str, ak.Array], met: np.ndarray, met_phi: np.ndarray, mt2_invisible_mass: float = 0.0
+    objects: dict[str, ak.Array], met: np.ndarray, met_phi: np.ndarray, mt2_invisible_mass: float = 0.0,
+    events: ak.Array | None = None, leptau: bool = False,
 ) -> dict[str, np.ndarray]:
-    """All EVENT_VARIABLES as float64 numpy arrays of length n_events."""
+    """The EVENT_VARIABLES as float64 numpy arrays of length n_events; the ``LEPTAU_VARIABLES`` only with
+    ``leptau`` (``events``: the event record, for the tau prong count and mass)."""
     out: dict[str, np.ndarray] = {}
     muons, electrons, jets = objects["muon"], objects["electron"], objects["jet"]
     out["n_electrons"] = ak.to_numpy(ak.num(electrons, axis=1)).astype(np.float64)
@@ -69,4 +73,6 @@ def event_variables(
     out["mu_charge_product"] = np.where(two_mu, charges[:, 0] * charges[:, 1], 0.0)
     out["sum_mu_pt"] = np.clip(out["mu1_pt"], 0.0, None) + np.clip(out["mu2_pt"], 0.0, None)
     out["jet1_pt_or0"] = np.where(out["n_jets"] > 0, out["jet1_pt"], 0.0)
+    if leptau:
+        out |= leptau_variables(objects, met, met_phi, events)
     return out

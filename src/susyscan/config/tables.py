@@ -1,4 +1,9 @@
-"""Sample and mass-grid tables (TSV) declaring what the workflow simulates."""
+"""Sample and mass-grid tables (TSV) declaring what the workflow simulates.
+
+Their columns, types and defaults are the JSON schemas ``susyscan/schemas/samples.schema.yaml`` and
+``grid.schema.yaml`` (package data, validated by :mod:`susyscan.config.table_schema`); the checks that span
+rows or columns (duplicate names, an ingested sample's path, a filter on a generated sample only,
+0 <= LSP mass < parent mass) are here."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from susyscan.config.table_schema import grid_schema, samples_schema, validate_rows
 from susyscan.errors import ConfigError
 
 #: Grids of signal models that belong to no analysis (recast grids only, workflow/rules/recast.smk):
@@ -13,11 +19,6 @@ from susyscan.errors import ConfigError
 RECAST_ONLY_GRIDS: dict[str, tuple[str, str, str]] = {
     "slepton_lr": ("m_slepton", "m_neutralino", "sleptons_LR"),
 }
-SAMPLE_COLUMNS = ("sample", "process", "source", "n_events", "n_chunks", "path", "analyses")
-#: Optional sample-table columns: the normalisation cross section (pb) of an ingested file, and the name of a
-#: generator-level filter (config ``generation.filters``) of a generated sample.
-OPTIONAL_SAMPLE_COLUMNS = ("xsec_pb", "filter")
-SOURCES = ("generate", "ingest")
 
 
 @dataclass(frozen=True)
@@ -61,57 +62,32 @@ def _read_tsv(path: str | Path) -> list[dict[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"table not found: {path}")
+    rows = []
     with open(path, newline="") as handle:
-        rows = [
-            {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            for row in csv.DictReader(handle, delimiter="\t")
-        ]
+        for line, row in enumerate(csv.DictReader(handle, delimiter="\t"), start=2):
+            if None in row:  # more cells than the header has columns
+                raise ConfigError(f"{path}, row {line}: {len(row[None]) + len(row) - 1} cells for {len(row) - 1} "
+                                  f"columns (extra: {row[None]})")
+            rows.append({k.strip(): (v or "").strip() for k, v in row.items()})
     if not rows:
         raise ConfigError(f"table {path} has no rows")
     return rows
 
 
-def _int(row: dict[str, str], key: str, path: str | Path, line: int) -> int:
-    try:
-        value = int(row[key])
-    except (KeyError, ValueError):
-        raise ConfigError(f"{path}, row {line}: column '{key}' must be an integer, got {row.get(key)!r}") from None
-    if value < 1:
-        raise ConfigError(f"{path}, row {line}: column '{key}' must be >= 1, got {value}")
-    return value
-
-
-def _float(row: dict[str, str], key: str, path: str | Path, line: int) -> float:
-    try:
-        return float(row[key])
-    except (KeyError, ValueError):
-        raise ConfigError(f"{path}, row {line}: column '{key}' must be a number, got {row.get(key)!r}") from None
-
-
-def _bool(row: dict[str, str], key: str, path: str | Path, line: int) -> bool:
-    value = row.get(key, "").lower()
-    if value in ("yes", "true", "1"):
-        return True
-    if value in ("no", "false", "0", ""):
-        return False
-    raise ConfigError(f"{path}, row {line}: column '{key}' must be yes/no, got {row.get(key)!r}")
+def _train(value: str) -> bool:
+    """The grid's ``train`` cell (its schema allows yes/no, true/false, 1/0 and empty = no)."""
+    return value.lower() in ("yes", "true", "1")
 
 
 def load_samples(path: str | Path) -> list[Sample]:
-    """Read the background/external sample table; raise :class:`ConfigError` naming the row and column."""
-    rows = _read_tsv(path)
-    missing = [c for c in SAMPLE_COLUMNS if c not in rows[0]]
-    if missing:
-        raise ConfigError(f"sample table {path} lacks columns {missing}")
+    """Read the background/external sample table, validated against ``schemas/samples.schema.yaml``; raise
+    :class:`ConfigError` naming the file, row and column."""
+    records = validate_rows(_read_tsv(path), samples_schema(), path, "sample table")
     samples: list[Sample] = []
-    for line, row in enumerate(rows, start=2):
-        if row["source"] not in SOURCES:
-            raise ConfigError(f"{path}, row {line}: source must be one of {SOURCES}, got {row['source']!r}")
+    for line, row in enumerate(records, start=2):
         if row["source"] == "ingest" and not row["path"]:
             raise ConfigError(f"{path}, row {line}: sample '{row['sample']}' is ingested but has no path")
-        if not row["sample"]:
-            raise ConfigError(f"{path}, row {line}: empty sample name")
-        if row.get("filter") and row["source"] != "generate":
+        if row["filter"] and row["source"] != "generate":
             raise ConfigError(f"{path}, row {line}: sample '{row['sample']}' has generator filter "
                               f"{row['filter']!r} but is not generated (source {row['source']!r})")
         samples.append(
@@ -119,12 +95,12 @@ def load_samples(path: str | Path) -> list[Sample]:
                 name=row["sample"],
                 process=row["process"],
                 source=row["source"],
-                n_events=_int(row, "n_events", path, line),
-                n_chunks=_int(row, "n_chunks", path, line),
+                n_events=int(row["n_events"]),
+                n_chunks=int(row["n_chunks"]),
                 path=row["path"],
                 analyses=tuple(a.strip() for a in row["analyses"].split(",") if a.strip()),
-                xsec_pb=_float(row, "xsec_pb", path, line) if row.get("xsec_pb") else None,
-                filter=row.get("filter", ""),
+                xsec_pb=None if row["xsec_pb"] is None else float(row["xsec_pb"]),
+                filter=row["filter"],
             )
         )
     names = [s.name for s in samples]
@@ -158,21 +134,18 @@ def grid_columns(name: str) -> tuple[str, str, str]:
 
 
 def load_grid(path: str | Path, analysis: str, columns: tuple[str, str, str] | None = None) -> list[GridPoint]:
-    """Read a mass-grid table of ``analysis``; raise :class:`ConfigError` on bad rows or unphysical masses.
+    """Read a mass-grid table of ``analysis``, validated against ``schemas/grid.schema.yaml`` with its two mass
+    columns; raise :class:`ConfigError` naming the file, row and column, or an unphysical mass point.
 
     ``columns``: (parent-mass column, LSP-mass column, signal process), the analysis' ``AnalysisSpec.grid``;
     by default :func:`grid_columns` of ``analysis``.
     """
     parent_col, lsp_col, process = columns if columns is not None else grid_columns(analysis)
-    rows = _read_tsv(path)
-    needed = (parent_col, lsp_col, "train", "n_events", "n_chunks")
-    missing = [c for c in needed if c not in rows[0]]
-    if missing:
-        raise ConfigError(f"grid table {path} lacks columns {missing}")
+    records = validate_rows(_read_tsv(path), grid_schema(parent_col, lsp_col), path, "grid table")
     points: list[GridPoint] = []
-    for line, row in enumerate(rows, start=2):
-        m_parent = _float(row, parent_col, path, line)
-        m_lsp = _float(row, lsp_col, path, line)
+    for line, row in enumerate(records, start=2):
+        m_parent = float(row[parent_col])
+        m_lsp = float(row[lsp_col])
         if m_lsp < 0 or m_parent <= m_lsp:
             raise ConfigError(
                 f"{path}, row {line}: need 0 <= {lsp_col} < {parent_col}, got {parent_col}={m_parent:g}, {lsp_col}={m_lsp:g}"
@@ -182,15 +155,15 @@ def load_grid(path: str | Path, analysis: str, columns: tuple[str, str, str] | N
                 name=signal_sample_name(analysis, m_parent, m_lsp),
                 process=process,
                 source="generate",
-                n_events=_int(row, "n_events", path, line),
-                n_chunks=_int(row, "n_chunks", path, line),
+                n_events=int(row["n_events"]),
+                n_chunks=int(row["n_chunks"]),
                 analyses=(analysis,),
                 is_signal=True,
                 masses={parent_col: m_parent, lsp_col: m_lsp},
                 analysis=analysis,
                 m_parent=m_parent,
                 m_lsp=m_lsp,
-                train=_bool(row, "train", path, line),
+                train=_train(str(row["train"])),
             )
         )
     names = [p.name for p in points]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_CARD = Path(__file__).resolve().parents[3] / "resources" / "detector" / "atlas.yaml"
 _PARTICLES = ("charged_hadron", "electron", "muon")
 _OBJECTS = ("electron", "muon", "photon")
+#: Track classes of the tau tagger and jet flavours of its fake rate (``tautagging.formulas``).
+TAU_PRONGS = ("1prong", "multiprong")
+TAU_JET_FLAVOURS = ("light", "gluon", "c", "b")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,16 @@ class TauTagCard:
     leptonic_dr: float
     leptonic_fraction: float
     max_tracks: int
+    efficiency: dict[str, Formula] = field(default_factory=dict)
+    mistag: dict[str, dict[str, Formula]] = field(default_factory=dict)
+
+    def efficiency_of(self, prongs: str, pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        """Tag efficiency of true hadronic taus (``prongs``: ``1prong`` or ``multiprong``) at (pt, eta)."""
+        return self.efficiency[prongs](pt, eta)
+
+    def mistag_of(self, flavour: str, prongs: str, pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        """Jet -> tau fake rate of a jet of ``flavour`` (TAU_JET_FLAVOURS) with ``prongs`` tracks at (pt, eta)."""
+        return self.mistag[flavour][prongs](pt, eta)
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,35 @@ class _Reader:
         return {name: self.formula(f"{dotted}.{name}", kind) for name in names}
 
 
+def _tau_formulas(r: _Reader) -> dict[str, Any]:
+    """Tau-tag efficiency per prong class and fake rate per (jet flavour, prong class) as formulas of (pt, eta).
+
+    Optional card block ``tautagging.formulas: {efficiency: {1prong, multiprong}, mistag: {light|gluon|c|b:
+    {1prong, multiprong}}}``; every entry left out is the constant of the card's ``efficiency_*`` / ``mistag_*``
+    numbers (the Delphes ATLAS card has only those: no pT or flavour dependence)."""
+    block = r.raw.get("tautagging", {}).get("formulas") or {}
+    unknown = sorted(set(block) - {"efficiency", "mistag"})
+    if unknown:
+        raise ConfigError(f"detector card {r.where}: tautagging.formulas: unknown key(s) {unknown}")
+    unknown = sorted(set(block.get("mistag") or {}) - set(TAU_JET_FLAVOURS))
+    if unknown:
+        raise ConfigError(f"detector card {r.where}: tautagging.formulas.mistag: unknown jet flavour(s) {unknown} "
+                          f"(known: {list(TAU_JET_FLAVOURS)})")
+
+    def pick(dotted: str, default_key: str) -> Formula:
+        parts = dotted.split(".")
+        node: Any = block
+        for part in parts:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return Formula.parse(r.number(f"tautagging.{default_key}", 0, 1))
+        return r.formula(f"tautagging.formulas.{dotted}", "efficiency")
+
+    efficiency = {p: pick(f"efficiency.{p}", f"efficiency_{p}") for p in TAU_PRONGS}
+    mistag = {f: {p: pick(f"mistag.{f}.{p}", f"mistag_{p}") for p in TAU_PRONGS} for f in TAU_JET_FLAVOURS}
+    return {"efficiency": efficiency, "mistag": mistag}
+
+
 def load_card(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> DetectorCard:
     """Load and validate a detector card YAML (default: ``resources/detector/atlas.yaml``)."""
     card_path = Path(path) if path is not None else DEFAULT_CARD
@@ -212,6 +254,7 @@ def load_card(path: str | Path | None = None, overrides: dict[str, Any] | None =
         leptonic_dr=r.number("tautagging.leptonic_dr", 0.0, 2.0),
         leptonic_fraction=r.number("tautagging.leptonic_fraction", 0, 1),
         max_tracks=int(r.number("tautagging.max_tracks", 1, 100)),
+        **_tau_formulas(r),
     )
     card = DetectorCard(
         name=str(r.get("name")),

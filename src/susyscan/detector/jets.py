@@ -13,7 +13,7 @@ import awkward as ak
 import numpy as np
 
 from susyscan.detector.card import DetectorCard
-from susyscan.detector.kinematics import delta_r, jagged, lognormal_factor, mass, pt_eta_phi
+from susyscan.detector.kinematics import any_near, delta_r, jagged, lognormal_factor, mass, pt_eta_phi
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +106,8 @@ def cluster(
 
 
 def any_within(jets: FlatJets, eta: np.ndarray, phi: np.ndarray, event: np.ndarray, n_events: int, max_dr: float) -> np.ndarray:
-    """Per jet, whether any of the given objects (flat, same event) lies within ``max_dr`` of the axis."""
-    j = ak.zip({"eta": jagged(jets.eta, jets.event, n_events), "phi": jagged(jets.phi, jets.event, n_events)})
-    o = ak.zip({"eta": jagged(eta, event, n_events), "phi": jagged(phi, event, n_events)})
-    pairs = ak.cartesian({"j": j, "o": o}, nested=True)
-    close = delta_r(pairs.j.eta, pairs.j.phi, pairs.o.eta, pairs.o.phi) < max_dr
-    return ak.to_numpy(ak.flatten(ak.any(close, axis=2), axis=1)).astype(bool)
+    """Per jet, whether any of the given objects (flat, event-sorted) lies within ``max_dr`` of the axis."""
+    return any_near(jets.eta, jets.phi, jets.event, eta, phi, event, n_events, max_dr)
 
 
 def btag(
@@ -136,11 +132,31 @@ def btag(
     return (uniform[: len(jets.pt)] < eff).astype(np.int32)
 
 
+def jet_flavour(jets: FlatJets, truth: dict[str, np.ndarray], n_events: int, card: DetectorCard) -> np.ndarray:
+    """Per jet the flavour label of the tau fake rate (``TAU_JET_FLAVOURS``): ``b`` or ``c`` from a truth b/c quark,
+    else ``light`` for a u/d/s quark, else ``gluon`` for a gluon, within the b-tagging ``match_dr`` (hard-process
+    partons with the b-tagging parton thresholds); jets matched to none are ``light`` (Delphes' default flavour 0)."""
+    bt = card.btagging
+    apid = np.abs(truth["pid"])
+    ok = (truth["pt"] > bt.parton_pt_min) & (np.abs(truth["eta"]) < bt.parton_eta_max)
+    flavour = np.full(len(jets.pt), "light", dtype=object)
+    for label, pids in (("gluon", (21,)), ("light", (1, 2, 3)), ("c", (4,)), ("b", (5,))):  # later ones win
+        sel = ok & np.isin(apid, pids)
+        near = any_within(jets, truth["eta"][sel], truth["phi"][sel], truth["event"][sel], n_events, bt.match_dr)
+        flavour[near] = label
+    return flavour
+
+
 def tau_tag(
     jets: FlatJets, hadronic_taus: dict[str, np.ndarray], tracks: dict[str, np.ndarray],
-    n_events: int, card: DetectorCard, uniform: np.ndarray,
+    n_events: int, card: DetectorCard, uniform: np.ndarray, flavour: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Track-counting tau tag per jet and the tau charge (sign of the summed track charge)."""
+    """Track-counting tau tag per jet and the tau charge (sign of the summed track charge).
+
+    Jets with 1..max_tracks tracks in track_dr are candidates; one matched to a hadronic truth tau is tagged with
+    the card's efficiency of its prong class (1 or more tracks) at its (pT, eta), any other with the fake rate of
+    its ``flavour`` (:func:`jet_flavour`; None: every jet ``light``) and prong class.
+    """
     tc = card.tautagging
     j = ak.zip({"eta": jagged(jets.eta, jets.event, n_events), "phi": jagged(jets.phi, jets.event, n_events)})
     t = ak.zip({"eta": jagged(tracks["eta"], tracks["event"], n_events),
@@ -151,9 +167,29 @@ def tau_tag(
     n_tracks = ak.to_numpy(ak.flatten(ak.sum(inside, axis=2), axis=1))
     q_sum = ak.to_numpy(ak.flatten(ak.sum(ak.where(inside, pairs.t.q, 0), axis=2), axis=1))
     matched = any_within(jets, hadronic_taus["eta"], hadronic_taus["phi"], hadronic_taus["event"], n_events, tc.match_dr)
-    one = n_tracks == 1
-    eff = np.where(matched, np.where(one, tc.efficiency_1prong, tc.efficiency_multiprong),
-                   np.where(one, tc.mistag_1prong, tc.mistag_multiprong))
+    eff = tau_tag_probability(jets.pt, jets.eta, n_tracks, matched,
+                              np.full(len(jets.pt), "light", dtype=object) if flavour is None else flavour, card)
     candidate = (n_tracks >= 1) & (n_tracks <= tc.max_tracks) & (np.abs(jets.eta) < tc.eta_max)
     tagged = candidate & (uniform[: len(jets.pt)] < eff)
     return tagged, np.sign(q_sum).astype(np.int32)
+
+
+def tau_tag_probability(pt: np.ndarray, eta: np.ndarray, n_tracks: np.ndarray, matched: np.ndarray,
+                        flavour: np.ndarray, card: DetectorCard) -> np.ndarray:
+    """Per jet the probability to be tagged as a tau: efficiency (true hadronic tau, ``matched``) or fake rate by
+    jet ``flavour``, each for the prong class of ``n_tracks`` (1: ``1prong``, else ``multiprong``)."""
+    from susyscan.detector.card import TAU_JET_FLAVOURS
+
+    tc = card.tautagging
+    pt = np.asarray(pt, dtype=np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    one = np.asarray(n_tracks) == 1
+    out = np.zeros(len(pt))
+    for prongs, mask in (("1prong", one), ("multiprong", ~one)):
+        sel = mask & matched
+        out[sel] = tc.efficiency_of(prongs, pt[sel], eta[sel])
+        for label in TAU_JET_FLAVOURS:
+            sel = mask & ~matched & (flavour == label)
+            if sel.any():
+                out[sel] = tc.mistag_of(label, prongs, pt[sel], eta[sel])
+    return out

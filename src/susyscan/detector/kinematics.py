@@ -49,14 +49,43 @@ def sorted_collection(
     return {f"{prefix}_{name}": jagged(np.asarray(values)[order], ev, n_events) for name, values in fields.items()}
 
 
+def same_event_pairs(event_a: np.ndarray, event_b: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray]:
+    """All index pairs ``(i, j)`` with ``event_a[i] == event_b[j]``, ordered by ``i`` then ``j``.
+
+    Both event-index arrays are sorted (objects ordered by event, as everywhere in the detector). Flat numpy: the
+    same pairs, in the same order, as ``ak.cartesian(..., nested=True)`` of the two jagged collections, without
+    building the jagged arrays.
+    """
+    event_a = np.asarray(event_a, dtype=np.int64)
+    count_b = np.bincount(np.asarray(event_b, dtype=np.int64), minlength=n_events)
+    start_b = np.cumsum(count_b) - count_b
+    per_a = count_b[event_a]
+    total = int(per_a.sum())
+    first = np.cumsum(per_a) - per_a  # position of each A object's first pair
+    ia = np.repeat(np.arange(len(event_a)), per_a)
+    ib = np.repeat(start_b[event_a] - first, per_a) + np.arange(total)
+    return ia, ib
+
+
+def any_near(
+    eta_a: np.ndarray, phi_a: np.ndarray, ev_a: np.ndarray,
+    eta_b: np.ndarray, phi_b: np.ndarray, ev_b: np.ndarray,
+    n_events: int, max_dr: float,
+) -> np.ndarray:
+    """Per object of set A (flat, event-sorted), whether any object of set B in the same event lies within
+    ``max_dr``."""
+    ia, ib = same_event_pairs(ev_a, ev_b, n_events)
+    close = delta_r(eta_a[ia], phi_a[ia], eta_b[ib], phi_b[ib]) < max_dr
+    out = np.zeros(len(ev_a), dtype=bool)
+    out[ia[close]] = True
+    return out
+
+
 def pairwise_min_dr_mask(
     eta_a: np.ndarray, phi_a: np.ndarray, ev_a: np.ndarray,
     eta_b: np.ndarray, phi_b: np.ndarray, ev_b: np.ndarray,
     n_events: int, max_dr: float,
 ) -> np.ndarray:
     """Per object of set A (flat), whether any object of set B in the same event lies within ``max_dr``."""
-    a = ak.zip({"eta": jagged(eta_a, ev_a, n_events), "phi": jagged(phi_a, ev_a, n_events)})
-    b = ak.zip({"eta": jagged(eta_b, ev_b, n_events), "phi": jagged(phi_b, ev_b, n_events)})
-    pairs = ak.cartesian({"a": a, "b": b}, nested=True)
-    dr = delta_r(pairs.a.eta, pairs.a.phi, pairs.b.eta, pairs.b.phi)
-    return ak.to_numpy(ak.flatten(ak.any(dr < max_dr, axis=2), axis=1)).astype(bool)
+    return any_near(np.asarray(eta_a), np.asarray(phi_a), np.asarray(ev_a), np.asarray(eta_b), np.asarray(phi_b),
+                    np.asarray(ev_b), n_events, max_dr)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import awkward as ak
 import numpy as np
 
 from susyscan.detector.card import DetectorCard
-from susyscan.detector.kinematics import delta_r, jagged
+from susyscan.detector.kinematics import delta_r, same_event_pairs
 from susyscan.detector.particles import PID_ELECTRON, PID_MUON, PID_PHOTON, FlatParticles
 
 
@@ -31,17 +30,10 @@ def relative_isolation(p: FlatParticles, candidates: np.ndarray, card: DetectorC
     inputs = np.flatnonzero(
         p.visible & (pt_s > iso_card.iso_pt_min) & ~np.isin(np.abs(p.pid), np.asarray(iso_card.exclude_pids))
     )
-    n = p.n_events
-    cand = ak.zip({"eta": jagged(p.eta[candidates], p.event[candidates], n),
-                   "phi": jagged(p.phi[candidates], p.event[candidates], n),
-                   "idx": jagged(candidates, p.event[candidates], n)})
-    other = ak.zip({"eta": jagged(p.eta[inputs], p.event[inputs], n),
-                    "phi": jagged(p.phi[inputs], p.event[inputs], n),
-                    "pt": jagged(pt_s[inputs], p.event[inputs], n),
-                    "idx": jagged(inputs, p.event[inputs], n)})
-    pairs = ak.cartesian({"c": cand, "o": other}, nested=True)
-    inside = (delta_r(pairs.c.eta, pairs.c.phi, pairs.o.eta, pairs.o.phi) < iso_card.iso_cone) & (pairs.c.idx != pairs.o.idx)
-    sum_pt = ak.to_numpy(ak.flatten(ak.sum(ak.where(inside, pairs.o.pt, 0.0), axis=2), axis=1))
+    ia, ib = same_event_pairs(p.event[candidates], p.event[inputs], p.n_events)
+    ci, oi = candidates[ia], inputs[ib]
+    inside = (delta_r(p.eta[ci], p.phi[ci], p.eta[oi], p.phi[oi]) < iso_card.iso_cone) & (ci != oi)
+    sum_pt = np.bincount(ia, weights=np.where(inside, pt_s[oi], 0.0), minlength=len(candidates))
     return sum_pt / np.maximum(pt_s[candidates], 1e-9)
 
 

@@ -17,10 +17,13 @@ Choices (numbers in resources/detector/atlas.yaml, from the Delphes ATLAS card):
 * b-tag: jet flavour from truth b (else c) quarks within match_dr (large-R jets: their R),
   efficiency formula per flavour. Tau tag: jets matched (dR < match_dr) to truth taus that have no
   hard final-state e/mu nearby (hadronic), with 1..max_tracks tracks in track_dr: efficiency by
-  prong count; unmatched jets get the mistag rate. The tau object is the jet (pT, eta, phi).
+  prong count (card formulas of pT, eta); unmatched jets get the fake rate of their flavour (b, c, light
+  quark, gluon from the hard-process partons) and prong count. The tau object is the jet (pT, eta, phi).
 * MET = -(sum of reconstructed muons + isolated electrons/photons + jets + soft term), the soft
   term being the smeared jet-input particles not in any jet and the tracks of muons that failed
   identification, with pT > met.soft_pt_min (see :func:`missing_et`).
+* Track soft term (optional branches ``met_tst``, ``met_tst_phi``): the tracks among the MET soft-term particles
+  (:func:`track_soft_term`).
 * PF candidates: every visible particle after smearing with pT > pfcand_pt_min, classes 11, 13,
   211 (tracks), 22 (ECal), 130 (HCal).
 """
@@ -34,7 +37,7 @@ import awkward as ak
 import numpy as np
 
 from susyscan.detector.card import DetectorCard
-from susyscan.detector.jets import FlatJets, btag, cluster, tau_tag
+from susyscan.detector.jets import FlatJets, btag, cluster, jet_flavour, tau_tag
 from susyscan.detector.kinematics import delta_r, jagged, pt_eta_phi, sorted_collection
 from susyscan.detector.objects import RecoObjects, object_branches, reconstruct
 from susyscan.detector.particles import PID_MUON, FlatParticles, respond
@@ -132,6 +135,28 @@ def missing_et(
     return np.hypot(sum_px, sum_py), np.arctan2(-sum_py, -sum_px)
 
 
+def track_soft_term(
+    p: FlatParticles, muons: RecoObjects, electrons: RecoObjects, photons: RecoObjects, jets: FlatJets,
+    jet_inputs: np.ndarray, card: DetectorCard,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitude and azimuth of the track soft term (TST): minus the vector sum of the soft-term particles of
+    :func:`missing_et` that are tracks (charged, inside the tracker, passing the tracking efficiency), as the ATLAS
+    track-based soft term; the neutral soft particles stay in the MET but not here."""
+    n, n_particles = p.n_events, len(p.pid)
+    soft = np.zeros(n_particles, dtype=bool)
+    soft[jet_inputs] = True
+    soft[p.pf_class == PID_MUON] = True
+    soft[muons.index] = False
+    soft[electrons.index[electrons.isolated]] = False
+    soft[photons.index[photons.isolated]] = False
+    soft[jets.constituents] = False
+    soft &= p.tracked & (p.pt_smeared > card.met_soft_pt_min)
+    idx = np.flatnonzero(soft)
+    sum_px = np.bincount(p.event[idx], weights=(p.px * p.scale)[idx], minlength=n)
+    sum_py = np.bincount(p.event[idx], weights=(p.py * p.scale)[idx], minlength=n)
+    return np.hypot(sum_px, sum_py), np.arctan2(-sum_py, -sum_px)
+
+
 def simulate(
     particles: ak.Array,
     card: DetectorCard,
@@ -177,9 +202,11 @@ def simulate(
     track_idx = np.flatnonzero(p.tracked & (pt_s > card.tautagging.track_pt_min))
     tracks = {"eta": p.eta[track_idx], "phi": p.phi[track_idx], "event": p.event[track_idx],
               "charge": p.pf_charge[track_idx]}
-    tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau)
+    tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau,
+                                     jet_flavour(jets, truth, n, card))
 
     met, met_phi = missing_et(p, muons, electrons, photons, jets, jet_inputs, card)
+    tst, tst_phi = track_soft_term(p, muons, electrons, photons, jets, jet_inputs, card)
 
     pf = np.flatnonzero(p.visible & (p.pf_class > 0) & (pt_s > pfcand_pt_min))
     branches: dict[str, ak.Array | np.ndarray] = {}
@@ -195,6 +222,8 @@ def simulate(
     branches |= _jet_branches("largejet", large, large_btag, n)
     branches["met"] = met.astype(np.float32)
     branches["met_phi"] = met_phi.astype(np.float32)
+    branches["met_tst"] = tst.astype(np.float32)
+    branches["met_tst_phi"] = tst_phi.astype(np.float32)
     branches |= sorted_collection("pfcand", {
         "pt": pt_s[pf].astype(np.float32), "eta": p.eta[pf].astype(np.float32), "phi": p.phi[pf].astype(np.float32),
         "charge": p.pf_charge[pf], "pid": p.pf_class[pf].astype(np.int32)}, p.event[pf], n)

@@ -13,7 +13,7 @@ import uproot
 from susyscan.errors import EventFileError
 import numpy as np
 
-from susyscan.eventio.schema import ALT_WEIGHT_METADATA_KEY, ALT_WEIGHT_PREFIX, BRANCHES, METADATA_KEY, TREE_NAME
+from susyscan.eventio.schema import ALT_WEIGHT_METADATA_KEY, ALT_WEIGHT_PREFIX, BRANCHES, METADATA_KEY, OPTIONAL_SCALARS, TREE_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +89,15 @@ def _metadata(handle: Any, path: Path) -> dict[str, Any]:
 
 
 def read_events(path: str | Path, branches: Sequence[str] | None = None) -> tuple[ak.Array, dict[str, Any]]:
-    """Read ``branches`` (default: all contract branches) and the metadata of an event file."""
+    """Read ``branches`` (default: all contract branches and the optional scalars the file has) and the metadata
+    of an event file."""
     path = Path(path)
     wanted = list(branches) if branches is not None else list(BRANCHES)
     with _open(path) as handle:
         tree = _tree(handle, path)
         present = set(tree.keys())
+        if branches is None:
+            wanted += [name for name in OPTIONAL_SCALARS if name in present]
         missing = [b for b in wanted if b not in present]
         if missing:
             raise EventFileError(f"event file {path}: missing branch(es) {missing} in TTree {TREE_NAME!r}")

@@ -22,6 +22,11 @@ COLLECTIONS: dict[str, dict[str, type]] = {
     "truth": {"pid": np.int32, "pt": np.float32, "eta": np.float32, "phi": np.float32, "mass": np.float32, "status": np.int32},
 }
 
+#: optional per-event scalar branches: written when the events carry them, read by default when the file has them
+#: (files written before they existed stay valid). ``met_tst``, ``met_tst_phi``: the track soft term of the MET
+#: (minus the vector sum of the soft tracks, ``susyscan.detector.simulate.track_soft_term``).
+OPTIONAL_SCALARS: dict[str, type] = {"met_tst": np.float32, "met_tst_phi": np.float32}
+
 #: every branch of the contract, in file order
 BRANCHES: tuple[str, ...] = ("weight",) + tuple(
     f"{prefix}_{field}" for prefix, fields in COLLECTIONS.items() for field in fields

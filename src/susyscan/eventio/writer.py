@@ -20,6 +20,7 @@ from susyscan.eventio.schema import (
     COLLECTIONS,
     METADATA_KEY,
     METADATA_KEYS,
+    OPTIONAL_SCALARS,
     SCALARS,
     TREE_NAME,
     counter_name,
@@ -82,6 +83,9 @@ def _tree_content(events: ak.Array, where: str) -> dict[str, Any]:
         )
     for name, dtype in SCALARS.items():
         if name != "weight":
+            content[name] = ak.to_numpy(events[name]).astype(dtype)
+    for name, dtype in OPTIONAL_SCALARS.items():
+        if name in fields:
             content[name] = ak.to_numpy(events[name]).astype(dtype)
     return content
 

@@ -37,6 +37,7 @@ from susyscan.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 MUON = 13
+CHARGED_LEPTONS = (11, 13, 15)
 NEUTRINOS = frozenset({12, 14, 16})
 MUON_MASS = 0.10566
 #: Index of the two incoming partons in Pythia's process record (0: system, 1-2: beams).
@@ -49,7 +50,9 @@ class FilterSpec:
 
     Muons are final-state hard-process muons (W/Z/slepton decay products) within ``muon_abs_eta_max``;
     ``muon_pt_min`` are the thresholds of the leading, subleading, ... muon (GeV), so its length is the number
-    of muons required.  ``met_min``: pT of the summed neutrinos plus the muons outside the acceptance (those are
+    of muons required. ``lepton_flavours`` (default: muons only) widens "muon" to the listed charged-lepton
+    flavours (11, 13, 15): taus are not yet decayed at process level, and a tau bounds the pT of its decay
+    lepton, so a one-lepton filter on e, mu and tau serves an e/mu threshold of leptonic tau decays too.  ``met_min``: pT of the summed neutrinos plus the muons outside the acceptance (those are
     invisible to the detector, so a 4-muon event with two lost muons is kept when its reco MET could pass).  ``mt2_min``: mT2 (massless invisible
     hypothesis) of the two leading muons with the summed-neutrino pT as missing momentum (GeV).
     """
@@ -58,6 +61,7 @@ class FilterSpec:
     description: str
     muon_pt_min: tuple[float, ...] = ()
     muon_abs_eta_max: float = 2.5
+    lepton_flavours: tuple[int, ...] = (MUON,)
     met_min: float | None = None
     mt2_min: float | None = None
 
@@ -65,6 +69,12 @@ class FilterSpec:
         if list(self.muon_pt_min) != sorted(self.muon_pt_min, reverse=True):
             raise ConfigError(f"generation filter {self.name!r}: muon_pt_min {list(self.muon_pt_min)} "
                               "must be in decreasing order (leading muon first)")
+        if not self.lepton_flavours or set(self.lepton_flavours) - set(CHARGED_LEPTONS):
+            raise ConfigError(f"generation filter {self.name!r}: lepton_flavours {list(self.lepton_flavours)} must "
+                              f"be a non-empty subset of {list(CHARGED_LEPTONS)}")
+        if self.lepton_flavours != (MUON,) and (len(self.muon_pt_min) > 1 or self.mt2_min is not None):
+            raise ConfigError(f"generation filter {self.name!r}: with lepton_flavours "
+                              f"{list(self.lepton_flavours)} only a one-lepton threshold (and met_min) is supported")
         if self.mt2_min is not None and len(self.muon_pt_min) < 2:
             raise ConfigError(f"generation filter {self.name!r}: mt2_min needs two muons (muon_pt_min of length 2)")
 
@@ -72,13 +82,15 @@ class FilterSpec:
         """The filter's definition as written to each event file's metadata."""
         out = asdict(self)
         out["muon_pt_min"] = list(self.muon_pt_min)
+        out["lepton_flavours"] = list(self.lepton_flavours)
         return out
 
     def thresholds(self) -> dict[str, float]:
         """Reco-level variable -> this filter's threshold on its truth counterpart (for the looseness check)."""
         out: dict[str, float] = {}
+        prefix = "mu" if self.lepton_flavours == (MUON,) else "lep"  # lep1_pt: the leading e/mu (analysis.leptau)
         for index, value in enumerate(self.muon_pt_min[:2]):
-            out[f"mu{index + 1}_pt"] = float(value)
+            out[f"{prefix}{index + 1}_pt"] = float(value)
         if self.met_min is not None:
             out["met"] = float(self.met_min)
         if self.mt2_min is not None:
@@ -94,6 +106,7 @@ def filter_from_config(name: str, settings: Mapping[str, Any]) -> FilterSpec:
             description=str(settings["description"]),
             muon_pt_min=tuple(float(v) for v in settings.get("muon_pt_min", ())),
             muon_abs_eta_max=float(settings.get("muon_abs_eta_max", 2.5)),
+            lepton_flavours=tuple(int(v) for v in settings.get("lepton_flavours", (MUON,))),
             met_min=None if settings.get("met_min") is None else float(settings["met_min"]),
             mt2_min=None if settings.get("mt2_min") is None else float(settings["mt2_min"]),
         )
@@ -214,12 +227,13 @@ class ProcessLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
         muons: list[tuple[float, float, float]] = []
         mx = my = 0.0
         eta_max = self.spec.muon_abs_eta_max
+        flavours = self.spec.lepton_flavours
         for i in range(process.size()):
             particle = process[i]
             if not particle.isFinal():
                 continue
             pid = abs(particle.id())
-            if pid == MUON and abs(particle.eta()) < eta_max:
+            if pid in flavours and abs(particle.eta()) < eta_max:
                 muons.append((particle.pT(), particle.px(), particle.py()))
             elif pid in NEUTRINOS or pid == MUON:  # a muon outside the acceptance is invisible to the detector
                 mx += particle.px()

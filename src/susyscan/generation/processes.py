@@ -95,6 +95,23 @@ PROCESSES: dict[str, ProcessSpec] = {
             slepton_pair_fix=True,
         ),
         ProcessSpec(
+            name="stau_LR",
+            kind="signal",
+            settings=(
+                "SUSY:qqbar2sleptonantislepton = on",
+                "SUSY:idVecA = 1000015,2000015",
+                "SUSY:idVecB = 1000015,2000015",
+            ),
+            description="pp -> ~tau ~tau*, ~tau = ~tau_L, ~tau_R degenerate (no L-R mixing), ~tau -> tau chi10 (100%), "
+                        "bino chi10; taus decayed by Pythia",
+            slha_model="stau_lr",
+            mass_keys=("m_stau", "m_neutralino"),
+            # L + R summed from the two NLO+NLL stau tables (resources/xsec/README.md)
+            xsec_table="pp13_stau_LR_NLO+NLL_PDF4LHC.json",
+            xsec_table_mass="m_stau",
+            slepton_pair_fix=True,
+        ),
+        ProcessSpec(
             name="sq_ewkino",
             kind="signal",
             settings=(*_SQ_EWKINO_ASSOC, *_SQUARK_PAIRS),
@@ -195,6 +212,58 @@ PROCESSES: dict[str, ProcessSpec] = {
             ),
             description="W(-> l nu, l = e, mu, tau) + jet (2->2, pT-hat > PhaseSpace:pTHatMin)",
             uses_pthat_min=True,
+        ),
+        # Backgrounds of the stau lep-had analysis (docs/analysis_stau.md): inclusive samples with Pythia's shower
+        # for the jets, normalised to the inclusive references of resources/backgrounds/xsec.csv.
+        ProcessSpec(
+            name="w_lnu",
+            kind="background",
+            settings=("WeakSingleBoson:ffbar2W = on", "24:onMode = off", "24:onIfAny = 11 13 15"),
+            description="inclusive W -> l nu (l = e, mu, tau), jets from the parton shower",
+        ),
+        ProcessSpec(
+            name="z_ll",
+            kind="background",
+            settings=("WeakSingleBoson:ffbar2gmZ = on", *_PURE_Z, "23:onMode = off", "23:onIfAny = 11 13"),
+            description="inclusive Z -> ee, mu mu (no gamma*), jets from the parton shower",
+        ),
+        ProcessSpec(
+            name="z_tautau",
+            kind="background",
+            settings=("WeakSingleBoson:ffbar2gmZ = on", *_PURE_Z, "23:onMode = off", "23:onIfAny = 15"),
+            description="inclusive Z -> tau tau (no gamma*), jets from the parton shower",
+        ),
+        ProcessSpec(
+            name="ttbar_incl",
+            kind="background",
+            settings=("Top:gg2ttbar = on", "Top:qqbar2ttbar = on"),
+            description="ttbar, all decays",
+        ),
+        ProcessSpec(
+            name="single_top",
+            kind="background",
+            settings=("Top:qq2tq(t:W) = on", "Top:ffbar2tqbar(s:W) = on"),
+            description="single top, t- and s-channel, all decays (Pythia 8 has no tW process)",
+        ),
+        ProcessSpec(
+            name="diboson_incl",
+            kind="background",
+            settings=("WeakDoubleBoson:ffbar2WW = on", "WeakDoubleBoson:ffbar2ZW = on",
+                      "WeakDoubleBoson:ffbar2gmZgmZ = on", *_PURE_Z),
+            description="WW + WZ + ZZ (on-shell Z, no gamma*), all decays",
+        ),
+        ProcessSpec(
+            name="ggh_tautau",
+            kind="background",
+            settings=("HiggsSM:gg2H = on", "25:onMode = off", "25:onIfAny = 15"),
+            description="gg -> H (125 GeV), H -> tau tau",
+        ),
+        ProcessSpec(
+            name="vbfh_tautau",
+            kind="background",
+            settings=("HiggsSM:ff2Hff(t:ZZ) = on", "HiggsSM:ff2Hff(t:WW) = on", "25:onMode = off",
+                      "25:onIfAny = 15"),
+            description="VBF H (125 GeV), H -> tau tau",
         ),
     ]
 }

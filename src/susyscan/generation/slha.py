@@ -10,6 +10,7 @@ Two simplified models:
   m_ewkino + dm_neutralino2 (nearly degenerate). N2 and C1 decay to N1 plus an off-shell Z / W
   (3-body SLHA decay tables, Z/W branching fractions, closed channels removed). Squark decays are
   left to Pythia, which computes them from the mixing matrices.
+- ``stau_lr``: degenerate ~tau_L, ~tau_R -> tau + chi10 (bino), all else decoupled (:func:`stau_lr_fields`).
 - ``wino``: light wino-like N1, C1 (M2 = m_electroweakino; M1, mu heavy) with the eight light-flavour squarks
   (u, d, c, s; L and R) at m_squark, sbottoms, stops and gluino decoupled: the default of the ewkino analysis (docs/analysis_ewkino.md). Winos couple to (left-handed)
   squarks and quarks with the SU(2) gauge coupling, so associated squark-wino production is large, while
@@ -218,9 +219,27 @@ def sleptons_lr_fields(m_slepton: float, m_neutralino: float) -> dict[str, str]:
     return fields
 
 
+def stau_lr_fields(m_stau: float, m_neutralino: float) -> dict[str, str]:
+    """Template fields of degenerate ~tau_L (1000015), ~tau_R (2000015) -> tau chi10 (100 %, bino), no L-R mixing
+    (STAUMIX = 1), the simplified model of the ATLAS direct-stau searches; ~tau_L width a quarter of ~tau_R's, as
+    for ~l_L in :func:`sleptons_lr_fields` (the tau mass is neglected in the widths, which only set a prompt
+    lifetime). Pythia decays the taus."""
+    if not 0 <= m_neutralino < m_stau - 1.777:
+        raise ConfigError(f"stau model needs 0 <= m_neutralino ({m_neutralino}) < m_stau ({m_stau}) - m_tau")
+    fields = smuon_fields(m_stau, m_neutralino)
+    width_r = smuon_width(m_stau, m_neutralino)
+    decays = [_decay_block(pid, width, [(1.0, (15, 1000022))]) for pid, width in (
+        (1000015, width_r / 4), (2000015, width_r))]
+    fields["DECAYS"] = "\n".join([*decays, _decay_block(1000022, 0.0, [])])
+    fields["m_smuon_R"] = f"{M_HEAVY:.6E}"
+    fields.update({key: f"{m_stau:.6E}" for key in ("m_stau_1", "m_stau_2")})
+    return fields
+
+
 MODELS: dict[str, Callable[..., dict[str, str]]] = {
-    "smuon": smuon_fields, "higgsino": higgsino_fields, "wino": wino_fields, "sleptons_lr": sleptons_lr_fields}
-SLEPTON_DEFAULTS = ("m_selectron_L", "m_selectron_R", "m_smuon_L", "m_sbottom")
+    "smuon": smuon_fields, "higgsino": higgsino_fields, "wino": wino_fields, "sleptons_lr": sleptons_lr_fields,
+    "stau_lr": stau_lr_fields}
+SLEPTON_DEFAULTS = ("m_selectron_L", "m_selectron_R", "m_smuon_L", "m_sbottom", "m_stau_1", "m_stau_2")
 """Template fields heavy unless a model sets them (the sbottoms too: the third generation is decoupled in every
 model; ``m_squark`` is the mass of the eight light-flavour squarks)."""
 

@@ -8,7 +8,6 @@ already reconstructed (Delphes: the event-file schema of docs/architecture.md).
 from __future__ import annotations
 
 import logging
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import awkward as ak
 import numpy as np
 
 from susyscan.errors import ConfigError, EventFileError
+from susyscan.seeds import chunk_seed  # the one per-chunk seed (generation and ingestion alike)
 
 logger = logging.getLogger(__name__)
 
@@ -158,12 +158,6 @@ def chunk_range(n_events: int, n_chunks: int, chunk: int) -> tuple[int, int]:
         raise ConfigError(f"chunk {chunk} outside 0..{n_chunks - 1}")
     base, extra = divmod(n_events, n_chunks)
     return chunk * base + min(chunk, extra), base + (1 if chunk < extra else 0)
-
-
-def chunk_seed(seed: int, sample: str, chunk: int) -> int:
-    """Deterministic per-(sample, chunk) seed in 1..900000000 (valid for numpy and Pythia's Random:seed)."""
-    state = int(np.random.SeedSequence([seed, zlib.crc32(sample.encode()), chunk]).generate_state(1)[0])
-    return 1 + state % 900_000_000
 
 
 def _reader_options(kind: str, first_event: int, n_events: int | None) -> dict[str, Any]:

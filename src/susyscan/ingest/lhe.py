@@ -17,6 +17,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import awkward as ak
@@ -51,8 +52,9 @@ def _numbers(line: str, path: Path, event: int) -> list[float]:
 
 
 def scan_lhe(path: str | Path) -> dict[str, Any]:
-    """Read an LHE file once: header text, <init> block, number of complete events and of negative-weight
-    events (XWGTUP < 0); EventFileError if broken.
+    """Read an LHE file once: header text, <init> block, number of complete events, of negative-weight
+    events (XWGTUP < 0) and of events with an LHEF 3 ``<rwgt>`` or an old-style ``<weights>`` block;
+    EventFileError if broken.
 
     Checks gzip integrity, balanced <event>/</event> tags, the closing </LesHouchesEvents> tag, and
     that the event and particle lines hold numbers only.
@@ -63,6 +65,7 @@ def scan_lhe(path: str | Path) -> dict[str, Any]:
     header: list[str] = []
     init: list[str] = []
     in_header, in_init, n_open, n_close, closed, n_negative = True, False, 0, 0, False, 0
+    n_weights_blocks = n_rwgt = 0
     to_check = 0  # lines of the current event Pythia parses as numbers (event line + NUP particles)
     try:
         with _open(path) as handle:
@@ -87,6 +90,10 @@ def scan_lhe(path: str | Path) -> dict[str, Any]:
                     to_check = 0
                 elif stripped.startswith("</LesHouchesEvents>"):
                     closed = True
+                elif stripped.startswith("<weights>"):
+                    n_weights_blocks += 1
+                elif stripped.startswith("<rwgt>"):
+                    n_rwgt += 1
                 elif to_check and stripped and stripped[0] not in "<#":
                     numbers = _numbers(stripped, path, n_open)
                     if to_check == -1:
@@ -104,7 +111,8 @@ def scan_lhe(path: str | Path) -> dict[str, Any]:
             f"LHE file {path} is truncated: {n_open} <event> vs {n_close} </event> tags, "
             f"closing </LesHouchesEvents> {'found' if closed else 'missing'}"
         )
-    return {"header": "".join(header), "init": init, "n_events": n_close, "n_negative": n_negative}
+    return {"header": "".join(header), "init": init, "n_events": n_close, "n_negative": n_negative,
+            "n_weights_blocks": n_weights_blocks, "n_rwgt": n_rwgt}
 
 
 def read_header(path: str | Path) -> tuple[LheHeader, dict[str, Any]]:
@@ -164,11 +172,26 @@ def event_range(path: str | Path, n_file: int, first_event: int, n_events: int |
     return first_event, count
 
 
-def write_slice(path: str | Path, out: Path, first_event: int, n_events: int) -> int:
+def _rwgt_block(values: list[str], weight_ids: Sequence[str], path: Path, event: int) -> str:
+    """An LHEF 3 ``<rwgt>`` block for the values of an old-style ``<weights>`` block, ids from ``<initrwgt>``."""
+    if len(values) != len(weight_ids):
+        raise EventFileError(f"LHE file {path}: event {event} has {len(values)} values in its <weights> block, the "
+                             f"header's <initrwgt> declares {len(weight_ids)} weights")
+    body = "".join(f"<wgt id='{wid}'> {value} </wgt>\n" for wid, value in zip(weight_ids, values, strict=True))
+    return f"<rwgt>\n{body}</rwgt>\n"
+
+
+def write_slice(path: str | Path, out: Path, first_event: int, n_events: int,
+                weight_ids: Sequence[str] | None = None) -> int:
     """Copy the header, <init> block and events ``first_event .. first_event + n_events`` of an LHE file to
-    ``out`` (plain text); returns the number of events written."""
+    ``out`` (plain text); returns the number of events written.
+
+    ``weight_ids``: rewrite each event's old-style ``<weights>`` block (POWHEG-BOX; Pythia does not read it) as an
+    LHEF 3 ``<rwgt>`` block with these ids (the header's ``<initrwgt>`` order), so that Pythia reads the weights.
+    """
     written = index = 0
     inside = False
+    collecting: list[str] | None = None
     with _open(Path(path)) as source, open(out, "w") as sink:
         for line in source:
             stripped = line.lstrip()
@@ -178,6 +201,14 @@ def write_slice(path: str | Path, out: Path, first_event: int, n_events: int) ->
             if not inside:
                 if not stripped.startswith("</LesHouchesEvents>"):
                     sink.write(line)
+                continue
+            if weight_ids is not None and (collecting is not None or stripped.startswith("<weights>")):
+                text = stripped.replace("<weights>", " ") if collecting is None else stripped
+                collecting = (collecting or []) + text.split("</weights>")[0].split()
+                if "</weights>" in stripped:
+                    if keep:
+                        sink.write(_rwgt_block(collecting, weight_ids, Path(path), index))
+                    collecting = None
                 continue
             if keep:
                 sink.write(line)
@@ -281,11 +312,14 @@ def shower_lhe(
     first, count = event_range(path, scan["n_events"], first_event, n_events)
     setup = scheme_setup(header, opts, str(path))
     start = time.perf_counter()
+    # POWHEG-BOX's old-style per-event <weights> block: rewritten as <rwgt> (ids of <initrwgt>) for Pythia to read
+    weight_ids = [w.id for w in header.weights] if header.weights and scan["n_weights_blocks"] and not scan["n_rwgt"] \
+        else None
     with tempfile.TemporaryDirectory(prefix="susyscan_lhe_") as tmp:
         source = path
-        if (first, count) != (0, scan["n_events"]):
+        if (first, count) != (0, scan["n_events"]) or weight_ids is not None:
             source = Path(tmp) / "slice.lhe"
-            write_slice(path, source, first, count)
+            write_slice(path, source, first, count, weight_ids)
         settings = ["Beams:frameType = 4", f"Beams:LHEF = {source}", "Random:setSeed = on", f"Random:seed = {seed}",
                     "Print:quiet = on", "Next:numberCount = 0", *setup.settings, *extra_settings]
         pythia = _init(settings, setup.hook, path)

@@ -96,6 +96,8 @@ class LheHeader:
     lhef_version: str | None
     weights: tuple[WeightInfo, ...] = ()
     powheg_input: dict[str, str] = field(default_factory=dict)
+    etaj: float | None = None  # run card: largest |eta| of the generated jets (-1: no cut)
+    alpsfact: float | None = None  # run card: MLM alpha_s scale factor (Pythia's JetMatching:clFact)
 
     @property
     def sqrt_s_gev(self) -> float:
@@ -124,7 +126,7 @@ class LheHeader:
         """Short JSON-able summary for the event-file metadata."""
         return {
             "generator": self.generator, "nlo": self.nlo, "ickkw": self.ickkw, "xqcut": self.xqcut, "ptj": self.ptj,
-            "ktdurham": self.ktdurham, "jet_multiplicities": list(self.jet_multiplicities),
+            "ktdurham": self.ktdurham, "etaj": self.etaj, "jet_multiplicities": list(self.jet_multiplicities),
             "beam_energies_gev": list(self.beam_energies_gev), "idwtup": self.idwtup,
             "xsecup_pb": list(self.xsecup_pb), "xsec_pb": self.xsec_pb, "xsec_err_pb": self.xsec_err_pb,
             "event_norm": self.event_norm, "lhef_version": self.lhef_version, "n_weights": len(self.weights),
@@ -221,6 +223,7 @@ def parse_header(header: str, init_lines: list[str], path: str | Path) -> LheHea
         beam_ids=beam_ids, beam_energies_gev=energies, idwtup=idwtup, xsecup_pb=xsecup, xerrup_pb=xerrup,
         event_norm=_card_value(header, "event_norm"), lhef_version=version.group(1) if version else None,
         weights=_parse_weights(header), powheg_input=powheg_input,
+        etaj=_card_float(header, "etaj"), alpsfact=_card_float(header, "alpsfact"),
     )
 
 

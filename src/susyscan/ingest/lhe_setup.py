@@ -2,8 +2,10 @@
 
 Per scheme, following Pythia's own examples and manual:
 
-* ``mlm``: ``JetMatching:*`` with the MadGraph hook (``JetMatchingMadgraph``); ``setMad = on`` takes
-  xqcut/maxjetflavor from the run card unless a ``qcut`` is given.
+* ``mlm``: ``JetMatching:*`` with the MadGraph hook (``JetMatchingMadgraph``), as Pythia's MLM example
+  (main164mlm.cmnd: ``setMad = off``, ``coneRadius = 1``, ``etaJetMax = 10``, or the run card's ``etaj``) with
+  ``qCut = 1.5 x xqcut`` of the run card unless a ``qcut`` is given (a qcut below xqcut is an error),
+  ``nQmatch`` = maxjetflavor, ``clFact`` = alpsfact.
 * ``fxfx``: the FxFx settings of Pythia's FxFx example (``JetMatching:doFxFx = on``, ``qCutME`` = the
   run card's ``ptj``, merging scale ``qCut`` = ``2 x ptj`` unless given (the example shipped with this very
   Z file uses ptj = 10, qCut = 20), ``nJetMax`` = highest multiplicity of the process card, ``nQmatch`` =
@@ -49,6 +51,13 @@ MCATNLO_SHOWER: tuple[str, ...] = (
     "TimeShower:globalRecoilMode = 2",
     "Check:epTolErr = 2e-2",
 )
+#: MLM matching scale qCut = MLM_QCUT_OVER_XQCUT x xqcut when not given: the shower-jet scale must lie above the
+#: generation cut (partons near xqcut otherwise fail to match and the event is vetoed); Pythia's setMad would take
+#: qCut = xqcut. Measured on the Z + jets MLM file in docs/validation.md section 8.
+MLM_QCUT_OVER_XQCUT = 1.5
+#: MLM etaJetMax when the run card has no jet rapidity cut (etaj = -1): Pythia's MLM example (main164mlm.cmnd),
+#: so that partons at any rapidity are matched (Pythia's default 2.5 vetoes forward partons as unmatched).
+MLM_ETA_JET_MAX = 10.0
 #: FxFx merging scale qCut = FXFX_QCUT_OVER_PTJ x ptj when not given (Pythia's FxFx example: 20 GeV for ptj = 10).
 FXFX_QCUT_OVER_PTJ = 2.0
 OPTION_KEYS = ("scheme", "qcut", "n_jet_max", "merging_scale", "merging_process", "powheg_n_final",
@@ -109,14 +118,23 @@ def _mlm(info: LheHeader, options: IngestOptions, path: str) -> SchemeSetup:
     n_jet_max = options.n_jet_max if options.n_jet_max is not None else info.n_jet_max
     if (options.qcut is None and info.xqcut is None) or n_jet_max is None:
         raise EventFileError(f"LHE file {path}: MLM matching needs xqcut/qcut and n_jet_max (not found in header)")
-    settings = ["JetMatching:merge = on", "JetMatching:scheme = 1", f"JetMatching:nJetMax = {n_jet_max}"]
-    if options.qcut is None:
-        settings.append("JetMatching:setMad = on")
+    if options.qcut is not None:
+        qcut, source = options.qcut, "config"
     else:
-        settings += ["JetMatching:setMad = off", f"JetMatching:qCut = {options.qcut:g}",
-                     f"JetMatching:nQmatch = {info.max_jet_flavor}"]
+        assert info.xqcut is not None
+        qcut, source = MLM_QCUT_OVER_XQCUT * info.xqcut, f"{MLM_QCUT_OVER_XQCUT:g} x run card xqcut"
+    if info.xqcut is not None and qcut < info.xqcut:
+        raise ConfigError(f"LHE file {path}: MLM matching scale qcut = {qcut:g} GeV lies below the generation cut "
+                          f"xqcut = {info.xqcut:g} GeV of the run card")
+    eta_max = info.etaj if info.etaj is not None and info.etaj > 0 else MLM_ETA_JET_MAX
+    settings = ["JetMatching:merge = on", "JetMatching:scheme = 1", "JetMatching:setMad = off",
+                f"JetMatching:qCut = {qcut:g}", f"JetMatching:nQmatch = {info.max_jet_flavor}",
+                f"JetMatching:clFact = {info.alpsfact if info.alpsfact is not None else 1.0:g}",
+                f"JetMatching:nJetMax = {n_jet_max}", "JetMatching:coneRadius = 1.0",
+                f"JetMatching:etaJetMax = {eta_max:g}"]
     return SchemeSetup("mlm", "", settings, pythia8mc.JetMatchingMadgraph(),
-                       {"qcut": options.qcut if options.qcut is not None else info.xqcut, "n_jet_max": n_jet_max})
+                       {"qcut": qcut, "qcut_source": source, "xqcut": info.xqcut, "n_jet_max": n_jet_max,
+                        "eta_jet_max": eta_max})
 
 
 def _fxfx(info: LheHeader, options: IngestOptions, path: str) -> SchemeSetup:

@@ -8,6 +8,13 @@ sum w^2) and the 7-point envelope of the (muR, muF) variations (``scale_envelope
 downward relative change of the summed weight, (0.5, 2) and (2, 0.5) excluded), which the event-file
 metadata carries. :func:`combine_envelopes` merges chunks (sums first, then the envelope), and
 :mod:`susyscan.stats.envelope` turns per-process envelopes into a background uncertainty per region.
+
+Per event, the alternative weights are also kept as event-file branches ``altw_*`` (:func:`weight_columns`: names,
+kinds and scales recorded in the metadata ``alt_weight_columns``). The feature CSVs identify an event by (sample,
+chunk, event), so the event files are the side table: :func:`alt_weight_table` and :func:`join_alt_weights` give
+the selected events their weights, :func:`region_scale_envelope` the per-region nominal/up/down yields of the
+7-point envelope (a shape across regions), and :func:`pyhf_scale_modifiers` one correlated pyhf ``normsys`` or
+``histosys`` per region.
 """
 
 from __future__ import annotations
@@ -113,7 +120,7 @@ def _factor(value: float) -> str:
 
 
 def _sanitise(name: str) -> str:
-    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", name.replace(".", "p"))).strip("_") or "w"
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", re.sub(r"(?<=\d)\.(?=\d)", "p", name))).strip("_") or "w"
 
 
 def weight_columns(names: Sequence[str], header: LheHeader | None = None) -> list[dict[str, Any]]:
@@ -125,8 +132,9 @@ def weight_columns(names: Sequence[str], header: LheHeader | None = None) -> lis
     * ``scale``: one of the file's LHEF 3 muR/muF variations, ``altw_muR<r>_muF<f>`` (factors written 0p5, 1, 2);
       ``altw_muR1_muF1`` is the file's own central weight, equal to ``weight`` up to the LHE file's precision;
     * ``pdf``: a PDF member at the nominal scales, ``altw_pdf_<id>`` (the LHAPDF id of the weight name or header);
-    * ``other``: anything else (e.g. Pythia's own shower/merging variations), ``altw_<name>`` with the name's
-      characters outside [A-Za-z0-9] replaced by ``_`` and ``.`` by ``p``.
+    * ``other``: anything else (e.g. Pythia's own shower/merging variations), ``altw_<name>`` with a decimal point
+      written ``p`` and the other characters outside [A-Za-z0-9] replaced by ``_`` (``fsr.murfac=0.5`` ->
+      ``altw_fsr_murfac_0p5``).
 
     Names are unique (a repeated name gets ``_<index>``).
     """
@@ -182,34 +190,56 @@ def scale_columns(columns: Sequence[Mapping[str, Any]]) -> dict[tuple[float, flo
     return out
 
 
-def region_scale_envelope(frame: pd.DataFrame, regions: Sequence[str], columns: Sequence[Mapping[str, Any]],
-                          norm: float | pd.Series = 1.0, where: str = "feature table") -> pd.DataFrame:
+def per_event_norm(frame: pd.DataFrame, where: str = "feature table") -> pd.Series:
+    """Yield per unit generator weight of each row of a merged feature table: ``weight_pb / gen_weight`` (the
+    chunk's xsec / sum of weights, and any later weight scale); 0 for a zero-weight event (e.g. a CKKW-L event of
+    zero merging weight, whose alternative weights are zero too)."""
+    missing = [c for c in ("weight_pb", "gen_weight") if c not in frame.columns]
+    if missing:
+        raise FeatureError(f"{where}: missing column(s) {missing} for the yield per unit weight")
+    gen = frame["gen_weight"].to_numpy(dtype=float)
+    ratio = np.divide(frame["weight_pb"].to_numpy(dtype=float), gen, out=np.zeros(len(frame)), where=gen != 0)
+    return pd.Series(ratio, index=frame.index)
+
+
+def region_scale_envelope(frame: pd.DataFrame, regions: Sequence[str] | Mapping[str, np.ndarray],
+                          columns: Sequence[Mapping[str, Any]], norm: float | pd.Series = 1.0,
+                          where: str = "feature table") -> pd.DataFrame:
     """Per-region nominal, up and down yields of the 7-point muR/muF envelope from per-event weights.
 
-    ``frame``: one row per selected event with ``gen_weight``, the 0/1 region flags ``regions`` and the
-    ``altw_*`` columns (e.g. a feature CSV joined with :func:`join_alt_weights`); ``columns``: the event file's
-    ``alt_weight_columns`` metadata; ``norm``: yield per unit weight (e.g. xsec x lumi / sum of nominal weights, a
-    number or a per-row Series for several samples). Each variation's yield is its weight summed over the region's
-    events times ``norm`` (the variations change the normalisation and the shape); up/down are the largest/smallest
-    of the variations, the nominal (1, 1) point included. Returns one row per region: region, nominal, up, down,
-    rel_up, rel_down (relative to ``nominal``; NaN when nominal is not positive) and n_variations.
+    ``frame``: one row per selected event with ``gen_weight`` and the ``altw_*`` columns (e.g. a feature CSV joined
+    with :func:`join_alt_weights`); ``regions``: names of 0/1 flag columns of ``frame``, or region -> boolean mask
+    over its rows (e.g. the score cuts of ``susyscan.scan.yields.region_masks``); ``columns``: the event file's
+    ``alt_weight_columns`` metadata; ``norm``: yield per unit weight (a number, or a per-row Series such as
+    :func:`per_event_norm` for a merged table of several samples). Each variation's yield is its weight summed over
+    the region's events times ``norm`` (the variations change the normalisation and the shape); up/down are the
+    largest/smallest of the variations, the nominal (1, 1) point included. Returns one row per region: region,
+    nominal, up, down, rel_up, rel_down (relative to ``nominal``; NaN when nominal is not positive) and
+    n_variations.
     """
     scale = scale_columns(columns)
     if not scale:
         raise FeatureError(f"{where}: no muR/muF scale-variation columns among the alternative weights")
-    needed = ["gen_weight", *regions, *scale.values()]
+    masks = dict(regions) if isinstance(regions, Mapping) else {}
+    flag_names = [] if isinstance(regions, Mapping) else list(regions)
+    needed = ["gen_weight", *flag_names, *scale.values()]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise FeatureError(f"{where}: missing column(s) {missing} for the per-region scale envelope")
+    for name in flag_names:
+        masks[name] = frame[name].to_numpy() == 1
+    factor_all = norm.to_numpy(dtype=float) if isinstance(norm, pd.Series) else np.full(len(frame), float(norm))
     rows = []
-    for region in regions:
-        inside = frame[region].to_numpy() == 1
-        factor = norm[inside] if isinstance(norm, pd.Series) else norm
-        nominal = float((frame["gen_weight"][inside] * factor).sum())
-        varied = [float((frame[col][inside] * factor).sum()) for col in scale.values()]
+    for region, mask in masks.items():
+        inside = np.asarray(mask, dtype=bool)
+        if inside.shape != (len(frame),):
+            raise FeatureError(f"{where}: mask of region {region!r} has shape {inside.shape}, expected ({len(frame)},)")
+        factor = factor_all[inside]
+        nominal = float((frame["gen_weight"].to_numpy(dtype=float)[inside] * factor).sum())
+        varied = [float((frame[col].to_numpy(dtype=float)[inside] * factor).sum()) for col in scale.values()]
         up, down = max([nominal, *varied]), min([nominal, *varied])
         ok = nominal > 0
-        rows.append({"region": region, "nominal": nominal, "up": up, "down": down,
+        rows.append({"region": str(region), "nominal": nominal, "up": up, "down": down,
                      "rel_up": up / nominal - 1.0 if ok else float("nan"),
                      "rel_down": 1.0 - down / nominal if ok else float("nan"),
                      "n_variations": len([s for s in scale if s != (1.0, 1.0)])})

@@ -17,8 +17,18 @@ BUNDLE = {"model": "model.onnx", "features": "features.json", "example": "exampl
           "validation_csv": "validation.csv", "calibration": "calibration.png", "readme": "README.md"}
 
 
-#: Label sources (``surrogate.analysis``): the smuon analysis's regions, or the recast's signal regions.
+#: Label sources (``surrogate.analysis``): an analysis of the shared ML rules (default ``smuon``), or ``recast``
+#: (the recast's signal regions).
 SMUON, RECAST = "smuon", "recast"
+
+
+def check_analysis(settings: Mapping[str, Any], shared_ml: Sequence[str]) -> None:
+    """ConfigError naming the key unless ``surrogate.analysis`` is ``recast`` or one of the enabled analyses
+    served by the shared ML rules (``shared_ml``), whose regions and grid label the surrogate."""
+    name = str(settings["analysis"])
+    if name != RECAST and name not in shared_ml:
+        raise ConfigError(f"config key 'surrogate.analysis': {name!r} is neither 'recast' nor an enabled analysis of "
+                          f"the shared ML rules {sorted(shared_ml)}")
 
 
 def recast_source(settings: Mapping[str, Any], recast: Mapping[str, Any], grids: Mapping[str, Any]) -> tuple[str, str]:
@@ -41,15 +51,15 @@ def recast_source(settings: Mapping[str, Any], recast: Mapping[str, Any], grids:
 
 
 def source_name(settings: Mapping[str, Any], recast: Mapping[str, Any], grids: Mapping[str, Any]) -> str:
-    """Name of the label source, the ``{analysis}`` of results/surrogate/{analysis}/: ``smuon``, or
-    ``<recast analysis>_<grid>`` (e.g. ``atlas_1908_08215_smuon``)."""
+    """Name of the label source, the ``{analysis}`` of results/surrogate/{analysis}/: the analysis (e.g.
+    ``smuon``), or ``<recast analysis>_<grid>`` (e.g. ``atlas_1908_08215_smuon``)."""
     if settings["analysis"] == RECAST:
         return "_".join(recast_source(settings, recast, grids))
     return str(settings["analysis"])
 
 
 def heldout_points(settings: Mapping[str, Any], points: Sequence[Any]) -> list[list[float]]:
-    """(m_parent, m_lsp) of the held-out points: ``surrogate.heldout_points``, else (smuon) the grid points with
+    """(m_parent, m_lsp) of the held-out points: ``surrogate.heldout_points``, else (an analysis) the grid points with
     train = no (a recast grid's train column is not about the surrogate: there the list must be given)."""
     if settings["heldout_points"]:
         return [[float(a), float(b)] for a, b in settings["heldout_points"]]
@@ -64,7 +74,7 @@ def check_settings(settings: Mapping[str, Any], config: Mapping[str, Any], point
     statistics = config["statistics"]
     if settings["analysis"] == RECAST:
         if fast["enabled"]:
-            raise ConfigError("config key 'surrogate.fast_scan.enabled': the fast scan's CLs uses the smuon analysis's "
+            raise ConfigError("config key 'surrogate.fast_scan.enabled': the fast scan's CLs uses an analysis's "
                               "backgrounds; with surrogate.analysis 'recast' set it false (the recast surrogate is "
                               "trained, validated and bundled only)")
         if not settings["heldout_points"]:

@@ -37,6 +37,11 @@ region_option = click.option("--region", required=True, help="Mass region name (
 fold_option = click.option("--fold", default=None, type=int, help="Fold of a k-fold dataset (default: no k-fold).")
 
 
+analysis_config_option = click.option(
+    "--analysis-config", default=None, type=click.Path(exists=True, dir_okay=False),
+    help="Analysis YAML: the NN is built by its spec's model factory (default: the paper's MLP).")
+
+
 @click.group(name="training")
 def training() -> None:
     """Dataset preparation, NN/BDT training and ONNX export per mass region."""
@@ -83,8 +88,18 @@ def prepare_command(feature_csvs: tuple[str, ...], output_dir: str, region: str,
     click.echo(json.dumps(dataset.info["n_events"]))
 
 
+def _model_factory(analysis_config: str | None):  # noqa: ANN202  # -> ModelFactory | None (torch imported late)
+    """The model factory of the analysis spec of ``analysis_config`` (None: the default network)."""
+    if analysis_config is None:
+        return None
+    from susyscan.analyses import load_spec
+
+    return load_spec(analysis_config).model_factory
+
+
 def _train(model_type: str, dataset_dir: str, region: str, output_dir: str, hyper: str | None, seed: int,
-           threads: int, score_threshold: float, export: bool, fold: int | None) -> dict:
+           threads: int, score_threshold: float, export: bool, fold: int | None,
+           analysis_config: str | None = None) -> dict:
     """Train, then (optionally) export with parity check and write the performance table."""
     from susyscan.training.dataset import load_dataset
     from susyscan.training.outputs import ModelOutputs
@@ -95,17 +110,18 @@ def _train(model_type: str, dataset_dir: str, region: str, output_dir: str, hype
     paths.pop("heldout", None)  # training never reads the held-out events
     dataset = load_dataset(paths, paths["meta"])
     outputs = ModelOutputs.in_directory(output_dir, "model.pt" if model_type == "nn" else "model.json")
+    factory = _model_factory(analysis_config)
     if model_type == "nn":
         import torch
 
         torch.set_num_threads(threads)
-        metrics = run_nn(dataset, outputs, _json_option(hyper), seed)
+        metrics = run_nn(dataset, outputs, _json_option(hyper), seed, model_factory=factory)
     else:
         metrics = run_bdt(dataset, outputs, _json_option(hyper), seed, threads)
     if export:
         onnx_path = Path(output_dir) / "model.onnx"
         export_model(outputs.model, model_type, dataset, onnx_path, Path(output_dir) / "onnx_parity.json",
-                     score_threshold, scores_plot=Path(output_dir) / "scores.png")
+                     score_threshold, model_factory=factory, scores_plot=Path(output_dir) / "scores.png")
         performance_from_onnx(onnx_path, dataset, Path(output_dir) / "performance.csv", score_threshold)
     return metrics
 
@@ -123,6 +139,7 @@ def _train_options(function):  # noqa: ANN001, ANN202
         click.option("--score-threshold", default=0.7, show_default=True, help="Analysis cut written into the ONNX."),
         click.option("--export/--no-export", default=True, show_default=True,
                      help="Also write model.onnx, onnx_parity.json, scores.png (with the cut) and performance.csv."),
+        analysis_config_option,
     ]
     for option in reversed(options):
         function = option(function)
@@ -156,8 +173,10 @@ def train_bdt_command(**kwargs: object) -> None:
 @click.option("--score-threshold", default=0.7, show_default=True)
 @click.option("--scores-plot", default=None, type=click.Path(dir_okay=False),
               help="Optional test-split score plot (with the --score-threshold cut) to write.")
+@analysis_config_option
 def export_command(model_path: str, model_type: str, dataset_dir: str, region: str, fold: int | None, output: str,
-                   parity: str | None, score_threshold: float, scores_plot: str | None) -> None:
+                   parity: str | None, score_threshold: float, scores_plot: str | None,
+                   analysis_config: str | None) -> None:
     """Export a saved model.pt / model.json to ONNX with metadata and a parity check."""
     from susyscan.training.stages import export_from_files
 
@@ -165,7 +184,7 @@ def export_command(model_path: str, model_type: str, dataset_dir: str, region: s
     paths = _dataset_paths(dataset_dir, region, fold)
     paths.pop("heldout", None)
     deviation = export_from_files(model_path, model_type, paths, output, parity, score_threshold=score_threshold,
-                                  scores_plot=scores_plot)
+                                  model_factory=_model_factory(analysis_config), scores_plot=scores_plot)
     click.echo(f"max |onnx - native| = {deviation:.3g}")
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
+from susyscan.seeds import seed_int
 from susyscan.training.columns import META_COLUMNS
 from susyscan.atomic import write_csv_atomic
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
@@ -233,7 +234,8 @@ def build_dataset(
         frame[EXPECTED_EVENTS] = frame[EXPECTED_EVENTS] * frame[SPLIT_SCALE]
         if split == "train":
             codes = pd.Categorical(frame["sample"].astype(str), categories=names).codes
-            frame = frame.iloc[balance_classes(frame["is_signal"].to_numpy(dtype=int), codes, seed + 1)]
+            balance_seed = seed_int(seed, "balance", str(region), "all" if fold is None else int(fold))
+            frame = frame.iloc[balance_classes(frame["is_signal"].to_numpy(dtype=int), codes, balance_seed)]
         splits[split] = split_from_frame(frame, feature_names, names)
     train = splits["train"]
     for code, entry in enumerate(samples):

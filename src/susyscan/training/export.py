@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -13,11 +14,13 @@ import xgboost as xgb
 
 from susyscan.errors import SusyScanError
 from susyscan.training.io_utils import atomic_path
-from susyscan.training.network import Classifier
 from susyscan.training.onnx_model import OnnxModel
 from susyscan.training.onnx_nn import nn_graph
 from susyscan.training.onnx_xgb import xgb_graph
 from susyscan.training.standardise import Standardisation
+
+if TYPE_CHECKING:
+    from torch import nn
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +87,9 @@ def check_parity(
 
 
 def export_nn(
-    model: Classifier, standardisation: Standardisation, metadata: dict[str, str], path: str | Path
+    model: nn.Module, standardisation: Standardisation, metadata: dict[str, str], path: str | Path
 ) -> None:
-    """Export the MLP with the standardisation folded into the graph."""
+    """Export the network (any model-factory module) with the standardisation held in the graph."""
     write_onnx(nn_graph(model, standardisation), metadata, path)
 
 

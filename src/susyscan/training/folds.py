@@ -6,7 +6,8 @@ function of ``(seed, sample, event id)`` - never of row order or of which other 
 
     fold = splitmix64(splitmix64(event_id) XOR key(seed, sample)) mod k,   event_id = chunk * 2**32 + event
 
-with ``key`` the first 8 bytes of SHA-256 of ``"<seed>:<sample>"``. The model of fold ``f`` trains on the
+with ``key`` the 64-bit state of the SeedSequence stream ``("fold", sample)`` of the global seed
+(``susyscan.seeds.seed_uint64``). The model of fold ``f`` trains on the
 events of the other folds and scores the events of fold ``f`` (out-of-fold scores); grid points no model
 trained on are scored with the same rule, so every event has exactly one, well-defined score.
 (numpy's SeedSequence hashes one entropy value at a time; the vectorised splitmix64 finaliser below does the
@@ -24,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from susyscan.errors import FeatureError
+from susyscan.seeds import seed_uint64
 
 logger = logging.getLogger(__name__)
 
 ID_COLUMNS: tuple[str, str] = ("chunk", "event")
-FOLD_SCHEME = "splitmix64(splitmix64(chunk*2^32+event) ^ sha256('<seed>:<sample>')[:8]) mod k"
+FOLD_SCHEME = "splitmix64(splitmix64(chunk*2^32+event) ^ SeedSequence(seed, ('fold', sample)).uint64) mod k"
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -65,8 +67,8 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def sample_key(seed: int, sample: str) -> np.uint64:
-    """64-bit key of one sample's fold assignment."""
-    return np.uint64(int.from_bytes(hashlib.sha256(f"{int(seed)}:{sample}".encode()).digest()[:8], "little"))
+    """64-bit key of one sample's fold assignment: stream ``("fold", sample)`` of ``seed`` (``susyscan.seeds``)."""
+    return seed_uint64(seed, "fold", str(sample))
 
 
 def assign_folds(samples: np.ndarray | pd.Series, ids: np.ndarray, seed: int, k: int) -> np.ndarray:

@@ -135,19 +135,23 @@ class MulticlassResult:
         return torch.cat(parts).double().numpy() if parts else np.empty((0, len(self.classes)))
 
 
-def loss_weights(labels: np.ndarray, weights: np.ndarray, mode: str, signal_index: int = 0) -> np.ndarray:
+def loss_weights(labels: np.ndarray, weights: np.ndarray, mode: str, signal_index: int = 0,
+                 require_both: bool = True) -> np.ndarray:
     """Per-event loss weights: ``mode`` applied to the MC weights, the signal class scaled to the total
-    background, all divided by the mean |weight| (see the module docstring)."""
+    background, all divided by the mean |weight| (see the module docstring). Without signal or background events
+    (a small validation fold) the scaling is skipped unless ``require_both``."""
     if mode not in NEGATIVE_WEIGHT_MODES:
         raise ConfigError(f"negative_weights {mode!r} not in {list(NEGATIVE_WEIGHT_MODES)}")
     w = np.asarray(weights, dtype=np.float64)
     w = np.abs(w) if mode == "abs" else np.clip(w, 0.0, None) if mode == "zero" else w.copy()
     signal = np.asarray(labels) == signal_index
     sig_total, bkg_total = np.abs(w[signal]).sum(), np.abs(w[~signal]).sum()
-    if sig_total <= 0 or bkg_total <= 0:
+    if sig_total > 0 and bkg_total > 0:
+        w[signal] *= bkg_total / sig_total
+    elif require_both:
         raise FeatureError(f"loss weights: signal total |w| {sig_total:.3g}, background {bkg_total:.3g} (both needed)")
-    w[signal] *= bkg_total / sig_total
-    return w / np.abs(w).mean()
+    mean = np.abs(w).mean() if len(w) else 0.0
+    return w / mean if mean > 0 else w
 
 
 def weighted_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -174,15 +178,22 @@ def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tupl
     n_classes = len(classes)
     _check(X_tr, y_tr, w_tr, n_classes, "training set")
     _check(X_va, y_va, w_va, n_classes, "validation set")
+    if len(X_tr) == 0:
+        raise FeatureError("multiclass training: the training set is empty")
+    if (y_tr == 0).all() or (y_tr != 0).all():
+        logger.warning("multiclass training: the training set has %d signal and %d background events; the signal is "
+                       "not rescaled and the scores mean little", int((y_tr == 0).sum()), int((y_tr != 0).sum()))
     standardisation = Standardisation.fit(X_tr, list(feature_names))
     with deterministic(config.seed):
         model = MulticlassNet(X_tr.shape[1], n_classes, config.hidden_layers, config.dropout)
         xt = torch.as_tensor(standardisation.apply(X_tr), dtype=torch.float32)
         yt = torch.as_tensor(y_tr, dtype=torch.int64)
-        wt = torch.as_tensor(loss_weights(y_tr, w_tr, config.negative_weights), dtype=torch.float32)
+        wt = torch.as_tensor(loss_weights(y_tr, w_tr, config.negative_weights, require_both=False),
+                             dtype=torch.float32)
         xv = torch.as_tensor(standardisation.apply(X_va), dtype=torch.float32)
         yv = torch.as_tensor(y_va, dtype=torch.int64)
-        wv = torch.as_tensor(loss_weights(y_va, w_va, config.negative_weights), dtype=torch.float32)
+        wv = torch.as_tensor(loss_weights(y_va, w_va, config.negative_weights, require_both=False),
+                             dtype=torch.float32)
         optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
         shuffle = torch.Generator().manual_seed(config.seed)
         rows, best_loss, best_epoch, best_state = [], np.inf, 0, None
@@ -220,7 +231,7 @@ def permutation_importance(result: MulticlassResult, features: np.ndarray, label
                            seed: int, mode: str = "abs") -> np.ndarray:
     """Per feature: increase of the weighted cross entropy when that column is permuted (clipped at 0)."""
     features = np.asarray(features, dtype=np.float64)
-    w = torch.as_tensor(loss_weights(labels, weights, mode), dtype=torch.float32)
+    w = torch.as_tensor(loss_weights(labels, weights, mode, require_both=False), dtype=torch.float32)
     y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
 
     def loss(matrix: np.ndarray) -> float:

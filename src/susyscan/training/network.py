@@ -1,7 +1,14 @@
-"""Feed-forward classifier (paper: 37 -> 50 -> 50 -> 1, sigmoid activations, normal initialisation)."""
+"""Feed-forward classifier (paper: 37 -> 50 -> 50 -> 1, sigmoid activations, normal initialisation).
+
+The shared trainer takes any network through a *model factory* ``(NetworkConfig, seed) -> torch.nn.Module``
+(``AnalysisSpec.model_factory``; :func:`build_classifier` by default): the module maps standardised features
+(N, n_inputs) to logits (N,). Training, saving, loading (the factory rebuilds the architecture, then the trained
+weights are loaded) and the ONNX export (``susyscan.training.onnx_nn``) use nothing else of it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -60,6 +67,15 @@ class Classifier(nn.Module):
     def linear_layers(self) -> list[nn.Linear]:
         """The affine layers in order (used by the ONNX export)."""
         return [m for m in self.layers if isinstance(m, nn.Linear)]
+
+
+#: A model factory: (architecture settings, seed) -> an initialised module returning logits.
+ModelFactory = Callable[[NetworkConfig, int], nn.Module]
+
+
+def factory_name(factory: Callable[..., object]) -> str:
+    """``module.qualname`` of a model factory (recorded in model.pt for provenance)."""
+    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', repr(factory))}"
 
 
 def build_classifier(config: NetworkConfig, seed: int) -> Classifier:

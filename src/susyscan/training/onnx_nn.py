@@ -11,7 +11,6 @@ import onnx
 import torch
 from torch import nn
 
-from susyscan.training.network import Classifier
 from susyscan.training.standardise import Standardisation
 
 ONNX_OPSET = 17
@@ -20,12 +19,14 @@ OUTPUT_NAME = "score"
 
 
 class ScoringModule(nn.Module):
-    """Raw features -> sigmoid(classifier((x - mean) / std)), shape (N,); the standardisation is held as buffers."""
+    """Raw features -> sigmoid(model((x - mean) / std)), shape (N,); the standardisation is held as buffers.
+
+    ``model``: any module of a model factory (standardised features -> logits)."""
 
     mean: torch.Tensor
     std: torch.Tensor
 
-    def __init__(self, model: Classifier, standardisation: Standardisation) -> None:
+    def __init__(self, model: nn.Module, standardisation: Standardisation) -> None:
         super().__init__()
         self.model = model
         self.register_buffer("mean", torch.as_tensor(standardisation.mean.astype(np.float32)))
@@ -36,10 +37,10 @@ class ScoringModule(nn.Module):
         return torch.sigmoid(self.model((features - self.mean) / self.std)).reshape(-1)
 
 
-def nn_graph(model: Classifier, standardisation: Standardisation) -> onnx.ModelProto:
+def nn_graph(model: nn.Module, standardisation: Standardisation) -> onnx.ModelProto:
     """The ONNX model of :class:`ScoringModule` (input ``features`` (N, n_inputs) float32, output ``score`` (N,))."""
     module = ScoringModule(model, standardisation).to("cpu").eval()
-    example = torch.zeros((2, model.config.n_inputs), dtype=torch.float32)
+    example = torch.zeros((2, len(standardisation.mean)), dtype=torch.float32)
     buffer = io.BytesIO()
     # dynamo=False: the TorchScript exporter (the dynamo one needs onnxscript, not a dependency); torch marks it and
     # its helpers deprecated, which is not ours to act on here, so only DeprecationWarnings raised inside the export

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import numpy as np
 
 from susyscan.errors import ConfigError
+from susyscan.seeds import seed_sequence
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +21,9 @@ def check_fractions(fractions: tuple[float, float, float] | list[float]) -> tupl
     return (float(fractions[0]), float(fractions[1]), float(fractions[2]))
 
 
-def sample_seed(seed: int, sample: str) -> list[int]:
-    """Seed sequence of one sample's split: the global seed and a stable hash of the sample name."""
-    return [int(seed), int.from_bytes(hashlib.sha256(sample.encode()).digest()[:8], "little")]
+def sample_seed(seed: int, sample: str) -> np.random.SeedSequence:
+    """Seed sequence of one sample's split: stream ``("split", sample)`` of the global seed (``susyscan.seeds``)."""
+    return seed_sequence(seed, "split", str(sample))
 
 
 def split_by_sample(

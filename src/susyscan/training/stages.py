@@ -8,7 +8,7 @@ and writes the region's metrics.json, performance table, ROC and score plots fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -21,7 +21,8 @@ from susyscan.training.folds import LeakageError, check_heldout, event_ids
 from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_bdt, export_nn, model_metadata
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.metrics import classification_metrics, selection_score
-from susyscan.training.network import Classifier, NetworkConfig, build_classifier
+from susyscan.seeds import model_seed
+from susyscan.training.network import ModelFactory, NetworkConfig, build_classifier
 from susyscan.training.onnx_model import load_checked
 from susyscan.training.outputs import ModelOutputs, evaluation_title, write_csv, write_evaluation
 from susyscan.training.performance import performance_table
@@ -57,10 +58,13 @@ def split_nn_hyper(hyper: Mapping[str, object], seed: int | None = None) -> tupl
 
 def run_nn(
     dataset: PreparedDataset, outputs: ModelOutputs, hyper: Mapping[str, object] | None = None,
-    seed: int | None = None, progress: bool = True, model_factory: Callable[..., Classifier] | None = None,
+    seed: int | None = None, progress: bool = True, model_factory: ModelFactory | None = None,
 ) -> dict:
-    """Train the MLP (flat ``training.nn`` settings; ``model_factory``: the analysis' network builder, default
-    ``build_classifier``), write model.pt and the evaluation; return metrics."""
+    """Train the network (flat ``training.nn`` settings; ``model_factory``: the analysis spec's network builder,
+    default ``build_classifier``), write model.pt and the evaluation; return metrics. ``seed``: the global seed;
+    the model's own seed is its stream ``("model", region, "nn", fold)`` (``susyscan.seeds.model_seed``)."""
+    if seed is not None:
+        seed = model_seed(seed, str(dataset.info["region"]), "nn", dataset.fold)
     network, training = split_nn_hyper(hyper or {}, seed)
     if "hidden_layers" in network:
         network["hidden_layers"] = tuple(network["hidden_layers"])  # type: ignore[arg-type]
@@ -79,11 +83,12 @@ def run_bdt(
     dataset: PreparedDataset, outputs: ModelOutputs, hyper: Mapping[str, object] | None = None,
     seed: int | None = None, threads: int = 1,
 ) -> dict:
-    """Train the xgboost BDT (``training.bdt`` settings), write model.json and the evaluation; return metrics."""
+    """Train the xgboost BDT (``training.bdt`` settings), write model.json and the evaluation; return metrics.
+    ``seed``: the global seed; the model's own seed is stream ``("model", region, "bdt", fold)``."""
     settings = dict(hyper or {})
     selection_threshold = float(settings.pop("selection_threshold", 0.5))  # type: ignore[arg-type]
     if seed is not None:
-        settings["seed"] = int(seed)
+        settings["seed"] = model_seed(seed, str(dataset.info["region"]), "bdt", dataset.fold)
     _check_keys("training.bdt", settings, {f.name for f in fields(BDTConfig)} - {"threads"})
     config = BDTConfig(**{**settings, "threads": threads})  # type: ignore[arg-type]
     result = train_bdt(dataset, config)
@@ -105,14 +110,16 @@ def _check_provenance(model_path: str | Path, model_hash: str | None, dataset: P
 def export_model(
     model_path: str | Path, model_type: str, dataset: PreparedDataset, onnx_path: str | Path,
     parity_path: str | Path | None, score_threshold: float = 0.7,
-    parity_tolerance: float = DEFAULT_PARITY_TOLERANCE, scores_plot: str | Path | None = None,
+    parity_tolerance: float = DEFAULT_PARITY_TOLERANCE, model_factory: ModelFactory | None = None,
+    scores_plot: str | Path | None = None,
 ) -> float:
     """Export model.pt / model.json to ONNX with metadata, check parity on the test split, write parity JSON and,
-    when ``scores_plot`` is given, the test-split score distributions with the scan's cut ``score_threshold``."""
+    when ``scores_plot`` is given, the test-split score distributions with the scan's cut ``score_threshold``.
+    ``model_factory``: the analysis spec's network builder (the NN's architecture; default ``build_classifier``)."""
     metadata = model_metadata(dataset.feature_names, dataset.info["region"], score_threshold,
                               dataset.info["training_data_hash"], model_type, fold_info=dataset.info)
     if model_type == "nn":
-        model, standardisation, payload = load_model(str(model_path))
+        model, standardisation, payload = load_model(str(model_path), model_factory or build_classifier)
         _check_provenance(model_path, payload.get("training_data_hash"), dataset)
         export_nn(model, standardisation, metadata, onnx_path)
         native = predict_raw(model, standardisation, dataset.test.X)

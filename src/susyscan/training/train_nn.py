@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -13,11 +12,11 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from susyscan.errors import ConfigError
+from susyscan.errors import ConfigError, ModelMetadataError
 from susyscan.training.dataset import PreparedDataset
 from susyscan.training.device import deterministic, resolve_device
 from susyscan.training.metrics import classification_metrics, selection_score
-from susyscan.training.network import Classifier, NetworkConfig, build_classifier
+from susyscan.training.network import ModelFactory, NetworkConfig, build_classifier, factory_name
 from susyscan.training.standardise import Standardisation
 
 logger = logging.getLogger(__name__)
@@ -43,12 +42,15 @@ class NNTrainingConfig:
 
 @dataclass
 class NNTrainingResult:
-    """Best-epoch model (on CPU), per-epoch history and the 1-based best epoch."""
+    """Best-epoch model (on CPU), per-epoch history, the 1-based best epoch, the architecture settings and the
+    name of the model factory that built it."""
 
-    model: Classifier
+    model: nn.Module
     history: pd.DataFrame
     best_epoch: int
     device: str
+    network: NetworkConfig | None = None
+    model_factory: str = ""
 
 
 def _tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -56,14 +58,15 @@ def _tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_scores(model: Classifier, features: torch.Tensor, batch_size: int = 65536) -> np.ndarray:
-    """Scores in [0, 1] for already-standardised features, evaluated in batches."""
+def predict_scores(model: nn.Module, features: torch.Tensor, batch_size: int = 65536) -> np.ndarray:
+    """Scores in [0, 1] (sigmoid of the logits) for already-standardised features, evaluated in batches."""
     model.eval()
-    parts = [model.predict_proba(features[i : i + batch_size]) for i in range(0, len(features), batch_size)]
+    parts = [torch.sigmoid(model(features[i : i + batch_size])).reshape(-1)
+             for i in range(0, len(features), batch_size)]
     return torch.cat(parts).double().cpu().numpy() if parts else np.empty(0)
 
 
-def predict_raw(model: Classifier, standardisation: Standardisation, features: np.ndarray) -> np.ndarray:
+def predict_raw(model: nn.Module, standardisation: Standardisation, features: np.ndarray) -> np.ndarray:
     """Scores for raw (un-standardised) features, on CPU."""
     model = model.to("cpu")
     return predict_scores(model, _tensor(standardisation.apply(features), torch.device("cpu")))
@@ -71,7 +74,7 @@ def predict_raw(model: Classifier, standardisation: Standardisation, features: n
 
 def train_classifier(
     dataset: PreparedDataset, network: NetworkConfig, config: NNTrainingConfig, progress: bool = True,
-    model_factory: Callable[[NetworkConfig, int], Classifier] = build_classifier,
+    model_factory: ModelFactory = build_classifier,
 ) -> NNTrainingResult:
     """Train on the balanced training split, keep the epoch with the best validation selection score.
 
@@ -135,16 +138,22 @@ def train_classifier(
     model.load_state_dict(best_state)
     model.eval()
     logger.info("best epoch %d with validation selection score %.4f", best_epoch, best_score)
-    return NNTrainingResult(model=model, history=pd.DataFrame(rows), best_epoch=best_epoch, device=str(device))
+    return NNTrainingResult(model=model, history=pd.DataFrame(rows), best_epoch=best_epoch, device=str(device),
+                            network=network, model_factory=factory_name(model_factory))
 
 
 def save_model(result: NNTrainingResult, dataset: PreparedDataset, path: str) -> None:
-    """Save the state dict with the architecture, standardisation and provenance (model.pt), atomically."""
+    """Save the state dict with the architecture settings, the model factory's name, standardisation and
+    provenance (model.pt), atomically."""
     from susyscan.training.io_utils import atomic_path
 
+    network = result.network if result.network is not None else getattr(result.model, "config", None)
+    if not isinstance(network, NetworkConfig):
+        raise ConfigError(f"{path}: no architecture settings (NetworkConfig) to save with the model")
     payload = {
         "state_dict": result.model.state_dict(),
-        "network_config": result.model.config.to_dict(),
+        "network_config": network.to_dict(),
+        "model_factory": result.model_factory or factory_name(build_classifier),
         "standardisation": dataset.info["standardisation"],
         "feature_names": dataset.feature_names,
         "mass_region": dataset.info["region"],
@@ -155,8 +164,9 @@ def save_model(result: NNTrainingResult, dataset: PreparedDataset, path: str) ->
         torch.save(payload, handle)
 
 
-def load_model(path: str) -> tuple[Classifier, Standardisation, dict]:
-    """Load model.pt: (classifier on CPU in eval mode, standardisation, full payload)."""
+def load_model(path: str, model_factory: ModelFactory = build_classifier) -> tuple[nn.Module, Standardisation, dict]:
+    """Load model.pt: (network on CPU in eval mode, standardisation, full payload). ``model_factory`` (the
+    analysis spec's, the one it was trained with) rebuilds the architecture before the weights are loaded."""
     payload = torch.load(path, map_location="cpu", weights_only=False)
     config = payload["network_config"]
     network = NetworkConfig(
@@ -165,7 +175,11 @@ def load_model(path: str) -> tuple[Classifier, Standardisation, dict]:
         activation=config["activation"],
         init_std=config["init_std"],
     )
-    model = Classifier(network)
-    model.load_state_dict(payload["state_dict"])
+    model = model_factory(network, 0)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:  # torch: missing/unexpected keys or shape mismatch
+        raise ModelMetadataError(f"{path}: trained with model factory {payload.get('model_factory', '?')}; "
+                                 f"{factory_name(model_factory)} builds another architecture: {exc}") from exc
     model.eval()
     return model, Standardisation.from_dict(payload["standardisation"]), payload

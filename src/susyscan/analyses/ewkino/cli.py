@@ -32,6 +32,16 @@ def inputs_command(events: str, config_path: str, inputs_out: str, cutflow_out: 
     prepare_chunk(events, config_path, inputs_out, cutflow_out, pfcand_pt_min, max_candidates)
 
 
+@ewkino.command("multiplicity")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+def multiplicity_command(inputs: tuple[str, ...], out: str) -> None:
+    """PF-candidate multiplicity quantiles per sample and the fraction of events truncated by the budget."""
+    from susyscan.analyses.ewkino.stages import run_multiplicity
+
+    run_multiplicity(list(inputs), out)
+
+
 @ewkino.command("train")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--model-out", required=True, type=click.Path(dir_okay=False))

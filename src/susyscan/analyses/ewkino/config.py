@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from susyscan.analysis.config import Cut
 from susyscan.errors import ConfigError
+from susyscan.expressions import CUT_GRAMMAR, Expression
 
 logger = logging.getLogger(__name__)
 
 PHI_REFERENCES = ("met", "jet1")
+#: Event variables the cuts may use (``selection.event_variables`` computes exactly these).
+CUT_VARIABLES: tuple[str, ...] = ("n_electrons", "n_muons", "n_jets", "jet1_pt", "jet1_eta", "met", "met_phi", "ht",
+                                  "meff", "min_dphi_jet_met")
+CUT_KEYS = {"name", "label", "expr", "for_comparison_only"}
 
 
 @dataclass(frozen=True)
@@ -25,33 +32,27 @@ class ObjectCut:
 
 
 @dataclass(frozen=True)
-class Preselection:
-    """Monojet-like preselection (lepton veto is implied by the lepton object cuts)."""
-
-    met_min: float
-    jet1_pt_min: float
-    jet1_abs_eta_max: float
-    n_jets_max: int
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """Cut-and-count comparison selection applied after the preselection."""
-
-    met_min: float
-    jet1_pt_min: float
-    min_dphi_jet_met: float
-    meff_min: float
-
-
-@dataclass(frozen=True)
 class InputsConfig:
-    """Network-input options."""
+    """Network-input options.
+
+    ``max_candidates`` is the candidate budget M of the PF block: one number for every threshold, or a mapping
+    threshold (GeV) -> M; :meth:`budget` gives the M of one threshold.
+    """
 
     pfcand_pt_min_values: tuple[float, ...]
-    max_candidates: int
+    max_candidates: int | Mapping[float, int]
     phi_reference: str
     max_jets: int
+
+    def budget(self, pt_min: float) -> int:
+        """The candidate budget M at soft-particle threshold ``pt_min`` (GeV)."""
+        if isinstance(self.max_candidates, Mapping):
+            for threshold, value in self.max_candidates.items():
+                if float(threshold) == float(pt_min):
+                    return int(value)
+            raise ConfigError(f"inputs.max_candidates has no budget for pT threshold {pt_min:g} GeV "
+                              f"(given for {sorted(float(k) for k in self.max_candidates)})")
+        return int(self.max_candidates)
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,14 @@ class EwkinoConfig:
     electron: ObjectCut
     muon: ObjectCut
     jet: ObjectCut
-    preselection: Preselection
-    baseline: Baseline
+    cuts: tuple[Cut, ...]
     inputs: InputsConfig
+
+    @property
+    def expressions(self) -> dict[str, Expression]:
+        """Each cut's parsed expression (shared cut grammar), by cut name."""
+        return {cut.name: Expression.parse(cut.expr, CUT_GRAMMAR, f"{self.name}: cut {cut.name!r}", CUT_VARIABLES)
+                for cut in self.cuts}
 
 
 def _section(raw: dict[str, Any], key: str, source: str) -> dict[str, Any]:
@@ -98,17 +104,61 @@ def ewkino_config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Ewki
         electron=_build(ObjectCut, _section(objects, "electron", source), f"{source}: objects.electron"),
         muon=_build(ObjectCut, _section(objects, "muon", source), f"{source}: objects.muon"),
         jet=_build(ObjectCut, _section(objects, "jet", source), f"{source}: objects.jet"),
-        preselection=_build(Preselection, _section(raw, "preselection", source), f"{source}: preselection"),
-        baseline=_build(Baseline, _section(raw, "baseline", source), f"{source}: baseline"),
+        cuts=_cuts(raw, source),
         inputs=_build(InputsConfig, _section(raw, "inputs", source), f"{source}: inputs"),
     )
+    cfg = replace(cfg, inputs=_checked_budget(cfg.inputs, source))
     if cfg.inputs.phi_reference not in PHI_REFERENCES:
         raise ConfigError(f"{source}: inputs.phi_reference {cfg.inputs.phi_reference!r} not in {PHI_REFERENCES}")
-    if cfg.inputs.max_candidates < 1 or cfg.inputs.max_jets < 1:
-        raise ConfigError(f"{source}: inputs.max_candidates and inputs.max_jets must be >= 1")
-    if cfg.preselection.n_jets_max < 1:
-        raise ConfigError(f"{source}: preselection.n_jets_max must be >= 1")
+    if cfg.inputs.max_jets < 1:
+        raise ConfigError(f"{source}: inputs.max_jets must be >= 1")
     return cfg
+
+
+def _cuts(raw: dict[str, Any], source: str) -> tuple[Cut, ...]:
+    """The ordered ``cuts`` (shared format: name, label, expr, for_comparison_only), each expression parsed with the
+    shared cut grammar over :data:`CUT_VARIABLES`. Cuts without ``for_comparison_only`` form the preselection."""
+    entries = raw.get("cuts")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{source}: 'cuts' must be a non-empty list of {{name, label, expr[, for_comparison_only]}}")
+    cuts = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not {"name", "expr"} <= set(entry) or set(entry) - CUT_KEYS:
+            raise ConfigError(f"{source}: cuts[{index}] must have keys name, expr (label, for_comparison_only "
+                              f"optional; nothing else), got {entry!r}")
+        cut = Cut(name=str(entry["name"]), expr=str(entry["expr"]), label=str(entry.get("label", entry["name"])),
+                  for_comparison_only=bool(entry.get("for_comparison_only", False)))
+        Expression.parse(cut.expr, CUT_GRAMMAR, f"{source}: cut {cut.name!r}", CUT_VARIABLES)
+        cuts.append(cut)
+    names = [cut.name for cut in cuts]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{source}: cut names {duplicates} appear more than once")
+    if all(cut.for_comparison_only for cut in cuts):
+        raise ConfigError(f"{source}: every cut is for_comparison_only: the preselection would keep every event")
+    return tuple(cuts)
+
+
+def _checked_budget(inputs: InputsConfig, source: str) -> InputsConfig:
+    """``max_candidates`` as an int or a {float threshold: int} mapping covering every threshold, all >= 1."""
+    raw = inputs.max_candidates
+    where = f"{source}: inputs.max_candidates"
+    try:
+        budget: int | dict[float, int] = ({float(k): int(v) for k, v in raw.items()} if isinstance(raw, Mapping)
+                                          else int(raw))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: expected an integer or a mapping threshold -> integer, got {raw!r}") from exc
+    if isinstance(raw, (bool, float)) or (isinstance(raw, Mapping) and any(isinstance(v, (bool, float))
+                                                                           for v in raw.values())):
+        raise ConfigError(f"{where}: budgets must be integers, got {raw!r}")
+    values = list(budget.values()) if isinstance(budget, dict) else [budget]
+    if min(values, default=0) < 1:
+        raise ConfigError(f"{where}: every budget must be >= 1, got {raw!r}")
+    if isinstance(budget, dict):
+        missing = [t for t in inputs.pfcand_pt_min_values if float(t) not in budget]
+        if missing:
+            raise ConfigError(f"{where}: no budget for the threshold(s) {missing} of inputs.pfcand_pt_min_values")
+    return replace(inputs, max_candidates=budget)
 
 
 def load_ewkino_config(path: str | Path) -> EwkinoConfig:

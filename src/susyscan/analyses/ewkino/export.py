@@ -13,9 +13,12 @@ import numpy as np
 import onnx
 import torch
 
-from susyscan.errors import ModelMetadataError
-from susyscan.analyses.ewkino.io import write_atomic
 from susyscan.analyses.ewkino.model import Ensemble
+from susyscan.errors import ModelMetadataError
+from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, ExportParityError, write_onnx
+from susyscan.training.onnx_model import read_metadata
+
+__all__ = ["MODEL_TYPE", "OnnxEnsemble", "export_onnx", "parity_check", "read_metadata"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,21 +49,12 @@ def export_onnx(model: Ensemble, info: dict[str, Any], path: str | Path, extra_m
         "model_type": MODEL_TYPE,
         "training_split": json.dumps(list(info.get("split", []))),
         "training_seed": str(info.get("seed", "")),
+        # the budget M and, on the training inputs, the multiplicity quantiles and the fraction of truncated events
+        "candidate_budget": json.dumps(info.get("candidate_budget", {}), sort_keys=True),
         **(extra_metadata or {}),
     }
-    onnx.helper.set_model_props(graph, metadata)
-    onnx.checker.check_model(graph)
-    def _write(tmp: Path) -> None:
-        tmp.write_bytes(graph.SerializeToString())
-
-    write_atomic(path, _write)
+    write_onnx(graph, metadata, path)  # shared: metadata, onnx.checker (full check), atomic save
     logger.info("wrote %s (%d members, M=%d, pT_min=%g)", path, info["n_members"], n_max, info["pfcand_pt_min"])
-
-
-def read_metadata(path: str | Path) -> dict[str, str]:
-    """metadata_props of an ONNX file as a dict."""
-    graph = onnx.load(str(path), load_external_data=False)
-    return {prop.key: prop.value for prop in graph.metadata_props}
 
 
 class OnnxEnsemble:
@@ -97,13 +91,13 @@ class OnnxEnsemble:
 
 
 def parity_check(model: Ensemble, onnx_path: str | Path, highlevel: np.ndarray, pfcands: np.ndarray,
-                 atol: float = 1e-5) -> float:
-    """Max |torch - onnxruntime| on the given inputs; raises ModelMetadataError above ``atol``."""
+                 atol: float = DEFAULT_PARITY_TOLERANCE) -> float:
+    """Max |torch - onnxruntime| on the given inputs; raises the shared ExportParityError above ``atol``."""
     with torch.no_grad():
         reference = model.eval()(torch.as_tensor(highlevel), torch.as_tensor(pfcands)).numpy().astype(np.float64)
     scores = OnnxEnsemble(onnx_path).predict(highlevel, pfcands)
     diff = float(np.max(np.abs(reference - scores))) if len(scores) else 0.0
     if diff > atol:
-        raise ModelMetadataError(f"{onnx_path}: onnxruntime differs from torch by {diff:.3g} > {atol}")
+        raise ExportParityError(f"{onnx_path}: onnxruntime differs from torch by {diff:.3g} > {atol}")
     logger.info("ONNX parity on %d events: max |diff| = %.3g", len(scores), diff)
     return diff

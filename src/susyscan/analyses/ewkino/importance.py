@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from susyscan.analyses.ewkino.io import write_atomic, write_csv_atomic
 from susyscan.analyses.ewkino.metrics import weighted_auc
+from susyscan.atomic import atomic_path, write_csv_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +60,13 @@ def plot_importance(table: pd.DataFrame, path: str | Path, title: str = "") -> N
     ax.set_title(title)
     fig.tight_layout()
     suffix = Path(path).suffix.lstrip(".") or "png"
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format=suffix))
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix)
     plt.close(fig)
 
 
 def write_importance(table: pd.DataFrame, csv_path: str | Path, plot_path: str | Path | None = None, title: str = "") -> None:
     """CSV table and (optional) bar plot."""
-    write_csv_atomic(table, csv_path)
+    write_csv_atomic(table, csv_path, float_format="%.9g")
     if plot_path is not None:
         plot_importance(table, plot_path, title)

@@ -1,6 +1,7 @@
 """Network inputs: high-level features and the padded particle-flow candidate block; .npz I/O.
 
-Padding convention: the candidate block has a fixed size ``max_candidates`` (highest-pT kept); every
+Padding convention: the candidate block has a fixed size ``max_candidates`` (the budget M of the threshold, see
+:mod:`.budget`; highest-pT kept, the multiplicity before the cut is stored as ``n_candidates``); every
 feature of a padded slot equals ``PADDING_VALUE`` and the mask is ``pfcands[..., 0] != PADDING_VALUE``
 (feature 0 is log pT, which is >= log(pfcand_pt_min) > PADDING_VALUE for real candidates).
 Missing jets in the high-level block take ``SENTINEL``.
@@ -13,15 +14,19 @@ import zlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import numpy as np
 
+from susyscan.atomic import atomic_path
 from susyscan.errors import EventFileError, FeatureError
+from susyscan.analyses.ewkino.budget import candidate_multiplicity
 from susyscan.analyses.ewkino.config import EwkinoConfig
-from susyscan.analyses.ewkino.io import write_npz_atomic
 from susyscan.analyses.ewkino.selection import check_branches, delta_phi, event_variables, selected_jets, signal_masses
+
+if TYPE_CHECKING:
+    from susyscan.analyses.ewkino.pileup import PileupOverlay
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +36,8 @@ PFCAND_BRANCHES = ("pfcand_pt", "pfcand_eta", "pfcand_phi", "pfcand_charge", "pf
 PID_CLASSES: dict[str, int] = {"electron": 11, "muon": 13, "photon": 22, "charged_hadron": 211, "neutral_hadron": 130}
 PFCAND_FEATURES = ["log_pt", "eta", "dphi_ref", "charge"] + [f"is_{name}" for name in PID_CLASSES]
 HL_EVENT_FEATURES = ["met", "met_phi", "ht", "meff", "n_jets", "min_dphi_jet_met", "met_over_sqrt_ht"]
-INPUTS_FORMAT_VERSION = 1
+INPUTS_FORMAT_VERSION = 2
+"""2: per-event ``n_candidates`` (multiplicity above the threshold before the budget) is stored."""
 
 
 def highlevel_feature_names(max_jets: int) -> list[str]:
@@ -120,6 +126,7 @@ class InputSet:
     padding_value: float = PADDING_VALUE
     weight_pb: np.ndarray = field(default_factory=lambda: np.zeros(0))
     metadata: list[dict[str, Any]] = field(default_factory=list)
+    n_candidates: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def mask(self) -> np.ndarray:
@@ -133,18 +140,24 @@ class InputSet:
         """Events ``index`` (bool mask or integer indices)."""
         per_event = {name: getattr(self, name)[index] for name in
                      ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal", "m_parent", "m_lsp",
-                      "sample", "event", "chunk_key", "weight_pb")}
+                      "sample", "event", "chunk_key", "weight_pb", "n_candidates")}
         return InputSet(**per_event, feature_names=self.feature_names, pfcand_feature_names=self.pfcand_feature_names,
                         pfcand_pt_min=self.pfcand_pt_min, max_candidates=self.max_candidates,
                         padding_value=self.padding_value, metadata=self.metadata)
 
 
 def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, selected: np.ndarray,
-                 baseline: np.ndarray, pt_min: float, max_candidates: int) -> dict[str, np.ndarray]:
-    """Arrays of the .npz file for the ``selected`` events of one chunk."""
+                 baseline: np.ndarray, pt_min: float, max_candidates: int,
+                 pileup: PileupOverlay | None = None) -> dict[str, np.ndarray]:
+    """Arrays of the .npz file for the ``selected`` events of one chunk; with ``pileup`` its overlay is added to
+    their PF candidates (only: high-level block, selection and weights unchanged) before the block and the
+    multiplicity are built."""
     chosen = events[selected]
+    if pileup is not None:
+        chosen = pileup.apply(chosen, metadata)
     highlevel = highlevel_features(chosen, cfg)
     pfcands, _ = pfcand_block(chosen, cfg, pt_min, max_candidates)
+    n_candidates = candidate_multiplicity(chosen, pt_min)
     where = f"sample {metadata.get('sample')} chunk {metadata.get('chunk')}"
     for name, block in (("highlevel", highlevel), ("pfcands", pfcands)):
         if not np.isfinite(block).all():
@@ -159,6 +172,7 @@ def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, 
         "gen_weight": ak.to_numpy(chosen["weight"]).astype(np.float64),
         "baseline": baseline[selected].astype(np.int8),
         "event": np.flatnonzero(selected).astype(np.int64),
+        "n_candidates": n_candidates.astype(np.int32),
         "is_signal": np.array(is_signal),
         "m_parent": np.array(m_parent),
         "m_lsp": np.array(m_lsp),
@@ -169,13 +183,16 @@ def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, 
         "padding_value": np.array(PADDING_VALUE),
         "sentinel": np.array(SENTINEL),
         "phi_reference": np.array(cfg.inputs.phi_reference),
+        "pileup_mu": np.array(float(pileup.mu) if pileup is not None else 0.0),
         "metadata": np.array(json.dumps(header)),
     }
 
 
 def write_inputs(arrays: dict[str, np.ndarray], path: str | Path) -> None:
-    """Write the arrays of ``build_inputs`` as a compressed .npz (atomically)."""
-    write_npz_atomic(arrays, path)
+    """Write the arrays of ``build_inputs`` as a compressed .npz (atomically, through an open handle: numpy would
+    append .npz to a bare temporary name)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
 
 
 def _read_one(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -184,10 +201,13 @@ def _read_one(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError) as exc:
         raise EventFileError(f"inputs file {path}: cannot read .npz: {exc}") from exc
-    required = ("highlevel", "pfcands", "gen_weight", "metadata", "feature_names", "pfcand_feature_names")
+    required = ("highlevel", "pfcands", "gen_weight", "metadata", "feature_names", "pfcand_feature_names",
+                "n_candidates")
     missing = [k for k in required if k not in arrays]
     if missing:
-        raise EventFileError(f"inputs file {path}: missing arrays {missing}")
+        version = int(arrays["format_version"]) if "format_version" in arrays else None
+        raise EventFileError(f"inputs file {path}: missing arrays {missing} (format version {version}, "
+                             f"expected {INPUTS_FORMAT_VERSION}: rerun rule ewkino_inputs)")
     return arrays, json.loads(str(arrays["metadata"]))
 
 
@@ -210,7 +230,7 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
         total_sumw[meta["sample"]] = total_sumw.get(meta["sample"], 0.0) + float(meta["sum_weights"])
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal",
                                                           "m_parent", "m_lsp", "sample", "event", "chunk_key",
-                                                          "weight_pb")}
+                                                          "weight_pb", "n_candidates")}
     for path, arrays, meta in loaded:
         n = len(arrays["gen_weight"])
         if total_sumw[meta["sample"]] <= 0:
@@ -220,6 +240,7 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
         columns["gen_weight"].append(arrays["gen_weight"])
         columns["baseline"].append(arrays["baseline"].astype(bool))
         columns["event"].append(arrays["event"])
+        columns["n_candidates"].append(arrays["n_candidates"].astype(np.int64))
         columns["is_signal"].append(np.full(n, int(arrays["is_signal"]), dtype=np.int8))
         columns["m_parent"].append(np.full(n, float(arrays["m_parent"])))
         columns["m_lsp"].append(np.full(n, float(arrays["m_lsp"])))

@@ -1,4 +1,8 @@
-"""Lepton veto, monojet-like preselection, kinematic baseline and weighted cutflow (columnar)."""
+"""Event variables of the ewkino selection and its weighted cutflow (columnar).
+
+The cuts themselves (lepton veto, monojet-like preselection, kinematic baseline) are expressions in the analysis YAML
+(``cuts``), evaluated by the shared :mod:`susyscan.expressions`; this module computes the variables they read.
+"""
 
 from __future__ import annotations
 
@@ -78,22 +82,15 @@ def event_variables(events: ak.Array, cfg: EwkinoConfig) -> dict[str, np.ndarray
 
 
 def cut_masks(variables: dict[str, np.ndarray], cfg: EwkinoConfig) -> list[CutMask]:
-    """Ordered cuts: preselection first, then the baseline cuts (for_comparison_only)."""
-    pre, base = cfg.preselection, cfg.baseline
-    v = variables
-    return [
-        CutMask("lepton_veto", f"Lepton veto (no e/mu with pT > {cfg.electron.pt_min:g}/{cfg.muon.pt_min:g} GeV)",
-                False, (v["n_electrons"] == 0) & (v["n_muons"] == 0)),
-        CutMask("met", f"MET > {pre.met_min:g} GeV", False, v["met"] > pre.met_min),
-        CutMask("leading_jet", f"pT(j1) > {pre.jet1_pt_min:g} GeV, |eta(j1)| < {pre.jet1_abs_eta_max:g}", False,
-                (v["n_jets"] >= 1) & (v["jet1_pt"] > pre.jet1_pt_min) & (np.abs(v["jet1_eta"]) < pre.jet1_abs_eta_max)),
-        CutMask("n_jets", f"N(jets) <= {pre.n_jets_max}", False, v["n_jets"] <= pre.n_jets_max),
-        CutMask("baseline_dphi", f"min dphi(j1-4, MET) > {base.min_dphi_jet_met:g}", True,
-                v["min_dphi_jet_met"] > base.min_dphi_jet_met),
-        CutMask("baseline_met", f"MET > {base.met_min:g} GeV", True, v["met"] > base.met_min),
-        CutMask("baseline_jet1", f"pT(j1) > {base.jet1_pt_min:g} GeV", True, v["jet1_pt"] > base.jet1_pt_min),
-        CutMask("baseline_meff", f"meff > {base.meff_min:g} GeV", True, v["meff"] > base.meff_min),
-    ]
+    """The YAML's ordered cuts evaluated on ``variables`` by the shared expression evaluator (preselection cuts and
+    the ``for_comparison_only`` baseline cuts, in YAML order)."""
+    expressions = cfg.expressions
+    n_events = len(variables["met"])
+    masks = []
+    for cut in cfg.cuts:
+        mask = np.broadcast_to(np.asarray(expressions[cut.name](variables), dtype=bool), (n_events,))
+        masks.append(CutMask(cut.name, cut.label, cut.for_comparison_only, np.array(mask)))
+    return masks
 
 
 def preselection_mask(cuts: list[CutMask], n_events: int) -> np.ndarray:

@@ -10,18 +10,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from susyscan import atomic
+
 from susyscan.errors import EmptySelectionError
 from susyscan.analyses.ewkino.export import OnnxEnsemble, export_onnx, parity_check
 from susyscan.analyses.ewkino.importance import permutation_importance, write_importance
 from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
-from susyscan.analyses.ewkino.io import write_csv_atomic, write_json_atomic, write_text_atomic
+from susyscan.atomic import write_json_atomic, write_text_atomic
 from susyscan.analyses.ewkino.metrics import split_labels
-from susyscan.analyses.ewkino.significance import (background_yield_table, signal_yield_table, significance_table,
-                                          threshold_comparison)
-from susyscan.analyses.ewkino.train import TrainConfig, load_ensemble, predict_arrays, save_ensemble, train_ensemble
+from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap, score_table
+from susyscan.analyses.ewkino.pileup import pileup_note
+from susyscan.analyses.ewkino.significance import (background_yield_table, cut_choice_events, half_weights,
+                                                  signal_yield_table, significance_table, threshold_comparison)
+from susyscan.analyses.ewkino.train import (TrainConfig, candidate_budget_info, load_ensemble, predict_arrays,
+                                            save_ensemble, train_ensemble)
 
 logger = logging.getLogger(__name__)
 Paths = list[str | Path]
+
+
+def write_csv_atomic(table: pd.DataFrame, path: str | Path) -> None:
+    """The shared atomic CSV writer, floats to 9 significant digits (the ewkino tables' format)."""
+    atomic.write_csv_atomic(table, path, float_format="%.9g")
 
 
 def run_training(input_paths: Paths, model_out: str | Path, history_out: str | Path, metrics_out: str | Path,
@@ -32,10 +42,28 @@ def run_training(input_paths: Paths, model_out: str | Path, history_out: str | P
     model, history, metrics = train_ensemble(inputs, cfg)
     metrics["pfcand_pt_min"] = inputs.pfcand_pt_min
     metrics["samples"] = sorted(set(inputs.sample.tolist()))
+    metrics["candidate_budget"] = candidate_budget_info(inputs)
+    logger.info("candidate budget M = %d at pT > %g GeV: %.2f %% of the training events truncated",
+                inputs.max_candidates, inputs.pfcand_pt_min, 100 * metrics["candidate_budget"]["fraction_truncated"])
     save_ensemble(model, inputs, cfg, model_out)
     write_csv_atomic(history, history_out)
-    write_json_atomic(metrics, metrics_out)
+    write_json_atomic(metrics, metrics_out, indent=2)
     return metrics
+
+
+def run_multiplicity(input_paths: Paths, table_out: str | Path) -> pd.DataFrame:
+    """Candidate multiplicity above the threshold per sample (quantiles) and the fraction of events truncated by the
+    files' budget (CSV; ``budget.multiplicity_table``)."""
+    from susyscan.analyses.ewkino.budget import multiplicity_table, read_multiplicities
+
+    counts, max_candidates, pt_min = read_multiplicities([str(p) for p in input_paths])
+    table = multiplicity_table(counts, max_candidates, pt_min)
+    overall = table.iloc[-1]
+    logger.info("pT > %g GeV: median %.0f, 99 %% quantile %.0f candidates; budget M = %d truncates %.2f %% of %d events",
+                pt_min, overall["q50"], overall["q99"], max_candidates, 100 * overall["fraction_truncated"],
+                overall["n_events"])
+    write_csv_atomic(table, table_out)
+    return table
 
 
 def run_export(model_path: str | Path, onnx_out: str | Path, parity_inputs: Paths, parity_out: str | Path,
@@ -45,7 +73,7 @@ def run_export(model_path: str | Path, onnx_out: str | Path, parity_inputs: Path
     export_onnx(model, info, onnx_out)
     inputs = read_inputs(parity_inputs)
     diff = parity_check(model, onnx_out, inputs.highlevel[:n_parity], inputs.pfcands[:n_parity], atol)
-    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": int(min(n_parity, len(inputs)))}, parity_out)
+    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": int(min(n_parity, len(inputs)))}, parity_out, indent=2)
     return diff
 
 
@@ -73,25 +101,57 @@ def evaluation_set(onnx: OnnxEnsemble, paths: Paths, train_samples: list[str]) -
 
 
 def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str | Path, lumis_ifb: list[float],
-                     train_samples: list[str], score_cut: float | None = None, min_background: float = 0.0) -> pd.DataFrame:
-    """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV)."""
+                     train_samples: list[str], score_cut: float | None = None, min_background: float = 0.0,
+                     scores_out: str | Path | None = None) -> pd.DataFrame:
+    """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV).
+
+    Without a fixed ``score_cut`` the cut is chosen on one half of the evaluation events and every number is quoted
+    on the other half (``significance.cut_choice_events``, seeded with the training seed; each half's weights
+    normalised to the full sample); ``n_optimise`` / ``n_quote`` count the MC events of the two halves.
+    ``scores_out``: the per-event scores, ids, halves and weights (``paired.score_table``) for the paired bootstrap
+    of the threshold comparison.
+    """
     onnx = OnnxEnsemble(onnx_path)
     inputs = evaluation_set(onnx, input_paths, train_samples)
     scores = onnx.predict(inputs.highlevel, inputs.pfcands)
-    table = significance_table(scores, inputs.weight_pb, inputs.baseline, inputs.is_signal, inputs.m_parent,
-                               inputs.m_lsp, lumis_ifb, score_cut, min_background)
+    weights, optimise = inputs.weight_pb, None
+    if score_cut is None:
+        optimise = cut_choice_events(inputs.chunk_key, inputs.event, int(onnx.metadata.get("training_seed") or 0))
+        weights = half_weights(inputs.weight_pb, inputs.sample, optimise)
+        logger.info("score cut chosen on %d events, S/sqrt(S+B) quoted on the other %d", int(optimise.sum()),
+                    int((~optimise).sum()))
+    table = significance_table(scores, weights, inputs.baseline, inputs.is_signal, inputs.m_parent,
+                               inputs.m_lsp, lumis_ifb, score_cut, min_background, optimise)
     table["pfcand_pt_min"] = onnx.pfcand_pt_min
+    table["max_candidates"] = onnx.max_candidates
+    table["n_optimise"] = int(optimise.sum()) if optimise is not None else 0
+    table["n_quote"] = int((~optimise).sum()) if optimise is not None else len(inputs)
     write_csv_atomic(table, table_out)
+    if scores_out is not None:
+        halves = optimise if optimise is not None else np.zeros(len(inputs), dtype=bool)
+        write_csv_atomic(score_table(inputs.sample, inputs.chunk_key, inputs.event, inputs.is_signal, inputs.m_parent,
+                                     inputs.m_lsp, inputs.baseline, halves, weights, scores), scores_out)
     return table
 
 
-def run_threshold_table(table_low: str | Path, table_high: str | Path, csv_out: str | Path, md_out: str | Path) -> pd.DataFrame:
-    """Compare two significance tables (soft-particle thresholds read from their pfcand_pt_min column)."""
+def run_threshold_table(table_low: str | Path, table_high: str | Path, csv_out: str | Path, md_out: str | Path,
+                        scores_low: str | Path | None = None, scores_high: str | Path | None = None,
+                        n_boot: int = 400, seed: int = 1) -> pd.DataFrame:
+    """Compare two significance tables (soft-particle thresholds read from their pfcand_pt_min column). With the
+    two networks' score tables, add the paired-bootstrap error of the ratio (``ratio_boot_std``) and the fraction of
+    replicas in which the low threshold is better (``p_low_better``; ``paired.paired_ratio_bootstrap``)."""
     low, high = pd.read_csv(table_low), pd.read_csv(table_high)
     joined = threshold_comparison(low, high, float(low["pfcand_pt_min"].iloc[0]), float(high["pfcand_pt_min"].iloc[0]))
+    if scores_low is not None and scores_high is not None:
+        keys = ["m_parent", "m_lsp", "lumi_ifb"]
+        cuts = low[[*keys, "score_cut"]].rename(columns={"score_cut": "cut_low"}).merge(
+            high[[*keys, "score_cut"]].rename(columns={"score_cut": "cut_high"}), on=keys, validate="one_to_one")
+        quote = join_scores(pd.read_csv(scores_low), pd.read_csv(scores_high))
+        boot = paired_ratio_bootstrap(quote, cuts, n_boot, seed)
+        joined = joined.merge(boot, on=keys, how="left", validate="one_to_one")
     write_csv_atomic(joined, csv_out)
-    write_text_atomic(joined.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else joined.to_string(index=False),
-                      md_out)
+    table = joined.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else joined.to_string(index=False)
+    write_text_atomic(f"{pileup_note()}\n\n{table}\n", md_out)  # issue 17: no pileup in the samples
     return joined
 
 

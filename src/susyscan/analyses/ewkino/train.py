@@ -200,9 +200,16 @@ def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[Ensemble, pd.Dat
     return model, pd.DataFrame(rows), metrics
 
 
+def candidate_budget_info(inputs: InputSet) -> dict[str, Any]:
+    """Budget M, multiplicity quantiles and truncated fraction of the (training) input events."""
+    from susyscan.analyses.ewkino.budget import multiplicity_row
+
+    return {"pfcand_pt_min": inputs.pfcand_pt_min, **multiplicity_row(inputs.n_candidates, inputs.max_candidates)}
+
+
 def save_ensemble(model: Ensemble, inputs: InputSet, cfg: TrainConfig, path: str | Path) -> None:
     """Save the state dict and everything needed to rebuild the model (atomically)."""
-    from susyscan.analyses.ewkino.io import write_atomic
+    from susyscan.atomic import atomic_path
 
     payload = {
         "state_dict": model.state_dict(), "net": model.net.to_dict(), "n_members": len(model.members),
@@ -210,8 +217,10 @@ def save_ensemble(model: Ensemble, inputs: InputSet, cfg: TrainConfig, path: str
         "max_candidates": inputs.max_candidates, "padding_value": inputs.padding_value, "sentinel": SENTINEL,
         "pfcand_pt_min": inputs.pfcand_pt_min, "feature_names": inputs.feature_names,
         "pfcand_feature_names": inputs.pfcand_feature_names, "seed": cfg.seed, "split": list(cfg.split),
+        "candidate_budget": candidate_budget_info(inputs),
     }
-    write_atomic(path, lambda tmp: torch.save(payload, tmp))
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def load_ensemble(path: str | Path) -> tuple[Ensemble, dict[str, Any]]:

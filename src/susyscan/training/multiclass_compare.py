@@ -1,0 +1,141 @@
+"""DNN vs DNN+SIGN from their out-of-fold scores (``susyscan.training.multiclass_stages``): ROC per class,
+the best score-cut region of each (method, category), and the scan's yield tables of those regions.
+
+- ROC per background class: the signal-class score separating the training point's signal from that class
+  (AUC, weights |w|, since a ROC needs non-negative weights); and each class's own probability one-vs-rest.
+- Best region: the cut on the signal-class score maximising the Asimov discovery significance
+  ``Z = sqrt(2((s+b) ln(1+s/b) - s))`` of the training point at the first luminosity, among cuts keeping at least
+  ``min_background_mc`` background MC events (signed weights). The cut is chosen on the same out-of-fold events
+  whose yields it reports, an optimistic choice that both methods share; Z is then given at every luminosity.
+- Yields: per grid point (``susyscan.contracts.YIELD_COLUMNS``) and per background class + ``total``
+  (``BACKGROUND_COLUMNS`` + min/max event weights), regions named ``<method> <category>``, plus the analysis'
+  cut-and-count flags on the same events, for the shared limit and contour code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from susyscan.contracts import TOTAL
+from susyscan.errors import EmptySelectionError
+from susyscan.scan.yields import yields_from_masks
+
+logger = logging.getLogger(__name__)
+
+
+def asimov_z(s: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
+    """Asimov discovery significance (0 where s <= 0 or b <= 0)."""
+    s, b = np.asarray(s, dtype=float), np.asarray(b, dtype=float)
+    ok = (s > 0) & (b > 0)
+    safe_b = np.where(ok, b, 1.0)
+    safe_s = np.where(ok, s, 0.0)
+    z2 = 2.0 * ((safe_s + safe_b) * np.log1p(safe_s / safe_b) - safe_s)
+    return np.where(ok, np.sqrt(np.clip(z2, 0.0, None)), 0.0)
+
+
+def best_cut(scores: pd.DataFrame, signal_samples: Sequence[str], lumi_ifb: float, min_background_mc: int = 3,
+             column: str = "p_signal", n_candidates: int = 400) -> dict[str, float]:
+    """The score cut of highest Asimov Z for the ``signal_samples`` events against all background events."""
+    sig = scores[scores["sample"].isin(signal_samples)]
+    bkg = scores[scores["label"] != 0]
+    if sig.empty or bkg.empty:
+        logger.warning("best cut: %d signal events of %s, %d background events: no region", len(sig),
+                       list(signal_samples), len(bkg))
+        return {"threshold": float("inf"), "s": 0.0, "b": 0.0, "z": 0.0, "n_signal_mc": 0, "n_background_mc": 0}
+    candidates = np.unique(np.quantile(sig[column].to_numpy(), np.linspace(0.0, 0.995, n_candidates)))
+    s_score, s_w = sig[column].to_numpy(), sig["weight"].to_numpy() * 1000.0 * lumi_ifb
+    b_score, b_w = bkg[column].to_numpy(), bkg["weight"].to_numpy() * 1000.0 * lumi_ifb
+    s = np.array([s_w[s_score >= t].sum() for t in candidates])
+    b = np.array([b_w[b_score >= t].sum() for t in candidates])
+    n_b = np.array([(b_score >= t).sum() for t in candidates])
+    z = asimov_z(s, b)
+    valid = n_b >= min_background_mc
+    if not valid.any():
+        logger.warning("best cut: no cut keeps %d background MC events; the loosest cut is used", min_background_mc)
+    best = int(np.argmax(np.where(valid, z, -1.0))) if valid.any() else 0
+    return {"threshold": float(candidates[best]), "s": float(s[best]), "b": float(b[best]), "z": float(z[best]),
+            "n_signal_mc": int((s_score >= candidates[best]).sum()), "n_background_mc": int(n_b[best])}
+
+
+def roc_rows(scores: pd.DataFrame, classes: Sequence[str], signal_samples: Sequence[str]) -> list[dict]:
+    """AUC of the signal-class score per background class, and one-vs-rest AUC of each class's probability."""
+    train = scores[scores["train"].astype(bool)]
+    sig = train[train["sample"].isin(signal_samples)]
+    rows = []
+    for index, name in enumerate(classes):
+        own = train["label"].to_numpy() == index
+        ovr = (float(roc_auc_score(own, train[f"p_{name}"], sample_weight=train["weight"].abs()))
+               if 0 < own.sum() < len(own) else float("nan"))
+        vs_signal = float("nan")
+        if index > 0:
+            bkg = train[own]
+            if len(bkg) and len(sig):
+                y = np.r_[np.ones(len(sig)), np.zeros(len(bkg))]
+                vs_signal = float(roc_auc_score(y, np.r_[sig["p_signal"], bkg["p_signal"]],
+                                                sample_weight=np.abs(np.r_[sig["weight"], bkg["weight"]])))
+        rows.append({"class": name, "auc_signal_score_vs_class": vs_signal, "auc_one_vs_rest": ovr,
+                     "n_events": int(own.sum())})
+    return rows
+
+
+def roc_curve_points(scores: pd.DataFrame, label: int, signal_samples: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(signal efficiency, efficiency of class ``label``) of the signal-class score, training point vs that class."""
+    train = scores[scores["train"].astype(bool)]
+    sig = train[train["sample"].isin(signal_samples)]
+    bkg = train[train["label"] == label]
+    y = np.r_[np.ones(len(sig)), np.zeros(len(bkg))]
+    fpr, tpr, _ = roc_curve(y, np.r_[sig["p_signal"], bkg["p_signal"]],
+                            sample_weight=np.abs(np.r_[sig["weight"], bkg["weight"]]))
+    return tpr, fpr
+
+
+def yield_tables(regions: Mapping[str, tuple[pd.DataFrame, np.ndarray]], class_column: str,
+                 ) -> tuple[dict[tuple[str, float, float], pd.DataFrame], pd.DataFrame]:
+    """Per grid point ((sample, m_parent, m_lsp) -> yield table) and the background table, from ``regions``:
+    name -> (events of the region's table, boolean pass mask)."""
+    points: dict[tuple[str, float, float], list[pd.DataFrame]] = {}
+    backgrounds: dict[str, list[pd.DataFrame]] = {}
+    max_w: dict[str, float] = {}
+    min_w: dict[str, float] = {}
+    for name, (events, mask) in regions.items():
+        signal = events["label"].to_numpy() == 0
+        for (sample, m_parent, m_lsp), rows in events[signal].groupby(["sample", "m_parent", "m_lsp"]).groups.items():
+            part = yields_from_masks(events.loc[rows, "weight"].to_numpy(), {name: mask[rows]})
+            points.setdefault((str(sample), float(m_parent), float(m_lsp)), []).append(part)
+        for process, rows in events[~signal].groupby(class_column).groups.items():
+            w = events.loc[rows, "weight"].to_numpy()
+            backgrounds.setdefault(str(process), []).append(yields_from_masks(w, {name: mask[rows]}))
+            max_w[str(process)] = max(max_w.get(str(process), 0.0), float(np.abs(w).max()))
+            positive = w[w > 0]
+            if len(positive):
+                min_w[str(process)] = min(min_w.get(str(process), np.inf), float(positive.min()))
+    point_tables = {}
+    for (sample, m_parent, m_lsp), parts in points.items():
+        table = _sum(pd.concat(parts))
+        table["m_parent"], table["m_lsp"] = m_parent, m_lsp
+        point_tables[(sample, m_parent, m_lsp)] = table
+    rows = []
+    for process, parts in sorted(backgrounds.items()):
+        rows.append(_sum(pd.concat(parts)).assign(process=process, min_event_weight_pb=min_w.get(process, np.nan),
+                                                  max_event_weight_pb=max_w[process]))
+    if not rows:
+        raise EmptySelectionError("no background events in the scored tables")
+    total = _sum(pd.concat(rows)).assign(process=TOTAL, min_event_weight_pb=min(min_w.values(), default=np.nan),
+                                         max_event_weight_pb=max(max_w.values()))
+    background = pd.concat([*rows, total], ignore_index=True)
+    columns = ["region", "process", "yield_pb", "stat_pb", "n_raw", "min_event_weight_pb", "max_event_weight_pb"]
+    return point_tables, background[columns]
+
+
+def _sum(tables: pd.DataFrame) -> pd.DataFrame:
+    """Sum yields and raw counts per region, stat errors in quadrature (region order kept)."""
+    order = list(dict.fromkeys(tables["region"]))
+    tables = tables.assign(var=tables["stat_pb"] ** 2)
+    summed = tables.groupby("region", sort=False)[["yield_pb", "var", "n_raw"]].sum().loc[order].reset_index()
+    return pd.DataFrame({"region": summed["region"], "yield_pb": summed["yield_pb"], "stat_pb": np.sqrt(summed["var"]),
+                         "n_raw": summed["n_raw"].astype(int)})

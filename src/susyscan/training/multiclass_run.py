@@ -1,0 +1,199 @@
+"""The rule-level steps of the multiclass DNN / DNN+SIGN comparison (``workflow/rules/stau.smk``), each a function
+of file paths and plain settings so that the scripts stay thin and the steps run without Snakemake in tests.
+
+- :func:`run_dnn`: one category's k fold DNNs (out-of-fold scores, ONNX, permutation importance);
+- :func:`run_sign`: the reference bank (importance-weighted cosine k-NN) and the k fold DNN+SIGN models;
+- :func:`run_compare`: ROC per class, best region per (method, category), the comparison table and figure, and the
+  yield tables of the limit step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from susyscan.atomic import write_csv_atomic
+from susyscan.errors import FeatureError
+from susyscan.training.multiclass import MulticlassConfig
+from susyscan.training.multiclass_compare import asimov_z, best_cut, roc_curve_points, roc_rows, yield_tables
+from susyscan.training.multiclass_stages import StageSettings, read_tables, split, train_folds
+from susyscan.training.sign import ReferenceBank, SignConfig, hop_names
+
+logger = logging.getLogger(__name__)
+
+METHODS: tuple[tuple[str, str], ...] = (("dnn", "DNN"), ("sign", "DNN+SIGN"))
+
+
+def _settings(ml: Mapping[str, Any], features: Sequence[str], train_samples: Sequence[str]) -> StageSettings:
+    return StageSettings(classes=tuple(ml["classes"]), features=tuple(features), train_samples=tuple(train_samples),
+                         kfold=int(ml.get("kfold", 5)), seed=int(ml.get("seed", 12345)),
+                         bank_fraction=float(ml.get("bank_fraction", 0.3)))
+
+
+def _network(ml: Mapping[str, Any]) -> MulticlassConfig:
+    return MulticlassConfig(**dict(ml.get("network", {})))
+
+
+def run_dnn(feature_paths: Sequence[str], out_dir: str | Path, ml: Mapping[str, Any], category: str,
+            category_range: Sequence[float], features: Sequence[str], train_samples: Sequence[str]) -> None:
+    """Write ``scores.csv.gz``, ``importance.csv``, ``summary.json`` and ``fold{f}/model.onnx`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    settings = _settings(ml, features, train_samples)
+    table = read_tables(feature_paths, str(ml.get("category_column", "jets")), category_range, settings)
+    _, events = split(table, settings)
+    inputs = events[list(settings.features)].to_numpy(dtype=float)
+    result = train_folds(events, inputs, settings.features, settings, _network(ml), out_dir, "multiclass_dnn",
+                         category, importance=True)
+    assert result.importance is not None
+    write_csv_atomic(result.scores, out_dir / "scores.csv.gz")
+    write_csv_atomic(pd.DataFrame({"feature": settings.features, "importance": result.importance}),
+                     out_dir / "importance.csv")
+    (out_dir / "summary.json").write_text(json.dumps(result.summary, indent=1))
+
+
+def importance_weights(path: str | Path, features: Sequence[str], use: bool) -> np.ndarray:
+    """Distance weights: permutation importances normalised to sum 1 (all ones if ``use`` is off or all are 0)."""
+    table = pd.read_csv(path).set_index("feature")
+    values = table.reindex(list(features))["importance"].to_numpy(dtype=float)
+    if np.isnan(values).any():
+        missing = [f for f, v in zip(features, values) if np.isnan(v)]
+        raise FeatureError(f"{path}: no importance for features {missing}")
+    if not use or values.sum() <= 0:
+        return np.ones(len(features))
+    return values / values.sum()
+
+
+def run_sign(feature_paths: Sequence[str], importance_path: str | Path, out_dir: str | Path, ml: Mapping[str, Any],
+             category: str, category_range: Sequence[float], features: Sequence[str],
+             train_samples: Sequence[str]) -> None:
+    """Build the bank (``bank/``) and train the DNN+SIGN folds; outputs as :func:`run_dnn` (no importance)."""
+    out_dir = Path(out_dir)
+    settings = _settings(ml, features, train_samples)
+    sign = SignConfig(**dict(ml.get("sign", {})))
+    table = read_tables(feature_paths, str(ml.get("category_column", "jets")), category_range, settings)
+    bank_rows, events = split(table, settings)
+    weights = importance_weights(importance_path, settings.features, bool(ml.get("importance_weighted", True)))
+    if len(bank_rows) < 2:
+        raise FeatureError(f"category {category}: {len(bank_rows)} background events in the SIGN reference bank "
+                           f"(bank_fraction {settings.bank_fraction}); at least 2 are needed")
+    if len(bank_rows) <= sign.k:
+        logger.warning("category %s: %d bank events, k lowered from %d to %d", category, len(bank_rows), sign.k,
+                       len(bank_rows) - 1)
+        sign = replace(sign, k=len(bank_rows) - 1)
+    bank = ReferenceBank.build(bank_rows[list(settings.features)].to_numpy(dtype=float),
+                               bank_rows[settings.weight_column].to_numpy(dtype=float), settings.features, weights, sign)
+    bank.save(out_dir / "bank")
+    inputs = bank.with_graph_features(events[list(settings.features)].to_numpy(dtype=float))
+    names = hop_names(settings.features, sign.hops)
+    result = train_folds(events, inputs, names, settings, _network(ml), out_dir, "multiclass_dnn_sign", category)
+    result.summary["sign"] = {**asdict(sign), "bank_events": len(bank), "importance_weighted":
+                              bool(ml.get("importance_weighted", True))}
+    write_csv_atomic(result.scores, out_dir / "scores.csv.gz")
+    (out_dir / "summary.json").write_text(json.dumps(result.summary, indent=1))
+
+
+def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_samples: Sequence[str],
+                lumis: Sequence[float], points: Sequence[tuple[str, float, float]], flag_labels: Mapping[str, str],
+                out: Mapping[str, str]) -> pd.DataFrame:
+    """``score_paths``: ``{method}_{category}`` -> scores; writes ``out['table']`` (csv), ``out['markdown']``,
+    ``out['roc']`` (png), ``out['yields_dir']/{sample}.csv`` per grid point and ``out['background']``."""
+    classes = list(ml["classes"])
+    min_mc = int(ml.get("min_background_mc", 3))
+    categories = list(dict(ml["categories"]))  # names; their ranges and features are the earlier steps' business
+    rows, regions = [], {}
+    scores = {key: pd.read_csv(path) for key, path in score_paths.items()}
+    for category in categories:
+        for method, label in METHODS:
+            table = scores[f"{method}_{category}"]
+            cut = best_cut(table, train_samples, float(lumis[0]), min_mc)
+            region = f"{label} {category}"
+            regions[region] = (table, table["p_signal"].to_numpy() >= cut["threshold"])
+            significance = {f"z_{lumi:g}ifb": float(asimov_z(cut["s"] * lumi / lumis[0], cut["b"] * lumi / lumis[0]))
+                            for lumi in lumis}
+            for roc in roc_rows(table, classes, train_samples):
+                rows.append({"method": label, "category": category, **roc, **{k: v for k, v in cut.items()},
+                             **significance})
+    comparison = pd.DataFrame(rows)
+    write_csv_atomic(comparison, out["table"])
+    _markdown(comparison, lumis, out["markdown"])
+    _roc_figure(scores, categories, classes, train_samples, out["roc"])
+    first = scores[f"dnn_{categories[0]}"]
+    everything = pd.concat([scores[f"dnn_{c}"] for c in categories], ignore_index=True)
+    for column, label in flag_labels.items():
+        if column in first.columns:
+            regions[label] = (everything, everything[column].to_numpy() > 0)
+    point_tables, background = yield_tables(regions, str(ml.get("class_column", "process_class")))
+    names = list(regions)
+    out_dir = Path(out["yields_dir"])
+    for sample, m_parent, m_lsp in points:
+        found = next((t for (s, _, _), t in point_tables.items() if s == sample), None)
+        table = pd.DataFrame({"region": names, "yield_pb": 0.0, "stat_pb": 0.0, "n_raw": 0})
+        if found is not None:
+            table = found.set_index("region").reindex(names).fillna(0.0).reset_index()
+            table["n_raw"] = table["n_raw"].astype(int)
+        table["m_parent"], table["m_lsp"] = float(m_parent), float(m_lsp)
+        write_csv_atomic(table[["region", "yield_pb", "stat_pb", "n_raw", "m_parent", "m_lsp"]], out_dir / f"{sample}.csv")
+    write_csv_atomic(background, out["background"])
+    return comparison
+
+
+def _markdown(comparison: pd.DataFrame, lumis: Sequence[float], path: str | Path) -> None:
+    """Two tables: AUC per class, and the best region per (method, category)."""
+    auc = comparison.pivot_table(index=["category", "class"], columns="method",
+                                 values=["auc_signal_score_vs_class", "auc_one_vs_rest"], sort=False)
+    lines = ["# DNN vs DNN+SIGN (out-of-fold scores)", "",
+             "## ROC AUC per class", "",
+             "`vs signal`: AUC of the signal-class score, training point vs that class; `one-vs-rest`: the class's own",
+             "probability against all other classes (weights |w|).", "",
+             "| category | class | DNN vs signal | DNN+SIGN vs signal | DNN one-vs-rest | DNN+SIGN one-vs-rest |",
+             "|---|---|---|---|---|---|"]
+    for (category, cls), row in auc.iterrows():
+        values = [row.get(("auc_signal_score_vs_class", m), np.nan) for m in ("DNN", "DNN+SIGN")]
+        values += [row.get(("auc_one_vs_rest", m), np.nan) for m in ("DNN", "DNN+SIGN")]
+        lines.append(f"| {category} | {cls} | " + " | ".join(f"{v:.4f}" for v in values) + " |")
+    best = comparison.drop_duplicates(["method", "category"])
+    z_columns = [f"z_{lumi:g}ifb" for lumi in lumis]
+    lines += ["", f"## Best region (cut on the signal-class score maximising Z at {lumis[0]:g}/fb)", "",
+              "| category | method | cut | S | B | signal MC | background MC | "
+              + " | ".join(f"Z {lumi:g}/fb" for lumi in lumis) + " |",
+              "|---|---|---|---|---|---|---|" + "---|" * len(lumis)]
+    for _, row in best.iterrows():
+        lines.append(f"| {row['category']} | {row['method']} | {row['threshold']:.4f} | {row['s']:.2f} | "
+                     f"{row['b']:.2f} | {int(row['n_signal_mc'])} | {int(row['n_background_mc'])} | "
+                     + " | ".join(f"{row[c]:.3f}" for c in z_columns) + " |")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _roc_figure(scores: Mapping[str, pd.DataFrame], categories: Sequence[str], classes: Sequence[str],
+                train_samples: Sequence[str], path: str | Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(categories), len(classes) - 1, figsize=(3.0 * (len(classes) - 1), 3.0 * len(categories)),
+                             squeeze=False)
+    for row, category in enumerate(categories):
+        for column, name in enumerate(classes[1:]):
+            ax = axes[row][column]
+            for method, label in METHODS:
+                table = scores[f"{method}_{category}"]
+                has_signal = (table["train"].astype(bool) & table["sample"].isin(train_samples)).any()
+                if has_signal and (table["label"] == column + 1).any():
+                    tpr, fpr = roc_curve_points(table, column + 1, train_samples)
+                    ax.plot(tpr, fpr, label=label)
+            ax.set_yscale("log", nonpositive="mask")
+            ax.set_title(f"{category}: signal vs {name}", fontsize=9)
+            ax.set_xlabel("signal efficiency", fontsize=8)
+            ax.set_ylabel(f"{name} efficiency", fontsize=8)
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -1,0 +1,165 @@
+"""K-fold training of the multiclass DNN, with or without SIGN graph features, on a feature table
+(``docs/analysis_stau.md``: model inputs, ``weight_pb``, a class column, a category column, event ids).
+
+Events. The class of an event is its ``class_column`` value's position in ``classes`` (class 0 = signal). The
+reference bank of the SIGN features is a fixed subset of the **background** events: those whose id hashes (uniform in [0, 1)) below
+``bank_fraction`` (:func:`bank_mask`, a function of (seed, sample, id) like the folds). Bank events are references
+only: neither network trains on them or scores them, so the DNN and the DNN+SIGN see the same events; the other
+background events of each sample carry the bank events' weight (``weight_pb`` scaled per sample by
+sum(all w) / sum(non-bank w)), so yields keep their normalisation.
+
+Folds. Every non-bank event gets ``fold = assign_folds(sample, id, seed, k)``. The model of fold f trains on the
+training samples' events of the folds other than f and f+1 (mod k), stops early on fold f+1, and scores every
+event of fold f (training samples and grid points alike): out-of-fold scores, one per event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from susyscan.errors import FeatureError
+from susyscan.training.folds import assign_folds, event_ids, sample_key, splitmix64
+from susyscan.training.multiclass import MulticlassConfig, export_multiclass, permutation_importance, train_multiclass
+
+logger = logging.getLogger(__name__)
+
+ID_COLUMNS: tuple[str, ...] = ("sample", "chunk", "event")
+KEEP_COLUMNS: tuple[str, ...] = (*ID_COLUMNS, "process", "is_signal", "m_parent", "m_lsp")
+#: Salt of the bank assignment's seed (so that the bank is independent of the folds).
+BANK_SALT = 7919
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """What the multiclass stage reads from the table and how it splits it."""
+
+    classes: tuple[str, ...]
+    features: tuple[str, ...]
+    train_samples: tuple[str, ...]
+    kfold: int = 5
+    seed: int = 12345
+    bank_fraction: float = 0.3
+    weight_column: str = "weight_pb"
+    class_column: str = "process_class"
+
+    def __post_init__(self) -> None:
+        if self.kfold < 3:
+            raise FeatureError(f"multiclass k-fold needs k >= 3 (train, validation and test folds), got {self.kfold}")
+        if not 0.0 < self.bank_fraction < 1.0:
+            raise FeatureError(f"bank_fraction must be in (0, 1), got {self.bank_fraction}")
+
+
+def read_tables(paths: Sequence[str | Path], category_column: str, category: Sequence[float],
+                settings: StageSettings) -> pd.DataFrame:
+    """Concatenate merged feature tables, keep rows with ``category[0] <= category_column < category[1]``."""
+    frames = []
+    needed = [*settings.features, settings.weight_column, settings.class_column, category_column, *KEEP_COLUMNS]
+    for path in map(Path, paths):
+        df = pd.read_csv(path)
+        missing = [c for c in needed if c not in df.columns]
+        if missing:
+            raise FeatureError(f"{path}: missing columns {missing}")
+        if len(df):  # an empty table has no dtypes and would turn every column of the concatenation into objects
+            frames.append(df[list(dict.fromkeys([*needed, *(c for c in df.columns if c.startswith("sr_"))]))])
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=needed)
+    value = table[category_column].to_numpy(dtype=float)
+    table = table[(value >= category[0]) & (value < category[1])].reset_index(drop=True)
+    unknown = sorted(set(table[settings.class_column].astype(str)) - set(settings.classes))
+    if unknown:
+        raise FeatureError(f"field '{settings.class_column}': unknown classes {unknown} (known: {list(settings.classes)})")
+    return table
+
+
+def bank_mask(table: pd.DataFrame, settings: StageSettings) -> np.ndarray:
+    """Background events kept aside as the SIGN reference bank (see the module docstring)."""
+    ids = event_ids(table, "feature table")
+    samples = table["sample"].astype(str).to_numpy()
+    hashed = splitmix64(ids.astype(np.uint64))
+    uniform = np.empty(len(table))
+    for name in np.unique(samples):
+        rows = samples == name
+        mixed = splitmix64(hashed[rows] ^ sample_key(settings.seed + BANK_SALT, str(name)))
+        uniform[rows] = (mixed >> np.uint64(11)).astype(np.float64) / 2.0**53
+    is_background = table[settings.class_column].astype(str).to_numpy() != settings.classes[0]
+    return is_background & (uniform < settings.bank_fraction)
+
+
+def split(table: pd.DataFrame, settings: StageSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(bank events, the other events with ``label``, ``fold``, ``train`` and the bank-scaled ``weight``)."""
+    bank = bank_mask(table, settings)
+    rest = table[~bank].copy()
+    weight = table[settings.weight_column].to_numpy(dtype=float)
+    scale = pd.Series(weight).groupby(table["sample"].to_numpy()).sum() / pd.Series(weight[~bank]).groupby(
+        rest["sample"].to_numpy()).sum()
+    rest["weight"] = rest[settings.weight_column].to_numpy(dtype=float) * rest["sample"].map(scale).to_numpy()
+    rest["label"] = rest[settings.class_column].map({c: i for i, c in enumerate(settings.classes)}).astype(int)
+    rest["fold"] = assign_folds(rest["sample"].to_numpy(), event_ids(rest), settings.seed, settings.kfold)
+    rest["train"] = rest["sample"].isin(settings.train_samples) | (rest["label"] != 0)
+    if not rest.loc[rest["train"], "label"].eq(0).any():
+        raise FeatureError(f"no signal events of the training samples {list(settings.train_samples)} in the table")
+    logger.info("%d bank events, %d others (%d in training samples)", int(bank.sum()), len(rest), int(rest["train"].sum()))
+    return table[bank].reset_index(drop=True), rest.reset_index(drop=True)
+
+
+@dataclass
+class FoldOutputs:
+    """Out-of-fold probabilities of every event, per-fold training summaries and the mean importance."""
+
+    scores: pd.DataFrame
+    summary: dict
+    importance: np.ndarray | None
+
+
+def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[str], settings: StageSettings,
+                config: MulticlassConfig, out_dir: str | Path, model_type: str, category: str,
+                importance: bool = False) -> FoldOutputs:
+    """Train, export (``fold{f}/model.onnx``, parity checked) and score the k fold models; see the module docstring.
+
+    ``inputs`` are the rows of ``events`` as the network sees them (raw features, or ``[X, A X, ...]``)."""
+    out_dir = Path(out_dir)
+    k = settings.kfold
+    folds = events["fold"].to_numpy()
+    train_rows = events["train"].to_numpy()
+    labels = events["label"].to_numpy()
+    weights = events["weight"].to_numpy(dtype=float)
+    probabilities = np.full((len(events), len(settings.classes)), np.nan)
+    summary: dict = {"model_type": model_type, "category": category, "kfold": k, "inputs": len(input_names),
+                     "config": asdict(config), "folds": []}
+    importances = []
+    for fold in range(k):
+        val_fold = (fold + 1) % k
+        tr = train_rows & (folds != fold) & (folds != val_fold)
+        va = train_rows & (folds == val_fold)
+        te = folds == fold
+        result = train_multiclass((inputs[tr], labels[tr], weights[tr]), (inputs[va], labels[va], weights[va]),
+                                  input_names, settings.classes, config)
+        path = out_dir / f"fold{fold}" / "model.onnx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"feature_names": json.dumps(list(input_names)), "mass_region": category, "score_threshold": "0.5",
+                "training_data_hash": f"{model_type}:{category}:fold{fold}", "model_type": model_type,
+                "kfold": str(k), "fold": str(fold), "fold_seed": str(settings.seed)}
+        if va.sum() < 10 * len(settings.classes):
+            logger.warning("%s %s fold %d: only %d validation events for early stopping", model_type, category, fold,
+                           int(va.sum()))
+        deviation = export_multiclass(result, meta, path, (inputs[te] if te.any() else inputs[tr])[:5000])
+        probabilities[te] = result.predict_proba(inputs[te])
+        result.history.to_csv(out_dir / f"fold{fold}" / "history.csv", index=False)
+        summary["folds"].append({"fold": fold, "n_train": int(tr.sum()), "n_val": int(va.sum()), "n_scored": int(te.sum()),
+                                 "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+                                 "val_loss": float(result.history["val_loss"].min()), "onnx_parity": deviation})
+        if importance:
+            held = te & train_rows
+            importances.append(permutation_importance(result, inputs[held], labels[held], weights[held],
+                                                       seed=settings.seed + fold, mode=config.negative_weights))
+    scores = events[[*KEEP_COLUMNS, settings.class_column, "label", "fold", "train", "weight",
+                     *(c for c in events.columns if c.startswith("sr_"))]].copy()
+    for index, name in enumerate(settings.classes):
+        scores[f"p_{name}"] = probabilities[:, index]
+    return FoldOutputs(scores, summary, np.mean(importances, axis=0) if importances else None)

@@ -1,0 +1,99 @@
+"""The stau.smk steps (multiclass_run) on a synthetic seven-class feature table with two jet categories: k fold
+DNNs and DNN+SIGN models score every non-bank event once, the bank is background only and disjoint from the scored
+events, yields keep the normalisation, and the comparison table and yield tables follow their contracts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from susyscan.contracts import TOTAL, YIELD_COLUMNS
+from susyscan.training.multiclass_run import run_compare, run_dnn, run_sign
+from susyscan.training.multiclass_stages import StageSettings, bank_mask, read_tables, split
+
+CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
+FEATURES = ["f0", "f1", "f2", "f3"]
+ML = {"classes": CLASSES, "kfold": 3, "seed": 5, "bank_fraction": 0.3, "category_column": "jets",
+      "categories": {"0j": [0, 1], "1j": [1, 2]}, "min_background_mc": 2,
+      "network": {"hidden_layers": [8], "epochs": 3, "batch_size": 64, "dropout": 0.0},
+      "sign": {"k": 4, "hops": 2}}
+SAMPLES = [("stau_100_40", "signal", 100.0, 40.0, 400, 1e-4), ("stau_150_50", "signal", 150.0, 50.0, 150, 5e-5)] + [
+    (f"bkg_{c}", c, -1.0, -1.0, 200, 1e-3) for c in CLASSES[1:]]
+
+
+def _write_tables(directory: Path) -> list[str]:
+    rng = np.random.default_rng(0)
+    paths = []
+    for index, (sample, cls, m_parent, m_lsp, n, w) in enumerate(SAMPLES):
+        centre = np.zeros(len(FEATURES))
+        centre[index % len(FEATURES)] = 1.5 if cls != "signal" else -1.0
+        df = pd.DataFrame(rng.normal(size=(n, len(FEATURES))) + centre, columns=FEATURES)
+        df["weight_pb"] = w * rng.choice([1.0, -0.3], p=[0.95, 0.05], size=n)
+        df["process_class"], df["process"], df["sample"] = cls, cls, sample
+        df["is_signal"] = int(cls == "signal")
+        df["m_parent"], df["m_lsp"] = m_parent, m_lsp
+        df["jets"] = rng.integers(0, 2, size=n)
+        df["chunk"], df["event"] = 0, np.arange(n)
+        df["sr_cc_a"] = (df["f0"] < 0).astype(int)
+        path = directory / f"{sample}.csv.gz"
+        df.to_csv(path, index=False)
+        paths.append(str(path))
+    return paths
+
+
+def test_bank_is_background_and_weights_keep_normalisation(tmp_path: Path) -> None:
+    paths = _write_tables(tmp_path)
+    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    table = read_tables(paths, "jets", [0, 2], settings)
+    bank = bank_mask(table, settings)
+    assert not bank[table["process_class"] == "signal"].any()
+    assert 0.2 < bank[table["process_class"] != "signal"].mean() < 0.4
+    bank_rows, rest = split(table, settings)
+    assert len(bank_rows) + len(rest) == len(table)
+    for sample, group in table.groupby("sample"):
+        assert np.isclose(rest.loc[rest["sample"] == sample, "weight"].sum(), group["weight_pb"].sum())
+    np.testing.assert_array_equal(bank_mask(table.iloc[::-1], settings)[::-1], bank)  # order independent
+    assert set(rest["fold"]) == {0, 1, 2}
+    assert rest.loc[rest["sample"] == "stau_150_50", "train"].eq(False).all()
+
+
+@pytest.mark.slow
+def test_steps_end_to_end(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    paths = _write_tables(tmp_path)
+    score_paths = {}
+    for category, span in ML["categories"].items():
+        dnn_dir, sign_dir = tmp_path / category / "dnn", tmp_path / category / "sign"
+        run_dnn(paths, dnn_dir, ML, category, span, FEATURES, ["stau_100_40"])
+        run_sign(paths, dnn_dir / "importance.csv", sign_dir, ML, category, span, FEATURES, ["stau_100_40"])
+        score_paths[f"dnn_{category}"] = str(dnn_dir / "scores.csv.gz")
+        score_paths[f"sign_{category}"] = str(sign_dir / "scores.csv.gz")
+        dnn, sign = pd.read_csv(dnn_dir / "scores.csv.gz"), pd.read_csv(sign_dir / "scores.csv.gz")
+        # the same events, each scored once, probabilities summing to one
+        pd.testing.assert_frame_equal(dnn[["sample", "chunk", "event", "fold"]], sign[["sample", "chunk", "event", "fold"]])
+        assert not dnn.duplicated(["sample", "chunk", "event"]).any()
+        probabilities = dnn[[f"p_{c}" for c in CLASSES]].to_numpy()
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+        assert (tmp_path / category / "sign" / "bank" / "bank.faiss").exists()
+        assert len(list((tmp_path / category / "sign").glob("fold*/model.onnx"))) == 3
+    points = [("stau_100_40", 100.0, 40.0), ("stau_150_50", 150.0, 50.0), ("stau_200_0", 200.0, 0.0)]
+    out = {"table": str(tmp_path / "comparison.csv"), "markdown": str(tmp_path / "comparison.md"),
+           "roc": str(tmp_path / "roc.png"), "yields_dir": str(tmp_path / "yields"),
+           "background": str(tmp_path / "background_yields.csv")}
+    comparison = run_compare(score_paths, ML, ["stau_100_40"], [139.0, 300.0], points, {"sr_cc_a": "CC a"}, out)
+    assert set(comparison["method"]) == {"DNN", "DNN+SIGN"} and set(comparison["category"]) == {"0j", "1j"}
+    assert (comparison["z_300ifb"] > comparison["z_139ifb"]).all()
+    point = pd.read_csv(tmp_path / "yields" / "stau_150_50.csv")
+    assert list(point.columns) == list(YIELD_COLUMNS)
+    assert list(point["region"]) == ["DNN 0j", "DNN+SIGN 0j", "DNN 1j", "DNN+SIGN 1j", "CC a"]
+    empty = pd.read_csv(tmp_path / "yields" / "stau_200_0.csv")  # a point without events: zero rows, not missing
+    assert (empty["yield_pb"] == 0).all() and len(empty) == 5
+    background = pd.read_csv(tmp_path / "background_yields.csv")
+    total = background[background["process"] == TOTAL].set_index("region")
+    per_class = background[background["process"] != TOTAL].groupby("region")["yield_pb"].sum()
+    np.testing.assert_allclose(total.loc[per_class.index, "yield_pb"], per_class)
+    assert "## Best region" in (tmp_path / "comparison.md").read_text()

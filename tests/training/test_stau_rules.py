@@ -1,0 +1,28 @@
+"""stau.smk in the DAG: with the stau demo config every category gets one DNN and one DNN+SIGN job feeding one
+comparison, the ML limits and contours; with the default config (stau off) no stau rule runs."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tests.workflow.conftest import dry_run, job_counts, make_workdir
+
+needs_stau = pytest.mark.skipif(importlib.util.find_spec("susyscan.analyses.stau") is None,
+                                reason="the stau analysis package is not in this checkout")
+
+
+@needs_stau
+def test_stau_config_schedules_the_ml_rules(tmp_path: Path) -> None:
+    work = make_workdir(tmp_path / "run")
+    counts = job_counts(dry_run(work, "--configfile", "config/stau.yaml"))
+    assert counts["stau_dnn"] == 2 and counts["stau_sign"] == 2  # categories 0j and 1j
+    assert counts["stau_compare"] == 1 and counts["stau_ml_limits"] == 1 and counts["stau_ml_contours"] == 1
+
+
+def test_default_config_has_no_stau_jobs(tmp_path: Path) -> None:
+    work = make_workdir(tmp_path / "run")
+    counts = job_counts(dry_run(work))
+    assert counts and not any(rule.startswith("stau_") for rule in counts)

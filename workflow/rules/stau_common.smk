@@ -1,0 +1,65 @@
+# Helpers of workflow/rules/stau.smk (the stau ML rules): settings, feature lists, samples, grid points.
+
+import importlib
+
+import yaml
+
+STAU = "stau"
+STAU_ENABLED = STAU in ANALYSES
+
+
+def _stau_ml_settings():
+    """The ML settings YAML of the stau analysis (empty when the analysis is off)."""
+    if not STAU_ENABLED:
+        return {}
+    analysis_yaml = Path(config["analyses"][STAU]["config"])
+    path = analysis_yaml.with_name(f"{analysis_yaml.stem}_ml.yaml")
+    with open(path) as handle:
+        settings = yaml.safe_load(handle)
+    features_module = importlib.import_module(settings["module"])
+    for name, category in settings["categories"].items():
+        if not hasattr(features_module, category["features"]):
+            raise ValueError(f"{path}: categories.{name}.features: {settings['module']} has no {category['features']!r}")
+    settings["path"] = str(path)
+    return settings
+
+
+STAU_ML = _stau_ml_settings()
+STAU_CATEGORIES = list(STAU_ML.get("categories", {}))
+STAU_FOLDS = list(range(int(STAU_ML.get("kfold", 5))))
+
+
+def stau_features(category):
+    """Model inputs of a category (the module attribute the settings name)."""
+    return list(getattr(importlib.import_module(STAU_ML["module"]), STAU_ML["categories"][category]["features"]))
+
+
+def stau_feature_tables(wildcards=None):
+    """Merged feature tables of every stau sample (backgrounds and grid points)."""
+    return [R(f"analysis/{STAU}/features/{s.name}.csv.gz") for s in SAMPLES_BY_ANALYSIS.get(STAU, [])]
+
+
+def stau_train_samples():
+    return [p.name for p in grid_points(STAU, train_only=True)] if STAU_ENABLED else []
+
+
+def stau_points():
+    """(sample, m_parent, m_lsp) of every grid point."""
+    spec = SPECS[STAU]
+    return [(p.name, float(p.masses[spec.grid[0]]), float(p.masses[spec.grid[1]])) for p in grid_points(STAU)]
+
+
+def stau_flag_labels():
+    """Cut-and-count regions of the analysis YAML: flag column -> label."""
+    cfg = load_analysis_config(config["analyses"][STAU]["config"])
+    return {region.column: region.label for region in cfg.baselines}
+
+
+
+if STAU_ENABLED:
+    EXTRA_TARGETS += [
+        R("training/stau/comparison.md"),
+        R("training/stau/roc.png"),
+        R("limits/stau/ml/cls.csv"),
+        R("plots/stau/ml/mass_reach.csv"),
+    ] + [R(f"plots/stau/ml/contour_{lumi}ifb.{fmt}") for lumi in LUMIS for fmt in config["plots"]["formats"]]
