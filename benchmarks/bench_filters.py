@@ -1,22 +1,27 @@
 """Generator-filter benchmark: unfiltered-equivalent events/s with and without the workflow's filters, the time
 of each stage of a chunk, and a chunk's throughput as a fraction of bare ``Pythia.next()`` on the same settings.
 
-Run: python benchmarks/bench_filters.py [--filtered 400 --unfiltered 300] [--quick]
+Run: python benchmarks/bench_filters.py [--events 2000 --repeats 3] [--only ttbar] [--quick]
 Writes benchmarks/results/filters.md (table) and filters.json (metrics for run_all.py).
 
-Per process and mode, one run of each:
-- bare: ``pythia.next()`` in a loop with the same settings and hook (the limit of a chunk), same seed, timed once
-  before and once after the chunk; their mean is the reference (a linear drift of the machine's load cancels) and
-  their relative difference is printed as ``bare_drift``;
-- chunk: Pythia ``nextBatch`` + hook + extraction (``generate``), detector (``reconstruct``), ``write_events``.
-unfiltered-equivalent events/s = hard processes offered to the filter / chunk seconds (= events/s unfiltered).
-Ratios are taken within one run. Times are CPU seconds of this process (``time.process_time``), so that other
-jobs on a shared machine do not enter; the hook's own time (hook_s) is wall time measured inside the hook.
+Per row (process and mode) and repetition, in one process, interleaved (bare first in even repetitions, chunk
+first in odd ones, so that a drift of the machine's load does not favour either):
+- bare: ``pythia.next()`` in a loop with the same settings, seed and hook, until ``--events`` events are accepted
+  (the limit of a chunk); its Pythia init is timed separately;
+- chunk: ``generate`` (Pythia init + ``nextBatch`` + hook + extraction), the detector (``reconstruct``) and
+  ``write_events``: what a workflow chunk job does.
+Bare and chunk use the same seed, so they generate the same events (the hook counts are compared): their ratio
+carries no statistical fluctuation of the events, only the machine's. Times are CPU seconds of this process
+(``time.process_time``); other jobs on a shared machine still slow it through cache and memory contention, so the
+table gives the median and the range over the repetitions. unfiltered-equivalent events/s = hard processes offered
+to the filter / chunk seconds (= events/s unfiltered).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -34,33 +39,44 @@ from susyscan.generation.slha import write_slha
 ROOT = Path(__file__).resolve().parents[1]
 CARD = ROOT / "resources" / "detector" / "atlas.yaml"
 #: The filter of config/workstation.yaml and config/config.yaml (generation.filters.dimuon_mt2).
-DIMUON_MT2 = FilterSpec("dimuon_mt2", "two truth muons pT > 40/15 GeV, truth mT2 > 80 GeV", (40.0, 15.0), 2.5, None,
-                        80.0)
-PROCESSES = ("ttbar_mumu", "ww_mumu", "zz_mumununu")
+DIMUON_MT2 = FilterSpec("dimuon_mt2", "two truth muons pT > 40/15 GeV, truth mT2 > 80 GeV", muon_pt_min=(40.0, 15.0),
+                        muon_abs_eta_max=2.5, mt2_min=80.0)
 #: An unfiltered signal chunk (grid points are never filtered): right-handed smuons at (300, 100) GeV.
 SIGNAL = ("smuon_R", {"m_smuon": 300.0, "m_neutralino": 100.0})
+#: (process, mode, filter, masses) of each row.
+ROWS: list[tuple[str, str, FilterSpec | None, dict[str, float] | None]] = [
+    *[(p, mode, spec, None) for p in ("ttbar_mumu", "ww_mumu", "zz_mumununu")
+      for mode, spec in (("unfiltered", None), ("dimuon_mt2", DIMUON_MT2))],
+    (SIGNAL[0], "unfiltered", None, SIGNAL[1]),
+]
 
 
 def bare_seconds(process: str, n_events: int, seed: int, spec: FilterSpec | None,
-                 masses: dict[str, float] | None = None) -> float:
-    """CPU seconds for ``n_events`` accepted ``pythia.next()`` calls with the chunk's settings and hook."""
+                 masses: dict[str, float] | None = None) -> dict[str, float]:
+    """CPU seconds of Pythia's init and of ``n_events`` accepted ``pythia.next()`` calls (chunk's settings and
+    hook), and the hard processes the hook considered."""
     proc = get_process(process)
     hook = make_hook(spec, proc.slepton_pair_fix)
     with tempfile.TemporaryDirectory() as tmp:  # Pythia reads the SLHA file at init
         slha = None
         if proc.slha_model is not None:
             slha = str(write_slha(proc.slha_model, dict(masses or {}), Path(tmp) / f"{process}.slha"))
+        start = time.process_time()
         pythia = make_pythia(pythia_settings(proc, seed, 13000.0, slha), f"bare {process}", hook)
+        init = time.process_time() - start
     start = time.process_time()
     done = 0
     while done < n_events:
         done += bool(pythia.next())
-    return time.process_time() - start
+    seconds = time.process_time() - start
+    considered = hook.counts.n_considered if (hook is not None and spec is not None) else n_events
+    return {"init": init, "next": seconds, "n_considered": considered}
 
 
 def chunk_stages(process: str, n_events: int, seed: int, spec: FilterSpec | None,
                  masses: dict[str, float] | None = None) -> dict[str, float]:
-    """Stage CPU seconds of one chunk (Pythia init included) and the hook's counts."""
+    """Stage CPU seconds of one chunk and the hook's counts: init, nextBatch (+ hook), extraction, detector,
+    writing."""
     start = time.process_time()
     result = generate(process, n_events, seed, masses=masses, filter_spec=spec)
     t_generate = time.process_time() - start
@@ -77,61 +93,91 @@ def chunk_stages(process: str, n_events: int, seed: int, spec: FilterSpec | None
                       "config_hash": "", "susyscan_version": "benchmark"})
         t_write = time.process_time() - start
     counts = result.filter_counts
-    return {"generate": t_generate, "hook": counts.hook_seconds if counts else 0.0, "reco": t_reco,
-            "write": t_write, "n_considered": counts.n_considered if (counts and spec) else n_events,
+    init, extract = result.init_cpu_seconds, result.extract_cpu_seconds
+    return {"init": init, "batch": t_generate - init - extract, "extract": extract, "hook": counts.hook_seconds
+            if counts else 0.0, "reco": t_reco, "write": t_write, "chunk": t_generate + t_reco + t_write,
+            "n_considered": counts.n_considered if (counts and spec) else n_events,
             "efficiency": result.filter_efficiency()[0]}
+
+
+def spread(values: list[float]) -> str:
+    """'median [min-max]' with 3 significant digits."""
+    return f"{statistics.median(values):.3g} [{min(values):.3g}-{max(values):.3g}]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--filtered", type=int, default=2000,
-                        help="accepted events per filtered run (default: a chunk of config/workstation.yaml)")
-    parser.add_argument("--unfiltered", type=int, default=2000, help="events per unfiltered run (a workstation chunk)")
+    parser.add_argument("--events", type=int, default=2000,
+                        help="accepted events per chunk (default: a chunk of config/workstation.yaml)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions of every row")
+    parser.add_argument("--only", default="", help="comma-separated substrings of the rows to run (e.g. ttbar)")
     parser.add_argument("--seed", type=int, default=4242)
-    parser.add_argument("--quick", action="store_true", help="100 filtered / 100 unfiltered events per process")
+    parser.add_argument("--quick", action="store_true", help="100 events per chunk, 2 repetitions")
     args = parser.parse_args()
     if args.quick:
-        args.filtered = args.unfiltered = 100
-    rows, metrics = [], []
+        args.events, args.repeats = 100, 2
+    rows = [r for r in ROWS if not args.only or any(s in f"{r[0]} {r[1]}" for s in args.only.split(","))]
+    runs: dict[int, list[dict[str, float]]] = {i: [] for i in range(len(rows))}
+    load_before = os.getloadavg()[0]
+    for rep in range(args.repeats):
+        for i, (process, mode, spec, masses) in enumerate(rows):
+            if rep % 2 == 0:
+                bare = bare_seconds(process, args.events, args.seed, spec, masses)
+                st = chunk_stages(process, args.events, args.seed, spec, masses)
+            else:
+                st = chunk_stages(process, args.events, args.seed, spec, masses)
+                bare = bare_seconds(process, args.events, args.seed, spec, masses)
+            if bare["n_considered"] != st["n_considered"]:
+                raise RuntimeError(f"{process} {mode}: bare and chunk runs saw different events "
+                                   f"({bare['n_considered']} vs {st['n_considered']} hard processes)")
+            run = {**st, "bare": bare["next"], "bare_init": bare["init"], "ratio": bare["next"] / st["chunk"],
+                   "ratio_no_init": bare["next"] / (st["chunk"] - st["init"]),
+                   "equiv_per_s": st["n_considered"] / st["chunk"], "load": os.getloadavg()[0]}
+            runs[i].append(run)
+            print(f"rep {rep} {process} {mode}: " + ", ".join(f"{k}={v:.4g}" for k, v in run.items()),  # noqa: T201
+                  flush=True)
+    metrics: list[tuple[str, str, float, str]] = []
+    header = ["process", "mode", "filter eff", "bare next() s", "init", "nextBatch", "extract", "detector",
+              "write", "chunk s", "unfiltered-equiv. events/s", "**chunk / bare** median [range]",
+              "without init", "speed-up"]
+    lines = []
+    unfiltered_equiv: dict[str, float] = {}
+    for i, (process, mode, _spec, masses) in enumerate(rows):
+        rs = runs[i]
 
-    def measure(process: str, mode: str, spec: FilterSpec | None, n: int,
-                masses: dict[str, float] | None = None) -> float:
-        """One table row (bare before, chunk, bare after); returns unfiltered-equivalent events/s."""
-        bare_before = bare_seconds(process, n, args.seed, spec, masses)
-        st = chunk_stages(process, n, args.seed, spec, masses)
-        bare_after = bare_seconds(process, n, args.seed, spec, masses)
-        bare = 0.5 * (bare_before + bare_after)
-        chunk = st["generate"] + st["reco"] + st["write"]
-        equiv = st["n_considered"] / chunk
-        label = process + (" " + ",".join(f"{v:g}" for v in masses.values()) if masses else "")
-        rows.append({"process": label, "mode": mode, "events": n, "filter_eff": st["efficiency"],
-                     "bare_next_s": bare, "bare_drift": (bare_after - bare_before) / bare,
-                     "generate_s": st["generate"], "hook_s": st["hook"],
-                     "reco_s": st["reco"], "write_s": st["write"], "chunk_s": chunk,
-                     "accepted_per_s": n / chunk, "unfiltered_equiv_per_s": equiv,
-                     "bare_over_chunk": bare / chunk})
-        metrics.append((f"filters/{process}/{mode}", "unfiltered_equiv_events_per_s", equiv, "events/s"))
-        metrics.append((f"filters/{process}/{mode}", "bare_next_over_chunk", bare / chunk, "ratio"))
-        print(rows[-1], flush=True)  # noqa: T201  (a row as soon as it is measured)
-        return equiv
+        def med(key: str, rs: list[dict[str, float]] = rs) -> float:
+            return statistics.median(r[key] for r in rs)
 
-    for process in PROCESSES:
-        unfiltered = measure(process, "unfiltered", None, args.unfiltered)
-        speedup = measure(process, "dimuon_mt2", DIMUON_MT2, args.filtered) / unfiltered
-        rows[-1]["speedup"] = speedup
-        metrics.append((f"filters/{process}", "speedup_unfiltered_equiv", speedup, "x"))
-    measure(SIGNAL[0], "unfiltered", None, args.unfiltered, SIGNAL[1])
-    header = ["process", "mode", "events", "filter_eff", "bare_next_s", "bare_drift", "generate_s", "hook_s", "reco_s",
-              "write_s", "chunk_s", "accepted_per_s", "unfiltered_equiv_per_s", "bare_over_chunk", "speedup"]
-    lines = [f"# Generator filters ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
-             f"`python benchmarks/bench_filters.py --filtered {args.filtered} --unfiltered {args.unfiltered}`; "
-             "one run, CPU seconds; generate_s = Pythia nextBatch + hook + extraction; bare_next_s = mean of "
-             "the bare runs before and after the chunk.", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [row.get(h, "") for h in header]
-        lines.append("| " + " | ".join(f"{c:.4g}" if isinstance(c, float) else str(c) for c in cells) + " |")
-    text = "\n".join(lines) + "\n"
+        bare = med("bare")
+        equiv = med("equiv_per_s")
+        stage = "filters/" + process
+        speedup = ""
+        if mode == "unfiltered":
+            unfiltered_equiv[process] = equiv
+        elif process in unfiltered_equiv:
+            ratio = equiv / unfiltered_equiv[process]
+            speedup = f"{ratio:.0f}x"
+            metrics.append((stage, "speedup_unfiltered_equiv", ratio, "x"))
+        metrics.append((f"{stage}/{mode}", "unfiltered_equiv_events_per_s", equiv, "events/s"))
+        metrics.append((f"{stage}/{mode}", "bare_next_over_chunk", med("ratio"), "ratio"))
+        metrics.append((f"{stage}/{mode}", "bare_next_over_chunk_min", min(r["ratio"] for r in rs), "ratio"))
+        label = process + ("" if masses is None else " " + ",".join(f"{v:g}" for v in masses.values()))
+        cells = [label, mode, f"{med('efficiency'):.3g}", f"{bare:.3g}"]
+        cells += [f"{100 * med(k) / bare:.1f} %" for k in ("init", "batch", "extract", "reco", "write")]
+        cells += [f"{med('chunk'):.3g}", f"{equiv:.4g}", f"**{spread([r['ratio'] for r in rs])}**",
+                  spread([r["ratio_no_init"] for r in rs]), speedup]
+        lines.append("| " + " | ".join(cells) + " |")
+    text = "\n".join([
+        f"# Generator filters ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+        f"`python benchmarks/bench_filters.py --events {args.events} --repeats {args.repeats}"
+        f"{' --only ' + args.only if args.only else ''}`: CPU seconds (`process_time`) of one process, bare and chunk "
+        f"interleaved, same seed (same events), {args.repeats} repetitions; load average {load_before:.1f} at the "
+        f"start, {os.getloadavg()[0]:.1f} at the end (2-core machine shared with other jobs).", "",
+        "Stage columns: median CPU time as a percentage of the bare `next()` loop. `nextBatch` = Pythia with the hook "
+        "inside `nextBatch` (pythia8mc's conversion of the event record to awkward arrays included; the hook also runs "
+        "in the bare loop). chunk / bare = bare `next()` seconds over the chunk's seconds (init included), median "
+        "[min-max] over the repetitions; `without init` leaves Pythia's init out of the chunk.", "",
+        "| " + " | ".join(header) + " |", "|" + "---|" * len(header), *lines, ""])
     (RESULTS / "filters.md").write_text(text)
     write_metrics("filters", metrics)
     print(text)  # noqa: T201

@@ -117,8 +117,8 @@ def test_cli_defaults_match_the_workflow() -> None:
 PROPS = SCHEMA["properties"]
 # (command, option) -> schema default of the config key the workflow passes for it
 STEP_DEFAULTS = {
-    ("training prepare", "split"): PROPS["training"]["properties"]["split"]["default"],
-    ("training prepare", "lumi_fb"): PROPS["training"]["properties"]["luminosity_ifb"]["default"],
+    ("training prepare", "split"): SCHEMA["$defs"]["training"]["properties"]["split"]["default"],
+    ("training prepare", "lumi_fb"): SCHEMA["$defs"]["training"]["properties"]["luminosity_ifb"]["default"],
     ("scan point", "batch_size"): PROPS["scan"]["properties"]["batch_size"]["default"],
     ("scan background", "batch_size"): PROPS["scan"]["properties"]["batch_size"]["default"],
     ("stats limits", "lumis"): PROPS["statistics"]["properties"]["luminosities_ifb"]["default"],

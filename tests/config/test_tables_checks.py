@@ -64,15 +64,16 @@ def test_semantic_checks_pass_on_default(workdir: Path) -> None:
 
 def test_split_must_sum_to_one(workdir: Path) -> None:
     cfg = _cfg(workdir)
-    cfg["training"]["split"] = [0.8, 0.1, 0.2]
-    with pytest.raises(ConfigError, match="training.split"):
+    cfg["analyses"]["smuon"]["training"]["split"] = [0.8, 0.1, 0.2]
+    with pytest.raises(ConfigError, match="analyses.smuon.training.split"):
         semantic_checks(cfg, workdir)
 
 
 def test_region_without_training_point(workdir: Path) -> None:
     cfg = _cfg(workdir)
-    cfg["training"]["regions"] = {"low": [0.0, 250.0], "high": [250.0, 1000.0], "huge": [1000.0, 5000.0]}
-    with pytest.raises(ConfigError, match="training.regions.huge"):
+    cfg["analyses"]["smuon"]["training"]["regions"] = {"low": [0.0, 250.0], "high": [250.0, 1000.0],
+                                                       "huge": [1000.0, 5000.0]}
+    with pytest.raises(ConfigError, match="analyses.smuon.training.regions.huge"):
         semantic_checks(cfg, workdir)
 
 

@@ -20,14 +20,14 @@ def schema(repo_root: Path) -> Path:
 def test_default_config_is_valid_and_complete(repo_root: Path, schema: Path) -> None:
     cfg = load_config(repo_root / "config" / "config.yaml", schema)
     assert cfg["scan"]["score_threshold"] == 0.7
-    assert cfg["training"]["nn"]["batch_size"] == 32
+    assert cfg["analyses"]["smuon"]["training"]["nn"]["batch_size"] == 32 and "training" not in cfg
     assert cfg["statistics"]["luminosities_ifb"] == [139.0, 300.0, 3000.0]
 
 
 def test_empty_config_gets_every_default(schema: Path) -> None:
     cfg = validate_config({}, schema)
     assert cfg["detector"]["large_jet_radius"] == 1.0
-    assert cfg["training"]["bdt"]["max_depth"] == 4
+    assert cfg["analyses"]["smuon"]["training"]["bdt"]["max_depth"] == 4
     assert cfg["analyses"]["smuon"]["enabled"] is True
     assert cfg["analyses"]["ewkino"]["enabled"] is False
 
@@ -38,11 +38,12 @@ def test_every_schema_key_has_description_and_default(schema: Path) -> None:
     def walk(node: dict, path: str) -> None:
         for name, sub in node.get("properties", {}).items():
             assert "description" in sub or "$ref" in sub, f"{path}{name} lacks a description"
-            assert "default" in sub, f"{path}{name} lacks a default"
+            assert "default" in sub or sub.get("deprecated"), f"{path}{name} lacks a default"
             walk(sub, f"{path}{name}.")
 
     walk(doc, "")
     walk(doc["$defs"]["analysis"], "analysis.")
+    walk(doc["$defs"]["training"], "training.")
 
 
 def test_unknown_key_is_named(schema: Path) -> None:
@@ -72,3 +73,31 @@ def test_config_hash_changes_with_content(repo_root: Path, schema: Path) -> None
     assert config_hash(cfg) == config_hash(copy.deepcopy(cfg))
     assert config_hash(cfg) != config_hash(other)
     assert config_hash(cfg, ["detector"]) == config_hash(other, ["detector"])
+
+
+def test_training_is_per_analysis(schema: Path) -> None:
+    cfg = validate_config({"analyses": {"smuon": {"config": "config/analyses/smuon.yaml", "training": {
+        "kfold": 5, "nn": {"epochs": 7}}}, "toy": {"config": "toy.yaml"}}}, schema)
+    smuon, toy = cfg["analyses"]["smuon"]["training"], cfg["analyses"]["toy"]["training"]
+    assert (smuon["kfold"], smuon["nn"]["epochs"], smuon["nn"]["batch_size"]) == (5, 7, 32)
+    assert (toy["kfold"], toy["nn"]["epochs"]) == (3, 300)  # schema defaults
+    assert "n_members" in cfg["analyses"]["ewkino"]["training"]  # ewkino keeps its own training block
+    with pytest.raises(ConfigError, match="config key 'analyses.smuon.training.nn'"):
+        validate_config({"analyses": {"smuon": {"training": {"nn": {"epoch": 3}}}}}, schema)
+
+
+def test_deprecated_top_level_training_still_works(schema: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An old config's top-level training block applies to every analysis of the common schema, keys under
+    analyses.<name>.training win, mapping blocks (nn, bdt) merge key by key, regions are replaced whole, and a
+    warning names the key to move."""
+    old = {"training": {"kfold": 2, "regions": {"all": [0.0, 1e5]}, "nn": {"epochs": 9, "batch_size": 16}},
+           "analyses": {"smuon": {"training": {"nn": {"epochs": 4}}}, "toy": {"config": "toy.yaml"}}}
+    with caplog.at_level("WARNING", logger="susyscan.config.validate"):
+        cfg = validate_config(old, schema)
+    assert "'training' is deprecated: move its settings to 'analyses.<name>.training'" in caplog.text
+    assert "training" not in cfg
+    smuon, toy = cfg["analyses"]["smuon"]["training"], cfg["analyses"]["toy"]["training"]
+    assert smuon["regions"] == toy["regions"] == {"all": [0.0, 1e5]}
+    assert (smuon["kfold"], smuon["nn"]["epochs"], smuon["nn"]["batch_size"], smuon["nn"]["momentum"]) == (2, 4, 16, 0.9)
+    assert (toy["kfold"], toy["nn"]["epochs"]) == (2, 9)
+    assert "n_members" in cfg["analyses"]["ewkino"]["training"] and "kfold" not in cfg["analyses"]["ewkino"]["training"]

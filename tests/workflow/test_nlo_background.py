@@ -20,7 +20,7 @@ pytestmark = pytest.mark.workflow
 
 def _configure(work: Path, declare_energy: bool = True, n_events: int = 400) -> None:
     """The tiny config plus the FxFx slice as background 'dy_fxfx' (2 chunks), a looser MET cut so that Z events
-    reach the features, one luminosity, the two training grid points only, and the scale envelope switched on
+    reach the features (no MET cut), one luminosity, the two training grid points only, and the scale envelope switched on
     for the pessimistic scenario."""
     grid = work / "tiny" / "grid.tsv"
     lines = grid.read_text().splitlines()
@@ -29,10 +29,12 @@ def _configure(work: Path, declare_energy: bool = True, n_events: int = 400) -> 
     samples.write_text(samples.read_text().rstrip("\n") + f"\ndy_fxfx\tdy_fxfx\tingest\t{n_events}\t2\t{FXFX}\tsmuon\n")
     config_path = work / "tiny" / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
-    config["analyses"]["smuon"]["cut_overrides"]["basic_met"] = "met > 20.0"
+    # no MET cut: Z -> mumu has no real MET, and with any cut the few events left depend on the chunk seeds
+    # (met > 20 kept 0 of the 42 two-muon events of one seed and some of another's)
+    config["analyses"]["smuon"]["cut_overrides"]["basic_met"] = "met > 0.0"
     config["statistics"]["luminosities_ifb"] = [139.0]
     config["statistics"]["scale_envelope_scenarios"] = ["pessimistic"]
-    config["training"]["nn"]["epochs"] = 5
+    config["analyses"]["smuon"]["training"]["nn"]["epochs"] = 5
     if declare_energy:
         config["ingest"] = {"dy_fxfx": {"sqrt_s_gev": 7000.0}}
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -56,7 +58,8 @@ def test_fxfx_background_end_to_end(tmp_path: Path, tiny_workdir, snakemake_runn
     assert {"dy_fxfx", "dy_fxfx_stat", "dy_fxfx_neff"} <= set(cutflow.columns)
     first = cutflow.iloc[0]
     sigma = sum(m["xsec_pb"] * m["sum_weights"] for m in metas) / sum(m["sum_weights"] for m in metas)
-    assert first["dy_fxfx"] == pytest.approx(sigma * 1000.0 * 139.0, rel=1e-6)  # initial yield = merged sigma x L
+    # initial yield = merged sigma x L, to the 6 significant digits of cutflow.csv (%.6g: up to 5e-6 relative)
+    assert first["dy_fxfx"] == pytest.approx(sigma * 1000.0 * 139.0, rel=5e-6)
     assert first["dy_fxfx_neff"] < sum(m["n_events"] for m in metas)
     features = pd.read_csv(work / "results/tiny/analysis/smuon/features/dy_fxfx.csv.gz")
     assert len(features) > 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from susyscan.analyses import load_spec, signal_regions as spec_signal_regions
 from susyscan.analysis.config import load_analysis_config
 from susyscan.config import config_hash, results_dir, semantic_checks, validate_config
+from susyscan.config.checks import training_settings
 from susyscan.errors import UnknownSampleError
 
 
@@ -48,9 +49,19 @@ MODELS = ["nn", "bdt"]
 EXTRA_TARGETS = []
 
 
+def analysis_training(analysis):
+    """ML training settings of an analysis: config analyses.<name>.training (schema defaults inserted)."""
+    return training_settings(config, analysis)
+
+
+def analysis_kfold(analysis):
+    """Number of folds k of an analysis' k-fold training."""
+    return int(analysis_training(analysis)["kfold"])
+
+
 def analysis_regions(analysis):
-    """Mass regions {name: [min, max)} of an analysis' ML training (its spec's, else training.regions)."""
-    return SPECS[analysis].regions(config["training"]["regions"])
+    """Mass regions {name: [min, max)} of an analysis' ML training (its spec's, else its training.regions)."""
+    return SPECS[analysis].regions(analysis_training(analysis)["regions"])
 
 
 def analysis_models(analysis):
@@ -58,9 +69,10 @@ def analysis_models(analysis):
     return list(SPECS[analysis].models)
 
 
-REGIONS = sorted({region for name in SHARED_ML for region in analysis_regions(name)}) or sorted(config["training"]["regions"])
-KFOLD = int(config["training"]["kfold"])
-FOLDS = list(range(KFOLD))
+# Mass-region names of the {region} wildcard (without a shared-ML analysis: those of any configured analysis).
+REGIONS = sorted({region for name in SHARED_ML for region in analysis_regions(name)}) or sorted(
+    {region for entry in config["analyses"].values() for region in (entry.get("training") or {}).get("regions", {})}
+)
 LUMIS = [f"{lumi:g}" for lumi in config["statistics"]["luminosities_ifb"]]
 CONFIG_HASH = config_hash(config, ["seed", "sqrt_s_gev", "detector"])
 
@@ -168,7 +180,7 @@ def background_features(wildcards):
 
 def fold_onnx_models(analysis, region, model):
     """The k exported fold models of a (region, model), in fold order."""
-    return [R(f"training/{analysis}/{region}/{model}/fold{fold}/model.onnx") for fold in FOLDS]
+    return [R(f"training/{analysis}/{region}/{model}/fold{fold}/model.onnx") for fold in range(analysis_kfold(analysis))]
 
 
 def onnx_models(wildcards):
@@ -291,7 +303,7 @@ def signal_regions(wildcards):
     scored by the fold model that held it out (``models`` in fold order), then the cut-and-count regions of the
     analysis YAML (``baselines.regions``, named by their labels)."""
     a = wildcards.analysis
-    return spec_signal_regions(SPECS[a], load_analysis_config(analysis_config(wildcards)), config["training"]["regions"],
+    return spec_signal_regions(SPECS[a], load_analysis_config(analysis_config(wildcards)), analysis_training(a)["regions"],
                                lambda region, model: fold_onnx_models(a, region, model))
 
 

@@ -16,10 +16,10 @@ rule prepare_dataset:
     params:
         region="{region}",
         bounds=region_bounds,
-        split=config["training"]["split"],
-        kfold=KFOLD,
+        split=lambda wildcards: analysis_training(wildcards.analysis)["split"],
+        kfold=lambda wildcards: analysis_kfold(wildcards.analysis),
         fold=lambda wildcards: int(wildcards.fold),
-        luminosity_ifb=config["training"]["luminosity_ifb"],
+        luminosity_ifb=lambda wildcards: analysis_training(wildcards.analysis)["luminosity_ifb"],
         seed=config["seed"],
         feature_names=model_inputs,
     log:
@@ -48,7 +48,7 @@ rule train_nn:
         loss=report(R("training/{analysis}/{region}/nn/fold{fold}/loss.png"), category="Training", subcategory="{analysis} {region} nn", caption="../report/loss.rst"),
         roc=R("training/{analysis}/{region}/nn/fold{fold}/roc.png"),
     params:
-        hyper=config["training"]["nn"],
+        hyper=lambda wildcards: analysis_training(wildcards.analysis)["nn"],
         seed=config["seed"],
     log:
         R("logs/training/{analysis}/{region}/nn/fold{fold}.log"),
@@ -78,7 +78,7 @@ rule train_bdt:
         loss=report(R("training/{analysis}/{region}/bdt/fold{fold}/loss.png"), category="Training", subcategory="{analysis} {region} bdt", caption="../report/loss.rst"),
         roc=R("training/{analysis}/{region}/bdt/fold{fold}/roc.png"),
     params:
-        hyper=config["training"]["bdt"],
+        hyper=lambda wildcards: analysis_training(wildcards.analysis)["bdt"],
         seed=config["seed"],
     log:
         R("logs/training/{analysis}/{region}/bdt/fold{fold}.log"),
@@ -134,8 +134,8 @@ rule performance_table:
         scores=report(R("training/{analysis}/{region}/{model}/scores.png"), category="Training", subcategory="{analysis} {region} {model}", caption="../report/scores.rst"),
     params:
         score_threshold=config["scan"]["score_threshold"],
-        luminosity_ifb=config["training"]["luminosity_ifb"],
-        kfold=KFOLD,
+        luminosity_ifb=lambda wildcards: analysis_training(wildcards.analysis)["luminosity_ifb"],
+        kfold=lambda wildcards: analysis_kfold(wildcards.analysis),
     log:
         R("logs/training/{analysis}/{region}/{model}_performance.log"),
     resources:

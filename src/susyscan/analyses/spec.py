@@ -61,7 +61,7 @@ class AnalysisSpec:
       The model inputs are ``features + derived`` in this order (the ONNX input order).
     - ``model_factory``: builds the torch network of the shared trainer.
     - ``models``: the ML models trained per mass region (``nn``, ``bdt``; empty: cut-and-count only);
-      ``mass_regions``: ``{name: [m_min, m_max)}`` replacing ``training.regions`` of the run config.
+      ``mass_regions``: ``{name: [m_min, m_max)}`` replacing ``analyses.<name>.training.regions`` of the run config.
     - ``select``: replaces the shared YAML-cut selection (an analysis whose cuts are code), None otherwise.
     - ``shared_ml``: whether the shared training/scan rules serve it (False: its own rules, e.g. ewkino).
     - ``axis_labels`` (x: parent, y: LSP), ``title`` (the process line) and ``kinematic_limit`` (label of the line
@@ -115,7 +115,7 @@ class AnalysisSpec:
         return {name: np.asarray(values[name], dtype=np.float64) for name in self.derived}
 
     def regions(self, training_regions: Mapping[str, Sequence[float]]) -> dict[str, list[float]]:
-        """Mass regions of the ML training: the analysis' own, else the run config's ``training.regions``."""
+        """Mass regions of the ML training: the analysis' own, else its run-config ``analyses.<name>.training.regions``."""
         chosen = self.mass_regions if self.mass_regions is not None else training_regions
         return {str(k): [float(v[0]), float(v[1])] for k, v in chosen.items()}
 

@@ -16,7 +16,8 @@ from susyscan.errors import ConfigError
 def _check_regions(regions: dict[str, list[float]], points: list[GridPoint], analysis: str = "") -> None:
     for name, (low, high) in regions.items():
         if not low < high:
-            raise ConfigError(f"config key 'training.regions.{name}': need min < max, got [{low:g}, {high:g})")
+            raise ConfigError(f"config key 'analyses.{analysis}.training.regions.{name}': need min < max, "
+                              f"got [{low:g}, {high:g})")
     for point in points:
         if not point.train:
             continue
@@ -24,13 +25,14 @@ def _check_regions(regions: dict[str, list[float]], points: list[GridPoint], ana
         if len(inside) != 1:
             raise ConfigError(
                 f"training point {point.name} (m_parent={point.m_parent:g}) lies in {len(inside)} regions "
-                f"{inside} of the mass regions of analysis '{analysis}' ('training.regions' unless its spec sets "
-                "mass_regions); each training point must lie in exactly one"
+                f"{inside} of the mass regions of analysis '{analysis}' ('analyses.{analysis}.training.regions' "
+                "unless its spec sets mass_regions); each training point must lie in exactly one"
             )
     for name, (lo, hi) in regions.items():
         if not any(p.train and lo <= p.m_parent < hi for p in points):
             raise ConfigError(
-                f"config key 'training.regions.{name}': no grid point with train=yes has m_parent in [{lo:g}, {hi:g})"
+                f"config key 'analyses.{analysis}.training.regions.{name}': no grid point with train=yes has "
+                f"m_parent in [{lo:g}, {hi:g})"
             )
 
 
@@ -121,12 +123,18 @@ def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str,
                               f"than the analysis '{analysis}' muon acceptance |eta| < {muon_eta:g}")
 
 
+def training_settings(config: dict[str, Any], analysis: str) -> dict[str, Any]:
+    """The ML training settings of ``analysis`` (config ``analyses.<name>.training``, schema defaults inserted)."""
+    try:
+        return config["analyses"][analysis]["training"]
+    except KeyError:
+        raise ConfigError(f"config key 'analyses.{analysis}.training': missing (analysis {analysis!r} is not "
+                          "served by the shared ML rules, or the config was not validated)") from None
+
+
 def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str, list[Sample]]:
     """Check cross-key consistency; return the samples of each enabled analysis (backgrounds + grid points)."""
     base = Path(base)
-    split = config["training"]["split"]
-    if abs(sum(split) - 1.0) > 1e-9:
-        raise ConfigError(f"config key 'training.split': fractions must sum to 1, got {split} (sum {sum(split):g})")
     enabled = [name for name, spec in config["analyses"].items() if spec.get("enabled", False)]
     if not enabled and not (config.get("recast") or {}).get("enabled", False):
         raise ConfigError("config key 'analyses': no analysis is enabled (and no recast: 'recast.enabled')")
@@ -147,9 +155,13 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         from susyscan.analyses import load_spec
 
         analysis_spec = load_spec(base / spec["config"])
+        training = spec.get("training")
+        if training is not None and abs(sum(training["split"]) - 1.0) > 1e-9:
+            raise ConfigError(f"config key 'analyses.{name}.training.split': fractions must sum to 1, got "
+                              f"{training['split']} (sum {sum(training['split']):g})")
         points = load_grid(base / config["grids"][name], name, analysis_spec.grid)
         if analysis_spec.shared_ml and analysis_spec.models:
-            _check_regions(analysis_spec.regions(config["training"]["regions"]), points, name)
+            _check_regions(analysis_spec.regions(training_settings(config, name)["regions"]), points, name)
         bkgs = [s for s in backgrounds if name in s.analyses]
         if not bkgs:
             raise ConfigError(f"analysis '{name}' is enabled but no sample in {config['samples']} lists it under 'analyses'")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.resources
 import json
+import logging
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +16,8 @@ import jsonschema
 import yaml
 
 from susyscan.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 #: The config schema, shipped as package data (``susyscan/schemas/config.schema.yaml``).
 DEFAULT_SCHEMA = Path(str(importlib.resources.files("susyscan") / "schemas" / "config.schema.yaml"))
@@ -26,19 +30,70 @@ def _schema_from(schema: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
+#: Keys of an analysis' ``training`` block that are mappings of settings, merged key by key (the others, e.g.
+#: ``regions``, are replaced as a whole).
+_MERGED_TRAINING_KEYS = ("nn", "bdt")
+
+
+def _errors(root: Mapping[str, Any], instance: Any, schema: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """``config key '<key>': <message>`` for every error of ``instance`` against ``schema`` (resolved in ``root``)."""
+    validator = jsonschema.validators.validator_for(root)(schema, registry=_registry(root))
+    lines = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        key = ".".join([*filter(None, [prefix]), *(str(p) for p in err.absolute_path)]) or "<top level>"
+        lines.append(f"config key '{key}': {err.message}")
+    return lines
+
+
+def _registry(root: Mapping[str, Any]) -> Any:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    return Registry().with_resource("", Resource.from_contents(dict(root), default_specification=DRAFT202012))
+
+
+def shared_training_analyses(config: Mapping[str, Any], root: Mapping[str, Any]) -> list[str]:
+    """Analyses of ``config`` whose schema is the common ``$defs/analysis`` (with its ``training`` block)."""
+    analyses = root.get("properties", {}).get("analyses", {})
+    named, other = analyses.get("properties", {}), analyses.get("additionalProperties", {})
+    return [name for name in config.get("analyses", {})
+            if named.get(name, other).get("$ref") == "#/$defs/analysis"]
+
+
+def _apply_legacy_training(config: dict[str, Any], legacy: Mapping[str, Any], given: Mapping[str, Any],
+                           root: Mapping[str, Any]) -> None:
+    """Per analysis of the common schema: the validated ``training`` (defaults + the keys given under it), then
+    the top-level block's keys, then again the keys given under the analysis (they win)."""
+    for name in shared_training_analyses(config, root):
+        training = config["analyses"][name]["training"]
+        for layer in (legacy, given.get(name) or {}):
+            for key, value in copy.deepcopy(dict(layer)).items():
+                if key in _MERGED_TRAINING_KEYS and isinstance(value, dict):
+                    training[key] = {**training.get(key, {}), **value}
+                else:
+                    training[key] = value
+
+
 def validate_config(config: dict[str, Any], schema: str | Path | Mapping[str, Any] = DEFAULT_SCHEMA) -> dict[str, Any]:
     """Validate ``config`` in place, inserting the schema's defaults (``snakemake.utils.validate(...,
-    set_default=True)``); raise :class:`ConfigError` naming every key at fault."""
+    set_default=True)``); raise :class:`ConfigError` naming every key at fault.
+
+    The training settings of an analysis are ``analyses.<name>.training``. A deprecated top-level ``training``
+    block is still read: validated against ``$defs/training``, its keys are applied to every analysis of the
+    common schema (keys given under the analysis win), it is removed, and a warning names the key to move."""
     from snakemake.utils import validate
 
     root = _schema_from(schema)
-    errors = sorted(jsonschema.validators.validator_for(root)(root).iter_errors(config),
-                    key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for err in errors:
-            key = ".".join(str(p) for p in err.absolute_path) or "<top level>"
-            lines.append(f"config key '{key}': {err.message}")
+    legacy = config.pop("training", None)
+    given = {name: copy.deepcopy(entry.get("training")) for name, entry in (config.get("analyses") or {}).items()
+             if isinstance(entry, dict)}
+    if legacy is not None and "training" not in root.get("$defs", {}):
+        config["training"] = legacy  # a schema without per-analysis training: validated as it is
+        legacy = None
+    lines = _errors(root, config, root)
+    if legacy is not None:
+        lines += _errors(root, legacy, root["$defs"]["training"], "training")
+    if lines:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     try:
         if isinstance(schema, Mapping):  # snakemake reads the schema from a file
@@ -50,6 +105,12 @@ def validate_config(config: dict[str, Any], schema: str | Path | Mapping[str, An
             validate(config, str(schema), set_default=True)
     except Exception as exc:  # snakemake's WorkflowError: defaults made the config invalid
         raise ConfigError(f"invalid configuration after inserting the schema defaults: {exc}") from exc
+    if legacy is not None:
+        _apply_legacy_training(config, legacy, given, root)
+        logger.warning("config key 'training' is deprecated: move its settings to 'analyses.<name>.training' "
+                       "(applied to %s; keys set there win)", ", ".join(shared_training_analyses(config, root)))
+    if "training" in root.get("$defs", {}):
+        config.pop("training", None)  # the schema's deprecated entry, never read
     return config
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import awkward as ak
 import numpy as np
@@ -35,12 +36,12 @@ class FlatParticles:
     scale: np.ndarray      # smearing factor applied to the four-momentum
     tracked: np.ndarray    # reconstructed as a track (passed tracking efficiency inside the tracker)
 
-    @property
+    @cached_property
     def pt_smeared(self) -> np.ndarray:
-        """Smeared transverse momentum."""
+        """Smeared transverse momentum (computed once; the arrays are not modified after :func:`respond`)."""
         return self.pt * self.scale
 
-    @property
+    @cached_property
     def pf_charge(self) -> np.ndarray:
         """Charge as reconstructed (0 for calorimeter-only deposits)."""
         return np.where(self.tracked, np.rint(self.charge), 0).astype(np.int32)

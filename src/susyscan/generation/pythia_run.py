@@ -39,6 +39,8 @@ class GenerationResult:
     filter_spec: FilterSpec | None = None
     filter_counts: FilterCounts | None = None
     lo_factor: float = 1.0  # ProcessSpec.lo_factor: sigmaGen -> correct LO of the accepted events
+    init_cpu_seconds: float = 0.0  # CPU seconds (process_time) of Pythia's init, part of `seconds`
+    extract_cpu_seconds: float = 0.0  # CPU seconds of the event-record conversion (to_particle_level)
 
     def filter_efficiency(self) -> tuple[float, float]:
         """Efficiency of the generator filter (1, 0 without a filter) and its binomial error."""
@@ -76,23 +78,34 @@ def make_pythia(settings: list[str], what: str, hooks: pythia8mc.UserHooks | Non
     return pythia
 
 
-def run_batches(pythia: pythia8mc.Pythia, n_events: int, desc: str, batch_size: int = BATCH_SIZE) -> ak.Array:
-    """Generate `n_events` in batches (Pythia.nextBatch) and convert them; tqdm progress on stderr."""
+def run_batches(pythia: pythia8mc.Pythia, n_events: int, desc: str, batch_size: int = BATCH_SIZE,
+                timing: dict[str, float] | None = None) -> ak.Array:
+    """Generate `n_events` in batches (Pythia.nextBatch) and convert them; tqdm progress on stderr.
+
+    `timing`, if given, receives the CPU seconds of the conversion under ``"extract"``.
+    """
     charges = ChargeTable(pythia.particleData)
     parts: list[ak.Array] = []
     done = 0
+    extract = 0.0
     with tqdm(total=n_events, desc=desc, unit="evt", mininterval=2.0) as bar:
         while done < n_events:
             size = min(batch_size, n_events - done)
             batch = pythia.nextBatch(size, "skip")
             if len(batch) == 0:
                 break
+            start = time.process_time()
             parts.append(to_particle_level(batch, charges))
+            extract += time.process_time() - start
             done += len(batch)
             bar.update(len(batch))
     if not parts:
         raise ConfigError(f"Pythia produced no events for {desc}")
-    return ak.concatenate(parts) if len(parts) > 1 else parts[0]
+    start = time.process_time()
+    events = ak.concatenate(parts) if len(parts) > 1 else parts[0]
+    if timing is not None:
+        timing["extract"] = extract + time.process_time() - start
+    return events
 
 
 def lo_cross_section(pythia: pythia8mc.Pythia) -> tuple[float, float]:
@@ -137,8 +150,11 @@ def generate(
         what = f"process {process} seed {seed} masses {masses or '-'}"
         hook = make_hook(filter_spec, spec.slepton_pair_fix, recorder)
         start = time.perf_counter()
+        cpu_start = time.process_time()
         pythia = make_pythia(settings, what, hook)
-        events = run_batches(pythia, n_events, desc=process)
+        init_cpu = time.process_time() - cpu_start
+        timing: dict[str, float] = {}
+        events = run_batches(pythia, n_events, desc=process, timing=timing)
         seconds = time.perf_counter() - start
     xsec, err = lo_cross_section(pythia)
     n_tried = int(pythia.infoPython().nTried())
@@ -151,7 +167,8 @@ def generate(
         log_counts(what, counts, filter_spec)
     return GenerationResult(events=events, xsec_lo_pb=xsec, xsec_lo_err_pb=err, n_tried=n_tried,
                             seconds=seconds, settings=settings, filter_spec=filter_spec, filter_counts=counts,
-                            lo_factor=spec.lo_factor)
+                            lo_factor=spec.lo_factor, init_cpu_seconds=init_cpu,
+                            extract_cpu_seconds=timing.get("extract", 0.0))
 
 
 def lo_xsec_only(

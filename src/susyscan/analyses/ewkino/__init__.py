@@ -50,5 +50,6 @@ SPEC = AnalysisSpec(
     select=select,
     shared_ml=False,
     axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
-    title=r"$\tilde{q}\tilde{q}$, light higgsino-like $\tilde{\chi}$",
+    # issue 17: the signal of sq_ewkino (associated production and squark pairs, wino-like LSP), simulated without pileup
+    title=r"$\tilde{q}\tilde{\chi}$ + $\tilde{q}\tilde{q}^{(*)}$, wino-like $\tilde{\chi}^0_1, \tilde{\chi}^\pm_1$ (no pileup)",
 )
