@@ -24,7 +24,7 @@ def render(name: str, config: dict) -> str:
 
 @pytest.mark.parametrize(("run_name", "shown"), [("demo", True), ("workstation", False)])
 def test_front_page_shows_the_demo_caveat_for_the_demo_run(run_name: str, shown: bool) -> None:
-    page = render("workflow.rst", {"run_name": run_name, "training": {"kfold": 3}})
+    page = render("workflow.rst", {"run_name": run_name, "analyses": {"smuon": {"training": {"kfold": 3}}}})
     assert f"``{run_name}``" in page
     assert ("Caveat: demo-sized run" in page) is shown
     if shown:
