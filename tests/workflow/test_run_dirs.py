@@ -4,7 +4,6 @@ never plan a common output, log or benchmark file (dry runs, no execution)."""
 from __future__ import annotations
 
 import itertools
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import yaml
 
 from susyscan.config import results_dir
 from susyscan.recast.refine import _run_results
+from tests.workflow.conftest import make_workdir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,10 +21,7 @@ pytestmark = pytest.mark.workflow
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh working directory with the configs and resources, and no results."""
-    work = tmp_path_factory.mktemp("runs")
-    for sub in ("config", "resources"):
-        shutil.copytree(REPO / sub, work / sub)
-    return work
+    return make_workdir(tmp_path_factory.mktemp("runs"))
 
 
 def planned_files(output: str) -> set[str]:
