@@ -4,7 +4,8 @@ Both networks are quoted on the same events (same preselection, same cut-choice 
 strongly correlated and the error of the ratio is far smaller than the two errors combined as if independent.
 Each replica reweights every quoting event by one Poisson(1) number, shared by the two networks; the score cuts stay
 those of the significance tables (chosen on the optimisation half), so the spread is the MC statistical error of
-the quoted ratio at fixed cuts.
+the quoted ratio at fixed cuts. The bootstrap itself is shared with the stau analysis
+(``susyscan.training.halves.paired_ratio_bootstrap``, re-exported here).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from susyscan.errors import FeatureError
+from susyscan.training.halves import paired_ratio_bootstrap as paired_ratio_bootstrap  # shared with stau, re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -46,32 +48,3 @@ def join_scores(low: pd.DataFrame, high: pd.DataFrame) -> pd.DataFrame:
     quote = merged[merged["optimise_low"] == 0]
     return quote.rename(columns={"weight_pb_low": "weight_pb"})[
         ["sample", "is_signal", "m_parent", "m_lsp", "weight_pb", "score_low", "score_high"]].reset_index(drop=True)
-
-
-def paired_ratio_bootstrap(quote: pd.DataFrame, cuts: pd.DataFrame, n_boot: int = 400, seed: int = 1) -> pd.DataFrame:
-    """Per row of ``cuts`` (``m_parent, m_lsp, lumi_ifb, cut_low, cut_high``): the bootstrap mean and standard
-    deviation of Z_low / Z_high and the fraction of replicas with Z_low > Z_high."""
-    rng = np.random.default_rng(seed)
-    replicas = rng.poisson(1.0, (n_boot, len(quote))).astype(np.float64)
-    weight = quote["weight_pb"].to_numpy(np.float64)
-    signal = quote["is_signal"].to_numpy().astype(bool)
-    rows = []
-    for cut in cuts.itertuples(index=False):
-        scale = 1000.0 * float(cut.lumi_ifb)
-        point = signal & (quote["m_parent"].to_numpy() == cut.m_parent) & (quote["m_lsp"].to_numpy() == cut.m_lsp)
-        z = {}
-        for side, threshold in (("low", cut.cut_low), ("high", cut.cut_high)):
-            passing = quote[f"score_{side}"].to_numpy() > threshold
-            s = replicas[:, point & passing] @ weight[point & passing] * scale
-            b = replicas[:, ~signal & passing] @ weight[~signal & passing] * scale
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z[side] = np.where(s + b > 0, s / np.sqrt(np.where(s + b > 0, s + b, 1.0)), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(z["high"] > 0, z["low"] / z["high"], np.nan)
-        finite = ratio[np.isfinite(ratio)]
-        rows.append({"m_parent": cut.m_parent, "m_lsp": cut.m_lsp, "lumi_ifb": cut.lumi_ifb,
-                     "ratio_boot_mean": float(finite.mean()) if len(finite) else float("nan"),
-                     "ratio_boot_std": float(finite.std(ddof=1)) if len(finite) > 1 else float("nan"),
-                     "p_low_better": float((z["low"] > z["high"]).mean()),
-                     "n_boot": n_boot})
-    return pd.DataFrame(rows)

@@ -15,6 +15,7 @@ from susyscan.analyses.ewkino.metrics import split_labels
 from susyscan.contracts import BACKGROUND_COLUMNS, TOTAL, YIELD_COLUMNS
 from susyscan.errors import EmptySelectionError
 from susyscan.scan.yields import yields_from_masks
+from susyscan.training.halves import half_weights as half_weights  # shared with stau, re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -70,19 +71,6 @@ def cut_choice_events(chunk_key: np.ndarray, event: np.ndarray, seed: int) -> np
     the same events at every soft-particle threshold (the id does not depend on the inputs).
     """
     return split_labels(chunk_key, event, (0.5, 0.5, 0.0), seed ^ CUT_CHOICE_SALT) == 0
-
-
-def half_weights(weight_pb: np.ndarray, sample: np.ndarray, optimise: np.ndarray) -> np.ndarray:
-    """Weights of the two halves, each normalised to the full sample: an event of sample s in half h gets
-    ``weight_pb * n(s) / n(s, h)`` (event counts; as the shared training's ``split_weight_scale``)."""
-    out = np.asarray(weight_pb, dtype=np.float64).copy()
-    for name in np.unique(sample):
-        of_sample = sample == name
-        for half in (optimise, ~optimise):
-            chosen = of_sample & half
-            if chosen.any():
-                out[chosen] *= of_sample.sum() / chosen.sum()
-    return out
 
 
 def _passing(scores: np.ndarray, weights: np.ndarray, mask: np.ndarray, scale: float) -> tuple[float, float, int]:
