@@ -13,4 +13,4 @@ yields_dir = Path(out.background).parent / "yields"
 run_compare(dict(snakemake.input.items()), dict(params.ml), list(params.train_samples),
             [float(x) for x in params.lumis], [tuple(p) for p in params.points], dict(params.flag_labels),
             {"table": out.table, "markdown": out.markdown, "roc": out.roc, "yields_dir": str(yields_dir),
-             "background": out.background})
+             "background": out.background, "paired": out.paired})

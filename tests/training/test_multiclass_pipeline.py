@@ -13,7 +13,7 @@ import torch
 
 from susyscan.contracts import TOTAL, YIELD_COLUMNS
 from susyscan.training.multiclass_run import run_compare, run_dnn, run_sign
-from susyscan.training.multiclass_stages import StageSettings, bank_mask, read_tables, split
+from susyscan.training.multiclass_stages import StageSettings, bank_mask, cut_choice_mask, read_tables, split
 
 CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
 FEATURES = ["f0", "f1", "f2", "f3"]
@@ -83,7 +83,7 @@ def test_steps_end_to_end(tmp_path: Path) -> None:
     points = [("stau_100_40", 100.0, 40.0), ("stau_150_50", 150.0, 50.0), ("stau_200_0", 200.0, 0.0)]
     out = {"table": str(tmp_path / "comparison.csv"), "markdown": str(tmp_path / "comparison.md"),
            "roc": str(tmp_path / "roc.png"), "yields_dir": str(tmp_path / "yields"),
-           "background": str(tmp_path / "background_yields.csv")}
+           "background": str(tmp_path / "background_yields.csv"), "paired": str(tmp_path / "paired.csv")}
     comparison = run_compare(score_paths, ML, ["stau_100_40"], [139.0, 300.0], points, {"sr_cc_a": "CC a"}, out)
     assert set(comparison["method"]) == {"DNN", "DNN+SIGN"} and set(comparison["category"]) == {"0j", "1j"}
     assert (comparison["z_300ifb"] > comparison["z_139ifb"]).all()
@@ -96,4 +96,15 @@ def test_steps_end_to_end(tmp_path: Path) -> None:
     total = background[background["process"] == TOTAL].set_index("region")
     per_class = background[background["process"] != TOTAL].groupby("region")["yield_pb"].sum()
     np.testing.assert_allclose(total.loc[per_class.index, "yield_pb"], per_class)
-    assert "## Best region" in (tmp_path / "comparison.md").read_text()
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert "## Best region" in markdown and "## Paired bootstrap" in markdown
+    # the cut is chosen on one half and quoted on the other: the quoted MC counts are of the quoting half only
+    for (method, category), row in comparison.drop_duplicates(["method", "category"]).set_index(
+            ["method", "category"]).iterrows():
+        table = pd.read_csv(score_paths[f"{'dnn' if method == 'DNN' else 'sign'}_{category}"])
+        quoting = ~cut_choice_mask(table, ML["seed"])
+        passing = quoting & (table["p_signal"].to_numpy() >= row["threshold"])
+        assert row["n_background_mc"] == int((passing & (table["label"].to_numpy() != 0)).sum())
+    paired = pd.read_csv(tmp_path / "paired.csv")
+    assert set(paired["category"]) <= {"0j", "1j"} and set(paired["lumi_ifb"]) <= {139.0, 300.0}
+    assert ((paired["p_sign_better"] >= 0) & (paired["p_sign_better"] <= 1)).all()

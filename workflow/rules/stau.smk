@@ -77,6 +77,7 @@ rule stau_compare:
            for category in STAU_CATEGORIES for method in ("dnn", "sign")},
     output:
         table=R("training/stau/comparison.csv"),
+        paired=R("training/stau/paired_bootstrap.csv"),
         markdown=report(R("training/stau/comparison.md"), category="Training", subcategory="stau", caption="../report/stau_comparison.rst"),
         roc=report(R("training/stau/roc.png"), category="Training", subcategory="stau", caption="../report/stau_comparison.rst"),
         yields=[R(f"scan/stau/ml/yields/{name}.csv") for name, _, _ in (stau_points() if STAU_ENABLED else [])],

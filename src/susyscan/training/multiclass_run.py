@@ -22,8 +22,9 @@ import pandas as pd
 from susyscan.atomic import write_csv_atomic
 from susyscan.errors import FeatureError
 from susyscan.training.multiclass import MulticlassConfig
-from susyscan.training.multiclass_compare import asimov_z, best_cut, roc_curve_points, roc_rows, yield_tables
-from susyscan.training.multiclass_stages import StageSettings, read_tables, split, train_folds
+from susyscan.training.multiclass_compare import (asimov_z, best_cut, paired_comparison, quoting_weights,
+                                                  roc_curve_points, roc_rows, yield_tables)
+from susyscan.training.multiclass_stages import StageSettings, cut_choice_mask, read_tables, split, train_folds
 from susyscan.training.sign import ReferenceBank, SignConfig, hop_names
 
 logger = logging.getLogger(__name__)
@@ -103,26 +104,45 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
                 lumis: Sequence[float], points: Sequence[tuple[str, float, float]], flag_labels: Mapping[str, str],
                 out: Mapping[str, str]) -> pd.DataFrame:
     """``score_paths``: ``{method}_{category}`` -> scores; writes ``out['table']`` (csv), ``out['markdown']``,
-    ``out['roc']`` (png), ``out['yields_dir']/{sample}.csv`` per grid point and ``out['background']``."""
+    ``out['roc']`` (png), ``out['yields_dir']/{sample}.csv`` per grid point, ``out['background']`` and, if given,
+    ``out['paired']`` (the paired bootstrap of Z_DNN+SIGN / Z_DNN per category and luminosity).
+
+    The score cut of each (method, category) is chosen on one half of the events and s, b, Z and the ML regions'
+    yields come from the other half (``multiclass_compare`` module docstring); the cut-and-count regions, which
+    choose nothing on these events, use all of them."""
     classes = list(ml["classes"])
     min_mc = int(ml.get("min_background_mc", 3))
     categories = list(dict(ml["categories"]))  # names; their ranges and features are the earlier steps' business
-    rows, regions = [], {}
+    rows, regions, paired = [], {}, []
     scores = {key: pd.read_csv(path) for key, path in score_paths.items()}
+    seed = int(ml.get("seed", 12345))
     for category in categories:
+        chosen: dict[str, float] = {}
         for method, label in METHODS:
             table = scores[f"{method}_{category}"]
-            cut = best_cut(table, train_samples, float(lumis[0]), min_mc)
+            optimise = cut_choice_mask(table, seed)
+            cut = best_cut(table, train_samples, float(lumis[0]), optimise, min_mc)
+            chosen[method] = cut["threshold"]
             region = f"{label} {category}"
-            regions[region] = (table, table["p_signal"].to_numpy() >= cut["threshold"])
+            quote = table[~optimise].assign(weight=quoting_weights(table, optimise)[~optimise]).reset_index(drop=True)
+            regions[region] = (quote, quote["p_signal"].to_numpy() >= cut["threshold"])
             significance = {f"z_{lumi:g}ifb": float(asimov_z(cut["s"] * lumi / lumis[0], cut["b"] * lumi / lumis[0]))
                             for lumi in lumis}
             for roc in roc_rows(table, classes, train_samples):
                 rows.append({"method": label, "category": category, **roc, **{k: v for k, v in cut.items()},
                              **significance})
+        if all(np.isfinite(list(chosen.values()))):
+            dnn = scores[f"dnn_{category}"]
+            boot = paired_comparison(dnn, scores[f"sign_{category}"], cut_choice_mask(dnn, seed), train_samples,
+                                     chosen, lumis, int(ml.get("n_boot", 400)), seed)
+            paired.append(boot.assign(category=category))
     comparison = pd.DataFrame(rows)
     write_csv_atomic(comparison, out["table"])
-    _markdown(comparison, lumis, out["markdown"])
+    boot_table = pd.concat(paired, ignore_index=True) if paired else pd.DataFrame(
+        columns=["category", "lumi_ifb", "ratio_boot_mean", "ratio_boot_std", "p_sign_better", "n_boot"])
+    if "paired" in out:
+        write_csv_atomic(boot_table, out["paired"])
+    _markdown(comparison, lumis, out["markdown"], boot_table)
     _roc_figure(scores, categories, classes, train_samples, out["roc"])
     first = scores[f"dnn_{categories[0]}"]
     everything = pd.concat([scores[f"dnn_{c}"] for c in categories], ignore_index=True)
@@ -144,8 +164,9 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
     return comparison
 
 
-def _markdown(comparison: pd.DataFrame, lumis: Sequence[float], path: str | Path) -> None:
-    """Two tables: AUC per class, and the best region per (method, category)."""
+def _markdown(comparison: pd.DataFrame, lumis: Sequence[float], path: str | Path,
+              paired: pd.DataFrame | None = None) -> None:
+    """Three tables: AUC per class, the best region per (method, category), the paired bootstrap."""
     auc = comparison.pivot_table(index=["category", "class"], columns="method",
                                  values=["auc_signal_score_vs_class", "auc_one_vs_rest"], sort=False)
     lines = ["# DNN vs DNN+SIGN (out-of-fold scores)", "",
@@ -161,13 +182,24 @@ def _markdown(comparison: pd.DataFrame, lumis: Sequence[float], path: str | Path
     best = comparison.drop_duplicates(["method", "category"])
     z_columns = [f"z_{lumi:g}ifb" for lumi in lumis]
     lines += ["", f"## Best region (cut on the signal-class score maximising Z at {lumis[0]:g}/fb)", "",
-              "| category | method | cut | S | B | signal MC | background MC | "
+              "The cut is chosen on one half of the events (hash of the event id) and S, B, Z and the MC counts are",
+              f"quoted on the other half (weights x 2 per sample); `Z opt` is Z at {lumis[0]:g}/fb on the choosing half.",
+              "",
+              "| category | method | cut | S | B | signal MC | background MC | Z opt | "
               + " | ".join(f"Z {lumi:g}/fb" for lumi in lumis) + " |",
-              "|---|---|---|---|---|---|---|" + "---|" * len(lumis)]
+              "|---|---|---|---|---|---|---|---|" + "---|" * len(lumis)]
     for _, row in best.iterrows():
         lines.append(f"| {row['category']} | {row['method']} | {row['threshold']:.4f} | {row['s']:.2f} | "
                      f"{row['b']:.2f} | {int(row['n_signal_mc'])} | {int(row['n_background_mc'])} | "
-                     + " | ".join(f"{row[c]:.3f}" for c in z_columns) + " |")
+                     f"{row['z_optimisation']:.3f} | " + " | ".join(f"{row[c]:.3f}" for c in z_columns) + " |")
+    if paired is not None and len(paired):
+        lines += ["", "## Paired bootstrap of Z(DNN+SIGN) / Z(DNN) on the quoting half", "",
+                  "Poisson(1) replica weights shared by the two networks, cuts fixed (`susyscan.training.halves`).", "",
+                  "| category | lumi (1/fb) | ratio (mean) | ratio (std) | P(DNN+SIGN better) | replicas |",
+                  "|---|---|---|---|---|---|"]
+        for _, row in paired.iterrows():
+            lines.append(f"| {row['category']} | {row['lumi_ifb']:g} | {row['ratio_boot_mean']:.3f} | "
+                         f"{row['ratio_boot_std']:.3f} | {row['p_sign_better']:.3f} | {int(row['n_boot'])} |")
     Path(path).write_text("\n".join(lines) + "\n")
 
 

@@ -34,6 +34,8 @@ ID_COLUMNS: tuple[str, ...] = ("sample", "chunk", "event")
 KEEP_COLUMNS: tuple[str, ...] = (*ID_COLUMNS, "process", "is_signal", "m_parent", "m_lsp")
 #: Salt of the bank assignment's seed (so that the bank is independent of the folds).
 BANK_SALT = 7919
+#: Salt of the cut-choice / quoting halves of the comparison (``multiclass_compare``).
+CUT_CHOICE_SALT = 104_729
 
 
 @dataclass(frozen=True)
@@ -77,18 +79,31 @@ def read_tables(paths: Sequence[str | Path], category_column: str, category: Seq
     return table
 
 
-def bank_mask(table: pd.DataFrame, settings: StageSettings) -> np.ndarray:
-    """Background events kept aside as the SIGN reference bank (see the module docstring)."""
+def hash_uniform(table: pd.DataFrame, seed: int) -> np.ndarray:
+    """A number uniform in [0, 1) per event, a function of (seed, sample, event id) only (the bank's and the
+    cut-choice halves' hash; ``seed`` carries the salt)."""
     ids = event_ids(table, "feature table")
     samples = table["sample"].astype(str).to_numpy()
     hashed = splitmix64(ids.astype(np.uint64))
     uniform = np.empty(len(table))
     for name in np.unique(samples):
         rows = samples == name
-        mixed = splitmix64(hashed[rows] ^ sample_key(settings.seed + BANK_SALT, str(name)))
+        mixed = splitmix64(hashed[rows] ^ sample_key(seed, str(name)))
         uniform[rows] = (mixed >> np.uint64(11)).astype(np.float64) / 2.0**53
+    return uniform
+
+
+def bank_mask(table: pd.DataFrame, settings: StageSettings) -> np.ndarray:
+    """Background events kept aside as the SIGN reference bank (see the module docstring)."""
     is_background = table[settings.class_column].astype(str).to_numpy() != settings.classes[0]
-    return is_background & (uniform < settings.bank_fraction)
+    return is_background & (hash_uniform(table, settings.seed + BANK_SALT) < settings.bank_fraction)
+
+
+def cut_choice_mask(table: pd.DataFrame, seed: int) -> np.ndarray:
+    """True for the events on which a score cut is chosen, False for those on which it is quoted: half of each
+    sample, by a hash of (seed, sample, event id) independent of the folds and the bank (another salt), so the
+    DNN and the DNN+SIGN tables (the same events) get the same halves."""
+    return hash_uniform(table, seed + CUT_CHOICE_SALT) < 0.5
 
 
 def split(table: pd.DataFrame, settings: StageSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
