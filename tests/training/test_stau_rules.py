@@ -26,3 +26,16 @@ def test_default_config_has_no_stau_jobs(tmp_path: Path) -> None:
     work = make_workdir(tmp_path / "run")
     counts = job_counts(dry_run(work))
     assert counts and not any(rule.startswith("stau_") for rule in counts)
+
+
+@needs_stau
+def test_run_config_ml_settings_reach_the_rules(tmp_path: Path) -> None:
+    """analyses.stau.ml.kfold of the run config sets the number of fold models the stau rules expect."""
+    import yaml
+
+    work = make_workdir(tmp_path / "run")
+    cfg = yaml.safe_load((work / "config" / "stau.yaml").read_text())
+    cfg["analyses"]["stau"]["ml"] = {"kfold": 3}
+    (work / "config" / "stau_k3.yaml").write_text(yaml.safe_dump(cfg))
+    output = dry_run(work, "--configfile", "config/stau_k3.yaml")
+    assert "0j/dnn/fold2/model.onnx" in output and "fold3/model.onnx" not in output

@@ -9,13 +9,16 @@ STAU_ENABLED = STAU in ANALYSES
 
 
 def _stau_ml_settings():
-    """The ML settings YAML of the stau analysis (empty when the analysis is off)."""
+    """The stau ML settings (empty when the analysis is off): the analysis definition of the ML YAML next to the
+    analysis YAML plus the run config's analyses.stau.ml (network, SIGN, folds...; schema defaults inserted)."""
     if not STAU_ENABLED:
         return {}
+    from susyscan.training.multiclass_settings import merge_ml_settings
+
     analysis_yaml = Path(config["analyses"][STAU]["config"])
     path = analysis_yaml.with_name(f"{analysis_yaml.stem}_ml.yaml")
     with open(path) as handle:
-        settings = yaml.safe_load(handle)
+        settings = merge_ml_settings(yaml.safe_load(handle), config["analyses"][STAU].get("ml", {}), str(path))
     features_module = importlib.import_module(settings["module"])
     for name, category in settings["categories"].items():
         if not hasattr(features_module, category["features"]):
