@@ -20,4 +20,5 @@ compute_limits_part(
     background_mc_stat=bool(params.background_mc_stat),
     envelopes_path=(snakemake.input.get("envelopes") or None) if hasattr(snakemake.input, "get") else None,
     envelope_scenarios=list(getattr(params, "envelope_scenarios", None) or []),
+    scale_modifier=str(getattr(params, "scale_modifier", None) or "histosys"),
 )

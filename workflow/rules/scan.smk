@@ -28,6 +28,42 @@ rule background_yields:
         "../../scripts/background_yields.py"
 
 
+
+def scale_envelope_event_files(analysis):
+    """Event files of the ingested backgrounds of an analysis, {sample: [chunk files]} (only ingested LHE files carry
+    per-event muR/muF weights; the generated samples are logged as without)."""
+    ingested = set(ingested_samples())
+    return {s: [R(f"events/{s}/chunk{c}.root") for c in range(SAMPLES[s].n_chunks)]
+            for s in background_names(analysis) if s in ingested}
+
+
+rule background_scale_envelopes:
+    wildcard_constraints:
+        analysis=SHARED_ML_RE,
+    input:
+        unpack(onnx_models),
+        features=background_features,
+        events=lambda wildcards: [f for files in scale_envelope_event_files(wildcards.analysis).values() for f in files],
+    output:
+        envelopes=R("scan/{analysis}/background_scale_envelopes.csv"),
+    params:
+        regions=signal_regions,
+        feature_names=model_inputs,
+        score_threshold=config["scan"]["score_threshold"],
+        batch_size=config["scan"]["batch_size"],
+        event_files=lambda wildcards: scale_envelope_event_files(wildcards.analysis),
+    log:
+        R("logs/scan/{analysis}/background_scale_envelopes.log"),
+    benchmark:
+        R("benchmarks/scan/{analysis}_background_scale_envelopes.tsv")
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../../envs/statistics.yaml"
+    script:
+        "../../scripts/background_scale_envelopes.py"
+
 rule scan_point:
     wildcard_constraints:
         analysis=SHARED_ML_RE,

@@ -14,6 +14,22 @@ STATISTICS_PARAMS = dict(
 )
 
 
+
+
+def scale_envelope_input(wildcards):
+    """The scan's per-region scale envelopes of the backgrounds, when statistics.scale_envelope_scenarios is set
+    (analyses of the shared scan only)."""
+    if config["statistics"]["scale_envelope_scenarios"] and wildcards.analysis in SHARED_ML:
+        return R(f"scan/{wildcards.analysis}/background_scale_envelopes.csv")
+    return []
+
+
+def scale_envelope_scenarios(wildcards):
+    """Scenarios taking the per-region scale envelope; none for an analysis outside the shared scan (ewkino: its own
+    background table, no envelope), which keeps the flat fractions."""
+    return list(config["statistics"]["scale_envelope_scenarios"]) if wildcards.analysis in SHARED_ML else []
+
+
 localrules:
     limits,
 
@@ -30,16 +46,14 @@ rule limits_part:
             )
         ],
         background=R("scan/{analysis}/background_yields.csv"),
-        envelopes=lambda wildcards: (
-            R(f"generation/{wildcards.analysis}_scale_envelopes.json")
-            if config["statistics"]["scale_envelope_scenarios"] else []
-        ),
+        envelopes=scale_envelope_input,
     output:
         part=temp(R("limits/{analysis}/parts/cls_{lumi}ifb_b{batch}.csv")),
     params:
         lumi=lambda wildcards: float(wildcards.lumi),
         upper_limits=config["statistics"]["upper_limits"],
-        envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
+        envelope_scenarios=scale_envelope_scenarios,
+        scale_modifier=config["statistics"]["scale_envelope_modifier"],
         **STATISTICS_PARAMS,
     log:
         R("logs/limits/{analysis}/part_{lumi}ifb_b{batch}.log"),
@@ -59,16 +73,14 @@ rule workspaces:
     input:
         yields=scan_yields,
         background=R("scan/{analysis}/background_yields.csv"),
-        envelopes=lambda wildcards: (
-            R(f"generation/{wildcards.analysis}_scale_envelopes.json")
-            if config["statistics"]["scale_envelope_scenarios"] else []
-        ),
+        envelopes=scale_envelope_input,
     output:
         workspaces=directory(R("limits/{analysis}/workspaces")),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
         analysis="{analysis}",
-        envelope_scenarios=config["statistics"]["scale_envelope_scenarios"],
+        envelope_scenarios=scale_envelope_scenarios,
+        scale_modifier=config["statistics"]["scale_envelope_modifier"],
         **STATISTICS_PARAMS,
     log:
         R("logs/limits/{analysis}/workspaces.log"),

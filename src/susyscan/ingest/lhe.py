@@ -239,16 +239,21 @@ def _run(pythia: pythia8mc.Pythia, n_max: int, desc: str) -> ShowerResult:
     parts: list[ak.Array] = []
     weights: list[Any] = []
     done = 0
+    names: list[str] = []
     while done < n_max:
-        batch = pythia.nextBatch(min(BATCH_SIZE, n_max - done), "skip")
+        # the first batch is one event: Pythia names the weights once it has read an event and forgets the
+        # names when it reaches the end of the file (seen with FxFx, whose last events are vetoed), so they are
+        # read after every batch and the longest list is kept
+        batch = pythia.nextBatch(min(BATCH_SIZE if parts else 1, n_max - done), "skip")
         if len(batch) == 0:
             break
         parts.append(to_particle_level(batch, charges))
         weights.append(ak.to_numpy(ak.fill_none(ak.pad_none(batch["info"]["weights"], 1, axis=1), 1.0)))
         done += len(batch)
+        current = list(pythia.infoPython().weightNameVector())
+        names = current if len(current) > len(names) else names
     if not parts:
         raise EventFileError(f"{desc}: no event survived the shower and the matching/merging vetoes")
-    names = list(pythia.infoPython().weightNameVector())
     widths = {w.shape[1] for w in weights}
     all_weights = np.concatenate(weights) if len(widths) == 1 else None
     return ShowerResult(ak.concatenate(parts) if len(parts) > 1 else parts[0], names, all_weights)

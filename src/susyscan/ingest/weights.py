@@ -202,6 +202,56 @@ def per_event_norm(frame: pd.DataFrame, where: str = "feature table") -> pd.Seri
     return pd.Series(ratio, index=frame.index)
 
 
+def region_variation_sums(frame: pd.DataFrame, regions: Sequence[str] | Mapping[str, np.ndarray],
+                          columns: Sequence[Mapping[str, Any]], norm: float | pd.Series = 1.0,
+                          where: str = "feature table") -> pd.DataFrame:
+    """Per-region yields of the nominal weight and of each 7-point muR/muF variation: one row per region, columns
+    ``region``, ``nominal`` and one per (muR, muF) point named ``muR<r>_muF<f>`` as in :func:`scale_columns`
+    (arguments as :func:`region_scale_envelope`). Sums over samples of one process are summed per column before
+    the envelope is taken (:func:`envelope_of_sums`)."""
+    scale = scale_columns(columns)
+    if not scale:
+        raise FeatureError(f"{where}: no muR/muF scale-variation columns among the alternative weights")
+    masks = dict(regions) if isinstance(regions, Mapping) else {}
+    flag_names = [] if isinstance(regions, Mapping) else list(regions)
+    needed = ["gen_weight", *flag_names, *scale.values()]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise FeatureError(f"{where}: missing column(s) {missing} for the per-region scale envelope")
+    for name in flag_names:
+        masks[name] = frame[name].to_numpy() == 1
+    factor_all = norm.to_numpy(dtype=float) if isinstance(norm, pd.Series) else np.full(len(frame), float(norm))
+    gen = frame["gen_weight"].to_numpy(dtype=float)
+    varied_all = {col: frame[col].to_numpy(dtype=float) for col in scale.values()}
+    rows = []
+    for region, mask in masks.items():
+        inside = np.asarray(mask, dtype=bool)
+        if inside.shape != (len(frame),):
+            raise FeatureError(f"{where}: mask of region {region!r} has shape {inside.shape}, expected ({len(frame)},)")
+        factor = factor_all[inside]
+        row: dict[str, Any] = {"region": str(region), "nominal": float((gen[inside] * factor).sum())}
+        for col in scale.values():
+            row[col.removeprefix(ALT_WEIGHT_PREFIX)] = float((varied_all[col][inside] * factor).sum())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["region", "nominal", *[c.removeprefix(ALT_WEIGHT_PREFIX) for c in scale.values()]])
+
+
+def envelope_of_sums(sums: pd.DataFrame) -> pd.DataFrame:
+    """Envelope of :func:`region_variation_sums` rows: region, nominal, up, down (largest/smallest of the
+    variations and the nominal), rel_up, rel_down (relative to ``nominal``; NaN when it is not positive) and
+    n_variations ((1, 1) not counted)."""
+    varied = [c for c in sums.columns if c not in ("region", "nominal")]
+    values = sums[["nominal", *varied]].to_numpy(dtype=float)
+    nominal = sums["nominal"].to_numpy(dtype=float)
+    up, down = values.max(axis=1), values.min(axis=1)
+    ok = nominal > 0
+    safe = np.where(ok, nominal, 1.0)
+    return pd.DataFrame({"region": sums["region"].astype(str), "nominal": nominal, "up": up, "down": down,
+                         "rel_up": np.where(ok, up / safe - 1.0, np.nan),
+                         "rel_down": np.where(ok, 1.0 - down / safe, np.nan),
+                         "n_variations": len([c for c in varied if c != "muR1_muF1"])})
+
+
 def region_scale_envelope(frame: pd.DataFrame, regions: Sequence[str] | Mapping[str, np.ndarray],
                           columns: Sequence[Mapping[str, Any]], norm: float | pd.Series = 1.0,
                           where: str = "feature table") -> pd.DataFrame:
@@ -217,33 +267,7 @@ def region_scale_envelope(frame: pd.DataFrame, regions: Sequence[str] | Mapping[
     nominal, up, down, rel_up, rel_down (relative to ``nominal``; NaN when nominal is not positive) and
     n_variations.
     """
-    scale = scale_columns(columns)
-    if not scale:
-        raise FeatureError(f"{where}: no muR/muF scale-variation columns among the alternative weights")
-    masks = dict(regions) if isinstance(regions, Mapping) else {}
-    flag_names = [] if isinstance(regions, Mapping) else list(regions)
-    needed = ["gen_weight", *flag_names, *scale.values()]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise FeatureError(f"{where}: missing column(s) {missing} for the per-region scale envelope")
-    for name in flag_names:
-        masks[name] = frame[name].to_numpy() == 1
-    factor_all = norm.to_numpy(dtype=float) if isinstance(norm, pd.Series) else np.full(len(frame), float(norm))
-    rows = []
-    for region, mask in masks.items():
-        inside = np.asarray(mask, dtype=bool)
-        if inside.shape != (len(frame),):
-            raise FeatureError(f"{where}: mask of region {region!r} has shape {inside.shape}, expected ({len(frame)},)")
-        factor = factor_all[inside]
-        nominal = float((frame["gen_weight"].to_numpy(dtype=float)[inside] * factor).sum())
-        varied = [float((frame[col].to_numpy(dtype=float)[inside] * factor).sum()) for col in scale.values()]
-        up, down = max([nominal, *varied]), min([nominal, *varied])
-        ok = nominal > 0
-        rows.append({"region": str(region), "nominal": nominal, "up": up, "down": down,
-                     "rel_up": up / nominal - 1.0 if ok else float("nan"),
-                     "rel_down": 1.0 - down / nominal if ok else float("nan"),
-                     "n_variations": len([s for s in scale if s != (1.0, 1.0)])})
-    return pd.DataFrame(rows)
+    return envelope_of_sums(region_variation_sums(frame, regions, columns, norm, where))
 
 
 def pyhf_scale_modifiers(envelope: pd.DataFrame, name: str, kind: str = "normsys",

@@ -32,7 +32,7 @@ import pyhf
 from scipy import optimize, stats
 
 from susyscan.contracts import CLS_LEVEL
-from susyscan.stats.model_spec import has_nuisance_parameters, one_bin_model
+from susyscan.stats.model_spec import ScaleShift, has_nuisance_parameters, one_bin_model
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def quiet_pyhf() -> None:
 class RegionCounts:
     """Expected event counts of one region at one luminosity (signal at mu = 1).
 
-    ``sig_stat``/``bkg_stat``: absolute MC statistical uncertainties (events), one shared ``staterror``."""
+    ``sig_stat``/``bkg_stat``: absolute MC statistical uncertainties (events), one shared ``staterror``;
+    ``bkg_shifts``: scale-envelope modifiers of the background (events, :class:`~susyscan.stats.model_spec.ScaleShift`)."""
 
     label: str
     sig: float
@@ -63,6 +64,7 @@ class RegionCounts:
     bkg_rel_unc: float = 0.0
     n_obs: float | None = None
     bkg_stat: float = 0.0
+    bkg_shifts: tuple[ScaleShift, ...] = ()
 
 
 @dataclass
@@ -296,7 +298,7 @@ def region_cls(counts: RegionCounts, modifier: str = "shapesys", upper_limit: bo
     if not (bkg > 0 and math.isfinite(bkg)):
         raise ValueError(f"{counts.label}: background {bkg} events is not positive; regions without background "
                          "MC must be given susyscan.stats.inputs.zero_mc_background_pb")
-    if not has_nuisance_parameters(counts.sig_stat, counts.bkg_stat, counts.bkg_rel_unc):
+    if not has_nuisance_parameters(counts.sig_stat, counts.bkg_stat, counts.bkg_rel_unc, len(counts.bkg_shifts)):
         exact = no_systematics_band(counts.sig, bkg)
         result = CLsResult(exact[2], exact, notes=notes, method=CLOSED_FORM)
         if upper_limit:
@@ -305,7 +307,7 @@ def region_cls(counts: RegionCounts, modifier: str = "shapesys", upper_limit: bo
             observed_model = one_bin_model(counts.sig, 0.0, bkg, 0.0, modifier, counts.label)
             result.cls_obs = _observed_cls(observed_model, counts, notes)
         return result
-    stat_only = method == "asimov" and counts.bkg_rel_unc == 0
+    stat_only = method == "asimov" and counts.bkg_rel_unc == 0 and not counts.bkg_shifts
     try:
         model: pyhf.pdf.Model | None = None
         band: list[float] | None = None
@@ -313,7 +315,7 @@ def region_cls(counts: RegionCounts, modifier: str = "shapesys", upper_limit: bo
             band = cls_band_from_qa(staterror_only_qa(counts.sig, counts.sig_stat, bkg, counts.bkg_stat))
         else:
             model = one_bin_model(counts.sig, counts.sig_stat, bkg, counts.bkg_rel_unc, modifier, counts.label,
-                                  counts.bkg_stat)
+                                  counts.bkg_stat, counts.bkg_shifts)
             data = asimov_background_data(model)
             if method == "asimov":
                 try:
@@ -326,7 +328,7 @@ def region_cls(counts: RegionCounts, modifier: str = "shapesys", upper_limit: bo
         result = CLsResult(band[2], band, notes=notes, method=STAT_PROFILE if stat_only else PYHF)
         if (upper_limit or counts.n_obs is not None) and model is None:
             model = one_bin_model(counts.sig, counts.sig_stat, bkg, counts.bkg_rel_unc, modifier, counts.label,
-                                  counts.bkg_stat)
+                                  counts.bkg_stat, counts.bkg_shifts)
             data = asimov_background_data(model)
         if upper_limit and model is not None:
             try:

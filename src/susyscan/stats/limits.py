@@ -24,6 +24,7 @@ from susyscan.atomic import write_csv_atomic
 from susyscan.contracts import BEST
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.stats.cls import CLsResult, RegionCounts, quiet_pyhf, region_cls
+from susyscan.stats.envelope import RegionUncertainty, scenario_uncertainties
 from susyscan.stats.inputs import background_for_limits, read_signal_yields
 
 logger = logging.getLogger(__name__)
@@ -75,12 +76,12 @@ def _row(m_parent: float, m_lsp: float, region: str, lumi: float, scenario: str,
 def cls_rows(signal: pd.DataFrame, background: pd.DataFrame, lumi: float, scenarios: Mapping[str, float],
              modifier: str = "shapesys", signal_mc_stat: bool = True, upper_limits: bool = False,
              observed: Mapping[str, Any] | None = None, method: str = "asimov",
-             region_rel: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
+             region_unc: Mapping[str, Mapping[str, RegionUncertainty]] | None = None) -> pd.DataFrame:
     """CLs rows of every signal-yield row x scenario at one luminosity (yields in pb, lumi in fb^-1).
 
     ``background``: :func:`susyscan.stats.inputs.background_for_limits` (the zero-MC substitute included).
-    ``region_rel``: scenario -> region -> relative background uncertainty replacing the scenario's flat value
-    (the scale-variation envelope, :mod:`susyscan.stats.envelope`)."""
+    ``region_unc``: scenario -> region -> background uncertainty replacing the scenario's flat value (the
+    scale-variation envelope, :mod:`susyscan.stats.envelope`); ``bkg_rel_unc`` is then its ``rel_total``."""
     _check_scenarios(scenarios)
     scale = PB_TO_FB * float(lumi)
     rows = []
@@ -92,15 +93,16 @@ def cls_rows(signal: pd.DataFrame, background: pd.DataFrame, lumi: float, scenar
                                   "has no background yield")
             bkg = background.loc[rec.region]
             for scenario, rel in scenarios.items():
-                rel = (region_rel or {}).get(scenario, {}).get(rec.region, rel)
+                unc = (region_unc or {}).get(scenario, {}).get(rec.region, RegionUncertainty(rel, (), rel))
                 counts = RegionCounts(f"({m_parent}, {m_lsp}) {rec.region} {lumi:g}/fb {scenario}",
                                       rec.yield_pb * scale, rec.stat_pb * scale if signal_mc_stat else 0.0,
-                                      float(bkg["fit_pb"]) * scale, float(rel),
+                                      float(bkg["fit_pb"]) * scale, float(unc.flat_rel),
                                       observed_count(observed, rec.region, float(lumi)),
-                                      float(bkg["stat_pb"]) * scale)
+                                      float(bkg["stat_pb"]) * scale, tuple(s.scaled(scale) for s in unc.shifts))
                 res = region_cls(counts, modifier, upper_limits, method)
-                rows.append(_row(m_parent, m_lsp, rec.region, float(lumi), scenario, float(rel), counts,
-                                 float(bkg["yield_pb"]) * scale, bool(bkg["zero_mc"]), str(bkg["note"]), res))
+                note = "; ".join(n for n in (str(bkg["note"]), unc.note) if n)
+                rows.append(_row(m_parent, m_lsp, rec.region, float(lumi), scenario, float(unc.rel_total), counts,
+                                 float(bkg["yield_pb"]) * scale, bool(bkg["zero_mc"]), note, res))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -156,19 +158,19 @@ def compute_limits_part(yield_paths: Sequence[str | Path], background_path: str 
                         signal_mc_stat: bool = True, upper_limits: bool = False,
                         observed: Mapping[str, Any] | None = None, background_mc_stat: bool = True,
                         method: str = "asimov", envelopes_path: str | Path | None = None,
-                        envelope_scenarios: Sequence[str] = ()) -> pd.DataFrame:
+                        envelope_scenarios: Sequence[str] = (), scale_modifier: str = "histosys") -> pd.DataFrame:
     """One part of the CLs table (the given points at one luminosity, no ``best`` rows) for :func:`merge_limits`.
 
-    ``envelope_scenarios`` use the per-region scale-variation envelope of ``envelopes_path`` instead of their
-    flat fraction (processes without scale weights keep the flat fraction; :mod:`susyscan.stats.envelope`)."""
+    ``envelope_scenarios`` use the per-region scale-variation envelopes of ``envelopes_path`` (the scan's
+    ``background_scale_envelopes.csv``) as ``scale_modifier`` modifiers instead of their flat fraction, which stays
+    on the samples without scale weights (:mod:`susyscan.stats.envelope`)."""
     quiet_pyhf()
     signal = read_signal_yields(yield_paths)
     background = background_for_limits(background_path, background_mc_stat)
-    from susyscan.stats.envelope import scenario_region_uncertainties
-
-    region_rel = scenario_region_uncertainties(background_path, scenarios, envelopes_path, envelope_scenarios)
+    region_unc = scenario_uncertainties(background_path, scenarios, envelopes_path, envelope_scenarios,
+                                        background["zero_mc"].to_dict(), scale_modifier)
     table = cls_rows(signal, background, float(lumi), scenarios, modifier, signal_mc_stat, upper_limits, observed,
-                     method, region_rel)
+                     method, region_unc)
     write_csv_atomic(table, out_csv)
     logger.info("wrote %d CLs rows (%d points at %g/fb) to %s", len(table), len(yield_paths), lumi, out_csv)
     return table

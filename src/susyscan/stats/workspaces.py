@@ -20,9 +20,11 @@ import pyhf
 from susyscan.atomic import write_json_atomic
 from susyscan.errors import ConfigError
 from susyscan.stats.cls import quiet_pyhf
+from susyscan.stats.envelope import RegionUncertainty, scenario_uncertainties
 from susyscan.stats.inputs import background_for_limits, read_signal_yields
 from susyscan.stats.limits import PB_TO_FB, observed_count
-from susyscan.stats.model_spec import background_sample, channel_name, measurement, mu_upper_bound, signal_sample
+from susyscan.stats.model_spec import (ScaleShift, background_sample, bound_rel_unc, channel_name, measurement,
+                                      mu_upper_bound, signal_sample)
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +35,12 @@ NO_HEPDATA_RECORD = "ins0000000"
 
 def background_only_workspace(background: pd.DataFrame, region: str, lumi: float, rel_unc: float,
                               modifier: str = "shapesys",
-                              observed: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                              observed: Mapping[str, Any] | None = None,
+                              shifts: Sequence[ScaleShift] = ()) -> dict[str, Any]:
     """Workspace spec of one region: its background (``fit_pb``, with ``stat_pb`` as staterror) from
-    :func:`~susyscan.stats.inputs.background_for_limits`; the observation is the configured count at this
-    luminosity, else the background expectation (an expected-only workspace)."""
+    :func:`~susyscan.stats.inputs.background_for_limits`, and the scale-envelope modifiers ``shifts`` (pb); the
+    observation is the configured count at this luminosity, else the background expectation (an expected-only
+    workspace)."""
     if region not in background.index:
         raise ConfigError(f"signal region {region!r} has no background yield")
     scale = PB_TO_FB * lumi
@@ -44,7 +48,8 @@ def background_only_workspace(background: pd.DataFrame, region: str, lumi: float
     bkg = float(background.loc[region, "fit_pb"]) * scale
     stat = float(background.loc[region, "stat_pb"]) * scale
     n_obs = observed_count(observed, region, lumi)
-    return {"channels": [{"name": name, "samples": [background_sample(name, bkg, rel_unc, modifier, stat)]}],
+    sample = background_sample(name, bkg, rel_unc, modifier, stat, [s.scaled(scale) for s in shifts])
+    return {"channels": [{"name": name, "samples": [sample]}],
             "observations": [{"name": name, "data": [bkg if n_obs is None else n_obs]}],
             "measurements": [measurement(10.0)], "version": "1.0.0"}
 
@@ -107,25 +112,27 @@ def write_workspaces(yield_paths: Sequence[str | Path], background_path: str | P
                      signal_mc_stat: bool = True, observed: Mapping[str, Any] | None = None,
                      analysis: str = "smuon", hepdata_record: str = NO_HEPDATA_RECORD,
                      background_mc_stat: bool = True, envelopes_path: str | Path | None = None,
-                     envelope_scenarios: Sequence[str] = ()) -> list[Path]:
+                     envelope_scenarios: Sequence[str] = (), scale_modifier: str = "histosys") -> list[Path]:
     """Write one background-only workspace and one patchset per region, luminosity and scenario into
     ``out_dir`` (:func:`workspace_names`), each validated with pyhf before it is written. ``envelope_scenarios``
-    take their per-region uncertainty from the scale envelopes, as in the limits (:mod:`susyscan.stats.envelope`)."""
-    from susyscan.stats.envelope import scenario_region_uncertainties
-
+    take the per-region scale envelopes of ``envelopes_path`` as ``scale_modifier`` modifiers, with the flat
+    fraction on the rest, as in the limits (:mod:`susyscan.stats.envelope`)."""
     quiet_pyhf()
     signal = read_signal_yields(yield_paths)
     background = background_for_limits(background_path, background_mc_stat)
-    region_rel = scenario_region_uncertainties(background_path, scenarios, envelopes_path, envelope_scenarios) or {}
+    region_unc = scenario_uncertainties(background_path, scenarios, envelopes_path, envelope_scenarios,
+                                        background["zero_mc"].to_dict(), scale_modifier)
     written = []
     for region in sorted(signal["region"].unique(), key=channel_name):
         rows = signal[signal["region"] == region]
         for lumi in map(float, lumis):
             for scenario, rel in scenarios.items():
-                rel = region_rel.get(scenario, {}).get(region, rel)
-                bkg_only = background_only_workspace(background, region, lumi, float(rel), modifier, observed)
+                unc = region_unc.get(scenario, {}).get(region, RegionUncertainty(rel, (), rel))
+                bkg_only = background_only_workspace(background, region, lumi, float(unc.flat_rel), modifier,
+                                                     observed, unc.shifts)
                 name = f"{analysis}_{channel_name(region)}_{lumi:g}ifb_{scenario}"
-                patchset = signal_patchset(bkg_only, rows, lumi, signal_mc_stat, name, hepdata_record, float(rel))
+                bound_rel = bound_rel_unc(float(background.loc[region, "fit_pb"]), float(unc.flat_rel), unc.shifts)
+                patchset = signal_patchset(bkg_only, rows, lumi, signal_mc_stat, name, hepdata_record, bound_rel)
                 ws_name, ps_name = workspace_names(lumi, scenario, region)
                 validate_likelihood(bkg_only, patchset, f"{background_path}: region {region!r} {name}")
                 for obj, file_name in ((bkg_only, ws_name), (patchset, ps_name)):
