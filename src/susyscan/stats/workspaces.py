@@ -3,8 +3,9 @@
 The signal regions overlap (they share events), so, as ATLAS publishes overlapping regions, each region is
 a workspace of its own (per luminosity and background scenario), never one workspace combining them.  The
 background sample carries the same MC statistical ``staterror`` and zero-MC substitute as the CLs table
-(:mod:`susyscan.stats.model_spec`, :func:`susyscan.stats.inputs.background_for_limits`), so a patched
-workspace reproduces the ``cls.csv`` row of its region.
+(:mod:`susyscan.stats.model_spec`, :func:`susyscan.stats.inputs.background_for_limits`) and, in the scenarios
+of ``statistics.scale_envelope_scenarios``, the same per-process scale-envelope modifiers
+(:mod:`susyscan.stats.envelope`), so a patched workspace reproduces the ``cls.csv`` row of its region.
 """
 
 from __future__ import annotations
