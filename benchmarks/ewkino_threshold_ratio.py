@@ -15,15 +15,14 @@ import argparse
 import glob
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import torch
 import yaml
 
-from susyscan.analyses.ewkino.export import OnnxEnsemble
+from susyscan.analyses.ewkino.export import open_model
 from susyscan.analyses.ewkino.significance import cut_choice_events, half_weights, significance_table
 from susyscan.analyses.ewkino.stages import evaluation_set
-from susyscan.analyses.ewkino.train import load_ensemble
+from susyscan.analyses.ewkino.train import blocks, load_ensemble
+from susyscan.training.train_nn import predict_raw
 
 THRESHOLDS = ("1", "10")  # directory labels pt1, pt10
 
@@ -33,7 +32,7 @@ def _evaluation(run: Path, config: dict, pt: str):  # noqa: ANN202
     points = [f"ewkino_{r.m_squark}_{r.m_electroweakino}" for r in grid.itertuples() if r.train == "yes"]
     files = sorted(glob.glob(str(run / f"results/analysis/ewkino/inputs/pt{pt}/*/chunk*.npz")))
     backgrounds = sorted({Path(f).parent.name for f in files if not Path(f).parent.name.startswith("ewkino_")})
-    onnx = OnnxEnsemble(run / f"results/training/ewkino/pt{pt}/model.onnx")
+    onnx = open_model(run / f"results/training/ewkino/pt{pt}/model.onnx")
     ev = evaluation_set(onnx, files, points + backgrounds)
     optimise = cut_choice_events(ev.chunk_key, ev.event, int(onnx.metadata.get("training_seed") or 0))
     return onnx, ev, optimise, half_weights(ev.weight_pb, ev.sample, optimise)
@@ -44,13 +43,9 @@ def member_ratios(run: Path, config: dict, lumi_ifb: float) -> pd.DataFrame:
     columns = {}
     for pt in THRESHOLDS:
         _, ev, optimise, weights = _evaluation(run, config, pt)
-        model, _ = load_ensemble(run / f"results/training/ewkino/pt{pt}/model.pt")
-        model.eval()
-        with torch.no_grad():
-            logits = torch.cat([model.member_logits(torch.as_tensor(ev.highlevel[i:i + 4096]),
-                                                    torch.as_tensor(ev.pfcands[i:i + 4096]))
-                                for i in range(0, len(ev), 4096)], dim=1)
-        for k, member in enumerate(torch.sigmoid(logits).numpy().astype(np.float64)):
+        ensemble = load_ensemble(run / f"results/training/ewkino/pt{pt}/model.pt")
+        for k, member_model in enumerate(ensemble.members):
+            member = predict_raw(member_model, ensemble.standardisations, blocks(ev))
             table = significance_table(member, weights, ev.baseline, ev.is_signal, ev.m_parent, ev.m_lsp, [lumi_ifb],
                                        None, min_background, optimise)
             columns[f"z_{pt}_member{k}"] = table.set_index(["m_parent", "m_lsp"])["z_nn"]

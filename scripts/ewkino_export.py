@@ -9,4 +9,5 @@ run_export(
     snakemake.output.onnx,  # noqa: F821
     list(snakemake.input.inputs),  # noqa: F821
     snakemake.output.parity,  # noqa: F821
+    score_threshold=float(snakemake.params.score_threshold),  # noqa: F821
 )

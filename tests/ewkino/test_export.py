@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from susyscan.errors import ModelMetadataError
-from susyscan.analyses.ewkino.export import MODEL_TYPE, OnnxEnsemble, export_onnx, parity_check, read_metadata
-from susyscan.analyses.ewkino.train import TrainConfig, load_ensemble, save_ensemble, train_ensemble
+from susyscan.analyses.ewkino.export import MODEL_TYPE, budget, open_model
+from susyscan.analyses.ewkino.stages import run_export
+from susyscan.analyses.ewkino.train import TrainConfig, blocks, load_ensemble, save_ensemble, train_ensemble
+from susyscan.training.export import ExportParityError, check_parity
+from susyscan.training.onnx_model import read_metadata
 
 from .conftest import TINY
 
@@ -17,33 +20,43 @@ from .conftest import TINY
 @pytest.fixture
 def exported(input_set, tmp_path):
     cfg = TrainConfig.from_dict(dict(TINY, epochs=1))
-    model, _, _ = train_ensemble(input_set, cfg)
-    save_ensemble(model, input_set, cfg, tmp_path / "model.pt")
-    model, info = load_ensemble(tmp_path / "model.pt")
-    export_onnx(model, info, tmp_path / "model.onnx")
-    return model, tmp_path / "model.onnx"
+    result, metrics = train_ensemble(input_set, cfg)
+    save_ensemble(result, input_set, cfg, metrics["training_data_hash"], tmp_path / "model.pt")
+    paths = sorted(str(p) for p in tmp_path.glob("*.npz"))
+    run_export(tmp_path / "model.pt", tmp_path / "model.onnx", paths, tmp_path / "parity.json", score_threshold=0.8)
+    return load_ensemble(tmp_path / "model.pt"), tmp_path / "model.onnx"
 
 
 def test_parity_and_metadata(exported, input_set):
-    model, path = exported
-    diff = parity_check(model, path, input_set.highlevel, input_set.pfcands, atol=1e-5)
+    trained, path = exported
+    native = trained.predict(blocks(input_set))
+    diff = check_parity(path, blocks(input_set), native, tolerance=1e-5)
     assert diff <= 1e-5
+    with pytest.raises(ExportParityError):  # the check can fail: a shifted score is refused
+        check_parity(path, blocks(input_set), native + 2e-5, tolerance=1e-5)
     meta = read_metadata(path)
     assert json.loads(meta["feature_names"]) == input_set.feature_names
     assert json.loads(meta["pfcand_feature_names"]) == input_set.pfcand_feature_names
     assert int(meta["max_candidates"]) == input_set.max_candidates == 16
     assert float(meta["padding_value"]) == input_set.padding_value
     assert float(meta["pfcand_pt_min"]) == 1.0 and int(meta["n_members"]) == 2 and meta["model_type"] == MODEL_TYPE
-    session = OnnxEnsemble(path, input_set.feature_names, input_set.pfcand_feature_names, 16)
+    assert float(meta["score_threshold"]) == 0.8 and meta["mass_region"] == "all"
+    assert meta["training_data_hash"] == trained.payload["training_data_hash"]
+    blocks_meta = json.loads(meta["input_blocks"])
+    assert [b["name"] for b in blocks_meta] == ["highlevel", "pfcands"] and blocks_meta[1]["slots"] == 16
+    session = open_model(path, input_set.feature_names, input_set.pfcand_feature_names, 16)
     inputs = [i.name for i in session.session.get_inputs()]
-    assert inputs == ["highlevel", "pfcands"]
-    scores = session.predict(input_set.highlevel, input_set.pfcands, batch=7)  # batching does not matter
+    assert inputs == ["highlevel", "pfcands"] and budget(session) == 16
+    scores = session.predict(blocks(input_set), batch_size=7)  # batching does not matter
     assert scores.shape == (len(input_set),) and np.all((scores >= 0) & (scores <= 1))
+    assert np.abs(scores - native).max() <= 1e-5
 
 
 def test_metadata_mismatch_is_refused(exported, input_set):
     _, path = exported
     with pytest.raises(ModelMetadataError, match="max_candidates"):
-        OnnxEnsemble(path, max_candidates=64)
-    with pytest.raises(ModelMetadataError, match="feature_names"):
-        OnnxEnsemble(path, feature_names=input_set.feature_names[::-1])
+        open_model(path, max_candidates=64)
+    with pytest.raises(ModelMetadataError, match="feature list mismatch of input 'highlevel'"):
+        open_model(path, feature_names=input_set.feature_names[::-1])
+    with pytest.raises(ModelMetadataError, match="feature list mismatch of input 'pfcands'"):
+        open_model(path, pfcand_feature_names=input_set.pfcand_feature_names[::-1])

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from susyscan.analyses.ewkino.model import Ensemble, NetConfig
-from susyscan.analyses.ewkino.train import TrainConfig, load_ensemble, predict, save_ensemble, train_ensemble
+from susyscan.analyses.ewkino.model import NetConfig, build_member
+from susyscan.analyses.ewkino.train import (TrainConfig, blocks, fit_standardisations, history_table, load_ensemble,
+                                            save_ensemble, train_ensemble)
+from susyscan.training.onnx_nn import ScoringModule
+from susyscan.training.standardise import Standardisation
 
 from .conftest import TINY
 
 
-def random_model(n_hl: int = 5, n_pf: int = 4, m: int = 8, seed: int = 0) -> Ensemble:
-    torch.manual_seed(seed)
-    return Ensemble(n_hl, n_pf, m, 3, NetConfig(phi_sizes=(16, 16), rho_sizes=(16,), highlevel_sizes=(16,), head_sizes=(8,)),
-                    padding_value=-999.0, sentinel=-999.0).eval()
+def random_model(n_hl: int = 5, n_pf: int = 4, m: int = 8, seed: int = 0) -> ScoringModule:
+    """Three random members behind the shared scoring module (raw inputs, identity standardisation)."""
+    net = NetConfig(phi_sizes=(16, 16), rho_sizes=(16,), highlevel_sizes=(16,), head_sizes=(8,), n_highlevel=n_hl,
+                    n_pfcand=n_pf, max_candidates=m)
+    blocks_ = [Standardisation(tuple(f"h{i}" for i in range(n_hl)), np.zeros(n_hl), np.ones(n_hl), "highlevel", -999.0),
+               Standardisation(tuple(f"p{i}" for i in range(n_pf)), np.zeros(n_pf), np.ones(n_pf), "pfcands", -999.0, m)]
+    return ScoringModule([build_member(net, seed + k) for k in range(3)], blocks_).eval()
 
 
 def random_inputs(n: int = 10, n_hl: int = 5, n_pf: int = 4, m: int = 8, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,17 +65,36 @@ def test_padded_entries_do_not_change_score():
 
 def test_training_is_reproducible_and_saves(input_set, tmp_path):
     cfg = TrainConfig.from_dict(TINY)
-    model_a, history_a, metrics_a = train_ensemble(input_set, cfg)
-    model_b, history_b, _ = train_ensemble(input_set, cfg)
-    for (name, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values(), strict=True):
-        assert torch.equal(a, b), name
+    result_a, metrics_a = train_ensemble(input_set, cfg)
+    result_b, _ = train_ensemble(input_set, cfg)
+    for a, b in zip(result_a.members, result_b.members, strict=True):
+        for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+            assert torch.equal(x, y), name
+    timing = ["train_seconds", "train_events_per_s"]
+    history_a, history_b = history_table(result_a).drop(columns=timing), history_table(result_b).drop(columns=timing)
     assert np.array_equal(history_a.to_numpy(), history_b.to_numpy())
-    assert len(history_a) == cfg.n_members * cfg.epochs
+    assert len(history_a) == cfg.n_members * cfg.epochs and list(history_a["member"].unique()) == [0, 1]
     assert 0.0 <= metrics_a["test_auc"] <= 1.0 and len(metrics_a["test_auc_members"]) == 2
+    # each member keeps its lowest validation-loss epoch
+    for k, best in enumerate(metrics_a["best_epochs"]):
+        member = history_a[history_a["member"] == k]
+        assert best == int(member.loc[member["val_loss"].idxmin(), "epoch"])
     # members differ (independent seeds)
-    members = list(model_a.members)
+    members = result_a.members
     assert not torch.equal(members[0].out.weight, members[1].out.weight)
-    save_ensemble(model_a, input_set, cfg, tmp_path / "model.pt")
-    loaded, info = load_ensemble(tmp_path / "model.pt")
-    assert info["n_members"] == 2 and info["feature_names"] == input_set.feature_names
-    assert np.allclose(predict(loaded, input_set), predict(model_a, input_set), atol=0)
+    save_ensemble(result_a, input_set, cfg, metrics_a["training_data_hash"], tmp_path / "model.pt")
+    loaded = load_ensemble(tmp_path / "model.pt")
+    assert loaded.payload["n_members"] == 2 and loaded.payload["feature_names"] == input_set.feature_names
+    assert [s.name for s in loaded.standardisations] == ["highlevel", "pfcands"]
+    assert np.array_equal(loaded.predict(blocks(input_set)), result_a.predict(blocks(input_set)))
+
+
+def test_standardisation_leaves_out_sentinels_and_padding(input_set):
+    highlevel, pfcands = fit_standardisations(input_set)
+    hl = input_set.highlevel.astype(np.float64)
+    real = hl[:, 0] != -999.0
+    assert highlevel.mean[0] == pytest.approx(hl[real, 0].mean()) and highlevel.padding == -999.0
+    assert pfcands.mean == pytest.approx(input_set.pfcands[input_set.mask].astype(np.float64).mean(axis=0))
+    assert pfcands.slots == input_set.max_candidates
+    scaled = pfcands.apply(input_set.pfcands, np.float32)
+    assert scaled.dtype == np.float32 and (scaled[~input_set.mask] == 0).all()

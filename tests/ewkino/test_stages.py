@@ -10,8 +10,9 @@ from click.testing import CliRunner
 
 from susyscan.analyses.ewkino import prepare
 from susyscan.analyses.ewkino.cli import ewkino
-from susyscan.analyses.ewkino.export import OnnxEnsemble, read_metadata
+from susyscan.analyses.ewkino.export import open_model
 from susyscan.analyses.ewkino.inputs import read_inputs
+from susyscan.training.onnx_model import read_metadata
 from susyscan.analyses.ewkino.stages import (evaluation_set, run_background_yields, run_export, run_importance,
                                             run_point_yields, run_significance, run_threshold_table, run_training)
 
@@ -46,7 +47,7 @@ def test_chain(tmp_path, cfg):
     table = tables["low"]
     assert list(table["lumi_ifb"]) == [300.0, 3000.0] and (table["m_parent"] == 1500).all()
     # cut chosen on one half of the evaluation events, quoted on the other; the two halves cover them once
-    n_eval = len(evaluation_set(OnnxEnsemble(tmp_path / "low" / "model.onnx"), low, ["sig_1500_100", "znunu"]))
+    n_eval = len(evaluation_set(open_model(tmp_path / "low" / "model.onnx"), low, ["sig_1500_100", "znunu"]))
     assert (table["n_optimise"] + table["n_quote"] == n_eval).all() and (table["n_optimise"] > 0).all()
     # the budget and the truncated fraction of the training inputs travel into the ONNX metadata
     budget = json.loads(read_metadata(tmp_path / "low" / "model.onnx")["candidate_budget"])

@@ -82,6 +82,8 @@ rule ewkino_export:
     output:
         onnx=R("training/ewkino/pt{ptmin}/model.onnx"),
         parity=R("training/ewkino/pt{ptmin}/onnx_parity.json"),
+    params:
+        score_threshold=ewkino_settings().get("score_threshold", 0.9),
     log:
         R("logs/training/ewkino/pt{ptmin}/export.log"),
     resources:

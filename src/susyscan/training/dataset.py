@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 #: Columns added to every split table besides the input table's own columns.
 EXPECTED_EVENTS = "expected_events"
 SPLIT_SCALE = "split_weight_scale"
+#: Rows per chunk of the training-data hash (the digest is that of the whole array's bytes).
+HASH_CHUNK_ROWS = 65536
 #: Table of the events held out of a fold's training (k-fold datasets only).
 HELDOUT = "heldout"
 
@@ -134,11 +136,14 @@ def expected_events(weight_pb: pd.Series | np.ndarray, lumi_fb: float) -> np.nda
     return np.asarray(weight_pb, dtype=float) * 1000.0 * float(lumi_fb)
 
 
-def training_data_hash(X: np.ndarray, y: np.ndarray, feature_names: Sequence[str]) -> str:
-    """SHA-256 of the feature names and the balanced training arrays (float64 / int8 bytes)."""
+def training_data_hash(X: np.ndarray | Sequence[np.ndarray], y: np.ndarray, feature_names: Sequence[str]) -> str:
+    """SHA-256 of the feature names and the training arrays (float64 / int8 bytes); ``X``: one feature array or
+    the input blocks in order (hashed one after the other, in row chunks to bound the float64 copy)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(list(feature_names)).encode())
-    digest.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    for block in ((X,) if isinstance(X, np.ndarray) else X):
+        for first in range(0, len(block), HASH_CHUNK_ROWS):
+            digest.update(np.ascontiguousarray(block[first : first + HASH_CHUNK_ROWS], dtype=np.float64).tobytes())
     digest.update(np.ascontiguousarray(y, dtype=np.int8).tobytes())
     return digest.hexdigest()
 

@@ -69,14 +69,16 @@ def write_onnx(model: onnx.ModelProto, metadata: dict[str, str], path: str | Pat
         onnx.save(model, str(tmp))
 
 
-def parity_deviation(onnx_path: str | Path, features: np.ndarray, native_scores: np.ndarray) -> float:
-    """Maximum |onnxruntime - native| score over ``features``."""
+def parity_deviation(onnx_path: str | Path, features: np.ndarray | Sequence[np.ndarray],
+                     native_scores: np.ndarray) -> float:
+    """Maximum |onnxruntime - native| score over ``features`` (one array, or the input blocks in order)."""
     onnx_scores = OnnxModel(onnx_path).predict(features)
-    return float(np.max(np.abs(onnx_scores - native_scores))) if len(features) else 0.0
+    return float(np.max(np.abs(onnx_scores - native_scores))) if len(onnx_scores) else 0.0
 
 
 def check_parity(
-    onnx_path: str | Path, features: np.ndarray, native_scores: np.ndarray, tolerance: float = DEFAULT_PARITY_TOLERANCE
+    onnx_path: str | Path, features: np.ndarray | Sequence[np.ndarray], native_scores: np.ndarray,
+    tolerance: float = DEFAULT_PARITY_TOLERANCE,
 ) -> float:
     """Return the max deviation; raise ExportParityError above ``tolerance``."""
     deviation = parity_deviation(onnx_path, features, native_scores)
@@ -86,11 +88,24 @@ def check_parity(
     return deviation
 
 
+def block_metadata(standardisations: Sequence[Standardisation]) -> dict[str, str]:
+    """``input_blocks`` metadata of a multi-block model: per ONNX input its name, feature names, padding value
+    and slot count (``susyscan.training.onnx_model.InputBlock``); empty for a single-block model."""
+    if len(standardisations) == 1:
+        return {}
+    blocks = [{"name": s.name, "feature_names": list(s.feature_names), "padding": s.padding, "slots": s.slots}
+              for s in standardisations]
+    return {"input_blocks": json.dumps(blocks)}
+
+
 def export_nn(
-    model: nn.Module, standardisation: Standardisation, metadata: dict[str, str], path: str | Path
+    model: nn.Module | Sequence[nn.Module], standardisation: Standardisation | Sequence[Standardisation],
+    metadata: dict[str, str], path: str | Path,
 ) -> None:
-    """Export the network (any model-factory module) with the standardisation held in the graph."""
-    write_onnx(nn_graph(model, standardisation), metadata, path)
+    """Export the network (any model-factory module, or the members of an ensemble) with the standardisation of
+    each input block held in the graph; a multi-block model's blocks are described in ``input_blocks``."""
+    blocks = [standardisation] if isinstance(standardisation, Standardisation) else list(standardisation)
+    write_onnx(nn_graph(model, blocks), {**metadata, **block_metadata(blocks)}, path)
 
 
 def export_bdt(booster: xgb.Booster, n_features: int, metadata: dict[str, str], path: str | Path) -> None:

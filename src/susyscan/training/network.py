@@ -1,15 +1,20 @@
 """Feed-forward classifier (paper: 37 -> 50 -> 50 -> 1, sigmoid activations, normal initialisation).
 
-The shared trainer takes any network through a *model factory* ``(NetworkConfig, seed) -> torch.nn.Module``
-(``AnalysisSpec.model_factory``; :func:`build_classifier` by default): the module maps standardised features
-(N, n_inputs) to logits (N,). Training, saving, loading (the factory rebuilds the architecture, then the trained
-weights are loaded) and the ONNX export (``susyscan.training.onnx_nn``) use nothing else of it.
+The shared trainer takes any network through a *model factory* ``(settings, seed) -> torch.nn.Module``
+(``AnalysisSpec.model_factory``; :func:`build_classifier` by default). ``settings`` is the architecture:
+:class:`NetworkConfig` for the shared MLP, or an analysis' own settings class with the same ``to_dict`` /
+``from_dict`` pair (stored in model.pt, rebuilt on loading). The module maps the standardised input blocks
+(``susyscan.training.standardise``), in block order and followed by the slot masks of the padded slot blocks, to
+logits (N,); for a single-block model that is ``module(features)``. Training, saving, loading (the factory rebuilds
+the architecture, then the trained weights are loaded) and the ONNX export (``susyscan.training.onnx_nn``) use
+nothing else of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -41,6 +46,18 @@ class NetworkConfig:
         payload["hidden_layers"] = list(self.hidden_layers)
         return payload
 
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> NetworkConfig:
+        """Inverse of :meth:`to_dict`."""
+        return cls(n_inputs=int(payload["n_inputs"]), hidden_layers=tuple(payload["hidden_layers"]),
+                   activation=str(payload["activation"]), init_std=float(payload["init_std"]))
+
+
+class NetworkSettings(Protocol):
+    """Architecture settings of a model factory (stored in model.pt as ``to_dict()``)."""
+
+    def to_dict(self) -> dict[str, Any]: ...  # noqa: D102
+
 
 class Classifier(nn.Module):
     """MLP returning logits; ``predict_proba`` applies the output sigmoid."""
@@ -70,7 +87,7 @@ class Classifier(nn.Module):
 
 
 #: A model factory: (architecture settings, seed) -> an initialised module returning logits.
-ModelFactory = Callable[[NetworkConfig, int], nn.Module]
+ModelFactory = Callable[[Any, int], nn.Module]
 
 
 def factory_name(factory: Callable[..., object]) -> str:

@@ -1,10 +1,15 @@
-"""Loading exported ONNX classifiers with a feature-list check (used by the scan)."""
+"""Loading exported ONNX classifiers with a feature-list check (used by the scan and the analyses' own stages).
+
+A model reads one input (``features``, the ``feature_names`` of its metadata) or several named input blocks
+(metadata ``input_blocks``, written by ``susyscan.training.export.block_metadata``): :meth:`OnnxModel.predict`
+then takes the blocks in order."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +44,22 @@ def first_difference(expected: Sequence[str], found: Sequence[str]) -> str:
     return f"lengths differ: caller has {len(expected)} features, model has {len(found)}"
 
 
+@dataclass(frozen=True)
+class InputBlock:
+    """One ONNX input: its name, feature names, padding value and slot count (None: a flat (N, F) block)."""
+
+    name: str
+    feature_names: list[str]
+    padding: float | None = None
+    slots: int | None = None
+
+    def shape(self) -> tuple[int, ...]:
+        """Shape of one event's inputs."""
+        return (len(self.feature_names),) if self.slots is None else (self.slots, len(self.feature_names))
+
+
 class OnnxModel:
-    """An onnxruntime session plus the model's metadata; ``predict`` takes raw features."""
+    """An onnxruntime session plus the model's metadata; ``predict`` takes raw features (or raw input blocks)."""
 
     def __init__(self, path: str | Path, threads: int = 1) -> None:
         self.path = Path(path)
@@ -63,38 +82,69 @@ class OnnxModel:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        self._input = self.session.get_inputs()[0].name
+        if "input_blocks" in self.metadata:
+            self.blocks = [InputBlock(b["name"], list(b["feature_names"]), b.get("padding"), b.get("slots"))
+                           for b in json.loads(self.metadata["input_blocks"])]
+        else:
+            self.blocks = [InputBlock(self.session.get_inputs()[0].name, self.feature_names)]
 
-    def _matrix(self, features: np.ndarray | pd.DataFrame) -> np.ndarray:
+    def block(self, name: str) -> InputBlock:
+        """The input block ``name``."""
+        for block in self.blocks:
+            if block.name == name:
+                return block
+        raise ModelMetadataError(f"{self.path}: no input block {name!r} (has {[b.name for b in self.blocks]})")
+
+    def check_features(self, feature_names: Sequence[str] | Mapping[str, Sequence[str]]) -> None:
+        """Raise ModelMetadataError when the ordered feature list of the (first, or each named) input block differs
+        from ``feature_names``."""
+        expected = feature_names if isinstance(feature_names, Mapping) else {self.blocks[0].name: feature_names}
+        for name, names in expected.items():
+            found = self.block(name).feature_names
+            if list(names) != found:
+                where = "" if len(self.blocks) == 1 else f" of input {name!r}"
+                raise ModelMetadataError(
+                    f"{self.path}: feature list mismatch{where} ({first_difference(list(names), found)})")
+
+    def _matrix(self, features: np.ndarray | pd.DataFrame, block: InputBlock | None = None) -> np.ndarray:
+        block = block if block is not None else self.blocks[0]
         if isinstance(features, pd.DataFrame):
-            missing = [name for name in self.feature_names if name not in features.columns]
+            missing = [name for name in block.feature_names if name not in features.columns]
             if missing:
                 raise FeatureError(f"{self.path}: input DataFrame lacks model features {missing}")
-            features = features[self.feature_names].to_numpy()
+            features = features[block.feature_names].to_numpy()
         matrix = np.ascontiguousarray(features, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape[1] != len(self.feature_names):
-            raise FeatureError(f"{self.path}: expected (n, {len(self.feature_names)}) features, got {matrix.shape}")
+        if matrix.shape[1:] != block.shape():
+            raise FeatureError(f"{self.path}: expected (n, {', '.join(map(str, block.shape()))}) values for input "
+                               f"{block.name!r}, got {matrix.shape}")
         return matrix
 
-    def predict(self, features: np.ndarray | pd.DataFrame, batch_size: int = 65536) -> np.ndarray:
-        """Scores in [0, 1] (float64), evaluated in batches of ``batch_size`` rows."""
-        matrix = self._matrix(features)
+    def predict(self, features: np.ndarray | pd.DataFrame | Sequence[np.ndarray], batch_size: int = 65536) -> np.ndarray:
+        """Scores in [0, 1] (float64), evaluated in batches of ``batch_size`` rows. ``features``: the raw features
+        of a single-input model, or the raw input blocks in order."""
+        given = list(features) if isinstance(features, (list, tuple)) else [features]
+        if len(given) != len(self.blocks):
+            raise FeatureError(f"{self.path}: {len(given)} input blocks given, the model reads "
+                               f"{[b.name for b in self.blocks]}")
+        arrays = [self._matrix(values, block) for values, block in zip(given, self.blocks)]
+        n_rows = {len(array) for array in arrays}
+        if len(n_rows) != 1:
+            raise FeatureError(f"{self.path}: input blocks with different event counts {sorted(n_rows)}")
         parts = [
-            self.session.run(None, {self._input: matrix[i : i + batch_size]})[0].reshape(-1)
-            for i in range(0, len(matrix), batch_size)
+            self.session.run(None, {b.name: a[i : i + batch_size] for b, a in zip(self.blocks, arrays)})[0].reshape(-1)
+            for i in range(0, len(arrays[0]), batch_size)
         ]
         return np.concatenate(parts).astype(np.float64) if parts else np.empty(0)
 
-    def passes(self, features: np.ndarray | pd.DataFrame) -> np.ndarray:
+    def passes(self, features: np.ndarray | pd.DataFrame | Sequence[np.ndarray]) -> np.ndarray:
         """Boolean mask of events with score above the model's ``score_threshold``."""
         return self.predict(features) > self.score_threshold
 
 
-def load_checked(path: str | Path, feature_names: Sequence[str], threads: int = 1) -> OnnxModel:
-    """Open an exported model, refusing it when its ordered feature list differs from ``feature_names``."""
+def load_checked(path: str | Path, feature_names: Sequence[str] | Mapping[str, Sequence[str]],
+                 threads: int = 1) -> OnnxModel:
+    """Open an exported model, refusing it when its ordered feature list differs from ``feature_names`` (a
+    mapping: the feature lists of the named input blocks)."""
     model = OnnxModel(path, threads=threads)
-    if list(feature_names) != model.feature_names:
-        raise ModelMetadataError(
-            f"{path}: feature list mismatch ({first_difference(list(feature_names), model.feature_names)})"
-        )
+    model.check_features(feature_names)
     return model

@@ -1,10 +1,19 @@
-"""Training loop of the torch classifier with best-epoch selection on the validation set."""
+"""Training loop of the torch classifiers with best-epoch selection on the validation set.
+
+One loop for every analysis: the network comes from a model factory (``susyscan.training.network``), its inputs
+are one or several named blocks (``susyscan.training.standardise``), and the caller's :class:`NNTrainingConfig`
+chooses the optimiser (SGD with momentum or Adam), the loss weighting (none, or class-balanced |event weights|),
+the model selection (validation selection score or weighted validation loss) and the number of ensemble members
+(member k: seed ``seed + k``; the score is the mean of the members' sigmoids).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,19 +21,32 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from susyscan.errors import ConfigError, ModelMetadataError
-from susyscan.training.dataset import PreparedDataset
+from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
 from susyscan.training.device import deterministic, resolve_device
 from susyscan.training.metrics import classification_metrics, selection_score
 from susyscan.training.network import ModelFactory, NetworkConfig, build_classifier, factory_name
 from susyscan.training.standardise import Standardisation
 
+if TYPE_CHECKING:
+    from susyscan.training.dataset import PreparedDataset
+
 logger = logging.getLogger(__name__)
+
+OPTIMISERS = ("sgd", "adam")
+LOSS_WEIGHTINGS = ("none", "balanced")
+MODEL_SELECTIONS = ("selection_score", "val_loss")
+EVAL_BATCH = 65536
 
 
 @dataclass(frozen=True)
 class NNTrainingConfig:
-    """SGD-with-momentum hyperparameters and the model-selection threshold (defaults = config schema)."""
+    """Optimiser hyperparameters, loss weighting, model selection and ensemble size (defaults = the smuon schema).
+
+    ``optimiser``: ``sgd`` (with ``momentum``) or ``adam``; ``loss_weighting``: ``none`` (mean BCE) or
+    ``balanced`` (BCE weighted by |event weight|, rescaled so that signal and background each sum to half the
+    events); ``model_selection``: ``selection_score`` (highest validation selection score at
+    ``selection_threshold``) or ``val_loss`` (lowest validation loss, the training loss without validation
+    events); ``n_members``: networks in the ensemble (seeds ``seed + k``)."""
 
     epochs: int = 8  # paper: 500 (config/paper_scale.yaml)
     batch_size: int = 32
@@ -34,152 +56,334 @@ class NNTrainingConfig:
     selection_threshold: float = 0.5
     seed: int = 12345
     device: str = "auto"
+    optimiser: str = "sgd"
+    loss_weighting: str = "none"
+    model_selection: str = "selection_score"
+    n_members: int = 1
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0:
-            raise ConfigError(f"training.nn: epochs, batch_size and learning_rate must be positive: {asdict(self)}")
+        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.n_members < 1:
+            raise ConfigError(f"training.nn: epochs, batch_size, n_members and learning_rate must be positive: "
+                              f"{asdict(self)}")
+        for key, allowed in (("optimiser", OPTIMISERS), ("loss_weighting", LOSS_WEIGHTINGS),
+                             ("model_selection", MODEL_SELECTIONS)):
+            if getattr(self, key) not in allowed:
+                raise ConfigError(f"training.nn.{key} {getattr(self, key)!r} not in {list(allowed)}")
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """One split for the trainer: raw input blocks (in the order of the standardisations), labels (1 = signal)
+    and the per-event weights of the ``balanced`` loss weighting (None without)."""
+
+    blocks: tuple[np.ndarray, ...]
+    y: np.ndarray
+    weight: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.y)
 
 
 @dataclass
 class NNTrainingResult:
-    """Best-epoch model (on CPU), per-epoch history, the 1-based best epoch, the architecture settings and the
-    name of the model factory that built it."""
+    """Best-epoch members (on CPU), per-epoch history (column ``member`` for an ensemble), the 1-based best epoch
+    of each member, the architecture settings, the model factory's name and the standardisation of each block."""
 
-    model: nn.Module
+    members: list[nn.Module]
     history: pd.DataFrame
-    best_epoch: int
+    best_epochs: list[int]
     device: str
-    network: NetworkConfig | None = None
+    network: Any = None
     model_factory: str = ""
+    standardisations: tuple[Standardisation, ...] = field(default_factory=tuple)
+
+    @property
+    def model(self) -> nn.Module:
+        """The network of a single-member result."""
+        if len(self.members) != 1:
+            raise ConfigError(f"an ensemble of {len(self.members)} members has no single model")
+        return self.members[0]
+
+    @property
+    def best_epoch(self) -> int:
+        """Best epoch of the first member."""
+        return self.best_epochs[0]
+
+    def predict(self, blocks: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """Scores of raw input blocks (:func:`predict_raw`)."""
+        return predict_raw(self.members, self.standardisations, blocks)
 
 
 def _tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(array, dtype=np.float32), device=device)
 
 
+def _precision(block: np.ndarray) -> np.dtype:
+    """Standardise in the block's own precision: float64 features stay float64, float32 ones (as in the ONNX graph)
+    float32."""
+    return np.promote_types(np.asarray(block).dtype, np.float32)
+
+
+def as_blocks(features: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """One array (a single-block model's features) or a sequence of blocks, as a tuple of blocks."""
+    return (features,) if isinstance(features, np.ndarray) else tuple(features)
+
+
+def standardised_inputs(standardisations: Sequence[Standardisation], blocks: Sequence[np.ndarray],
+                        device: torch.device) -> list[torch.Tensor]:
+    """The model's arguments: the standardised blocks (float32), then the slot masks of the padded slot blocks."""
+    if len(blocks) != len(standardisations):
+        raise ConfigError(f"{len(blocks)} input blocks given, the model reads {len(standardisations)} "
+                          f"({[s.name for s in standardisations]})")
+    scaled = [_tensor(s.apply(b, _precision(b)), device) for s, b in zip(standardisations, blocks)]
+    masks = [torch.as_tensor(m, device=device) for s, b in zip(standardisations, blocks) if (m := s.mask(b)) is not None]
+    return scaled + masks
+
+
+def _rows(inputs: Sequence[torch.Tensor], index: torch.Tensor | slice) -> list[torch.Tensor]:
+    return [tensor[index] for tensor in inputs]
+
+
 @torch.no_grad()
-def predict_scores(model: nn.Module, features: torch.Tensor, batch_size: int = 65536) -> np.ndarray:
-    """Scores in [0, 1] (sigmoid of the logits) for already-standardised features, evaluated in batches."""
+def predict_scores(model: nn.Module, features: torch.Tensor | Sequence[torch.Tensor],
+                   batch_size: int = EVAL_BATCH) -> np.ndarray:
+    """Scores in [0, 1] (sigmoid of the logits) for already-standardised model arguments, in batches."""
     model.eval()
-    parts = [torch.sigmoid(model(features[i : i + batch_size])).reshape(-1)
-             for i in range(0, len(features), batch_size)]
+    inputs = [features] if isinstance(features, torch.Tensor) else list(features)
+    parts = [torch.sigmoid(model(*_rows(inputs, slice(i, i + batch_size)))).reshape(-1)
+             for i in range(0, len(inputs[0]), batch_size)]
     return torch.cat(parts).double().cpu().numpy() if parts else np.empty(0)
 
 
-def predict_raw(model: nn.Module, standardisation: Standardisation, features: np.ndarray) -> np.ndarray:
-    """Scores for raw (un-standardised) features, on CPU."""
+@torch.no_grad()
+def predict_raw(model: nn.Module | Sequence[nn.Module], standardisation: Standardisation | Sequence[Standardisation],
+                features: np.ndarray | Sequence[np.ndarray], batch_size: int = EVAL_BATCH) -> np.ndarray:
+    """Scores for raw (un-standardised) input blocks, on CPU: the sigmoid of one model's logits, or the mean of the
+    members' sigmoids of an ensemble."""
+    members = [model] if isinstance(model, nn.Module) else list(model)
+    standardisations = [standardisation] if isinstance(standardisation, Standardisation) else list(standardisation)
+    blocks = as_blocks(features)
+    cpu = torch.device("cpu")
+    parts = []
+    for first in range(0, len(blocks[0]), batch_size):
+        inputs = standardised_inputs(standardisations, [b[first:first + batch_size] for b in blocks], cpu)
+        logits = torch.stack([member.to(cpu).eval()(*inputs) for member in members])
+        parts.append(torch.sigmoid(logits[0]).reshape(-1) if len(members) == 1 else torch.sigmoid(logits).mean(dim=0))
+    return torch.cat(parts).double().numpy() if parts else np.empty(0)
+
+
+def balanced_weights(y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """|weight| rescaled so that signal and background each sum to half the number of events."""
+    weights = np.abs(np.asarray(weight)).astype(np.float64)
+    labels = np.asarray(y).astype(bool)
+    out = np.zeros_like(weights)
+    for signal in (True, False):
+        total = weights[labels == signal].sum()
+        if total <= 0:
+            raise EmptySelectionError(f"training set has no {'signal' if signal else 'background'} weight")
+        out[labels == signal] = weights[labels == signal] * (0.5 * len(weights) / total)
+    return out
+
+
+class _Split:
+    """A split on the device: model arguments, labels, loss weights (None: unweighted mean BCE)."""
+
+    def __init__(self, data: TrainingData, standardisations: Sequence[Standardisation], weighting: str,
+                 device: torch.device) -> None:
+        self.inputs = standardised_inputs(standardisations, data.blocks, device)
+        self.y_numpy = np.asarray(data.y)
+        self.y = _tensor(data.y, device)
+        self.weight: torch.Tensor | None = None
+        if weighting == "balanced" and len(data):
+            if data.weight is None:
+                raise ConfigError("loss_weighting 'balanced' needs per-event weights in the training data")
+            self.weight = _tensor(balanced_weights(data.y, data.weight), device)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def loss(self, logits: torch.Tensor, index: torch.Tensor | slice) -> torch.Tensor:
+        """Mean BCE of the rows ``index``, or their weighted mean ``sum(w BCE) / sum(w)``."""
+        if self.weight is None:
+            return nn.functional.binary_cross_entropy_with_logits(logits, self.y[index])
+        weight = self.weight[index]
+        per_event = nn.functional.binary_cross_entropy_with_logits(logits, self.y[index], reduction="none")
+        return (per_event * weight).sum() / weight.sum()
+
+    @torch.no_grad()
+    def logits(self, model: nn.Module) -> torch.Tensor:
+        return torch.cat([model(*_rows(self.inputs, slice(i, i + EVAL_BATCH))) for i in range(0, len(self), EVAL_BATCH)])
+
+
+def _optimiser(model: nn.Module, config: NNTrainingConfig) -> torch.optim.Optimizer:
+    if config.optimiser == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum,
+                           weight_decay=config.weight_decay)
+
+
+def _train_member(model: nn.Module, train: _Split, val: _Split, config: NNTrainingConfig, seed: int,
+                  device: torch.device, label: str, progress: bool) -> tuple[nn.Module, list[dict], int]:
+    """Train one member; return it (CPU, best epoch's weights), its history rows and its best epoch."""
+    optimiser = _optimiser(model, config)
+    shuffle = torch.Generator().manual_seed(seed)
+    n_train = len(train)
+    rows: list[dict] = []
+    best, best_epoch, best_state = -np.inf, 0, None
+    bar = tqdm(range(1, config.epochs + 1), desc=label, disable=not progress)
+    for epoch in bar:
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(n_train, generator=shuffle).to(device)
+        loss_sum = torch.zeros((), device=device)
+        for first in range(0, n_train, config.batch_size):
+            batch = order[first : first + config.batch_size]
+            loss = train.loss(model(*_rows(train.inputs, batch)), batch)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            loss_sum += loss.detach() * len(batch)
+        seconds = time.perf_counter() - start
+        model.eval()
+        row: dict[str, Any] = {"epoch": epoch, "train_loss": float(loss_sum) / n_train}
+        score = val_loss = float("nan")
+        if len(val):
+            val_logits = val.logits(model)
+            val_loss = float(val.loss(val_logits, slice(None)))
+            val_metrics = classification_metrics(val.y_numpy, torch.sigmoid(val_logits).double().cpu().numpy(),
+                                                 config.selection_threshold)
+            score = selection_score(val_metrics)
+            row.update({"val_loss": val_loss, **{f"val_{k}": v for k, v in val_metrics.items() if k != "threshold"},
+                        "val_selection_score": score})
+        else:
+            row["val_loss"] = val_loss
+        rows.append({**row, "train_seconds": seconds,
+                     "train_events_per_s": n_train / seconds if seconds > 0 else float("nan")})
+        if config.model_selection == "val_loss":
+            monitor = -(val_loss if np.isfinite(val_loss) else row["train_loss"])
+        else:
+            monitor = score
+        if monitor > best:
+            best, best_epoch = monitor, epoch
+            best_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+        bar.set_postfix(val_loss=f"{val_loss:.4f}", sel=f"{score:.4f}", best=best_epoch)
+    if best_state is None:
+        raise ConfigError(f"{label}: training produced no finite validation {config.model_selection} "
+                          "(empty validation set?)")
     model = model.to("cpu")
-    return predict_scores(model, _tensor(standardisation.apply(features), torch.device("cpu")))
+    model.load_state_dict(best_state)
+    model.eval()
+    logger.info("%s: best epoch %d (%s %.4f)", label, best_epoch, config.model_selection, abs(best))
+    return model, rows, best_epoch
+
+
+def train_blocks(
+    train: TrainingData, val: TrainingData, standardisations: Sequence[Standardisation], network: Any,
+    config: NNTrainingConfig, progress: bool = True, model_factory: ModelFactory = build_classifier, label: str = "nn",
+) -> NNTrainingResult:
+    """Train ``config.n_members`` networks of ``model_factory(network, seed + k)`` on the raw blocks of ``train``
+    (standardised with ``standardisations``), each keeping its best validation epoch."""
+    device = resolve_device(config.device)
+    train_split = _Split(train, standardisations, config.loss_weighting, device)
+    val_split = _Split(val, standardisations, config.loss_weighting, device)
+    members, rows, best_epochs = [], [], []
+    for k in range(config.n_members):
+        seed = config.seed + k
+        name = label if config.n_members == 1 else f"{label} member {k}"
+        with deterministic(seed):
+            model = model_factory(network, seed).to(device)
+            model, history, best_epoch = _train_member(model, train_split, val_split, config, seed, device, name,
+                                                       progress)
+        members.append(model)
+        best_epochs.append(best_epoch)
+        rows += [{"member": k, **row} for row in history] if config.n_members > 1 else history
+    return NNTrainingResult(members=members, history=pd.DataFrame(rows), best_epochs=best_epochs, device=str(device),
+                            network=network, model_factory=factory_name(model_factory),
+                            standardisations=tuple(standardisations))
 
 
 def train_classifier(
     dataset: PreparedDataset, network: NetworkConfig, config: NNTrainingConfig, progress: bool = True,
     model_factory: ModelFactory = build_classifier,
 ) -> NNTrainingResult:
-    """Train on the balanced training split, keep the epoch with the best validation selection score.
+    """Train on the balanced training split of a prepared (single-block) dataset, keep the epoch with the best
+    validation selection score.
 
     ``model_factory`` (the analysis' ``AnalysisSpec.model_factory``) builds the initialised network."""
-    device = resolve_device(config.device)
-    standardisation = dataset.standardisation
-    with deterministic(config.seed):
-        model = model_factory(network, config.seed).to(device)
-        X_train = _tensor(standardisation.apply(dataset.train.X), device)
-        y_train = _tensor(dataset.train.y, device)
-        X_val = _tensor(standardisation.apply(dataset.val.X), device)
-        y_val = _tensor(dataset.val.y, device)
-        optimiser = torch.optim.SGD(
-            model.parameters(), lr=config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay
-        )
-        loss_fn = nn.BCEWithLogitsLoss()
-        shuffle = torch.Generator().manual_seed(config.seed)
-        n_train = len(X_train)
-        rows: list[dict] = []
-        best_score, best_epoch, best_state = -np.inf, 0, None
-        bar = tqdm(range(1, config.epochs + 1), desc=f"nn {dataset.info.get('region', '')}", disable=not progress)
-        for epoch in bar:
-            start = time.perf_counter()
-            model.train()
-            order = torch.randperm(n_train, generator=shuffle).to(device)
-            loss_sum = torch.zeros((), device=device)
-            for first in range(0, n_train, config.batch_size):
-                batch = order[first : first + config.batch_size]
-                loss = loss_fn(model(X_train[batch]), y_train[batch])
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                loss_sum += loss.detach() * len(batch)
-            seconds = time.perf_counter() - start
-            model.eval()
-            with torch.no_grad():
-                val_logits = torch.cat([model(X_val[i : i + 65536]) for i in range(0, len(X_val), 65536)])
-                val_loss = float(loss_fn(val_logits, y_val))
-            val_metrics = classification_metrics(
-                dataset.val.y, torch.sigmoid(val_logits).double().cpu().numpy(), config.selection_threshold
-            )
-            score = selection_score(val_metrics)
-            rows.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": float(loss_sum) / n_train,
-                    "val_loss": val_loss,
-                    **{f"val_{k}": v for k, v in val_metrics.items() if k != "threshold"},
-                    "val_selection_score": score,
-                    "train_seconds": seconds,
-                    "train_events_per_s": n_train / seconds if seconds > 0 else float("nan"),
-                }
-            )
-            if score > best_score:
-                best_score, best_epoch = score, epoch
-                best_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
-            bar.set_postfix(val_loss=f"{val_loss:.4f}", sel=f"{score:.4f}", best=best_epoch)
-    if best_state is None:
-        raise ConfigError("training produced no finite validation selection score (empty validation set?)")
-    model = model.to("cpu")
-    model.load_state_dict(best_state)
-    model.eval()
-    logger.info("best epoch %d with validation selection score %.4f", best_epoch, best_score)
-    return NNTrainingResult(model=model, history=pd.DataFrame(rows), best_epoch=best_epoch, device=str(device),
-                            network=network, model_factory=factory_name(model_factory))
+    def data(split: Any) -> TrainingData:
+        return TrainingData((split.X,), split.y, split.weight)
+
+    return train_blocks(data(dataset.train), data(dataset.val), [dataset.standardisation], network, config, progress,
+                        model_factory, f"nn {dataset.info.get('region', '')}")
 
 
-def save_model(result: NNTrainingResult, dataset: PreparedDataset, path: str) -> None:
-    """Save the state dict with the architecture settings, the model factory's name, standardisation and
-    provenance (model.pt), atomically."""
+def save_trained(result: NNTrainingResult, path: str, provenance: Mapping[str, Any]) -> None:
+    """Save the members' state dicts with the architecture settings, the model factory's name, the standardisation
+    of each block and ``provenance`` (model.pt), atomically. A single-block, single-member model keeps the keys
+    ``state_dict`` and ``standardisation``; otherwise ``state_dicts`` and ``standardisations`` (lists)."""
     from susyscan.training.io_utils import atomic_path
 
-    network = result.network if result.network is not None else getattr(result.model, "config", None)
-    if not isinstance(network, NetworkConfig):
-        raise ConfigError(f"{path}: no architecture settings (NetworkConfig) to save with the model")
-    payload = {
-        "state_dict": result.model.state_dict(),
+    network = result.network if result.network is not None else getattr(result.members[0], "config", None)
+    if network is None or not hasattr(network, "to_dict"):
+        raise ConfigError(f"{path}: no architecture settings (with to_dict) to save with the model")
+    states = [member.state_dict() for member in result.members]
+    blocks = [s.to_dict() for s in result.standardisations]
+    payload: dict[str, Any] = {
+        **({"state_dict": states[0]} if len(states) == 1 else {"state_dicts": states}),
         "network_config": network.to_dict(),
         "model_factory": result.model_factory or factory_name(build_classifier),
-        "standardisation": dataset.info["standardisation"],
-        "feature_names": dataset.feature_names,
-        "mass_region": dataset.info["region"],
-        "training_data_hash": dataset.info["training_data_hash"],
+        **({"standardisation": blocks[0]} if len(blocks) == 1 else {"standardisations": blocks}),
+        **provenance,
         "best_epoch": result.best_epoch,
+        **({"best_epochs": result.best_epochs} if len(states) > 1 else {}),
     }
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         torch.save(payload, handle)
 
 
-def load_model(path: str, model_factory: ModelFactory = build_classifier) -> tuple[nn.Module, Standardisation, dict]:
-    """Load model.pt: (network on CPU in eval mode, standardisation, full payload). ``model_factory`` (the
-    analysis spec's, the one it was trained with) rebuilds the architecture before the weights are loaded."""
+def save_model(result: NNTrainingResult, dataset: PreparedDataset, path: str) -> None:
+    """:func:`save_trained` with the provenance of a prepared dataset (feature names, mass region, data hash)."""
+    save_trained(result, path, {"feature_names": dataset.feature_names, "mass_region": dataset.info["region"],
+                                "training_data_hash": dataset.info["training_data_hash"]})
+
+
+@dataclass
+class TrainedModel:
+    """A loaded model.pt: members (CPU, eval mode), the standardisation of each block, the full payload."""
+
+    members: list[nn.Module]
+    standardisations: list[Standardisation]
+    payload: dict[str, Any]
+
+    def predict(self, blocks: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """Scores of raw input blocks (:func:`predict_raw`)."""
+        return predict_raw(self.members, self.standardisations, blocks)
+
+
+def load_trained(path: str, model_factory: ModelFactory = build_classifier,
+                 network_type: Any = NetworkConfig) -> TrainedModel:
+    """Load model.pt. ``model_factory`` (the analysis spec's, the one it was trained with) rebuilds each member
+    from ``network_type.from_dict`` of the stored settings before its weights are loaded."""
     payload = torch.load(path, map_location="cpu", weights_only=False)
-    config = payload["network_config"]
-    network = NetworkConfig(
-        n_inputs=config["n_inputs"],
-        hidden_layers=tuple(config["hidden_layers"]),
-        activation=config["activation"],
-        init_std=config["init_std"],
-    )
-    model = model_factory(network, 0)
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as exc:  # torch: missing/unexpected keys or shape mismatch
-        raise ModelMetadataError(f"{path}: trained with model factory {payload.get('model_factory', '?')}; "
-                                 f"{factory_name(model_factory)} builds another architecture: {exc}") from exc
-    model.eval()
-    return model, Standardisation.from_dict(payload["standardisation"]), payload
+    network = network_type.from_dict(payload["network_config"])
+    states = payload["state_dicts"] if "state_dicts" in payload else [payload["state_dict"]]
+    members = []
+    for state in states:
+        model = model_factory(network, 0)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as exc:  # torch: missing/unexpected keys or shape mismatch
+            raise ModelMetadataError(f"{path}: trained with model factory {payload.get('model_factory', '?')}; "
+                                     f"{factory_name(model_factory)} builds another architecture: {exc}") from exc
+        members.append(model.eval())
+    blocks = payload["standardisations"] if "standardisations" in payload else [payload["standardisation"]]
+    return TrainedModel(members, [Standardisation.from_dict(b) for b in blocks], payload)
+
+
+def load_model(path: str, model_factory: ModelFactory = build_classifier) -> tuple[nn.Module, Standardisation, dict]:
+    """Load a single-block, single-member model.pt: (network on CPU in eval mode, standardisation, full payload)."""
+    trained = load_trained(path, model_factory)
+    if len(trained.members) != 1 or len(trained.standardisations) != 1:
+        raise ModelMetadataError(f"{path}: {len(trained.members)} members and {len(trained.standardisations)} input "
+                                 "blocks; load it with load_trained")
+    return trained.members[0], trained.standardisations[0], trained.payload

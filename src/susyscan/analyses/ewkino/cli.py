@@ -47,7 +47,7 @@ def multiplicity_command(inputs: tuple[str, ...], out: str) -> None:
 @click.option("--model-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--history-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--metrics-out", required=True, type=click.Path(dir_okay=False))
-@click.option("--training", default="{}", help="JSON of TrainConfig keys (n_members, epochs, learning_rate, ...).")
+@click.option("--training", default="{}", help="JSON of analyses.ewkino.training keys (n_members, epochs, learning_rate, ...).")
 def train_command(inputs: tuple[str, ...], model_out: str, history_out: str, metrics_out: str, training: str) -> None:
     """Train the seed ensemble."""
     from susyscan.analyses.ewkino.stages import run_training
@@ -60,11 +60,14 @@ def train_command(inputs: tuple[str, ...], model_out: str, history_out: str, met
 @click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--onnx-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--parity-out", required=True, type=click.Path(dir_okay=False))
-def export_command(inputs: tuple[str, ...], model_path: str, onnx_out: str, parity_out: str) -> None:
+@click.option("--score-threshold", default=0.9, show_default=True, type=float,
+              help="Score cut of the scan's 'nn' region (recorded in the ONNX metadata).")
+def export_command(inputs: tuple[str, ...], model_path: str, onnx_out: str, parity_out: str,
+                   score_threshold: float) -> None:
     """Export model.pt to one ONNX graph and check parity on INPUTS."""
     from susyscan.analyses.ewkino.stages import run_export
 
-    run_export(model_path, onnx_out, list(inputs), parity_out)
+    run_export(model_path, onnx_out, list(inputs), parity_out, score_threshold=score_threshold)
 
 
 @ewkino.command("significance")

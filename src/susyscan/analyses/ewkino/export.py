@@ -1,103 +1,73 @@
-"""Export the ensemble as one ONNX graph (inputs ``highlevel`` [N, F], ``pfcands`` [N, M, C]; output ``score`` [N])."""
+"""The ewkino ensemble's ONNX metadata and checks; graph, runtime and parity are the shared ones.
+
+``susyscan.training.export.export_nn`` writes one graph for the ensemble (inputs ``highlevel`` [N, F] and
+``pfcands`` [N, M, C], the slot mask derived in-graph from the padding value; output ``score`` [N], the mean of the
+members' sigmoids), ``susyscan.training.onnx_model.OnnxModel`` runs it and ``check_parity`` compares it with torch.
+"""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import onnx
-import torch
-
-from susyscan.analyses.ewkino.model import Ensemble
+from susyscan.analyses.ewkino.train import HIGHLEVEL, PFCANDS
 from susyscan.errors import ModelMetadataError
-from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, ExportParityError, write_onnx
-from susyscan.training.onnx_model import read_metadata
+from susyscan.training.export import model_metadata
+from susyscan.training.onnx_model import OnnxModel
 
-__all__ = ["MODEL_TYPE", "OnnxEnsemble", "export_onnx", "parity_check", "read_metadata"]
+__all__ = ["MODEL_TYPE", "ewkino_metadata", "open_model", "pfcand_pt_min", "budget"]
 
 logger = logging.getLogger(__name__)
 
 MODEL_TYPE = "ewkino_deepsets_ensemble"
-OPSET = 17
 
 
-def export_onnx(model: Ensemble, info: dict[str, Any], path: str | Path, extra_metadata: dict[str, str] | None = None) -> None:
-    """Write ``model`` (raw inputs, padding mask derived in-graph) with metadata_props (atomically)."""
-    model = model.to("cpu").eval()
-    n_hl, n_pf, n_max = info["n_highlevel"], info["n_pfcand"], info["max_candidates"]
-    example = (torch.zeros(2, n_hl), torch.full((2, n_max, n_pf), float(info["padding_value"])))
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(model, example, buffer, dynamo=False, opset_version=OPSET,  # type: ignore[arg-type]
-                          input_names=["highlevel", "pfcands"], output_names=["score"],
-                          dynamic_axes={"highlevel": {0: "n"}, "pfcands": {0: "n"}, "score": {0: "n"}})
-    graph = onnx.load_from_string(buffer.getvalue())
-    metadata = {
-        "feature_names": json.dumps(list(info["feature_names"])),
-        "pfcand_feature_names": json.dumps(list(info["pfcand_feature_names"])),
-        "max_candidates": str(int(n_max)),
-        "padding_value": repr(float(info["padding_value"])),
-        "sentinel": repr(float(info["sentinel"])),
-        "pfcand_pt_min": repr(float(info["pfcand_pt_min"])),
-        "n_members": str(int(info["n_members"])),
-        "model_type": MODEL_TYPE,
-        "training_split": json.dumps(list(info.get("split", []))),
-        "training_seed": str(info.get("seed", "")),
+def ewkino_metadata(payload: dict[str, Any], score_threshold: float) -> dict[str, str]:
+    """metadata_props of the ewkino ONNX model from its model.pt payload: the shared keys (feature names, mass
+    region ``all``, score threshold of the scan's ``nn`` region, training-data hash, model type) and ewkino's (PF
+    block, budget M, threshold, members, split and seed of the training, candidate budget)."""
+    return {
+        **model_metadata(payload["feature_names"], payload["mass_region"], score_threshold,
+                         payload["training_data_hash"], MODEL_TYPE),
+        "pfcand_feature_names": json.dumps(list(payload["pfcand_feature_names"])),
+        "max_candidates": str(int(payload["max_candidates"])),
+        "padding_value": repr(float(payload["padding_value"])),
+        "sentinel": repr(float(payload["sentinel"])),
+        "pfcand_pt_min": repr(float(payload["pfcand_pt_min"])),
+        "n_members": str(int(payload["n_members"])),
+        "training_split": json.dumps(list(payload["split"])),
+        "training_seed": str(payload["seed"]),
         # the budget M and, on the training inputs, the multiplicity quantiles and the fraction of truncated events
-        "candidate_budget": json.dumps(info.get("candidate_budget", {}), sort_keys=True),
-        **(extra_metadata or {}),
+        "candidate_budget": json.dumps(payload.get("candidate_budget", {}), sort_keys=True),
+        "input": "raw input blocks highlevel [N, F] and pfcands [N, M, C], float32 (see input_blocks)",
     }
-    write_onnx(graph, metadata, path)  # shared: metadata, onnx.checker (full check), atomic save
-    logger.info("wrote %s (%d members, M=%d, pT_min=%g)", path, info["n_members"], n_max, info["pfcand_pt_min"])
 
 
-class OnnxEnsemble:
-    """onnxruntime session with checked metadata."""
-
-    def __init__(self, path: str | Path, feature_names: list[str] | None = None,
-                 pfcand_feature_names: list[str] | None = None, max_candidates: int | None = None) -> None:
-        import onnxruntime as ort
-
-        self.path = Path(path)
-        self.metadata = read_metadata(path)
-        required = ("feature_names", "pfcand_feature_names", "max_candidates", "padding_value", "pfcand_pt_min",
-                    "n_members", "model_type")
-        missing = [k for k in required if k not in self.metadata]
-        if missing:
-            raise ModelMetadataError(f"{path}: ONNX metadata lacks {missing}")
-        self.feature_names = json.loads(self.metadata["feature_names"])
-        self.pfcand_feature_names = json.loads(self.metadata["pfcand_feature_names"])
-        self.max_candidates = int(self.metadata["max_candidates"])
-        self.pfcand_pt_min = float(self.metadata["pfcand_pt_min"])
-        for name, want, have in (("feature_names", feature_names, self.feature_names),
-                                 ("pfcand_feature_names", pfcand_feature_names, self.pfcand_feature_names),
-                                 ("max_candidates", max_candidates, self.max_candidates)):
-            if want is not None and (list(want) if isinstance(want, list) else want) != have:
-                raise ModelMetadataError(f"{path}: {name} mismatch: model has {have}, caller expects {want}")
-        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-    def predict(self, highlevel: np.ndarray, pfcands: np.ndarray, batch: int = 65536) -> np.ndarray:
-        """Scores [N] (float64)."""
-        out = [self.session.run(["score"], {"highlevel": highlevel[s:s + batch].astype(np.float32),
-                                            "pfcands": pfcands[s:s + batch].astype(np.float32)})[0]
-               for s in range(0, len(highlevel), batch)]
-        return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+def open_model(path: str | Path, feature_names: list[str] | None = None, pfcand_feature_names: list[str] | None = None,
+               max_candidates: int | None = None) -> OnnxModel:
+    """The shared onnxruntime model of an ewkino ONNX file, refused when its metadata lack ewkino's keys or differ
+    from the caller's feature lists or budget M."""
+    model = OnnxModel(path)
+    missing = [k for k in ("pfcand_pt_min", "n_members", "training_split", "training_seed") if k not in model.metadata]
+    if missing or [b.name for b in model.blocks] != [HIGHLEVEL, PFCANDS]:
+        raise ModelMetadataError(f"{path}: not an ewkino model (metadata lacks {missing}, inputs "
+                                 f"{[b.name for b in model.blocks]})")
+    expected = {name: list(names) for name, names in ((HIGHLEVEL, feature_names), (PFCANDS, pfcand_feature_names))
+                if names is not None}
+    model.check_features(expected)
+    if max_candidates is not None and budget(model) != max_candidates:
+        raise ModelMetadataError(f"{path}: max_candidates mismatch: model has {budget(model)}, caller expects "
+                                 f"{max_candidates}")
+    return model
 
 
-def parity_check(model: Ensemble, onnx_path: str | Path, highlevel: np.ndarray, pfcands: np.ndarray,
-                 atol: float = DEFAULT_PARITY_TOLERANCE) -> float:
-    """Max |torch - onnxruntime| on the given inputs; raises the shared ExportParityError above ``atol``."""
-    with torch.no_grad():
-        reference = model.eval()(torch.as_tensor(highlevel), torch.as_tensor(pfcands)).numpy().astype(np.float64)
-    scores = OnnxEnsemble(onnx_path).predict(highlevel, pfcands)
-    diff = float(np.max(np.abs(reference - scores))) if len(scores) else 0.0
-    if diff > atol:
-        raise ExportParityError(f"{onnx_path}: onnxruntime differs from torch by {diff:.3g} > {atol}")
-    logger.info("ONNX parity on %d events: max |diff| = %.3g", len(scores), diff)
-    return diff
+def pfcand_pt_min(model: OnnxModel) -> float:
+    """The PF-candidate threshold (GeV) the model was trained at."""
+    return float(model.metadata["pfcand_pt_min"])
+
+
+def budget(model: OnnxModel) -> int:
+    """The candidate budget M (slots of the ``pfcands`` input)."""
+    return int(model.block(PFCANDS).slots or 0)

@@ -1,14 +1,16 @@
-"""Deep-sets network over PF candidates + high-level MLP branch, and the seed ensemble.
+"""Deep-sets network over PF candidates + high-level MLP branch: the model factory of the ewkino ensemble.
 
-Inputs are raw (un-standardised): the ensemble holds the standardisation as buffers, maps
-high-level sentinels and padded candidate slots to 0 after standardisation, so the same module is
-exported to ONNX unchanged. Padded candidates are found from ``pfcands[..., 0] == padding_value``.
+The shared trainer (``susyscan.training.train_nn``) builds each ensemble member with :func:`build_member`,
+standardises the two input blocks (high-level sentinels and padded candidate slots left out of the fit and mapped
+to 0) and passes the member ``(highlevel, pfcands, mask)``; the shared export (``susyscan.training.onnx_nn``) holds
+the standardisation as buffers and derives the mask in-graph from ``pfcands[..., 0] == padding_value``.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -16,19 +18,32 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 
+#: Keys of the input shapes in NetConfig (set from the training inputs, not from the config section ``net``).
+SHAPE_KEYS = ("n_highlevel", "n_pfcand", "max_candidates")
+
+
 @dataclass(frozen=True)
 class NetConfig:
-    """Layer sizes of one ensemble member."""
+    """Layer sizes of one ensemble member and the shapes of its inputs (high-level features, candidate features,
+    candidate slots M; 0 until set from the training inputs)."""
 
     phi_sizes: tuple[int, ...] = (64, 64)
     rho_sizes: tuple[int, ...] = (64,)
     highlevel_sizes: tuple[int, ...] = (64, 64)
     head_sizes: tuple[int, ...] = (64,)
     use_pfcands: bool = True
+    n_highlevel: int = 0
+    n_pfcand: int = 0
+    max_candidates: int = 0
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form."""
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored in model.pt)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> NetConfig:
+        """Inverse of :meth:`to_dict` (lists become tuples)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})  # type: ignore[arg-type]
 
 
 def mlp(n_in: int, sizes: tuple[int, ...] | list[int]) -> nn.Sequential:
@@ -44,14 +59,15 @@ class DeepSetsMember(nn.Module):
     """phi MLP per candidate, masked sum and mean pooling, rho MLP; concatenated with a high-level
     MLP; one logit per event. Takes standardised inputs and the candidate mask."""
 
-    def __init__(self, n_highlevel: int, n_pfcand: int, max_candidates: int, net: NetConfig) -> None:
+    def __init__(self, net: NetConfig) -> None:
         super().__init__()
+        self.config = net
         self.use_pfcands = net.use_pfcands
-        self.max_candidates = max_candidates
-        self.highlevel = mlp(n_highlevel, net.highlevel_sizes)
-        n_head = net.highlevel_sizes[-1] if net.highlevel_sizes else n_highlevel
+        self.max_candidates = net.max_candidates
+        self.highlevel = mlp(net.n_highlevel, net.highlevel_sizes)
+        n_head = net.highlevel_sizes[-1] if net.highlevel_sizes else net.n_highlevel
         if self.use_pfcands:
-            self.phi = mlp(n_pfcand, net.phi_sizes)
+            self.phi = mlp(net.n_pfcand, net.phi_sizes)
             latent = net.phi_sizes[-1]
             self.rho = mlp(2 * latent, net.rho_sizes)
             n_head += net.rho_sizes[-1] if net.rho_sizes else 2 * latent
@@ -71,51 +87,12 @@ class DeepSetsMember(nn.Module):
         return self.out(self.head(torch.cat(parts, dim=1))).squeeze(-1)
 
 
-class Ensemble(nn.Module):
-    """Mean of the members' sigmoid scores on raw inputs; ``forward`` returns scores [N] in [0, 1]."""
-
-    hl_mean: torch.Tensor  # buffers (typed for mypy; registered in __init__)
-    hl_std: torch.Tensor
-    pf_mean: torch.Tensor
-    pf_std: torch.Tensor
-
-    def __init__(self, n_highlevel: int, n_pfcand: int, max_candidates: int, n_members: int, net: NetConfig,
-                 padding_value: float, sentinel: float) -> None:
-        super().__init__()
-        self.net = net
-        self.padding_value = float(padding_value)
-        self.sentinel = float(sentinel)
-        self.members = nn.ModuleList(DeepSetsMember(n_highlevel, n_pfcand, max_candidates, net) for _ in range(n_members))
-        self.register_buffer("hl_mean", torch.zeros(n_highlevel))
-        self.register_buffer("hl_std", torch.ones(n_highlevel))
-        self.register_buffer("pf_mean", torch.zeros(n_pfcand))
-        self.register_buffer("pf_std", torch.ones(n_pfcand))
-
-    def standardise(self, highlevel: torch.Tensor, pfcands: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(standardised high-level, standardised candidates, mask); sentinels and padding -> 0."""
-        hl = torch.where(highlevel == self.sentinel, torch.zeros_like(highlevel), (highlevel - self.hl_mean) / self.hl_std)
-        mask = pfcands[:, :, 0] != self.padding_value
-        pf = torch.where(mask.unsqueeze(-1), (pfcands - self.pf_mean) / self.pf_std, torch.zeros_like(pfcands))
-        return hl, pf, mask
-
-    def member_logits(self, highlevel: torch.Tensor, pfcands: torch.Tensor) -> torch.Tensor:
-        """Logits [n_members, N] on raw inputs."""
-        hl, pf, mask = self.standardise(highlevel, pfcands)
-        return torch.stack([member(hl, pf, mask) for member in self.members])
-
-    def forward(self, highlevel: torch.Tensor, pfcands: torch.Tensor) -> torch.Tensor:
-        """Ensemble score [N]: mean over members of sigmoid(logit)."""
-        return torch.sigmoid(self.member_logits(highlevel, pfcands)).mean(dim=0)
+def build_member(net: NetConfig, seed: int) -> DeepSetsMember:
+    """The model factory of the shared trainer (``susyscan.training.train_nn``): one deep-sets member with torch's
+    default initialisation drawn from ``seed`` (the global RNG is restored afterwards)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return DeepSetsMember(net)
 
 
-def set_standardisation(model: Ensemble, hl_mean: torch.Tensor, hl_std: torch.Tensor,
-                        pf_mean: torch.Tensor, pf_std: torch.Tensor) -> None:
-    """Copy standardisation constants into the model buffers (std floored at 1e-6)."""
-    with torch.no_grad():
-        model.hl_mean.copy_(hl_mean)
-        model.hl_std.copy_(hl_std.clamp(min=1e-6))
-        model.pf_mean.copy_(pf_mean)
-        model.pf_std.copy_(pf_std.clamp(min=1e-6))
-
-
-__all__ = ["NetConfig", "DeepSetsMember", "Ensemble", "mlp", "set_standardisation"]
+__all__ = ["NetConfig", "DeepSetsMember", "build_member", "mlp"]

@@ -13,7 +13,7 @@ import pandas as pd
 from susyscan import atomic
 
 from susyscan.errors import EmptySelectionError
-from susyscan.analyses.ewkino.export import OnnxEnsemble, export_onnx, parity_check
+from susyscan.analyses.ewkino.export import budget, ewkino_metadata, open_model, pfcand_pt_min
 from susyscan.analyses.ewkino.importance import permutation_importance, write_importance
 from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
 from susyscan.atomic import write_json_atomic, write_text_atomic
@@ -22,8 +22,10 @@ from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap,
 from susyscan.analyses.ewkino.pileup import pileup_note
 from susyscan.analyses.ewkino.significance import (background_yield_table, cut_choice_events, half_weights,
                                                   signal_yield_table, significance_table, threshold_comparison)
-from susyscan.analyses.ewkino.train import (TrainConfig, candidate_budget_info, load_ensemble, predict_arrays,
+from susyscan.analyses.ewkino.train import (TrainConfig, blocks, candidate_budget_info, history_table, load_ensemble,
                                             save_ensemble, train_ensemble)
+from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_nn
+from susyscan.training.onnx_model import OnnxModel
 
 logger = logging.getLogger(__name__)
 Paths = list[str | Path]
@@ -39,14 +41,14 @@ def run_training(input_paths: Paths, model_out: str | Path, history_out: str | P
     """Train the ensemble on the given input files; write model.pt, history.csv, metrics.json."""
     cfg = TrainConfig.from_dict(training)
     inputs = read_inputs(input_paths)
-    model, history, metrics = train_ensemble(inputs, cfg)
+    result, metrics = train_ensemble(inputs, cfg)
     metrics["pfcand_pt_min"] = inputs.pfcand_pt_min
     metrics["samples"] = sorted(set(inputs.sample.tolist()))
     metrics["candidate_budget"] = candidate_budget_info(inputs)
     logger.info("candidate budget M = %d at pT > %g GeV: %.2f %% of the training events truncated",
                 inputs.max_candidates, inputs.pfcand_pt_min, 100 * metrics["candidate_budget"]["fraction_truncated"])
-    save_ensemble(model, inputs, cfg, model_out)
-    write_csv_atomic(history, history_out)
+    save_ensemble(result, inputs, cfg, metrics["training_data_hash"], model_out)
+    write_csv_atomic(history_table(result), history_out)
     write_json_atomic(metrics, metrics_out, indent=2)
     return metrics
 
@@ -67,25 +69,27 @@ def run_multiplicity(input_paths: Paths, table_out: str | Path) -> pd.DataFrame:
 
 
 def run_export(model_path: str | Path, onnx_out: str | Path, parity_inputs: Paths, parity_out: str | Path,
-               n_parity: int = 2000, atol: float = 1e-5) -> float:
-    """Export model.pt to ONNX and check onnxruntime against torch on up to ``n_parity`` events."""
-    model, info = load_ensemble(model_path)
-    export_onnx(model, info, onnx_out)
+               n_parity: int = 2000, atol: float = DEFAULT_PARITY_TOLERANCE, score_threshold: float = 0.9) -> float:
+    """Export model.pt to ONNX (shared export, ``score_threshold``: the scan's cut, recorded in the metadata) and
+    check onnxruntime against torch on up to ``n_parity`` events (shared parity check)."""
+    trained = load_ensemble(model_path)
+    export_nn(trained.members, trained.standardisations, ewkino_metadata(trained.payload, score_threshold), onnx_out)
     inputs = read_inputs(parity_inputs)
-    diff = parity_check(model, onnx_out, inputs.highlevel[:n_parity], inputs.pfcands[:n_parity], atol)
-    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": int(min(n_parity, len(inputs)))}, parity_out, indent=2)
+    inputs = inputs.subset(np.arange(min(n_parity, len(inputs))))
+    diff = check_parity(onnx_out, blocks(inputs), trained.predict(blocks(inputs)), atol)
+    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": len(inputs)}, parity_out, indent=2)
     return diff
 
 
-def evaluation_set(onnx: OnnxEnsemble, paths: Paths, train_samples: list[str]) -> InputSet:
+def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> InputSet:
     """Read inputs; for samples used in training keep only the test split (weights scaled up by 1/f_test)."""
     inputs = read_inputs(paths)
-    if inputs.feature_names != onnx.feature_names or inputs.max_candidates != onnx.max_candidates \
-            or inputs.pfcand_pt_min != onnx.pfcand_pt_min:
+    if inputs.feature_names != onnx.feature_names or inputs.max_candidates != budget(onnx) \
+            or inputs.pfcand_pt_min != pfcand_pt_min(onnx):
         from susyscan.errors import ModelMetadataError
 
         raise ModelMetadataError(f"{onnx.path}: inputs (pT_min={inputs.pfcand_pt_min}, M={inputs.max_candidates}) "
-                                 f"do not match the model (pT_min={onnx.pfcand_pt_min}, M={onnx.max_candidates})")
+                                 f"do not match the model (pT_min={pfcand_pt_min(onnx)}, M={budget(onnx)})")
     trained = np.isin(inputs.sample, list(train_samples))
     if trained.any():
         split = tuple(json.loads(onnx.metadata.get("training_split", "[]")))
@@ -111,9 +115,9 @@ def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str |
     ``scores_out``: the per-event scores, ids, halves and weights (``paired.score_table``) for the paired bootstrap
     of the threshold comparison.
     """
-    onnx = OnnxEnsemble(onnx_path)
+    onnx = open_model(onnx_path)
     inputs = evaluation_set(onnx, input_paths, train_samples)
-    scores = onnx.predict(inputs.highlevel, inputs.pfcands)
+    scores = onnx.predict(blocks(inputs))
     weights, optimise = inputs.weight_pb, None
     if score_cut is None:
         optimise = cut_choice_events(inputs.chunk_key, inputs.event, int(onnx.metadata.get("training_seed") or 0))
@@ -122,8 +126,8 @@ def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str |
                     int((~optimise).sum()))
     table = significance_table(scores, weights, inputs.baseline, inputs.is_signal, inputs.m_parent,
                                inputs.m_lsp, lumis_ifb, score_cut, min_background, optimise)
-    table["pfcand_pt_min"] = onnx.pfcand_pt_min
-    table["max_candidates"] = onnx.max_candidates
+    table["pfcand_pt_min"] = pfcand_pt_min(onnx)
+    table["max_candidates"] = budget(onnx)
     table["n_optimise"] = int(optimise.sum()) if optimise is not None else 0
     table["n_quote"] = int((~optimise).sum()) if optimise is not None else len(inputs)
     write_csv_atomic(table, table_out)
@@ -166,13 +170,13 @@ def _has_tabulate() -> bool:
 def run_point_yields(onnx_path: str | Path, input_paths: Paths, yields_out: str | Path, score_cut: float,
                      train_samples: list[str]) -> pd.DataFrame:
     """Scan-contract yield table of one signal point (regions ``baseline`` and ``nn``)."""
-    onnx = OnnxEnsemble(onnx_path)
+    onnx = open_model(onnx_path)
     inputs = evaluation_set(onnx, input_paths, train_samples)
     if not inputs.is_signal.all() or len(set(zip(inputs.m_parent, inputs.m_lsp))) > 1:
         raise EmptySelectionError(f"point yields need the files of exactly one signal point, got {input_paths}")
     m_parent = float(inputs.m_parent[0]) if len(inputs) else float(inputs.metadata[0]["masses"].get("m_squark", -1))
     m_lsp = float(inputs.m_lsp[0]) if len(inputs) else float(inputs.metadata[0]["masses"].get("m_electroweakino", -1))
-    table = signal_yield_table(onnx.predict(inputs.highlevel, inputs.pfcands), inputs.weight_pb, inputs.baseline,
+    table = signal_yield_table(onnx.predict(blocks(inputs)), inputs.weight_pb, inputs.baseline,
                                score_cut, m_parent, m_lsp)
     write_csv_atomic(table, yields_out)
     return table
@@ -181,10 +185,10 @@ def run_point_yields(onnx_path: str | Path, input_paths: Paths, yields_out: str 
 def run_background_yields(onnx_path: str | Path, input_paths: Paths, yields_out: str | Path, score_cut: float,
                           train_samples: list[str]) -> pd.DataFrame:
     """Background yield table (per process and ``total``) in the scan contract."""
-    onnx = OnnxEnsemble(onnx_path)
+    onnx = open_model(onnx_path)
     inputs = evaluation_set(onnx, input_paths, train_samples)
     process = np.array([s for s in inputs.sample], dtype=str)
-    table = background_yield_table(onnx.predict(inputs.highlevel, inputs.pfcands), inputs.weight_pb, inputs.baseline,
+    table = background_yield_table(onnx.predict(blocks(inputs)), inputs.weight_pb, inputs.baseline,
                                    process, score_cut)
     write_csv_atomic(table, yields_out)
     return table
@@ -193,7 +197,8 @@ def run_background_yields(onnx_path: str | Path, input_paths: Paths, yields_out:
 def run_importance(model_path: str | Path, input_paths: Paths, csv_out: str | Path, plot_out: str | Path,
                    train_samples: list[str], seed: int = 0, n_repeats: int = 3, max_events: int = 20000) -> pd.DataFrame:
     """Permutation importance of the high-level features and of the PF block on the test split."""
-    model, info = load_ensemble(model_path)
+    ensemble = load_ensemble(model_path)
+    info = ensemble.payload
     inputs = read_inputs(input_paths)
     trained = np.isin(inputs.sample, list(train_samples))
     test = split_labels(inputs.chunk_key, inputs.event, tuple(info["split"]), int(info["seed"])) == 2
@@ -202,7 +207,7 @@ def run_importance(model_path: str | Path, input_paths: Paths, csv_out: str | Pa
         inputs = inputs.subset(np.sort(np.random.default_rng(seed).choice(len(inputs), max_events, replace=False)))
 
     def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
-        return predict_arrays(model, highlevel, pfcands)
+        return ensemble.predict((highlevel, pfcands))
 
     table = permutation_importance(score_fn, inputs.highlevel, inputs.pfcands, inputs.is_signal,
                                    np.abs(inputs.weight_pb), inputs.feature_names, seed, n_repeats)

@@ -1,32 +1,42 @@
-"""Train the seed ensemble: weighted, class-balanced BCE; CUDA when available, else CPU."""
+"""The ewkino seed ensemble on the shared trainer: its config section, its input blocks and its test-split AUCs.
+
+Training, save/load, standardisation and prediction are ``susyscan.training.train_nn``'s: Adam on the
+class-balanced weighted BCE, the best validation-loss epoch of each member kept, member k seeded ``seed + k``.
+What is ewkino's own: the mapping of ``analyses.ewkino.training`` to the shared settings, the two input blocks
+(high-level features with ``SENTINEL`` for missing jets; PF candidates padded with ``PADDING_VALUE``), the hash
+split of :func:`.metrics.split_labels` and the provenance stored in model.pt.
+"""
 
 from __future__ import annotations
 
-import copy
 import logging
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
-from tqdm import tqdm
 
-from susyscan.errors import ConfigError, EmptySelectionError
 from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
 from susyscan.analyses.ewkino.metrics import split_labels, weighted_auc
-from susyscan.training.device import resolve_device
-from susyscan.analyses.ewkino.model import Ensemble, NetConfig, set_standardisation
+from susyscan.analyses.ewkino.model import SHAPE_KEYS, NetConfig, build_member
+from susyscan.errors import ConfigError, EmptySelectionError
+from susyscan.training.dataset import training_data_hash
+from susyscan.training.standardise import Standardisation
+from susyscan.training.train_nn import (NNTrainingConfig, NNTrainingResult, TrainedModel, TrainingData, load_trained,
+                                        predict_raw, save_trained, train_blocks)
 
 logger = logging.getLogger(__name__)
+
+#: Names of the two input blocks (the ONNX input names).
+HIGHLEVEL, PFCANDS = "highlevel", "pfcands"
+#: ``mass_region`` of the ewkino model: one network for the whole grid.
+MASS_REGION = "all"
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Ensemble training options (config section ``ewkino.training``)."""
+    """Ensemble training options (config section ``analyses.ewkino.training``)."""
 
     n_members: int = 3
     epochs: int = 10
@@ -40,164 +50,80 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
-        """Build from a config mapping; ``net`` keys go to NetConfig."""
+        """Build from a config mapping; ``net`` keys (layer sizes) go to NetConfig."""
         raw = dict(raw)
         net_raw = raw.pop("net", {}) or {}
         known = set(cls.__dataclass_fields__) - {"net"}
-        unknown = sorted(set(raw) - known) + sorted(set(net_raw) - set(NetConfig.__dataclass_fields__))
+        unknown = sorted(set(raw) - known) + sorted(set(net_raw) - (set(NetConfig.__dataclass_fields__) - set(SHAPE_KEYS)))
         if unknown:
             raise ConfigError(f"ewkino training config: unknown keys {unknown}")
-        net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in net_raw.items()})  # type: ignore[arg-type]
         if "split" in raw:
             raw["split"] = tuple(float(x) for x in raw["split"])
-        cfg = cls(**raw, net=net)
-        if cfg.n_members < 1 or cfg.epochs < 1 or cfg.batch_size < 1 or cfg.learning_rate <= 0:
-            raise ConfigError(f"ewkino training config: n_members, epochs, batch_size must be >= 1 and lr > 0 ({cfg})")
+        cfg = cls(**raw, net=NetConfig.from_dict(dict(net_raw)))
+        cfg.shared()  # checks epochs, batch size, members and learning rate
         return cfg
 
-
-def standardisation(inputs: InputSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Means and stds of the high-level features (sentinels ignored) and of real candidates."""
-    hl = np.where(inputs.highlevel == SENTINEL, np.nan, inputs.highlevel.astype(np.float64))
-    with warnings.catch_warnings():  # all-sentinel columns (e.g. jet4 in a monojet sample) give NaN -> 0 / 1
-        warnings.simplefilter("ignore", RuntimeWarning)
-        hl_mean = np.nan_to_num(np.nanmean(hl, axis=0), nan=0.0)
-        hl_std = np.nan_to_num(np.nanstd(hl, axis=0), nan=1.0)
-    real = inputs.pfcands[inputs.mask].astype(np.float64)
-    pf_mean = real.mean(axis=0) if len(real) else np.zeros(inputs.pfcands.shape[2])
-    pf_std = real.std(axis=0) if len(real) else np.ones(inputs.pfcands.shape[2])
-    hl_std[hl_std == 0] = 1.0
-    pf_std[pf_std == 0] = 1.0
-    return tuple(torch.as_tensor(a, dtype=torch.float32) for a in (hl_mean, hl_std, pf_mean, pf_std))  # type: ignore[return-value]
+    def shared(self) -> NNTrainingConfig:
+        """The shared trainer's settings: Adam, class-balanced |weight| loss, best validation-loss epoch."""
+        return NNTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                                weight_decay=self.weight_decay, seed=self.seed, device=self.device, optimiser="adam",
+                                loss_weighting="balanced", model_selection="val_loss", n_members=self.n_members)
 
 
-def balanced_weights(inputs: InputSet) -> np.ndarray:
-    """|weight_pb| rescaled so signal and background each sum to half the number of events."""
-    weights = np.abs(inputs.weight_pb).astype(np.float64)
-    labels = inputs.is_signal.astype(bool)
-    out = np.zeros_like(weights)
-    for cls in (True, False):
-        total = weights[labels == cls].sum()
-        if total <= 0:
-            raise EmptySelectionError(f"training set has no {'signal' if cls else 'background'} weight")
-        out[labels == cls] = weights[labels == cls] * (0.5 * len(weights) / total)
-    return out
+def blocks(inputs: InputSet) -> tuple[np.ndarray, np.ndarray]:
+    """The raw input blocks (high-level [N, F], candidates [N, M, C]) in model order."""
+    return inputs.highlevel, inputs.pfcands
 
 
-def _tensors(inputs: InputSet, device: torch.device) -> tuple[torch.Tensor, ...]:
-    return (torch.as_tensor(inputs.highlevel, device=device), torch.as_tensor(inputs.pfcands, device=device),
-            torch.as_tensor(inputs.is_signal.astype(np.float32), device=device),
-            torch.as_tensor(balanced_weights(inputs).astype(np.float32), device=device))
+def training_data(inputs: InputSet) -> TrainingData:
+    """Blocks, labels and |weight_pb| (balanced per class by the shared trainer) of an InputSet."""
+    return TrainingData(blocks(inputs), inputs.is_signal.astype(np.float32), inputs.weight_pb)
 
 
-def _loss(member: nn.Module, ensemble: Ensemble, data: tuple[torch.Tensor, ...], index: torch.Tensor) -> torch.Tensor:
-    hl, pf, label, weight = (t[index] for t in data)
-    hl_s, pf_s, mask = ensemble.standardise(hl, pf)
-    logits = member(hl_s, pf_s, mask)
-    return (nn.functional.binary_cross_entropy_with_logits(logits, label, reduction="none") * weight).sum() / weight.sum()
+def fit_standardisations(inputs: InputSet) -> list[Standardisation]:
+    """Standardisation of the two blocks on the training split (sentinels and padded slots left out)."""
+    return [Standardisation.fit(inputs.highlevel, inputs.feature_names, HIGHLEVEL, SENTINEL),
+            Standardisation.fit(inputs.pfcands, inputs.pfcand_feature_names, PFCANDS, inputs.padding_value)]
 
 
-def _evaluate_loss(member: nn.Module, ensemble: Ensemble, data: tuple[torch.Tensor, ...], batch: int) -> float:
-    n = len(data[0])
-    total, norm = 0.0, 0.0
-    with torch.no_grad():
-        for start in range(0, n, batch):
-            index = torch.arange(start, min(n, start + batch), device=data[0].device)
-            w = data[3][index].sum().item()
-            total += _loss(member, ensemble, data, index).item() * w
-            norm += w
-    return total / norm if norm > 0 else float("nan")
+def split_parts(inputs: InputSet, split: tuple[float, float, float], seed: int) -> dict[str, InputSet]:
+    """train / val / test InputSets of the hash split."""
+    labels = split_labels(inputs.chunk_key, inputs.event, split, seed)
+    return {name: inputs.subset(labels == k) for k, name in enumerate(("train", "val", "test"))}
 
 
-def train_member(member: nn.Module, ensemble: Ensemble, train: tuple[torch.Tensor, ...], val: tuple[torch.Tensor, ...],
-                 cfg: TrainConfig, seed: int, label: str) -> list[dict[str, float]]:
-    """Adam on the weighted BCE; keeps the weights of the best validation epoch. Returns the history."""
-    generator = torch.Generator().manual_seed(seed)
-    optimiser = torch.optim.Adam(member.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    history: list[dict[str, float]] = []
-    best_state, best_val = copy.deepcopy(member.state_dict()), float("inf")
-    n = len(train[0])
-    for epoch in tqdm(range(1, cfg.epochs + 1), desc=label, unit="epoch", leave=False):
-        member.train()
-        order = torch.randperm(n, generator=generator).to(train[0].device)
-        running, seen = 0.0, 0.0
-        for start in range(0, n, cfg.batch_size):
-            index = order[start:start + cfg.batch_size]
-            optimiser.zero_grad()
-            loss = _loss(member, ensemble, train, index)
-            loss.backward()
-            optimiser.step()
-            running += loss.item() * len(index)
-            seen += len(index)
-        member.eval()
-        val_loss = _evaluate_loss(member, ensemble, val, 4096) if len(val[0]) else float("nan")
-        history.append({"epoch": epoch, "train_loss": running / max(seen, 1.0), "val_loss": val_loss})
-        monitor = val_loss if np.isfinite(val_loss) else running / max(seen, 1.0)
-        if monitor < best_val:
-            best_val, best_state = monitor, copy.deepcopy(member.state_dict())
-    member.load_state_dict(best_state)
-    return history
+def test_split_metrics(result: NNTrainingResult, test: InputSet) -> dict[str, Any]:
+    """Weighted ROC AUC of the ensemble and of each member on the test split (empty without both classes)."""
+    if not (len(test) and test.is_signal.any() and (~test.is_signal.astype(bool)).any()):
+        return {}
+    weights = np.abs(test.weight_pb)
+    members = [weighted_auc(predict_raw(m, result.standardisations, blocks(test)), test.is_signal, weights)
+               for m in result.members]
+    ensemble = weighted_auc(result.predict(blocks(test)), test.is_signal, weights)
+    logger.info("test AUC: ensemble %.4f, members %s", ensemble, ", ".join(f"{a:.4f}" for a in members))
+    return {"test_auc": ensemble, "test_auc_members": members}
 
 
-def predict_arrays(model: Ensemble, highlevel: np.ndarray, pfcands: np.ndarray, batch: int = 8192) -> np.ndarray:
-    """Ensemble scores [N] (float64) of raw input arrays, on the model's device."""
-    device = next(model.parameters()).device
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(highlevel), batch):
-            hl = torch.as_tensor(highlevel[start:start + batch], device=device)
-            pf = torch.as_tensor(pfcands[start:start + batch], device=device)
-            out.append(model(hl, pf).cpu().numpy())
-    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[NNTrainingResult, dict[str, Any]]:
+    """Train ``cfg.n_members`` members (seeds ``cfg.seed + k``) on the train split with the shared trainer.
 
-
-def predict(model: Ensemble, inputs: InputSet, batch: int = 8192) -> np.ndarray:
-    """Ensemble scores [N] of an InputSet."""
-    return predict_arrays(model, inputs.highlevel, inputs.pfcands, batch)
-
-
-def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[Ensemble, pd.DataFrame, dict[str, Any]]:
-    """Train ``cfg.n_members`` members (seeds ``cfg.seed + k``) on the train split.
-
-    Returns (ensemble on CPU, history table, metrics with the test-split AUCs).
-    """
-    split = split_labels(inputs.chunk_key, inputs.event, cfg.split, cfg.seed)
-    parts = {name: inputs.subset(split == k) for k, name in enumerate(("train", "val", "test"))}
+    Returns (the result, members on CPU, with its history; metrics with the test-split AUCs)."""
+    parts = split_parts(inputs, cfg.split, cfg.seed)
     if len(parts["train"]) == 0:
         raise EmptySelectionError("ewkino training: the train split is empty")
-    device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)
-    model = Ensemble(inputs.highlevel.shape[1], inputs.pfcands.shape[2], inputs.max_candidates, cfg.n_members,
-                     cfg.net, inputs.padding_value, SENTINEL)
-    set_standardisation(model, *standardisation(parts["train"]))
-    for k, member in enumerate(model.members):  # independent initialisation per member seed
-        torch.manual_seed(cfg.seed + k)
-        for module in member.modules():
-            if isinstance(module, nn.Linear):
-                module.reset_parameters()
-    model.to(device)
-    train_data, val_data = _tensors(parts["train"], device), _tensors(parts["val"], device) if len(parts["val"]) else None
-    empty_val = tuple(t[:0] for t in train_data)
-    rows: list[dict[str, float]] = []
-    logger.info("training %d members on %d events (%s, %d val, %d test)", cfg.n_members, len(parts["train"]), device,
+    net = replace(cfg.net, n_highlevel=inputs.highlevel.shape[1], n_pfcand=inputs.pfcands.shape[2],
+                  max_candidates=inputs.max_candidates)
+    logger.info("training %d members on %d events (%d val, %d test)", cfg.n_members, len(parts["train"]),
                 len(parts["val"]), len(parts["test"]))
-    for k, member in enumerate(model.members):
-        history = train_member(member, model, train_data, val_data or empty_val, cfg, cfg.seed + k, f"member {k}")
-        rows += [{"member": k, **row} for row in history]
-    model.to("cpu").eval()
-    metrics: dict[str, Any] = {"n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
-                               "device": str(device), "n_members": cfg.n_members}
-    test = parts["test"]
-    if len(test) and test.is_signal.any() and (~test.is_signal.astype(bool)).any():
-        weights = np.abs(test.weight_pb)
-        metrics["test_auc"] = weighted_auc(predict(model, test), test.is_signal, weights)
-        with torch.no_grad():
-            logits = model.member_logits(torch.as_tensor(test.highlevel), torch.as_tensor(test.pfcands)).numpy()
-        metrics["test_auc_members"] = [weighted_auc(m, test.is_signal, weights) for m in logits]
-        logger.info("test AUC: ensemble %.4f, members %s", metrics["test_auc"],
-                    ", ".join(f"{a:.4f}" for a in metrics["test_auc_members"]))
-    return model, pd.DataFrame(rows), metrics
+    train = parts["train"]
+    result = train_blocks(training_data(parts["train"]), training_data(parts["val"]),
+                          fit_standardisations(parts["train"]), net, cfg.shared(), progress=False,
+                          model_factory=build_member, label="ewkino")
+    data_hash = training_data_hash(blocks(train), train.is_signal, [*inputs.feature_names, *inputs.pfcand_feature_names])
+    metrics: dict[str, Any] = {"training_data_hash": data_hash, "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
+                               "device": result.device, "n_members": cfg.n_members, "best_epochs": result.best_epochs,
+                               **test_split_metrics(result, parts["test"])}
+    return result, metrics
 
 
 def candidate_budget_info(inputs: InputSet) -> dict[str, Any]:
@@ -207,29 +133,26 @@ def candidate_budget_info(inputs: InputSet) -> dict[str, Any]:
     return {"pfcand_pt_min": inputs.pfcand_pt_min, **multiplicity_row(inputs.n_candidates, inputs.max_candidates)}
 
 
-def save_ensemble(model: Ensemble, inputs: InputSet, cfg: TrainConfig, path: str | Path) -> None:
-    """Save the state dict and everything needed to rebuild the model (atomically)."""
-    from susyscan.atomic import atomic_path
-
-    payload = {
-        "state_dict": model.state_dict(), "net": model.net.to_dict(), "n_members": len(model.members),
-        "n_highlevel": inputs.highlevel.shape[1], "n_pfcand": inputs.pfcands.shape[2],
-        "max_candidates": inputs.max_candidates, "padding_value": inputs.padding_value, "sentinel": SENTINEL,
-        "pfcand_pt_min": inputs.pfcand_pt_min, "feature_names": inputs.feature_names,
-        "pfcand_feature_names": inputs.pfcand_feature_names, "seed": cfg.seed, "split": list(cfg.split),
-        "candidate_budget": candidate_budget_info(inputs),
+def save_ensemble(result: NNTrainingResult, inputs: InputSet, cfg: TrainConfig, data_hash: str,
+                  path: str | Path) -> None:
+    """The shared model.pt with ewkino's provenance: feature names, budget, split and seed, and ``data_hash`` (the
+    training-data hash of :func:`train_ensemble`'s metrics)."""
+    provenance = {
+        "feature_names": inputs.feature_names, "pfcand_feature_names": inputs.pfcand_feature_names,
+        "mass_region": MASS_REGION, "n_members": len(result.members), "max_candidates": inputs.max_candidates,
+        "padding_value": inputs.padding_value, "sentinel": SENTINEL, "pfcand_pt_min": inputs.pfcand_pt_min,
+        "seed": cfg.seed, "split": list(cfg.split), "candidate_budget": candidate_budget_info(inputs),
+        "training_data_hash": data_hash,
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_trained(result, str(path), provenance)
 
 
-def load_ensemble(path: str | Path) -> tuple[Ensemble, dict[str, Any]]:
-    """Rebuild a saved ensemble (CPU, eval mode) and return it with its saved info."""
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    net = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["net"].items()})  # type: ignore[arg-type]
-    model = Ensemble(payload["n_highlevel"], payload["n_pfcand"], payload["max_candidates"], payload["n_members"], net,
-                     payload["padding_value"], payload["sentinel"])
-    model.load_state_dict(payload["state_dict"])
-    model.eval()
-    info = {k: v for k, v in payload.items() if k != "state_dict"}
-    return model, info
+def load_ensemble(path: str | Path) -> TrainedModel:
+    """The saved ensemble (members on CPU in eval mode, block standardisations, payload with the provenance)."""
+    return load_trained(str(path), build_member, NetConfig)
+
+
+def history_table(result: NNTrainingResult) -> pd.DataFrame:
+    """Per-member, per-epoch history (the shared trainer's columns; ``member`` always present)."""
+    history = result.history
+    return history if "member" in history.columns else history.assign(member=0)[["member", *history.columns]]
