@@ -13,7 +13,15 @@ import awkward as ak
 import numpy as np
 
 from susyscan.detector.card import DetectorCard
-from susyscan.detector.kinematics import any_near, delta_r, jagged, lognormal_factor, mass, pt_eta_phi
+from susyscan.detector.kinematics import (
+    any_near,
+    delta_r,
+    event_offsets,
+    lognormal_factor,
+    mass,
+    pt_eta_phi,
+    same_event_pairs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +77,11 @@ def cluster(
     particles, measured), so collections that never use their constituents skip it.
     """
     fastjet = _import_fastjet()
-    vectors = ak.zip(
-        {
-            "px": jagged(px[inputs], event[inputs], n_events),
-            "py": jagged(py[inputs], event[inputs], n_events),
-            "pz": jagged(pz[inputs], event[inputs], n_events),
-            "E": jagged(e[inputs], event[inputs], n_events),
-        },
-        with_name="Momentum4D",
-    )
+    input_offsets = event_offsets(event[inputs], n_events)
+    # the layout of ak.zip({px, py, pz, E} lists, with_name="Momentum4D"), built directly
+    vectors = ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(input_offsets), ak.contents.RecordArray(
+        [ak.contents.NumpyArray(v[inputs]) for v in (px, py, pz, e)], ["px", "py", "pz", "E"],
+        length=len(inputs), parameters={"__record__": "Momentum4D"})))
     with _quiet_stdout():
         sequence = fastjet.ClusterSequence(vectors, fastjet.JetDefinition(fastjet.antikt_algorithm, radius))
         raw = sequence.inclusive_jets(cluster_pt_min)
@@ -94,10 +98,11 @@ def cluster(
     jpt, jeta, jphi = pt_eta_phi(jpx, jpy, jpz)
     keep = (jpt > pt_min) & (np.abs(jeta) < eta_max)
     constituents = np.zeros(0, dtype=np.int64)
-    if local is not None:
-        input_index = jagged(inputs, event[inputs], n_events)
-        kept_local = ak.flatten(local[ak.unflatten(keep, jet_counts)], axis=2)
-        constituents = ak.to_numpy(ak.flatten(input_index[kept_local], axis=1)).astype(np.int64)
+    if local is not None:  # flat: per jet its constituents' positions within its event's inputs
+        n_constituents = ak.to_numpy(ak.flatten(ak.num(local, axis=2), axis=1))
+        position = ak.to_numpy(ak.flatten(local, axis=None)).astype(np.int64) + np.repeat(
+            input_offsets[jet_event], n_constituents)
+        constituents = inputs[position[np.repeat(keep, n_constituents)]].astype(np.int64)
     return FlatJets(
         event=jet_event[keep], px=jpx[keep], py=jpy[keep], pz=jpz[keep], e=je[keep], pt=jpt[keep],
         eta=jeta[keep], phi=jphi[keep], mass=mass(je[keep], jpx[keep], jpy[keep], jpz[keep]),
@@ -158,14 +163,11 @@ def tau_tag(
     its ``flavour`` (:func:`jet_flavour`; None: every jet ``light``) and prong class.
     """
     tc = card.tautagging
-    j = ak.zip({"eta": jagged(jets.eta, jets.event, n_events), "phi": jagged(jets.phi, jets.event, n_events)})
-    t = ak.zip({"eta": jagged(tracks["eta"], tracks["event"], n_events),
-                "phi": jagged(tracks["phi"], tracks["event"], n_events),
-                "q": jagged(tracks["charge"], tracks["event"], n_events)})
-    pairs = ak.cartesian({"j": j, "t": t}, nested=True)
-    inside = delta_r(pairs.j.eta, pairs.j.phi, pairs.t.eta, pairs.t.phi) < tc.track_dr
-    n_tracks = ak.to_numpy(ak.flatten(ak.sum(inside, axis=2), axis=1))
-    q_sum = ak.to_numpy(ak.flatten(ak.sum(ak.where(inside, pairs.t.q, 0), axis=2), axis=1))
+    n_jets = len(jets.pt)
+    ij, it = same_event_pairs(jets.event, tracks["event"], n_events)  # flat (jet, track) pairs of each event
+    inside = delta_r(jets.eta[ij], jets.phi[ij], tracks["eta"][it], tracks["phi"][it]) < tc.track_dr
+    n_tracks = np.bincount(ij[inside], minlength=n_jets)
+    q_sum = np.bincount(ij[inside], weights=np.asarray(tracks["charge"])[it[inside]], minlength=n_jets)
     matched = any_within(jets, hadronic_taus["eta"], hadronic_taus["phi"], hadronic_taus["event"], n_events, tc.match_dr)
     eff = tau_tag_probability(jets.pt, jets.eta, n_tracks, matched,
                               np.full(len(jets.pt), "light", dtype=object) if flavour is None else flavour, card)

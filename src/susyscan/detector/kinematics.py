@@ -34,10 +34,26 @@ def lognormal_factor(rel_sigma: np.ndarray, normal: np.ndarray) -> np.ndarray:
     return np.exp(normal * np.sqrt(s2) - 0.5 * s2)
 
 
+def event_offsets(event_index: np.ndarray, n_events: int) -> np.ndarray:
+    """List offsets (int64, length ``n_events + 1``) of flat objects ordered by their event index."""
+    counts = np.bincount(event_index, minlength=n_events) if len(event_index) else np.zeros(n_events, np.int64)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
+
+
+def jagged_from_offsets(values: np.ndarray, offsets: np.ndarray) -> ak.Array:
+    """One list per event of flat ``values`` (1-d) cut at ``offsets``: the layout ``ak.unflatten`` builds (a list
+    offset array over the values), made directly."""
+    values = np.asarray(values)
+    if values.ndim != 1 or len(values) != offsets[-1]:
+        raise ValueError(f"jagged: {values.shape} values for offsets ending at {offsets[-1]}")
+    return ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(offsets), ak.contents.NumpyArray(values)))
+
+
 def jagged(values: np.ndarray, event_index: np.ndarray, n_events: int) -> ak.Array:
     """Group flat ``values`` (ordered by event) into one list per event."""
-    counts = np.bincount(event_index, minlength=n_events) if len(event_index) else np.zeros(n_events, np.int64)
-    return ak.unflatten(np.asarray(values), counts)
+    return jagged_from_offsets(values, event_offsets(event_index, n_events))
 
 
 def sorted_collection(
@@ -45,8 +61,9 @@ def sorted_collection(
 ) -> dict[str, ak.Array]:
     """Jagged branches ``{prefix}_{field}`` ordered per event by decreasing ``fields['pt']``."""
     order = np.lexsort((-np.asarray(fields["pt"]), event_index))
-    ev = event_index[order]
-    return {f"{prefix}_{name}": jagged(np.asarray(values)[order], ev, n_events) for name, values in fields.items()}
+    offsets = event_offsets(event_index[order], n_events)
+    return {f"{prefix}_{name}": jagged_from_offsets(np.asarray(values)[order], offsets)
+            for name, values in fields.items()}
 
 
 def same_event_pairs(event_a: np.ndarray, event_b: np.ndarray, n_events: int) -> tuple[np.ndarray, np.ndarray]:

@@ -67,7 +67,8 @@ def respond(particles: ak.Array, card: DetectorCard, rng: np.random.Generator, w
     flat = {f: ak.to_numpy(ak.flatten(particles[f], axis=1)) for f in REQUIRED_PARTICLE_FIELDS}
     pid = flat["pid"].astype(np.int64)
     apid = np.abs(pid)
-    px, py, pz, e = (flat[k].astype(np.float64) for k in ("px", "py", "pz", "e"))
+    # no copy where the input is float64 already: FlatParticles' arrays are never modified in place
+    px, py, pz, e = (np.asarray(flat[k], dtype=np.float64) for k in ("px", "py", "pz", "e"))
     charge = flat["charge"].astype(np.float64)
     pt, eta, phi = pt_eta_phi(px, py, pz)
     aeta = np.abs(eta)

@@ -38,7 +38,7 @@ import numpy as np
 
 from susyscan.detector.card import DetectorCard
 from susyscan.detector.jets import FlatJets, btag, cluster, jet_flavour, tau_tag
-from susyscan.detector.kinematics import delta_r, jagged, pt_eta_phi, sorted_collection
+from susyscan.detector.kinematics import delta_r, pt_eta_phi, same_event_pairs, sorted_collection
 from susyscan.detector.objects import RecoObjects, object_branches, reconstruct
 from susyscan.detector.particles import PID_MUON, FlatParticles, respond
 from susyscan.errors import EventFileError
@@ -85,15 +85,12 @@ def _hadronic_taus(p: FlatParticles, truth: dict[str, np.ndarray], card: Detecto
     sel = np.flatnonzero((np.abs(truth["pid"]) == 15) & (truth["pt"] > tc.tau_pt_min) & (np.abs(truth["eta"]) < tc.eta_max))
     taus = {k: truth[k][sel] for k in ("eta", "phi", "pt", "event")}
     leptons = np.flatnonzero(np.isin(np.abs(p.pid), (11, 13)))
-    n = p.n_events
-    t = ak.zip({"eta": jagged(taus["eta"], taus["event"], n), "phi": jagged(taus["phi"], taus["event"], n),
-                "pt": jagged(taus["pt"], taus["event"], n)})
-    lep = ak.zip({"eta": jagged(p.eta[leptons], p.event[leptons], n), "phi": jagged(p.phi[leptons], p.event[leptons], n),
-                  "pt": jagged(p.pt[leptons], p.event[leptons], n)})
-    pairs = ak.cartesian({"t": t, "l": lep}, nested=True)
-    close = (delta_r(pairs.t.eta, pairs.t.phi, pairs.l.eta, pairs.l.phi) < tc.leptonic_dr) & (
-        pairs.l.pt > tc.leptonic_fraction * pairs.t.pt)
-    leptonic = ak.to_numpy(ak.flatten(ak.any(close, axis=2), axis=1)).astype(bool)
+    it, il = same_event_pairs(taus["event"], p.event[leptons], p.n_events)  # flat (tau, lepton) pairs per event
+    lep = leptons[il]
+    close = (delta_r(taus["eta"][it], taus["phi"][it], p.eta[lep], p.phi[lep]) < tc.leptonic_dr) & (
+        p.pt[lep] > tc.leptonic_fraction * taus["pt"][it])
+    leptonic = np.zeros(len(sel), dtype=bool)
+    leptonic[it[close]] = True
     return {k: v[~leptonic] for k, v in taus.items()}
 
 

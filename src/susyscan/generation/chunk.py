@@ -46,6 +46,9 @@ def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float
     return factor * xsec, f"{spec.xsec_table}{scaled} at {spec.xsec_table_mass}={mass:g} GeV (unc {factor * unc:.3g} pb)"
 
 
+TRUTH_BRANCH_FIELDS = ("pid", "pt", "eta", "phi", "mass", "status")
+
+
 def truth_branches(truth: ak.Array) -> dict[str, ak.Array]:
     """truth_pid/_pt/_eta/_phi/_mass/_status branches from the particle-level truth record."""
     pt = np.hypot(truth["px"], truth["py"])
@@ -70,10 +73,13 @@ def reconstruct(events: ak.Array, detector_card: str | Path | None, card_overrid
     card = load_card(detector_card, card_overrides)
     rng = np.random.default_rng([seed, 1])
     reco = simulate(events, card, rng, **(detector_options or {}))
-    extra = {"weight": events["weight"], **truth_branches(events["truth"])}
-    for name, values in extra.items():
-        if name not in ak.fields(reco):
-            reco = ak.with_field(reco, values, name)
+    present = set(ak.fields(reco))
+    if "weight" not in present:
+        reco = ak.with_field(reco, events["weight"], "weight")
+    if not {f"truth_{k}" for k in TRUTH_BRANCH_FIELDS} <= present:  # simulate() normally writes them already
+        for name, values in truth_branches(events["truth"]).items():
+            if name not in present:
+                reco = ak.with_field(reco, values, name)
     return reco
 
 
