@@ -98,3 +98,26 @@ def test_standardisation_leaves_out_sentinels_and_padding(input_set):
     assert pfcands.slots == input_set.max_candidates
     scaled = pfcands.apply(input_set.pfcands, np.float32)
     assert scaled.dtype == np.float32 and (scaled[~input_set.mask] == 0).all()
+
+
+def test_model_pt_of_the_former_trainer_still_loads(input_set, tmp_path):
+    """A model.pt in the layout of ewkino's former own trainer (one Ensemble state dict with the standardisation
+    buffers, architecture under ``net``) gives the scores of the same members and standardisation."""
+    result, _ = train_ensemble(input_set, TrainConfig.from_dict(dict(TINY, epochs=1)))
+    highlevel, pfcands = result.standardisations
+    state = {f"members.{k}.{key}": value for k, member in enumerate(result.members)
+             for key, value in member.state_dict().items()}
+    for name, block in (("hl", highlevel), ("pf", pfcands)):
+        state[f"{name}_mean"] = torch.as_tensor(block.mean, dtype=torch.float32)
+        state[f"{name}_std"] = torch.as_tensor(block.std, dtype=torch.float32)
+    net = result.network.to_dict()
+    legacy = {"state_dict": state, "net": {k: net[k] for k in ("phi_sizes", "rho_sizes", "highlevel_sizes", "head_sizes",
+                                                               "use_pfcands")},
+              "n_members": 2, "n_highlevel": net["n_highlevel"], "n_pfcand": net["n_pfcand"],
+              "max_candidates": net["max_candidates"], "padding_value": -999.0, "sentinel": -999.0,
+              "pfcand_pt_min": 1.0, "feature_names": input_set.feature_names,
+              "pfcand_feature_names": input_set.pfcand_feature_names, "seed": 5, "split": [0.6, 0.2, 0.2]}
+    torch.save(legacy, tmp_path / "legacy.pt")
+    loaded = load_ensemble(tmp_path / "legacy.pt")
+    assert loaded.payload["mass_region"] == "all" and loaded.standardisations[1].slots == input_set.max_candidates
+    assert np.array_equal(loaded.predict(blocks(input_set)), result.predict(blocks(input_set)))

@@ -27,13 +27,7 @@ from susyscan.training.onnx_model import load_checked
 from susyscan.training.outputs import ModelOutputs, evaluation_title, write_csv, write_evaluation
 from susyscan.training.performance import performance_table
 from susyscan.training.train_bdt import BDTConfig, load_booster, predict_bdt, save_booster, train_bdt
-from susyscan.training.train_nn import (
-    NNTrainingConfig,
-    load_model,
-    predict_raw,
-    save_model,
-    train_classifier,
-)
+from susyscan.training.train_nn import NNTrainingConfig, load_trained, save_model, train_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +67,7 @@ def run_nn(
     result = train_classifier(dataset, network_config, training_config, progress=progress,
                               model_factory=model_factory or build_classifier)
     save_model(result, dataset, str(outputs.model))
-    test_scores = predict_raw(result.model, dataset.standardisation, dataset.test.X)
+    test_scores = result.predict(dataset.test.X)
     extra = {"device": result.device, "network": network_config.to_dict(), "training": asdict(training_config)}
     return write_evaluation(outputs, dataset, test_scores, result.history, result.best_epoch, "nn",
                             training_config.selection_threshold, extra)
@@ -119,10 +113,10 @@ def export_model(
     metadata = model_metadata(dataset.feature_names, dataset.info["region"], score_threshold,
                               dataset.info["training_data_hash"], model_type, fold_info=dataset.info)
     if model_type == "nn":
-        model, standardisation, payload = load_model(str(model_path), model_factory or build_classifier)
-        _check_provenance(model_path, payload.get("training_data_hash"), dataset)
-        export_nn(model, standardisation, metadata, onnx_path)
-        native = predict_raw(model, standardisation, dataset.test.X)
+        trained = load_trained(str(model_path), model_factory or build_classifier)
+        _check_provenance(model_path, trained.payload.get("training_data_hash"), dataset)
+        export_nn(trained.members, trained.standardisations, metadata, onnx_path)
+        native = trained.predict(dataset.test.X)
     elif model_type == "bdt":
         booster = load_booster(str(model_path))
         _check_provenance(model_path, booster.attr("training_data_hash"), dataset)

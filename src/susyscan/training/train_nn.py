@@ -284,19 +284,20 @@ def train_blocks(
     """Train ``config.n_members`` networks of ``model_factory(network, seed + k)`` on the raw blocks of ``train``
     (standardised with ``standardisations``), each keeping its best validation epoch."""
     device = resolve_device(config.device)
-    train_split = _Split(train, standardisations, config.loss_weighting, device)
-    val_split = _Split(val, standardisations, config.loss_weighting, device)
     members, rows, best_epochs = [], [], []
-    for k in range(config.n_members):
-        seed = config.seed + k
-        name = label if config.n_members == 1 else f"{label} member {k}"
-        with deterministic(seed):
-            model = model_factory(network, seed).to(device)
-            model, history, best_epoch = _train_member(model, train_split, val_split, config, seed, device, name,
-                                                       progress)
-        members.append(model)
-        best_epochs.append(best_epoch)
-        rows += [{"member": k, **row} for row in history] if config.n_members > 1 else history
+    with deterministic(config.seed):  # before the first CUDA tensor (cuBLAS workspace setting)
+        train_split = _Split(train, standardisations, config.loss_weighting, device)
+        val_split = _Split(val, standardisations, config.loss_weighting, device)
+        for k in range(config.n_members):
+            seed = config.seed + k
+            name = label if config.n_members == 1 else f"{label} member {k}"
+            with deterministic(seed):
+                model = model_factory(network, seed).to(device)
+                model, history, best_epoch = _train_member(model, train_split, val_split, config, seed, device,
+                                                           name, progress)
+            members.append(model)
+            best_epochs.append(best_epoch)
+            rows += [{"member": k, **row} for row in history] if config.n_members > 1 else history
     return NNTrainingResult(members=members, history=pd.DataFrame(rows), best_epochs=best_epochs, device=str(device),
                             network=network, model_factory=factory_name(model_factory),
                             standardisations=tuple(standardisations))

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
 from susyscan.analyses.ewkino.metrics import split_labels, weighted_auc
@@ -148,8 +149,37 @@ def save_ensemble(result: NNTrainingResult, inputs: InputSet, cfg: TrainConfig, 
 
 
 def load_ensemble(path: str | Path) -> TrainedModel:
-    """The saved ensemble (members on CPU in eval mode, block standardisations, payload with the provenance)."""
+    """The saved ensemble (members on CPU in eval mode, block standardisations, payload with the provenance); a
+    model.pt written before the shared trainer (:func:`from_legacy`) is read too."""
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    if "network_config" not in payload and "net" in payload:
+        return from_legacy(payload)
     return load_trained(str(path), build_member, NetConfig)
+
+
+def from_legacy(payload: dict[str, Any]) -> TrainedModel:
+    """The ensemble of a model.pt of ewkino's former own trainer: one state dict of its ``Ensemble`` module
+    (members ``members.<k>.*``, standardisation buffers ``hl_mean/hl_std/pf_mean/pf_std``), architecture in ``net``
+    and ``n_highlevel``/``n_pfcand``/``max_candidates``; no training-data hash (recorded as "")."""
+    state = payload["state_dict"]
+    net = NetConfig.from_dict({**payload["net"], **{key: int(payload[key]) for key in SHAPE_KEYS}})
+    members = []
+    for k in range(int(payload["n_members"])):
+        prefix = f"members.{k}."
+        member = build_member(net, 0)
+        member.load_state_dict({key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)})
+        members.append(member.eval())
+
+    def moments(name: str) -> tuple[np.ndarray, np.ndarray]:
+        return state[f"{name}_mean"].double().numpy(), state[f"{name}_std"].double().numpy()
+
+    standardisations = [
+        Standardisation(tuple(payload["feature_names"]), *moments("hl"), HIGHLEVEL, float(payload["sentinel"])),
+        Standardisation(tuple(payload["pfcand_feature_names"]), *moments("pf"), PFCANDS,
+                        float(payload["padding_value"]), int(payload["max_candidates"])),
+    ]
+    info = {key: value for key, value in payload.items() if key != "state_dict"}
+    return TrainedModel(members, standardisations, {**info, "mass_region": MASS_REGION, "training_data_hash": ""})
 
 
 def history_table(result: NNTrainingResult) -> pd.DataFrame:
