@@ -1,5 +1,10 @@
 """End to end: an FxFx (NLO, negative weights) LHE slice ingested as a background of the tiny smuon run, through
-shower + detector, cutflow, training, scan and the likelihood; and the start-up checks of ingested LHE files."""
+shower + detector, cutflow, training, scan and the likelihood; and the start-up checks of ingested LHE files.
+
+The slice is given LHEF 3 scale weights (tests/data/synthetic_rwgt.py: each variation a fixed multiple of the event
+weight, so the envelope of any region is 1.08 and 0.93 times its yield), which the pessimistic scenario takes as a
+per-region systematic of the process (statistics.scale_envelope_scenarios); the generated backgrounds have none and
+keep the flat 20 %."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import pytest
 import yaml
 
 from susyscan.eventio import read_events
+from tests.data.synthetic_rwgt import ENVELOPE_DOWN, ENVELOPE_UP, add_scale_weights
 
 REPO = Path(__file__).resolve().parents[2]
 FXFX = REPO / "tests" / "data" / "events" / "pylhe-testfile-madgraph-2.2.1-Z-fxfx-first600.lhe.gz"
@@ -21,12 +27,13 @@ pytestmark = pytest.mark.workflow
 def _configure(work: Path, declare_energy: bool = True, n_events: int = 400) -> None:
     """The tiny config plus the FxFx slice as background 'dy_fxfx' (2 chunks), a looser MET cut so that Z events
     reach the features (no MET cut), one luminosity, the two training grid points only, and the scale envelope switched on
-    for the pessimistic scenario."""
+    for the pessimistic scenario; the slice carries synthetic LHEF 3 scale weights."""
     grid = work / "tiny" / "grid.tsv"
     lines = grid.read_text().splitlines()
     grid.write_text("\n".join([lines[0]] + [line for line in lines[1:] if "\tyes\t" in line]) + "\n")
     samples = work / "tiny" / "samples.tsv"
-    samples.write_text(samples.read_text().rstrip("\n") + f"\ndy_fxfx\tdy_fxfx\tingest\t{n_events}\t2\t{FXFX}\tsmuon\n")
+    lhe = add_scale_weights(FXFX, work / "fxfx_rwgt.lhe")
+    samples.write_text(samples.read_text().rstrip("\n") + f"\ndy_fxfx\tdy_fxfx\tingest\t{n_events}\t2\t{lhe}\tsmuon\n")
     config_path = work / "tiny" / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
     # no MET cut: Z -> mumu has no real MET, and with any cut the few events left depend on the chunk seeds
@@ -67,11 +74,57 @@ def test_fxfx_background_end_to_end(tmp_path: Path, tiny_workdir, snakemake_runn
     assert "dy_fxfx" in set(background["process"])
     cls = pd.read_csv(work / "results/tiny/limits/smuon/cls.csv")
     assert cls["cls_exp"].between(0, 1).all() and (cls["bkg_fit_events"] > 0).all()
-    envelopes = yaml.safe_load((work / "results/tiny/generation/smuon_scale_envelopes.json").read_text())
-    assert envelopes["dy_fxfx"] is None  # this file has no LHEF 3 scale weights: the pessimistic flat 20 % stays
-    pess = cls[(cls["scenario"] == "pessimistic") & (cls["region"] != "best")]
-    assert all(math.isclose(v, 0.2) for v in pess["bkg_rel_unc"])
-    assert list((work / "results/tiny/limits/smuon/workspaces").glob("bkgonly_*_139ifb_pessimistic.json"))
+    _check_scale_systematic(work, background, cls)
+
+
+def _check_scale_systematic(work: Path, background: pd.DataFrame, cls: pd.DataFrame) -> None:
+    """Per region, dy_fxfx's envelope (1.08 / 0.93 x its yield) is a histosys of the pessimistic workspaces and
+    CLs; the generated backgrounds keep the flat 20 %."""
+    import json
+
+    import pyhf
+
+    from susyscan.stats.model_spec import channel_name
+    from susyscan.stats.workspaces import workspace_names
+
+    log = (work / "results/tiny/logs/scan/smuon/background_scale_envelopes.log").read_text()
+    assert all(f"sample {s}: no muR/muF scale weights" in log for s in ("ttbar", "ww", "zz"))
+    env = pd.read_csv(work / "results/tiny/scan/smuon/background_scale_envelopes.csv")
+    assert set(env["process"]) == {"dy_fxfx"} and (env["n_variations"] == 6).all()
+    bkg = background.set_index(["region", "process"])["yield_pb"]
+    events = 1000.0 * 139.0
+    checked = 0
+    for rec in env.itertuples(index=False):
+        nominal = float(bkg[(rec.region, "dy_fxfx")])
+        assert rec.yield_pb == pytest.approx(nominal, rel=1e-6, abs=1e-12)  # the same events as the yields
+        low, high = sorted((ENVELOPE_DOWN * nominal, ENVELOPE_UP * nominal))
+        assert (rec.up_pb, rec.down_pb) == (pytest.approx(high, rel=1e-5), pytest.approx(low, rel=1e-5))
+        total = float(bkg[(rec.region, "total")])
+        if not (nominal != 0 and total > 0):
+            continue
+        ws_dir = work / "results/tiny/limits/smuon/workspaces"
+        spec = json.loads((ws_dir / workspace_names(139.0, "pessimistic", rec.region)[0]).read_text())
+        sample = spec["channels"][0]["samples"][0]
+        mods = {m["name"]: m for m in sample["modifiers"]}
+        b = total * events
+        assert sample["data"] == [pytest.approx(b)]
+        assert mods["scale_dy_fxfx"]["type"] == "histosys"
+        assert mods["scale_dy_fxfx"]["data"]["hi_data"] == [pytest.approx(b + (high - nominal) * events)]
+        assert mods[f"bkg_unc_{channel_name(rec.region)}"]["data"] == [pytest.approx(0.2 * abs(total - nominal) * events)]
+        model = pyhf.Workspace(spec).model(poi_name=None)
+        pars = model.config.suggested_init()
+        pars[model.config.par_slice("scale_dy_fxfx")] = [-1.0]
+        assert float(model.expected_actualdata(pars)[0]) == pytest.approx(max(b - (nominal - low) * events, 1e-3 * b))
+        rows = cls[(cls["scenario"] == "pessimistic") & (cls["region"] == rec.region)]
+        want = math.hypot(0.2 * abs(total - nominal), max(high - nominal, nominal - low)) / total
+        assert rows["bkg_rel_unc"].to_numpy() == pytest.approx(want) and rows["note"].str.contains("scale_dy_fxfx").all()
+        opt = json.loads((ws_dir / workspace_names(139.0, "optimistic", rec.region)[0]).read_text())
+        assert "scale_dy_fxfx" not in {m["name"] for m in opt["channels"][0]["samples"][0]["modifiers"]}
+        checked += 1
+    assert checked > 0, env
+    without = set(cls["region"]) - set(env.loc[env["yield_pb"] != 0, "region"]) - {"best"}
+    pess = cls[(cls["scenario"] == "pessimistic") & cls["region"].isin(without)]
+    assert all(math.isclose(v, 0.2) for v in pess["bkg_rel_unc"])  # no dy_fxfx event: the flat 20 % exactly
 
 
 def test_startup_checks_of_an_lhe_background(tmp_path: Path, tiny_workdir, snakemake_dry_run) -> None:
