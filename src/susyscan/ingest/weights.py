@@ -6,15 +6,17 @@ showered event (nominal first, in Pythia's order, names from ``Info.weightNameVe
 stay). :func:`summarise_weights` reduces them per chunk to sums (``alt_weights``: name, scales, sum w,
 sum w^2) and the 7-point envelope of the (muR, muF) variations (``scale_envelope``: the largest upward and
 downward relative change of the summed weight, (0.5, 2) and (2, 0.5) excluded), which the event-file
-metadata carries. :func:`combine_envelopes` merges chunks (sums first, then the envelope), and
-:mod:`susyscan.stats.envelope` turns per-process envelopes into a background uncertainty per region.
+metadata carries. :func:`combine_envelopes` merges chunks (sums first, then the envelope): the inclusive
+per-process envelope of :func:`susyscan.stats.envelope.process_envelopes`, a diagnostic.
 
 Per event, the alternative weights are also kept as event-file branches ``altw_*`` (:func:`weight_columns`: names,
 kinds and scales recorded in the metadata ``alt_weight_columns``). The feature CSVs identify an event by (sample,
 chunk, event), so the event files are the side table: :func:`alt_weight_table` and :func:`join_alt_weights` give
-the selected events their weights, :func:`region_scale_envelope` the per-region nominal/up/down yields of the
-7-point envelope (a shape across regions), and :func:`pyhf_scale_modifiers` one correlated pyhf ``normsys`` or
-``histosys`` per region.
+the selected events their weights, :func:`region_variation_sums` the per-region yield of every variation and
+:func:`envelope_of_sums` / :func:`region_scale_envelope` the per-region nominal/up/down yields of the 7-point envelope
+(a shape across regions); :mod:`susyscan.scan.scale_envelope` builds the likelihood's per-region envelopes with
+them. :func:`pyhf_scale_modifiers` gives one correlated pyhf ``normsys`` or ``histosys`` per region (a
+multi-region model; the workflow's one-region workspaces use :class:`susyscan.stats.model_spec.ScaleShift`).
 """
 
 from __future__ import annotations
