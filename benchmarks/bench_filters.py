@@ -2,7 +2,7 @@
 of each stage of a chunk, and a chunk's throughput as a fraction of bare ``Pythia.next()`` on the same settings.
 
 Run: python benchmarks/bench_filters.py [--events 2000 --repeats 3] [--only ttbar] [--quick]
-Writes benchmarks/results/filters.md (table) and filters.json (metrics for run_all.py).
+Writes benchmarks/results/filters.md (table) and filters.json (metrics for run_all.py); ``--name`` changes the stem.
 
 Per row (process and mode) and repetition, in one process, interleaved (bare first in even repetitions, chunk
 first in odd ones, so that a drift of the machine's load does not favour either):
@@ -113,6 +113,8 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated substrings of the rows to run (e.g. ttbar)")
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--quick", action="store_true", help="100 events per chunk, 2 repetitions")
+    parser.add_argument("--name", default="filters",
+                        help="results file stem: benchmarks/results/<name>.md and <name>.json (default: filters)")
     args = parser.parse_args()
     if args.quick:
         args.events, args.repeats = 100, 2
@@ -170,7 +172,7 @@ def main() -> None:
     text = "\n".join([
         f"# Generator filters ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
         f"`python benchmarks/bench_filters.py --events {args.events} --repeats {args.repeats}"
-        f"{' --only ' + args.only if args.only else ''}`: CPU seconds (`process_time`) of one process, bare and chunk "
+        f"{' --only ' + args.only if args.only else ''}{'' if args.name == 'filters' else ' --name ' + args.name}`: CPU seconds (`process_time`) of one process, bare and chunk "
         f"interleaved, same seed (same events), {args.repeats} repetitions; load average {load_before:.1f} at the "
         f"start, {os.getloadavg()[0]:.1f} at the end (2-core machine shared with other jobs).", "",
         "Stage columns: median CPU time as a percentage of the bare `next()` loop. `nextBatch` = Pythia with the hook "
@@ -178,8 +180,8 @@ def main() -> None:
         "in the bare loop). chunk / bare = bare `next()` seconds over the chunk's seconds (init included), median "
         "[min-max] over the repetitions; `without init` leaves Pythia's init out of the chunk.", "",
         "| " + " | ".join(header) + " |", "|" + "---|" * len(header), *lines, ""])
-    (RESULTS / "filters.md").write_text(text)
-    write_metrics("filters", metrics)
+    (RESULTS / f"{args.name}.md").write_text(text)
+    write_metrics(args.name, metrics)
     print(text)  # noqa: T201
 
 
