@@ -178,6 +178,28 @@ def background_features(wildcards):
     return [R(f"analysis/{wildcards.analysis}/features/{name}.csv.gz") for name in background_names(wildcards.analysis)]
 
 
+def scale_envelope_event_files(analysis):
+    """Event files of the ingested backgrounds of an analysis, {sample: [chunk files]} (only ingested LHE files carry
+    per-event muR/muF weights; the generated samples are logged as without)."""
+    ingested = set(ingested_samples())
+    return {s: [R(f"events/{s}/chunk{c}.root") for c in range(SAMPLES[s].n_chunks)]
+            for s in background_names(analysis) if s in ingested}
+
+
+def scale_envelope_input(wildcards):
+    """The scan's per-region scale envelopes of the backgrounds, when statistics.scale_envelope_scenarios is set
+    (analyses of the shared scan only)."""
+    if config["statistics"]["scale_envelope_scenarios"] and wildcards.analysis in SHARED_ML:
+        return R(f"scan/{wildcards.analysis}/background_scale_envelopes.csv")
+    return []
+
+
+def scale_envelope_scenarios(wildcards):
+    """Scenarios taking the per-region scale envelope; none for an analysis outside the shared scan (ewkino: its own
+    background table, no envelope), which keeps the flat fractions."""
+    return list(config["statistics"]["scale_envelope_scenarios"]) if wildcards.analysis in SHARED_ML else []
+
+
 def fold_onnx_models(analysis, region, model):
     """The k exported fold models of a (region, model), in fold order."""
     return [R(f"training/{analysis}/{region}/{model}/fold{fold}/model.onnx") for fold in range(analysis_kfold(analysis))]

@@ -28,15 +28,6 @@ rule background_yields:
         "../../scripts/background_yields.py"
 
 
-
-def scale_envelope_event_files(analysis):
-    """Event files of the ingested backgrounds of an analysis, {sample: [chunk files]} (only ingested LHE files carry
-    per-event muR/muF weights; the generated samples are logged as without)."""
-    ingested = set(ingested_samples())
-    return {s: [R(f"events/{s}/chunk{c}.root") for c in range(SAMPLES[s].n_chunks)]
-            for s in background_names(analysis) if s in ingested}
-
-
 rule background_scale_envelopes:
     wildcard_constraints:
         analysis=SHARED_ML_RE,

@@ -14,22 +14,6 @@ STATISTICS_PARAMS = dict(
 )
 
 
-
-
-def scale_envelope_input(wildcards):
-    """The scan's per-region scale envelopes of the backgrounds, when statistics.scale_envelope_scenarios is set
-    (analyses of the shared scan only)."""
-    if config["statistics"]["scale_envelope_scenarios"] and wildcards.analysis in SHARED_ML:
-        return R(f"scan/{wildcards.analysis}/background_scale_envelopes.csv")
-    return []
-
-
-def scale_envelope_scenarios(wildcards):
-    """Scenarios taking the per-region scale envelope; none for an analysis outside the shared scan (ewkino: its own
-    background table, no envelope), which keeps the flat fractions."""
-    return list(config["statistics"]["scale_envelope_scenarios"]) if wildcards.analysis in SHARED_ML else []
-
-
 localrules:
     limits,
 
