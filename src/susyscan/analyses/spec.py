@@ -31,9 +31,11 @@ logger = logging.getLogger(__name__)
 DeriveFunction = Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]]
 #: Custom selection: (events, metadata, analysis YAML path) -> (feature table, cutflow record).
 SelectFunction = Callable[["ak.Array", dict[str, Any], str], tuple["pd.DataFrame", dict[str, Any]]]
-#: Model factory: (``susyscan.training.network.NetworkConfig``, seed) -> an initialised ``torch.nn.Module`` mapping
-#: standardised features (N, n_inputs) to logits (N,). The shared trainer builds the network with it, and the
-#: ONNX export and model loading rebuild the architecture with it before loading the trained weights.
+#: Model factory: (architecture settings, ``susyscan.training.network.NetworkConfig`` by default; seed) -> an
+#: initialised ``torch.nn.Module`` mapping the standardised input blocks (one: features (N, n_inputs); several:
+#: the blocks, then the slot masks of padded slot blocks, ``susyscan.training.network``) to logits (N,). The shared
+#: trainer builds the network with it, and the ONNX export and model loading rebuild the architecture with it
+#: before loading the trained weights.
 ModelFactory = Callable[[Any, int], Any]
 #: Plot method family: (name, region-name prefixes); a region belongs to the first family one of whose prefixes
 #: starts its name (``susyscan.plotting.labels.Method``).

@@ -145,17 +145,6 @@ def _rows(inputs: Sequence[torch.Tensor], index: torch.Tensor | slice) -> list[t
 
 
 @torch.no_grad()
-def predict_scores(model: nn.Module, features: torch.Tensor | Sequence[torch.Tensor],
-                   batch_size: int = EVAL_BATCH) -> np.ndarray:
-    """Scores in [0, 1] (sigmoid of the logits) for already-standardised model arguments, in batches."""
-    model.eval()
-    inputs = [features] if isinstance(features, torch.Tensor) else list(features)
-    parts = [torch.sigmoid(model(*_rows(inputs, slice(i, i + batch_size)))).reshape(-1)
-             for i in range(0, len(inputs[0]), batch_size)]
-    return torch.cat(parts).double().cpu().numpy() if parts else np.empty(0)
-
-
-@torch.no_grad()
 def predict_raw(model: nn.Module | Sequence[nn.Module], standardisation: Standardisation | Sequence[Standardisation],
                 features: np.ndarray | Sequence[np.ndarray], batch_size: int = EVAL_BATCH) -> np.ndarray:
     """Scores for raw (un-standardised) input blocks, on CPU: the sigmoid of one model's logits, or the mean of the

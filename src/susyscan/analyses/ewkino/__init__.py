@@ -2,7 +2,8 @@
 
 Its selection is code (:mod:`.selection`, thresholds from ``config/analyses/ewkino.yaml``) run by the shared
 ``select_features`` rule through :data:`SPEC`'s ``select``; its networks (particle-flow ensembles per soft-particle
-threshold), significance, importance and threshold-gain tables have their own rules (``workflow/rules/ewkino.smk``).
+threshold, built by :data:`SPEC`'s ``model_factory`` and trained, saved and exported by ``susyscan.training``),
+significance, importance and threshold-gain tables have their own rules (``workflow/rules/ewkino.smk``).
 """
 
 from __future__ import annotations
@@ -42,12 +43,20 @@ def select(events: Any, metadata: dict[str, Any], config_path: str) -> tuple[Any
     return frame, record
 
 
+def model_factory(network: Any, seed: int) -> Any:
+    """One ensemble member for the shared torch trainer (:func:`.model.build_member`; torch imported on use)."""
+    from susyscan.analyses.ewkino.model import build_member
+
+    return build_member(network, seed)
+
+
 SPEC = AnalysisSpec(
     name="ewkino",
     grid=("m_squark", "m_electroweakino", "sq_ewkino"),
     features=FEATURES,
     models=(),
     select=select,
+    model_factory=model_factory,
     shared_ml=False,
     axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
     # issue 17: the signal of sq_ewkino (associated production and squark pairs, wino-like LSP), simulated without pileup

@@ -20,6 +20,7 @@ import torch
 
 from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
 from susyscan.analyses.ewkino.metrics import split_labels, weighted_auc
+from susyscan.analyses.ewkino import SPEC
 from susyscan.analyses.ewkino.model import SHAPE_KEYS, NetConfig, build_member
 from susyscan.errors import ConfigError, EmptySelectionError
 from susyscan.training.dataset import training_data_hash
@@ -119,7 +120,7 @@ def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[NNTrainingResult
     train = parts["train"]
     result = train_blocks(training_data(parts["train"]), training_data(parts["val"]),
                           fit_standardisations(parts["train"]), net, cfg.shared(), progress=False,
-                          model_factory=build_member, label="ewkino")
+                          model_factory=SPEC.model_factory, label="ewkino")
     data_hash = training_data_hash(blocks(train), train.is_signal, [*inputs.feature_names, *inputs.pfcand_feature_names])
     metrics: dict[str, Any] = {"training_data_hash": data_hash, "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
                                "device": result.device, "n_members": cfg.n_members, "best_epochs": result.best_epochs,
@@ -154,7 +155,7 @@ def load_ensemble(path: str | Path) -> TrainedModel:
     payload = torch.load(path, map_location="cpu", weights_only=False)
     if "network_config" not in payload and "net" in payload:
         return from_legacy(payload)
-    return load_trained(str(path), build_member, NetConfig)
+    return load_trained(str(path), SPEC.model_factory, NetConfig)
 
 
 def from_legacy(payload: dict[str, Any]) -> TrainedModel:
@@ -163,7 +164,7 @@ def from_legacy(payload: dict[str, Any]) -> TrainedModel:
     and ``n_highlevel``/``n_pfcand``/``max_candidates``; no training-data hash (recorded as "")."""
     state = payload["state_dict"]
     net = NetConfig.from_dict({**payload["net"], **{key: int(payload[key]) for key in SHAPE_KEYS}})
-    members = []
+    members: list[torch.nn.Module] = []
     for k in range(int(payload["n_members"])):
         prefix = f"members.{k}."
         member = build_member(net, 0)
