@@ -36,14 +36,16 @@ def half_weights(weight_pb: np.ndarray, sample: np.ndarray, optimise: np.ndarray
     return out
 
 
-def s_over_sqrt_s_plus_b(s: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """S / sqrt(S + B), 0 where S + B <= 0 (the default significance of :func:`paired_ratio_bootstrap`)."""
+def s_over_sqrt_sb(signal: float | np.ndarray, background: float | np.ndarray) -> np.ndarray:
+    """S / sqrt(S + B); 0 where S + B <= 0 (the default significance of :func:`paired_ratio_bootstrap`)."""
+    s, b = np.asarray(signal, dtype=np.float64), np.asarray(background, dtype=np.float64)
+    total = s + b
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(s + b > 0, s / np.sqrt(np.where(s + b > 0, s + b, 1.0)), 0.0)
+        return np.where(total > 0, s / np.sqrt(np.where(total > 0, total, 1.0)), 0.0)
 
 
 def paired_ratio_bootstrap(quote: pd.DataFrame, cuts: pd.DataFrame, n_boot: int = 400, seed: int = 1,
-                           sides: Sequence[str] = ("low", "high"), significance: Significance = s_over_sqrt_s_plus_b,
+                           sides: Sequence[str] = ("low", "high"), significance: Significance = s_over_sqrt_sb,
                            point_columns: Sequence[str] = ("m_parent", "m_lsp")) -> pd.DataFrame:
     """Bootstrap of Z_a / Z_b (``sides = (a, b)``) over the quoting events ``quote`` (columns ``is_signal``,
     ``weight_pb``, ``score_a``, ``score_b`` and the ``point_columns``).

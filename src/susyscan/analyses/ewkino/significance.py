@@ -16,6 +16,7 @@ from susyscan.contracts import BACKGROUND_COLUMNS, TOTAL, YIELD_COLUMNS
 from susyscan.errors import EmptySelectionError
 from susyscan.scan.yields import yields_from_masks
 from susyscan.training.halves import half_weights as half_weights  # shared with stau, re-exported
+from susyscan.training.halves import s_over_sqrt_sb as s_over_sqrt_sb  # shared with the paired bootstrap, re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +24,6 @@ REGION_BASELINE = "baseline"
 REGION_NETWORK = "nn"
 #: Salt of the cut-choice / quoting split (xor-ed into the training seed so that it differs from train/val/test).
 CUT_CHOICE_SALT = 0x6375_7463_686F_6963  # "cutchoic"
-
-
-def s_over_sqrt_sb(signal: float | np.ndarray, background: float | np.ndarray) -> np.ndarray:
-    """S / sqrt(S + B); 0 where S + B <= 0."""
-    s, b = np.asarray(signal, dtype=np.float64), np.asarray(background, dtype=np.float64)
-    total = s + b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, s / np.sqrt(np.where(total > 0, total, 1.0)), 0.0)
 
 
 def best_score_cut(sig_scores: np.ndarray, sig_weight_pb: np.ndarray, bkg_scores: np.ndarray, bkg_weight_pb: np.ndarray,
