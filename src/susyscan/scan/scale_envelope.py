@@ -43,13 +43,14 @@ def sample_variation_sums(features: pd.DataFrame, event_files: Sequence[str | Pa
         return None
     joined = join_alt_weights(features, table, source)
     norm = per_event_norm(joined, source)
-    processes = joined["process"].astype(str).to_numpy() if "process" in joined.columns else None
+    # a table without a process column is one process, named after its sample
+    label = joined["process"] if "process" in joined.columns else joined["sample"]
+    processes = label.astype(str).to_numpy()
     out: dict[str, pd.DataFrame] = {}
-    for process in (np.unique(processes) if processes is not None else [None]):
-        sel = np.ones(len(joined), bool) if processes is None else processes == process
-        name = str(process) if process is not None else str(joined["sample"].iloc[0])
-        out[name] = region_variation_sums(joined[sel].reset_index(drop=True), {r: m[sel] for r, m in masks.items()},
-                                          columns, norm[sel].reset_index(drop=True), f"{source} process {name}")
+    for name in np.unique(processes):
+        sel = processes == name
+        out[str(name)] = region_variation_sums(joined[sel].reset_index(drop=True), {r: m[sel] for r, m in masks.items()},
+                                               columns, norm[sel].reset_index(drop=True), f"{source} process {name}")
     return out
 
 
