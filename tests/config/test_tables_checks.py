@@ -69,6 +69,15 @@ def test_split_must_sum_to_one(workdir: Path) -> None:
         semantic_checks(cfg, workdir)
 
 
+def test_misspelt_scale_envelope_scenario(workdir: Path) -> None:
+    cfg = _cfg(workdir)
+    cfg["statistics"]["scale_envelope_scenarios"] = ["pessimistc"]
+    with pytest.raises(ConfigError, match=r"scale_envelope_scenarios.*'pessimistc'.*'optimistic', 'pessimistic'"):
+        semantic_checks(cfg, workdir)
+    cfg["statistics"]["scale_envelope_scenarios"] = ["pessimistic"]
+    semantic_checks(cfg, workdir)
+
+
 def test_region_without_training_point(workdir: Path) -> None:
     cfg = _cfg(workdir)
     cfg["analyses"]["smuon"]["training"]["regions"] = {"low": [0.0, 250.0], "high": [250.0, 1000.0],

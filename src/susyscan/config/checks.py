@@ -132,9 +132,19 @@ def training_settings(config: dict[str, Any], analysis: str) -> dict[str, Any]:
                           "served by the shared ML rules, or the config was not validated)") from None
 
 
+def _check_envelope_scenarios(statistics: dict[str, Any]) -> None:
+    """Every ``scale_envelope_scenarios`` name is a ``background_uncertainty`` scenario (a misspelt name would
+    otherwise only fail in the limits jobs, after the whole chain has run)."""
+    unknown = sorted(set(statistics["scale_envelope_scenarios"]) - set(statistics["background_uncertainty"]))
+    if unknown:
+        raise ConfigError(f"config key 'statistics.scale_envelope_scenarios': {unknown} are not scenarios of "
+                          f"'statistics.background_uncertainty' {sorted(statistics['background_uncertainty'])}")
+
+
 def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str, list[Sample]]:
     """Check cross-key consistency; return the samples of each enabled analysis (backgrounds + grid points)."""
     base = Path(base)
+    _check_envelope_scenarios(config["statistics"])
     enabled = [name for name, spec in config["analyses"].items() if spec.get("enabled", False)]
     if not enabled and not (config.get("recast") or {}).get("enabled", False):
         raise ConfigError("config key 'analyses': no analysis is enabled (and no recast: 'recast.enabled')")
