@@ -18,7 +18,7 @@ from susyscan.generation.slha import render_slha
 from susyscan.generation.xsec import load_background_table, lookup
 
 REPO = Path(__file__).resolve().parents[3]
-REFERENCE = REPO.parent / "shared" / "reference" / "xsec"
+REFERENCE = REPO / "tests" / "data" / "xsec"  # copies of shared/reference/xsec (tests/data/README.md)
 
 
 class _Particle:
