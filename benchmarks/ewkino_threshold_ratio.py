@@ -19,7 +19,8 @@ import pandas as pd
 import yaml
 
 from susyscan.analyses.ewkino.export import open_model
-from susyscan.analyses.ewkino.significance import cut_choice_events, half_weights, significance_table
+from susyscan.analyses.ewkino.significance import half_weights, significance_table
+from susyscan.training.halves import cut_choice_halves
 from susyscan.analyses.ewkino.stages import evaluation_set
 from susyscan.analyses.ewkino.train import blocks, load_ensemble
 from susyscan.training.train_nn import predict_raw
@@ -34,7 +35,7 @@ def _evaluation(run: Path, config: dict, pt: str):  # noqa: ANN202
     backgrounds = sorted({Path(f).parent.name for f in files if not Path(f).parent.name.startswith("ewkino_")})
     onnx = open_model(run / f"results/training/ewkino/pt{pt}/model.onnx")
     ev = evaluation_set(onnx, files, points + backgrounds)
-    optimise = cut_choice_events(ev.chunk_key, ev.event, int(onnx.metadata.get("training_seed") or 0))
+    optimise = cut_choice_halves(ev.sample, ev.ids(), int(onnx.metadata.get("training_seed") or 0))
     return onnx, ev, optimise, half_weights(ev.weight_pb, ev.sample, optimise)
 
 

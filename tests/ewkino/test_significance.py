@@ -8,10 +8,11 @@ import pytest
 
 from susyscan.errors import EmptySelectionError
 
-from susyscan.analyses.ewkino.metrics import split_labels
-from susyscan.analyses.ewkino.significance import (background_yield_table, best_score_cut, cut_choice_events,
+from susyscan.analyses.ewkino.significance import (background_yield_table, best_score_cut,
                                                   half_weights, point_significance, s_over_sqrt_sb,
                                                   signal_yield_table, significance_table, threshold_comparison)
+from susyscan.training.halves import cut_choice_halves
+from susyscan.training.splitting import split_by_id
 
 
 def test_formula_on_known_numbers():
@@ -113,12 +114,13 @@ def test_quoted_significance_ignores_the_optimisation_events():
 
 def test_cut_choice_split_is_a_half_independent_of_the_training_split():
     rng = np.random.default_rng(0)
-    key = rng.integers(0, 2**32, 20000).astype(np.uint64)
-    event = rng.integers(0, 10**6, 20000)
-    optimise = cut_choice_events(key, event, seed=1)
+    sample = rng.choice(["znunu_jets", "ewkino_1500_100"], 20000)
+    ids = (rng.integers(0, 40, 20000) << 32) | rng.permutation(10**6)[:20000]  # (chunk, event), unique
+    optimise = cut_choice_halves(sample, ids, seed=1)
     assert optimise.mean() == pytest.approx(0.5, abs=0.015)
-    assert (cut_choice_events(key, event, seed=1) == optimise).all()  # deterministic in the event id
-    test = split_labels(key, event, (0.6, 0.2, 0.2), 1) == 2
+    assert (cut_choice_halves(sample[::-1], ids[::-1], seed=1) == optimise[::-1]).all()  # a function of the id
+    test = split_by_id(sample, ids, (0.6, 0.2, 0.2), 1) == 2
+    assert test.mean() == pytest.approx(0.2, abs=0.015)
     assert optimise[test].mean() == pytest.approx(0.5, abs=0.03)  # not the training split again
     weights = half_weights(np.ones(6), np.array(["a", "a", "a", "a", "b", "b"]),
                            np.array([True, False, False, False, True, False]))

@@ -12,6 +12,8 @@ from susyscan.analyses.ewkino import prepare
 from susyscan.analyses.ewkino.cli import ewkino
 from susyscan.analyses.ewkino.export import open_model
 from susyscan.analyses.ewkino.inputs import read_inputs
+from susyscan.analyses.ewkino.train import TrainConfig, split_parts
+from susyscan.errors import ModelMetadataError
 from susyscan.training.onnx_model import read_metadata
 from susyscan.analyses.ewkino.stages import (evaluation_set, run_background_yields, run_export, run_importance,
                                             run_point_yields, run_significance, run_threshold_table, run_training)
@@ -47,8 +49,20 @@ def test_chain(tmp_path, cfg):
     table = tables["low"]
     assert list(table["lumi_ifb"]) == [300.0, 3000.0] and (table["m_parent"] == 1500).all()
     # cut chosen on one half of the evaluation events, quoted on the other; the two halves cover them once
-    n_eval = len(evaluation_set(open_model(tmp_path / "low" / "model.onnx"), low, ["sig_1500_100", "znunu"]))
+    model = open_model(tmp_path / "low" / "model.onnx")
+    evaluated = evaluation_set(model, low, ["sig_1500_100", "znunu"])
+    n_eval = len(evaluated)
     assert (table["n_optimise"] + table["n_quote"] == n_eval).all() and (table["n_optimise"] > 0).all()
+    # no event is scored by a model that trained on it: the evaluated events of the training samples are exactly
+    # the test split of the training, recomputed from the ids (the shared id-based split)
+    parts = {name: set(zip(part.sample, part.ids().tolist())) for name, part in
+             split_parts(read_inputs(low), TrainConfig.from_dict(TINY).split, TrainConfig.from_dict(TINY).seed).items()}
+    assert set(zip(evaluated.sample, evaluated.ids().tolist())) == parts["test"]
+    assert parts["test"] and not parts["test"] & (parts["train"] | parts["val"])
+    assert len(parts["train"]) == json.loads((tmp_path / "low" / "metrics.json").read_text())["n_train"]
+    model.metadata["training_split_scheme"] = ""  # a model of the former hash split: its test events are unknown
+    with pytest.raises(ModelMetadataError, match="split"):
+        evaluation_set(model, low, ["sig_1500_100", "znunu"])
     # the budget and the truncated fraction of the training inputs travel into the ONNX metadata
     budget = json.loads(read_metadata(tmp_path / "low" / "model.onnx")["candidate_budget"])
     trained = read_inputs(low)

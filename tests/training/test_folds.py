@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from susyscan.errors import FeatureError, ModelMetadataError
+from susyscan.errors import ConfigError, FeatureError, ModelMetadataError
 from susyscan.scan.yields import compute_background_yields, compute_point_yields
 from susyscan.training.dataset import build_dataset, load_dataset, prepare_dataset, split_paths_in
 from susyscan.training.folds import LeakageError, assign_folds, event_ids, ids_fingerprint
+from susyscan.training.halves import cut_choice_halves
 from susyscan.training.onnx_model import load_checked
 from susyscan.training.outputs import ModelOutputs
+from susyscan.training.splitting import split_by_id
 from susyscan.training.stages import OutOfFoldOutputs, export_model, out_of_fold_evaluation, run_bdt
 from susyscan.training.synthetic import synthetic_feature_names, synthetic_feature_table
 
@@ -51,6 +53,32 @@ def test_folds_depend_only_on_sample_id_and_seed() -> None:
     assert counts.min() > 0.8 * len(table) / KFOLD  # roughly balanced
     with pytest.raises(ValueError, match="k >= 2"):
         assign_folds(table["sample"], ids, SEED, 1)
+
+
+def test_id_split_and_halves_depend_only_on_sample_id_and_seed() -> None:
+    table = _table(3000)
+    ids, samples = event_ids(table), table["sample"].to_numpy()
+    labels = split_by_id(samples, ids, (0.6, 0.2, 0.2), SEED)
+    halves = cut_choice_halves(samples, ids, SEED)
+    shuffled = table.sample(frac=1.0, random_state=3)
+    again = split_by_id(shuffled["sample"].to_numpy(), event_ids(shuffled), (0.6, 0.2, 0.2), SEED)
+    assert (pd.Series(again, index=shuffled.index).sort_index().to_numpy() == labels).all()  # not row order
+    alone = (table["sample"] == "ttbar").to_numpy()
+    assert (split_by_id(samples[alone], ids[alone], (0.6, 0.2, 0.2), SEED) == labels[alone]).all()  # not others
+    assert (cut_choice_halves(samples[alone], ids[alone], SEED) == halves[alone]).all()
+    assert not (split_by_id(samples, ids, (0.6, 0.2, 0.2), SEED + 1) == labels).all()  # but the seed
+    for name in np.unique(samples):  # each sample follows the fractions (binomial: 5 sigma of n = 3000)
+        mine = samples == name
+        for value, fraction in enumerate((0.6, 0.2, 0.2)):
+            assert abs((labels[mine] == value).mean() - fraction) < 5 * np.sqrt(fraction * (1 - fraction) / mine.sum())
+        assert abs(halves[mine].mean() - 0.5) < 5 * np.sqrt(0.25 / mine.sum())
+    # the streams are independent: half of the test events in each half, folds not aligned with the split
+    test = labels == 2
+    assert abs(halves[test].mean() - 0.5) < 5 * np.sqrt(0.25 / test.sum())
+    folds = assign_folds(samples, ids, SEED, KFOLD)
+    assert abs((folds[test] == 0).mean() - 1 / 3) < 5 * np.sqrt(2 / 9 / test.sum())
+    with pytest.raises(ConfigError, match="split_fractions"):
+        split_by_id(samples, ids, (0.6, 0.3, 0.2), SEED)
 
 
 def test_event_ids_must_be_present_and_unique() -> None:

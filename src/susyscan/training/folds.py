@@ -12,6 +12,10 @@ events of the other folds and scores the events of fold ``f`` (out-of-fold score
 trained on are scored with the same rule, so every event has exactly one, well-defined score.
 (numpy's SeedSequence hashes one entropy value at a time; the vectorised splitmix64 finaliser below does the
 same job for millions of ids at once.)
+
+The same keyed hash with another stream name gives every other per-event assignment that must be a function of the
+event id alone (:func:`id_uniform`): ewkino's train/val/test split (``splitting.split_by_id``, stream ``"split_id"``)
+and the cut-choice halves (``halves.cut_choice_halves``, stream ``"cut_choice"``). Different streams are independent.
 """
 
 from __future__ import annotations
@@ -71,17 +75,32 @@ def sample_key(seed: int, sample: str) -> np.uint64:
     return seed_uint64(seed, "fold", str(sample))
 
 
+def keyed_id_hash(samples: np.ndarray | pd.Series, ids: np.ndarray, seed: int, stream: str) -> np.ndarray:
+    """uint64 per event: ``splitmix64(splitmix64(id) ^ key)`` with ``key`` the 64-bit state of the SeedSequence
+    stream ``(stream, sample)`` of ``seed``: a function of (seed, stream, sample, event id) only."""
+    samples = np.asarray(samples).astype(str)
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(samples) != len(ids):
+        raise ValueError(f"{len(samples)} sample names for {len(ids)} event ids")
+    hashed = splitmix64(ids.astype(np.uint64))
+    out = np.empty(len(samples), dtype=np.uint64)
+    for name in np.unique(samples):
+        rows = samples == name
+        out[rows] = splitmix64(hashed[rows] ^ seed_uint64(seed, stream, str(name)))
+    return out
+
+
+def id_uniform(samples: np.ndarray | pd.Series, ids: np.ndarray, seed: int, stream: str) -> np.ndarray:
+    """A number uniform in [0, 1) per event (53 bits of :func:`keyed_id_hash`), a function of (seed, stream,
+    sample, event id) only: the same event gets the same number whichever other events are loaded."""
+    return (keyed_id_hash(samples, ids, seed, stream) >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
 def assign_folds(samples: np.ndarray | pd.Series, ids: np.ndarray, seed: int, k: int) -> np.ndarray:
     """Fold (0..k-1, int8) of each event from its sample name and id; see the module docstring."""
     if int(k) < 2:
         raise ValueError(f"k-fold needs k >= 2, got {k}")
-    samples = np.asarray(samples).astype(str)
-    hashed = splitmix64(np.asarray(ids, dtype=np.int64).astype(np.uint64))
-    folds = np.empty(len(samples), dtype=np.int8)
-    for name in np.unique(samples):
-        rows = samples == name
-        folds[rows] = (splitmix64(hashed[rows] ^ sample_key(seed, str(name))) % np.uint64(k)).astype(np.int8)
-    return folds
+    return (keyed_id_hash(samples, ids, seed, "fold") % np.uint64(k)).astype(np.int8)
 
 
 def ids_fingerprint(ids: np.ndarray) -> str:

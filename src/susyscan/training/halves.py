@@ -1,8 +1,9 @@
 """Honest cut-based comparisons of two classifiers on held-out events (shared by the ewkino and stau analyses).
 
-- The events are split into two halves by a hash of their id (each analysis brings its own id hash): the score cut
-  is **chosen** on one half (``optimise``) and every quoted number comes from the **other** half, so the quoted
-  significance carries no optimisation bias. :func:`half_weights` normalises each half to the full sample.
+- The events are split into two halves by a hash of their id (:func:`cut_choice_halves`: the keyed id hash of
+  ``susyscan.training.folds`` on stream ``"cut_choice"``, independent of the train/val/test split and the folds): the
+  score cut is **chosen** on one half (``optimise``) and every quoted number comes from the **other** half, so the
+  quoted significance carries no optimisation bias. :func:`half_weights` normalises each half to the full sample.
 - :func:`paired_ratio_bootstrap`: when two classifiers are quoted on the same events their significances are
   strongly correlated; each replica reweights every quoting event by one Poisson(1) number shared by the two, the
   cuts stay fixed, and the spread of the ratio is its MC statistical error.
@@ -16,9 +17,18 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from susyscan.training.folds import id_uniform
+
 logger = logging.getLogger(__name__)
 
 Significance = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def cut_choice_halves(samples: np.ndarray, ids: np.ndarray, seed: int) -> np.ndarray:
+    """True for the events on which a score cut is chosen, False for those on which it is quoted: half of each
+    sample (within binomial fluctuations) by the keyed id hash (``folds.id_uniform``, stream ``"cut_choice"``), a
+    function of (seed, sample, event id) only, so two classifiers scored on the same events get the same halves."""
+    return id_uniform(samples, ids, seed, "cut_choice") < 0.5
 
 
 def half_weights(weight_pb: np.ndarray, sample: np.ndarray, optimise: np.ndarray) -> np.ndarray:

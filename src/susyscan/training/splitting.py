@@ -8,10 +8,14 @@ import numpy as np
 
 from susyscan.errors import ConfigError
 from susyscan.seeds import seed_sequence
+from susyscan.training.folds import id_uniform
 
 logger = logging.getLogger(__name__)
 
 SPLIT_NAMES: tuple[str, str, str] = ("train", "val", "test")
+#: The id-based split of :func:`split_by_id` (recorded with the models that use it).
+SPLIT_ID_SCHEME = ("splitmix64(splitmix64(chunk*2^32+event) ^ SeedSequence(seed, ('split_id', sample)).uint64) "
+                   "/ 2^64 against the cumulative fractions")
 
 
 def check_fractions(fractions: tuple[float, float, float] | list[float]) -> tuple[float, float, float]:
@@ -47,6 +51,22 @@ def split_by_sample(
         labels[idx[n_train : n_train + n_val]] = 1
         labels[idx[n_train + n_val :]] = 2
     return labels
+
+
+def split_by_id(samples: np.ndarray, ids: np.ndarray, fractions: tuple[float, float, float] | list[float],
+                seed: int) -> np.ndarray:
+    """0/1/2 (train/val/test, int8) per event from its sample and stable id (``folds.event_ids``): the keyed
+    id hash of ``susyscan.training.folds`` on stream ``"split_id"``, cut at the cumulative fractions.
+
+    Unlike :func:`split_by_sample` (exact counts, a permutation of the rows present) an event's split does not
+    depend on which other events are loaded, so a later stage that reads other files (the evaluation of ewkino's
+    test events) recomputes it from the id alone; each sample's split sizes follow the fractions within binomial
+    fluctuations.
+    """
+    fractions = check_fractions(fractions)
+    uniform = id_uniform(samples, ids, seed, "split_id")
+    edges = np.cumsum(fractions)[:2]
+    return np.searchsorted(edges, uniform, side="right").astype(np.int8)
 
 
 def equal_share(sizes: dict[int, int], target: int) -> dict[int, int]:

@@ -27,7 +27,7 @@ MODEL_TYPE = "ewkino_deepsets_ensemble"
 def ewkino_metadata(payload: dict[str, Any], score_threshold: float) -> dict[str, str]:
     """metadata_props of the ewkino ONNX model from its model.pt payload: the shared keys (feature names, mass
     region ``all``, score threshold of the scan's ``nn`` region, training-data hash, model type) and ewkino's (PF
-    block, budget M, threshold, members, split and seed of the training, candidate budget)."""
+    block, budget M, threshold, members, split, its scheme and seed of the training, candidate budget)."""
     return {
         **model_metadata(payload["feature_names"], payload["mass_region"], score_threshold,
                          payload["training_data_hash"], MODEL_TYPE),
@@ -39,6 +39,7 @@ def ewkino_metadata(payload: dict[str, Any], score_threshold: float) -> dict[str
         "n_members": str(int(payload["n_members"])),
         "training_split": json.dumps(list(payload["split"])),
         "training_seed": str(payload["seed"]),
+        "training_split_scheme": str(payload.get("split_scheme", "")),  # "": a model of the former hash split
         # the budget M and, on the training inputs, the multiplicity quantiles and the fraction of truncated events
         "candidate_budget": json.dumps(payload.get("candidate_budget", {}), sort_keys=True),
         "input": "raw input blocks highlevel [N, F] and pfcands [N, M, C], float32 (see input_blocks)",

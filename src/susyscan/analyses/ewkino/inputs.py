@@ -10,7 +10,6 @@ Missing jets in the high-level block take ``SENTINEL``.
 from __future__ import annotations
 
 import json
-import zlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import numpy as np
+import pandas as pd
 
 from susyscan.atomic import atomic_path
 from susyscan.errors import EventFileError, FeatureError
+from susyscan.training.folds import event_ids
 from susyscan.analyses.ewkino.budget import candidate_multiplicity
 from susyscan.analyses.ewkino.config import EwkinoConfig
 from susyscan.analyses.ewkino.selection import check_branches, delta_phi, event_variables, selected_jets, signal_masses
@@ -118,7 +119,7 @@ class InputSet:
     m_lsp: np.ndarray
     sample: np.ndarray
     event: np.ndarray
-    chunk_key: np.ndarray
+    chunk: np.ndarray
     feature_names: list[str]
     pfcand_feature_names: list[str]
     pfcand_pt_min: float
@@ -136,11 +137,17 @@ class InputSet:
     def __len__(self) -> int:
         return len(self.gen_weight)
 
+    def ids(self) -> np.ndarray:
+        """The events' stable ids ``chunk * 2**32 + event`` (``susyscan.training.folds.event_ids``; a duplicate
+        (sample, chunk, event) is an error), the key of the shared id-based split and halves."""
+        return event_ids(pd.DataFrame({"sample": self.sample.astype(str), "chunk": self.chunk, "event": self.event}),
+                         "ewkino inputs")
+
     def subset(self, index: np.ndarray) -> InputSet:
         """Events ``index`` (bool mask or integer indices)."""
         per_event = {name: getattr(self, name)[index] for name in
                      ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal", "m_parent", "m_lsp",
-                      "sample", "event", "chunk_key", "weight_pb", "n_candidates")}
+                      "sample", "event", "chunk", "weight_pb", "n_candidates")}
         return InputSet(**per_event, feature_names=self.feature_names, pfcand_feature_names=self.pfcand_feature_names,
                         pfcand_pt_min=self.pfcand_pt_min, max_candidates=self.max_candidates,
                         padding_value=self.padding_value, metadata=self.metadata)
@@ -229,7 +236,7 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
                 raise FeatureError(f"inputs file {path}: {key}={arrays[key]} differs from {first_path} ({first[key]})")
         total_sumw[meta["sample"]] = total_sumw.get(meta["sample"], 0.0) + float(meta["sum_weights"])
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal",
-                                                          "m_parent", "m_lsp", "sample", "event", "chunk_key",
+                                                          "m_parent", "m_lsp", "sample", "event", "chunk",
                                                           "weight_pb", "n_candidates")}
     for path, arrays, meta in loaded:
         n = len(arrays["gen_weight"])
@@ -245,7 +252,7 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
         columns["m_parent"].append(np.full(n, float(arrays["m_parent"])))
         columns["m_lsp"].append(np.full(n, float(arrays["m_lsp"])))
         columns["sample"].append(np.full(n, meta["sample"], dtype=object))
-        columns["chunk_key"].append(np.full(n, zlib.crc32(f"{meta['sample']}/{meta['chunk']}".encode()), dtype=np.uint64))
+        columns["chunk"].append(np.full(n, int(meta["chunk"]), dtype=np.int64))
         columns["weight_pb"].append(arrays["gen_weight"] * float(meta["xsec_pb"]) / total_sumw[meta["sample"]])
     return InputSet(
         **{k: np.concatenate(v) for k, v in columns.items()},

@@ -20,15 +20,15 @@ from susyscan.training.halves import paired_ratio_bootstrap as paired_ratio_boot
 
 logger = logging.getLogger(__name__)
 
-ID_COLUMNS = ["sample", "chunk_key", "event"]
+ID_COLUMNS = ["sample", "chunk", "event"]
 SCORE_COLUMNS = [*ID_COLUMNS, "is_signal", "m_parent", "m_lsp", "baseline", "optimise", "weight_pb", "score"]
 
 
-def score_table(sample: np.ndarray, chunk_key: np.ndarray, event: np.ndarray, is_signal: np.ndarray,
+def score_table(sample: np.ndarray, chunk: np.ndarray, event: np.ndarray, is_signal: np.ndarray,
                 m_parent: np.ndarray, m_lsp: np.ndarray, baseline: np.ndarray, optimise: np.ndarray,
                 weight_pb: np.ndarray, score: np.ndarray) -> pd.DataFrame:
     """Per-event scores of one network with the event id, the half (``optimise``) and the half-normalised weight."""
-    return pd.DataFrame({"sample": sample.astype(str), "chunk_key": chunk_key.astype(np.uint64),
+    return pd.DataFrame({"sample": sample.astype(str), "chunk": chunk.astype(np.int64),
                          "event": event.astype(np.int64), "is_signal": is_signal.astype(np.int8),
                          "m_parent": m_parent, "m_lsp": m_lsp, "baseline": baseline.astype(np.int8),
                          "optimise": optimise.astype(np.int8), "weight_pb": weight_pb, "score": score})

@@ -1,7 +1,8 @@
 """S/sqrt(S+B) of the network selection vs the kinematic baseline; scan yield tables.
 
-The score cut maximising S/sqrt(S+B) is chosen on one half of the evaluation events (:func:`cut_choice_events`) and
-S/sqrt(S+B) is quoted on the other half, so the quoted number carries no optimisation bias.
+The score cut maximising S/sqrt(S+B) is chosen on one half of the evaluation events (the shared
+``susyscan.training.halves.cut_choice_halves``: a function of (seed, sample, event id), independent of the
+train/val/test split) and S/sqrt(S+B) is quoted on the other half, so the quoted number carries no optimisation bias.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 import numpy as np
 import pandas as pd
 
-from susyscan.analyses.ewkino.metrics import split_labels
 from susyscan.contracts import BACKGROUND_COLUMNS, TOTAL, YIELD_COLUMNS
 from susyscan.errors import EmptySelectionError
 from susyscan.scan.yields import yields_from_masks
@@ -22,8 +22,6 @@ logger = logging.getLogger(__name__)
 
 REGION_BASELINE = "baseline"
 REGION_NETWORK = "nn"
-#: Salt of the cut-choice / quoting split (xor-ed into the training seed so that it differs from train/val/test).
-CUT_CHOICE_SALT = 0x6375_7463_686F_6963  # "cutchoic"
 
 
 def best_score_cut(sig_scores: np.ndarray, sig_weight_pb: np.ndarray, bkg_scores: np.ndarray, bkg_weight_pb: np.ndarray,
@@ -55,15 +53,6 @@ def z_stat_error(s: float, b: float, s_err: float, b_err: float) -> float:
     dz_ds = (s + 2.0 * b) / (2.0 * total**1.5)
     dz_db = -s / (2.0 * total**1.5)
     return float(np.hypot(dz_ds * s_err, dz_db * b_err))
-
-
-def cut_choice_events(chunk_key: np.ndarray, event: np.ndarray, seed: int) -> np.ndarray:
-    """True for the events on which the score cut is chosen, False for those on which S/sqrt(S+B) is quoted.
-
-    A hash of (chunk, event, seed) independent of the train/val/test split (another salt): half of the events each,
-    the same events at every soft-particle threshold (the id does not depend on the inputs).
-    """
-    return split_labels(chunk_key, event, (0.5, 0.5, 0.0), seed ^ CUT_CHOICE_SALT) == 0
 
 
 def _passing(scores: np.ndarray, weights: np.ndarray, mask: np.ndarray, scale: float) -> tuple[float, float, int]:

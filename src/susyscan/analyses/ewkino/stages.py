@@ -17,14 +17,14 @@ from susyscan.analyses.ewkino.export import budget, ewkino_metadata, open_model,
 from susyscan.analyses.ewkino.importance import permutation_importance, write_importance
 from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
 from susyscan.atomic import write_json_atomic, write_text_atomic
-from susyscan.analyses.ewkino.metrics import split_labels
 from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap, score_table
 from susyscan.analyses.ewkino.pileup import pileup_note
-from susyscan.analyses.ewkino.significance import (background_yield_table, cut_choice_events, half_weights,
+from susyscan.analyses.ewkino.significance import (background_yield_table, half_weights,
                                                   signal_yield_table, significance_table, threshold_comparison)
 from susyscan.analyses.ewkino.train import (TrainConfig, blocks, candidate_budget_info, history_table, load_ensemble,
-                                            save_ensemble, train_ensemble)
+                                            save_ensemble, test_events, train_ensemble)
 from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_nn
+from susyscan.training.halves import cut_choice_halves
 from susyscan.training.onnx_model import OnnxModel
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,9 @@ def run_export(model_path: str | Path, onnx_out: str | Path, parity_inputs: Path
 
 
 def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> InputSet:
-    """Read inputs; for samples used in training keep only the test split (weights scaled up by 1/f_test)."""
+    """Read inputs; for samples used in training keep only the test split of the model's id-based split
+    (``train.test_events``), each sample's test events weighted by n(sample) / n(sample, test) (as the shared
+    ``split_weight_scale``)."""
     inputs = read_inputs(paths)
     if inputs.feature_names != onnx.feature_names or inputs.max_candidates != budget(onnx) \
             or inputs.pfcand_pt_min != pfcand_pt_min(onnx):
@@ -96,11 +98,9 @@ def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> I
         seed = int(onnx.metadata.get("training_seed") or 0)
         if len(split) != 3:
             raise EmptySelectionError(f"{onnx.path}: no training_split metadata to separate test events")
-        test = split_labels(inputs.chunk_key, inputs.event, split, seed) == 2  # type: ignore[arg-type]
-        keep = ~trained | test
-        inputs = inputs.subset(keep)
-        inputs.weight_pb = np.where(np.isin(inputs.sample, list(train_samples)), inputs.weight_pb / split[2],
-                                    inputs.weight_pb)
+        test = test_events(inputs, split, seed, onnx.metadata.get("training_split_scheme") or None, str(onnx.path))
+        inputs.weight_pb = np.where(trained, half_weights(inputs.weight_pb, inputs.sample, test), inputs.weight_pb)
+        inputs = inputs.subset(~trained | test)
     return inputs
 
 
@@ -110,7 +110,7 @@ def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str |
     """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV).
 
     Without a fixed ``score_cut`` the cut is chosen on one half of the evaluation events and every number is quoted
-    on the other half (``significance.cut_choice_events``, seeded with the training seed; each half's weights
+    on the other half (``susyscan.training.halves.cut_choice_halves``, seeded with the training seed; each half's weights
     normalised to the full sample); ``n_optimise`` / ``n_quote`` count the MC events of the two halves.
     ``scores_out``: the per-event scores, ids, halves and weights (``paired.score_table``) for the paired bootstrap
     of the threshold comparison.
@@ -120,7 +120,7 @@ def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str |
     scores = onnx.predict(blocks(inputs))
     weights, optimise = inputs.weight_pb, None
     if score_cut is None:
-        optimise = cut_choice_events(inputs.chunk_key, inputs.event, int(onnx.metadata.get("training_seed") or 0))
+        optimise = cut_choice_halves(inputs.sample, inputs.ids(), int(onnx.metadata.get("training_seed") or 0))
         weights = half_weights(inputs.weight_pb, inputs.sample, optimise)
         logger.info("score cut chosen on %d events, S/sqrt(S+B) quoted on the other %d", int(optimise.sum()),
                     int((~optimise).sum()))
@@ -133,7 +133,7 @@ def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str |
     write_csv_atomic(table, table_out)
     if scores_out is not None:
         halves = optimise if optimise is not None else np.zeros(len(inputs), dtype=bool)
-        write_csv_atomic(score_table(inputs.sample, inputs.chunk_key, inputs.event, inputs.is_signal, inputs.m_parent,
+        write_csv_atomic(score_table(inputs.sample, inputs.chunk, inputs.event, inputs.is_signal, inputs.m_parent,
                                      inputs.m_lsp, inputs.baseline, halves, weights, scores), scores_out)
     return table
 
@@ -201,7 +201,7 @@ def run_importance(model_path: str | Path, input_paths: Paths, csv_out: str | Pa
     info = ensemble.payload
     inputs = read_inputs(input_paths)
     trained = np.isin(inputs.sample, list(train_samples))
-    test = split_labels(inputs.chunk_key, inputs.event, tuple(info["split"]), int(info["seed"])) == 2
+    test = test_events(inputs, info["split"], int(info["seed"]), info.get("split_scheme"), str(model_path))
     inputs = inputs.subset(~trained | test)
     if len(inputs) > max_events:
         inputs = inputs.subset(np.sort(np.random.default_rng(seed).choice(len(inputs), max_events, replace=False)))

@@ -3,8 +3,12 @@
 Training, save/load, standardisation and prediction are ``susyscan.training.train_nn``'s: Adam on the
 class-balanced weighted BCE, the best validation-loss epoch of each member kept, member k seeded ``seed + k``.
 What is ewkino's own: the mapping of ``analyses.ewkino.training`` to the shared settings, the two input blocks
-(high-level features with ``SENTINEL`` for missing jets; PF candidates padded with ``PADDING_VALUE``), the hash
-split of :func:`.metrics.split_labels` and the provenance stored in model.pt.
+(high-level features with ``SENTINEL`` for missing jets; PF candidates padded with ``PADDING_VALUE``) and the
+provenance stored in model.pt. The train/val/test split is the shared id-based one
+(``susyscan.training.splitting.split_by_id`` on the events' (sample, chunk, event) ids, seeded by ``seed``): the
+evaluation stages recompute it from the ids to keep only test events of the training samples
+(:func:`split_labels`), and model.pt / the ONNX metadata record its scheme (``split_scheme``), so a model trained
+with another split is refused there instead of scoring events it trained on.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import pandas as pd
 import torch
 
 from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
-from susyscan.analyses.ewkino.metrics import split_labels, weighted_auc
+from susyscan.analyses.ewkino.metrics import weighted_auc
 from susyscan.analyses.ewkino import SPEC
 from susyscan.analyses.ewkino.model import SHAPE_KEYS, NetConfig, build_member
-from susyscan.errors import ConfigError, EmptySelectionError
+from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
 from susyscan.training.dataset import training_data_hash
+from susyscan.training.splitting import SPLIT_ID_SCHEME, SPLIT_NAMES, split_by_id
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import (NNTrainingConfig, NNTrainingResult, TrainedModel, TrainingData, load_trained,
                                         predict_raw, save_trained, train_blocks)
@@ -88,10 +93,28 @@ def fit_standardisations(inputs: InputSet) -> list[Standardisation]:
             Standardisation.fit(inputs.pfcands, inputs.pfcand_feature_names, PFCANDS, inputs.padding_value)]
 
 
+def split_labels(inputs: InputSet, split: tuple[float, float, float] | list[float], seed: int) -> np.ndarray:
+    """0/1/2 (train/val/test) per event: the shared id-based split (``splitting.split_by_id``)."""
+    return split_by_id(inputs.sample, inputs.ids(), split, seed)
+
+
+def test_events(inputs: InputSet, split: tuple[float, float, float] | list[float], seed: int, scheme: str | None,
+                source: str) -> np.ndarray:
+    """True for the test events of the model's split (recomputed from the ids); a model whose recorded
+    ``scheme`` is not the current split's is refused (its test events cannot be recovered: it would score events
+    it trained on)."""
+    if scheme != SPLIT_ID_SCHEME:
+        raise ModelMetadataError(
+            f"{source}: trained with the train/val/test split {scheme!r} (None: a model written before the shared "
+            f"id-based split), not {SPLIT_ID_SCHEME!r}: its test events cannot be recovered; retrain it (rule "
+            "ewkino_train)")
+    return split_labels(inputs, split, seed) == 2
+
+
 def split_parts(inputs: InputSet, split: tuple[float, float, float], seed: int) -> dict[str, InputSet]:
-    """train / val / test InputSets of the hash split."""
-    labels = split_labels(inputs.chunk_key, inputs.event, split, seed)
-    return {name: inputs.subset(labels == k) for k, name in enumerate(("train", "val", "test"))}
+    """train / val / test InputSets of the id-based split."""
+    labels = split_labels(inputs, split, seed)
+    return {name: inputs.subset(labels == k) for k, name in enumerate(SPLIT_NAMES)}
 
 
 def test_split_metrics(result: NNTrainingResult, test: InputSet) -> dict[str, Any]:
@@ -137,13 +160,14 @@ def candidate_budget_info(inputs: InputSet) -> dict[str, Any]:
 
 def save_ensemble(result: NNTrainingResult, inputs: InputSet, cfg: TrainConfig, data_hash: str,
                   path: str | Path) -> None:
-    """The shared model.pt with ewkino's provenance: feature names, budget, split and seed, and ``data_hash`` (the
+    """The shared model.pt with ewkino's provenance: feature names, budget, split, its scheme and seed, and ``data_hash`` (the
     training-data hash of :func:`train_ensemble`'s metrics)."""
     provenance = {
         "feature_names": inputs.feature_names, "pfcand_feature_names": inputs.pfcand_feature_names,
         "mass_region": MASS_REGION, "n_members": len(result.members), "max_candidates": inputs.max_candidates,
         "padding_value": inputs.padding_value, "sentinel": SENTINEL, "pfcand_pt_min": inputs.pfcand_pt_min,
-        "seed": cfg.seed, "split": list(cfg.split), "candidate_budget": candidate_budget_info(inputs),
+        "seed": cfg.seed, "split": list(cfg.split), "split_scheme": SPLIT_ID_SCHEME,
+        "candidate_budget": candidate_budget_info(inputs),
         "training_data_hash": data_hash,
     }
     save_trained(result, str(path), provenance)
