@@ -76,6 +76,10 @@ def test_overlay_is_reproducible_per_chunk_and_differs_between_chunks() -> None:
     c = ov.apply(events, {"sample": "znunu", "chunk": 2})
     assert ak.to_list(a.pfcand_pt) == ak.to_list(b.pfcand_pt)
     assert ak.to_list(a.pfcand_pt) != ak.to_list(c.pfcand_pt)
+    d = ov.apply(events, {"sample": "wjets", "chunk": 1})
+    assert ak.to_list(a.pfcand_pt) != ak.to_list(d.pfcand_pt)  # the stream is keyed by sample and chunk
+    with pytest.raises(ConfigError, match="chunk"):
+        ov.apply(events, {"sample": "znunu"})
 
 
 def test_charged_hadron_subtraction_drops_only_charged_pileup() -> None:

@@ -12,8 +12,9 @@ selection are left untouched):
 * **Overlay**: each event gets ``n ~ Poisson(mu)`` interactions drawn with replacement from the library; each drawn
   interaction is rotated by a random azimuth and, with probability 1/2, mirrored in eta (so reusing an interaction
   does not repeat its candidates); the candidates are appended to ``pfcand_*`` and the collection is re-sorted by
-  decreasing pT (the event-file contract). The random numbers come from ``numpy.random.default_rng([seed,
-  crc32(sample/chunk)])``: the overlay of a chunk is reproducible and independent of the other chunks.
+  decreasing pT (the event-file contract). The random numbers come from the SeedSequence stream ``("pileup", sample,
+  chunk)`` of the overlay seed (``susyscan.seeds.rng``): the overlay of a chunk is reproducible and independent of
+  the other chunks.
 * ``charged_hadron_subtraction``: drop the overlaid charged candidates (a perfect vertex association, the CMS CHS
   limit); neutral pileup stays. Without it (default) every pileup candidate is kept: the pessimistic limit.
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from susyscan import seeds
 from susyscan.errors import ConfigError, EventFileError
 
 logger = logging.getLogger(__name__)
@@ -159,9 +160,10 @@ class PileupOverlay:
             raise ConfigError(f"pileup: mu must be a finite number >= 0, got {self.mu}")
 
     def rng(self, metadata: dict[str, Any]) -> np.random.Generator:
-        """Generator of one chunk: seeded by the overlay seed and crc32('sample/chunk')."""
-        key = zlib.crc32(f"{metadata.get('sample')}/{metadata.get('chunk')}".encode())
-        return np.random.default_rng([self.seed, key])
+        """Generator of one chunk: stream ``("pileup", sample, chunk)`` of the overlay seed (``susyscan.seeds``)."""
+        if "sample" not in metadata or "chunk" not in metadata:
+            raise ConfigError(f"pileup overlay: event-file metadata lacks 'sample' or 'chunk' (keys {sorted(metadata)})")
+        return seeds.rng(int(self.seed), "pileup", str(metadata["sample"]), int(metadata["chunk"]))
 
     def apply(self, events: ak.Array, metadata: dict[str, Any]) -> ak.Array:
         """``events`` with the pileup candidates appended to its ``pfcand_*`` branches (other branches unchanged)."""
