@@ -1,9 +1,12 @@
 """Snakemake script: train the ewkino seed ensemble."""
 
+import torch
+
 from susyscan.analyses.ewkino.stages import run_training
 from susyscan.logutil import script_logging
 
 script_logging(snakemake)  # noqa: F821
+torch.set_num_threads(max(1, int(snakemake.threads)))  # noqa: F821
 run_training(
     list(snakemake.input.inputs),  # noqa: F821
     snakemake.output.model,  # noqa: F821
