@@ -1,5 +1,6 @@
 """Multiclass DNN: loss weights (signal scaled to the background, negative weights), training on a tiny synthetic
-set (the loss decreases, probabilities), ONNX export parity to 1e-5, permutation importance."""
+set through the shared trainer (the loss decreases, probabilities, early stopping, empty validation set), ONNX
+export parity to 1e-5, permutation importance."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from susyscan.training.multiclass import (
     weighted_cross_entropy,
 )
 from susyscan.training.onnx_model import OnnxModel
+from susyscan.training.train_nn import NNTrainingConfig, predict_raw
 
 CLASSES = ("signal", "wjets", "top")
 
@@ -102,3 +104,44 @@ def test_bad_inputs_are_named() -> None:
                          MulticlassConfig(epochs=1))
     with pytest.raises(ConfigError, match="negative_weights"):
         MulticlassConfig(negative_weights="flip")
+
+
+def test_shared_trainer_stops_early_and_gives_softmax_probabilities() -> None:
+    """Through the shared trainer: training stops ``patience`` epochs after the lowest validation loss, and
+    ``predict_raw`` of a multi-logit model gives the softmax class probabilities of ``predict_proba``."""
+    torch.set_num_threads(1)
+    features, _, weights = _blobs(300, 1)
+    unrelated = np.random.default_rng(9).integers(0, 3, size=300)  # validation labels the features cannot predict
+    config = MulticlassConfig(hidden_layers=(32, 32), epochs=40, patience=2, batch_size=32, learning_rate=1e-2,
+                              dropout=0.0, seed=4)
+    result = train_multiclass(_blobs(900, 0), (features, unrelated, weights), ["a", "b", "noise"], CLASSES, config)
+    history = result.history
+    assert len(history) < config.epochs and len(history) - result.best_epoch == config.patience
+    assert result.best_epoch == int(history.loc[history["val_loss"].idxmin(), "epoch"])
+    probabilities = predict_raw(result.model, result.standardisation, features)
+    assert probabilities.shape == (300, 3)
+    np.testing.assert_allclose(probabilities, result.predict_proba(features), atol=1e-6)
+
+
+def test_empty_validation_set_keeps_the_lowest_training_loss(caplog: pytest.LogCaptureFixture) -> None:
+    torch.set_num_threads(1)
+    empty = (np.empty((0, 3)), np.empty(0, dtype=int), np.empty(0))
+    config = MulticlassConfig(hidden_layers=(8,), epochs=4, patience=1, batch_size=64, dropout=0.0, seed=2)
+    with caplog.at_level("WARNING", logger="susyscan.training.multiclass"):
+        result = train_multiclass(_blobs(600, 0), empty, ["a", "b", "noise"], CLASSES, config)
+    assert "empty validation set" in caplog.text
+    assert result.history["val_loss"].isna().all()
+    assert result.best_epoch == int(result.history.loc[result.history["train_loss"].idxmin(), "epoch"])
+
+
+def test_trainer_settings_of_the_categorical_loss() -> None:
+    trainer = MulticlassConfig(patience=3, seed=8).trainer()
+    assert (trainer.loss, trainer.loss_weighting, trainer.model_selection, trainer.optimiser) == (
+        "categorical", "event", "val_loss", "adam")
+    assert (trainer.patience, trainer.weight_decay, trainer.seed, trainer.device) == (3, 0.0, 8, "cpu")
+    with pytest.raises(ConfigError, match="categorical loss needs model_selection 'val_loss'"):
+        NNTrainingConfig(loss="categorical")
+    with pytest.raises(ConfigError, match="categorical loss"):
+        NNTrainingConfig(loss="categorical", model_selection="val_loss", loss_weighting="balanced")
+    with pytest.raises(ConfigError, match="patience"):
+        NNTrainingConfig(patience=0)

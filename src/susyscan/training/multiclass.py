@@ -1,6 +1,10 @@
 """Multiclass classifier (signal + background classes): softmax MLP, weighted categorical cross entropy, Adam,
 early stopping on a validation fold, ONNX export with parity, permutation importance.
 
+Training goes through the shared torch trainer (``susyscan.training.train_nn.train_blocks``: categorical loss,
+``event`` loss weighting, Adam without weight decay, lowest weighted validation loss with ``patience``, CPU); this
+module supplies the network (:func:`build_multiclass`), the loss weights and the checks of the inputs.
+
 Event weights in the loss. Each event enters the loss with its MC weight; the signal class as a whole is scaled
 to the total background weight (the backgrounds keep their relative weights), and the weights are then divided
 by their mean absolute value so that the learning rate does not depend on the luminosity or the cross sections.
@@ -27,6 +31,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -35,11 +40,11 @@ import torch
 from torch import nn
 
 from susyscan.errors import ConfigError, FeatureError
-from susyscan.training.device import deterministic
 from susyscan.training.export import write_onnx
 from susyscan.training.onnx_model import OnnxModel
 from susyscan.training.onnx_nn import ONNX_OPSET
 from susyscan.training.standardise import Standardisation
+from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, train_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,33 @@ class MulticlassConfig:
         if not 0.0 <= self.dropout < 1.0 or any(n < 1 for n in self.hidden_layers):
             raise ConfigError(f"multiclass: dropout in [0, 1) and positive layer sizes: {asdict(self)}")
 
+    def trainer(self) -> NNTrainingConfig:
+        """The shared trainer's settings: categorical cross entropy with the caller's per-event loss weights, Adam
+        without weight decay, lowest weighted validation loss with early stopping, one network, CPU."""
+        return NNTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                                weight_decay=0.0, seed=self.seed, device="cpu", optimiser="adam", loss="categorical",
+                                loss_weighting="event", model_selection="val_loss", patience=self.patience)
+
+
+@dataclass(frozen=True)
+class MulticlassNetwork:
+    """Architecture of :class:`MulticlassNet` (the settings of the model factory :func:`build_multiclass`)."""
+
+    n_inputs: int
+    n_classes: int
+    hidden_layers: tuple[int, ...]
+    dropout: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {**asdict(self), "hidden_layers": list(self.hidden_layers)}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> MulticlassNetwork:
+        """Inverse of :meth:`to_dict`."""
+        return cls(int(payload["n_inputs"]), int(payload["n_classes"]), tuple(int(n) for n in payload["hidden_layers"]),
+                   float(payload["dropout"]))
+
 
 class MulticlassNet(nn.Module):
     """MLP: Linear + ReLU (+ Dropout) per hidden layer, then one logit per class."""
@@ -92,6 +124,14 @@ class MulticlassNet(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Logits (n, n_classes)."""
         return self.layers(features)
+
+
+def build_multiclass(network: MulticlassNetwork, seed: int) -> MulticlassNet:
+    """Model factory of the shared trainer: the MLP with torch's default initialisation, drawn from torch's global
+    generator seeded with ``seed`` (as the trainer's ``deterministic(seed)`` does just before; dropout then
+    continues that stream)."""
+    torch.manual_seed(seed)
+    return MulticlassNet(network.n_inputs, network.n_classes, network.hidden_layers, network.dropout)
 
 
 class ProbabilityModule(nn.Module):
@@ -155,9 +195,8 @@ def loss_weights(labels: np.ndarray, weights: np.ndarray, mode: str, signal_inde
 
 
 def weighted_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """``sum w_i CE_i / sum |w_i|`` (0 when every weight is 0)."""
-    per_event = nn.functional.cross_entropy(logits, labels, reduction="none")
-    return (weights * per_event).sum() / weights.abs().sum().clamp_min(torch.finfo(weights.dtype).tiny)
+    """``sum w_i CE_i / sum |w_i|`` (0 when every weight is 0): the training loss (``train_nn.event_weighted_mean``)."""
+    return event_weighted_mean(nn.functional.cross_entropy(logits, labels, reduction="none"), weights)
 
 
 def _check(features: np.ndarray, labels: np.ndarray, weights: np.ndarray, n_classes: int, what: str) -> None:
@@ -171,8 +210,9 @@ def _check(features: np.ndarray, labels: np.ndarray, weights: np.ndarray, n_clas
 
 def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray, np.ndarray],
                      feature_names: Sequence[str], classes: Sequence[str], config: MulticlassConfig) -> MulticlassResult:
-    """Train on ``train = (X, labels, MC weights)``, keep the epoch of lowest weighted validation loss
-    (stop after ``patience`` epochs without improvement). Class 0 is the signal. CPU, deterministic."""
+    """Train on ``train = (X, labels, MC weights)`` with the shared trainer, keep the epoch of lowest weighted
+    validation loss (stop after ``patience`` epochs without improvement). Class 0 is the signal. CPU,
+    deterministic."""
     X_tr, y_tr, w_tr = (np.asarray(a) for a in train)
     X_va, y_va, w_va = (np.asarray(a) for a in val)
     n_classes = len(classes)
@@ -183,48 +223,20 @@ def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tupl
     if (y_tr == 0).all() or (y_tr != 0).all():
         logger.warning("multiclass training: the training set has %d signal and %d background events; the signal is "
                        "not rescaled and the scores mean little", int((y_tr == 0).sum()), int((y_tr != 0).sum()))
+    if len(X_va) == 0:
+        logger.warning("multiclass training: empty validation set; the epoch of lowest training loss is kept")
     standardisation = Standardisation.fit(X_tr, list(feature_names))
-    with deterministic(config.seed):
-        model = MulticlassNet(X_tr.shape[1], n_classes, config.hidden_layers, config.dropout)
-        xt = torch.as_tensor(standardisation.apply(X_tr), dtype=torch.float32)
-        yt = torch.as_tensor(y_tr, dtype=torch.int64)
-        wt = torch.as_tensor(loss_weights(y_tr, w_tr, config.negative_weights, require_both=False),
-                             dtype=torch.float32)
-        xv = torch.as_tensor(standardisation.apply(X_va), dtype=torch.float32)
-        yv = torch.as_tensor(y_va, dtype=torch.int64)
-        wv = torch.as_tensor(loss_weights(y_va, w_va, config.negative_weights, require_both=False),
-                             dtype=torch.float32)
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-        shuffle = torch.Generator().manual_seed(config.seed)
-        rows, best_loss, best_epoch, best_state = [], np.inf, 0, None
-        for epoch in range(1, config.epochs + 1):
-            model.train()
-            order = torch.randperm(len(xt), generator=shuffle)
-            total = 0.0
-            for first in range(0, len(xt), config.batch_size):
-                batch = order[first : first + config.batch_size]
-                loss = weighted_cross_entropy(model(xt[batch]), yt[batch], wt[batch])
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                total += float(loss.detach()) * float(wt[batch].abs().sum())
-            model.eval()
-            with torch.no_grad():
-                train_loss = float(weighted_cross_entropy(model(xt), yt, wt))
-                val_loss = float(weighted_cross_entropy(model(xv), yv, wv))
-            rows.append({"epoch": epoch, "running_loss": total / float(wt.abs().sum()), "train_loss": train_loss,
-                         "val_loss": val_loss})
-            if val_loss < best_loss:
-                best_loss, best_epoch = val_loss, epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            elif epoch - best_epoch >= config.patience:
-                break
-    if best_state is None:
-        raise FeatureError("multiclass training: no finite validation loss (empty validation set?)")
-    model.load_state_dict(best_state)
-    model.eval()
-    logger.info("multiclass: best epoch %d of %d, validation loss %.4f", best_epoch, len(rows), best_loss)
-    return MulticlassResult(model, standardisation, tuple(classes), pd.DataFrame(rows), best_epoch)
+
+    def data(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> TrainingData:
+        return TrainingData((np.asarray(X, dtype=np.float64),), y,
+                            loss_weights(y, w, config.negative_weights, require_both=False))
+
+    network = MulticlassNetwork(X_tr.shape[1], n_classes, config.hidden_layers, config.dropout)
+    result = train_blocks(data(X_tr, y_tr, w_tr), data(X_va, y_va, w_va), [standardisation], network,
+                          config.trainer(), progress=False, model_factory=build_multiclass, label="multiclass")
+    model = result.model
+    assert isinstance(model, MulticlassNet)
+    return MulticlassResult(model, standardisation, tuple(classes), result.history, result.best_epoch)
 
 
 def permutation_importance(result: MulticlassResult, features: np.ndarray, labels: np.ndarray, weights: np.ndarray,

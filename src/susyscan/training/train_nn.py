@@ -2,9 +2,14 @@
 
 One loop for every analysis: the network comes from a model factory (``susyscan.training.network``), its inputs
 are one or several named blocks (``susyscan.training.standardise``), and the caller's :class:`NNTrainingConfig`
-chooses the optimiser (SGD with momentum or Adam), the loss weighting (none, or class-balanced |event weights|),
-the model selection (validation selection score or weighted validation loss) and the number of ensemble members
-(member k: seed ``seed + k``; the score is the mean of the members' sigmoids).
+chooses the loss (binary cross entropy on one logit per event, or categorical cross entropy on one logit per class
+with integer class targets), the optimiser (SGD with momentum or Adam), the loss weighting (none, class-balanced
+|event weights|, or the caller's per-event weights as given), the model selection (validation selection score or
+weighted validation loss), early stopping (``patience``) and the number of ensemble members (member k: seed
+``seed + k``; the score is the mean of the members' sigmoids, or of their softmax class probabilities).
+
+Users: the smuon networks (binary, one block), ewkino's deep-sets ensembles (binary, two named blocks) and the stau
+multiclass DNN / DNN+SIGN (categorical, per-event weights, early stopping; ``susyscan.training.multiclass``).
 """
 
 from __future__ import annotations
@@ -32,21 +37,28 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+LOSSES = ("binary", "categorical")
 OPTIMISERS = ("sgd", "adam")
-LOSS_WEIGHTINGS = ("none", "balanced")
+LOSS_WEIGHTINGS = ("none", "balanced", "event")
 MODEL_SELECTIONS = ("selection_score", "val_loss")
 EVAL_BATCH = 65536
 
 
 @dataclass(frozen=True)
 class NNTrainingConfig:
-    """Optimiser hyperparameters, loss weighting, model selection and ensemble size (defaults = the smuon schema).
+    """Loss, optimiser hyperparameters, loss weighting, model selection, early stopping and ensemble size
+    (defaults = the smuon schema's, ``$defs/training.nn``).
 
-    ``optimiser``: ``sgd`` (with ``momentum``) or ``adam``; ``loss_weighting``: ``none`` (mean BCE) or
-    ``balanced`` (BCE weighted by |event weight|, rescaled so that signal and background each sum to half the
-    events); ``model_selection``: ``selection_score`` (highest validation selection score at
-    ``selection_threshold``) or ``val_loss`` (lowest validation loss, the training loss without validation
-    events); ``n_members``: networks in the ensemble (seeds ``seed + k``)."""
+    ``loss``: ``binary`` (cross entropy of the sigmoid of one logit per event, labels 0/1) or ``categorical``
+    (cross entropy of the softmax of one logit per class, integer class labels; needs ``model_selection``
+    ``val_loss``); ``optimiser``: ``sgd`` (with ``momentum``) or ``adam``; ``loss_weighting``: ``none`` (mean
+    loss), ``balanced`` (binary only: loss weighted by |event weight|, rescaled so that signal and background each
+    sum to half the events) or ``event`` (the training data's weights as given, negative ones included; the loss of
+    a batch is ``sum w l / sum |w|``, so the denominator never vanishes or changes sign); ``model_selection``:
+    ``selection_score`` (highest validation selection score at ``selection_threshold``) or ``val_loss`` (lowest
+    validation loss, the training loss without validation events); ``patience``: stop after this many epochs
+    without a better model-selection value (None: run every epoch); ``n_members``: networks in the ensemble (seeds
+    ``seed + k``)."""
 
     epochs: int = 8  # paper: 500 (config/paper_scale.yaml)
     batch_size: int = 32
@@ -60,21 +72,30 @@ class NNTrainingConfig:
     loss_weighting: str = "none"
     model_selection: str = "selection_score"
     n_members: int = 1
+    patience: int | None = None
+    loss: str = "binary"
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.n_members < 1:
             raise ConfigError(f"training.nn: epochs, batch_size, n_members and learning_rate must be positive: "
                               f"{asdict(self)}")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"training.nn.patience must be positive or null, got {self.patience}")
         for key, allowed in (("optimiser", OPTIMISERS), ("loss_weighting", LOSS_WEIGHTINGS),
-                             ("model_selection", MODEL_SELECTIONS)):
+                             ("model_selection", MODEL_SELECTIONS), ("loss", LOSSES)):
             if getattr(self, key) not in allowed:
                 raise ConfigError(f"training.nn.{key} {getattr(self, key)!r} not in {list(allowed)}")
+        if self.loss == "categorical" and (self.model_selection != "val_loss" or self.loss_weighting == "balanced"):
+            raise ConfigError(f"training.nn: the categorical loss needs model_selection 'val_loss' (the selection score "
+                              f"is a binary metric) and loss_weighting 'none' or 'event', got "
+                              f"{self.model_selection!r} and {self.loss_weighting!r}")
 
 
 @dataclass(frozen=True)
 class TrainingData:
-    """One split for the trainer: raw input blocks (in the order of the standardisations), labels (1 = signal)
-    and the per-event weights of the ``balanced`` loss weighting (None without)."""
+    """One split for the trainer: raw input blocks (in the order of the standardisations), labels (binary loss:
+    1 = signal; categorical: the class index) and the per-event weights of the ``balanced`` and ``event`` loss
+    weightings (None without)."""
 
     blocks: tuple[np.ndarray, ...]
     y: np.ndarray
@@ -110,7 +131,7 @@ class NNTrainingResult:
         return self.best_epochs[0]
 
     def predict(self, blocks: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-        """Scores of raw input blocks (:func:`predict_raw`)."""
+        """Scores (binary) or class probabilities (categorical) of raw input blocks (:func:`predict_raw`)."""
         return predict_raw(self.members, self.standardisations, blocks)
 
 
@@ -148,7 +169,8 @@ def _rows(inputs: Sequence[torch.Tensor], index: torch.Tensor | slice) -> list[t
 def predict_raw(model: nn.Module | Sequence[nn.Module], standardisation: Standardisation | Sequence[Standardisation],
                 features: np.ndarray | Sequence[np.ndarray], batch_size: int = EVAL_BATCH) -> np.ndarray:
     """Scores for raw (un-standardised) input blocks, on CPU: the sigmoid of one model's logits, or the mean of the
-    members' sigmoids of an ensemble."""
+    members' sigmoids of an ensemble; for models with one logit per class (N, K > 1), the (mean) softmax class
+    probabilities (N, K)."""
     members = [model] if isinstance(model, nn.Module) else list(model)
     standardisations = [standardisation] if isinstance(standardisation, Standardisation) else list(standardisation)
     blocks = as_blocks(features)
@@ -157,6 +179,9 @@ def predict_raw(model: nn.Module | Sequence[nn.Module], standardisation: Standar
     for first in range(0, len(blocks[0]), batch_size):
         inputs = standardised_inputs(standardisations, [b[first:first + batch_size] for b in blocks], cpu)
         logits = torch.stack([member.to(cpu).eval()(*inputs) for member in members])
+        if logits.ndim == 3 and logits.shape[-1] > 1:  # one logit per class
+            parts.append(torch.softmax(logits, dim=-1).mean(dim=0))
+            continue
         parts.append(torch.sigmoid(logits[0]).reshape(-1) if len(members) == 1 else torch.sigmoid(logits).mean(dim=0))
     return torch.cat(parts).double().numpy() if parts else np.empty(0)
 
@@ -174,30 +199,57 @@ def balanced_weights(y: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Split:
-    """A split on the device: model arguments, labels, loss weights (None: unweighted mean BCE)."""
+def event_weighted_mean(per_event: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``sum w_i l_i / sum |w_i|`` (0 when every weight is 0): a weighted mean whose denominator cannot vanish or
+    change sign when some weights are negative."""
+    return (weights * per_event).sum() / weights.abs().sum().clamp_min(torch.finfo(weights.dtype).tiny)
 
-    def __init__(self, data: TrainingData, standardisations: Sequence[Standardisation], weighting: str,
+
+class _Split:
+    """A split on the device: model arguments, labels, loss weights (None: unweighted mean loss)."""
+
+    def __init__(self, data: TrainingData, standardisations: Sequence[Standardisation], config: NNTrainingConfig,
                  device: torch.device) -> None:
         self.inputs = standardised_inputs(standardisations, data.blocks, device)
         self.y_numpy = np.asarray(data.y)
-        self.y = _tensor(data.y, device)
+        self.categorical = config.loss == "categorical"
+        self.y = (torch.as_tensor(self.y_numpy, dtype=torch.int64, device=device) if self.categorical
+                  else _tensor(data.y, device))
+        self.weighting = config.loss_weighting
         self.weight: torch.Tensor | None = None
-        if weighting == "balanced" and len(data):
+        if self.weighting != "none" and len(data):
             if data.weight is None:
-                raise ConfigError("loss_weighting 'balanced' needs per-event weights in the training data")
-            self.weight = _tensor(balanced_weights(data.y, data.weight), device)
+                raise ConfigError(f"loss_weighting {self.weighting!r} needs per-event weights in the training data")
+            weight = balanced_weights(data.y, data.weight) if self.weighting == "balanced" else data.weight
+            self.weight = _tensor(weight, device)
 
     def __len__(self) -> int:
         return len(self.y)
 
+    def _per_event(self, logits: torch.Tensor, index: torch.Tensor | slice, reduction: str) -> torch.Tensor:
+        if self.categorical:
+            return nn.functional.cross_entropy(logits, self.y[index], reduction=reduction)
+        return nn.functional.binary_cross_entropy_with_logits(logits, self.y[index], reduction=reduction)
+
     def loss(self, logits: torch.Tensor, index: torch.Tensor | slice) -> torch.Tensor:
-        """Mean BCE of the rows ``index``, or their weighted mean ``sum(w BCE) / sum(w)``."""
+        """Mean loss of the rows ``index``, their ``balanced`` weighted mean ``sum(w l) / sum(w)``, or with the
+        ``event`` weights :func:`event_weighted_mean`."""
         if self.weight is None:
-            return nn.functional.binary_cross_entropy_with_logits(logits, self.y[index])
+            return self._per_event(logits, index, "mean")
         weight = self.weight[index]
-        per_event = nn.functional.binary_cross_entropy_with_logits(logits, self.y[index], reduction="none")
+        per_event = self._per_event(logits, index, "none")
+        if self.weighting == "event":
+            return event_weighted_mean(per_event, weight)
         return (per_event * weight).sum() / weight.sum()
+
+    def share(self, index: torch.Tensor) -> torch.Tensor | int:
+        """What a batch's loss is multiplied by in the epoch's running mean: its |weights| with ``event``
+        weights, else its number of events."""
+        return self.weight[index].abs().sum() if self.weighting == "event" and self.weight is not None else len(index)
+
+    def total_share(self) -> float:
+        """Sum of :meth:`share` over the split."""
+        return float(self.weight.abs().sum()) if self.weighting == "event" and self.weight is not None else len(self)
 
     @torch.no_grad()
     def logits(self, model: nn.Module) -> torch.Tensor:
@@ -231,19 +283,21 @@ def _train_member(model: nn.Module, train: _Split, val: _Split, config: NNTraini
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
-            loss_sum += loss.detach() * len(batch)
+            loss_sum += loss.detach() * train.share(batch)
         seconds = time.perf_counter() - start
         model.eval()
-        row: dict[str, Any] = {"epoch": epoch, "train_loss": float(loss_sum) / n_train}
+        row: dict[str, Any] = {"epoch": epoch, "train_loss": float(loss_sum) / train.total_share()}
         score = val_loss = float("nan")
         if len(val):
             val_logits = val.logits(model)
             val_loss = float(val.loss(val_logits, slice(None)))
-            val_metrics = classification_metrics(val.y_numpy, torch.sigmoid(val_logits).double().cpu().numpy(),
-                                                 config.selection_threshold)
-            score = selection_score(val_metrics)
-            row.update({"val_loss": val_loss, **{f"val_{k}": v for k, v in val_metrics.items() if k != "threshold"},
-                        "val_selection_score": score})
+            row["val_loss"] = val_loss
+            if config.loss == "binary":
+                val_metrics = classification_metrics(val.y_numpy, torch.sigmoid(val_logits).double().cpu().numpy(),
+                                                     config.selection_threshold)
+                score = selection_score(val_metrics)
+                row.update({**{f"val_{k}": v for k, v in val_metrics.items() if k != "threshold"},
+                            "val_selection_score": score})
         else:
             row["val_loss"] = val_loss
         rows.append({**row, "train_seconds": seconds,
@@ -256,13 +310,17 @@ def _train_member(model: nn.Module, train: _Split, val: _Split, config: NNTraini
             best, best_epoch = monitor, epoch
             best_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
         bar.set_postfix(val_loss=f"{val_loss:.4f}", sel=f"{score:.4f}", best=best_epoch)
+        if config.patience is not None and epoch - best_epoch >= config.patience:
+            logger.info("%s: no better %s for %d epochs, stopped after epoch %d", label, config.model_selection,
+                        config.patience, epoch)
+            break
     if best_state is None:
         raise ConfigError(f"{label}: training produced no finite validation {config.model_selection} "
                           "(empty validation set?)")
     model = model.to("cpu")
     model.load_state_dict(best_state)
     model.eval()
-    logger.info("%s: best epoch %d (%s %.4f)", label, best_epoch, config.model_selection, abs(best))
+    logger.info("%s: best epoch %d of %d (%s %.4f)", label, best_epoch, len(rows), config.model_selection, abs(best))
     return model, rows, best_epoch
 
 
@@ -275,8 +333,8 @@ def train_blocks(
     device = resolve_device(config.device)
     members, rows, best_epochs = [], [], []
     with deterministic(config.seed):  # before the first CUDA tensor (cuBLAS workspace setting)
-        train_split = _Split(train, standardisations, config.loss_weighting, device)
-        val_split = _Split(val, standardisations, config.loss_weighting, device)
+        train_split = _Split(train, standardisations, config, device)
+        val_split = _Split(val, standardisations, config, device)
         for k in range(config.n_members):
             seed = config.seed + k
             name = label if config.n_members == 1 else f"{label} member {k}"
