@@ -101,3 +101,25 @@ def test_deprecated_top_level_training_still_works(schema: Path, caplog: pytest.
     assert (smuon["kfold"], smuon["nn"]["epochs"], smuon["nn"]["batch_size"], smuon["nn"]["momentum"]) == (2, 4, 16, 0.9)
     assert (toy["kfold"], toy["nn"]["epochs"]) == (2, 9)
     assert "n_members" in cfg["analyses"]["ewkino"]["training"] and "kfold" not in cfg["analyses"]["ewkino"]["training"]
+
+
+def test_deprecated_top_level_training_names_the_keys_of_analyses_that_do_not_read_it(
+        schema: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The old block was the smuon layout: stau and ewkino (their own schemas) never read it. With smuon enabled
+    too the block still applies to smuon, and the warning names where the stau / ewkino settings go; with no enabled
+    analysis of the common schema the block would be silently ignored, which is a start-up error naming the key."""
+    legacy = {"nn": {"epochs": 9}, "kfold": 4}
+    with caplog.at_level("WARNING", logger="susyscan.config.validate"):
+        cfg = validate_config({"training": copy.deepcopy(legacy), "analyses": {
+            "stau": {"enabled": True}, "ewkino": {"enabled": True}}}, schema)
+    assert (cfg["analyses"]["smuon"]["training"]["kfold"], cfg["analyses"]["smuon"]["training"]["nn"]["epochs"]) == (4, 9)
+    assert cfg["analyses"]["stau"]["training"]["kfold"] == 3 and cfg["analyses"]["stau"]["ml"]["network"]["epochs"] == 20
+    assert cfg["analyses"]["ewkino"]["training"]["epochs"] == 10
+    assert "applied to smuon" in caplog.text
+    assert "stau does not read it (its settings: 'analyses.stau.ml')" in caplog.text
+    assert "ewkino does not read it (its settings: 'analyses.ewkino.training')" in caplog.text
+    stau_only = {"training": copy.deepcopy(legacy), "analyses": {"smuon": {"enabled": False}, "stau": {"enabled": True}}}
+    with pytest.raises(ConfigError, match=r"none is enabled: stau does not read it \(its settings: 'analyses.stau.ml'\)"):
+        validate_config(stau_only, schema)
+    with pytest.raises(ConfigError, match="no analysis is enabled"):
+        validate_config({"training": copy.deepcopy(legacy), "analyses": {"smuon": {"enabled": False}}}, schema)

@@ -60,6 +60,31 @@ def shared_training_analyses(config: Mapping[str, Any], root: Mapping[str, Any])
             if named.get(name, other).get("$ref") == "#/$defs/analysis"]
 
 
+def _own_settings_key(name: str, root: Mapping[str, Any]) -> str:
+    """Where an analysis with its own schema keeps its ML settings: ``analyses.<name>.ml`` if its schema has an
+    ``ml`` block (stau's networks), else ``analyses.<name>.training`` (ewkino's ensemble)."""
+    analyses = root.get("properties", {}).get("analyses", {})
+    ref = analyses.get("properties", {}).get(name, analyses.get("additionalProperties", {})).get("$ref", "")
+    schema = root.get("$defs", {}).get(ref.rsplit("/", 1)[-1], {})
+    return f"analyses.{name}.ml" if "ml" in schema.get("properties", {}) else f"analyses.{name}.training"
+
+
+def _legacy_training_message(config: Mapping[str, Any], root: Mapping[str, Any]) -> str:
+    """Check where a deprecated top-level ``training`` block goes: the analyses of the common schema (the smuon
+    layout it was written for: smuon and plug-ins). An enabled analysis with its own schema (stau, ewkino) never
+    reads it; when no enabled analysis does, it would be silently ignored, which is an error naming the keys to use.
+    Returns the warning text otherwise."""
+    applied = shared_training_analyses(config, root)
+    enabled = [name for name, entry in config.get("analyses", {}).items() if entry.get("enabled", True)]
+    ignoring = {name: _own_settings_key(name, root) for name in enabled if name not in applied}
+    not_read = "; ".join(f"{name} does not read it (its settings: '{key}')" for name, key in ignoring.items())
+    if not any(name in applied for name in enabled):
+        raise ConfigError(f"config key 'training' (deprecated) only applies to analyses of the common schema "
+                          f"(smuon and plug-ins), and none is enabled: {not_read or 'no analysis is enabled'}")
+    return (f"config key 'training' is deprecated: move its settings to 'analyses.<name>.training' (applied to "
+            f"{', '.join(applied)}; keys set there win)" + (f"; {not_read}" if not_read else ""))
+
+
 def _apply_legacy_training(config: dict[str, Any], legacy: Mapping[str, Any], given: Mapping[str, Any],
                            root: Mapping[str, Any]) -> None:
     """Per analysis of the common schema: the validated ``training`` (defaults + the keys given under it), then
@@ -80,7 +105,9 @@ def validate_config(config: dict[str, Any], schema: str | Path | Mapping[str, An
 
     The training settings of an analysis are ``analyses.<name>.training``. A deprecated top-level ``training``
     block is still read: validated against ``$defs/training``, its keys are applied to every analysis of the
-    common schema (keys given under the analysis win), it is removed, and a warning names the key to move."""
+    common schema (smuon, plug-ins; keys given under the analysis win), it is removed, and a warning names the key
+    to move and, for each enabled analysis with its own schema (stau, ewkino), that it does not read the block and
+    where its settings go; if no enabled analysis reads the block it is an error (:func:`_legacy_training_message`)."""
     from snakemake.utils import validate
 
     root = _schema_from(schema)
@@ -106,9 +133,9 @@ def validate_config(config: dict[str, Any], schema: str | Path | Mapping[str, An
     except Exception as exc:  # snakemake's WorkflowError: defaults made the config invalid
         raise ConfigError(f"invalid configuration after inserting the schema defaults: {exc}") from exc
     if legacy is not None:
+        message = _legacy_training_message(config, root)
         _apply_legacy_training(config, legacy, given, root)
-        logger.warning("config key 'training' is deprecated: move its settings to 'analyses.<name>.training' "
-                       "(applied to %s; keys set there win)", ", ".join(shared_training_analyses(config, root)))
+        logger.warning("%s", message)
     if "training" in root.get("$defs", {}):
         config.pop("training", None)  # the schema's deprecated entry, never read
     return config
