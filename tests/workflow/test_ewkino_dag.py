@@ -41,7 +41,7 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     counts = job_table(out)
     samples, grid, thresholds = _ewkino_tables(work)
     assert {s.process for s in samples} == {"znunu_jets", "wlnu_jets", "ttbar_lep"}
-    assert {p.process for p in grid} == {"sq_ewkino"}
+    assert {p.process for p in grid} == {"sq_ewkino_isr"} and {p.filter for p in grid} == {"wino_recoil_150"}
     chunks = sum(s.n_chunks for s in samples) + sum(p.n_chunks for p in grid)
     n_thr = len(thresholds)
     assert n_thr == 2 and sorted(thresholds) == [1.0, 10.0]

@@ -26,7 +26,7 @@ def test_large_config_plans_the_larger_ewkino_run(tmp_path: Path, snakemake_dry_
     demo = yaml.safe_load((tmp_path / "config/ewkino.yaml").read_text())
     demo_z = {s.process: s.n_events for s in load_samples(tmp_path / demo["samples"])}["znunu_jets"]
     assert events["znunu_jets"] >= 10 * demo_z
-    assert all(p.train for p in grid) and all(p.process == "sq_ewkino" for p in grid)
+    assert all(p.train for p in grid) and all(p.process == "sq_ewkino_isr" for p in grid)
     assert cfg["analyses"]["ewkino"]["min_background"] >= 20
     counts = job_table(snakemake_dry_run(tmp_path, "--configfile", str(tmp_path / "config/ewkino_large.yaml")))
     chunks = sum(s.n_chunks for s in samples) + sum(p.n_chunks for p in grid)

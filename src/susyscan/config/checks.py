@@ -84,6 +84,25 @@ def reco_lower_bounds(cut_exprs: list[str]) -> dict[str, float]:
     return bounds
 
 
+def _own_selection_bounds(path: Path, analysis: str, names: list[str],
+                          overrides: dict[str, str]) -> tuple[dict[str, float], float]:
+    """Lower bounds of the applied cuts and the muon |eta| acceptance of an analysis whose selection is code but
+    whose YAML lists the cuts in the shared format (``cuts: [{name, expr, for_comparison_only}]``, e.g. ewkino),
+    with the config's ``cut_overrides`` (cut name -> expression) applied; ConfigError when it lists none (a filter could not be checked)."""
+    import yaml
+
+    with open(path) as handle:
+        data = yaml.safe_load(handle) or {}
+    cuts = data.get("cuts")
+    if not isinstance(cuts, list) or not all(isinstance(c, dict) and "expr" in c for c in cuts):
+        raise ConfigError(f"samples {names} of analysis '{analysis}' have generator filters, but {path} lists no "
+                          "shared-format 'cuts' (name, expr) to check them against")
+    applied = [str(overrides.get(c.get("name"), c["expr"])) for c in cuts if not c.get("for_comparison_only", False)]
+    bounds = reco_lower_bounds(applied)
+    muon = (data.get("objects") or {}).get("muon") or {}
+    return bounds, float(muon.get("abs_eta_max", math.inf))
+
+
 def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str, base: Path) -> None:
     """Each generator filter named in the sample table exists, is applied to a generated sample, and is looser
     than the applied preselection of every analysis the sample serves (truth threshold < reco threshold)."""
@@ -97,16 +116,18 @@ def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str,
     spec = config["analyses"][analysis]
     from susyscan.analyses import load_spec
 
-    if load_spec(base / spec["config"]).select is not None:  # its selection is code, not YAML cuts to compare with
-        raise ConfigError(f"samples {[s.name for s in filtered]} of analysis '{analysis}' have generator filters, "
-                          "but filters can only be checked against YAML preselection cuts (analyses without "
-                          "their own select function)")
-    cfg = load_analysis_config(base / spec["config"], spec.get("cut_overrides") or None)
-    bounds = reco_lower_bounds([c.expr for c in cfg.cuts if not c.for_comparison_only])
-    muon_eta = cfg.objects["muon"].abs_eta_max if "muon" in cfg.objects else math.inf
+    if load_spec(base / spec["config"]).select is not None:
+        # its selection is code; its YAML may still list the shared-format cuts that code applies (ewkino)
+        bounds, muon_eta = _own_selection_bounds(base / spec["config"], analysis, [s.name for s in filtered],
+                                                 spec.get("cut_overrides") or {})
+    else:
+        cfg = load_analysis_config(base / spec["config"], spec.get("cut_overrides") or None)
+        bounds = reco_lower_bounds([c.expr for c in cfg.cuts if not c.for_comparison_only])
+        muon_eta = cfg.objects["muon"].abs_eta_max if "muon" in cfg.objects else math.inf
     for sample in filtered:
         if sample.filter not in declared:
-            raise ConfigError(f"sample '{sample.name}' in {config['samples']}: generator filter {sample.filter!r} "
+            table = config["grids"][analysis] if sample.is_signal else config["samples"]
+            raise ConfigError(f"sample '{sample.name}' in {table}: generator filter {sample.filter!r} "
                               f"is not declared under config key 'generation.filters' (declared: {sorted(declared)})")
         flt = filter_from_config(sample.filter, declared[sample.filter])
         for variable, threshold in flt.thresholds().items():
@@ -180,7 +201,7 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
             raise ConfigError(f"sample names {sorted(overlap)} appear both in the grid and in {config['samples']}")
         _check_chunks([*bkgs, *points], config["generation"]["events_per_chunk_max"])
         _check_processes([*bkgs, *points], float(config["sqrt_s_gev"]))
-        _check_filters(config, bkgs, name, base)
+        _check_filters(config, [*bkgs, *points], name, base)
         per_analysis[name] = bkgs + list(points)
     from susyscan.ingest.startup import check_ingested_samples  # LHE headers: beam energy, scheme, event count
 

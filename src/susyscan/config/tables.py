@@ -150,10 +150,22 @@ def load_grid(path: str | Path, analysis: str, columns: tuple[str, str, str] | N
             raise ConfigError(
                 f"{path}, row {line}: need 0 <= {lsp_col} < {parent_col}, got {parent_col}={m_parent:g}, {lsp_col}={m_lsp:g}"
             )
+        point_process = str(row.get("process") or "") or process
+        if point_process != process:
+            from susyscan.generation.processes import get_process
+
+            try:
+                keys = get_process(point_process).mass_keys
+            except ValueError as err:
+                raise ConfigError(f"{path}, row {line}: column 'process': {err}") from None
+            if set(keys) != {parent_col, lsp_col}:
+                raise ConfigError(f"{path}, row {line}: process {point_process!r} has mass keys {list(keys)}, the "
+                                  f"grid columns are {[parent_col, lsp_col]}")
         points.append(
             GridPoint(
                 name=signal_sample_name(analysis, m_parent, m_lsp),
-                process=process,
+                process=point_process,
+                filter=str(row.get("filter") or ""),
                 source="generate",
                 n_events=int(row["n_events"]),
                 n_chunks=int(row["n_chunks"]),

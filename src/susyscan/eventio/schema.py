@@ -24,8 +24,10 @@ COLLECTIONS: dict[str, dict[str, type]] = {
 
 #: optional per-event scalar branches: written when the events carry them, read by default when the file has them
 #: (files written before they existed stay valid). ``met_tst``, ``met_tst_phi``: the track soft term of the MET
-#: (minus the vector sum of the soft tracks, ``susyscan.detector.simulate.track_soft_term``).
-OPTIONAL_SCALARS: dict[str, type] = {"met_tst": np.float32, "met_tst_phi": np.float32}
+#: (minus the vector sum of the soft tracks, ``susyscan.detector.simulate.track_soft_term``). ``process_component``:
+#: index of the event's component in the metadata list ``components`` (composite processes,
+#: ``susyscan.generation.processes.ProcessSpec.components``).
+OPTIONAL_SCALARS: dict[str, type] = {"met_tst": np.float32, "met_tst_phi": np.float32, "process_component": np.int32}
 
 #: every branch of the contract, in file order
 BRANCHES: tuple[str, ...] = ("weight",) + tuple(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,13 @@ def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float
         return xsec_lo_pb, f"pythia8 LO at {sqrt_s_gev:g} GeV (reference tables are 13 TeV)"
     if spec.kind == "background":
         return background_xsec(spec.name, xsec_lo_pb)
+    if spec.kfactor_table is not None:
+        from susyscan.generation.pythia_run import table_kfactor
+
+        k, k_err, lo_ref = table_kfactor(spec.name, masses, sqrt_s_gev)
+        return k * xsec_lo_pb, (f"pythia8 LO x K = {k:.4g} +- {k_err:.2g} ({spec.kfactor_table} at "
+                                f"{spec.xsec_table_mass}={masses[spec.xsec_table_mass or '']:g} GeV over the "
+                                f"Pythia LO {lo_ref:.4g} pb of its subprocess with {dict(spec.kfactor_masses)})")
     if spec.xsec_table is None:
         return xsec_lo_pb, f"pythia8 LO (no NLO table for {spec.description})"
     if spec.xsec_table_mass is None:
@@ -121,18 +129,17 @@ def generate_chunk(
             lookup(spec.xsec_table, masses[spec.xsec_table_mass])
         except CrossSectionRangeError as exc:
             raise CrossSectionRangeError(f"sample {name}: {exc}") from exc
+    if spec.components:
+        return _generate_composite_chunk(spec, name, chunk, n_events, seed, run_seed, masses, out_path,
+                                         detector_card, sqrt_s_gev, pthat_min_gev, card_overrides, config_hash,
+                                         detector_options, filter_spec)
     result: GenerationResult = generate(
         process, n_events, run_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
         pthat_min_gev=pthat_min_gev, slha_path=slha_out, filter_spec=filter_spec,
     )
-    eff, eff_err = result.filter_efficiency()
-    if not eff > 0:
-        raise ConfigError(f"sample {name} chunk {chunk}: generator filter "
-                          f"{filter_spec.name if filter_spec else '-'} accepted no event")
-    xsec_unfiltered_pb, source = normalisation(spec, masses, result.lo_unfiltered_pb(), sqrt_s_gev)
-    xsec_pb = xsec_unfiltered_pb * eff
-    if filter_spec is not None:
-        source = f"{source} x generator filter '{filter_spec.name}' efficiency {eff:.5g} +- {eff_err:.2g}"
+    part = _normalised(spec, name, chunk, result, masses, sqrt_s_gev, filter_spec)
+    xsec_pb, xsec_unfiltered_pb, source = part["xsec_pb"], part["xsec_unfiltered_pb"], part["xsec_source"]
+    eff, eff_err = part["filter_efficiency"], part["filter_efficiency_err"]
     reco = reconstruct(result.events, detector_card, card_overrides, run_seed, detector_options)
     weights = ak.to_numpy(result.events["weight"])
     metadata: dict[str, Any] = {
@@ -169,4 +176,104 @@ def generate_chunk(
     write_events(out_path, reco, metadata)
     logger.info("wrote %s: %d events, xsec %.5g pb (%s), LO %.5g pb", out_path, len(weights), xsec_pb, source,
                 result.xsec_lo_pb)
+    return metadata
+
+
+def _normalised(spec: ProcessSpec, name: str, chunk: int, result: GenerationResult, masses: dict[str, float],
+                sqrt_s_gev: float, filter_spec: FilterSpec | None) -> dict[str, Any]:
+    """Normalisation of one Pythia run: unfiltered cross section (table, background reference or LO) and its
+    product with the run's filter efficiency, with their sources (a filter that accepted nothing is an error)."""
+    eff, eff_err = result.filter_efficiency()
+    if not eff > 0:
+        raise ConfigError(f"sample {name} chunk {chunk} (process {spec.name}): generator filter "
+                          f"{filter_spec.name if filter_spec else '-'} accepted no event")
+    xsec_unfiltered_pb, source = normalisation(spec, masses, result.lo_unfiltered_pb(), sqrt_s_gev)
+    if filter_spec is not None:
+        source = f"{source} x generator filter '{filter_spec.name}' efficiency {eff:.5g} +- {eff_err:.2g}"
+    return {"xsec_pb": xsec_unfiltered_pb * eff, "xsec_unfiltered_pb": xsec_unfiltered_pb, "xsec_source": source,
+            "filter_efficiency": eff, "filter_efficiency_err": eff_err}
+
+
+def component_events(n_events: int, shares: list[float]) -> list[int]:
+    """Events of each component of a composite process: ``share * n_events`` rounded, the rest to the last one."""
+    counts = [int(round(share * n_events)) for share in shares[:-1]]
+    counts.append(n_events - sum(counts))
+    return counts
+
+
+def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events: int, seed: int, run_seed: int,
+                              masses: dict[str, float], out_path: str | Path, detector_card: str | Path | None,
+                              sqrt_s_gev: float, pthat_min_gev: float, card_overrides: dict[str, Any] | None,
+                              config_hash: str, detector_options: dict[str, float] | None,
+                              filter_spec: FilterSpec | None) -> dict[str, Any]:
+    """One chunk of a composite process: one Pythia run per component (seed ``chunk_seed(seed, name/component,
+    chunk)``), each normalised by its own ProcessSpec and filter efficiency; event weights rescaled so that each
+    component's weights sum to its share of the total cross section (times n_events / xsec_pb, i.e. mean weight ~1),
+    and the component index written per event (``process_component``)."""
+    from susyscan.eventio import write_events  # imported late: separate stage
+
+    counts = component_events(n_events, [share for _, share in spec.components])
+    if min(counts) < 1:
+        raise ConfigError(f"sample {name} chunk {chunk}: {n_events} events leave a component of {spec.name} "
+                          f"({list(spec.components)}) without events")
+    parts: list[ak.Array] = []
+    labels: list[np.ndarray] = []
+    records: list[dict[str, Any]] = []
+    raw_weights: list[np.ndarray] = []
+    for index, ((process, share), n_part) in enumerate(zip(spec.components, counts)):
+        part_spec = get_process(process)
+        part_seed = chunk_seed(seed, f"{name}/{process}", chunk)
+        result = generate(process, n_part, part_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
+                          pthat_min_gev=pthat_min_gev, filter_spec=filter_spec)
+        record = _normalised(part_spec, name, chunk, result, masses, sqrt_s_gev, filter_spec)
+        record.update({"process": process, "share": share, "n_events": int(len(result.events)), "seed": int(part_seed),
+                       "n_tried": result.n_tried, "xsec_lo_pb": float(result.xsec_lo_pb),
+                       "xsec_lo_err_pb": float(result.xsec_lo_err_pb),
+                       "hook_counts": None if result.filter_counts is None else result.filter_counts.as_metadata()})
+        records.append(record)
+        parts.append(result.events)
+        raw_weights.append(ak.to_numpy(result.events["weight"]).astype(np.float64))
+        labels.append(np.full(len(result.events), index, dtype=np.int32))
+    xsec_pb = sum(r["xsec_pb"] for r in records)
+    xsec_unfiltered_pb = sum(r["xsec_unfiltered_pb"] for r in records)
+    n_total = sum(len(w) for w in raw_weights)
+    scaled = [w * (r["xsec_pb"] / w.sum()) * (n_total / xsec_pb) for w, r in zip(raw_weights, records)]
+    events = ak.concatenate(parts)
+    events = ak.with_field(events, np.concatenate(scaled), "weight")
+    reco = reconstruct(events, detector_card, card_overrides, run_seed, detector_options)
+    reco = ak.with_field(reco, np.concatenate(labels), "process_component")
+    weights = np.concatenate(scaled)
+    eff = xsec_pb / xsec_unfiltered_pb
+    eff_err = math.sqrt(sum((r["xsec_unfiltered_pb"] * r["filter_efficiency_err"]) ** 2 for r in records)) / xsec_unfiltered_pb
+    source = " + ".join(f"{r['process']} {r['xsec_pb']:.5g} pb ({r['xsec_source']})" for r in records)
+    metadata: dict[str, Any] = {
+        "sample": name,
+        "process": spec.name,
+        "chunk": int(chunk),
+        "seed": int(run_seed),
+        "global_seed": int(seed),
+        "n_events": int(len(weights)),
+        "sum_weights": float(weights.sum()),
+        "sum_weights2": float((weights**2).sum()),
+        "xsec_pb": float(xsec_pb),
+        "xsec_source": f"sum of components: {source}",
+        "xsec_lo_pb": float(sum(r["xsec_lo_pb"] for r in records)),
+        "xsec_lo_err_pb": float(math.sqrt(sum(r["xsec_lo_err_pb"] ** 2 for r in records))),
+        "sqrt_s_gev": float(sqrt_s_gev),
+        "generator": GENERATOR,
+        "detector_card": str(detector_card) if detector_card is not None else "default",
+        "config_hash": config_hash,
+        "susyscan_version": susyscan.__version__,
+        "pthat_min_gev": None,
+        "xsec_unfiltered_pb": float(xsec_unfiltered_pb),
+        "generator_filter": None if filter_spec is None else filter_spec.as_metadata(),
+        "filter_efficiency": float(eff),
+        "filter_efficiency_err": float(eff_err),
+        "hook_counts": None,
+        "components": records,
+        "masses": masses,
+    }
+    write_events(out_path, reco, metadata)
+    logger.info("wrote %s: %d events of composite %s, xsec %.5g pb (%s)", out_path, len(weights), spec.name,
+                xsec_pb, metadata["xsec_source"])
     return metadata

@@ -1,5 +1,6 @@
 """Closure test of a generator filter: filtered vs unfiltered reco-level yields after a preselection.
 
+The cut compared is the last applied one or a named cut (e.g. ewkino's last baseline cut, ``cut=``).
 Both samples go through the production chain (``generate_chunk`` -> detector -> ``select_features`` ->
 ``cutflow_yields``), so the test covers the hook, the efficiency bookkeeping in the metadata and the
 normalisation.  A filter that is looser than the cuts gives the same yield after the last applied cut
@@ -64,14 +65,15 @@ class ClosureResult:
 
 def _sample_cutflows(process: str, name: str, n_events: int, n_chunks: int, seed: int, workdir: Path,
                      filter_spec: FilterSpec | None, analysis_config: Path,
-                     cut_overrides: dict[str, str] | None) -> tuple[list[Path], float]:
+                     cut_overrides: dict[str, str] | None,
+                     masses: dict[str, float] | None = None) -> tuple[list[Path], float]:
     paths = []
     start = time.perf_counter()
     per_chunk = [n_events // n_chunks + (1 if c < n_events % n_chunks else 0) for c in range(n_chunks)]
     for chunk, n in enumerate(per_chunk):
         events = workdir / name / f"chunk{chunk}.root"
-        generate_chunk({"name": name, "process": process}, chunk, n, seed, events, DEFAULT_CARD,
-                       filter_spec=filter_spec)
+        generate_chunk({"name": name, "process": process, "masses": dict(masses or {})}, chunk, n, seed, events,
+                       DEFAULT_CARD, filter_spec=filter_spec)
         cutflow = workdir / name / f"chunk{chunk}.cutflow.json"
         select_features(events, analysis_config, workdir / name / f"chunk{chunk}.csv.gz", cutflow, cut_overrides)
         paths.append(cutflow)
@@ -80,17 +82,24 @@ def _sample_cutflows(process: str, name: str, n_events: int, n_chunks: int, seed
 
 def filter_closure(process: str, filter_spec: FilterSpec, n_unfiltered: int, n_filtered: int, workdir: str | Path,
                    seed: int = 1, lumi_ifb: float = 139.0, analysis_config: str | Path = SMUON_ANALYSIS,
-                   cut_overrides: dict[str, str] | None = None, events_per_chunk: int = 5000) -> ClosureResult:
-    """Generate ``process`` with and without ``filter_spec`` and compare the yields after the last applied cut."""
+                   cut_overrides: dict[str, str] | None = None, events_per_chunk: int = 5000,
+                   masses: dict[str, float] | None = None, cut: str | None = None) -> ClosureResult:
+    """Generate ``process`` (signal: at ``masses``) with and without ``filter_spec`` and compare the yields after
+    the last applied cut, or after the named ``cut`` of the cutflow (e.g. the last for-comparison baseline cut)."""
     workdir = Path(workdir)
     results: dict[str, tuple[Any, float]] = {}
     for label, spec, n in (("unfiltered", None, n_unfiltered), ("filtered", filter_spec, n_filtered)):
         chunks = max(1, math.ceil(n / events_per_chunk))
         paths, seconds = _sample_cutflows(process, f"{process}_{label}", n, chunks, seed, workdir, spec,
-                                          Path(analysis_config), cut_overrides)
+                                          Path(analysis_config), cut_overrides, masses)
         table = cutflow_yields(paths, lumi_ifb)
-        applied = table[~table["for_comparison_only"]]
-        last = applied[applied["order"] == applied["order"].max()].iloc[0]
+        if cut is None:
+            applied = table[~table["for_comparison_only"]]
+            last = applied[applied["order"] == applied["order"].max()].iloc[0]
+        elif cut in set(table["cut"]):
+            last = table[table["cut"] == cut].iloc[0]
+        else:
+            raise ValueError(f"closure of {process}: cut {cut!r} not in the cutflow {list(table['cut'])}")
         results[label] = (last, seconds)
         logger.info("%s %s: %s yield %.4g +- %.2g events at %g/fb (%d MC events) in %.0f s", process, label,
                     last["cut"], last["yield"], last["stat"], lumi_ifb, last["n_raw"], seconds)

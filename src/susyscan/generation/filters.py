@@ -1,9 +1,18 @@
-"""Generator-level (process-level) event filters and the slepton-pair flavour veto, as a Pythia UserHook.
+"""Generator-level event filters (process or parton level) and the slepton-pair flavour veto, as a Pythia UserHook.
 
 Pythia calls ``UserHooks.doVetoProcessLevel`` once per hard process, after resonance decays and before the
 parton shower and hadronisation, which take most of an event's time.  A vetoed event is replaced by a new
 hard process and is not counted in ``sigmaGen``.  The hook counts what it sees, so that the filter efficiency
 ``n_accepted / n_considered`` rescales a reference (NNLO, NLO+NLL) cross section of the unfiltered process.
+
+A filter with ``level = "parton"`` is applied in ``UserHooks.doVetoPartonLevel`` instead: once per event after
+the parton shower (ISR, FSR, MPI) and before hadronisation, on the recoil of the visible system (the summed pT
+of the invisible final-state particles), which a process-level filter cannot see for a process whose jets come
+from initial-state radiation.  It saves hadronisation and the detector simulation, not the shower.  Pythia
+8.317 treats a parton-level veto like a process-level one in its cross-section statistics: ``sigmaGen`` counts
+only the accepted events (measured: ``tests/generation/test_filters.py``,
+``test_sigma_gen_excludes_parton_level_vetoes``), so the same normalisation (unfiltered = sigmaGen / efficiency)
+holds for both levels.
 
 Two independent jobs share the hook:
 
@@ -39,6 +48,9 @@ logger = logging.getLogger(__name__)
 MUON = 13
 CHARGED_LEPTONS = (11, 13, 15)
 NEUTRINOS = frozenset({12, 14, 16})
+#: Invisible final-state particles of the recoil filter: neutrinos and the lightest neutralino (the LSP).
+INVISIBLE = NEUTRINOS | {1000022}
+LEVELS = ("process", "parton")
 MUON_MASS = 0.10566
 #: Index of the two incoming partons in Pythia's process record (0: system, 1-2: beams).
 INCOMING = (3, 4)
@@ -55,6 +67,9 @@ class FilterSpec:
     lepton, so a one-lepton filter on e, mu and tau serves an e/mu threshold of leptonic tau decays too.  ``met_min``: pT of the summed neutrinos plus the muons outside the acceptance (those are
     invisible to the detector, so a 4-muon event with two lost muons is kept when its reco MET could pass).  ``mt2_min``: mT2 (massless invisible
     hypothesis) of the two leading muons with the summed-neutrino pT as missing momentum (GeV).
+    ``level``: "process" (the cuts above, before the shower) or "parton" (after the shower, before
+    hadronisation: ``recoil_pt_min``, the pT of the vector sum of the final-state neutrinos and LSPs (``INVISIBLE``),
+    i.e. the truth missing pT recoiling against the showered visible system, GeV).
     """
 
     name: str
@@ -64,8 +79,21 @@ class FilterSpec:
     lepton_flavours: tuple[int, ...] = (MUON,)
     met_min: float | None = None
     mt2_min: float | None = None
+    level: str = "process"
+    recoil_pt_min: float | None = None
 
     def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ConfigError(f"generation filter {self.name!r}: level {self.level!r} must be one of {list(LEVELS)}")
+        if self.level == "parton":
+            if self.recoil_pt_min is None:
+                raise ConfigError(f"generation filter {self.name!r}: a parton-level filter needs recoil_pt_min")
+            if self.muon_pt_min or self.met_min is not None or self.mt2_min is not None:
+                raise ConfigError(f"generation filter {self.name!r}: a parton-level filter cuts only recoil_pt_min "
+                                  "(muon_pt_min, met_min and mt2_min are process-level cuts)")
+        elif self.recoil_pt_min is not None:
+            raise ConfigError(f"generation filter {self.name!r}: recoil_pt_min needs level: parton (the recoil of "
+                              "the visible system exists only after the parton shower)")
         if list(self.muon_pt_min) != sorted(self.muon_pt_min, reverse=True):
             raise ConfigError(f"generation filter {self.name!r}: muon_pt_min {list(self.muon_pt_min)} "
                               "must be in decreasing order (leading muon first)")
@@ -93,6 +121,8 @@ class FilterSpec:
             out[f"{prefix}{index + 1}_pt"] = float(value)
         if self.met_min is not None:
             out["met"] = float(self.met_min)
+        if self.recoil_pt_min is not None:
+            out["met"] = float(self.recoil_pt_min)
         if self.mt2_min is not None:
             out["mt2"] = float(self.mt2_min)
         return out
@@ -109,6 +139,8 @@ def filter_from_config(name: str, settings: Mapping[str, Any]) -> FilterSpec:
             lepton_flavours=tuple(int(v) for v in settings.get("lepton_flavours", (MUON,))),
             met_min=None if settings.get("met_min") is None else float(settings["met_min"]),
             mt2_min=None if settings.get("mt2_min") is None else float(settings["mt2_min"]),
+            level=str(settings.get("level", "process")),
+            recoil_pt_min=None if settings.get("recoil_pt_min") is None else float(settings["recoil_pt_min"]),
         )
     except KeyError as exc:
         raise ConfigError(f"config key 'generation.filters.{name}': missing field {exc}") from None
@@ -184,6 +216,45 @@ class FilterCounts:
                 "mixed_flavour_pairs": dict(self.mixed_flavour_pairs)}
 
 
+def recoil_pt(event: Any) -> float:
+    """pT (GeV) of the vector sum of the final-state invisible particles (``INVISIBLE``) of a Pythia record."""
+    px = py = 0.0
+    for i in range(event.size()):
+        particle = event[i]
+        if particle.isFinal() and abs(particle.id()) in INVISIBLE:
+            px += particle.px()
+            py += particle.py()
+    return math.hypot(px, py)
+
+
+class PartonLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
+    """Pythia UserHook applying a parton-level filter (``spec.level == "parton"``) after the shower.
+
+    Counts every event offered after the shower (``n_seen``) and the vetoed ones; Pythia then starts a new hard
+    process, so ``n_accepted / n_considered`` is the filter efficiency as for the process-level hook.
+    """
+
+    def __init__(self, spec: FilterSpec) -> None:
+        pythia8mc.UserHooks.__init__(self)
+        if spec.level != "parton" or spec.recoil_pt_min is None:
+            raise ConfigError(f"generation filter {spec.name!r}: PartonLevelVeto needs a parton-level filter")
+        self.spec = spec
+        self.threshold = float(spec.recoil_pt_min)
+        self.counts = FilterCounts()
+
+    def canVetoPartonLevel(self) -> bool:  # noqa: N802 (Pythia's name)
+        return True
+
+    def doVetoPartonLevel(self, event: Any) -> bool:  # noqa: N802 (Pythia's name)
+        start = time.perf_counter()
+        self.counts.n_seen += 1
+        vetoed = recoil_pt(event) <= self.threshold
+        if vetoed:
+            self.counts.n_filter_vetoed += 1
+        self.counts.hook_seconds += time.perf_counter() - start
+        return vetoed
+
+
 class ProcessLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
     """Pythia UserHook applying the slepton-pair flavour veto and/or a truth filter at process level.
 
@@ -194,6 +265,8 @@ class ProcessLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
     def __init__(self, spec: FilterSpec | None, flavour_veto: bool = False,
                  recorder: Callable[[Any], None] | None = None) -> None:
         pythia8mc.UserHooks.__init__(self)
+        if spec is not None and spec.level != "process":
+            raise ConfigError(f"generation filter {spec.name!r}: ProcessLevelVeto needs a process-level filter")
         self.spec = spec
         self.flavour_veto = flavour_veto
         self.recorder = recorder
@@ -245,8 +318,17 @@ class ProcessLevelVeto(pythia8mc.UserHooks):  # type: ignore[misc]
 
 
 def make_hook(spec: FilterSpec | None, flavour_veto: bool,
-              recorder: Callable[[Any], None] | None = None) -> ProcessLevelVeto | None:
-    """The hook for a run, or None when there is nothing to veto or record (plain Pythia)."""
+              recorder: Callable[[Any], None] | None = None) -> ProcessLevelVeto | PartonLevelVeto | None:
+    """The hook for a run, or None when there is nothing to veto or record (plain Pythia).
+
+    A parton-level filter gets its own hook; it cannot be combined with the flavour veto or a recorder (one
+    UserHooks object per run, and a recorded hard process could still be vetoed after the shower).
+    """
+    if spec is not None and spec.level == "parton":
+        if flavour_veto or recorder is not None:
+            raise ConfigError(f"generation filter {spec.name!r}: a parton-level filter cannot be combined with the "
+                              "slepton flavour veto or a process-record recorder")
+        return PartonLevelVeto(spec)
     if spec is None and not flavour_veto and recorder is None:
         return None
     return ProcessLevelVeto(spec, flavour_veto, recorder)

@@ -38,7 +38,16 @@ class ProcessSpec:
     slepton_pair_fix: True for Pythia's `SUSY:qqbar2sleptonantislepton` charged-slepton pairs: quark pairs of
         different flavour are vetoed at process level and the LO cross section is multiplied by
         `SLEPTON_PAIR_COLOUR_FIX` (Pythia divides by 9 instead of 3; docs/pythia_slepton_bug.md);
-    description: one line for logs and docs.
+    description: one line for logs and docs;
+    components: a composite process is generated as separate Pythia runs of these registered processes, one
+        per (process, share of the sample's events), in the same event file: each component's events carry weights
+        that sum to its own cross section (``susyscan.generation.chunk``), so the sample is their physical sum
+        with MC statistics allotted by the shares instead of by the cross sections.  A sample's generator filter
+        applies to every component.  ``settings`` is empty for a composite;
+    kfactor_table: an NLO table of a subprocess (indexed by ``xsec_table_mass``): the sample is normalised to its
+        generator LO times K = table / Pythia LO of that subprocess (``kfactor_settings``), the latter computed in the
+        table's spectrum, i.e. with the masses ``kfactor_masses`` overriding the point's (e.g. squarks decoupled),
+        ``susyscan.generation.pythia_run.table_kfactor``.
     """
 
     name: str
@@ -53,6 +62,10 @@ class ProcessSpec:
     slepton_pair_fix: bool = False
     xsec_table_factor: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
+    components: tuple[tuple[str, float], ...] = ()
+    kfactor_table: str | None = None
+    kfactor_settings: tuple[str, ...] = ()
+    kfactor_masses: tuple[tuple[str, float], ...] = ()
 
     @property
     def lo_factor(self) -> float:
@@ -142,7 +155,27 @@ PROCESSES: dict[str, ProcessSpec] = {
                         "shower's initial-state radiation",
             slha_model="wino",
             mass_keys=("m_squark", "m_electroweakino"),
-            xsec_table=None,  # the wino C1N2 table is C1+-N(wino) only; C1C1 is not tabulated: LO kept
+            # The wino table is C1+- N(wino) only (C1C1 is not tabulated) and assumes decoupled squarks: its K-factor
+            # over Pythia's LO of C1+- N1 with squarks at 5 TeV scales the LO of all pairs at the point (with its
+            # squark t-channel), docs/analysis_ewkino.md.
+            xsec_table_mass="m_electroweakino",
+            kfactor_table="pp13_winopm_C1N2_NLO+NLL.json",
+            kfactor_settings=("SUSY:qqbar2chi+-chi0 = on", "SUSY:idVecA = 1000022,1000024",
+                              "SUSY:idVecB = 1000022,1000024"),
+            kfactor_masses=(("m_squark", 5000.0),),
+        ),
+        ProcessSpec(
+            name="sq_ewkino_isr",
+            kind="signal",
+            settings=(),
+            description="sq_ewkino plus wino pairs recoiling against initial-state radiation (wino_pair), two "
+                        "Pythia runs with half of the events each, weighted to their cross sections "
+                        "(docs/analysis_ewkino.md; use with a parton-level recoil filter, else ~98 % of the "
+                        "wino pairs fail the MET preselection)",
+            slha_model="wino",
+            mass_keys=("m_squark", "m_electroweakino"),
+            xsec_table=None,  # each component is normalised by its own ProcessSpec (both LO)
+            components=(("sq_ewkino", 0.5), ("wino_pair", 0.5)),
         ),
         ProcessSpec(
             name="sq_higgsino",
@@ -269,6 +302,23 @@ PROCESSES: dict[str, ProcessSpec] = {
 }
 
 
+def check_composites() -> None:
+    """Components are registered, not composite themselves, share the slha model and mass keys, shares sum to 1."""
+    for spec in PROCESSES.values():
+        if not spec.components:
+            continue
+        for name, share in spec.components:
+            part = PROCESSES.get(name)
+            if part is None or part.components or part.slha_model != spec.slha_model or part.mass_keys != spec.mass_keys:
+                raise UnknownSampleError(f"composite process {spec.name!r}: component {name!r} is not a registered, "
+                                         f"non-composite process with slha model {spec.slha_model!r} and mass keys "
+                                         f"{spec.mass_keys}")
+            if not 0.0 < share < 1.0:
+                raise UnknownSampleError(f"composite process {spec.name!r}: share {share} of {name!r} not in (0, 1)")
+        if abs(sum(share for _, share in spec.components) - 1.0) > 1e-9:
+            raise UnknownSampleError(f"composite process {spec.name!r}: shares {spec.components} do not sum to 1")
+
+
 def get_process(name: str) -> ProcessSpec:
     """The registered process `name`; UnknownSampleError otherwise."""
     if name not in PROCESSES:
@@ -285,6 +335,9 @@ def pythia_settings(
     extra_settings: tuple[str, ...] = (),
 ) -> list[str]:
     """All `readString` lines for one run of `spec` (beams, seed, quiet output, process, SLHA)."""
+    if spec.components:
+        raise UnknownSampleError(f"process {spec.name!r} is composite ({[c for c, _ in spec.components]}): it has no "
+                                 "Pythia settings of its own; generate its components")
     lines = [
         f"Beams:eCM = {sqrt_s_gev:g}",
         "Random:setSeed = on",
