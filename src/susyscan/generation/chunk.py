@@ -142,31 +142,19 @@ def generate_chunk(
     eff, eff_err = part["filter_efficiency"], part["filter_efficiency_err"]
     reco = reconstruct(result.events, detector_card, card_overrides, run_seed, detector_options)
     weights = ak.to_numpy(result.events["weight"])
-    metadata: dict[str, Any] = {
-        "sample": name,
-        "process": process,
-        "chunk": int(chunk),
-        "seed": int(run_seed),
-        "global_seed": int(seed),
-        "n_events": int(len(weights)),
-        "sum_weights": float(weights.sum()),
-        "sum_weights2": float((weights**2).sum()),
+    metadata = _chunk_metadata(name, process, chunk, run_seed, seed, weights, sqrt_s_gev, detector_card,
+                               config_hash, filter_spec)
+    metadata.update({
         "xsec_pb": float(xsec_pb),
         "xsec_source": source,
         "xsec_lo_pb": float(result.xsec_lo_pb),
         "xsec_lo_err_pb": float(result.xsec_lo_err_pb),
-        "sqrt_s_gev": float(sqrt_s_gev),
-        "generator": GENERATOR,
-        "detector_card": str(detector_card) if detector_card is not None else "default",
-        "config_hash": config_hash,
-        "susyscan_version": susyscan.__version__,
         "pthat_min_gev": float(pthat_min_gev) if spec.uses_pthat_min else None,
         "xsec_unfiltered_pb": float(xsec_unfiltered_pb),
-        "generator_filter": None if filter_spec is None else filter_spec.as_metadata(),
         "filter_efficiency": float(eff),
         "filter_efficiency_err": float(eff_err),
         "hook_counts": None if result.filter_counts is None else result.filter_counts.as_metadata(),
-    }
+    })
     if result.xsec_lo_corrected_pb is not None:
         metadata["xsec_lo_corrected_pb"] = float(result.xsec_lo_corrected_pb)
         metadata["xsec_lo_note"] = ("xsec_lo_pb is Pythia's sigmaGen of accepted (same-flavour) events; "
@@ -177,6 +165,28 @@ def generate_chunk(
     logger.info("wrote %s: %d events, xsec %.5g pb (%s), LO %.5g pb", out_path, len(weights), xsec_pb, source,
                 result.xsec_lo_pb)
     return metadata
+
+
+def _chunk_metadata(name: str, process: str, chunk: int, run_seed: int, seed: int, weights: np.ndarray,
+                    sqrt_s_gev: float, detector_card: str | Path | None, config_hash: str,
+                    filter_spec: FilterSpec | None) -> dict[str, Any]:
+    """The metadata keys that every generated chunk has, whatever its normalisation."""
+    return {
+        "sample": name,
+        "process": process,
+        "chunk": int(chunk),
+        "seed": int(run_seed),
+        "global_seed": int(seed),
+        "n_events": int(len(weights)),
+        "sum_weights": float(weights.sum()),
+        "sum_weights2": float((weights**2).sum()),
+        "sqrt_s_gev": float(sqrt_s_gev),
+        "generator": GENERATOR,
+        "detector_card": str(detector_card) if detector_card is not None else "default",
+        "config_hash": config_hash,
+        "susyscan_version": susyscan.__version__,
+        "generator_filter": None if filter_spec is None else filter_spec.as_metadata(),
+    }
 
 
 def _normalised(spec: ProcessSpec, name: str, chunk: int, result: GenerationResult, masses: dict[str, float],
@@ -246,33 +256,21 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
     eff = xsec_pb / xsec_unfiltered_pb
     eff_err = math.sqrt(sum((r["xsec_unfiltered_pb"] * r["filter_efficiency_err"]) ** 2 for r in records)) / xsec_unfiltered_pb
     source = " + ".join(f"{r['process']} {r['xsec_pb']:.5g} pb ({r['xsec_source']})" for r in records)
-    metadata: dict[str, Any] = {
-        "sample": name,
-        "process": spec.name,
-        "chunk": int(chunk),
-        "seed": int(run_seed),
-        "global_seed": int(seed),
-        "n_events": int(len(weights)),
-        "sum_weights": float(weights.sum()),
-        "sum_weights2": float((weights**2).sum()),
+    metadata = _chunk_metadata(name, spec.name, chunk, run_seed, seed, weights, sqrt_s_gev, detector_card,
+                               config_hash, filter_spec)
+    metadata.update({
         "xsec_pb": float(xsec_pb),
         "xsec_source": f"sum of components: {source}",
         "xsec_lo_pb": float(sum(r["xsec_lo_pb"] for r in records)),
         "xsec_lo_err_pb": float(math.sqrt(sum(r["xsec_lo_err_pb"] ** 2 for r in records))),
-        "sqrt_s_gev": float(sqrt_s_gev),
-        "generator": GENERATOR,
-        "detector_card": str(detector_card) if detector_card is not None else "default",
-        "config_hash": config_hash,
-        "susyscan_version": susyscan.__version__,
         "pthat_min_gev": None,
         "xsec_unfiltered_pb": float(xsec_unfiltered_pb),
-        "generator_filter": None if filter_spec is None else filter_spec.as_metadata(),
         "filter_efficiency": float(eff),
         "filter_efficiency_err": float(eff_err),
         "hook_counts": None,
         "components": records,
         "masses": masses,
-    }
+    })
     write_events(out_path, reco, metadata)
     logger.info("wrote %s: %d events of composite %s, xsec %.5g pb (%s)", out_path, len(weights), spec.name,
                 xsec_pb, metadata["xsec_source"])
