@@ -62,6 +62,44 @@ def test_run_nn_export_and_performance(low_dataset, tmp_path):
     _check_performance(tmp_path / "performance.csv")
 
 
+def test_run_nn_with_the_schema_trainer_settings(low_dataset, tmp_path):
+    """The smuon schema's trainer keys (Adam, balanced loss, validation-loss selection with patience, an ensemble)
+    reach the shared trainer; the ensemble exports as one ONNX graph with parity."""
+    hyper = {**NN_HYPER, "epochs": 12, "learning_rate": 0.01, "optimiser": "adam", "loss_weighting": "balanced",
+             "model_selection": "val_loss", "patience": 2, "n_members": 2}
+    outputs = ModelOutputs.in_directory(tmp_path, "model.pt")
+    metrics = run_nn(low_dataset, outputs, hyper, seed=3, progress=False)
+    _check_training_outputs(outputs, "nn")
+    training = metrics["training"]
+    assert {k: training[k] for k in ("optimiser", "loss_weighting", "model_selection", "patience", "n_members")} == {
+        "optimiser": "adam", "loss_weighting": "balanced", "model_selection": "val_loss", "patience": 2, "n_members": 2}
+    history = pd.read_csv(outputs.history)
+    assert sorted(history["member"].unique()) == [0, 1] and len(metrics["best_epochs"]) == 2
+    for member, best in enumerate(metrics["best_epochs"]):
+        rows = history[history["member"] == member]
+        assert best == int(rows.loc[rows["val_loss"].idxmin(), "epoch"])
+        assert len(rows) == 12 or len(rows) - best == 2  # all epochs, or stopped 2 epochs after the best
+    assert metrics["n_epochs_run"] == history.groupby("member").size().max()
+    assert export_model(outputs.model, "nn", low_dataset, tmp_path / "model.onnx", None) < 1e-5
+
+
+def test_schema_trainer_defaults_are_the_trainer_defaults(repo_root):
+    """The default run's training.nn (schema defaults) builds the NNTrainingConfig of the code defaults, apart from
+    the number of epochs (schema 300) and the seed: exposing the trainer keys changed no default."""
+    from dataclasses import asdict
+
+    from susyscan.config.validate import validate_config
+    from susyscan.training.stages import split_nn_hyper
+    from susyscan.training.train_nn import NNTrainingConfig
+
+    schema = repo_root / "src" / "susyscan" / "schemas" / "config.schema.yaml"
+    nn = validate_config({}, schema)["analyses"]["smuon"]["training"]["nn"]
+    _, training = split_nn_hyper(nn)
+    assert {"optimiser", "loss_weighting", "model_selection", "patience", "n_members"} <= set(training)
+    built, code = asdict(NNTrainingConfig(**training)), asdict(NNTrainingConfig())
+    assert {k: v for k, v in built.items() if built[k] != code[k]} == {"epochs": 300}
+
+
 def test_run_bdt_export_and_luminosity_rescaling(low_dataset, tmp_path):
     outputs = ModelOutputs.in_directory(tmp_path, "model.json")
     run_bdt(low_dataset, outputs, {"n_estimators": 30, "max_depth": 3}, seed=1)

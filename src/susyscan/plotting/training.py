@@ -46,13 +46,18 @@ def plot_loss(history: pd.DataFrame, path: str | Path, title: str = "", best_epo
 
 def loss_figure(history: pd.DataFrame, title: str = "", best_epoch: int | None = None,
                 model_type: str = "nn") -> plt.Figure:
-    """Training and validation loss per step (``history`` columns epoch, train_loss, val_loss): epochs for a
-    network, boosting rounds for a BDT (``model_type``).  The loss axis starts at zero."""
+    """Training and validation loss per step (``history`` columns epoch, train_loss, val_loss; with a ``member``
+    column, one pair of curves per ensemble member): epochs for a network, boosting rounds for a BDT
+    (``model_type``).  The loss axis starts at zero."""
     axis_label, step = loss_steps(model_type)
     apply_style()
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(history["epoch"], history["train_loss"], label="training", color=BACKGROUND_COLOUR)
-    ax.plot(history["epoch"], history["val_loss"], label="validation", color=SIGNAL_COLOUR)
+    members = history.groupby("member", sort=True) if "member" in history.columns else [(None, history)]
+    for k, (member, curve) in enumerate(members):
+        suffix = "" if member is None else f" (member {member})"
+        alpha = 1.0 if k == 0 else 0.5
+        ax.plot(curve["epoch"], curve["train_loss"], label="training" + suffix, color=BACKGROUND_COLOUR, alpha=alpha)
+        ax.plot(curve["epoch"], curve["val_loss"], label="validation" + suffix, color=SIGNAL_COLOUR, alpha=alpha)
     if best_epoch is not None:
         ax.axvline(best_epoch, color="grey", linestyle="--", label=f"selected {step} {best_epoch}")
     ax.set_xlabel(axis_label)

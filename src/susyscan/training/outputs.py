@@ -83,7 +83,7 @@ def write_evaluation(
         **test_metrics,
         "selection_score": selection_score(test_metrics),
         "best_epoch": int(best_epoch),
-        "n_epochs_run": int(len(history)),
+        "n_epochs_run": int(history.groupby("member").size().max() if "member" in history.columns else len(history)),
         "n_test": int(len(test.y)),
         "n_test_signal": int(test.y.sum()),
         "training_data_hash": dataset.info["training_data_hash"],

@@ -68,7 +68,8 @@ def run_nn(
                               model_factory=model_factory or build_classifier)
     save_model(result, dataset, str(outputs.model))
     test_scores = result.predict(dataset.test.X)
-    extra = {"device": result.device, "network": network_config.to_dict(), "training": asdict(training_config)}
+    extra = {"device": result.device, "network": network_config.to_dict(), "training": asdict(training_config),
+             **({"best_epochs": result.best_epochs} if len(result.best_epochs) > 1 else {})}
     return write_evaluation(outputs, dataset, test_scores, result.history, result.best_epoch, "nn",
                             training_config.selection_threshold, extra)
 
