@@ -1,4 +1,5 @@
-"""Binary-classification metrics and the model-selection score (mean of F1, ROC AUC, precision, AUPRC)."""
+"""Binary-classification metrics, the model-selection score (mean of F1, ROC AUC, precision, AUPRC) and the
+event-weighted ROC AUC."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
+
+from susyscan.errors import EmptySelectionError
 
 SELECTION_METRICS: tuple[str, ...] = ("f1", "roc_auc", "precision", "auprc")
 
@@ -29,6 +32,18 @@ def classification_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: fl
         "accuracy": float(accuracy_score(y_true, predicted)),
         "threshold": float(threshold),
     }
+
+
+def weighted_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Area under the ROC curve with event weights (``sklearn.metrics.roc_auc_score``; ties count one half);
+    EmptySelectionError without positive signal and background weight."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels).astype(bool)
+    weights = np.ones_like(scores) if weights is None else np.asarray(weights, dtype=np.float64)
+    s_total, b_total = weights[labels].sum(), weights[~labels].sum()
+    if s_total <= 0 or b_total <= 0:
+        raise EmptySelectionError(f"AUC needs positive signal and background weight (got {s_total}, {b_total})")
+    return float(roc_auc_score(labels, scores, sample_weight=weights))
 
 
 def selection_score(metrics: dict[str, float]) -> float:

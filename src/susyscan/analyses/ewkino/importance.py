@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from susyscan.analyses.ewkino.metrics import weighted_auc
 from susyscan.atomic import atomic_path, write_csv_atomic
+from susyscan.training.metrics import weighted_auc
 
 logger = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ import pandas as pd
 import torch
 
 from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
-from susyscan.analyses.ewkino.metrics import weighted_auc
 from susyscan.analyses.ewkino import SPEC
 from susyscan.analyses.ewkino.model import SHAPE_KEYS, NetConfig, build_member
 from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
 from susyscan.training.dataset import training_data_hash
+from susyscan.training.metrics import weighted_auc
 from susyscan.training.splitting import SPLIT_ID_SCHEME, SPLIT_NAMES, split_by_id
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import (NNTrainingConfig, NNTrainingResult, TrainedModel, TrainingData, load_trained,
