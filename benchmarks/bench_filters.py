@@ -74,28 +74,40 @@ def bare_seconds(process: str, n_events: int, seed: int, spec: FilterSpec | None
 
 
 def chunk_stages(process: str, n_events: int, seed: int, spec: FilterSpec | None,
-                 masses: dict[str, float] | None = None) -> dict[str, float]:
+                 masses: dict[str, float] | None = None, thresholds: list[float] | None = None,
+                 reverse: bool = False) -> dict[str, float]:
     """Stage CPU seconds of one chunk and the hook's counts: init, nextBatch (+ hook), extraction, detector,
-    writing."""
+    writing. With ``thresholds`` the detector and the writing run once per ``jets.input_energy_min`` value on the
+    same events (keys ``reco@<value>``, ``write@<value>``, ``chunk@<value>``; in reverse order with ``reverse``);
+    the plain keys are the first value's."""
     start = time.process_time()
     result = generate(process, n_events, seed, masses=masses, filter_spec=spec)
     t_generate = time.process_time() - start
-    start = time.process_time()
-    reco = reconstruct(result.events, CARD, None, seed, {"large_jet_radius": 1.0, "pfcand_pt_min": 1.0})
-    t_reco = time.process_time() - start
-    with tempfile.TemporaryDirectory() as tmp:
+    per_value: dict[str, float] = {}
+    values: list[float | None] = list(thresholds) if thresholds else [None]
+    for value in reversed(values) if reverse else values:
+        overrides = None if value is None else {"jets.input_energy_min": value}
         start = time.process_time()
-        weights = ak.to_numpy(result.events["weight"])
-        write_events(Path(tmp) / "chunk0.root", reco,
-                     {"sample": process, "process": process, "chunk": 0, "seed": seed, "xsec_pb": 1.0,
-                      "sum_weights": float(weights.sum()), "xsec_source": "benchmark", "xsec_lo_pb": 1.0,
-                      "sqrt_s_gev": 13000.0, "generator": "benchmark", "detector_card": str(CARD),
-                      "config_hash": "", "susyscan_version": "benchmark"})
-        t_write = time.process_time() - start
+        reco = reconstruct(result.events, CARD, overrides, seed, {"large_jet_radius": 1.0, "pfcand_pt_min": 1.0})
+        t_reco = time.process_time() - start
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.process_time()
+            weights = ak.to_numpy(result.events["weight"])
+            write_events(Path(tmp) / "chunk0.root", reco,
+                         {"sample": process, "process": process, "chunk": 0, "seed": seed, "xsec_pb": 1.0,
+                          "sum_weights": float(weights.sum()), "xsec_source": "benchmark", "xsec_lo_pb": 1.0,
+                          "sqrt_s_gev": 13000.0, "generator": "benchmark", "detector_card": str(CARD),
+                          "config_hash": "", "susyscan_version": "benchmark"})
+            t_write = time.process_time() - start
+        if value is not None:
+            per_value |= {f"reco@{value:g}": t_reco, f"write@{value:g}": t_write,
+                          f"chunk@{value:g}": t_generate + t_reco + t_write}
+        if value == values[0]:
+            per_value |= {"reco": t_reco, "write": t_write}
     counts = result.filter_counts
     init, extract = result.init_cpu_seconds, result.extract_cpu_seconds
     return {"init": init, "batch": t_generate - init - extract, "extract": extract, "hook": counts.hook_seconds
-            if counts else 0.0, "reco": t_reco, "write": t_write, "chunk": t_generate + t_reco + t_write,
+            if counts else 0.0, **per_value, "chunk": t_generate + per_value["reco"] + per_value["write"],
             "n_considered": counts.n_considered if (counts and spec) else n_events,
             "efficiency": result.filter_efficiency()[0]}
 
@@ -113,26 +125,32 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated substrings of the rows to run (e.g. ttbar)")
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--quick", action="store_true", help="100 events per chunk, 2 repetitions")
+    parser.add_argument("--input-energy-min", default="",
+                        help="comma-separated jets.input_energy_min values (GeV): the detector and writing of every "
+                             "chunk run once per value on the same events, and chunk / bare is given per value "
+                             "(default: the card's own value only)")
     parser.add_argument("--name", default="filters",
                         help="results file stem: benchmarks/results/<name>.md and <name>.json (default: filters)")
     args = parser.parse_args()
     if args.quick:
         args.events, args.repeats = 100, 2
     rows = [r for r in ROWS if not args.only or any(s in f"{r[0]} {r[1]}" for s in args.only.split(","))]
+    thresholds = [float(v) for v in args.input_energy_min.split(",")] if args.input_energy_min else None
     runs: dict[int, list[dict[str, float]]] = {i: [] for i in range(len(rows))}
     load_before = os.getloadavg()[0]
     for rep in range(args.repeats):
         for i, (process, mode, spec, masses) in enumerate(rows):
             if rep % 2 == 0:
                 bare = bare_seconds(process, args.events, args.seed, spec, masses)
-                st = chunk_stages(process, args.events, args.seed, spec, masses)
+                st = chunk_stages(process, args.events, args.seed, spec, masses, thresholds)
             else:
-                st = chunk_stages(process, args.events, args.seed, spec, masses)
+                st = chunk_stages(process, args.events, args.seed, spec, masses, thresholds, reverse=True)
                 bare = bare_seconds(process, args.events, args.seed, spec, masses)
             if bare["n_considered"] != st["n_considered"]:
                 raise RuntimeError(f"{process} {mode}: bare and chunk runs saw different events "
                                    f"({bare['n_considered']} vs {st['n_considered']} hard processes)")
-            run = {**st, "bare": bare["next"], "bare_init": bare["init"], "ratio": bare["next"] / st["chunk"],
+            run = {**st, **{f"ratio@{v:g}": bare["next"] / st[f"chunk@{v:g}"] for v in thresholds or []},
+                   "bare": bare["next"], "bare_init": bare["init"], "ratio": bare["next"] / st["chunk"],
                    "ratio_no_init": bare["next"] / (st["chunk"] - st["init"]),
                    "equiv_per_s": st["n_considered"] / st["chunk"], "load": os.getloadavg()[0]}
             runs[i].append(run)
@@ -142,7 +160,8 @@ def main() -> None:
     header = ["process", "mode", "filter eff", "bare next() s", "init", "nextBatch", "extract", "detector",
               "write", "chunk s", "unfiltered-equiv. events/s", "**chunk / bare** median [range]",
               "without init", "speed-up"]
-    lines = []
+    lines: list[str] = []
+    value_lines: list[str] = []
     unfiltered_equiv: dict[str, float] = {}
     for i, (process, mode, _spec, masses) in enumerate(rows):
         rs = runs[i]
@@ -150,7 +169,7 @@ def main() -> None:
         def med(key: str, rs: list[dict[str, float]] = rs) -> float:
             return statistics.median(r[key] for r in rs)
 
-        bare = med("bare")
+        bare_s = med("bare")
         equiv = med("equiv_per_s")
         stage = "filters/" + process
         speedup = ""
@@ -164,15 +183,27 @@ def main() -> None:
         metrics.append((f"{stage}/{mode}", "bare_next_over_chunk", med("ratio"), "ratio"))
         metrics.append((f"{stage}/{mode}", "bare_next_over_chunk_min", min(r["ratio"] for r in rs), "ratio"))
         label = process + ("" if masses is None else " " + ",".join(f"{v:g}" for v in masses.values()))
-        cells = [label, mode, f"{med('efficiency'):.3g}", f"{bare:.3g}"]
-        cells += [f"{100 * med(k) / bare:.1f} %" for k in ("init", "batch", "extract", "reco", "write")]
+        cells = [label, mode, f"{med('efficiency'):.3g}", f"{bare_s:.3g}"]
+        cells += [f"{100 * med(k) / bare_s:.1f} %" for k in ("init", "batch", "extract", "reco", "write")]
         cells += [f"{med('chunk'):.3g}", f"{equiv:.4g}", f"**{spread([r['ratio'] for r in rs])}**",
                   spread([r["ratio_no_init"] for r in rs]), speedup]
         lines.append("| " + " | ".join(cells) + " |")
+        for value in thresholds or []:
+            cells = [label, mode, f"jets.input_energy_min = {value:g} GeV", f"{bare_s:.3g}"]
+            cells += ["", "", "", f"{100 * med(f'reco@{value:g}') / bare_s:.1f} %",
+                      f"{100 * med(f'write@{value:g}') / bare_s:.1f} %", f"{med(f'chunk@{value:g}'):.3g}", "",
+                      f"**{spread([r[f'ratio@{value:g}'] for r in rs])}**", "", ""]
+            value_lines.append("| " + " | ".join(cells) + " |")
+    if value_lines:
+        lines += ["", "Per jet-input threshold (the same events' detector and writing, run after one another in "
+                  "every repetition, in reverse order in odd ones; the rows above are the first value):", "", "| " + " | ".join(header) + " |",
+                  "|" + "---|" * len(header), *value_lines]
     text = "\n".join([
         f"# Generator filters ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
         f"`python benchmarks/bench_filters.py --events {args.events} --repeats {args.repeats}"
-        f"{' --only ' + args.only if args.only else ''}{'' if args.name == 'filters' else ' --name ' + args.name}`: CPU seconds (`process_time`) of one process, bare and chunk "
+        f"{' --only ' + args.only if args.only else ''}"
+        f"{' --input-energy-min ' + args.input_energy_min if args.input_energy_min else ''}"
+        f"{'' if args.name == 'filters' else ' --name ' + args.name}`: CPU seconds (`process_time`) of one process, bare and chunk "
         f"interleaved, same seed (same events), {args.repeats} repetitions; load average {load_before:.1f} at the "
         f"start, {os.getloadavg()[0]:.1f} at the end (2-core machine shared with other jobs).", "",
         "Stage columns: median CPU time as a percentage of the bare `next()` loop. `nextBatch` = Pythia with the hook "

@@ -44,6 +44,7 @@ class JetCard:
     cluster_pt_min: float
     eta_max: float
     energy_resolution: Formula
+    input_energy_min: float  # GeV: particles of lower true energy are not clustered (they stay in the MET soft term)
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ def load_card(path: str | Path | None = None, overrides: dict[str, Any] | None =
         cluster_pt_min=r.number("jets.cluster_pt_min"),
         eta_max=r.number("jets.eta_max"),
         energy_resolution=r.formula("jets.energy_resolution", "resolution"),
+        input_energy_min=r.number("jets.input_energy_min"),
     )
     if jets.cluster_pt_min > jets.pt_min:
         raise ConfigError(f"detector card {where}: jets.cluster_pt_min must not exceed jets.pt_min")

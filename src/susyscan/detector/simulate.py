@@ -12,7 +12,8 @@ Choices (numbers in resources/detector/atlas.yaml, from the Delphes ATLAS card):
   object pT. Non-isolated e/mu are kept (with iso) per card ``store_nonisolated``.
 * Jets: anti-kt (fastjet, whole chunk at once) on visible particles with their true momenta,
   excluding all muons (card: jets from calorimeter towers, where muons deposit nothing) and the
-  *isolated* reconstructed electrons and photons; each jet's four-momentum is then smeared with
+  *isolated* reconstructed electrons and photons, and particles with true energy <= jets.input_energy_min
+  (the card's tower EnergyMin; they stay in the MET soft term); each jet's four-momentum is then smeared with
   the card jet energy resolution; pT > jets.pt_min.
 * b-tag: jet flavour from truth b (else c) quarks within match_dr (large-R jets: their R),
   efficiency formula per flavour. Tau tag: jets matched (dR < match_dr) to truth taus that have no
@@ -103,13 +104,16 @@ def _jet_branches(prefix: str, jets: FlatJets, tag: np.ndarray, n_events: int) -
 
 def missing_et(
     p: FlatParticles, muons: RecoObjects, electrons: RecoObjects, photons: RecoObjects, jets: FlatJets,
-    jet_inputs: np.ndarray, card: DetectorCard,
+    calo_inputs: np.ndarray, card: DetectorCard,
 ) -> tuple[np.ndarray, np.ndarray]:
     """MET magnitude and azimuth per event: minus the vector sum of the visible event.
 
     Terms: identified muons (isolated or not), isolated electrons and photons, jets, and the soft term =
-    smeared jet inputs outside jets plus the tracks of muons that failed identification, each with
-    pT > ``met.soft_pt_min``. A muon failing the identification efficiency is still a track (Delphes'
+    smeared ``calo_inputs`` outside jets plus the tracks of muons that failed identification, each with
+    pT > ``met.soft_pt_min``. ``calo_inputs`` are all jet-input candidates (visible, not muons, not isolated
+    electrons/photons), including those below ``jets.input_energy_min`` that were not clustered: such a
+    particle is in no jet, so it enters the soft term exactly as an unclustered particle does. A muon failing
+    the identification efficiency is still a track (Delphes'
     MuonEfficiency only selects the Muon collection; the eflow MET of e.g. the CMS card keeps the track),
     so it balances the event instead of becoming missing momentum; only muons without a track (outside
     ``tracker_eta_max`` or lost by the tracking efficiency, see :func:`respond`) are missing. Muons are
@@ -121,7 +125,7 @@ def missing_et(
     spx, spy = p.px * p.scale, p.py * p.scale
     hard = np.concatenate([muons.index, electrons.index[electrons.isolated], photons.index[photons.isolated]])
     soft = np.zeros(n_particles, dtype=bool)
-    soft[jet_inputs] = True
+    soft[calo_inputs] = True
     soft[p.pf_class == PID_MUON] = True   # muon tracks ...
     soft[muons.index] = False             # ... that are not identified muons
     soft[jets.constituents] = False
@@ -134,14 +138,14 @@ def missing_et(
 
 def track_soft_term(
     p: FlatParticles, muons: RecoObjects, electrons: RecoObjects, photons: RecoObjects, jets: FlatJets,
-    jet_inputs: np.ndarray, card: DetectorCard,
+    calo_inputs: np.ndarray, card: DetectorCard,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Magnitude and azimuth of the track soft term (TST): minus the vector sum of the soft-term particles of
     :func:`missing_et` that are tracks (charged, inside the tracker, passing the tracking efficiency), as the ATLAS
     track-based soft term; the neutral soft particles stay in the MET but not here."""
     n, n_particles = p.n_events, len(p.pid)
     soft = np.zeros(n_particles, dtype=bool)
-    soft[jet_inputs] = True
+    soft[calo_inputs] = True
     soft[p.pf_class == PID_MUON] = True
     soft[muons.index] = False
     soft[electrons.index[electrons.isolated]] = False
@@ -186,8 +190,9 @@ def simulate(
     removed = np.zeros(n_particles, dtype=bool)
     removed[electrons.index[electrons.isolated]] = True
     removed[photons.index[photons.isolated]] = True
-    jet_inputs = np.flatnonzero(p.visible & (p.pf_class != PID_MUON) & ~removed)
+    calo_inputs = np.flatnonzero(p.visible & (p.pf_class != PID_MUON) & ~removed)
     jc = card.jets
+    jet_inputs = calo_inputs[p.e[calo_inputs] > jc.input_energy_min] if jc.input_energy_min > 0 else calo_inputs
     jets = cluster(jet_inputs, p.px, p.py, p.pz, p.e, p.event, n, jc.radius, jc.cluster_pt_min,
                    jc.pt_min, jc.eta_max, jc.energy_resolution, jet_normals)
     large = cluster(jet_inputs, p.px, p.py, p.pz, p.e, p.event, n, large_jet_radius, jc.cluster_pt_min,
@@ -202,8 +207,8 @@ def simulate(
     tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau,
                                      jet_flavour(jets, truth, n, card))
 
-    met, met_phi = missing_et(p, muons, electrons, photons, jets, jet_inputs, card)
-    tst, tst_phi = track_soft_term(p, muons, electrons, photons, jets, jet_inputs, card)
+    met, met_phi = missing_et(p, muons, electrons, photons, jets, calo_inputs, card)
+    tst, tst_phi = track_soft_term(p, muons, electrons, photons, jets, calo_inputs, card)
 
     pf = np.flatnonzero(p.visible & (p.pf_class > 0) & (pt_s > pfcand_pt_min))
     branches: dict[str, ak.Array | np.ndarray] = {}
