@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from susyscan.analysis.cutflow import cutflow_yields
+from susyscan.eventio import read_metadata
 from susyscan.generation.closure import _sample_cutflows
 from susyscan.generation.filters import FilterSpec
 
@@ -42,6 +43,7 @@ def main() -> None:
     spec = FilterSpec(f"recoil_{args.recoil:g}", "closure", level="parton", recoil_pt_min=args.recoil)
     tables = {}
     cpu = {}
+    norm: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="recoil_closure_") as tmp:
         for label, flt, n in (("unfiltered", None, args.unfiltered), ("filtered", spec, args.filtered)):
             start = time.process_time()
@@ -50,6 +52,11 @@ def main() -> None:
                                         EWKINO, None, masses)
             cpu[label] = time.process_time() - start
             tables[label] = cutflow_yields(paths, args.lumi).set_index("cut")
+            metas = [read_metadata(Path(tmp) / f"wino_pair_{label}" / f"chunk{c}.root") for c in range(chunks)]
+            xsec = ", ".join(f"{m['xsec_pb']:.5g}" for m in metas)
+            sigma_gen = ", ".join(f"{m['xsec_lo_pb']:.5g} ± {m['xsec_lo_err_pb']:.2g}" for m in metas)
+            effs = ", ".join(f"{m['filter_efficiency']:.4f} ± {m['filter_efficiency_err']:.4f}" for m in metas)
+            norm[label] = f"{label}: xsec_pb {xsec} (per chunk; sigmaGen {sigma_gen} pb, filter efficiency {effs})"
     unf, fil = tables["unfiltered"], tables["filtered"]
     lines = [f"# Recoil-filter closure: wino_pair at (m_squark, m_ewkino) = ({args.m_squark:g}, {args.m_ewkino:g}) GeV",
              "",
@@ -59,6 +66,9 @@ def main() -> None:
              f"{args.lumi:g} fb^-1. CPU seconds (process_time, generation + detector + selection): unfiltered "
              f"{cpu['unfiltered']:.0f} s ({1e3 * cpu['unfiltered'] / args.unfiltered:.1f} ms/event), filtered "
              f"{cpu['filtered']:.0f} s ({1e3 * cpu['filtered'] / args.filtered:.1f} ms/accepted event).",
+             "",
+             f"Normalisation: {norm['unfiltered']}; {norm['filtered']}. The pull uses the yields' MC errors only (not "
+             "the cross-section estimate's).",
              "",
              "| cut | unfiltered (MC events) | filtered (MC events) | ratio | pull |",
              "|---|---|---|---|---|"]

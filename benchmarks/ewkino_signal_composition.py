@@ -79,14 +79,14 @@ def main() -> None:
         if names != ["sq_ewkino", "wino_pair"]:
             raise ValueError(f"{point.name}: components {names}, expected sq_ewkino and wino_pair")
         eff = [c["filter_efficiency"] for c in meta["components"]]
-        text = []
+        cells_text: list[str] = []
         for stage in ("presel", "baseline"):
             per, raw, err = cells[stage]
             share = per[1] / sum(per) if sum(per) > 0 else math.nan
             share_err = math.hypot(per[0] * err[1], per[1] * err[0]) / sum(per) ** 2 if sum(per) > 0 else math.nan
-            text += [f"{1e3 * per[0]:.3g} ± {1e3 * err[0]:.2g} ({raw[0]})", f"{1e3 * per[1]:.3g} ± {1e3 * err[1]:.2g} ({raw[1]})",
+            cells_text += [f"{1e3 * per[0]:.3g} ± {1e3 * err[0]:.2g} ({raw[0]})", f"{1e3 * per[1]:.3g} ± {1e3 * err[1]:.2g} ({raw[1]})",
                      f"{share:.2f} ± {share_err:.2f}"]
-        lines.append(f"| {point.m_parent:g}, {point.m_lsp:g} | {eff[0]:.3f} / {eff[1]:.4f} | " + " | ".join(text)
+        lines.append(f"| {point.m_parent:g}, {point.m_lsp:g} | {eff[0]:.3f} / {eff[1]:.4f} | " + " | ".join(cells_text)
                      + f" | {cpu:.0f} |")
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
