@@ -4,7 +4,7 @@ input:  detector_card (optional; default card when absent)
 output: events  (results/events/{sample}/chunk{chunk}.root)
 params: sample (dict: name, process, masses?), chunk (int), n_events (int), seed (int, global),
         sqrt_s_gev (float), pthat_min_gev (float), detector_overrides (dict),
-        detector_options (dict: large_jet_radius, pfcand_pt_min), config_hash (str),
+        detector_options (dict: large_jet_radius, pfcand_pt_min, tau_truth_tagging if on), config_hash (str),
         generator_filter (dict: name + generation.filters entry; empty for none)
 log:    the rule log
 """

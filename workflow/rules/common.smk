@@ -74,7 +74,11 @@ REGIONS = sorted({region for name in SHARED_ML for region in analysis_regions(na
     {region for entry in config["analyses"].values() for region in (entry.get("training") or {}).get("regions", {})}
 )
 LUMIS = [f"{lumi:g}" for lumi in config["statistics"]["luminosities_ifb"]]
-CONFIG_HASH = config_hash(config, ["seed", "sqrt_s_gev", "detector"])
+# detector.tau_truth_tagging enters the hash only when on: runs without it keep the hash (and the event files) they had
+CONFIG_HASH = config_hash(
+    {**config, "detector": {k: v for k, v in config["detector"].items() if k != "tau_truth_tagging" or v}},
+    ["seed", "sqrt_s_gev", "detector"],
+)
 
 
 def _alternatives(names):
@@ -103,8 +107,11 @@ def generator_filter(wildcards):
 
 
 def detector_options():
-    """Detector settings that are not in the card file (jet radius, PF threshold)."""
-    return {k: config["detector"][k] for k in ("large_jet_radius", "pfcand_pt_min")}
+    """Detector settings that are not in the card file (jet radius, PF threshold; tau truth tagging when on)."""
+    options = {k: config["detector"][k] for k in ("large_jet_radius", "pfcand_pt_min")}
+    if config["detector"]["tau_truth_tagging"]:
+        options["tau_truth_tagging"] = True
+    return options
 
 
 def chunk_events(wildcards):

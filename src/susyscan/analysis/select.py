@@ -18,6 +18,7 @@ from susyscan.analysis.features import FEATURES
 from susyscan.analysis.io import read_event_file, write_csv_gz_atomic, write_json_atomic
 from susyscan.analysis.objects import select_objects
 from susyscan.analysis.overlap import remove_overlaps
+from susyscan.analysis.tautruth import check_file, truth_tag_factor
 from susyscan.analysis.variables import event_variables
 from susyscan.errors import ConfigError, EventFileError, FeatureError
 
@@ -162,6 +163,8 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     n_negative = int((weights < 0).sum())
     if n_negative:
         warn(f"{n_negative} events with negative weight (allowed; they enter sums with their sign)")
+    tau_factor = truth_tag_factor(events, metadata, where)  # tau truth tagging (susyscan.analysis.tautruth)
+    tau_cut = check_file(cfg, metadata, where) if tau_factor is not None else -1
 
     objects = remove_overlaps(select_objects(events, cfg, sample), cfg.overlap)
     variables = event_variables(
@@ -175,6 +178,9 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     check_variables(variables, where, warn)
     masks = cut_masks(cfg.cuts, variables)
     rows = cutflow_counts(cfg.cuts, masks, weights)
+    if tau_factor is not None:  # the factor enters once, from the n_taus == 1 cut on (rows[0] is 'initial')
+        weights = weights * tau_factor
+        rows = rows[: tau_cut + 1] + cutflow_counts(cfg.cuts, masks, weights)[tau_cut + 1:]
     previous = rows[0]
     for row in rows[1:]:
         if row.n_raw == 0 and previous.n_raw > 0:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from susyscan.config.startup_checks import check_analysis_selection
+from susyscan.config.startup_checks import check_analysis_selection, check_tau_truth_tagging
 from susyscan.config.tables import GridPoint, Sample, load_grid, load_samples
 from susyscan.errors import ConfigError
 
@@ -203,6 +203,7 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         _check_processes([*bkgs, *points], float(config["sqrt_s_gev"]))
         _check_filters(config, [*bkgs, *points], name, base)
         per_analysis[name] = bkgs + list(points)
+    check_tau_truth_tagging(config, base)  # detector.tau_truth_tagging: only exactly-one-tau selections
     from susyscan.ingest.startup import check_ingested_samples  # LHE headers: beam energy, scheme, event count
 
     check_ingested_samples(backgrounds, config, base)

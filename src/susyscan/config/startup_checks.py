@@ -28,3 +28,32 @@ def check_analysis_selection(name: str, spec: dict[str, Any], base: str | Path =
         if overrides:
             raise ConfigError(f"config key 'analyses.{name}.cut_overrides' {overrides}: {exc}") from None
         raise ConfigError(f"config key 'analyses.{name}.config': {exc}") from None
+
+
+def check_tau_truth_tagging(config: dict[str, Any], base: str | Path = ".") -> None:
+    """With ``detector.tau_truth_tagging`` on: ConfigError naming the analysis and the cut (or the recast) that
+    cannot read truth-tagged taus: every enabled analysis must select with YAML cuts holding exactly one
+    preselection cut ``n_taus == 1`` and no other use of ``n_taus``, with tau objects accepting every candidate jet
+    of the card (:mod:`susyscan.analysis.tautruth`); the recast reads plain weights and is refused."""
+    if not config["detector"].get("tau_truth_tagging"):
+        return
+    from susyscan.analyses import load_spec
+    from susyscan.analysis.config import load_analysis_config
+    from susyscan.analysis.tautruth import check_selection, check_tau_acceptance
+    from susyscan.detector import load_card
+
+    key = "config key 'detector.tau_truth_tagging'"
+    if (config.get("recast") or {}).get("enabled", False):
+        raise ConfigError(f"{key}: the recast (recast.enabled) reads the event weights without the tau truth-tag "
+                          f"factor; run it without tau truth tagging")
+    card = load_card(Path(base) / config["detector"]["card"])
+    for name, spec in config["analyses"].items():
+        if not spec.get("enabled", False):
+            continue
+        where = f"{key} with analysis {name!r} ({spec['config']})"
+        if load_spec(Path(base) / spec["config"]).select is not None:
+            raise ConfigError(f"{where}: the analysis selects in code, not with YAML cuts; tau truth tagging needs "
+                              f"a preselection cut 'n_taus == 1'")
+        cfg = load_analysis_config(Path(base) / spec["config"], dict(spec.get("cut_overrides") or {}) or None)
+        check_selection(cfg, where)
+        check_tau_acceptance(cfg.objects["tau"], card.jets.pt_min, card.tautagging.eta_max, where)

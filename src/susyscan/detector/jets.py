@@ -162,6 +162,17 @@ def tau_tag(
     the card's efficiency of its prong class (1 or more tracks) at its (pT, eta), any other with the fake rate of
     its ``flavour`` (:func:`jet_flavour`; None: every jet ``light``) and prong class.
     """
+    candidate, eff, charge = tau_tag_inputs(jets, hadronic_taus, tracks, n_events, card, flavour)
+    tagged = candidate & (uniform[: len(jets.pt)] < eff)
+    return tagged, charge
+
+
+def tau_tag_inputs(
+    jets: FlatJets, hadronic_taus: dict[str, np.ndarray], tracks: dict[str, np.ndarray],
+    n_events: int, card: DetectorCard, flavour: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per jet (candidate mask, tag probability, tau charge) of :func:`tau_tag`: the random decision of
+    :func:`tau_tag` and the truth tagging of :mod:`susyscan.detector.truthtag` share them."""
     tc = card.tautagging
     n_jets = len(jets.pt)
     ij, it = same_event_pairs(jets.event, tracks["event"], n_events)  # flat (jet, track) pairs of each event
@@ -172,8 +183,7 @@ def tau_tag(
     eff = tau_tag_probability(jets.pt, jets.eta, n_tracks, matched,
                               np.full(len(jets.pt), "light", dtype=object) if flavour is None else flavour, card)
     candidate = (n_tracks >= 1) & (n_tracks <= tc.max_tracks) & (np.abs(jets.eta) < tc.eta_max)
-    tagged = candidate & (uniform[: len(jets.pt)] < eff)
-    return tagged, np.sign(q_sum).astype(np.int32)
+    return candidate, eff, np.sign(q_sum).astype(np.int32)
 
 
 def tau_tag_probability(pt: np.ndarray, eta: np.ndarray, n_tracks: np.ndarray, matched: np.ndarray,

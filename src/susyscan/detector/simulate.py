@@ -42,6 +42,7 @@ from susyscan.detector.jets import FlatJets, btag, cluster, jet_flavour, tau_tag
 from susyscan.detector.kinematics import delta_r, pt_eta_phi, same_event_pairs, sorted_collection
 from susyscan.detector.objects import RecoObjects, object_branches, reconstruct
 from susyscan.detector.particles import PID_MUON, FlatParticles, respond
+from susyscan.detector.truthtag import TAU_TAG_WEIGHT, truth_tag_taus
 from susyscan.errors import EventFileError
 
 logger = logging.getLogger(__name__)
@@ -164,12 +165,15 @@ def simulate(
     rng: np.random.Generator,
     large_jet_radius: float = 1.0,
     pfcand_pt_min: float = 1.0,
+    tau_truth_tagging: bool = False,
 ) -> ak.Array:
     """Reconstruct a chunk of particle-level events; returns one record per event with the contract branches.
 
     ``particles`` is the particle-level array of the contract (fields ``particles``, ``truth``,
     ``weight``), or a bare particle collection: then there is no truth (no b/tau tags) and the
-    ``weight`` and ``truth_*`` branches are omitted for the caller to add.
+    ``weight`` and ``truth_*`` branches are omitted for the caller to add. ``tau_truth_tagging``: the tau
+    collection by truth tagging (:mod:`susyscan.detector.truthtag`: at most one tau, factor branch
+    ``tau_tag_weight``); one extra U(0, 1) per event is drawn last, so every other branch is unchanged.
     """
     start = time.perf_counter()
     parts, truth_raw, weight = _split(particles)
@@ -204,8 +208,11 @@ def simulate(
     track_idx = np.flatnonzero(p.tracked & (pt_s > card.tautagging.track_pt_min))
     tracks = {"eta": p.eta[track_idx], "phi": p.phi[track_idx], "event": p.event[track_idx],
               "charge": p.pf_charge[track_idx]}
-    tau_tagged, tau_charge = tau_tag(jets, _hadronic_taus(p, truth, card), tracks, n, card, u_tau,
-                                     jet_flavour(jets, truth, n, card))
+    hadronic, flavour = _hadronic_taus(p, truth, card), jet_flavour(jets, truth, n, card)
+    if tau_truth_tagging:
+        tau_tagged, tau_charge, tau_weight = truth_tag_taus(jets, hadronic, tracks, n, card, flavour, rng.random(n))
+    else:
+        tau_tagged, tau_charge = tau_tag(jets, hadronic, tracks, n, card, u_tau, flavour)
 
     met, met_phi = missing_et(p, muons, electrons, photons, jets, calo_inputs, card)
     tst, tst_phi = track_soft_term(p, muons, electrons, photons, jets, calo_inputs, card)
@@ -226,6 +233,8 @@ def simulate(
     branches["met_phi"] = met_phi.astype(np.float32)
     branches["met_tst"] = tst.astype(np.float32)
     branches["met_tst_phi"] = tst_phi.astype(np.float32)
+    if tau_truth_tagging:
+        branches[TAU_TAG_WEIGHT] = tau_weight
     branches |= sorted_collection("pfcand", {
         "pt": pt_s[pf].astype(np.float32), "eta": p.eta[pf].astype(np.float32), "phi": p.phi[pf].astype(np.float32),
         "charge": p.pf_charge[pf], "pid": p.pf_class[pf].astype(np.int32)}, p.event[pf], n)

@@ -26,8 +26,14 @@ COLLECTIONS: dict[str, dict[str, type]] = {
 #: (files written before they existed stay valid). ``met_tst``, ``met_tst_phi``: the track soft term of the MET
 #: (minus the vector sum of the soft tracks, ``susyscan.detector.simulate.track_soft_term``). ``process_component``:
 #: index of the event's component in the metadata list ``components`` (composite processes,
-#: ``susyscan.generation.processes.ProcessSpec.components``).
-OPTIONAL_SCALARS: dict[str, type] = {"met_tst": np.float32, "met_tst_phi": np.float32, "process_component": np.int32}
+#: ``susyscan.generation.processes.ProcessSpec.components``). ``tau_tag_weight``: the tau truth-tagging factor P1
+#: (opt-in ``detector.tau_truth_tagging``, ``susyscan.detector.truthtag``; the analysis multiplies it into the
+#: event weight from its ``n_taus == 1`` cut on, ``susyscan.analysis.tautruth``).
+OPTIONAL_SCALARS: dict[str, type] = {"met_tst": np.float32, "met_tst_phi": np.float32, "process_component": np.int32,
+                                     "tau_tag_weight": np.float64}
+#: the tau truth-tagging factor branch and the metadata key of truth-tagged files (``susyscan.detector.truthtag``)
+TAU_TAG_WEIGHT = "tau_tag_weight"
+TAU_TRUTH_TAG_METADATA_KEY = "tau_truth_tagging"
 
 #: every branch of the contract, in file order
 BRANCHES: tuple[str, ...] = ("weight",) + tuple(

@@ -73,9 +73,10 @@ def truth_branches(truth: ak.Array) -> dict[str, ak.Array]:
 
 
 def reconstruct(events: ak.Array, detector_card: str | Path | None, card_overrides: dict[str, Any] | None,
-                seed: int, detector_options: dict[str, float] | None = None) -> ak.Array:
+                seed: int, detector_options: dict[str, Any] | None = None) -> ak.Array:
     """Detector simulation of the particle-level events (truth used for tagging), plus weight and truth
-    branches when the simulation leaves them out. `detector_options`: large_jet_radius, pfcand_pt_min."""
+    branches when the simulation leaves them out. `detector_options`: large_jet_radius, pfcand_pt_min,
+    tau_truth_tagging (optional)."""
     from susyscan.detector import load_card, simulate  # imported late: separate stage
 
     card = load_card(detector_card, card_overrides)
@@ -91,6 +92,18 @@ def reconstruct(events: ak.Array, detector_card: str | Path | None, card_overrid
     return reco
 
 
+def _truth_tag_metadata(reco: ak.Array, detector_card: str | Path | None,
+                        card_overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """The metadata entry of tau truth tagging when ``simulate()`` truth-tagged the taus (its factor branch is
+    there; ``detector_options['tau_truth_tagging']``), else nothing (randomly tagged files keep their metadata)."""
+    from susyscan.detector import load_card
+    from susyscan.detector.truthtag import TAU_TAG_WEIGHT, truth_tag_metadata
+
+    if TAU_TAG_WEIGHT not in ak.fields(reco):
+        return {}
+    return truth_tag_metadata(load_card(detector_card, card_overrides))
+
+
 def generate_chunk(
     sample_spec: dict[str, Any],
     chunk: int,
@@ -103,7 +116,7 @@ def generate_chunk(
     card_overrides: dict[str, Any] | None = None,
     config_hash: str = "",
     slha_out: str | Path | None = None,
-    detector_options: dict[str, float] | None = None,
+    detector_options: dict[str, Any] | None = None,
     filter_spec: FilterSpec | None = None,
 ) -> dict[str, Any]:
     """Generate, simulate and write one chunk of `sample_spec` (keys: name, process, masses?).
@@ -161,6 +174,7 @@ def generate_chunk(
                                     "xsec_lo_corrected_pb fixes the colour average (docs/pythia_slepton_bug.md)")
     if spec.kind == "signal":
         metadata["masses"] = masses
+    metadata.update(_truth_tag_metadata(reco, detector_card, card_overrides))
     write_events(out_path, reco, metadata)
     logger.info("wrote %s: %d events, xsec %.5g pb (%s), LO %.5g pb", out_path, len(weights), xsec_pb, source,
                 result.xsec_lo_pb)
@@ -214,7 +228,7 @@ def component_events(n_events: int, shares: list[float]) -> list[int]:
 def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events: int, seed: int, run_seed: int,
                               masses: dict[str, float], out_path: str | Path, detector_card: str | Path | None,
                               sqrt_s_gev: float, pthat_min_gev: float, card_overrides: dict[str, Any] | None,
-                              config_hash: str, detector_options: dict[str, float] | None,
+                              config_hash: str, detector_options: dict[str, Any] | None,
                               filter_spec: FilterSpec | None) -> dict[str, Any]:
     """One chunk of a composite process: one Pythia run per component (seed ``chunk_seed(seed, name/component,
     chunk)``), each normalised by its own ProcessSpec and filter efficiency; event weights rescaled so that each
@@ -271,6 +285,7 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
         "components": records,
         "masses": masses,
     })
+    metadata.update(_truth_tag_metadata(reco, detector_card, card_overrides))
     write_events(out_path, reco, metadata)
     logger.info("wrote %s: %d events of composite %s, xsec %.5g pb (%s)", out_path, len(weights), spec.name,
                 xsec_pb, metadata["xsec_source"])
