@@ -3,7 +3,7 @@
 A stream is named by a purpose and the keys that identify it, e.g. ``("chunk", sample, chunk)`` for the
 generator and detector of one event chunk, ``("split", sample)`` for a sample's train/val/test permutation,
 ``("fold", sample)`` for its k-fold key, ``("model", region, model, fold)`` for a fold model's initialisation
-and shuffling. :func:`seed_sequence` is ``SeedSequence(entropy=seed, spawn_key=<the key as 32-bit words>)``:
+and shuffling, ``("member", k)`` of a model's seed for ensemble member k >= 1. :func:`seed_sequence` is ``SeedSequence(entropy=seed, spawn_key=<the key as 32-bit words>)``:
 SeedSequence mixes the entropy and the spawn key into the generator state, so streams with different keys are
 independent (the construction numpy uses for ``SeedSequence.spawn``), and the same key always gives the same
 stream, on every machine and in every process (no dependence on Python's salted ``hash``).
@@ -79,3 +79,13 @@ def model_seed(seed: int, region: str, model: str, fold: int | None) -> int:
     """The seed of one trained model (initialisation, shuffling, subsampling): stream ``("model", region, model,
     fold)`` (fold -1 written as ``"all"`` when the dataset has no folds)."""
     return seed_int(seed, "model", str(region), str(model), "all" if fold is None else int(fold))
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The seed of ensemble member ``member`` of a network seeded ``seed``: ``seed`` itself for member 0 (so a
+    one-member ensemble is the single network of that seed), stream ``("member", member)`` of ``seed`` (in
+    ``1..INT31``) for the others, so members of nearby seeds never share a stream (``seed + k`` did: member 1 of
+    seed s was member 0 of seed s + 1)."""
+    if int(member) < 0:
+        raise ValueError(f"ensemble member must be >= 0, got {member}")
+    return int(seed) if int(member) == 0 else seed_int(seed, "member", int(member))

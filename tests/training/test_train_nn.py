@@ -9,7 +9,9 @@ import torch
 from susyscan.errors import ConfigError
 from susyscan.training.metrics import classification_metrics, selection_score
 from susyscan.training.network import NetworkConfig, build_classifier
-from susyscan.training.train_nn import NNTrainingConfig, load_model, predict_raw, save_model, train_classifier
+from susyscan.training.standardise import Standardisation
+from susyscan.training.train_nn import (NNTrainingConfig, TrainingData, load_model, predict_raw, save_model,
+                                        train_blocks, train_classifier)
 
 FAST = NNTrainingConfig(epochs=4, learning_rate=0.05, device="cpu", seed=11)
 
@@ -86,3 +88,31 @@ def test_cuda_matches_cpu_up_to_float_tolerance(low_dataset):
     gpu = train_classifier(low_dataset, _network(37), NNTrainingConfig(device="cuda", **config), progress=False)
     for key, value in cpu.model.state_dict().items():
         assert torch.allclose(value, gpu.model.state_dict()[key], atol=1e-4)
+
+
+def test_ensemble_member_zero_is_the_single_network_and_members_are_seedsequence_streams():
+    """Member 0 of an ensemble is the one-member network of the same seed (bit for bit); member 1 is seeded by the
+    SeedSequence stream ("member", 1), not by seed + 1 (which is member 0 of the next seed)."""
+    from susyscan.seeds import member_seed
+
+    assert member_seed(5, 0) == 5 and member_seed(5, 1) not in (5, 6) and member_seed(5, 1) != member_seed(6, 1)
+    assert member_seed(5, 1) == member_seed(5, 1) and member_seed(5, 2) != member_seed(5, 1)
+    with pytest.raises(ValueError, match="member"):
+        member_seed(5, -1)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 4)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(np.float32)
+    data = TrainingData((x,), y, np.ones(300))
+    standardisation = [Standardisation.fit(x, ["a", "b", "c", "d"])]
+    network = NetworkConfig(n_inputs=4, hidden_layers=(8,), activation="relu", init_std=0.1)
+
+    def states(n_members: int, seed: int) -> list[dict]:
+        config = NNTrainingConfig(epochs=2, batch_size=64, learning_rate=0.05, device="cpu", seed=seed,
+                                  n_members=n_members)
+        return [m.state_dict() for m in train_blocks(data, data, standardisation, network, config,
+                                                     progress=False).members]
+
+    single, pair, next_single = states(1, 5)[0], states(2, 5), states(1, 6)[0]
+    assert all(torch.equal(single[key], pair[0][key]) for key in single)
+    assert not torch.equal(pair[1]["layers.0.weight"], next_single["layers.0.weight"])
+    assert not torch.equal(pair[1]["layers.0.weight"], pair[0]["layers.0.weight"])

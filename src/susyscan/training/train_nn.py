@@ -5,8 +5,9 @@ are one or several named blocks (``susyscan.training.standardise``), and the cal
 chooses the loss (binary cross entropy on one logit per event, or categorical cross entropy on one logit per class
 with integer class targets), the optimiser (SGD with momentum or Adam), the loss weighting (none, class-balanced
 |event weights|, or the caller's per-event weights as given), the model selection (validation selection score or
-weighted validation loss), early stopping (``patience``) and the number of ensemble members (member k: seed
-``seed + k``; the score is the mean of the members' sigmoids, or of their softmax class probabilities).
+weighted validation loss), early stopping (``patience``) and the number of ensemble members (member 0: seed
+``seed``, member k >= 1: ``susyscan.seeds.member_seed``, the SeedSequence stream ``("member", k)`` of ``seed``;
+the score is the mean of the members' sigmoids, or of their softmax class probabilities).
 
 Users: the smuon networks (binary, one block), ewkino's deep-sets ensembles (binary, two named blocks) and the stau
 multiclass DNN / DNN+SIGN (categorical, per-event weights, early stopping; ``susyscan.training.multiclass``).
@@ -27,6 +28,7 @@ from torch import nn
 from tqdm import tqdm
 
 from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
+from susyscan.seeds import member_seed
 from susyscan.training.device import deterministic, resolve_device
 from susyscan.training.metrics import classification_metrics, selection_score
 from susyscan.training.network import ModelFactory, NetworkConfig, build_classifier, factory_name
@@ -57,8 +59,8 @@ class NNTrainingConfig:
     a batch is ``sum w l / sum |w|``, so the denominator never vanishes or changes sign); ``model_selection``:
     ``selection_score`` (highest validation selection score at ``selection_threshold``) or ``val_loss`` (lowest
     validation loss, the training loss without validation events); ``patience``: stop after this many epochs
-    without a better model-selection value (None: run every epoch); ``n_members``: networks in the ensemble (seeds
-    ``seed + k``)."""
+    without a better model-selection value (None: run every epoch); ``n_members``: networks in the ensemble (member k
+    seeded ``susyscan.seeds.member_seed(seed, k)``: ``seed`` for member 0)."""
 
     epochs: int = 8  # paper: 500 (config/paper_scale.yaml)
     batch_size: int = 32
@@ -328,7 +330,7 @@ def train_blocks(
     train: TrainingData, val: TrainingData, standardisations: Sequence[Standardisation], network: Any,
     config: NNTrainingConfig, progress: bool = True, model_factory: ModelFactory = build_classifier, label: str = "nn",
 ) -> NNTrainingResult:
-    """Train ``config.n_members`` networks of ``model_factory(network, seed + k)`` on the raw blocks of ``train``
+    """Train ``config.n_members`` networks of ``model_factory(network, member_seed(seed, k))`` on the raw blocks of ``train``
     (standardised with ``standardisations``), each keeping its best validation epoch."""
     device = resolve_device(config.device)
     members, rows, best_epochs = [], [], []
@@ -336,7 +338,7 @@ def train_blocks(
         train_split = _Split(train, standardisations, config, device)
         val_split = _Split(val, standardisations, config, device)
         for k in range(config.n_members):
-            seed = config.seed + k
+            seed = member_seed(config.seed, k)
             name = label if config.n_members == 1 else f"{label} member {k}"
             with deterministic(seed):
                 model = model_factory(network, seed).to(device)

@@ -1,7 +1,8 @@
 """The ewkino seed ensemble on the shared trainer: its config section, its input blocks and its test-split AUCs.
 
 Training, save/load, standardisation and prediction are ``susyscan.training.train_nn``'s: Adam on the
-class-balanced weighted BCE, the best validation-loss epoch of each member kept, member k seeded ``seed + k``.
+class-balanced weighted BCE, the best validation-loss epoch of each member kept, member 0 seeded ``seed``, member
+k >= 1 ``susyscan.seeds.member_seed(seed, k)``.
 What is ewkino's own: the mapping of ``analyses.ewkino.training`` to the shared settings, the two input blocks
 (high-level features with ``SENTINEL`` for missing jets; PF candidates padded with ``PADDING_VALUE``) and the
 provenance stored in model.pt. The train/val/test split is the shared id-based one
@@ -130,7 +131,8 @@ def test_split_metrics(result: NNTrainingResult, test: InputSet) -> dict[str, An
 
 
 def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[NNTrainingResult, dict[str, Any]]:
-    """Train ``cfg.n_members`` members (seeds ``cfg.seed + k``) on the train split with the shared trainer.
+    """Train ``cfg.n_members`` members (seeds ``susyscan.seeds.member_seed(cfg.seed, k)``) on the train split with
+    the shared trainer.
 
     Returns (the result, members on CPU, with its history; metrics with the test-split AUCs)."""
     parts = split_parts(inputs, cfg.split, cfg.seed)
