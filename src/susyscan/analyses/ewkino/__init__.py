@@ -59,6 +59,8 @@ SPEC = AnalysisSpec(
     model_factory=model_factory,
     shared_ml=False,
     axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
-    # issue 17: the signal of sq_ewkino (associated production and squark pairs, wino-like LSP), simulated without pileup
-    title=r"$\tilde{q}\tilde{\chi}$ + $\tilde{q}\tilde{q}^{(*)}$, wino-like $\tilde{\chi}^0_1, \tilde{\chi}^\pm_1$ (no pileup)",
+    # issue 17: the signal as generated, sq_ewkino_isr = sq_ewkino (squark + electroweakino, squark pairs) + wino_pair
+    # (wino pairs + ISR jets, parton-level recoil filter), wino-like LSP, simulated without pileup
+    title=(r"$\tilde{q}\tilde{\chi}$ + $\tilde{q}\tilde{q}^{(*)}$ + $\tilde{\chi}\tilde{\chi}$+ISR, "
+           r"wino-like $\tilde{\chi}^0_1, \tilde{\chi}^\pm_1$ (no pileup)"),
 )
