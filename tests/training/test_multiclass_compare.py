@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from susyscan.errors import FeatureError
-from susyscan.training.halves import half_weights
+from susyscan.training.folds import event_ids
+from susyscan.training.halves import cut_choice_halves, half_weights
 from susyscan.training.multiclass_compare import asimov_z, best_cut, paired_comparison
-from susyscan.training.multiclass_stages import StageSettings, bank_mask, cut_choice_mask
+from susyscan.training.multiclass_stages import StageSettings, bank_mask
 
 CLASSES = ("signal", "wjets")
 
@@ -25,6 +26,11 @@ def _scores(seed: int, n_sig: int = 400, n_bkg: int = 2000, same_shape: bool = F
         "event": np.r_[np.arange(n_sig), np.arange(n_bkg)], "label": np.r_[np.zeros(n_sig, int), np.ones(n_bkg, int)],
         "process_class": ["signal"] * n_sig + ["wjets"] * n_bkg, "p_signal": np.r_[sig, bkg],
         "weight": np.r_[np.full(n_sig, 1e-4), np.full(n_bkg, 1e-3)], "train": True})
+
+
+def cut_choice_mask(table: pd.DataFrame, seed: int) -> np.ndarray:
+    """The shared cut-choice halves of a score table, as ``multiclass_run.run_compare`` takes them."""
+    return cut_choice_halves(table["sample"].to_numpy(), event_ids(table), seed)
 
 
 def test_cut_choice_halves_are_a_deterministic_half_independent_of_the_bank() -> None:

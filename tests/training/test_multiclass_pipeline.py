@@ -12,8 +12,10 @@ import pytest
 import torch
 
 from susyscan.contracts import TOTAL, YIELD_COLUMNS
+from susyscan.training.folds import event_ids
+from susyscan.training.halves import cut_choice_halves
 from susyscan.training.multiclass_run import run_compare, run_dnn, run_sign
-from susyscan.training.multiclass_stages import StageSettings, bank_mask, cut_choice_mask, read_tables, split
+from susyscan.training.multiclass_stages import StageSettings, bank_mask, read_tables, split
 
 CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
 FEATURES = ["f0", "f1", "f2", "f3"]
@@ -102,7 +104,7 @@ def test_steps_end_to_end(tmp_path: Path) -> None:
     for (method, category), row in comparison.drop_duplicates(["method", "category"]).set_index(
             ["method", "category"]).iterrows():
         table = pd.read_csv(score_paths[f"{'dnn' if method == 'DNN' else 'sign'}_{category}"])
-        quoting = ~cut_choice_mask(table, ML["seed"])
+        quoting = ~cut_choice_halves(table["sample"].to_numpy(), event_ids(table), ML["seed"])
         passing = quoting & (table["p_signal"].to_numpy() >= row["threshold"])
         assert row["n_background_mc"] == int((passing & (table["label"].to_numpy() != 0)).sum())
     paired = pd.read_csv(tmp_path / "paired.csv")

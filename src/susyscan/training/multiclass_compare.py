@@ -6,10 +6,10 @@ the best score-cut region of each (method, category), and the scan's yield table
 - Best region: the cut on the signal-class score maximising the Asimov discovery significance
   ``Z = sqrt(2((s+b) ln(1+s/b) - s))`` of the training point at the first luminosity, among cuts keeping at least
   ``min_background_mc`` background MC events (signed weights). As in the ewkino analysis, the out-of-fold events
-  are split in two halves by a hash of their id (``multiclass_stages.cut_choice_mask``): the cut is **chosen** on
-  one half and s, b, Z are **quoted** on the other, each half's weights normalised to the full sample
-  (``susyscan.training.halves.half_weights``); Z is then given at every luminosity. ``z_optimisation`` (on the
-  choosing half) is kept for reference.
+  are split in two halves by the shared keyed hash of their id (``susyscan.training.halves.cut_choice_halves``,
+  stream ``"cut_choice"``, as ewkino's): the cut is **chosen** on one half and s, b, Z are **quoted** on the other,
+  each half's weights normalised to the full sample (``susyscan.training.halves.half_weights``); Z is then given at
+  every luminosity. ``z_optimisation`` (on the choosing half) is kept for reference.
 - Paired bootstrap (:func:`paired_comparison`): DNN and DNN+SIGN score the same events, so their quoted Z are
   strongly correlated; ``susyscan.training.halves.paired_ratio_bootstrap`` gives the MC error of Z_DNN+SIGN / Z_DNN
   at the chosen cuts and the fraction of replicas in which DNN+SIGN is better.

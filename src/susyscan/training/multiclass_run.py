@@ -21,10 +21,12 @@ import pandas as pd
 
 from susyscan.atomic import write_csv_atomic
 from susyscan.errors import FeatureError
+from susyscan.training.folds import event_ids
+from susyscan.training.halves import cut_choice_halves
 from susyscan.training.multiclass import MulticlassConfig
 from susyscan.training.multiclass_compare import (asimov_z, best_cut, paired_comparison, quoting_weights,
                                                   roc_curve_points, roc_rows, yield_tables)
-from susyscan.training.multiclass_stages import StageSettings, cut_choice_mask, read_tables, split, train_folds
+from susyscan.training.multiclass_stages import StageSettings, read_tables, split, train_folds
 from susyscan.training.sign import ReferenceBank, SignConfig, hop_names
 
 logger = logging.getLogger(__name__)
@@ -100,6 +102,11 @@ def run_sign(feature_paths: Sequence[str], importance_path: str | Path, out_dir:
     (out_dir / "summary.json").write_text(json.dumps(result.summary, indent=1))
 
 
+def _halves(table: pd.DataFrame, seed: int, source: str) -> np.ndarray:
+    """The shared cut-choice halves (``susyscan.training.halves.cut_choice_halves``) of a score table's events."""
+    return cut_choice_halves(table["sample"].to_numpy(), event_ids(table, source), seed)
+
+
 def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_samples: Sequence[str],
                 lumis: Sequence[float], points: Sequence[tuple[str, float, float]], flag_labels: Mapping[str, str],
                 out: Mapping[str, str]) -> pd.DataFrame:
@@ -120,7 +127,7 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
         chosen: dict[str, float] = {}
         for method, label in METHODS:
             table = scores[f"{method}_{category}"]
-            optimise = cut_choice_mask(table, seed)
+            optimise = _halves(table, seed, score_paths[f"{method}_{category}"])
             cut = best_cut(table, train_samples, float(lumis[0]), optimise, min_mc)
             chosen[method] = cut["threshold"]
             region = f"{label} {category}"
@@ -133,7 +140,8 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
                              **significance})
         if all(np.isfinite(list(chosen.values()))):
             dnn = scores[f"dnn_{category}"]
-            boot = paired_comparison(dnn, scores[f"sign_{category}"], cut_choice_mask(dnn, seed), train_samples,
+            boot = paired_comparison(dnn, scores[f"sign_{category}"], _halves(dnn, seed, score_paths[f"dnn_{category}"]),
+                                     train_samples,
                                      chosen, lumis, int(ml.get("n_boot", 400)), seed)
             paired.append(boot.assign(category=category))
     comparison = pd.DataFrame(rows)

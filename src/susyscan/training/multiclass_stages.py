@@ -2,8 +2,10 @@
 (``docs/analysis_stau.md``: model inputs, ``weight_pb``, a class column, a category column, event ids).
 
 Events. The class of an event is its ``class_column`` value's position in ``classes`` (class 0 = signal). The
-reference bank of the SIGN features is a fixed subset of the **background** events: those whose id hashes (uniform in [0, 1)) below
-``bank_fraction`` (:func:`bank_mask`, a function of (seed, sample, id) like the folds). Bank events are references
+reference bank of the SIGN features is a fixed subset of the **background** events: those whose
+``susyscan.training.folds.id_uniform`` on stream ``"bank"`` (the shared keyed id hash, uniform in [0, 1)) is below
+``bank_fraction`` (:func:`bank_mask`, a function of (seed, sample, id) like the folds, independent of them and of
+the cut-choice halves ``susyscan.training.halves.cut_choice_halves``). Bank events are references
 only: neither network trains on them or scores them, so the DNN and the DNN+SIGN see the same events; the other
 background events of each sample carry the bank events' weight (``weight_pb`` scaled per sample by
 sum(all w) / sum(non-bank w)), so yields keep their normalisation.
@@ -25,17 +27,16 @@ import numpy as np
 import pandas as pd
 
 from susyscan.errors import FeatureError
-from susyscan.training.folds import assign_folds, event_ids, sample_key, splitmix64
+from susyscan.training.folds import assign_folds, event_ids, id_uniform
 from susyscan.training.multiclass import MulticlassConfig, export_multiclass, permutation_importance, train_multiclass
 
 logger = logging.getLogger(__name__)
 
 ID_COLUMNS: tuple[str, ...] = ("sample", "chunk", "event")
 KEEP_COLUMNS: tuple[str, ...] = (*ID_COLUMNS, "process", "is_signal", "m_parent", "m_lsp")
-#: Salt of the bank assignment's seed (so that the bank is independent of the folds).
-BANK_SALT = 7919
-#: Salt of the cut-choice / quoting halves of the comparison (``multiclass_compare``).
-CUT_CHOICE_SALT = 104_729
+#: Stream of the bank assignment in the keyed id hash (``folds.id_uniform``; the folds use ``"fold"``, the
+#: cut-choice halves ``"cut_choice"``).
+BANK_STREAM = "bank"
 
 
 @dataclass(frozen=True)
@@ -79,31 +80,11 @@ def read_tables(paths: Sequence[str | Path], category_column: str, category: Seq
     return table
 
 
-def hash_uniform(table: pd.DataFrame, seed: int) -> np.ndarray:
-    """A number uniform in [0, 1) per event, a function of (seed, sample, event id) only (the bank's and the
-    cut-choice halves' hash; ``seed`` carries the salt)."""
-    ids = event_ids(table, "feature table")
-    samples = table["sample"].astype(str).to_numpy()
-    hashed = splitmix64(ids.astype(np.uint64))
-    uniform = np.empty(len(table))
-    for name in np.unique(samples):
-        rows = samples == name
-        mixed = splitmix64(hashed[rows] ^ sample_key(seed, str(name)))
-        uniform[rows] = (mixed >> np.uint64(11)).astype(np.float64) / 2.0**53
-    return uniform
-
-
 def bank_mask(table: pd.DataFrame, settings: StageSettings) -> np.ndarray:
     """Background events kept aside as the SIGN reference bank (see the module docstring)."""
     is_background = table[settings.class_column].astype(str).to_numpy() != settings.classes[0]
-    return is_background & (hash_uniform(table, settings.seed + BANK_SALT) < settings.bank_fraction)
-
-
-def cut_choice_mask(table: pd.DataFrame, seed: int) -> np.ndarray:
-    """True for the events on which a score cut is chosen, False for those on which it is quoted: half of each
-    sample, by a hash of (seed, sample, event id) independent of the folds and the bank (another salt), so the
-    DNN and the DNN+SIGN tables (the same events) get the same halves."""
-    return hash_uniform(table, seed + CUT_CHOICE_SALT) < 0.5
+    uniform = id_uniform(table["sample"].to_numpy(), event_ids(table, "feature table"), settings.seed, BANK_STREAM)
+    return is_background & (uniform < settings.bank_fraction)
 
 
 def split(table: pd.DataFrame, settings: StageSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
