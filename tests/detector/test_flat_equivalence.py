@@ -44,8 +44,8 @@ def test_jagged_and_sorted_collection_equal_unflatten(mean: float) -> None:
     fields = {"pt": rng.exponential(30, len(event)).astype(np.float32), "q": rng.integers(-1, 2, len(event)).astype(np.int32)}
     order = np.lexsort((-fields["pt"], event))
     got = sorted_collection("x", fields, event, n_events)
-    for name, values in fields.items():
-        assert _same(got[f"x_{name}"], ak.unflatten(values[order], np.bincount(event[order], minlength=n_events)))
+    for name, column in fields.items():
+        assert _same(got[f"x_{name}"], ak.unflatten(column[order], np.bincount(event[order], minlength=n_events)))
 
 
 def _tau_tag_reference(jets: FlatJets, tracks: dict[str, np.ndarray], n_events: int) -> tuple[np.ndarray, np.ndarray]:
@@ -173,3 +173,35 @@ def test_cluster_constituents_equal_awkward_mapping() -> None:
     expected = ak.to_numpy(ak.flatten(jag(inputs)[kept_local], axis=1)).astype(np.int64)
     assert np.array_equal(jets.constituents, expected) and jets.constituents.dtype == expected.dtype
     assert np.array_equal(jets.event, np.repeat(np.arange(n_events), jet_counts)[keep])
+
+
+@pytest.mark.parametrize("with_constituents", [True, False])
+def test_cluster_blocks_equal_one_call(monkeypatch: pytest.MonkeyPatch, with_constituents: bool) -> None:
+    """fastjet on blocks of events (``CLUSTER_BLOCK_EVENTS``) gives the jets of one call on all events, bit for bit:
+    blocks of 7 over 40 events (a partial last block, a block of only empty events, and a block
+    boundary inside a run of empty events) against one block."""
+    pytest.importorskip("fastjet")
+    jets_module = importlib.import_module("susyscan.detector.jets")
+    rng = np.random.default_rng(15)
+    n_events = 40
+    event = _events(rng, n_events, 60.0)
+    n = len(event)
+    pt, eta, phi = rng.exponential(5, n) + 0.5, rng.uniform(-3, 3, n), rng.uniform(-np.pi, np.pi, n)
+    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    e = np.sqrt(px**2 + py**2 + pz**2)
+    empty = (event >= 13) & (event < 22)  # events 13-21: all of the block 14-20, and both neighbouring blocks' edges
+    inputs = np.flatnonzero((rng.random(n) < 0.8) & ~empty)
+    jc = CARD.jets
+    normals = rng.standard_normal(n + 1)
+
+    def run(block: int) -> FlatJets:
+        monkeypatch.setattr(jets_module, "CLUSTER_BLOCK_EVENTS", block)
+        return cluster(inputs, px, py, pz, e, event, n_events, 0.4, 5.0, 10.0, jc.eta_max, jc.energy_resolution,
+                       normals, with_constituents=with_constituents)
+
+    one, blocked = run(n_events), run(7)
+    assert 0 < len(one.pt) and (len(one.constituents) > 0) == with_constituents
+    assert not np.isin(np.arange(13, 22), one.event).any()
+    for field in ("event", "px", "py", "pz", "e", "pt", "eta", "phi", "mass", "constituents"):
+        a, b = getattr(one, field), getattr(blocked, field)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), field

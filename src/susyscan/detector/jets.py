@@ -63,6 +63,33 @@ def _import_fastjet():  # type: ignore[no-untyped-def]
     return fastjet
 
 
+#: Events per fastjet call in :func:`cluster`. fastjet's multi-event interface keeps every event's
+#: ``ClusterSequence`` alive until its results are read, ~0.15 MB per event of 400 inputs: one call for a
+#: 2000-event chunk made the process fault in ~300 MB (91 k minor page faults, 0.14-0.8 s of system time in a
+#: fresh process depending on the load, against ~1.25 s of user time for both radii); 200-event blocks reuse the
+#: freed memory (13-14 k faults, 0.02-0.06 s; ``benchmarks/profile_cluster.py --blocks``,
+#: ``benchmarks/results/cluster_overhead.md``). Clustering is per event, so the block size changes no output.
+CLUSTER_BLOCK_EVENTS = 200
+
+
+def _cluster_block(fastjet, lists: ak.contents.Content, jet_definition,  # type: ignore[no-untyped-def]
+                   cluster_pt_min: float, with_constituents: bool,
+                   ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray | None, np.ndarray | None]:
+    """One fastjet call on a block of events (``lists``: per event the input four-vectors): per event its jet
+    count, the jets' (px, py, pz, E) flat, and with constituents per jet its constituent count and the
+    constituents' positions within their event's inputs (flat)."""
+    with _quiet_stdout():
+        sequence = fastjet.ClusterSequence(ak.Array(lists), jet_definition)
+        raw = sequence.inclusive_jets(cluster_pt_min)
+        local = sequence.constituent_index(cluster_pt_min) if with_constituents else None
+    counts = ak.to_numpy(ak.num(raw, axis=1))
+    momenta = [ak.to_numpy(ak.flatten(raw[c], axis=1)).astype(np.float64) for c in ("px", "py", "pz", "E")]
+    if local is None:
+        return counts, momenta, None, None
+    n_constituents = ak.to_numpy(ak.flatten(ak.num(local, axis=2), axis=1))
+    return counts, momenta, n_constituents, ak.to_numpy(ak.flatten(local, axis=None)).astype(np.int64)
+
+
 def cluster(
     inputs: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray,
     event: np.ndarray, n_events: int, radius: float, cluster_pt_min: float,
@@ -73,22 +100,33 @@ def cluster(
 
     ``resolution`` is the card's absolute sigma(E) formula; ``normal_draws`` a pool of standard-normal
     numbers (one used per clustered jet, in order). ``with_constituents=False`` leaves ``constituents`` empty:
-    fastjet's ``constituent_index`` costs about a third of the clustering (0.37 vs 1.0 ms per event of 400
-    particles, measured), so collections that never use their constituents skip it.
+    fastjet's ``constituent_index`` costs ~12 % of the R = 0.4 clustering (0.033 vs 0.27 ms per unfiltered ttbar
+    event of ~400 inputs; ``benchmarks/results/cluster_overhead.md``), so collections that never use their
+    constituents skip it. fastjet is called on blocks of :data:`CLUSTER_BLOCK_EVENTS` events.
     """
     fastjet = _import_fastjet()
     input_offsets = event_offsets(event[inputs], n_events)
-    # the layout of ak.zip({px, py, pz, E} lists, with_name="Momentum4D"), built directly
-    vectors = ak.Array(ak.contents.ListOffsetArray(ak.index.Index64(input_offsets), ak.contents.RecordArray(
-        [ak.contents.NumpyArray(v[inputs]) for v in (px, py, pz, e)], ["px", "py", "pz", "E"],
-        length=len(inputs), parameters={"__record__": "Momentum4D"})))
-    with _quiet_stdout():
-        sequence = fastjet.ClusterSequence(vectors, fastjet.JetDefinition(fastjet.antikt_algorithm, radius))
-        raw = sequence.inclusive_jets(cluster_pt_min)
-        local = sequence.constituent_index(cluster_pt_min) if with_constituents else None
-    jet_counts = ak.to_numpy(ak.num(raw, axis=1))
+    columns = [v[inputs] for v in (px, py, pz, e)]
+    jet_definition = fastjet.JetDefinition(fastjet.antikt_algorithm, radius)
+    empty = np.zeros(0, np.int64)  # each list starts with an empty block: no events, no fastjet call
+    counts, momenta, n_const, local = [empty], [[np.zeros(0)] * 4], [empty], [empty]
+    for start in range(0, n_events, CLUSTER_BLOCK_EVENTS):
+        stop = min(start + CLUSTER_BLOCK_EVENTS, n_events)
+        lo, hi = input_offsets[start], input_offsets[stop]
+        # the layout of ak.zip({px, py, pz, E} lists, with_name="Momentum4D"), built directly
+        lists = ak.contents.ListOffsetArray(ak.index.Index64(input_offsets[start:stop + 1] - lo), ak.contents.RecordArray(
+            [ak.contents.NumpyArray(c[lo:hi]) for c in columns], ["px", "py", "pz", "E"],
+            length=int(hi - lo), parameters={"__record__": "Momentum4D"}))
+        block_counts, block_momenta, block_n_const, block_local = _cluster_block(
+            fastjet, lists, jet_definition, cluster_pt_min, with_constituents)
+        counts.append(block_counts)
+        momenta.append(block_momenta)
+        if block_n_const is not None and block_local is not None:
+            n_const.append(block_n_const)
+            local.append(block_local)
+    jet_counts = np.concatenate(counts)
     jet_event = np.repeat(np.arange(n_events), jet_counts)
-    jpx, jpy, jpz, je = (ak.to_numpy(ak.flatten(raw[c], axis=1)).astype(np.float64) for c in ("px", "py", "pz", "E"))
+    jpx, jpy, jpz, je = (np.concatenate([m[i] for m in momenta]) for i in range(4))
     _, jeta, _ = pt_eta_phi(jpx, jpy, jpz)
     sigma_e = resolution(np.hypot(jpx, jpy), jeta, je)
     if len(normal_draws) < len(je):
@@ -98,10 +136,9 @@ def cluster(
     jpt, jeta, jphi = pt_eta_phi(jpx, jpy, jpz)
     keep = (jpt > pt_min) & (np.abs(jeta) < eta_max)
     constituents = np.zeros(0, dtype=np.int64)
-    if local is not None:  # flat: per jet its constituents' positions within its event's inputs
-        n_constituents = ak.to_numpy(ak.flatten(ak.num(local, axis=2), axis=1))
-        position = ak.to_numpy(ak.flatten(local, axis=None)).astype(np.int64) + np.repeat(
-            input_offsets[jet_event], n_constituents)
+    if with_constituents:  # flat: per jet its constituents' positions within its event's inputs
+        n_constituents = np.concatenate(n_const)
+        position = np.concatenate(local) + np.repeat(input_offsets[jet_event], n_constituents)
         constituents = inputs[position[np.repeat(keep, n_constituents)]].astype(np.int64)
     return FlatJets(
         event=jet_event[keep], px=jpx[keep], py=jpy[keep], pz=jpz[keep], e=je[keep], pt=jpt[keep],
