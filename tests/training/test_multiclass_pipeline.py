@@ -4,7 +4,9 @@ events, yields keep the normalisation, and the comparison table and yield tables
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,12 +16,13 @@ import torch
 from susyscan.contracts import TOTAL, YIELD_COLUMNS
 from susyscan.training.folds import event_ids
 from susyscan.training.halves import cut_choice_halves
+from susyscan.training.multiclass import MulticlassConfig, train_multiclass
 from susyscan.training.multiclass_run import run_compare, run_dnn, run_sign
-from susyscan.training.multiclass_stages import StageSettings, bank_mask, read_tables, split
+from susyscan.training.multiclass_stages import StageSettings, bank_mask, fold_seeds, read_tables, split, train_folds
 
 CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
 FEATURES = ["f0", "f1", "f2", "f3"]
-ML = {"classes": CLASSES, "kfold": 3, "seed": 5, "bank_fraction": 0.3, "category_column": "jets",
+ML: dict[str, Any] = {"classes": CLASSES, "kfold": 3, "seed": 5, "bank_fraction": 0.3, "category_column": "jets",
       "categories": {"0j": [0, 1], "1j": [1, 2]}, "min_background_mc": 2,
       "network": {"hidden_layers": [8], "epochs": 3, "batch_size": 64, "dropout": 0.0},
       "sign": {"k": 4, "hops": 2}}
@@ -110,3 +113,32 @@ def test_steps_end_to_end(tmp_path: Path) -> None:
     paired = pd.read_csv(tmp_path / "paired.csv")
     assert set(paired["category"]) <= {"0j", "1j"} and set(paired["lumi_ifb"]) <= {139.0, 300.0}
     assert ((paired["p_sign_better"] >= 0) & (paired["p_sign_better"] <= 1)).all()
+
+
+def test_each_fold_trains_and_permutes_with_its_own_reproducible_seed(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    seeds = {fold_seeds(5, "0j", "multiclass_dnn", fold) for fold in range(3)}
+    assert len({s for pair in seeds for s in pair}) == 6  # training and importance seeds all differ across folds
+    assert fold_seeds(5, "0j", "multiclass_dnn", 1) == fold_seeds(5, "0j", "multiclass_dnn", 1)
+    assert fold_seeds(5, "0j", "multiclass_dnn", 1) != fold_seeds(6, "0j", "multiclass_dnn", 1)
+    assert fold_seeds(5, "0j", "multiclass_dnn", 1) != fold_seeds(5, "0j", "multiclass_dnn_sign", 1)
+    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    _, events = split(read_tables(_write_tables(tmp_path), "jets", [0, 2], settings), settings)
+    inputs = events[FEATURES].to_numpy(dtype=float)
+    config = MulticlassConfig(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
+    runs = [train_folds(events, inputs, FEATURES, settings, config, tmp_path / f"run{i}", "multiclass_dnn", "0j",
+                        importance=True) for i in range(2)]
+    expected = [fold_seeds(5, "0j", "multiclass_dnn", fold) for fold in range(3)]
+    assert [(f["seed"], f["importance_seed"]) for f in runs[0].summary["folds"]] == expected
+    pd.testing.assert_frame_equal(runs[0].scores, runs[1].scores)  # reproducible
+    np.testing.assert_array_equal(runs[0].importance, runs[1].importance)
+    # fold 1's scores are those of a network trained with fold 1's seed, not with config.seed
+    fold, tr_fold = 1, (events["fold"] != 1) & (events["fold"] != 2) & events["train"]
+    va, te = (events["fold"] == 2) & events["train"], (events["fold"] == fold).to_numpy()
+    data = [(inputs[m], events["label"].to_numpy()[m], events["weight"].to_numpy()[m]) for m in (tr_fold.to_numpy(),
+                                                                                                  va.to_numpy())]
+    probabilities = runs[0].scores[[f"p_{c}" for c in CLASSES]].to_numpy()[te]
+    own = train_multiclass(data[0], data[1], FEATURES, CLASSES, replace(config, seed=expected[fold][0]))
+    np.testing.assert_allclose(probabilities, own.predict_proba(inputs[te]), rtol=0, atol=1e-12)
+    other = train_multiclass(data[0], data[1], FEATURES, CLASSES, config)
+    assert np.abs(probabilities - other.predict_proba(inputs[te])).max() > 1e-6

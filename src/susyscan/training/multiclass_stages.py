@@ -13,6 +13,13 @@ sum(all w) / sum(non-bank w)), so yields keep their normalisation.
 Folds. Every non-bank event gets ``fold = assign_folds(sample, id, seed, k)``. The model of fold f trains on the
 training samples' events of the folds other than f and f+1 (mod k), stops early on fold f+1, and scores every
 event of fold f (training samples and grid points alike): out-of-fold scores, one per event.
+
+Seeds (:func:`fold_seeds`). Each fold model has its own seeds, SeedSequence streams of the stage ``seed``
+(``susyscan.seeds``): initialisation, dropout and shuffling from ``("model", category, model_type, fold)``
+(``seeds.model_seed``, the stream of the other analyses' fold models), the permutations of its permutation
+importance from ``("importance", category, model_type, fold)``. Before, every fold trained with the network's
+``MulticlassConfig.seed`` (12345 in the workflow: the run config has no network seed) and permuted with
+``seed + fold``, so fold f's permutations were fold f - 1's of seed + 1.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from susyscan import seeds
 from susyscan.errors import FeatureError
 from susyscan.training.folds import assign_folds, event_ids, id_uniform
 from susyscan.training.multiclass import MulticlassConfig, export_multiclass, permutation_importance, train_multiclass
@@ -104,6 +112,14 @@ def split(table: pd.DataFrame, settings: StageSettings) -> tuple[pd.DataFrame, p
     return table[bank].reset_index(drop=True), rest.reset_index(drop=True)
 
 
+def fold_seeds(seed: int, category: str, model_type: str, fold: int) -> tuple[int, int]:
+    """(training seed, permutation-importance seed) of one fold model: the SeedSequence streams
+    ``("model", category, model_type, fold)`` and ``("importance", category, model_type, fold)`` of the stage seed
+    (see the module docstring)."""
+    return (seeds.model_seed(seed, str(category), str(model_type), int(fold)),
+            seeds.seed_int(seed, "importance", str(category), str(model_type), int(fold)))
+
+
 @dataclass
 class FoldOutputs:
     """Out-of-fold probabilities of every event, per-fold training summaries and the mean importance."""
@@ -117,6 +133,7 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
                 config: MulticlassConfig, out_dir: str | Path, model_type: str, category: str,
                 importance: bool = False) -> FoldOutputs:
     """Train, export (``fold{f}/model.onnx``, parity checked) and score the k fold models; see the module docstring.
+    Fold f trains and permutes with :func:`fold_seeds` (``config.seed`` is not used).
 
     ``inputs`` are the rows of ``events`` as the network sees them (raw features, or ``[X, A X, ...]``)."""
     out_dir = Path(out_dir)
@@ -126,21 +143,24 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
     labels = events["label"].to_numpy()
     weights = events["weight"].to_numpy(dtype=float)
     probabilities = np.full((len(events), len(settings.classes)), np.nan)
+    # the network settings without their seed: each fold trains with its own (``fold_seeds``, in ``folds``)
     summary: dict = {"model_type": model_type, "category": category, "kfold": k, "inputs": len(input_names),
-                     "config": asdict(config), "folds": []}
+                     "config": {key: value for key, value in asdict(config).items() if key != "seed"}, "folds": []}
     importances = []
     for fold in range(k):
         val_fold = (fold + 1) % k
         tr = train_rows & (folds != fold) & (folds != val_fold)
         va = train_rows & (folds == val_fold)
         te = folds == fold
+        train_seed, importance_seed = fold_seeds(settings.seed, category, model_type, fold)
         result = train_multiclass((inputs[tr], labels[tr], weights[tr]), (inputs[va], labels[va], weights[va]),
-                                  input_names, settings.classes, config)
+                                  input_names, settings.classes, replace(config, seed=train_seed))
         path = out_dir / f"fold{fold}" / "model.onnx"
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"feature_names": json.dumps(list(input_names)), "mass_region": category, "score_threshold": "0.5",
                 "training_data_hash": f"{model_type}:{category}:fold{fold}", "model_type": model_type,
-                "kfold": str(k), "fold": str(fold), "fold_seed": str(settings.seed)}
+                "kfold": str(k), "fold": str(fold), "fold_seed": str(settings.seed),
+                "training_seed": str(train_seed)}
         if va.sum() < 10 * len(settings.classes):
             logger.warning("%s %s fold %d: only %d validation events for early stopping", model_type, category, fold,
                            int(va.sum()))
@@ -148,12 +168,13 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
         probabilities[te] = result.predict_proba(inputs[te])
         result.history.to_csv(out_dir / f"fold{fold}" / "history.csv", index=False)
         summary["folds"].append({"fold": fold, "n_train": int(tr.sum()), "n_val": int(va.sum()), "n_scored": int(te.sum()),
-                                 "best_epoch": result.best_epoch, "epochs_run": len(result.history),
-                                 "val_loss": float(result.history["val_loss"].min()), "onnx_parity": deviation})
+                                 "seed": train_seed, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+                                 "val_loss": float(result.history["val_loss"].min()), "onnx_parity": deviation,
+                                 **({"importance_seed": importance_seed} if importance else {})})
         if importance:
             held = te & train_rows
             importances.append(permutation_importance(result, inputs[held], labels[held], weights[held],
-                                                       seed=settings.seed + fold, mode=config.negative_weights))
+                                                       seed=importance_seed, mode=config.negative_weights))
     scores = events[[*KEEP_COLUMNS, settings.class_column, "label", "fold", "train", "weight",
                      *(c for c in events.columns if c.startswith("sr_"))]].copy()
     for index, name in enumerate(settings.classes):
