@@ -42,7 +42,7 @@ from torch import nn
 from susyscan.errors import ConfigError, FeatureError
 from susyscan.training.export import write_onnx
 from susyscan.training.onnx_model import OnnxModel
-from susyscan.training.onnx_nn import ONNX_OPSET
+from susyscan.training.onnx_nn import ONNX_OPSET, BlockStandardiser
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, train_blocks
 
@@ -135,20 +135,20 @@ def build_multiclass(network: MulticlassNetwork, seed: int) -> MulticlassNet:
 
 
 class ProbabilityModule(nn.Module):
-    """Raw features -> (signal-class probability (N,), class probabilities (N, K)); standardisation as buffers."""
-
-    mean: torch.Tensor
-    std: torch.Tensor
+    """Raw features -> (signal-class probability (N,), class probabilities (N, K)); the standardisation is the
+    shared exporter's ``onnx_nn.BlockStandardiser`` (float32 buffers, the arithmetic of the other analyses'
+    graphs). Own module rather than ``onnx_nn.ScoringModule`` because that one ends in a sigmoid with one output;
+    this one ends in a softmax with two."""
 
     def __init__(self, model: MulticlassNet, standardisation: Standardisation, signal_index: int = 0) -> None:
         super().__init__()
         self.model = model
         self.signal_index = int(signal_index)
-        self.register_buffer("mean", torch.as_tensor(standardisation.mean.astype(np.float32)))
-        self.register_buffer("std", torch.as_tensor(standardisation.std.astype(np.float32)))
+        self.standardiser = BlockStandardiser(standardisation)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        probabilities = torch.softmax(self.model((features - self.mean) / self.std), dim=1)
+        scaled, _ = self.standardiser(features)
+        probabilities = torch.softmax(self.model(scaled), dim=1)
         return probabilities[:, self.signal_index], probabilities
 
 
