@@ -234,15 +234,11 @@ class _Split:
         return nn.functional.binary_cross_entropy_with_logits(logits, self.y[index], reduction=reduction)
 
     def loss(self, logits: torch.Tensor, index: torch.Tensor | slice) -> torch.Tensor:
-        """Mean loss of the rows ``index``, their ``balanced`` weighted mean ``sum(w l) / sum(w)``, or with the
-        ``event`` weights :func:`event_weighted_mean`."""
+        """Mean loss of the rows ``index``, or their weighted mean :func:`event_weighted_mean` (``sum(w l) /
+        sum(|w|)``; the ``balanced`` weights are non-negative, so for them this is ``sum(w l) / sum(w)``)."""
         if self.weight is None:
             return self._per_event(logits, index, "mean")
-        weight = self.weight[index]
-        per_event = self._per_event(logits, index, "none")
-        if self.weighting == "event":
-            return event_weighted_mean(per_event, weight)
-        return (per_event * weight).sum() / weight.sum()
+        return event_weighted_mean(self._per_event(logits, index, "none"), self.weight[index])
 
     def share(self, index: torch.Tensor) -> torch.Tensor | int:
         """What a batch's loss is multiplied by in the epoch's running mean: its |weights| with ``event``
