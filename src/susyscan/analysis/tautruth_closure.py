@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -23,7 +22,6 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[3]
 STAU_ANALYSIS = ROOT / "config" / "analyses" / "stau.yaml"
-CARD = ROOT / "resources" / "detector" / "atlas.yaml"
 
 
 class CutYield(NamedTuple):
@@ -73,25 +71,18 @@ def truth_tag_closure(process: str, n_events: int, workdir: str | Path, seed: in
     and compare the yields after each of ``cuts`` of ``analysis_config`` (default: the stau preselection's tau,
     opposite-sign and MET cuts)."""
     from susyscan.analysis.cutflow import cutflow_yields
-    from susyscan.analysis.select import select_features
-    from susyscan.generation.chunk import generate_chunk
+    from susyscan.generation.closure import sample_cutflows
 
     workdir = Path(workdir)
-    start = time.perf_counter()
     n_chunks = max(1, math.ceil(n_events / events_per_chunk))
-    per_chunk = [n_events // n_chunks + (1 if c < n_events % n_chunks else 0) for c in range(n_chunks)]
     tables = {}
+    seconds = 0.0
     for label, options in (("random", {}), ("truth", {"tau_truth_tagging": True})):
-        paths = []
-        for chunk, n in enumerate(per_chunk):
-            events = workdir / label / f"chunk{chunk}.root"
-            generate_chunk({"name": process, "process": process}, chunk, n, seed, events, CARD,
-                           detector_options=options, filter_spec=filter_spec)
-            cutflow = workdir / label / f"chunk{chunk}.cutflow.json"
-            select_features(events, analysis_config, workdir / label / f"chunk{chunk}.csv.gz", cutflow)
-            paths.append(cutflow)
+        # sample name = process: the chunk seeds chunk_seed(seed, process, chunk) are the same for both modes
+        paths, taken = sample_cutflows(process, process, n_events, n_chunks, seed, workdir / label, filter_spec,
+                                       Path(analysis_config), None, detector_options=options)
         tables[label] = cutflow_yields(paths, lumi_ifb).set_index("cut")
-    seconds = time.perf_counter() - start
+        seconds += taken
     out = []
     for cut in cuts:
         if cut not in tables["random"].index:

@@ -262,11 +262,10 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
     xsec_unfiltered_pb = sum(r["xsec_unfiltered_pb"] for r in records)
     n_total = sum(len(w) for w in raw_weights)
     scaled = [w * (r["xsec_pb"] / w.sum()) * (n_total / xsec_pb) for w, r in zip(raw_weights, records)]
-    events = ak.concatenate(parts)
-    events = ak.with_field(events, np.concatenate(scaled), "weight")
+    weights = np.concatenate(scaled)
+    events = ak.with_field(ak.concatenate(parts), weights, "weight")
     reco = reconstruct(events, detector_card, card_overrides, run_seed, detector_options)
     reco = ak.with_field(reco, np.concatenate(labels), "process_component")
-    weights = np.concatenate(scaled)
     eff = xsec_pb / xsec_unfiltered_pb
     eff_err = math.sqrt(sum((r["xsec_unfiltered_pb"] * r["filter_efficiency_err"]) ** 2 for r in records)) / xsec_unfiltered_pb
     source = " + ".join(f"{r['process']} {r['xsec_pb']:.5g} pb ({r['xsec_source']})" for r in records)

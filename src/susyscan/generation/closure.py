@@ -63,17 +63,20 @@ class ClosureResult:
                 "filtered_seconds": self.filtered_seconds, "unfiltered_seconds": self.unfiltered_seconds}
 
 
-def _sample_cutflows(process: str, name: str, n_events: int, n_chunks: int, seed: int, workdir: Path,
-                     filter_spec: FilterSpec | None, analysis_config: Path,
-                     cut_overrides: dict[str, str] | None,
-                     masses: dict[str, float] | None = None) -> tuple[list[Path], float]:
+def sample_cutflows(process: str, name: str, n_events: int, n_chunks: int, seed: int, workdir: Path,
+                    filter_spec: FilterSpec | None, analysis_config: Path,
+                    cut_overrides: dict[str, str] | None,
+                    masses: dict[str, float] | None = None,
+                    detector_options: dict[str, Any] | None = None) -> tuple[list[Path], float]:
+    """Generate ``n_events`` of ``process`` in ``n_chunks`` chunks under ``workdir/name`` and select them with
+    ``analysis_config``; the chunks' cutflow files and the seconds taken."""
     paths = []
     start = time.perf_counter()
     per_chunk = [n_events // n_chunks + (1 if c < n_events % n_chunks else 0) for c in range(n_chunks)]
     for chunk, n in enumerate(per_chunk):
         events = workdir / name / f"chunk{chunk}.root"
         generate_chunk({"name": name, "process": process, "masses": dict(masses or {})}, chunk, n, seed, events,
-                       DEFAULT_CARD, filter_spec=filter_spec)
+                       DEFAULT_CARD, detector_options=detector_options, filter_spec=filter_spec)
         cutflow = workdir / name / f"chunk{chunk}.cutflow.json"
         select_features(events, analysis_config, workdir / name / f"chunk{chunk}.csv.gz", cutflow, cut_overrides)
         paths.append(cutflow)
@@ -90,8 +93,8 @@ def filter_closure(process: str, filter_spec: FilterSpec, n_unfiltered: int, n_f
     results: dict[str, tuple[Any, float]] = {}
     for label, spec, n in (("unfiltered", None, n_unfiltered), ("filtered", filter_spec, n_filtered)):
         chunks = max(1, math.ceil(n / events_per_chunk))
-        paths, seconds = _sample_cutflows(process, f"{process}_{label}", n, chunks, seed, workdir, spec,
-                                          Path(analysis_config), cut_overrides, masses)
+        paths, seconds = sample_cutflows(process, f"{process}_{label}", n, chunks, seed, workdir, spec,
+                                         Path(analysis_config), cut_overrides, masses)
         table = cutflow_yields(paths, lumi_ifb)
         if cut is None:
             applied = table[~table["for_comparison_only"]]
