@@ -54,3 +54,24 @@ def test_lhe_file_goes_through_the_one_ingest_path(tmp_path: Path) -> None:
     assert 0 < len(events) < 50 and meta["lhe"]["n_read"] == 50 and meta["sqrt_s_gev"] == 7000.0
     assert meta["lhe"]["scheme"] == "mlm" and 0.2 < meta["lhe"]["acceptance"] < 0.8
     assert meta["xsec_pb"] == meta["xsec_lo_pb"] and "mlm" in meta["xsec_source"]
+
+
+def test_chunk_loads_the_detector_card_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulation and the tau truth-tagging metadata use the same loaded card (one load per chunk)."""
+    import susyscan.detector as detector
+    from susyscan.eventio.schema import TAU_TAG_WEIGHT, TAU_TRUTH_TAG_METADATA_KEY
+
+    loads: list[object] = []
+    load_card = detector.load_card
+
+    def counting_load_card(*args: object, **kwargs: object) -> detector.DetectorCard:
+        loads.append(args)
+        return load_card(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detector, "load_card", counting_load_card)
+    spec = {"name": "smuon_R_300_100", "process": "smuon_R", "masses": {"m_smuon": 300, "m_neutralino": 100}}
+    meta = generate_chunk(spec, 0, 10, 7, tmp_path / "c.root", None, card_overrides={"jets": {"pt_min": 25.0}},
+                          detector_options={"tau_truth_tagging": True})
+    events, _ = read_events(tmp_path / "c.root")
+    assert TAU_TAG_WEIGHT in events.fields and len(loads) == 1
+    assert meta[TAU_TRUTH_TAG_METADATA_KEY]["candidate_pt_min"] == 25.0  # the overridden card's, not the default's

@@ -6,7 +6,7 @@ import importlib.metadata
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import numpy as np
@@ -18,6 +18,9 @@ from susyscan.generation.processes import ProcessSpec, get_process
 from susyscan.generation.pythia_run import GenerationResult, generate
 from susyscan.generation.seeds import chunk_seed
 from susyscan.generation.xsec import background_xsec, lookup
+
+if TYPE_CHECKING:
+    from susyscan.detector.card import DetectorCard
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +75,13 @@ def truth_branches(truth: ak.Array) -> dict[str, ak.Array]:
     }
 
 
-def reconstruct(events: ak.Array, detector_card: str | Path | None, card_overrides: dict[str, Any] | None,
-                seed: int, detector_options: dict[str, Any] | None = None) -> ak.Array:
-    """Detector simulation of the particle-level events (truth used for tagging), plus weight and truth
-    branches when the simulation leaves them out. `detector_options`: large_jet_radius, pfcand_pt_min,
-    tau_truth_tagging (optional)."""
-    from susyscan.detector import load_card, simulate  # imported late: separate stage
+def reconstruct(events: ak.Array, card: DetectorCard, seed: int,
+                detector_options: dict[str, Any] | None = None) -> ak.Array:
+    """Detector simulation of the particle-level events with the loaded ``card`` (truth used for tagging), plus
+    weight and truth branches when the simulation leaves them out. `detector_options`: large_jet_radius,
+    pfcand_pt_min, tau_truth_tagging (optional)."""
+    from susyscan.detector import simulate  # imported late: separate stage
 
-    card = load_card(detector_card, card_overrides)
     rng = np.random.default_rng([seed, 1])
     reco = simulate(events, card, rng, **(detector_options or {}))
     present = set(ak.fields(reco))
@@ -92,16 +94,14 @@ def reconstruct(events: ak.Array, detector_card: str | Path | None, card_overrid
     return reco
 
 
-def _truth_tag_metadata(reco: ak.Array, detector_card: str | Path | None,
-                        card_overrides: dict[str, Any] | None) -> dict[str, Any]:
+def _truth_tag_metadata(reco: ak.Array, card: DetectorCard) -> dict[str, Any]:
     """The metadata entry of tau truth tagging when ``simulate()`` truth-tagged the taus (its factor branch is
     there; ``detector_options['tau_truth_tagging']``), else nothing (randomly tagged files keep their metadata)."""
-    from susyscan.detector import load_card
     from susyscan.detector.truthtag import TAU_TAG_WEIGHT, truth_tag_metadata
 
     if TAU_TAG_WEIGHT not in ak.fields(reco):
         return {}
-    return truth_tag_metadata(load_card(detector_card, card_overrides))
+    return truth_tag_metadata(card)
 
 
 def generate_chunk(
@@ -126,7 +126,8 @@ def generate_chunk(
     chunk's filter efficiency (n_accepted / n_considered, recorded in the metadata with the filter).
     Returns the metadata written with the events.
     """
-    from susyscan.eventio import write_events  # imported late: separate stage
+    from susyscan.detector import load_card  # imported late: separate stage
+    from susyscan.eventio import write_events
 
     try:
         name, process = sample_spec["name"], sample_spec["process"]
@@ -142,9 +143,10 @@ def generate_chunk(
             lookup(spec.xsec_table, masses[spec.xsec_table_mass])
         except CrossSectionRangeError as exc:
             raise CrossSectionRangeError(f"sample {name}: {exc}") from exc
+    card = load_card(detector_card, card_overrides)
     if spec.components:
-        return _generate_composite_chunk(spec, name, chunk, n_events, seed, run_seed, masses, out_path,
-                                         detector_card, sqrt_s_gev, pthat_min_gev, card_overrides, config_hash,
+        return _generate_composite_chunk(spec, name, chunk, n_events, seed, run_seed, masses, out_path, card,
+                                         detector_card, sqrt_s_gev, pthat_min_gev, config_hash,
                                          detector_options, filter_spec)
     result: GenerationResult = generate(
         process, n_events, run_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
@@ -153,7 +155,7 @@ def generate_chunk(
     part = _normalised(spec, name, chunk, result, masses, sqrt_s_gev, filter_spec)
     xsec_pb, xsec_unfiltered_pb, source = part["xsec_pb"], part["xsec_unfiltered_pb"], part["xsec_source"]
     eff, eff_err = part["filter_efficiency"], part["filter_efficiency_err"]
-    reco = reconstruct(result.events, detector_card, card_overrides, run_seed, detector_options)
+    reco = reconstruct(result.events, card, run_seed, detector_options)
     weights = ak.to_numpy(result.events["weight"])
     metadata = _chunk_metadata(name, process, chunk, run_seed, seed, weights, sqrt_s_gev, detector_card,
                                config_hash, filter_spec)
@@ -174,7 +176,7 @@ def generate_chunk(
                                     "xsec_lo_corrected_pb fixes the colour average (docs/pythia_slepton_bug.md)")
     if spec.kind == "signal":
         metadata["masses"] = masses
-    metadata.update(_truth_tag_metadata(reco, detector_card, card_overrides))
+    metadata.update(_truth_tag_metadata(reco, card))
     write_events(out_path, reco, metadata)
     logger.info("wrote %s: %d events, xsec %.5g pb (%s), LO %.5g pb", out_path, len(weights), xsec_pb, source,
                 result.xsec_lo_pb)
@@ -226,8 +228,8 @@ def component_events(n_events: int, shares: list[float]) -> list[int]:
 
 
 def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events: int, seed: int, run_seed: int,
-                              masses: dict[str, float], out_path: str | Path, detector_card: str | Path | None,
-                              sqrt_s_gev: float, pthat_min_gev: float, card_overrides: dict[str, Any] | None,
+                              masses: dict[str, float], out_path: str | Path, card: DetectorCard,
+                              detector_card: str | Path | None, sqrt_s_gev: float, pthat_min_gev: float,
                               config_hash: str, detector_options: dict[str, Any] | None,
                               filter_spec: FilterSpec | None) -> dict[str, Any]:
     """One chunk of a composite process: one Pythia run per component (seed ``chunk_seed(seed, name/component,
@@ -264,7 +266,7 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
     scaled = [w * (r["xsec_pb"] / w.sum()) * (n_total / xsec_pb) for w, r in zip(raw_weights, records)]
     weights = np.concatenate(scaled)
     events = ak.with_field(ak.concatenate(parts), weights, "weight")
-    reco = reconstruct(events, detector_card, card_overrides, run_seed, detector_options)
+    reco = reconstruct(events, card, run_seed, detector_options)
     reco = ak.with_field(reco, np.concatenate(labels), "process_component")
     eff = xsec_pb / xsec_unfiltered_pb
     eff_err = math.sqrt(sum((r["xsec_unfiltered_pb"] * r["filter_efficiency_err"]) ** 2 for r in records)) / xsec_unfiltered_pb
@@ -284,7 +286,7 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
         "components": records,
         "masses": masses,
     })
-    metadata.update(_truth_tag_metadata(reco, detector_card, card_overrides))
+    metadata.update(_truth_tag_metadata(reco, card))
     write_events(out_path, reco, metadata)
     logger.info("wrote %s: %d events of composite %s, xsec %.5g pb (%s)", out_path, len(weights), spec.name,
                 xsec_pb, metadata["xsec_source"])
