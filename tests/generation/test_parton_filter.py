@@ -113,6 +113,18 @@ def test_wino_pair_kfactor_from_the_wino_table() -> None:
     assert 1.1 < k < 1.8  # an NLO+NLL / LO ratio of a Drell-Yan-like process, not a unit or table mix-up
 
 
+def test_composite_chunk_writes_the_slha(tmp_path: Path) -> None:
+    """The composite chunk writes the point's spectrum to ``slha_out`` like a plain chunk."""
+    from susyscan.generation.chunk import generate_chunk
+    from susyscan.generation.slha import write_slha
+
+    slha = tmp_path / "point.slha"
+    generate_chunk({"name": "ewkino_1500_300", "process": "sq_ewkino_isr", "masses": POINT}, 1, 4, 3,
+                   tmp_path / "chunk1.root", None, slha_out=slha)
+    expected = write_slha("wino", POINT, tmp_path / "expected.slha")
+    assert slha.read_text() == expected.read_text()
+
+
 def test_recoil_filter_closes_after_the_ewkino_preselection(tmp_path: Path) -> None:
     """Fast closure (wino pairs, m = 300 GeV): yields after the ewkino preselection (MET > 200 GeV) agree with and
     without the 150 GeV recoil filter; a filter above the MET cut (300 GeV) fails the same comparison.  The

@@ -104,6 +104,33 @@ def _truth_tag_metadata(reco: ak.Array, card: DetectorCard) -> dict[str, Any]:
     return truth_tag_metadata(card)
 
 
+def _xsec_metadata(*, xsec_pb: float, source: str, lo_pb: float, lo_err_pb: float, pthat_min_gev: float | None,
+                   unfiltered_pb: float, efficiency: float, efficiency_err: float,
+                   hook_counts: dict[str, Any] | None) -> dict[str, Any]:
+    """The normalisation entries of every chunk's metadata (plain and composite chunks)."""
+    return {
+        "xsec_pb": float(xsec_pb),
+        "xsec_source": source,
+        "xsec_lo_pb": float(lo_pb),
+        "xsec_lo_err_pb": float(lo_err_pb),
+        "pthat_min_gev": None if pthat_min_gev is None else float(pthat_min_gev),
+        "xsec_unfiltered_pb": float(unfiltered_pb),
+        "filter_efficiency": float(efficiency),
+        "filter_efficiency_err": float(efficiency_err),
+        "hook_counts": hook_counts,
+    }
+
+
+def _write_chunk(out_path: str | Path, reco: ak.Array, card: DetectorCard, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Add the truth-tagging entry (when the taus were truth-tagged) and write the event file; returns the metadata
+    written."""
+    from susyscan.eventio import write_events  # imported late: separate stage
+
+    metadata.update(_truth_tag_metadata(reco, card))
+    write_events(out_path, reco, metadata)
+    return metadata
+
+
 def generate_chunk(
     sample_spec: dict[str, Any],
     chunk: int,
@@ -124,10 +151,10 @@ def generate_chunk(
     `seed` is the global seed; the chunk's Pythia seed is chunk_seed(seed, name, chunk).
     With a generator filter, the normalisation is the unfiltered process's cross section times the
     chunk's filter efficiency (n_accepted / n_considered, recorded in the metadata with the filter).
+    `slha_out`: where the point's SLHA spectrum is written (signals; a composite's components share it).
     Returns the metadata written with the events.
     """
     from susyscan.detector import load_card  # imported late: separate stage
-    from susyscan.eventio import write_events
 
     try:
         name, process = sample_spec["name"], sample_spec["process"]
@@ -146,40 +173,32 @@ def generate_chunk(
     card = load_card(detector_card, card_overrides)
     if spec.components:
         return _generate_composite_chunk(spec, name, chunk, n_events, seed, run_seed, masses, out_path, card,
-                                         detector_card, sqrt_s_gev, pthat_min_gev, config_hash,
+                                         detector_card, sqrt_s_gev, pthat_min_gev, config_hash, slha_out,
                                          detector_options, filter_spec)
     result: GenerationResult = generate(
         process, n_events, run_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
         pthat_min_gev=pthat_min_gev, slha_path=slha_out, filter_spec=filter_spec,
     )
     part = _normalised(spec, name, chunk, result, masses, sqrt_s_gev, filter_spec)
-    xsec_pb, xsec_unfiltered_pb, source = part["xsec_pb"], part["xsec_unfiltered_pb"], part["xsec_source"]
-    eff, eff_err = part["filter_efficiency"], part["filter_efficiency_err"]
     reco = reconstruct(result.events, card, run_seed, detector_options)
     weights = ak.to_numpy(result.events["weight"])
     metadata = _chunk_metadata(name, process, chunk, run_seed, seed, weights, sqrt_s_gev, detector_card,
                                config_hash, filter_spec)
-    metadata.update({
-        "xsec_pb": float(xsec_pb),
-        "xsec_source": source,
-        "xsec_lo_pb": float(result.xsec_lo_pb),
-        "xsec_lo_err_pb": float(result.xsec_lo_err_pb),
-        "pthat_min_gev": float(pthat_min_gev) if spec.uses_pthat_min else None,
-        "xsec_unfiltered_pb": float(xsec_unfiltered_pb),
-        "filter_efficiency": float(eff),
-        "filter_efficiency_err": float(eff_err),
-        "hook_counts": None if result.filter_counts is None else result.filter_counts.as_metadata(),
-    })
+    metadata.update(_xsec_metadata(
+        xsec_pb=part["xsec_pb"], source=part["xsec_source"], lo_pb=result.xsec_lo_pb,
+        lo_err_pb=result.xsec_lo_err_pb, pthat_min_gev=pthat_min_gev if spec.uses_pthat_min else None,
+        unfiltered_pb=part["xsec_unfiltered_pb"], efficiency=part["filter_efficiency"],
+        efficiency_err=part["filter_efficiency_err"],
+        hook_counts=None if result.filter_counts is None else result.filter_counts.as_metadata()))
     if result.xsec_lo_corrected_pb is not None:
         metadata["xsec_lo_corrected_pb"] = float(result.xsec_lo_corrected_pb)
         metadata["xsec_lo_note"] = ("xsec_lo_pb is Pythia's sigmaGen of accepted (same-flavour) events; "
                                     "xsec_lo_corrected_pb fixes the colour average (docs/pythia_slepton_bug.md)")
     if spec.kind == "signal":
         metadata["masses"] = masses
-    metadata.update(_truth_tag_metadata(reco, card))
-    write_events(out_path, reco, metadata)
-    logger.info("wrote %s: %d events, xsec %.5g pb (%s), LO %.5g pb", out_path, len(weights), xsec_pb, source,
-                result.xsec_lo_pb)
+    _write_chunk(out_path, reco, card, metadata)
+    logger.info("wrote %s: %d events, xsec %.5g pb (%s), LO %.5g pb", out_path, len(weights), part["xsec_pb"],
+                part["xsec_source"], result.xsec_lo_pb)
     return metadata
 
 
@@ -230,14 +249,13 @@ def component_events(n_events: int, shares: list[float]) -> list[int]:
 def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events: int, seed: int, run_seed: int,
                               masses: dict[str, float], out_path: str | Path, card: DetectorCard,
                               detector_card: str | Path | None, sqrt_s_gev: float, pthat_min_gev: float,
-                              config_hash: str, detector_options: dict[str, Any] | None,
+                              config_hash: str, slha_out: str | Path | None, detector_options: dict[str, Any] | None,
                               filter_spec: FilterSpec | None) -> dict[str, Any]:
     """One chunk of a composite process: one Pythia run per component (seed ``chunk_seed(seed, name/component,
     chunk)``), each normalised by its own ProcessSpec and filter efficiency; event weights rescaled so that each
     component's weights sum to its share of the total cross section (times n_events / xsec_pb, i.e. mean weight ~1),
-    and the component index written per event (``process_component``)."""
-    from susyscan.eventio import write_events  # imported late: separate stage
-
+    and the component index written per event (``process_component``). The components share the slha model and
+    mass keys (``processes.check_composites``), so each writes the same spectrum to ``slha_out``."""
     counts = component_events(n_events, [share for _, share in spec.components])
     if min(counts) < 1:
         raise ConfigError(f"sample {name} chunk {chunk}: {n_events} events leave a component of {spec.name} "
@@ -250,7 +268,7 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
         part_spec = get_process(process)
         part_seed = chunk_seed(seed, f"{name}/{process}", chunk)
         result = generate(process, n_part, part_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
-                          pthat_min_gev=pthat_min_gev, filter_spec=filter_spec)
+                          pthat_min_gev=pthat_min_gev, slha_path=slha_out, filter_spec=filter_spec)
         record = _normalised(part_spec, name, chunk, result, masses, sqrt_s_gev, filter_spec)
         record.update({"process": process, "share": share, "n_events": int(len(result.events)), "seed": int(part_seed),
                        "n_tried": result.n_tried, "xsec_lo_pb": float(result.xsec_lo_pb),
@@ -268,26 +286,17 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
     events = ak.with_field(ak.concatenate(parts), weights, "weight")
     reco = reconstruct(events, card, run_seed, detector_options)
     reco = ak.with_field(reco, np.concatenate(labels), "process_component")
-    eff = xsec_pb / xsec_unfiltered_pb
     eff_err = math.sqrt(sum((r["xsec_unfiltered_pb"] * r["filter_efficiency_err"]) ** 2 for r in records)) / xsec_unfiltered_pb
     source = " + ".join(f"{r['process']} {r['xsec_pb']:.5g} pb ({r['xsec_source']})" for r in records)
     metadata = _chunk_metadata(name, spec.name, chunk, run_seed, seed, weights, sqrt_s_gev, detector_card,
                                config_hash, filter_spec)
-    metadata.update({
-        "xsec_pb": float(xsec_pb),
-        "xsec_source": f"sum of components: {source}",
-        "xsec_lo_pb": float(sum(r["xsec_lo_pb"] for r in records)),
-        "xsec_lo_err_pb": float(math.sqrt(sum(r["xsec_lo_err_pb"] ** 2 for r in records))),
-        "pthat_min_gev": None,
-        "xsec_unfiltered_pb": float(xsec_unfiltered_pb),
-        "filter_efficiency": float(eff),
-        "filter_efficiency_err": float(eff_err),
-        "hook_counts": None,
-        "components": records,
-        "masses": masses,
-    })
-    metadata.update(_truth_tag_metadata(reco, card))
-    write_events(out_path, reco, metadata)
+    metadata.update(_xsec_metadata(
+        xsec_pb=xsec_pb, source=f"sum of components: {source}", lo_pb=sum(r["xsec_lo_pb"] for r in records),
+        lo_err_pb=math.sqrt(sum(r["xsec_lo_err_pb"] ** 2 for r in records)), pthat_min_gev=None,
+        unfiltered_pb=xsec_unfiltered_pb, efficiency=xsec_pb / xsec_unfiltered_pb, efficiency_err=eff_err,
+        hook_counts=None))
+    metadata.update({"components": records, "masses": masses})
+    _write_chunk(out_path, reco, card, metadata)
     logger.info("wrote %s: %d events of composite %s, xsec %.5g pb (%s)", out_path, len(weights), spec.name,
                 xsec_pb, metadata["xsec_source"])
     return metadata
