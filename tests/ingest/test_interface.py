@@ -1,4 +1,7 @@
-"""read_events_any dispatch and ingest_file end to end (HepMC -> detector -> event file; Delphes -> event file)."""
+"""read_events_any dispatch and ingest_file end to end (HepMC -> detector -> event file; Delphes -> event file);
+tau truth tagging (config ``detector.tau_truth_tagging``) on the ingest path: particle-level files get the
+truth-tagged taus of generated chunks (same simulate() code: factor branch + metadata, every other branch
+unchanged); a Delphes file, tagged by Delphes already, is refused per chunk and at start-up, naming sample and key."""
 
 from __future__ import annotations
 
@@ -10,9 +13,12 @@ import awkward as ak
 import numpy as np
 import pytest
 
+from susyscan.analysis.tautruth import truth_tag_factor
 from susyscan.errors import ConfigError, EventFileError
 from susyscan.eventio import read_events
+from susyscan.eventio.schema import TAU_TAG_WEIGHT, TAU_TRUTH_TAG_METADATA_KEY
 from susyscan.ingest import chunk_range, chunk_seed, detect_kind, ingest_file, ingest_from_snakemake, read_events_any
+from susyscan.ingest.startup import check_ingested_samples
 
 
 
@@ -156,3 +162,52 @@ def test_cli_ingest_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert '"n_events": 7' in result.output and read_events(out)[1]["sample"] == "zcli"
     assert runner.invoke(ingest, ["inspect", str(out)]).exit_code == 0
+
+
+def _ingest(source: Path, out: Path, truth: bool) -> dict[str, Any]:
+    smk = type("Smk", (), {})()
+    smk.input, smk.output = _Named(source=str(source)), _Named(events=str(out))
+    smk.params = _Named(sample={"name": "zuser", "process": "dy"}, seed=4, xsec_pb=10.0,
+                        detector={"card": "resources/detector/atlas.yaml", "large_jet_radius": 1.0,
+                                  "pfcand_pt_min": 1.0, "tau_truth_tagging": truth})
+    return ingest_from_snakemake(smk, require_particle_level=False)
+
+
+def test_hepmc_ingest_truth_tags_with_the_generation_code(tmp_path: Path) -> None:
+    source = write_z_hepmc(tmp_path / "z.hepmc")
+    plain_meta = _ingest(source, tmp_path / "plain.root", truth=False)
+    meta = _ingest(source, tmp_path / "truth.root", truth=True)
+    plain, _ = read_events(tmp_path / "plain.root")
+    events, read_meta = read_events(tmp_path / "truth.root")
+    assert TAU_TRUTH_TAG_METADATA_KEY not in plain_meta and TAU_TAG_WEIGHT not in plain.fields
+    assert read_meta[TAU_TRUTH_TAG_METADATA_KEY]["weight_branch"] == TAU_TAG_WEIGHT == meta[TAU_TRUTH_TAG_METADATA_KEY][
+        "weight_branch"]
+    factor = truth_tag_factor(events, read_meta, "test")     # the analysis accepts branch + metadata together
+    assert factor is not None and len(factor) == len(events) and np.all((factor >= 0) & (factor <= 1))
+    assert np.all(ak.to_numpy(ak.num(events.tau_pt)) <= 1)
+    for field in plain.fields:            # one extra U(0, 1) per event, drawn last: every non-tau branch unchanged
+        if not field.startswith("tau_"):
+            assert ak.all(plain[field] == events[field]), field
+
+
+@pytest.mark.skipif(not REFERENCE_TTBAR.exists(), reason="reference LHE file not available")
+def test_lhe_ingest_truth_tags_jets(tmp_path: Path) -> None:
+    meta = ingest_file(REFERENCE_TTBAR, tmp_path / "tt.root", {"sample": "ttbar"}, xsec_pb=800.0,
+                       reader_opts={"n_events": 3}, tau_truth_tagging=True)
+    events, _ = read_events(tmp_path / "tt.root")
+    assert meta[TAU_TRUTH_TAG_METADATA_KEY]["candidate_pt_min"] > 0
+    factor = ak.to_numpy(events[TAU_TAG_WEIGHT])
+    assert np.all((factor > 0) & (factor <= 1))    # every ttbar event has a candidate jet (fake or true tau)
+    assert np.array_equal(ak.to_numpy(ak.num(events.tau_pt)), (factor > 0).astype(int))
+
+
+def test_delphes_is_refused_per_chunk_and_at_startup(tmp_path: Path) -> None:
+    path = write_delphes_like(tmp_path / "d.root")
+    with pytest.raises(ConfigError, match="sample 'user'.*detector.tau_truth_tagging.*Delphes"):
+        ingest_file(path, tmp_path / "out.root", {"sample": "user"}, xsec_pb=1.0, tau_truth_tagging=True)
+    assert not (tmp_path / "out.root").exists()
+    ingest_file(path, tmp_path / "out.root", {"sample": "user"}, xsec_pb=1.0)    # off: Delphes' own tags kept
+    sample = type("S", (), {"name": "user_delphes", "source": "ingest", "path": str(path), "n_events": 3})()
+    check_ingested_samples([sample], {"detector": {"tau_truth_tagging": False}, "sqrt_s_gev": 13000.0}, tmp_path)
+    with pytest.raises(ConfigError, match="sample 'user_delphes'.*'detector.tau_truth_tagging'.*Delphes"):
+        check_ingested_samples([sample], {"detector": {"tau_truth_tagging": True}, "sqrt_s_gev": 13000.0}, tmp_path)

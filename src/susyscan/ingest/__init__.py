@@ -185,6 +185,7 @@ def ingest_file(
     require_particle_level: bool = False,
     ingest_options: dict[str, Any] | None = None,
     config_sqrt_s_gev: float | None = None,
+    tau_truth_tagging: bool = False,
 ) -> dict[str, Any]:
     """Any user event file -> reconstructed event file of the contract; returns the written metadata.
 
@@ -194,10 +195,17 @@ def ingest_file(
     section, which is kept as ``xsec_lo_pb``. LHE files: ``ingest_options`` are the sample's shower options
     (:class:`susyscan.ingest.lhe_setup.IngestOptions`: scheme, merging scales, Pythia settings, declared
     ``sqrt_s_gev``) and ``config_sqrt_s_gev`` the configured energy the file must match unless declared.
+    ``tau_truth_tagging`` (config ``detector.tau_truth_tagging``): particle-level inputs get the taus of
+    :mod:`susyscan.detector.truthtag` (factor branch and metadata as generated chunks); a Delphes file cannot
+    (Delphes has tagged its taus with its own card) and is a ConfigError naming the sample and the key, as at
+    start-up (:func:`susyscan.ingest.startup.check_ingested_samples`).
     """
     from susyscan.eventio import write_events
 
     detected = detect_kind(input_path) if kind is None else kind
+    sample = metadata.get("sample")
+    if tau_truth_tagging and detected == "delphes":
+        raise ConfigError(delphes_truth_tagging_message(str(sample), input_path))
     opts = _reader_options(detected, first_event, n_events) | dict(reader_opts or {})
     if detected == "delphes":
         opts.setdefault("pfcand_pt_min", pfcand_pt_min)
@@ -205,7 +213,6 @@ def ingest_file(
         opts.setdefault("seed", seed)
         opts.setdefault("options", ingest_options)
         opts.setdefault("expected_sqrt_s_gev", config_sqrt_s_gev)
-    sample = metadata.get("sample")
     try:
         events, info = read_events_any(input_path, detected, **opts)
     except EventFileError as exc:
@@ -219,8 +226,12 @@ def ingest_file(
 
         card = load_card(card_path, card_overrides)
         reco = simulate(events, card, np.random.default_rng(seed), large_jet_radius=large_jet_radius,
-                        pfcand_pt_min=pfcand_pt_min)
+                        pfcand_pt_min=pfcand_pt_min, tau_truth_tagging=tau_truth_tagging)
         detector_card = card.path
+        if tau_truth_tagging:
+            from susyscan.detector.truthtag import truth_tag_metadata
+
+            metadata = metadata | truth_tag_metadata(card)
         reco = _with_alt_weights(reco, events, info, f"sample {sample!r}: {input_path}")
     elif require_particle_level:
         raise EventFileError(f"event file {input_path}: is {info['kind']} (already reconstructed), expected LHE or HepMC")
@@ -229,6 +240,14 @@ def ingest_file(
     meta = _metadata(metadata, info, detector_card, xsec_pb, xsec_source, seed)
     meta["first_event"] = first_event
     return write_events(output_path, reco, meta)
+
+
+def delphes_truth_tagging_message(sample: str, path: str | Path) -> str:
+    """Why a Delphes sample cannot be ingested with tau truth tagging (start-up and per chunk alike)."""
+    return (f"sample '{sample}': config key 'detector.tau_truth_tagging' is on, but {path} is a Delphes file whose "
+            f"taus Delphes has already tagged at random with its own card's rates; there are no per-jet tag "
+            f"probabilities of our card to truth-tag with. Ingest it as particle-level events (HepMC or LHE) or "
+            f"run without tau truth tagging")
 
 
 def _get(container: Any, key: str, default: Any = None) -> Any:
@@ -281,7 +300,8 @@ def ingest_from_snakemake(smk: Any, require_particle_level: bool) -> dict[str, A
         require_particle_level=require_particle_level,
         ingest_options=_get(params, "ingest_options"),
         config_sqrt_s_gev=_get(params, "sqrt_s_gev"),
+        tau_truth_tagging=bool(detector.get("tau_truth_tagging", False)),
     )
 
 
-__all__ = ["KINDS", "chunk_range", "chunk_seed", "detect_kind", "ingest_file", "ingest_from_snakemake", "read_events_any"]
+__all__ = ["KINDS", "chunk_range", "chunk_seed", "delphes_truth_tagging_message", "detect_kind", "ingest_file", "ingest_from_snakemake", "read_events_any"]

@@ -3,7 +3,8 @@
 For every sample with ``source = ingest``: the file exists; an LHE file's beam energy equals the config's
 ``sqrt_s_gev`` or the one declared in ``ingest.<sample>.sqrt_s_gev``; its matching/merging scheme is
 supported and can be set up (e.g. a CKKW-L file has a merging scale); a file small enough to count quickly
-holds the ``n_events`` the table asks for. Every ``ingest.<name>`` entry must name an ingested sample.
+holds the ``n_events`` the table asks for. Every ``ingest.<name>`` entry must name an ingested sample. With
+``detector.tau_truth_tagging`` on, a Delphes file (tagged by Delphes already) is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ COUNT_AT_STARTUP_BYTES = 50_000_000
 
 def check_ingested_samples(samples: Iterable[Any], config: Mapping[str, Any], base: str | Path = ".") -> None:
     """ConfigError / EventFileError naming the sample and the file for the problems listed in the module docstring."""
-    from susyscan.ingest import detect_kind
+    from susyscan.ingest import delphes_truth_tagging_message, detect_kind
     from susyscan.ingest.lhe import check_beam_energy, read_header_only, scan_lhe
     from susyscan.ingest.lhe_setup import IngestOptions, scheme_setup
 
@@ -43,6 +44,8 @@ def check_ingested_samples(samples: Iterable[Any], config: Mapping[str, Any], ba
             kind = detect_kind(path)
         except EventFileError as exc:
             raise ConfigError(f"sample '{name}': {exc}") from exc
+        if kind == "delphes" and (config.get("detector") or {}).get("tau_truth_tagging"):
+            raise ConfigError(delphes_truth_tagging_message(name, sample.path))
         if kind != "lhe":
             continue
         opts = IngestOptions.from_mapping(options.get(name), f"config key 'ingest.{name}'")
