@@ -21,6 +21,7 @@ from susyscan.analysis.overlap import remove_overlaps
 from susyscan.analysis.tautruth import check_file, truth_tag_factor
 from susyscan.analysis.variables import event_variables
 from susyscan.errors import ConfigError, EventFileError, FeatureError
+from susyscan.eventio.schema import TAU_TAG_WEIGHT
 
 if TYPE_CHECKING:
     from susyscan.analyses.spec import AnalysisSpec
@@ -209,6 +210,8 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     frame["m_lsp"] = m_lsp
     frame["chunk"] = int(metadata["chunk"])  # (chunk, event) is the event's stable id (k-fold assignment)
     frame["event"] = np.flatnonzero(selected)
+    if tau_factor is not None:  # P1, already in gen_weight; kept for the zero-MC background unit (stats.inputs)
+        frame[TAU_TAG_WEIGHT] = tau_factor[selected]
     columns = spec.extra.get("columns") if spec is not None else None
     if columns is not None:  # analysis bookkeeping columns (e.g. the stau process class and jet category)
         for name, values in columns({k: v[selected] for k, v in variables.items()}, metadata).items():

@@ -13,7 +13,10 @@ only for events selected with **exactly one** tau among all the candidates, so:
 * the factor enters the event weight exactly once, from the ``n_taus == 1`` cut on (:func:`cutflow_weights`):
   the cutflow rows before it keep the generator weights (their yields do not depend on tau tagging), the rows
   from it on and every preselected event (feature tables, cut-and-count regions) carry weight x P1. The raw MC
-  count of those rows is the number of events with a candidate (P1 > 0) passing the other cuts.
+  count of those rows is the number of events with a candidate (P1 > 0) passing the other cuts. Feature tables
+  of truth-tagged files carry P1 of each preselected event in the column ``tau_tag_weight``, so that
+  :func:`untagged_abs_weights` can recover the weight the event would carry if tagged with probability 1 (the
+  unit of the zero-MC background, :mod:`susyscan.stats.inputs`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
+import pandas as pd
 
 from susyscan.analysis.config import AnalysisConfig, ObjectCuts
 from susyscan.analysis.expressions import variable_names
-from susyscan.errors import ConfigError, EventFileError
+from susyscan.errors import ConfigError, EventFileError, FeatureError
 from susyscan.eventio.schema import TAU_TAG_WEIGHT
 from susyscan.eventio.schema import TAU_TRUTH_TAG_METADATA_KEY as METADATA_KEY
 
@@ -96,3 +100,22 @@ def check_file(cfg: AnalysisConfig, metadata: dict[str, Any], where: str) -> int
         raise EventFileError(f"{where}: metadata {METADATA_KEY!r} lacks {exc}") from None
     check_tau_acceptance(cfg.objects["tau"], pt_min, eta_max, f"{where} (analysis {cfg.name!r})")
     return index
+
+
+def untagged_abs_weights(weights: np.ndarray, frame: pd.DataFrame, where: str) -> np.ndarray:
+    """``|weights|`` of the rows of ``frame`` with the tau truth-tag factor taken out: divided by the row's P1
+    (column ``tau_tag_weight``, written for truth-tagged files) where present and positive; rows without it
+    (randomly tagged files, NaN after concatenation with them) keep ``|weight|``. A row with P1 = 0 but a non-zero
+    weight cannot come from the selection (:mod:`susyscan.analysis.select` multiplies the weight by P1) and is an
+    error."""
+    magnitude = np.abs(np.asarray(weights, dtype=np.float64))
+    if TAU_TAG_WEIGHT not in frame.columns:
+        return magnitude
+    factor = pd.to_numeric(frame[TAU_TAG_WEIGHT], errors="coerce").to_numpy(dtype=np.float64)
+    tagged = np.isfinite(factor)
+    bad = tagged & ((factor < 0.0) | (factor > 1.0) | ((factor == 0.0) & (magnitude > 0.0)))
+    if bad.any():
+        raise FeatureError(f"{where}: {int(bad.sum())} rows with field {TAU_TAG_WEIGHT!r} outside (0, 1] "
+                           f"(first {factor[bad][0]!r}) and a non-zero weight")
+    divide = tagged & (factor > 0.0)
+    return np.where(divide, magnitude / np.where(divide, factor, 1.0), magnitude)

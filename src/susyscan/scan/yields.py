@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from susyscan.analysis.tautruth import untagged_abs_weights
 from susyscan.atomic import write_csv_atomic
 from susyscan.contracts import REGION_YIELD_COLUMNS, TOTAL
 from susyscan.errors import EmptySelectionError, FeatureError
@@ -126,8 +127,9 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     ``weight_scales`` maps a file path (or its sample name, the file name without ``.csv.gz``) to a weight
     factor (default 1: the workflow passes every background event, ML regions scored out-of-fold).
     ``min_event_weight_pb`` is the smallest positive event weight of the process (the yield of one MC event);
-    ``max_event_weight_pb`` the largest absolute event weight (for ``total`` the max over processes), which sets
-    the background assumed in regions with no background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
+    ``max_event_weight_pb`` the largest absolute event weight (for ``total`` the max over processes) without the
+    tau truth-tag factor (:func:`susyscan.analysis.tautruth.untagged_abs_weights`), which sets the background
+    assumed in regions with no background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
     """
     regions = parse_regions(regions)
     names = _model_inputs(regions, feature_names)
@@ -147,12 +149,13 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
         masks = region_masks(df, regions, models, names, batch_size, str(path))
         processes = df["process"].astype(str).to_numpy() if "process" in df.columns else np.full(len(df), sample)
         weights = df["weight_pb"].to_numpy(dtype=float)
+        untagged = untagged_abs_weights(weights, df, str(path))  # tau truth-tag factor P1 taken out
         for process in np.unique(processes):
             sel = processes == process
             table = yields_from_masks(weights[sel], {k: m[sel] for k, m in masks.items()})
             per_process.setdefault(str(process), []).append(table)
             min_weights[str(process)] = np.nanmin([min_weights.get(str(process), np.inf), _min_positive(weights[sel])])
-            max_weights[str(process)] = max(max_weights.get(str(process), 0.0), float(np.abs(weights[sel]).max()))
+            max_weights[str(process)] = max(max_weights.get(str(process), 0.0), float(untagged[sel].max()))
     if not per_process:
         raise EmptySelectionError(f"no background events in {[str(p) for p in features_paths]}")
     rows = []

@@ -10,6 +10,16 @@ statistical uncertainty (``stat_pb`` = the substituted value).  The largest weig
 choice: the process with the heaviest events is the one whose absence from the region is least
 informative.  Every such region is logged as a warning with the number used, and flagged
 (``bkg_zero_mc``) in ``cls.csv``.
+
+With tau truth tagging (``detector.tau_truth_tagging``) an event's weight includes its probability P1 of exactly
+one tau tag.  The bound counts raw MC events: no raw event passed, so the mean number of raw events in the region
+is below 1.139 (68 % CL); each such event would carry its generator weight times its own P1, which is unknown
+for an event that was not seen and can be as large as 1 (a real tau in a process with one: P1 is the tau
+efficiency, not the 1-2 % of a fake).  The unit is therefore the weight of one raw event with P1 = 1, i.e. the
+weight without the factor (the tables' ``max_event_weight_pb``, from
+:func:`susyscan.analysis.tautruth.untagged_abs_weights`): the same number random tagging gives, where a passing
+event carries its full weight.  The largest w x P1 among the preselected events would instead borrow the P1 of
+events that passed other cuts and understate the bound by their typical P1 (a factor ~10-100 for fake taus).
 """
 
 from __future__ import annotations
@@ -57,7 +67,8 @@ def read_signal_yields(paths: Sequence[str | Path]) -> pd.DataFrame:
 
 def zero_mc_background_pb(max_event_weight_pb: float) -> float:
     """Background (pb) of a region with no background MC event: ``ZERO_MC_EVENTS`` (1.139, the 68 % CL
-    one-sided Poisson upper bound of zero observed) events of the largest per-process event weight."""
+    one-sided Poisson upper bound of zero observed) events of the largest per-process event weight (without the
+    tau truth-tag factor: the module docstring)."""
     if not (max_event_weight_pb > 0 and math.isfinite(max_event_weight_pb)):
         raise ValueError(f"largest event weight must be positive and finite, got {max_event_weight_pb}")
     return ZERO_MC_EVENTS * max_event_weight_pb

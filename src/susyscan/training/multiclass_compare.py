@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from susyscan.analysis.tautruth import untagged_abs_weights
 from susyscan.contracts import TOTAL
 from susyscan.errors import EmptySelectionError, FeatureError
 from susyscan.scan.yields import yields_from_masks
@@ -153,7 +154,8 @@ def roc_curve_points(scores: pd.DataFrame, label: int, signal_samples: Sequence[
 def yield_tables(regions: Mapping[str, tuple[pd.DataFrame, np.ndarray]], class_column: str,
                  ) -> tuple[dict[tuple[str, float, float], pd.DataFrame], pd.DataFrame]:
     """Per grid point ((sample, m_parent, m_lsp) -> yield table) and the background table, from ``regions``:
-    name -> (events of the region's table, boolean pass mask)."""
+    name -> (events of the region's table, boolean pass mask). ``max_event_weight_pb`` (the zero-MC background
+    unit) is the largest ``|weight|`` with the tau truth-tag factor taken out (column ``tau_tag_weight``)."""
     points: dict[tuple[str, float, float], list[pd.DataFrame]] = {}
     backgrounds: dict[str, list[pd.DataFrame]] = {}
     max_w: dict[str, float] = {}
@@ -166,7 +168,8 @@ def yield_tables(regions: Mapping[str, tuple[pd.DataFrame, np.ndarray]], class_c
         for process, rows in events[~signal].groupby(class_column).groups.items():
             w = events.loc[rows, "weight"].to_numpy()
             backgrounds.setdefault(str(process), []).append(yields_from_masks(w, {name: mask[rows]}))
-            max_w[str(process)] = max(max_w.get(str(process), 0.0), float(np.abs(w).max()))
+            untagged = untagged_abs_weights(w, events.loc[rows], f"region {name!r}, class {process!r}")
+            max_w[str(process)] = max(max_w.get(str(process), 0.0), float(untagged.max()))
             positive = w[w > 0]
             if len(positive):
                 min_w[str(process)] = min(min_w.get(str(process), np.inf), float(positive.min()))

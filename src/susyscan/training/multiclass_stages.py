@@ -35,6 +35,7 @@ import pandas as pd
 
 from susyscan import seeds
 from susyscan.errors import FeatureError
+from susyscan.eventio.schema import TAU_TAG_WEIGHT
 from susyscan.training.folds import assign_folds, event_ids, id_uniform
 from susyscan.training.multiclass import MulticlassConfig, export_multiclass, permutation_importance, train_multiclass
 
@@ -42,6 +43,12 @@ logger = logging.getLogger(__name__)
 
 ID_COLUMNS: tuple[str, ...] = ("sample", "chunk", "event")
 KEEP_COLUMNS: tuple[str, ...] = (*ID_COLUMNS, "process", "is_signal", "m_parent", "m_lsp")
+def _carried(column: str) -> bool:
+    """Optional feature-table columns kept through to the score tables: the cut-and-count flags (``sr_*``) and
+    the tau truth-tag factor (the zero-MC background unit divides it out, ``multiclass_compare.yield_tables``)."""
+    return column.startswith("sr_") or column == TAU_TAG_WEIGHT
+
+
 #: Stream of the bank assignment in the keyed id hash (``folds.id_uniform``; the folds use ``"fold"``, the
 #: cut-choice halves ``"cut_choice"``).
 BANK_STREAM = "bank"
@@ -78,7 +85,7 @@ def read_tables(paths: Sequence[str | Path], category_column: str, category: Seq
         if missing:
             raise FeatureError(f"{path}: missing columns {missing}")
         if len(df):  # an empty table has no dtypes and would turn every column of the concatenation into objects
-            frames.append(df[list(dict.fromkeys([*needed, *(c for c in df.columns if c.startswith("sr_"))]))])
+            frames.append(df[list(dict.fromkeys([*needed, *(c for c in df.columns if _carried(c))]))])
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=needed)
     value = table[category_column].to_numpy(dtype=float)
     table = table[(value >= category[0]) & (value < category[1])].reset_index(drop=True)
@@ -176,7 +183,7 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
             importances.append(permutation_importance(result, inputs[held], labels[held], weights[held],
                                                        seed=importance_seed, mode=config.negative_weights))
     scores = events[[*KEEP_COLUMNS, settings.class_column, "label", "fold", "train", "weight",
-                     *(c for c in events.columns if c.startswith("sr_"))]].copy()
+                     *(c for c in events.columns if _carried(c))]].copy()
     for index, name in enumerate(settings.classes):
         scores[f"p_{name}"] = probabilities[:, index]
     return FoldOutputs(scores, summary, np.mean(importances, axis=0) if importances else None)

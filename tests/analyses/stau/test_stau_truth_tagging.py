@@ -57,6 +57,9 @@ def test_factor_enters_once_from_the_tau_cut_on() -> None:
         assert rows[name]["sumw2"] == pytest.approx(np.square(FACTORS[events]).sum())
     assert frame["gen_weight"].tolist() == pytest.approx(FACTORS[[0, 5, 6]].tolist())
     assert plain_frame["gen_weight"].tolist() == [1.0, 1.0, 1.0]
+    # P1 travels with the preselected events (the zero-MC background unit divides it out); not for random tags
+    assert frame["tau_tag_weight"].tolist() == pytest.approx(FACTORS[[0, 5, 6]].tolist())
+    assert "tau_tag_weight" not in plain_frame.columns
     region = tagged["baselines"]["sr_cc_nomt2"]
     assert region["n_raw"] == 1 and region["sumw"] == pytest.approx(FACTORS[0])
 
