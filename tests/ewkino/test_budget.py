@@ -125,8 +125,9 @@ def test_pileup_overlay_enters_pf_block_and_multiplicity_only(cfg):
     presel, baseline, _ = select_events(events, meta, cfg)
     plain = build_inputs(events, meta, cfg, presel, baseline, 1.0, 400)
     piled = build_inputs(events, meta, cfg, presel, baseline, 1.0, 400, PileupOverlay(mu=3.0, library=library))
-    assert float(piled["pileup_mu"]) == 3.0 and float(plain["pileup_mu"]) == 0.0
-    added = piled["n_candidates"] - plain["n_candidates"]
+    assert piled.metadata["pileup_mu"] == 3.0 and plain.metadata["pileup_mu"] == 0.0
+    added = piled.columns["n_candidates"] - plain.columns["n_candidates"]
     assert (added >= 0).all() and (added % 20 == 0).all() and added.mean() > 20  # whole interactions, mean ~ 60
-    assert ((piled["pfcands"][:, :, 0] != -999.0).sum(axis=1) == piled["n_candidates"]).all()
-    assert np.array_equal(piled["highlevel"], plain["highlevel"]) and np.array_equal(piled["event"], plain["event"])
+    assert ((piled.blocks["pfcands"][:, :, 0] != -999.0).sum(axis=1) == piled.columns["n_candidates"]).all()
+    assert np.array_equal(piled.blocks["highlevel"], plain.blocks["highlevel"])
+    assert np.array_equal(piled.columns["event"], plain.columns["event"])

@@ -1,14 +1,15 @@
-"""PF-candidate threshold/padding logic, high-level block and .npz round trip."""
+"""PF-candidate threshold/padding logic, high-level block and the inputs file (a shared event table, .npz) round trip."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from susyscan.errors import FeatureError
+from susyscan.errors import EventFileError, FeatureError
 from susyscan.analyses.ewkino.inputs import (PADDING_VALUE, PFCAND_FEATURES, SENTINEL, build_inputs, highlevel_feature_names,
                                     highlevel_features, pfcand_block, read_inputs, write_inputs)
 from susyscan.analyses.ewkino.selection import select_events
+from susyscan.training.eventtable import EventTable, read_table, write_table
 
 from .conftest import events_from_lists, metadata, synthetic_events
 
@@ -69,6 +70,34 @@ def test_npz_round_trip_and_weight_normalisation(cfg, tmp_path):
     assert np.allclose(inputs.weight_pb, 2.0 / 80.0)
     assert inputs.pfcands.shape == (len(inputs), 16, len(PFCAND_FEATURES))
     assert (inputs.mask.sum(axis=1) > 0).all()
+
+
+def test_inputs_file_is_a_shared_event_table(cfg, tmp_path):
+    """The inputs file is read by the shared container: ids, weights, blocks with their field names, the threshold
+    and budget in the metadata; an older inputs format is refused naming the file."""
+    events = synthetic_events(30, signal=True, seed=5)
+    meta = metadata("sig_1500_100", chunk=2, n=30, masses={"m_squark": 1500, "m_electroweakino": 100}, xsec_pb=2.0)
+    presel, baseline, _ = select_events(events, meta, cfg)
+    write_inputs(build_inputs(events, meta, cfg, presel, baseline, 1.0, 16), tmp_path / "c.npz")
+    table = read_table(tmp_path / "c.npz")
+    selected = np.flatnonzero(presel)
+    assert table.fields == {"highlevel": highlevel_feature_names(cfg.inputs.max_jets), "pfcands": PFCAND_FEATURES}
+    assert table.blocks["pfcands"].shape == (len(selected), 16, len(PFCAND_FEATURES)) and len(selected) > 0
+    assert table.columns["event"].tolist() == selected.tolist() and set(table.columns["chunk"].tolist()) == {2}
+    assert set(table.columns["sample"].tolist()) == {"sig_1500_100"} and (table.columns["m_parent"] == 1500).all()
+    assert (table.metadata["pfcand_pt_min"], table.metadata["max_candidates"]) == (1.0, 16)
+    assert np.array_equal(table.columns["gen_weight"], np.asarray(events["weight"])[presel])
+    inputs = read_inputs(tmp_path / "c.npz")
+    assert inputs.ids().tolist() == ((2 << 32) | selected).tolist()
+    assert np.array_equal(inputs.pfcands, table.blocks["pfcands"]) and np.array_equal(inputs.highlevel,
+                                                                                     table.blocks["highlevel"])
+    older = EventTable(table.columns, table.blocks, table.fields, dict(table.metadata, inputs_format_version=2))
+    write_table(older, tmp_path / "v2.npz")
+    with pytest.raises(EventFileError, match=r"v2\.npz: inputs format version 2, expected 3"):
+        read_inputs(tmp_path / "v2.npz")
+    np.savez(tmp_path / "v1.npz", highlevel=table.blocks["highlevel"], format_version=np.array(2))
+    with pytest.raises(EventFileError, match=r"v1\.npz: no '__table__' header"):
+        read_inputs(tmp_path / "v1.npz")
 
 
 def test_mismatched_files_are_refused(cfg, tmp_path):

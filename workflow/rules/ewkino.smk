@@ -3,9 +3,10 @@
 # high-level feature CSVs from the shared analysis rules (its spec's select), CLs from `limits`, plots from `contours`.
 # Per chunk and PF-candidate threshold: network inputs; per threshold: ensemble training, ONNX export,
 # S/sqrt(S+B) vs the kinematic baseline, permutation importance; then the scan tables of one threshold.
-# The inputs stay .npz array blocks (a padded PF block per threshold; as a flat CSV table 2107 columns at 1 GeV,
-# 20x slower to write than the whole job: docs/architecture.md, "Analyses with their own ML rules"), so training and
-# scan cannot use the shared CSV dataset rules; the split is the shared id-based one (training.splitting.split_by_id).
+# The inputs are shared event tables (susyscan.training.eventtable, .npz: id columns, a padded PF block per
+# threshold; as a flat CSV table 2107 columns at 1 GeV, ~20x slower to write: docs/architecture.md, "The dataset
+# container"); training and scan still have their own rules (no mass regions or folds, one network per PF threshold);
+# the split is the shared id-based one (training.splitting.split_by_id).
 
 
 rule ewkino_inputs:

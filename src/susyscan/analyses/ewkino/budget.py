@@ -16,7 +16,8 @@ import awkward as ak
 import numpy as np
 import pandas as pd
 
-from susyscan.errors import EmptySelectionError
+from susyscan.errors import EmptySelectionError, FeatureError
+from susyscan.training.eventtable import read_table
 
 logger = logging.getLogger(__name__)
 
@@ -79,23 +80,16 @@ def choose_budget(n_candidates: np.ndarray, quantile: float = 0.99, multiple: in
 def read_multiplicities(paths: list[str] | list[Path]) -> tuple[dict[str, np.ndarray], int, float]:
     """Per sample the stored ``n_candidates`` of ewkino inputs files (only those arrays are read), with the files'
     common budget and threshold; files of different budgets or thresholds are an error naming the file."""
-    import json
-
-    from susyscan.errors import EventFileError, FeatureError
-
     counts: dict[str, list[np.ndarray]] = {}
     budget: tuple[int, float] | None = None
     for path in paths:
+        table = read_table(path, columns=["n_candidates"], blocks=[])
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if "n_candidates" not in data.files:
-                    raise EventFileError(f"inputs file {path}: no n_candidates array (format version < 2: rerun "
-                                         "rule ewkino_inputs)")
-                sample = json.loads(str(data["metadata"]))["sample"]
-                this = (int(data["max_candidates"]), float(data["pfcand_pt_min"]))
-                counts.setdefault(sample, []).append(data["n_candidates"].astype(np.int64))
-        except (OSError, ValueError) as exc:
-            raise EventFileError(f"inputs file {path}: cannot read .npz: {exc}") from exc
+            sample = str(table.metadata["chunk_header"]["sample"])
+            this = (int(table.metadata["max_candidates"]), float(table.metadata["pfcand_pt_min"]))
+        except (KeyError, TypeError) as exc:
+            raise FeatureError(f"inputs file {path}: metadata lacks {exc} (rerun rule ewkino_inputs)") from exc
+        counts.setdefault(sample, []).append(table.columns["n_candidates"].astype(np.int64))
         if budget is not None and this != budget:
             raise FeatureError(f"inputs file {path}: (max_candidates, pfcand_pt_min) = {this} differs from {budget} "
                                f"of {paths[0]}")

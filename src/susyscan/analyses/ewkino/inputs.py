@@ -1,4 +1,5 @@
-"""Network inputs: high-level features and the padded particle-flow candidate block; .npz I/O.
+"""Network inputs: high-level features and the padded particle-flow candidate block, stored as the shared
+``susyscan.training.eventtable`` container (.npz: per-event columns, the two blocks, metadata).
 
 Padding convention: the candidate block has a fixed size ``max_candidates`` (the budget M of the threshold, see
 :mod:`.budget`; highest-pT kept, the multiplicity before the cut is stored as ``n_candidates``); every
@@ -9,7 +10,6 @@ Missing jets in the high-level block take ``SENTINEL``.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +19,8 @@ import awkward as ak
 import numpy as np
 import pandas as pd
 
-from susyscan.atomic import atomic_path
 from susyscan.errors import EventFileError, FeatureError
+from susyscan.training.eventtable import EventTable, concat_tables, read_table, write_table
 from susyscan.training.folds import event_ids
 from susyscan.analyses.ewkino.budget import candidate_multiplicity
 from susyscan.analyses.ewkino.config import EwkinoConfig
@@ -37,8 +37,14 @@ PFCAND_BRANCHES = ("pfcand_pt", "pfcand_eta", "pfcand_phi", "pfcand_charge", "pf
 PID_CLASSES: dict[str, int] = {"electron": 11, "muon": 13, "photon": 22, "charged_hadron": 211, "neutral_hadron": 130}
 PFCAND_FEATURES = ["log_pt", "eta", "dphi_ref", "charge"] + [f"is_{name}" for name in PID_CLASSES]
 HL_EVENT_FEATURES = ["met", "met_phi", "ht", "meff", "n_jets", "min_dphi_jet_met", "met_over_sqrt_ht"]
-INPUTS_FORMAT_VERSION = 2
-"""2: per-event ``n_candidates`` (multiplicity above the threshold before the budget) is stored."""
+INPUTS_FORMAT_VERSION = 3
+"""2: per-event ``n_candidates`` (multiplicity above the threshold before the budget) is stored; 3: the file is a
+``susyscan.training.eventtable`` .npz (same arrays, plus per-event ``sample, chunk, process, is_signal, m_parent,
+m_lsp`` columns)."""
+INPUTS_HEADER_KEYS = ("sample", "process", "chunk", "sum_weights", "sum_weights2", "xsec_pb", "masses", "n_events")
+INPUTS_COLUMNS = ("sample", "chunk", "event", "process", "is_signal", "m_parent", "m_lsp", "gen_weight", "baseline",
+                  "n_candidates")
+INPUTS_METADATA = ("inputs_format_version", "pfcand_pt_min", "max_candidates", "padding_value", "chunk_header")
 
 
 def highlevel_feature_names(max_jets: int) -> list[str]:
@@ -155,10 +161,16 @@ class InputSet:
 
 def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, selected: np.ndarray,
                  baseline: np.ndarray, pt_min: float, max_candidates: int,
-                 pileup: PileupOverlay | None = None) -> dict[str, np.ndarray]:
-    """Arrays of the .npz file for the ``selected`` events of one chunk; with ``pileup`` its overlay is added to
-    their PF candidates (only: high-level block, selection and weights unchanged) before the block and the
-    multiplicity are built."""
+                 pileup: PileupOverlay | None = None) -> EventTable:
+    """The inputs table (``susyscan.training.eventtable``) of the ``selected`` events of one chunk; with ``pileup``
+    its overlay is added to their PF candidates (only: high-level block, selection and weights unchanged) before
+    the block and the multiplicity are built.
+
+    Columns: the event ids ``sample, chunk, event``, ``process, is_signal, m_parent, m_lsp`` (as in the shared
+    feature tables), ``gen_weight``, ``baseline`` and ``n_candidates``; blocks ``highlevel`` [N, F] and ``pfcands``
+    [N, M, C] with their feature names; metadata the threshold, budget, padding, sentinel, phi reference, pileup mu
+    and the chunk header (``INPUTS_HEADER_KEYS``).
+    """
     chosen = events[selected]
     if pileup is not None:
         chosen = pileup.apply(chosen, metadata)
@@ -169,53 +181,56 @@ def build_inputs(events: ak.Array, metadata: dict[str, Any], cfg: EwkinoConfig, 
     for name, block in (("highlevel", highlevel), ("pfcands", pfcands)):
         if not np.isfinite(block).all():
             raise FeatureError(f"{where}: non-finite values in the {name} block")
+    missing = [key for key in ("sample", "chunk") if key not in metadata]
+    if missing:
+        raise EventFileError(f"{where}: event-file metadata lacks {missing} (the event ids of the inputs)")
     is_signal, m_parent, m_lsp = signal_masses(metadata, cfg)
-    header = {key: metadata.get(key) for key in ("sample", "process", "chunk", "sum_weights", "sum_weights2",
-                                                  "xsec_pb", "masses", "n_events")}
-    return {
-        "format_version": np.array(INPUTS_FORMAT_VERSION),
-        "highlevel": highlevel,
-        "pfcands": pfcands,
+    n = len(highlevel)
+    header = {key: metadata.get(key) for key in INPUTS_HEADER_KEYS}
+    columns = {
+        "sample": np.full(n, str(metadata["sample"])),
+        "chunk": np.full(n, int(metadata["chunk"]), dtype=np.int64),
+        "event": np.flatnonzero(selected).astype(np.int64),
+        "process": np.full(n, str(metadata.get("process"))),
+        "is_signal": np.full(n, int(is_signal), dtype=np.int8),
+        "m_parent": np.full(n, float(m_parent)),
+        "m_lsp": np.full(n, float(m_lsp)),
         "gen_weight": ak.to_numpy(chosen["weight"]).astype(np.float64),
         "baseline": baseline[selected].astype(np.int8),
-        "event": np.flatnonzero(selected).astype(np.int64),
         "n_candidates": n_candidates.astype(np.int32),
-        "is_signal": np.array(is_signal),
-        "m_parent": np.array(m_parent),
-        "m_lsp": np.array(m_lsp),
-        "feature_names": np.array(highlevel_feature_names(cfg.inputs.max_jets)),
-        "pfcand_feature_names": np.array(PFCAND_FEATURES),
-        "pfcand_pt_min": np.array(float(pt_min)),
-        "max_candidates": np.array(int(max_candidates)),
-        "padding_value": np.array(PADDING_VALUE),
-        "sentinel": np.array(SENTINEL),
-        "phi_reference": np.array(cfg.inputs.phi_reference),
-        "pileup_mu": np.array(float(pileup.mu) if pileup is not None else 0.0),
-        "metadata": np.array(json.dumps(header)),
     }
+    info = {
+        "inputs_format_version": INPUTS_FORMAT_VERSION,
+        "pfcand_pt_min": float(pt_min),
+        "max_candidates": int(max_candidates),
+        "padding_value": PADDING_VALUE,
+        "sentinel": SENTINEL,
+        "phi_reference": cfg.inputs.phi_reference,
+        "pileup_mu": float(pileup.mu) if pileup is not None else 0.0,
+        "chunk_header": header,
+    }
+    return EventTable(columns, {"highlevel": highlevel, "pfcands": pfcands},
+                      {"highlevel": highlevel_feature_names(cfg.inputs.max_jets), "pfcands": list(PFCAND_FEATURES)},
+                      info, where)
 
 
-def write_inputs(arrays: dict[str, np.ndarray], path: str | Path) -> None:
-    """Write the arrays of ``build_inputs`` as a compressed .npz (atomically, through an open handle: numpy would
-    append .npz to a bare temporary name)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
+def write_inputs(table: EventTable, path: str | Path) -> None:
+    """Write the table of ``build_inputs`` (``susyscan.training.eventtable.write_table``: a compressed .npz)."""
+    write_table(table, path)
 
 
-def _read_one(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
-        raise EventFileError(f"inputs file {path}: cannot read .npz: {exc}") from exc
-    required = ("highlevel", "pfcands", "gen_weight", "metadata", "feature_names", "pfcand_feature_names",
-                "n_candidates")
-    missing = [k for k in required if k not in arrays]
+def _read_one(path: Path) -> EventTable:
+    table = read_table(path)
+    version = table.metadata.get("inputs_format_version")
+    if version != INPUTS_FORMAT_VERSION:
+        raise EventFileError(f"inputs file {path}: inputs format version {version}, expected {INPUTS_FORMAT_VERSION} "
+                             "(rerun rule ewkino_inputs)")
+    missing = [k for k in INPUTS_COLUMNS if k not in table.columns] + [
+        k for k in ("highlevel", "pfcands") if k not in table.blocks or k not in table.fields]
+    missing += [k for k in INPUTS_METADATA if k not in table.metadata]
     if missing:
-        version = int(arrays["format_version"]) if "format_version" in arrays else None
-        raise EventFileError(f"inputs file {path}: missing arrays {missing} (format version {version}, "
-                             f"expected {INPUTS_FORMAT_VERSION}: rerun rule ewkino_inputs)")
-    return arrays, json.loads(str(arrays["metadata"]))
+        raise EventFileError(f"inputs file {path}: missing fields {missing} (rerun rule ewkino_inputs)")
+    return table
 
 
 def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
@@ -224,40 +239,27 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
     files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     if not files:
         raise EventFileError("no inputs files given")
-    loaded = [(p, *_read_one(p)) for p in files]
-    first_path, first, _ = loaded[0]
+    tables = [_read_one(p) for p in files]
+    merged = concat_tables(tables, same_metadata=("pfcand_pt_min", "max_candidates", "padding_value"))
+    headers = [table.metadata["chunk_header"] for table in tables]
     total_sumw: dict[str, float] = {}
-    for path, arrays, meta in loaded:
-        for key in ("feature_names", "pfcand_feature_names"):
-            if list(arrays[key]) != list(first[key]):
-                raise FeatureError(f"inputs file {path}: {key} differ from {first_path}")
-        for key in ("pfcand_pt_min", "max_candidates", "padding_value"):
-            if float(arrays[key]) != float(first[key]):
-                raise FeatureError(f"inputs file {path}: {key}={arrays[key]} differs from {first_path} ({first[key]})")
-        total_sumw[meta["sample"]] = total_sumw.get(meta["sample"], 0.0) + float(meta["sum_weights"])
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal",
-                                                          "m_parent", "m_lsp", "sample", "event", "chunk",
-                                                          "weight_pb", "n_candidates")}
-    for path, arrays, meta in loaded:
-        n = len(arrays["gen_weight"])
-        if total_sumw[meta["sample"]] <= 0:
-            raise FeatureError(f"inputs file {path}: sample {meta['sample']} has total sum of weights <= 0")
-        columns["highlevel"].append(arrays["highlevel"])
-        columns["pfcands"].append(arrays["pfcands"])
-        columns["gen_weight"].append(arrays["gen_weight"])
-        columns["baseline"].append(arrays["baseline"].astype(bool))
-        columns["event"].append(arrays["event"])
-        columns["n_candidates"].append(arrays["n_candidates"].astype(np.int64))
-        columns["is_signal"].append(np.full(n, int(arrays["is_signal"]), dtype=np.int8))
-        columns["m_parent"].append(np.full(n, float(arrays["m_parent"])))
-        columns["m_lsp"].append(np.full(n, float(arrays["m_lsp"])))
-        columns["sample"].append(np.full(n, meta["sample"], dtype=object))
-        columns["chunk"].append(np.full(n, int(meta["chunk"]), dtype=np.int64))
-        columns["weight_pb"].append(arrays["gen_weight"] * float(meta["xsec_pb"]) / total_sumw[meta["sample"]])
+    for header in headers:
+        total_sumw[header["sample"]] = total_sumw.get(header["sample"], 0.0) + float(header["sum_weights"])
+    weight_pb = []
+    for path, table, header in zip(files, tables, headers):
+        if total_sumw[header["sample"]] <= 0:
+            raise FeatureError(f"inputs file {path}: sample {header['sample']} has total sum of weights <= 0")
+        if len(table) and set(table.columns["sample"].tolist()) != {header["sample"]}:
+            raise FeatureError(f"inputs file {path}: sample column differs from the chunk header ({header['sample']})")
+        weight_pb.append(table.columns["gen_weight"] * float(header["xsec_pb"]) / total_sumw[header["sample"]])
+    cols = merged.columns
+    info = merged.metadata
     return InputSet(
-        **{k: np.concatenate(v) for k, v in columns.items()},
-        feature_names=[str(x) for x in first["feature_names"]],
-        pfcand_feature_names=[str(x) for x in first["pfcand_feature_names"]],
-        pfcand_pt_min=float(first["pfcand_pt_min"]), max_candidates=int(first["max_candidates"]),
-        padding_value=float(first["padding_value"]), metadata=[meta for _, _, meta in loaded],
+        highlevel=merged.blocks["highlevel"], pfcands=merged.blocks["pfcands"], gen_weight=cols["gen_weight"],
+        baseline=cols["baseline"].astype(bool), is_signal=cols["is_signal"], m_parent=cols["m_parent"],
+        m_lsp=cols["m_lsp"], sample=cols["sample"].astype(object), event=cols["event"], chunk=cols["chunk"],
+        feature_names=merged.fields["highlevel"], pfcand_feature_names=merged.fields["pfcands"],
+        pfcand_pt_min=float(info["pfcand_pt_min"]), max_candidates=int(info["max_candidates"]),
+        padding_value=float(info["padding_value"]), weight_pb=np.concatenate(weight_pb), metadata=headers,
+        n_candidates=cols["n_candidates"].astype(np.int64),
     )
