@@ -1,6 +1,7 @@
 """Snakemake script: generate one (sample, chunk) with Pythia 8, simulate the detector, write events.
 
-input:  detector_card (optional; default card when absent)
+input:  detector_card (optional; default card when absent), kfactor (optional: the point's K-factor file of rule
+        kfactor_reference, for processes normalised with a table K-factor)
 output: events  (results/events/{sample}/chunk{chunk}.root)
 params: sample (dict: name, process, masses?), chunk (int), n_events (int), seed (int, global),
         sqrt_s_gev (float), pthat_min_gev (float), detector_overrides (dict),
@@ -30,4 +31,5 @@ generate_chunk(
     config_hash=str(getattr(params, "config_hash", "")),
     detector_options=dict(getattr(params, "detector_options", None) or {}),
     filter_spec=filter_from_metadata(dict(getattr(params, "generator_filter", None) or {})),
+    kfactor_path=snakemake.input.get("kfactor") if hasattr(snakemake.input, "get") else None,
 )

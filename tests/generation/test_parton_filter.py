@@ -77,7 +77,8 @@ def test_sigma_gen_excludes_parton_level_vetoes() -> None:
     assert filtered.lo_unfiltered_pb() == pytest.approx(filtered.xsec_lo_pb / eff)
 
 
-def test_composite_chunk_weights_each_component_to_its_cross_section(tmp_path: Path) -> None:
+def test_composite_chunk_weights_each_component_to_its_cross_section(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
     from susyscan.eventio import read_events
     from susyscan.generation.chunk import component_events, generate_chunk
     from susyscan.generation.processes import check_composites, get_process
@@ -87,8 +88,10 @@ def test_composite_chunk_weights_each_component_to_its_cross_section(tmp_path: P
     assert component_events(7, [0.5, 0.5]) == [4, 3] and sum(component_events(801, [0.3, 0.7])) == 801
     loose = FilterSpec("recoil_100", "test", level="parton", recoil_pt_min=100.0)
     out = tmp_path / "chunk0.root"
-    meta = generate_chunk({"name": "ewkino_1500_300", "process": "sq_ewkino_isr", "masses": POINT}, 0, 24, 3, out,
-                          None, filter_spec=loose)
+    with caplog.at_level("INFO", logger="susyscan.generation.chunk"):
+        meta = generate_chunk({"name": "ewkino_1500_300", "process": "sq_ewkino_isr", "masses": POINT}, 0, 24, 3,
+                              out, None, filter_spec=loose)
+    assert "wino_pair at" in caplog.text and "no per-point K-factor file given" in caplog.text  # outside snakemake
     parts = meta["components"]
     assert [p["process"] for p in parts] == ["sq_ewkino", "wino_pair"] and [p["n_events"] for p in parts] == [12, 12]
     assert meta["xsec_pb"] == pytest.approx(sum(p["xsec_pb"] for p in parts))
@@ -107,20 +110,89 @@ def test_wino_pair_kfactor_from_the_wino_table() -> None:
     from susyscan.generation.pythia_run import table_kfactor
     from susyscan.generation.xsec import lookup
 
-    k, k_err, lo = table_kfactor("wino_pair", {"m_squark": 2000.0, "m_electroweakino": 300.0})
+    kf = table_kfactor("wino_pair", {"m_squark": 2000.0, "m_electroweakino": 300.0})
     nlo, _ = lookup("pp13_winopm_C1N2_NLO+NLL.json", 300.0)
-    assert k == pytest.approx(nlo / lo) and 0 < k_err < 0.2 * k
-    assert 1.1 < k < 1.8  # an NLO+NLL / LO ratio of a Drell-Yan-like process, not a unit or table mix-up
+    assert kf.nlo_pb == nlo and kf.k == pytest.approx(nlo / kf.lo_pb) and 0 < kf.k_err < 0.2 * kf.k
+    assert 1.1 < kf.k < 1.8  # an NLO+NLL / LO ratio of a Drell-Yan-like process, not a unit or table mix-up
+    assert dict(kf.reference_masses) == {"m_squark": 5000.0, "m_electroweakino": 300.0}  # squarks decoupled
 
 
-def test_composite_chunk_writes_the_slha(tmp_path: Path) -> None:
-    """The composite chunk writes the point's spectrum to ``slha_out`` like a plain chunk."""
-    from susyscan.generation.chunk import generate_chunk
+def test_kfactor_processes_of_plain_and_composite_samples() -> None:
+    from susyscan.generation.chunk import kfactor_processes
+
+    assert kfactor_processes("sq_ewkino_isr", 13000.0) == ["wino_pair"]  # the component, not the composite
+    assert kfactor_processes("wino_pair", 13000.0) == ["wino_pair"]
+    assert kfactor_processes("sq_ewkino", 13000.0) == [] and kfactor_processes("smuon_R", 13000.0) == []
+    assert kfactor_processes("sq_ewkino_isr", 14000.0) == []  # off the tables' energy the LO is kept
+
+
+@pytest.fixture(scope="module")
+def kfactor_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The per-point K-factor file of sq_ewkino_isr at POINT (rule kfactor_reference)."""
+    from susyscan.generation.chunk import write_kfactors
+
+    path = tmp_path_factory.mktemp("kfactor") / "point.json"
+    write_kfactors("sq_ewkino_isr", POINT, 13000.0, path)
+    return path
+
+
+def test_kfactor_file_round_trip_and_mismatches_name_the_file(kfactor_file: Path, tmp_path: Path) -> None:
+    import json
+
+    from susyscan.generation.chunk import read_kfactors
+    from susyscan.generation.pythia_run import table_kfactor
+
+    kfactors = read_kfactors(kfactor_file, "sq_ewkino_isr", POINT, 13000.0)
+    assert kfactors == {"wino_pair": table_kfactor("wino_pair", POINT)}  # the same record, float for float
+    assert read_kfactors(kfactor_file, "wino_pair", POINT, 13000.0) == kfactors
+    data = json.loads(kfactor_file.read_text())
+    with pytest.raises(ConfigError, match=r"point\.json.*needs \[\]"):
+        read_kfactors(kfactor_file, "sq_ewkino", POINT, 13000.0)
+    with pytest.raises(ConfigError, match=r"point\.json \[wino_pair\]: masses"):
+        read_kfactors(kfactor_file, "sq_ewkino_isr", {**POINT, "m_electroweakino": 400.0}, 13000.0)
+    for field, value in (("n_events", 100), ("seed", 2), ("table", "other.json")):
+        changed = tmp_path / f"{field}.json"
+        changed.write_text(json.dumps({**data, "kfactors": {"wino_pair": {**data["kfactors"]["wino_pair"],
+                                                                           field: value}}}))
+        with pytest.raises(ConfigError, match=rf"{field}\.json \[wino_pair\]: {field}"):
+            read_kfactors(changed, "sq_ewkino_isr", POINT, 13000.0)
+    del data["kfactors"]["wino_pair"]["lo_pb"]
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=r"bad\.json \[wino_pair\]: malformed.*lo_pb"):
+        read_kfactors(tmp_path / "bad.json", "sq_ewkino_isr", POINT, 13000.0)
+
+
+def test_cli_chunk_reads_the_kfactor_file(kfactor_file: Path, tmp_path: Path) -> None:
+    """``susyscan generate generate --kfactor-file`` hands the file to the chunk, which checks it before generating."""
+    from click.testing import CliRunner
+
+    from susyscan.cli import main
+
+    result = CliRunner().invoke(main, ["generate", "generate", "--sample", "p", "--process", "sq_ewkino_isr",
+                                       "--mass", "m_squark=1500", "--mass", "m_electroweakino=400", "--n-events", "4",
+                                       "--kfactor-file", str(kfactor_file), "--out", str(tmp_path / "x.root")])
+    assert result.exit_code == 1 and "point.json [wino_pair]: masses" in result.stderr
+    assert not (tmp_path / "x.root").exists()
+
+
+def test_composite_chunk_takes_the_point_kfactor_file_and_writes_the_slha(kfactor_file: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the per-point file a chunk runs no LO reference of its own (one per mass point, not per chunk) and the
+    composite chunk writes the point's spectrum to ``slha_out`` like a plain chunk."""
+    import susyscan.generation.pythia_run as pythia_run
+    from susyscan.generation.chunk import generate_chunk, read_kfactors
     from susyscan.generation.slha import write_slha
 
+    def no_reference_run(*args: object) -> None:
+        raise AssertionError("the chunk ran the K-factor LO reference although the point's file was given")
+
+    monkeypatch.setattr(pythia_run, "_table_kfactor", no_reference_run)
+    kf = read_kfactors(kfactor_file, "sq_ewkino_isr", POINT, 13000.0)["wino_pair"]
     slha = tmp_path / "point.slha"
-    generate_chunk({"name": "ewkino_1500_300", "process": "sq_ewkino_isr", "masses": POINT}, 1, 4, 3,
-                   tmp_path / "chunk1.root", None, slha_out=slha)
+    meta = generate_chunk({"name": "ewkino_1500_300", "process": "sq_ewkino_isr", "masses": POINT}, 1, 4, 3,
+                          tmp_path / "chunk1.root", None, slha_out=slha, kfactor_path=kfactor_file)
+    assert f"K = {kf.k:.4g} +- {kf.k_err:.2g}" in meta["components"][1]["xsec_source"]
+    assert meta["components"][1]["xsec_unfiltered_pb"] == pytest.approx(kf.k * meta["components"][1]["xsec_lo_pb"])
     expected = write_slha("wino", POINT, tmp_path / "expected.slha")
     assert slha.read_text() == expected.read_text()
 

@@ -37,6 +37,7 @@ def test_default_dry_run_plans_full_chain(clean_workdir: Path, snakemake_dry_run
     counts = job_table(snakemake_dry_run(clean_workdir))
     grid = load_grid(REPO / "config/grids/smuon.tsv", "smuon")
     assert counts["generate_chunk"] == _expected_chunks()
+    assert counts["kfactor_reference"] == 0  # no smuon process is normalised with a table K-factor
     assert counts["select_features"] == _expected_chunks()
     kfold = 3  # config/config.yaml training.kfold: one model per (mass region, fold)
     assert counts["prepare_dataset"] == 2 * kfold

@@ -46,6 +46,7 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     n_thr = len(thresholds)
     assert n_thr == 2 and sorted(thresholds) == [1.0, 10.0]
     assert counts["generate_chunk"] == chunks  # the shared generation rule, backgrounds + grid points
+    assert counts["kfactor_reference"] == len(grid)  # the wino-pair K-factor: one LO reference run per mass point
     assert counts["ewkino_inputs"] == chunks * n_thr  # per chunk and PF threshold
     assert counts["select_features"] == chunks  # the shared selection rule runs the spec's select (no copy rule)
     assert "ewkino_chunk_cutflow" not in counts

@@ -129,9 +129,25 @@ def ingested_samples():
     return [name for name, s in SAMPLES.items() if s.source == "ingest"]
 
 
+def kfactor_samples():
+    """Generated samples normalised with a table K-factor (their process or a component of it): each gets one
+    K-factor file (rule kfactor_reference) that all its chunks read."""
+    from susyscan.generation.chunk import kfactor_processes
+
+    return [n for n in generated_samples() if kfactor_processes(SAMPLES[n].process, float(config["sqrt_s_gev"]))]
+
+
 SHARED_ML_RE = _alternatives(SHARED_ML)  # analyses served by the shared training and scan rules
 GENERATED_RE = _alternatives(generated_samples())
+KFACTOR_RE = _alternatives(kfactor_samples())
 INGESTED_RE = _alternatives(ingested_samples())
+
+
+def kfactor_input(wildcards):
+    """{"kfactor": the sample's K-factor file} for a sample normalised with a table K-factor, else {}."""
+    if re.fullmatch(KFACTOR_RE, wildcards.sample):
+        return {"kfactor": R(f"generation/kfactor/{wildcards.sample}.json")}
+    return {}
 
 
 def ingest_input(wildcards):

@@ -2,10 +2,34 @@
 # One job per (sample, chunk); each chunk has its own seed derived from the global seed.
 
 
+rule kfactor_reference:
+    # K = NLO table / Pythia LO of a subprocess (e.g. the wino pairs of sq_ewkino_isr): the 4000-event LO
+    # reference run of a mass point, once for all its chunks (pythia_run.table_kfactor, chunk.write_kfactors)
+    wildcard_constraints:
+        sample=KFACTOR_RE,
+    output:
+        json=R("generation/kfactor/{sample}.json"),
+    params:
+        sample=sample_spec,
+        sqrt_s_gev=config["sqrt_s_gev"],
+    log:
+        R("logs/generation/kfactor/{sample}.log"),
+    benchmark:
+        R("benchmarks/generation/kfactor/{sample}.tsv")
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/generation.yaml"
+    script:
+        "../../scripts/kfactor_reference.py"
+
+
 rule generate_chunk:
     wildcard_constraints:
         sample=GENERATED_RE,
     input:
+        unpack(kfactor_input),
         detector_card=config["detector"]["card"],
     output:
         events=R("events/{sample}/chunk{chunk}.root"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +17,7 @@ import susyscan
 from susyscan.errors import ConfigError, CrossSectionRangeError
 from susyscan.generation.filters import FilterSpec
 from susyscan.generation.processes import ProcessSpec, get_process
-from susyscan.generation.pythia_run import GenerationResult, generate
+from susyscan.generation.pythia_run import KFACTOR_LO_EVENTS, KFACTOR_LO_SEED, GenerationResult, KFactor, generate
 from susyscan.generation.seeds import chunk_seed
 from susyscan.generation.xsec import background_xsec, lookup
 
@@ -28,10 +30,65 @@ REFERENCE_SQRT_S_GEV = 13000.0  # energy of the reference cross-section tables
 GENERATOR = f"pythia8mc {importlib.metadata.version('pythia8mc')}"
 
 
-def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float, sqrt_s_gev: float) -> tuple[float, str]:
+def kfactor_processes(process: str, sqrt_s_gev: float) -> list[str]:
+    """The processes of a sample of ``process`` (itself, or its components when composite) normalised with a table
+    K-factor (``ProcessSpec.kfactor_table``) at this energy: none off the tables' 13 TeV (:func:`normalisation`)."""
+    if sqrt_s_gev != REFERENCE_SQRT_S_GEV:
+        return []
+    spec = get_process(process)
+    parts = [name for name, _ in spec.components] or [spec.name]
+    return [name for name in parts if get_process(name).kfactor_table is not None]
+
+
+def write_kfactors(process: str, masses: dict[str, float], sqrt_s_gev: float, path: str | Path) -> dict[str, KFactor]:
+    """Compute the K-factors of one mass point of ``process`` (:func:`kfactor_processes`, the LO reference run of
+    ``pythia_run.table_kfactor``) and write them as JSON (``{"process", "masses", "sqrt_s_gev", "kfactors":
+    {process: KFactor.as_dict()}}``): the workflow's per-point file that every chunk of the point reads."""
+    from susyscan.atomic import write_json_atomic
+    from susyscan.generation.pythia_run import table_kfactor
+
+    point = {k: float(v) for k, v in masses.items()}
+    kfactors = {name: table_kfactor(name, point, sqrt_s_gev) for name in kfactor_processes(process, sqrt_s_gev)}
+    write_json_atomic({"process": process, "masses": point, "sqrt_s_gev": float(sqrt_s_gev),
+                       "kfactors": {name: kf.as_dict() for name, kf in kfactors.items()}}, path, sort_keys=True)
+    logger.info("wrote %s: %s", path, ", ".join(f"{n} K = {kf.k:.4g} +- {kf.k_err:.2g}" for n, kf in kfactors.items())
+                or f"no K-factor for {process} at {sqrt_s_gev:g} GeV")
+    return kfactors
+
+
+def read_kfactors(path: str | Path, process: str, masses: dict[str, float], sqrt_s_gev: float) -> dict[str, KFactor]:
+    """The K-factors of :func:`write_kfactors` for this sample's point; a file of another process, point, energy,
+    LO reference setting (events, seed) or set of K-factor processes is a ConfigError naming the file."""
+    source = f"K-factor file {path}"
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{source}: unreadable ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("kfactors"), dict):
+        raise ConfigError(f"{source}: no 'kfactors' object")
+    point = {k: float(v) for k, v in masses.items()}
+    kfactors = {name: KFactor.from_dict(record, f"{source} [{name}]") for name, record in data["kfactors"].items()}
+    expected = kfactor_processes(process, sqrt_s_gev)
+    if sorted(kfactors) != sorted(expected):
+        raise ConfigError(f"{source}: K-factors of {sorted(kfactors)}, sample of {process} at {sqrt_s_gev:g} GeV "
+                          f"needs {sorted(expected)}")
+    for name, kf in kfactors.items():
+        found = {"process": kf.process, "masses": dict(kf.masses), "sqrt_s_gev": kf.sqrt_s_gev,
+                 "table": kf.table, "n_events": kf.n_events, "seed": kf.seed}
+        wanted = {"process": name, "masses": point, "sqrt_s_gev": float(sqrt_s_gev),
+                  "table": get_process(name).kfactor_table, "n_events": KFACTOR_LO_EVENTS, "seed": KFACTOR_LO_SEED}
+        wrong = {k: (found[k], wanted[k]) for k in wanted if found[k] != wanted[k]}
+        if wrong:
+            raise ConfigError(f"{source} [{name}]: {', '.join(f'{k} {a!r} (expected {b!r})' for k, (a, b) in wrong.items())}")
+    return kfactors
+
+
+def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float, sqrt_s_gev: float,
+                  kfactors: Mapping[str, KFactor] | None = None) -> tuple[float, str]:
     """Normalisation cross section (pb) and its source: NLO table (signals), background table, or LO.
 
-    Tables are 13 TeV; at another energy the LO value is kept and a warning logged.
+    Tables are 13 TeV; at another energy the LO value is kept and a warning logged. A process with a table
+    K-factor takes it from ``kfactors`` (:func:`read_kfactors`), else runs its LO reference here (logged).
     """
     if sqrt_s_gev != REFERENCE_SQRT_S_GEV:
         logger.warning("sqrt_s = %g GeV: reference tables are 13 TeV, keeping the LO cross section for %s",
@@ -42,10 +99,14 @@ def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float
     if spec.kfactor_table is not None:
         from susyscan.generation.pythia_run import table_kfactor
 
-        k, k_err, lo_ref = table_kfactor(spec.name, masses, sqrt_s_gev)
-        return k * xsec_lo_pb, (f"pythia8 LO x K = {k:.4g} +- {k_err:.2g} ({spec.kfactor_table} at "
-                                f"{spec.xsec_table_mass}={masses[spec.xsec_table_mass or '']:g} GeV over the "
-                                f"Pythia LO {lo_ref:.4g} pb of its subprocess with {dict(spec.kfactor_masses)})")
+        kf = (kfactors or {}).get(spec.name)
+        if kf is None:
+            logger.info("%s at %s: no per-point K-factor file given, computing its K-factor in this process",
+                        spec.name, masses)
+            kf = table_kfactor(spec.name, masses, sqrt_s_gev)
+        return kf.k * xsec_lo_pb, (f"pythia8 LO x K = {kf.k:.4g} +- {kf.k_err:.2g} ({spec.kfactor_table} at "
+                                   f"{spec.xsec_table_mass}={masses[spec.xsec_table_mass or '']:g} GeV over the "
+                                   f"Pythia LO {kf.lo_pb:.4g} pb of its subprocess with {dict(spec.kfactor_masses)})")
     if spec.xsec_table is None:
         return xsec_lo_pb, f"pythia8 LO (no NLO table for {spec.description})"
     if spec.xsec_table_mass is None:
@@ -145,6 +206,7 @@ def generate_chunk(
     slha_out: str | Path | None = None,
     detector_options: dict[str, Any] | None = None,
     filter_spec: FilterSpec | None = None,
+    kfactor_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Generate, simulate and write one chunk of `sample_spec` (keys: name, process, masses?).
 
@@ -152,6 +214,8 @@ def generate_chunk(
     With a generator filter, the normalisation is the unfiltered process's cross section times the
     chunk's filter efficiency (n_accepted / n_considered, recorded in the metadata with the filter).
     `slha_out`: where the point's SLHA spectrum is written (signals; a composite's components share it).
+    `kfactor_path`: the point's K-factor file (:func:`write_kfactors`); without it, a process normalised with a
+    table K-factor runs its LO reference in this process (logged).
     Returns the metadata written with the events.
     """
     from susyscan.detector import load_card  # imported late: separate stage
@@ -170,16 +234,17 @@ def generate_chunk(
             lookup(spec.xsec_table, masses[spec.xsec_table_mass])
         except CrossSectionRangeError as exc:
             raise CrossSectionRangeError(f"sample {name}: {exc}") from exc
+    kfactors = None if kfactor_path is None else read_kfactors(kfactor_path, process, masses, sqrt_s_gev)
     card = load_card(detector_card, card_overrides)
     if spec.components:
         return _generate_composite_chunk(spec, name, chunk, n_events, seed, run_seed, masses, out_path, card,
                                          detector_card, sqrt_s_gev, pthat_min_gev, config_hash, slha_out,
-                                         detector_options, filter_spec)
+                                         detector_options, filter_spec, kfactors)
     result: GenerationResult = generate(
         process, n_events, run_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
         pthat_min_gev=pthat_min_gev, slha_path=slha_out, filter_spec=filter_spec,
     )
-    part = _normalised(spec, name, chunk, result, masses, sqrt_s_gev, filter_spec)
+    part = _normalised(spec, name, chunk, result, masses, sqrt_s_gev, filter_spec, kfactors)
     reco = reconstruct(result.events, card, run_seed, detector_options)
     weights = ak.to_numpy(result.events["weight"])
     metadata = _chunk_metadata(name, process, chunk, run_seed, seed, weights, sqrt_s_gev, detector_card,
@@ -225,14 +290,15 @@ def _chunk_metadata(name: str, process: str, chunk: int, run_seed: int, seed: in
 
 
 def _normalised(spec: ProcessSpec, name: str, chunk: int, result: GenerationResult, masses: dict[str, float],
-                sqrt_s_gev: float, filter_spec: FilterSpec | None) -> dict[str, Any]:
+                sqrt_s_gev: float, filter_spec: FilterSpec | None,
+                kfactors: Mapping[str, KFactor] | None) -> dict[str, Any]:
     """Normalisation of one Pythia run: unfiltered cross section (table, background reference or LO) and its
     product with the run's filter efficiency, with their sources (a filter that accepted nothing is an error)."""
     eff, eff_err = result.filter_efficiency()
     if not eff > 0:
         raise ConfigError(f"sample {name} chunk {chunk} (process {spec.name}): generator filter "
                           f"{filter_spec.name if filter_spec else '-'} accepted no event")
-    xsec_unfiltered_pb, source = normalisation(spec, masses, result.lo_unfiltered_pb(), sqrt_s_gev)
+    xsec_unfiltered_pb, source = normalisation(spec, masses, result.lo_unfiltered_pb(), sqrt_s_gev, kfactors)
     if filter_spec is not None:
         source = f"{source} x generator filter '{filter_spec.name}' efficiency {eff:.5g} +- {eff_err:.2g}"
     return {"xsec_pb": xsec_unfiltered_pb * eff, "xsec_unfiltered_pb": xsec_unfiltered_pb, "xsec_source": source,
@@ -250,7 +316,7 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
                               masses: dict[str, float], out_path: str | Path, card: DetectorCard,
                               detector_card: str | Path | None, sqrt_s_gev: float, pthat_min_gev: float,
                               config_hash: str, slha_out: str | Path | None, detector_options: dict[str, Any] | None,
-                              filter_spec: FilterSpec | None) -> dict[str, Any]:
+                              filter_spec: FilterSpec | None, kfactors: Mapping[str, KFactor] | None) -> dict[str, Any]:
     """One chunk of a composite process: one Pythia run per component (seed ``chunk_seed(seed, name/component,
     chunk)``), each normalised by its own ProcessSpec and filter efficiency; event weights rescaled so that each
     component's weights sum to its share of the total cross section (times n_events / xsec_pb, i.e. mean weight ~1),
@@ -269,7 +335,7 @@ def _generate_composite_chunk(spec: ProcessSpec, name: str, chunk: int, n_events
         part_seed = chunk_seed(seed, f"{name}/{process}", chunk)
         result = generate(process, n_part, part_seed, masses=masses or None, sqrt_s_gev=sqrt_s_gev,
                           pthat_min_gev=pthat_min_gev, slha_path=slha_out, filter_spec=filter_spec)
-        record = _normalised(part_spec, name, chunk, result, masses, sqrt_s_gev, filter_spec)
+        record = _normalised(part_spec, name, chunk, result, masses, sqrt_s_gev, filter_spec, kfactors)
         record.update({"process": process, "share": share, "n_events": int(len(result.events)), "seed": int(part_seed),
                        "n_tried": result.n_tried, "xsec_lo_pb": float(result.xsec_lo_pb),
                        "xsec_lo_err_pb": float(result.xsec_lo_err_pb),

@@ -35,13 +35,17 @@ def generation() -> None:
 @click.option("--pthat-min", default=100.0, show_default=True, type=float, help="GeV, V+jet processes")
 @click.option("--detector-card", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="output event ROOT file")
+@click.option("--kfactor-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="the point's K-factor JSON (workflow rule kfactor_reference); without it a process normalised "
+                   "with a table K-factor runs its LO reference here")
 def generate_cmd(sample: str, process: str, masses: tuple[str, ...], chunk: int, n_events: int, seed: int,
-                 sqrt_s: float, pthat_min: float, detector_card: str | None, out: str) -> None:
+                 sqrt_s: float, pthat_min: float, detector_card: str | None, out: str,
+                 kfactor_file: str | None) -> None:
     """Generate, simulate and write one chunk of a sample."""
     from susyscan.generation.chunk import generate_chunk
 
     meta = generate_chunk({"name": sample, "process": process, "masses": _masses(masses)}, chunk, n_events, seed,
-                          out, detector_card, sqrt_s_gev=sqrt_s, pthat_min_gev=pthat_min)
+                          out, detector_card, sqrt_s_gev=sqrt_s, pthat_min_gev=pthat_min, kfactor_path=kfactor_file)
     click.echo(json.dumps(meta, indent=1))
 
 

@@ -221,10 +221,63 @@ def pythia_lo_xsec(
 
 
 KFACTOR_LO_EVENTS = 4000  # hard processes of the LO reference run: statistical error ~1 %
+KFACTOR_LO_SEED = 1  # Pythia seed of the LO reference run (the same for every chunk and mass point)
+
+
+def _pairs(values: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((str(k), float(v)) for k, v in values.items()))
+
+
+@dataclass(frozen=True)
+class KFactor:
+    """K = NLO table / Pythia LO of the tabulated subprocess of ``process`` at one mass point: the table value and
+    its uncertainty, the LO reference run's sigmaGen and MC error (``n_events`` hard processes, seed ``seed``) in
+    the table's spectrum (``reference_masses``: the point's ``masses`` with the process's ``kfactor_masses``
+    overriding)."""
+
+    process: str
+    masses: tuple[tuple[str, float], ...]
+    sqrt_s_gev: float
+    table: str
+    reference_masses: tuple[tuple[str, float], ...]
+    nlo_pb: float
+    nlo_unc_pb: float
+    lo_pb: float
+    lo_err_pb: float
+    n_events: int
+    seed: int
+
+    @property
+    def k(self) -> float:
+        return self.nlo_pb / self.lo_pb
+
+    @property
+    def k_err(self) -> float:
+        """Error of K from the table uncertainty and the LO statistics (added in quadrature, relative)."""
+        return self.k * math.hypot(self.nlo_unc_pb / self.nlo_pb, self.lo_err_pb / self.lo_pb)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (masses as objects; K and its error written alongside for readers)."""
+        return {"process": self.process, "masses": dict(self.masses), "sqrt_s_gev": self.sqrt_s_gev,
+                "table": self.table, "reference_masses": dict(self.reference_masses), "nlo_pb": self.nlo_pb,
+                "nlo_unc_pb": self.nlo_unc_pb, "lo_pb": self.lo_pb, "lo_err_pb": self.lo_err_pb,
+                "n_events": self.n_events, "seed": self.seed, "k": self.k, "k_err": self.k_err}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str) -> KFactor:
+        """Inverse of :meth:`as_dict`; a missing or malformed field is a ConfigError naming ``source``."""
+        try:
+            return cls(process=str(data["process"]), masses=_pairs(data["masses"]),
+                       sqrt_s_gev=float(data["sqrt_s_gev"]), table=str(data["table"]),
+                       reference_masses=_pairs(data["reference_masses"]), nlo_pb=float(data["nlo_pb"]),
+                       nlo_unc_pb=float(data["nlo_unc_pb"]), lo_pb=float(data["lo_pb"]),
+                       lo_err_pb=float(data["lo_err_pb"]), n_events=int(data["n_events"]), seed=int(data["seed"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"{source}: malformed K-factor record ({type(exc).__name__}: {exc})") from exc
 
 
 @functools.lru_cache(maxsize=64)
-def _table_kfactor(process: str, masses: tuple[tuple[str, float], ...], sqrt_s_gev: float) -> tuple[float, float, float]:
+def _table_kfactor(process: str, masses: tuple[tuple[str, float], ...], sqrt_s_gev: float) -> KFactor:
     from susyscan.generation.xsec import lookup
 
     spec = get_process(process)
@@ -236,20 +289,22 @@ def _table_kfactor(process: str, masses: tuple[tuple[str, float], ...], sqrt_s_g
     nlo, nlo_unc = lookup(spec.kfactor_table, point[spec.xsec_table_mass])
     sub = replace(spec, settings=spec.kfactor_settings, kfactor_table=None)
     hard_only = ("PartonLevel:all = off", "HadronLevel:all = off")
+    logger.info("K-factor of %s at %s: LO reference run of %d hard processes", process, point, KFACTOR_LO_EVENTS)
     with tempfile.TemporaryDirectory(prefix="susyscan_slha_") as tmp:
         slha = write_slha(sub.slha_model or "", {k: reference[k] for k in sub.mass_keys}, Path(tmp) / "kfactor.slha")
-        pythia = make_pythia(pythia_settings(sub, 1, sqrt_s_gev, str(slha), extra_settings=hard_only),
+        pythia = make_pythia(pythia_settings(sub, KFACTOR_LO_SEED, sqrt_s_gev, str(slha), extra_settings=hard_only),
                              f"LO reference of the K-factor of {process} at {reference}")
         for _ in range(KFACTOR_LO_EVENTS):
             pythia.next()
     lo, lo_err = lo_cross_section(pythia)
-    k = nlo / lo
-    return k, k * math.hypot(nlo_unc / nlo, lo_err / lo), lo
+    return KFactor(process=process, masses=masses, sqrt_s_gev=sqrt_s_gev, table=spec.kfactor_table,
+                   reference_masses=_pairs(reference), nlo_pb=float(nlo), nlo_unc_pb=float(nlo_unc), lo_pb=float(lo),
+                   lo_err_pb=float(lo_err), n_events=KFACTOR_LO_EVENTS, seed=KFACTOR_LO_SEED)
 
 
-def table_kfactor(process: str, masses: dict[str, float], sqrt_s_gev: float = 13000.0) -> tuple[float, float, float]:
+def table_kfactor(process: str, masses: dict[str, float], sqrt_s_gev: float = 13000.0) -> KFactor:
     """K = NLO table / Pythia LO of the tabulated subprocess of ``process`` (its ``kfactor_*`` fields), the LO
-    computed from hard-process-only events in the table's spectrum (the point's masses with ``kfactor_masses``
-    overriding); returns (K, its error from the table uncertainty and the LO statistics, the LO in pb).
-    Cached per (process, masses)."""
-    return _table_kfactor(process, tuple(sorted((k, float(v)) for k, v in masses.items())), float(sqrt_s_gev))
+    computed from ``KFACTOR_LO_EVENTS`` hard-process-only events (seed ``KFACTOR_LO_SEED``) in the table's spectrum
+    (the point's masses with ``kfactor_masses`` overriding). Cached per (process, masses) within one process; the
+    workflow computes it once per mass point (rule ``kfactor_reference``, ``chunk.write_kfactors``)."""
+    return _table_kfactor(process, _pairs(masses), float(sqrt_s_gev))
