@@ -125,3 +125,28 @@ def test_missing_branch_tree_and_metadata(tmp_path: Path, reco: ak.Array) -> Non
         read_events(no_meta, branches=["weight"])
     with pytest.raises(EventFileError, match="metadata"):
         read_metadata(no_meta)
+
+
+def test_schema_constant_names_mean_one_thing() -> None:
+    """A name of ``eventio.schema`` (e.g. ``METADATA_KEY``, the TObjString holding the metadata) is bound nowhere
+    else in the package to another value: no module re-exports or aliases a schema constant under a schema name
+    it does not hold (the tau truth-tagging key once was ``truthtag.METADATA_KEY``)."""
+    import ast
+
+    import susyscan
+    from susyscan.eventio import schema
+
+    names = {n for n in vars(schema) if n.isupper()}
+    package = Path(susyscan.__file__).parent
+    clashes = []
+    for path in sorted(package.rglob("*.py")):
+        if path == Path(schema.__file__):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "susyscan.eventio.schema":
+                clashes += [f"{path.name}: {a.name} as {a.asname}" for a in node.names
+                            if a.asname in names and a.asname != a.name]
+            elif isinstance(node, ast.Assign):
+                clashes += [f"{path.name}: {t.id} = ..." for t in node.targets
+                            if isinstance(t, ast.Name) and t.id in names]
+    assert not clashes

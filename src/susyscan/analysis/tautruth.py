@@ -31,8 +31,7 @@ import pandas as pd
 from susyscan.analysis.config import AnalysisConfig, ObjectCuts
 from susyscan.analysis.expressions import variable_names
 from susyscan.errors import ConfigError, EventFileError, FeatureError
-from susyscan.eventio.schema import TAU_TAG_WEIGHT
-from susyscan.eventio.schema import TAU_TRUTH_TAG_METADATA_KEY as METADATA_KEY
+from susyscan.eventio.schema import TAU_TAG_WEIGHT, TAU_TRUTH_TAG_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +76,10 @@ def truth_tag_factor(events: ak.Array, metadata: dict[str, Any], where: str) -> 
     """The ``tau_tag_weight`` of a truth-tagged event file, None for a randomly tagged one (EventFileError when
     the branch and the metadata key disagree, or on factors outside [0, 1])."""
     has_branch = TAU_TAG_WEIGHT in ak.fields(events)
-    has_key = bool(metadata.get(METADATA_KEY))
+    has_key = bool(metadata.get(TAU_TRUTH_TAG_METADATA_KEY))
     if has_branch != has_key:
         raise EventFileError(f"{where}: branch {TAU_TAG_WEIGHT!r} {'present' if has_branch else 'absent'} but "
-                             f"metadata key {METADATA_KEY!r} {'present' if has_key else 'absent'}")
+                             f"metadata key {TAU_TRUTH_TAG_METADATA_KEY!r} {'present' if has_key else 'absent'}")
     if not has_branch:
         return None
     factor = ak.to_numpy(events[TAU_TAG_WEIGHT]).astype(np.float64)
@@ -93,11 +92,11 @@ def truth_tag_factor(events: ak.Array, metadata: dict[str, Any], where: str) -> 
 def check_file(cfg: AnalysisConfig, metadata: dict[str, Any], where: str) -> int:
     """Both checks for a truth-tagged file read by analysis ``cfg``; the index of its ``n_taus == 1`` cut."""
     index = check_selection(cfg, f"{where} (analysis {cfg.name!r})")
-    info = metadata[METADATA_KEY]
+    info = metadata[TAU_TRUTH_TAG_METADATA_KEY]
     try:
         pt_min, eta_max = float(info["candidate_pt_min"]), float(info["candidate_abs_eta_max"])
     except (KeyError, TypeError) as exc:
-        raise EventFileError(f"{where}: metadata {METADATA_KEY!r} lacks {exc}") from None
+        raise EventFileError(f"{where}: metadata {TAU_TRUTH_TAG_METADATA_KEY!r} lacks {exc}") from None
     check_tau_acceptance(cfg.objects["tau"], pt_min, eta_max, f"{where} (analysis {cfg.name!r})")
     return index
 

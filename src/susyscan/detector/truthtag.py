@@ -34,15 +34,12 @@ from susyscan.eventio.schema import TAU_TAG_WEIGHT, TAU_TRUTH_TAG_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 
-#: per-event factor branch of truth-tagged event files (float64; eventio OPTIONAL_SCALARS) and their metadata key
-#: (absent: random tags)
-METADATA_KEY = TAU_TRUTH_TAG_METADATA_KEY
-
 
 def truth_tag_metadata(card: DetectorCard) -> dict[str, Any]:
-    """The metadata entry written with truth-tagged event files (:data:`METADATA_KEY`): the factor branch, the
+    """The metadata entry written with truth-tagged event files (``TAU_TRUTH_TAG_METADATA_KEY`` of
+    ``eventio.schema``; absent: random tags): the factor branch (``TAU_TAG_WEIGHT``, float64), the
     method, and the acceptance of the candidate jets (the analysis taus must accept all of them)."""
-    return {METADATA_KEY: {
+    return {TAU_TRUTH_TAG_METADATA_KEY: {
         "weight_branch": TAU_TAG_WEIGHT,
         "candidate_pt_min": float(card.jets.pt_min),
         "candidate_abs_eta_max": float(card.tautagging.eta_max),

@@ -23,7 +23,7 @@ from susyscan.eventio.reader import check_not_truncated, list_keys
 
 logger = logging.getLogger(__name__)
 
-TREE_NAME = "Delphes"
+DELPHES_TREE = "Delphes"
 REQUIRED = (
     "Electron.PT", "Electron.Eta", "Electron.Phi", "Electron.Charge",
     "Muon.PT", "Muon.Eta", "Muon.Phi", "Muon.Charge",
@@ -167,13 +167,13 @@ def read_delphes(
     check_not_truncated(handle, path)
     with handle:
         keys = list_keys(handle, f"Delphes file {path}")
-        if TREE_NAME not in keys:
-            raise EventFileError(f"Delphes file {path}: no TTree {TREE_NAME!r} (keys: {keys})")
+        if DELPHES_TREE not in keys:
+            raise EventFileError(f"Delphes file {path}: no TTree {DELPHES_TREE!r} (keys: {keys})")
         try:
             stop = None if max_events is None else first_event + max_events
-            t = _DelphesTree(handle[TREE_NAME], path, first_event, stop)
+            t = _DelphesTree(handle[DELPHES_TREE], path, first_event, stop)
         except Exception as exc:
-            raise EventFileError(f"Delphes file {path}: cannot read TTree {TREE_NAME!r}: {exc}") from exc
+            raise EventFileError(f"Delphes file {path}: cannot read TTree {DELPHES_TREE!r}: {exc}") from exc
         missing = [b for b in REQUIRED if not t.has(b)]
         if missing:
             raise EventFileError(f"Delphes file {path}: missing required branch(es) {missing}")
