@@ -12,7 +12,6 @@ import pytest
 
 from susyscan.generation.seeds import PYTHIA_SEED_MAX, chunk_seed
 from susyscan.seeds import key_words, model_seed, rng, seed_int, seed_sequence, seed_uint64
-from susyscan.training.folds import sample_key
 from susyscan.training.splitting import sample_seed
 
 
@@ -68,7 +67,7 @@ def test_streams_are_independent() -> None:
         assert abs(values.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
     # purposes never share a stream: the split of a sample, its fold key and a chunk seed differ
     split_state = sample_seed(1, "a").generate_state(1, np.uint64)[0]
-    assert len({int(split_state), int(sample_key(1, "a")), int(seed_uint64(1, "chunk", "a", 0))}) == 3
+    assert len({int(split_state), int(seed_uint64(1, "fold", "a")), int(seed_uint64(1, "chunk", "a", 0))}) == 3
 
 
 def test_model_seeds_per_region_model_and_fold() -> None:

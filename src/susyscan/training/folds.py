@@ -70,11 +70,6 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def sample_key(seed: int, sample: str) -> np.uint64:
-    """64-bit key of one sample's fold assignment: stream ``("fold", sample)`` of ``seed`` (``susyscan.seeds``)."""
-    return seed_uint64(seed, "fold", str(sample))
-
-
 def keyed_id_hash(samples: np.ndarray | pd.Series, ids: np.ndarray, seed: int, stream: str) -> np.ndarray:
     """uint64 per event: ``splitmix64(splitmix64(id) ^ key)`` with ``key`` the 64-bit state of the SeedSequence
     stream ``(stream, sample)`` of ``seed``: a function of (seed, stream, sample, event id) only."""
