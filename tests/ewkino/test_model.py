@@ -8,7 +8,8 @@ import torch
 
 from susyscan.analyses.ewkino.model import NetConfig, build_member
 from susyscan.analyses.ewkino.train import (TrainConfig, blocks, fit_standardisations, history_table, load_ensemble,
-                                            save_ensemble, train_ensemble)
+                                            save_ensemble, train_ensemble, training_weights)
+from susyscan.errors import ConfigError, EmptySelectionError
 from susyscan.training.onnx_nn import ScoringModule
 from susyscan.training.standardise import Standardisation
 
@@ -121,3 +122,53 @@ def test_model_pt_of_the_former_trainer_still_loads(input_set, tmp_path):
     loaded = load_ensemble(tmp_path / "legacy.pt")
     assert loaded.payload["mass_region"] == "all" and loaded.standardisations[1].slots == input_set.max_candidates
     assert np.array_equal(loaded.predict(blocks(input_set)), result.predict(blocks(input_set)))
+
+
+def _two_point_set(input_set):
+    """input_set with its signal events split over two grid points whose cross sections differ by 100x."""
+    from dataclasses import replace as dc_replace
+
+    signal = input_set.is_signal.astype(bool)
+    sample = input_set.sample.astype(object).copy()
+    index = np.flatnonzero(signal)
+    sample[index[: len(index) // 3]] = "sig_2500_100"
+    weight = np.asarray(input_set.weight_pb, dtype=np.float64).copy()
+    weight[index[: len(index) // 3]] *= 0.01
+    return dc_replace(input_set, sample=sample.astype(input_set.sample.dtype), weight_pb=weight)
+
+
+def test_per_point_signal_weighting_gives_every_grid_point_the_same_weight(input_set):
+    inputs = _two_point_set(input_set)
+    signal = inputs.is_signal.astype(bool)
+    xsec = training_weights(inputs, "cross_section")
+    assert np.array_equal(xsec, inputs.weight_pb)  # today's weights, untouched
+    per_point = training_weights(inputs, "per_point")
+    sums = {name: per_point[signal & (inputs.sample == name)].sum() for name in np.unique(inputs.sample[signal])}
+    assert len(sums) == 2 and all(v == pytest.approx(1.0) for v in sums.values())
+    # cross-section weighting: the heavy point carries ~1 % of the signal weight
+    heavy = signal & (inputs.sample == "sig_2500_100")
+    assert np.abs(xsec[heavy]).sum() / np.abs(xsec[signal]).sum() < 0.01
+    # within a point the relative weights are kept; background untouched
+    light = signal & ~heavy
+    assert np.allclose(per_point[light] / per_point[light].sum(), np.abs(xsec[light]) / np.abs(xsec[light]).sum())
+    assert np.array_equal(per_point[~signal], np.abs(inputs.weight_pb[~signal]))
+
+
+def test_signal_weighting_is_validated(input_set):
+    with pytest.raises(ConfigError, match="signal_weighting 'by_mass'"):
+        TrainConfig.from_dict(dict(TINY, signal_weighting="by_mass"))
+    inputs = _two_point_set(input_set)
+    weight = inputs.weight_pb.copy()
+    weight[inputs.sample == "sig_2500_100"] = 0.0
+    from dataclasses import replace as dc_replace
+
+    with pytest.raises(EmptySelectionError, match="sig_2500_100"):
+        training_weights(dc_replace(inputs, weight_pb=weight), "per_point")
+
+
+def test_per_point_training_records_its_weighting(input_set, tmp_path):
+    cfg = TrainConfig.from_dict(dict(TINY, epochs=1, signal_weighting="per_point"))
+    result, metrics = train_ensemble(_two_point_set(input_set), cfg)
+    assert metrics["signal_weighting"] == "per_point"
+    save_ensemble(result, input_set, cfg, metrics["training_data_hash"], tmp_path / "model.pt")
+    assert load_ensemble(tmp_path / "model.pt").payload["signal_weighting"] == "per_point"

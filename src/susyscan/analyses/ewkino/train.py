@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 HIGHLEVEL, PFCANDS = "highlevel", "pfcands"
 #: ``mass_region`` of the ewkino model: one network for the whole grid.
 MASS_REGION = "all"
+#: Choices of ``analyses.ewkino.training.signal_weighting`` (see :func:`training_weights`).
+SIGNAL_WEIGHTINGS = ("cross_section", "per_point")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class TrainConfig:
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
     seed: int = 1
     device: str = "auto"
+    signal_weighting: str = "cross_section"
     net: NetConfig = field(default_factory=NetConfig)
 
     @classmethod
@@ -68,6 +71,9 @@ class TrainConfig:
         if "split" in raw:
             raw["split"] = tuple(float(x) for x in raw["split"])
         cfg = cls(**raw, net=NetConfig.from_dict(dict(net_raw)))
+        if cfg.signal_weighting not in SIGNAL_WEIGHTINGS:
+            raise ConfigError(f"ewkino training config: signal_weighting {cfg.signal_weighting!r} is not one of "
+                              f"{list(SIGNAL_WEIGHTINGS)}")
         cfg.shared()  # checks epochs, batch size, members and learning rate
         return cfg
 
@@ -83,9 +89,35 @@ def blocks(inputs: InputSet) -> tuple[np.ndarray, np.ndarray]:
     return inputs.highlevel, inputs.pfcands
 
 
-def training_data(inputs: InputSet) -> TrainingData:
-    """Blocks, labels and |weight_pb| (balanced per class by the shared trainer) of an InputSet."""
-    return TrainingData(blocks(inputs), inputs.is_signal.astype(np.float32), inputs.weight_pb)
+def training_weights(inputs: InputSet, signal_weighting: str = "cross_section") -> np.ndarray:
+    """Per-event training weights before the shared trainer's class balancing.
+
+    ``cross_section``: |weight_pb| for every event, so the grid points with the largest cross sections after the
+    preselection set the signal class (with the wino pairs of ``sq_ewkino_isr``, the m_chi = 100 GeV points).
+    ``per_point``: a signal event's |weight_pb| divided by the summed |weight_pb| of its grid point (signal sample)
+    in ``inputs``, so that every point counts the same and keeps its own mixture of components; background events
+    keep |weight_pb|. A signal sample whose weights sum to zero is an error (it cannot be normalised)."""
+    if signal_weighting == "cross_section":
+        return inputs.weight_pb  # the shared trainer's class balancing takes |w|
+    weights = np.abs(np.asarray(inputs.weight_pb, dtype=np.float64))
+    if signal_weighting != "per_point":
+        raise ConfigError(f"ewkino training: signal_weighting {signal_weighting!r} is not one of {list(SIGNAL_WEIGHTINGS)}")
+    signal = inputs.is_signal.astype(bool)
+    samples = inputs.sample.astype(str)
+    out = weights.copy()
+    for name in np.unique(samples[signal]):
+        mask = signal & (samples == name)
+        total = weights[mask].sum()
+        if not total > 0:
+            raise EmptySelectionError(f"ewkino training: signal sample {name!r} has summed |weight_pb| {total} "
+                                      f"over {int(mask.sum())} events; per_point weighting cannot normalise it")
+        out[mask] = weights[mask] / total
+    return out
+
+
+def training_data(inputs: InputSet, signal_weighting: str = "cross_section") -> TrainingData:
+    """Blocks, labels and training weights (:func:`training_weights`; balanced per class by the shared trainer)."""
+    return TrainingData(blocks(inputs), inputs.is_signal.astype(np.float32), training_weights(inputs, signal_weighting))
 
 
 def fit_standardisations(inputs: InputSet) -> list[Standardisation]:
@@ -143,12 +175,15 @@ def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[NNTrainingResult
     logger.info("training %d members on %d events (%d val, %d test)", cfg.n_members, len(parts["train"]),
                 len(parts["val"]), len(parts["test"]))
     train = parts["train"]
-    result = train_blocks(training_data(parts["train"]), training_data(parts["val"]),
+    logger.info("signal weighting in training: %s", cfg.signal_weighting)
+    result = train_blocks(training_data(parts["train"], cfg.signal_weighting),
+                          training_data(parts["val"], cfg.signal_weighting),
                           fit_standardisations(parts["train"]), net, cfg.shared(), progress=False,
                           model_factory=SPEC.model_factory, label="ewkino")
     data_hash = training_data_hash(blocks(train), train.is_signal, [*inputs.feature_names, *inputs.pfcand_feature_names])
     metrics: dict[str, Any] = {"training_data_hash": data_hash, "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
                                "device": result.device, "n_members": cfg.n_members, "best_epochs": result.best_epochs,
+                               "signal_weighting": cfg.signal_weighting,
                                **test_split_metrics(result, parts["test"])}
     return result, metrics
 
@@ -169,6 +204,7 @@ def save_ensemble(result: NNTrainingResult, inputs: InputSet, cfg: TrainConfig, 
         "mass_region": MASS_REGION, "n_members": len(result.members), "max_candidates": inputs.max_candidates,
         "padding_value": inputs.padding_value, "sentinel": SENTINEL, "pfcand_pt_min": inputs.pfcand_pt_min,
         "seed": cfg.seed, "split": list(cfg.split), "split_scheme": SPLIT_ID_SCHEME,
+        "signal_weighting": cfg.signal_weighting,
         "candidate_budget": candidate_budget_info(inputs),
         "training_data_hash": data_hash,
     }
