@@ -1,24 +1,32 @@
 """Multiclass DNN: loss weights (signal scaled to the background, negative weights), training on a tiny synthetic
-set through the shared trainer (the loss decreases, probabilities, early stopping, empty validation set), ONNX
-export parity to 1e-5, permutation importance."""
+set through the shared trainer (the loss decreases, probabilities, early stopping, empty validation set), the
+shared ONNX export with a softmax (parity to 1e-5 on the class probabilities, metadata round trip, named outputs,
+refusals), permutation importance."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 import torch
 
-from susyscan.errors import ConfigError, FeatureError
+from susyscan.errors import ConfigError, FeatureError, ModelMetadataError
+from susyscan.training.export import ExportParityError, check_parity, export_nn, model_metadata
+from susyscan.training.folds import FOLD_SCHEME
 from susyscan.training.multiclass import (
     MulticlassConfig,
-    export_multiclass,
+    MulticlassNetwork,
+    build_multiclass,
     loss_weights,
-    onnx_probabilities,
     permutation_importance,
     train_multiclass,
     weighted_cross_entropy,
 )
-from susyscan.training.onnx_model import OnnxModel
+from susyscan.training.multiclass_stages import export_fold
+from susyscan.training.onnx_model import OnnxModel, load_checked
+from susyscan.training.onnx_nn import ScoringModule
+from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import NNTrainingConfig, predict_raw
 
 CLASSES = ("signal", "wjets", "top")
@@ -77,12 +85,13 @@ def test_training_lowers_the_loss_and_exports_with_parity(tmp_path) -> None:
     path = tmp_path / "model.onnx"
     meta = {"feature_names": '["a", "b", "noise"]', "mass_region": "0j", "score_threshold": "0.5",
             "training_data_hash": "test", "model_type": "multiclass_nn"}
-    deviation = export_multiclass(result, meta, path, test[0])
+    deviation = export_fold(result, meta, path, test[0])  # the shared exporter and parity check
     assert deviation < 1e-5
-    np.testing.assert_allclose(onnx_probabilities(path, test[0]), probabilities, atol=1e-5)
-    model = OnnxModel(path)  # the shared loader reads the signal-class score as its first output
-    np.testing.assert_allclose(model.predict(test[0]), probabilities[:, 0], atol=1e-5)
-    assert model.metadata["classes"] == "signal,wjets,top"
+    model = OnnxModel(path)
+    np.testing.assert_allclose(model.predict_outputs(test[0], ["probabilities"])["probabilities"], probabilities,
+                               atol=1e-5)
+    np.testing.assert_allclose(model.predict(test[0]), probabilities[:, 0], atol=1e-5)  # score: the first output
+    assert model.classes == list(CLASSES) and model.metadata["signal_class"] == "signal"
     again = train_multiclass(train, val, ["a", "b", "noise"], CLASSES, config)
     np.testing.assert_array_equal(again.predict_proba(test[0]), probabilities)  # seeded: reproducible
 
@@ -145,3 +154,69 @@ def test_trainer_settings_of_the_categorical_loss() -> None:
         NNTrainingConfig(loss="categorical", model_selection="val_loss", loss_weighting="balanced")
     with pytest.raises(ConfigError, match="patience"):
         NNTrainingConfig(patience=0)
+
+
+FEATURES = ["a", "b", "noise"]
+
+
+def _untrained(seed: int) -> tuple[torch.nn.Module, Standardisation]:
+    """A multiclass network of the stau model factory with random weights and a fitted standardisation."""
+    network = MulticlassNetwork(3, len(CLASSES), (8,), 0.0)
+    return build_multiclass(network, seed).eval(), Standardisation.fit(_blobs(200, seed)[0], FEATURES)
+
+
+def test_multiclass_export_parity_and_metadata_round_trip(tmp_path) -> None:
+    """The shared exporter's softmax option: ``score`` and ``probabilities`` agree with torch to 1e-5 (one network
+    and a two-member ensemble), and the shared metadata (features, fold scheme, held-out ids, classes) round-trip
+    through ``OnnxModel``."""
+    features = _blobs(300, 7)[0]
+    fold_info = {"kfold": 3, "fold": 1, "fold_seed": 5, "fold_scheme": FOLD_SCHEME,
+                 "heldout_ids": {"bkg_top": "0123456789abcdef", "stau_100_40": "fedcba9876543210"}}
+    meta = model_metadata(FEATURES, "0j", 0.5, "h", "multiclass_dnn", fold_info=fold_info)
+    for members in ([_untrained(1)[0]], [_untrained(1)[0], _untrained(2)[0]]):
+        standardisation = _untrained(1)[1]
+        path = tmp_path / f"model{len(members)}.onnx"
+        export_nn(members, standardisation, meta, path, classes=CLASSES)
+        with torch.no_grad():
+            native = ScoringModule(members, standardisation, signal_index=0).probabilities(
+                torch.as_tensor(features, dtype=torch.float32)).double().numpy()
+        assert native[:, 0].std() > 1e-3  # non-trivial probabilities
+        assert check_parity(path, features, native, 1e-5, output="probabilities") < 1e-5
+        assert check_parity(path, features, native[:, 0], 1e-5) < 1e-5  # the score output is the signal column
+        if len(members) == 2:  # the ensemble's probabilities are the mean of its members'
+            single = ScoringModule(members[1], standardisation, signal_index=0)
+            with torch.no_grad():
+                second = single.probabilities(torch.as_tensor(features, dtype=torch.float32)).double().numpy()
+            assert np.abs(native - second).max() > 1e-3
+    model = load_checked(tmp_path / "model1.onnx", FEATURES)
+    assert model.classes == list(CLASSES) and model.output_names == ["score", "probabilities"]
+    assert (model.kfold, model.fold, model.fold_seed, model.fold_scheme) == (3, 1, 5, FOLD_SCHEME)
+    assert model.heldout_ids == fold_info["heldout_ids"]
+    assert json.loads(model.metadata["classes"]) == list(CLASSES) and "probabilities" in model.metadata["output"]
+
+
+def test_named_outputs_and_refusals(tmp_path) -> None:
+    """``predict_outputs`` reads named outputs in batches and with zero events; an unknown output name, a shifted
+    probability, a shape mismatch and a class list that does not fit the network are refused with the file named."""
+    net, standardisation = _untrained(3)
+    path = tmp_path / "stau.onnx"
+    export_nn(net, standardisation, model_metadata(FEATURES, "0j", 0.5, "h", "multiclass_dnn"), path, classes=CLASSES)
+    model = OnnxModel(path)
+    features = _blobs(50, 8)[0]
+    both = model.predict_outputs(features, ["probabilities", "score"])
+    assert both["probabilities"].shape == (50, 3) and both["score"].shape == (50,)
+    np.testing.assert_array_equal(both["score"], both["probabilities"][:, 0])
+    np.testing.assert_array_equal(model.predict_outputs(features, ["probabilities"], batch_size=7)["probabilities"],
+                                  both["probabilities"])
+    assert model.predict_outputs(features[:0], ["probabilities"])["probabilities"].shape == (0, 3)
+    with pytest.raises(ModelMetadataError, match=r"stau\.onnx: no output\(s\) \['logits'\]; the model's outputs "
+                                                 r"are \['score', 'probabilities'\]"):
+        model.predict_outputs(features, ["logits"])
+    with pytest.raises(ExportParityError, match=r"stau\.onnx: ONNX and native output 'probabilities' differ"):
+        check_parity(path, features, both["probabilities"] + 1e-3, output="probabilities")
+    with pytest.raises(ExportParityError, match="shape"):
+        check_parity(path, features, both["probabilities"][:, :2], output="probabilities")
+    with pytest.raises(ModelMetadataError, match=r"bad\.onnx: the network has 3 outputs, 2 classes"):
+        export_nn(net, standardisation, model_metadata(FEATURES, "0j", 0.5, "h", "m"), tmp_path / "bad.onnx",
+                  classes=CLASSES[:2])
+    assert not (tmp_path / "bad.onnx").exists()

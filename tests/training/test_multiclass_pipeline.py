@@ -14,11 +14,13 @@ import pytest
 import torch
 
 from susyscan.contracts import TOTAL, YIELD_COLUMNS
-from susyscan.training.folds import event_ids
+from susyscan.scan.inference import FoldEnsemble
+from susyscan.training.folds import FOLD_SCHEME, LeakageError, event_ids
 from susyscan.training.halves import cut_choice_halves
 from susyscan.training.multiclass import MulticlassConfig, train_multiclass
 from susyscan.training.multiclass_run import run_compare, run_dnn, run_sign
 from susyscan.training.multiclass_stages import StageSettings, bank_mask, fold_seeds, read_tables, split, train_folds
+from susyscan.training.onnx_model import load_checked
 
 CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
 FEATURES = ["f0", "f1", "f2", "f3"]
@@ -142,3 +144,30 @@ def test_each_fold_trains_and_permutes_with_its_own_reproducible_seed(tmp_path: 
     np.testing.assert_allclose(probabilities, own.predict_proba(inputs[te]), rtol=0, atol=1e-12)
     other = train_multiclass(data[0], data[1], FEATURES, CLASSES, config)
     assert np.abs(probabilities - other.predict_proba(inputs[te])).max() > 1e-6
+
+
+def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path) -> None:
+    """The exported fold models carry the shared k-fold metadata: the shared scan's FoldEnsemble scores the non-bank
+    events as ``scores.csv.gz`` does (1e-5), and refuses a table with the bank events or with a training event
+    missing (the held-out fingerprints differ); grid points without training events carry no fingerprint."""
+    torch.set_num_threads(1)
+    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    bank, events = split(read_tables(_write_tables(tmp_path), "jets", [0, 2], settings), settings)
+    inputs = events[FEATURES].to_numpy(dtype=float)
+    config = MulticlassConfig(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
+    result = train_folds(events, inputs, FEATURES, settings, config, tmp_path / "dnn", "multiclass_dnn", "0j")
+    paths = [tmp_path / "dnn" / f"fold{fold}" / "model.onnx" for fold in range(3)]
+    models = [load_checked(path, FEATURES) for path in paths]
+    assert all(m.fold_scheme == FOLD_SCHEME and m.classes == CLASSES for m in models)
+    assert set(models[0].heldout_ids or {}) == {"stau_100_40", *(f"bkg_{c}" for c in CLASSES[1:])}
+    ensemble = FoldEnsemble(models, paths)
+    scores = ensemble.scores(events, inputs.astype(np.float32), 100, "stau events")
+    np.testing.assert_allclose(scores, result.scores["p_signal"].to_numpy(), rtol=0, atol=1e-5)
+    with_bank = pd.concat([events, bank], ignore_index=True)
+    with pytest.raises(LeakageError, match="sample 'bkg_"):
+        ensemble.scores(with_bank, with_bank[FEATURES].to_numpy(dtype=np.float32), 100, "table with the bank")
+    missing = events.drop(index=int(np.flatnonzero(events["sample"] == "stau_100_40")[0]))
+    with pytest.raises(LeakageError, match="sample 'stau_100_40'"):
+        ensemble.scores(missing, missing[FEATURES].to_numpy(dtype=np.float32), 100, "table without one event")
+    grid = events[events["sample"] == "stau_150_50"]  # no training events: any subset is unseen
+    ensemble.scores(grid.iloc[::2], grid.iloc[::2][FEATURES].to_numpy(dtype=np.float32), 100, "grid point")

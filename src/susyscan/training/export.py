@@ -1,4 +1,5 @@
-"""ONNX export of the NN and BDT with metadata, and the onnxruntime-vs-native parity check."""
+"""ONNX export of the NN (binary, or multiclass with a softmax) and the BDT with metadata, and the
+onnxruntime-vs-native parity check (on the score, or on a named output such as the class probabilities)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import numpy as np
 import onnx
 import xgboost as xgb
 
-from susyscan.errors import SusyScanError
+from susyscan.errors import ModelMetadataError, SusyScanError
 from susyscan.training.io_utils import atomic_path
 from susyscan.training.onnx_model import OnnxModel
-from susyscan.training.onnx_nn import nn_graph
+from susyscan.training.onnx_nn import PROBABILITIES_NAME, nn_graph
 from susyscan.training.onnx_xgb import xgb_graph
 from susyscan.training.standardise import Standardisation
 
@@ -70,21 +71,27 @@ def write_onnx(model: onnx.ModelProto, metadata: dict[str, str], path: str | Pat
 
 
 def parity_deviation(onnx_path: str | Path, features: np.ndarray | Sequence[np.ndarray],
-                     native_scores: np.ndarray) -> float:
-    """Maximum |onnxruntime - native| score over ``features`` (one array, or the input blocks in order)."""
-    onnx_scores = OnnxModel(onnx_path).predict(features)
-    return float(np.max(np.abs(onnx_scores - native_scores))) if len(onnx_scores) else 0.0
+                     native_scores: np.ndarray, output: str | None = None) -> float:
+    """Maximum |onnxruntime - native| over ``features`` (one array, or the input blocks in order) of the score
+    (``output`` None: :meth:`OnnxModel.predict`) or of the named output (e.g. ``probabilities`` (N, K))."""
+    model = OnnxModel(onnx_path)
+    onnx_values = model.predict(features) if output is None else model.predict_outputs(features, [output])[output]
+    if onnx_values.shape != np.shape(native_scores):
+        raise ExportParityError(f"{onnx_path}: ONNX output {output or 'score'} has shape {onnx_values.shape}, the "
+                                f"native values {np.shape(native_scores)}")
+    return float(np.max(np.abs(onnx_values - native_scores))) if onnx_values.size else 0.0
 
 
 def check_parity(
     onnx_path: str | Path, features: np.ndarray | Sequence[np.ndarray], native_scores: np.ndarray,
-    tolerance: float = DEFAULT_PARITY_TOLERANCE,
+    tolerance: float = DEFAULT_PARITY_TOLERANCE, output: str | None = None,
 ) -> float:
-    """Return the max deviation; raise ExportParityError above ``tolerance``."""
-    deviation = parity_deviation(onnx_path, features, native_scores)
-    logger.info("%s: onnxruntime vs native max |dscore| = %.3g", onnx_path, deviation)
+    """Return the max deviation (:func:`parity_deviation`); raise ExportParityError above ``tolerance``."""
+    deviation = parity_deviation(onnx_path, features, native_scores, output)
+    what = "scores" if output is None else f"output {output!r}"
+    logger.info("%s: onnxruntime vs native max |d%s| = %.3g", onnx_path, output or "score", deviation)
     if not deviation <= tolerance:
-        raise ExportParityError(f"{onnx_path}: ONNX and native scores differ by {deviation:.3g} > {tolerance:.1g}")
+        raise ExportParityError(f"{onnx_path}: ONNX and native {what} differ by {deviation:.3g} > {tolerance:.1g}")
     return deviation
 
 
@@ -98,14 +105,38 @@ def block_metadata(standardisations: Sequence[Standardisation]) -> dict[str, str
     return {"input_blocks": json.dumps(blocks)}
 
 
+def class_metadata(classes: Sequence[str], signal_index: int = 0) -> dict[str, str]:
+    """Metadata of a multiclass model: ``classes`` (JSON list, the columns of ``probabilities``), ``signal_class``
+    (the class whose probability is ``score``) and the description of the two outputs."""
+    return {"classes": json.dumps(list(classes)), "signal_class": str(classes[signal_index]),
+            "output": f"score: probability of class {classes[signal_index]!r}, shape (N,); {PROBABILITIES_NAME}: "
+                      "class probabilities in the order of classes, shape (N, K)"}
+
+
 def export_nn(
     model: nn.Module | Sequence[nn.Module], standardisation: Standardisation | Sequence[Standardisation],
-    metadata: dict[str, str], path: str | Path,
+    metadata: dict[str, str], path: str | Path, classes: Sequence[str] | None = None, signal_index: int = 0,
 ) -> None:
     """Export the network (any model-factory module, or the members of an ensemble) with the standardisation of
-    each input block held in the graph; a multi-block model's blocks are described in ``input_blocks``."""
+    each input block held in the graph; a multi-block model's blocks are described in ``input_blocks``.
+
+    With ``classes`` (a multiclass network, one logit per class): softmax, outputs ``score`` (the probability of
+    ``classes[signal_index]``) and ``probabilities`` (N, K), and :func:`class_metadata`; a network whose number
+    of logits differs from ``len(classes)`` is refused (ModelMetadataError naming ``path``)."""
     blocks = [standardisation] if isinstance(standardisation, Standardisation) else list(standardisation)
-    write_onnx(nn_graph(model, blocks), {**metadata, **block_metadata(blocks)}, path)
+    if classes is None:
+        write_onnx(nn_graph(model, blocks), {**metadata, **block_metadata(blocks)}, path)
+        return
+    if not 0 <= signal_index < len(classes) or len(set(classes)) != len(classes):
+        raise ModelMetadataError(f"{path}: classes {list(classes)} (distinct names needed) with signal index "
+                                 f"{signal_index}")
+    extra = class_metadata(classes, signal_index)
+    graph = nn_graph(model, blocks, signal_index)
+    width = graph.graph.output[1].type.tensor_type.shape.dim[1]
+    if not width.HasField("dim_value") or width.dim_value != len(classes):
+        raise ModelMetadataError(f"{path}: the network has {width.dim_value or width.dim_param} outputs, "
+                                 f"{len(classes)} classes given {list(classes)}")
+    write_onnx(graph, {**metadata, **block_metadata(blocks), **extra}, path)
 
 
 def export_bdt(booster: xgb.Booster, n_features: int, metadata: dict[str, str], path: str | Path) -> None:

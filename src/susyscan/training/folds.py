@@ -124,7 +124,7 @@ def check_heldout(samples: np.ndarray, ids: np.ndarray, fingerprints: Mapping[st
         found = ids_fingerprint(ids[samples == name])
         if found != expected:
             raise LeakageError(
-                f"{source}: the events of sample {name!r} given to {model} are not the ones its training held out "
+                f"{source}: the events of sample {str(name)!r} given to {model} are not the ones its training held out "
                 f"(fingerprint {found} != {expected}): the feature table or the fold assignment differs from the "
                 "training's, so some events may have been trained on"
             )

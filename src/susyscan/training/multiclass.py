@@ -1,9 +1,12 @@
 """Multiclass classifier (signal + background classes): softmax MLP, weighted categorical cross entropy, Adam,
-early stopping on a validation fold, ONNX export with parity, permutation importance.
+early stopping on a validation fold, permutation importance.
 
 Training goes through the shared torch trainer (``susyscan.training.train_nn.train_blocks``: categorical loss,
 ``event`` loss weighting, Adam without weight decay, lowest weighted validation loss with ``patience``, CPU); this
-module supplies the network (:func:`build_multiclass`), the loss weights and the checks of the inputs.
+module supplies the network (:func:`build_multiclass`), the loss weights and the checks of the inputs. The ONNX
+export, its metadata and parity check are the shared ones (``susyscan.training.export.export_nn`` with
+``classes``: outputs ``score`` and ``probabilities``; ``check_parity(..., output="probabilities")``), and
+:meth:`MulticlassResult.predict_proba` evaluates the exported module (``onnx_nn.ScoringModule`` with a softmax).
 
 Event weights in the loss. Each event enters the loss with its MC weight; the signal class as a whole is scaled
 to the total background weight (the backgrounds keep their relative weights), and the weights are then divided
@@ -25,33 +28,24 @@ Negative weights (``negative_weights``):
 
 from __future__ import annotations
 
-import io
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import pandas as pd
 import torch
 from torch import nn
 
 from susyscan.errors import ConfigError, FeatureError
-from susyscan.training.export import write_onnx
-from susyscan.training.onnx_model import OnnxModel
-from susyscan.training.onnx_nn import ONNX_OPSET, BlockStandardiser
+from susyscan.training.onnx_nn import ScoringModule
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, train_blocks
 
 logger = logging.getLogger(__name__)
 
 NEGATIVE_WEIGHT_MODES: tuple[str, ...] = ("abs", "signed", "zero")
-INPUT_NAME = "features"
-SCORE_NAME = "score"
-PROBABILITIES_NAME = "probabilities"
 
 
 @dataclass(frozen=True)
@@ -134,24 +128,6 @@ def build_multiclass(network: MulticlassNetwork, seed: int) -> MulticlassNet:
     return MulticlassNet(network.n_inputs, network.n_classes, network.hidden_layers, network.dropout)
 
 
-class ProbabilityModule(nn.Module):
-    """Raw features -> (signal-class probability (N,), class probabilities (N, K)); the standardisation is the
-    shared exporter's ``onnx_nn.BlockStandardiser`` (float32 buffers, the arithmetic of the other analyses'
-    graphs). Own module rather than ``onnx_nn.ScoringModule`` because that one ends in a sigmoid with one output;
-    this one ends in a softmax with two."""
-
-    def __init__(self, model: MulticlassNet, standardisation: Standardisation, signal_index: int = 0) -> None:
-        super().__init__()
-        self.model = model
-        self.signal_index = int(signal_index)
-        self.standardiser = BlockStandardiser(standardisation)
-
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        scaled, _ = self.standardiser(features)
-        probabilities = torch.softmax(self.model(scaled), dim=1)
-        return probabilities[:, self.signal_index], probabilities
-
-
 @dataclass
 class MulticlassResult:
     """Best-epoch model (CPU, eval mode), its standardisation, class names and per-epoch history."""
@@ -167,11 +143,12 @@ class MulticlassResult:
         return self.standardisation.feature_names
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, K) of raw features (native torch, float64)."""
-        module = ProbabilityModule(self.model, self.standardisation).eval()
+        """Class probabilities (n, K) of raw features (native torch, float64): the shared export's module
+        (``onnx_nn.ScoringModule`` with the signal class 0), evaluated in torch."""
+        module = ScoringModule(self.model, self.standardisation, signal_index=0).eval()
         with torch.no_grad():
             tensor = torch.as_tensor(np.ascontiguousarray(features, dtype=np.float32))
-            parts = [module(tensor[i : i + 65536])[1] for i in range(0, len(tensor), 65536)]
+            parts = [module.probabilities(tensor[i : i + 65536]) for i in range(0, len(tensor), 65536)]
         return torch.cat(parts).double().numpy() if parts else np.empty((0, len(self.classes)))
 
 
@@ -259,45 +236,3 @@ def permutation_importance(result: MulticlassResult, features: np.ndarray, label
         shuffled[:, column] = features[rng.permutation(len(features)), column]
         gains[column] = loss(shuffled) - base
     return np.clip(gains, 0.0, None)
-
-
-def multiclass_graph(result: MulticlassResult) -> onnx.ModelProto:
-    """ONNX model: input ``features`` (N, n) float32 raw; outputs ``score`` (N,) and ``probabilities`` (N, K)."""
-    module = ProbabilityModule(result.model, result.standardisation).eval()
-    example = torch.zeros((2, result.model.n_inputs), dtype=torch.float32)
-    buffer = io.BytesIO()
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's own notices (see onnx_nn)
-        torch.onnx.export(module, (example,), buffer,  # type: ignore[arg-type]  # BytesIO is accepted
-                          dynamo=False, opset_version=ONNX_OPSET, input_names=[INPUT_NAME],
-                          output_names=[SCORE_NAME, PROBABILITIES_NAME],
-                          dynamic_axes={INPUT_NAME: {0: "N"}, SCORE_NAME: {0: "N"}, PROBABILITIES_NAME: {0: "N"}})
-    exported = onnx.load_from_string(buffer.getvalue())
-    exported.producer_name = "susyscan"
-    return exported
-
-
-def export_multiclass(result: MulticlassResult, metadata: dict[str, str], path: str | Path,
-                      parity_features: np.ndarray, tolerance: float = 1e-5) -> float:
-    """Write the ONNX model with ``metadata`` (plus ``classes``) and return the max |onnxruntime - torch|
-    class probability over ``parity_features``; above ``tolerance`` it is an error."""
-    from susyscan.training.export import ExportParityError
-
-    write_onnx(multiclass_graph(result), {**metadata, "classes": ",".join(result.classes),
-                                          "output": "score: signal-class probability (N,); probabilities (N, K)"},
-               path)
-    native = result.predict_proba(parity_features)
-    runtime = onnx_probabilities(path, parity_features)
-    deviation = float(np.max(np.abs(runtime - native))) if len(native) else 0.0
-    if not deviation <= tolerance:
-        raise ExportParityError(f"{path}: ONNX and torch probabilities differ by {deviation:.3g} > {tolerance:.1g}")
-    return deviation
-
-
-def onnx_probabilities(path: str | Path, features: np.ndarray) -> np.ndarray:
-    """Class probabilities (n, K) from an exported multiclass model."""
-    model = OnnxModel(path)
-    matrix = model._matrix(np.asarray(features))
-    parts = [model.session.run([PROBABILITIES_NAME], {INPUT_NAME: matrix[i : i + 65536]})[0]
-             for i in range(0, len(matrix), 65536)]
-    return np.concatenate(parts).astype(np.float64) if parts else np.empty((0, 0))

@@ -20,11 +20,28 @@ Seeds (:func:`fold_seeds`). Each fold model has its own seeds, SeedSequence stre
 importance from ``("importance", category, model_type, fold)``. Before, every fold trained with the network's
 ``MulticlassConfig.seed`` (12345 in the workflow: the run config has no network seed) and permuted with
 ``seed + fold``, so fold f's permutations were fold f - 1's of seed + 1.
+
+Export (:func:`export_fold`). Each fold model is written by the shared exporter
+(``susyscan.training.export.export_nn`` with ``classes``: outputs ``score``, the signal-class probability, and
+``probabilities`` (N, K)) with the shared metadata (``export.model_metadata``: feature list, the fold metadata
+``kfold``/``fold``/``fold_seed``/``fold_scheme``/``heldout_ids``, plus ``classes``), and checked by the shared
+parity check on the class probabilities (``check_parity(..., output="probabilities")``, 1e-5).
+
+Held-out ids (:func:`fold_info`). ``heldout_ids`` of fold model f: per sample with training events, the
+fingerprint (``folds.heldout_fingerprints``) of that sample's non-bank events of fold f, which the model neither
+trained nor stopped on. The out-of-fold scores of ``scores.csv.gz`` are computed here, in the process that trained
+the model, from the same ``fold`` column that chose its training events, so a held-out check at that point would
+compare that set with itself; the check guards the exported models wherever they are read again: the shared
+scan's k-fold regions (``susyscan.scan.inference.FoldEnsemble``, ``kind: onnx`` with ``models``) route each event
+to the model of its fold (same ``assign_folds`` and seed) and refuse, through ``folds.check_heldout``, any set
+that differs from the held-out one - among them a table that still holds the SIGN bank events (they are not in
+the fingerprints: drop them with :func:`bank_mask` first) or one whose event ids or fold seed differ. Samples
+without training events (grid points other than ``train_samples``) are absent from the fingerprints: no model
+has seen any of their events.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -36,8 +53,11 @@ import pandas as pd
 from susyscan import seeds
 from susyscan.errors import FeatureError
 from susyscan.eventio.schema import TAU_TAG_WEIGHT
-from susyscan.training.folds import assign_folds, event_ids, id_uniform
-from susyscan.training.multiclass import MulticlassConfig, export_multiclass, permutation_importance, train_multiclass
+from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_nn, model_metadata
+from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints, id_uniform
+from susyscan.training.multiclass import (MulticlassConfig, MulticlassResult, permutation_importance,
+                                          train_multiclass)
+from susyscan.training.onnx_nn import PROBABILITIES_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +147,27 @@ def fold_seeds(seed: int, category: str, model_type: str, fold: int) -> tuple[in
             seeds.seed_int(seed, "importance", str(category), str(model_type), int(fold)))
 
 
+def fold_info(events: pd.DataFrame, settings: StageSettings, fold: int) -> dict:
+    """The k-fold metadata of fold model ``fold`` (``export.fold_metadata`` keys): k, fold, the fold seed and
+    scheme, and the held-out id fingerprints of the samples with training events (see the module docstring)."""
+    samples = events["sample"].astype(str).to_numpy()
+    trained = sorted(set(samples[events["train"].to_numpy(dtype=bool)]))
+    held = (events["fold"].to_numpy() == fold) & np.isin(samples, trained)
+    ids = event_ids(events, "multiclass events")
+    return {"kfold": settings.kfold, "fold": int(fold), "fold_seed": settings.seed, "fold_scheme": FOLD_SCHEME,
+            "heldout_ids": heldout_fingerprints(samples[held], ids[held], trained)}
+
+
+def export_fold(result: MulticlassResult, metadata: dict[str, str], path: str | Path, parity_features: np.ndarray,
+                tolerance: float = DEFAULT_PARITY_TOLERANCE) -> float:
+    """Write the fold model with the shared exporter (softmax, ``classes`` metadata) and return the shared parity
+    check's max |onnxruntime - torch| class probability over ``parity_features`` (ExportParityError above
+    ``tolerance``)."""
+    export_nn(result.model, result.standardisation, metadata, path, classes=result.classes)
+    return check_parity(path, parity_features, result.predict_proba(parity_features), tolerance,
+                        output=PROBABILITIES_NAME)
+
+
 @dataclass
 class FoldOutputs:
     """Out-of-fold probabilities of every event, per-fold training summaries and the mean importance."""
@@ -164,14 +205,13 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
                                   input_names, settings.classes, replace(config, seed=train_seed))
         path = out_dir / f"fold{fold}" / "model.onnx"
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"feature_names": json.dumps(list(input_names)), "mass_region": category, "score_threshold": "0.5",
-                "training_data_hash": f"{model_type}:{category}:fold{fold}", "model_type": model_type,
-                "kfold": str(k), "fold": str(fold), "fold_seed": str(settings.seed),
+        meta = {**model_metadata(input_names, category, 0.5, f"{model_type}:{category}:fold{fold}", model_type,
+                                 fold_info=fold_info(events, settings, fold)),
                 "training_seed": str(train_seed)}
         if va.sum() < 10 * len(settings.classes):
             logger.warning("%s %s fold %d: only %d validation events for early stopping", model_type, category, fold,
                            int(va.sum()))
-        deviation = export_multiclass(result, meta, path, (inputs[te] if te.any() else inputs[tr])[:5000])
+        deviation = export_fold(result, meta, path, (inputs[te] if te.any() else inputs[tr])[:5000])
         probabilities[te] = result.predict_proba(inputs[te])
         result.history.to_csv(out_dir / f"fold{fold}" / "history.csv", index=False)
         summary["folds"].append({"fold": fold, "n_train": int(tr.sum()), "n_val": int(va.sum()), "n_scored": int(te.sum()),

@@ -2,7 +2,9 @@
 
 A model reads one input (``features``, the ``feature_names`` of its metadata) or several named input blocks
 (metadata ``input_blocks``, written by ``susyscan.training.export.block_metadata``): :meth:`OnnxModel.predict`
-then takes the blocks in order."""
+then takes the blocks in order. :meth:`OnnxModel.predict` reads the first output (``score``);
+:meth:`OnnxModel.predict_outputs` reads named outputs, e.g. the ``probabilities`` (N, K) of a multiclass model
+(metadata ``classes``: the class of each column)."""
 
 from __future__ import annotations
 
@@ -76,8 +78,11 @@ class OnnxModel:
         self.kfold = int(self.metadata["kfold"]) if "kfold" in self.metadata else None
         self.fold = int(self.metadata["fold"]) if "fold" in self.metadata else None
         self.fold_seed = int(self.metadata["fold_seed"]) if "fold_seed" in self.metadata else None
+        self.fold_scheme = self.metadata.get("fold_scheme")
         self.heldout_ids: dict[str, str] | None = (
             json.loads(self.metadata["heldout_ids"]) if "heldout_ids" in self.metadata else None)
+        # multiclass models: the class of each column of the ``probabilities`` output
+        self.classes: list[str] | None = json.loads(self.metadata["classes"]) if "classes" in self.metadata else None
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -87,6 +92,7 @@ class OnnxModel:
                            for b in json.loads(self.metadata["input_blocks"])]
         else:
             self.blocks = [InputBlock(self.session.get_inputs()[0].name, self.feature_names)]
+        self.output_names: list[str] = [output.name for output in self.session.get_outputs()]
 
     def block(self, name: str) -> InputBlock:
         """The input block ``name``."""
@@ -119,9 +125,8 @@ class OnnxModel:
                                f"{block.name!r}, got {matrix.shape}")
         return matrix
 
-    def predict(self, features: np.ndarray | pd.DataFrame | Sequence[np.ndarray], batch_size: int = 65536) -> np.ndarray:
-        """Scores in [0, 1] (float64), evaluated in batches of ``batch_size`` rows. ``features``: the raw features
-        of a single-input model, or the raw input blocks in order."""
+    def _arrays(self, features: np.ndarray | pd.DataFrame | Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The float32 input blocks, checked against the model's blocks (count, shape, one event count)."""
         given = list(features) if isinstance(features, (list, tuple)) else [features]
         if len(given) != len(self.blocks):
             raise FeatureError(f"{self.path}: {len(given)} input blocks given, the model reads "
@@ -130,11 +135,35 @@ class OnnxModel:
         n_rows = {len(array) for array in arrays}
         if len(n_rows) != 1:
             raise FeatureError(f"{self.path}: input blocks with different event counts {sorted(n_rows)}")
-        parts = [
-            self.session.run(None, {b.name: a[i : i + batch_size] for b, a in zip(self.blocks, arrays)})[0].reshape(-1)
-            for i in range(0, len(arrays[0]), batch_size)
-        ]
+        return arrays
+
+    def _run(self, arrays: Sequence[np.ndarray], names: Sequence[str] | None, batch_size: int) -> list[list[np.ndarray]]:
+        """Per batch of ``batch_size`` rows, the outputs ``names`` (None: all) of the session."""
+        return [self.session.run(None if names is None else list(names),
+                                 {b.name: a[i : i + batch_size] for b, a in zip(self.blocks, arrays)})
+                for i in range(0, len(arrays[0]), batch_size)]
+
+    def predict(self, features: np.ndarray | pd.DataFrame | Sequence[np.ndarray], batch_size: int = 65536) -> np.ndarray:
+        """Scores in [0, 1] (float64, the first output), evaluated in batches of ``batch_size`` rows. ``features``:
+        the raw features of a single-input model, or the raw input blocks in order."""
+        parts = [outputs[0].reshape(-1) for outputs in self._run(self._arrays(features), None, batch_size)]
         return np.concatenate(parts).astype(np.float64) if parts else np.empty(0)
+
+    def predict_outputs(self, features: np.ndarray | pd.DataFrame | Sequence[np.ndarray], names: Sequence[str],
+                        batch_size: int = 65536) -> dict[str, np.ndarray]:
+        """The named outputs (float64, shaped as in the graph: ``score`` (N,), ``probabilities`` (N, K)),
+        evaluated in batches of ``batch_size`` rows; an unknown name raises ModelMetadataError naming the file and
+        the model's outputs."""
+        unknown = [name for name in names if name not in self.output_names]
+        if unknown or not names:
+            raise ModelMetadataError(f"{self.path}: no output(s) {unknown or list(names)}; the model's outputs are "
+                                     f"{self.output_names}")
+        arrays = self._arrays(features)
+        # zero events: one run on the empty blocks, so that the outputs keep their shape (0, K)
+        batches = self._run(arrays, names, batch_size) or [
+            self.session.run(list(names), {b.name: a for b, a in zip(self.blocks, arrays)})]
+        return {name: np.concatenate([outputs[index] for outputs in batches]).astype(np.float64)
+                for index, name in enumerate(names)}
 
     def passes(self, features: np.ndarray | pd.DataFrame | Sequence[np.ndarray]) -> np.ndarray:
         """Boolean mask of events with score above the model's ``score_threshold``."""

@@ -1,5 +1,10 @@
 """ONNX export of the torch networks through ``torch.onnx.export``: a module holding the standardisation of each
-input block as buffers (raw blocks -> score), so the graph is torch's own, not built node by node."""
+input block as buffers (raw blocks -> score), so the graph is torch's own, not built node by node.
+
+Two kinds of network: a binary classifier (one logit; output ``score``, its sigmoid) and a multiclass one (one
+logit per class, ``signal_index`` set; outputs ``score``, the softmax probability of the signal class, and
+``probabilities``, all class probabilities (N, K)). ``score`` is the first output of both, so the scan's
+``OnnxModel.predict`` reads either."""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from susyscan.training.standardise import Standardisation
 ONNX_OPSET = 17
 INPUT_NAME = "features"
 OUTPUT_NAME = "score"
+#: The second output of a multiclass graph: class probabilities (N, K) in the order of the ``classes`` metadata.
+PROBABILITIES_NAME = "probabilities"
 
 
 class BlockStandardiser(nn.Module):
@@ -48,27 +55,46 @@ class ScoringModule(nn.Module):
     """Raw input blocks -> score (N,): sigmoid of the logits of the model, or the mean of the members' sigmoids
     for an ensemble; the standardisation of each block is held as buffers.
 
+    With ``signal_index`` (a multiclass network, logits (N, K)): softmax instead of sigmoid (the mean of the
+    members' softmax for an ensemble), and the outputs ``(probabilities[:, signal_index], probabilities)``.
+
     ``members``: modules of a model factory (standardised blocks, then the slot masks -> logits)."""
 
     def __init__(self, members: nn.Module | Sequence[nn.Module],
-                 standardisations: Standardisation | Sequence[Standardisation]) -> None:
+                 standardisations: Standardisation | Sequence[Standardisation], signal_index: int | None = None) -> None:
         super().__init__()
         members = [members] if isinstance(members, nn.Module) else list(members)
         blocks = [standardisations] if isinstance(standardisations, Standardisation) else list(standardisations)
         self.members = nn.ModuleList(members)
         self.blocks = nn.ModuleList(BlockStandardiser(s) for s in blocks)
+        self.signal_index = None if signal_index is None else int(signal_index)
 
-    def forward(self, *blocks: torch.Tensor) -> torch.Tensor:
-        """Scores in [0, 1], one per event."""
+    def logits(self, *blocks: torch.Tensor) -> list[torch.Tensor]:
+        """The logits of each member on the standardised blocks (and the slot masks of padded slot blocks)."""
         scaled, masks = [], []
         for standardiser, block in zip(self.blocks, blocks, strict=True):
             values, mask = standardiser(block)
             scaled.append(values)
             if mask is not None:
                 masks.append(mask)
-        if len(self.members) == 1:
-            return torch.sigmoid(self.members[0](*scaled, *masks)).reshape(-1)
-        return torch.sigmoid(torch.stack([member(*scaled, *masks) for member in self.members])).mean(dim=0)
+        return [member(*scaled, *masks) for member in self.members]
+
+    def probabilities(self, *blocks: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (N, K) of a multiclass network: softmax of the logits (mean over the members)."""
+        logits = self.logits(*blocks)
+        if len(logits) == 1:
+            return torch.softmax(logits[0], dim=1)
+        return torch.stack([torch.softmax(values, dim=1) for values in logits]).mean(dim=0)
+
+    def forward(self, *blocks: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Scores in [0, 1], one per event; multiclass: (signal-class probability (N,), probabilities (N, K))."""
+        if self.signal_index is not None:
+            probabilities = self.probabilities(*blocks)
+            return probabilities[:, self.signal_index], probabilities
+        logits = self.logits(*blocks)
+        if len(logits) == 1:
+            return torch.sigmoid(logits[0]).reshape(-1)
+        return torch.sigmoid(torch.stack(logits)).mean(dim=0)
 
 
 def example_block(standardisation: Standardisation, n: int = 2) -> torch.Tensor:
@@ -80,12 +106,15 @@ def example_block(standardisation: Standardisation, n: int = 2) -> torch.Tensor:
 
 
 def nn_graph(members: nn.Module | Sequence[nn.Module],
-             standardisations: Standardisation | Sequence[Standardisation]) -> onnx.ModelProto:
+             standardisations: Standardisation | Sequence[Standardisation],
+             signal_index: int | None = None) -> onnx.ModelProto:
     """The ONNX model of :class:`ScoringModule`: one float32 input per block, named after it (``features`` (N,
-    n_inputs) for a single-block model), output ``score`` (N,)."""
-    module = ScoringModule(members, standardisations).to("cpu").eval()
+    n_inputs) for a single-block model), output ``score`` (N,); with ``signal_index`` (multiclass) also
+    ``probabilities`` (N, K)."""
+    module = ScoringModule(members, standardisations, signal_index).to("cpu").eval()
     blocks = [standardisations] if isinstance(standardisations, Standardisation) else list(standardisations)
     names = [block.name for block in blocks]
+    outputs = [OUTPUT_NAME] if signal_index is None else [OUTPUT_NAME, PROBABILITIES_NAME]
     example = tuple(example_block(block) for block in blocks)
     buffer = io.BytesIO()
     # dynamo=False: the TorchScript exporter (the dynamo one needs onnxscript, not a dependency); torch marks it and
@@ -94,8 +123,8 @@ def nn_graph(members: nn.Module | Sequence[nn.Module],
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's own deprecation notices
         torch.onnx.export(module, example, buffer,  # type: ignore[arg-type]  # BytesIO is accepted
-                          dynamo=False, opset_version=ONNX_OPSET, input_names=names, output_names=[OUTPUT_NAME],
-                          dynamic_axes={**{name: {0: "N"} for name in names}, OUTPUT_NAME: {0: "N"}})
+                          dynamo=False, opset_version=ONNX_OPSET, input_names=names, output_names=outputs,
+                          dynamic_axes={name: {0: "N"} for name in [*names, *outputs]})
     exported = onnx.load_from_string(buffer.getvalue())
     exported.producer_name = "susyscan"
     return exported
