@@ -85,3 +85,8 @@ def test_unknown_feature_is_an_error(tmp_path: Path) -> None:
     spec = AnalysisSpec(name="toy", grid=("m_smuon", "m_neutralino", "smuon_R"), features=("met", "not_a_variable"))
     with pytest.raises(ConfigError, match="not_a_variable"):
         analyse_events(random_events(10, seed=1), synthetic_metadata(n_events=10), load_analysis_config(TOY), spec)
+
+
+def test_model_input_writer_needs_its_variants() -> None:
+    with pytest.raises(ConfigError, match="'x': write_inputs and input_variants go together"):
+        AnalysisSpec(name="x", grid=("m_a", "m_b", "p"), features=("met",), write_inputs=lambda *args: None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from susyscan.training.eventtable import EventTable, read_table, write_table
 
 from .conftest import events_from_lists, metadata, synthetic_events
 
+REPO = Path(__file__).resolve().parents[2]
 EVENT = {"jet_pt": [400.0, 50.0], "jet_eta": [0.5, -1.0], "jet_phi": [0.0, 1.0], "met": 650.0, "met_phi": 3.0,
          "pfcand_pt": [20.0, 5.0, 12.0, 1.5], "pfcand_eta": [0.1, 0.2, 0.3, 0.4], "pfcand_phi": [3.0, 0.0, 1.0, -3.0],
          "pfcand_charge": [1, 0, -1, 0], "pfcand_pid": [211, 22, 11, 130]}
@@ -117,3 +120,31 @@ def test_phi_relative_to_leading_jet(cfg):
     block, _ = pfcand_block(events_from_lists([EVENT]), jet_cfg, 1.0, 4)
     # candidate phis (sorted by pT) 3.0, 1.0, 0.0, -3.0 relative to jet1 phi 0.0
     assert np.allclose(block[0, :, 2], [3.0, 1.0, 0.0, -3.0], atol=1e-6)
+
+
+def test_spec_writes_inputs_per_threshold_variant(cfg, tmp_path, monkeypatch):
+    """The shared rule model_inputs calls the spec's write_inputs(events, YAML, variant, table, cutflow): the variant
+    pt<GeV> selects the threshold and its YAML budget; the variants are the YAML thresholds, none below the
+    detector's."""
+    from susyscan.analyses import builtin_spec
+    from susyscan.analyses.ewkino import prepare
+    from susyscan.errors import ConfigError
+
+    spec = builtin_spec("ewkino")
+    yaml_path = str(REPO / "config/analyses/ewkino.yaml")
+    assert spec.input_variants is not None and spec.write_inputs is not None
+    assert spec.input_variants(yaml_path, {"detector": {"pfcand_pt_min": 0.5}}) == ["pt1", "pt10"]
+    with pytest.raises(ConfigError, match=r"ewkino\.yaml: inputs.pfcand_pt_min_values \[1.0\] lie below"):
+        spec.input_variants(yaml_path, {"detector": {"pfcand_pt_min": 5.0}})
+    with pytest.raises(ConfigError, match="variant 'x10' is not 'pt<threshold GeV>'"):
+        prepare.variant_threshold("x10")
+    events = synthetic_events(40, signal=False, seed=6)
+    meta = metadata("znunu", n=40)
+    monkeypatch.setattr(prepare, "read_events", lambda path: (events, meta))
+    spec.write_inputs("x.root", yaml_path, "pt10", str(tmp_path / "a.npz"), str(tmp_path / "a.json"))
+    prepare.prepare_chunk("x.root", yaml_path, tmp_path / "b.npz", tmp_path / "b.json", 10.0)
+    a, b = read_table(tmp_path / "a.npz"), read_table(tmp_path / "b.npz")
+    assert a.metadata == b.metadata and a.metadata["max_candidates"] == prepare.load_ewkino_config(
+        yaml_path).inputs.budget(10.0)
+    assert all(np.array_equal(a.blocks[k], b.blocks[k]) for k in b.blocks) and len(a) > 0
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()

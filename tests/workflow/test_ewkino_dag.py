@@ -47,7 +47,7 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     assert n_thr == 2 and sorted(thresholds) == [1.0, 10.0]
     assert counts["generate_chunk"] == chunks  # the shared generation rule, backgrounds + grid points
     assert counts["kfactor_reference"] == len(grid)  # the wino-pair K-factor: one LO reference run per mass point
-    assert counts["ewkino_inputs"] == chunks * n_thr  # per chunk and PF threshold
+    assert counts["model_inputs"] == chunks * n_thr  # the shared rule (spec write_inputs), per chunk and PF threshold
     assert counts["select_features"] == chunks  # the shared selection rule runs the spec's select (no copy rule)
     assert "ewkino_chunk_cutflow" not in counts
     assert counts["cutflow"] == 1  # the shared cutflow table rule
@@ -80,10 +80,12 @@ def test_both_analyses_plan_side_by_side(work: Path, snakemake_dry_run, job_tabl
     _, grid, _ = _ewkino_tables(work)
     assert counts["scan_point"] == len(smuon_grid)  # smuon rules do not pick up ewkino points ...
     assert counts["ewkino_point_yields"] == len(grid)  # ... and vice versa
+    samples, _, thresholds = _ewkino_tables(work)  # model-input tables for ewkino's samples only (smuon writes none)
+    assert counts["model_inputs"] == len(thresholds) * (sum(s.n_chunks for s in samples) + sum(p.n_chunks for p in grid))
     assert counts["limits"] == 2 and counts["contours"] == 2 and counts["cutflow"] == 2
 
 
 def test_default_config_plans_no_ewkino_job(work: Path, snakemake_dry_run, job_table) -> None:
     counts = job_table(snakemake_dry_run(work))
     assert counts["scan_point"] > 0
-    assert not [rule for rule in counts if rule.startswith("ewkino_")]
+    assert not [rule for rule in counts if rule.startswith("ewkino_")] and counts["model_inputs"] == 0

@@ -1,5 +1,24 @@
 # Object selection, preselection cutflows and feature CSVs (columnar, one job per chunk), for every analysis:
 # the YAML cuts and the spec's features and derived features (computed here, once), or the spec's own select.
+# Analyses whose model inputs are array blocks (spec write_inputs, e.g. ewkino's padded PF block per threshold) also
+# get model-input tables (susyscan.training.eventtable .npz) per (variant, sample, chunk).
+
+# {analysis: [variant labels]} of the analyses whose spec writes model-input tables
+INPUT_VARIANTS = {
+    name: list(SPECS[name].input_variants(config["analyses"][name]["config"], config))
+    for name in ANALYSES
+    if SPECS[name].write_inputs is not None
+}
+
+
+def model_input_events(wildcards):
+    """The event file of a model-input table; a variant or sample outside the analysis is an error naming it."""
+    variants = INPUT_VARIANTS[wildcards.analysis]
+    if wildcards.variant not in variants:
+        raise ValueError(f"analysis {wildcards.analysis}: unknown model-input variant {wildcards.variant!r} ({variants})")
+    if wildcards.sample not in {s.name for s in SAMPLES_BY_ANALYSIS[wildcards.analysis]}:
+        raise ValueError(f"analysis {wildcards.analysis}: sample {wildcards.sample!r} is not one of its samples")
+    return R(f"events/{wildcards.sample}/chunk{wildcards.chunk}.root")
 
 
 rule select_features:
@@ -23,6 +42,30 @@ rule select_features:
         "../../envs/analysis.yaml"
     script:
         "../../scripts/select_features.py"
+
+
+rule model_inputs:
+    wildcard_constraints:
+        analysis=_alternatives(INPUT_VARIANTS),
+        variant=_alternatives(sorted({v for labels in INPUT_VARIANTS.values() for v in labels})),
+    input:
+        events=model_input_events,
+        analysis_config=analysis_config,
+        analysis_module=analysis_module,
+    output:
+        inputs=R("analysis/{analysis}/inputs/{variant}/{sample}/chunk{chunk}.npz"),
+        cutflow=R("analysis/{analysis}/inputs/{variant}/{sample}/chunk{chunk}.cutflow.json"),
+    log:
+        R("logs/analysis/{analysis}/inputs/{variant}/{sample}/chunk{chunk}.log"),
+    benchmark:
+        R("benchmarks/analysis/{analysis}/inputs/{variant}/{sample}/chunk{chunk}.tsv")
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/model_inputs.py"
 
 
 rule merge_features:

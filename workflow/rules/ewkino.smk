@@ -1,37 +1,13 @@
 # Squark + electroweakino analysis (arXiv:2411.00093, docs/analysis_ewkino.md), active when
 # analyses.ewkino.enabled is true. Event files come from the shared generate_chunk rule; selection, cutflows and
-# high-level feature CSVs from the shared analysis rules (its spec's select), CLs from `limits`, plots from `contours`.
-# Per chunk and PF-candidate threshold: network inputs; per threshold: ensemble training, ONNX export,
-# S/sqrt(S+B) vs the kinematic baseline, permutation importance; then the scan tables of one threshold.
+# high-level feature CSVs from the shared analysis rules (its spec's select), per chunk and PF-candidate threshold the
+# network inputs from the shared `model_inputs` rule (its spec's write_inputs, variants pt1/pt10), CLs from `limits`,
+# plots from `contours`. Here, per threshold: multiplicity table, ensemble training, ONNX export, S/sqrt(S+B) vs the
+# kinematic baseline, permutation importance; then the scan tables of one threshold.
 # The inputs are shared event tables (susyscan.training.eventtable, .npz: id columns, a padded PF block per
 # threshold; as a flat CSV table 2107 columns at 1 GeV, ~20x slower to write: docs/architecture.md, "The dataset
 # container"); training and scan still have their own rules (no mass regions or folds, one network per PF threshold);
 # the split is the shared id-based one (training.splitting.split_by_id).
-
-
-rule ewkino_inputs:
-    wildcard_constraints:
-        sample=EWKINO_SAMPLE_RE,
-        ptmin=EWKINO_PTMIN_RE,
-    input:
-        events=R("events/{sample}/chunk{chunk}.root"),
-        analysis_config=ewkino_settings().get("config", "config/analyses/ewkino.yaml"),
-    output:
-        inputs=R("analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz"),
-        cutflow=R("analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.cutflow.json"),
-    params:
-        pfcand_pt_min=ewkino_ptmin,
-    log:
-        R("logs/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.log"),
-    benchmark:
-        R("benchmarks/analysis/ewkino/pt{ptmin}/{sample}/chunk{chunk}.tsv")
-    resources:
-        mem_mb=2000,
-        runtime=20,
-    conda:
-        "../../envs/analysis.yaml"
-    script:
-        "../../scripts/ewkino_inputs.py"
 
 
 rule ewkino_multiplicity:

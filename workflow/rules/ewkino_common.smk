@@ -1,5 +1,6 @@
 # Parse-time helpers of workflow/rules/ewkino.smk (squark + electroweakino analysis, docs/analysis_ewkino.md).
-# Paths: inputs results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz (one set per PF threshold),
+# Paths: inputs results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz (one set per PF threshold, written by
+# the shared rule model_inputs),
 # models results/training/ewkino/pt{ptmin}/, scan tables results/scan/ewkino/ (read by `limits`). Cutflows and
 # high-level feature CSVs come from the shared `select_features` rule (the spec's `select`).
 
@@ -13,20 +14,13 @@ def ewkino_settings():
 
 
 def _ewkino_threshold_values():
-    """PF-candidate thresholds (GeV) compared by the analysis: inputs.pfcand_pt_min_values of its YAML."""
+    """PF-candidate thresholds (GeV) compared by the analysis: inputs.pfcand_pt_min_values of its YAML (none below
+    detector.pfcand_pt_min); the variants pt<GeV> of its model inputs (rule model_inputs)."""
     if not EWKINO_ENABLED:
         return []
-    from susyscan.analyses.ewkino.config import load_ewkino_config
+    from susyscan.analyses.ewkino.prepare import threshold_values
 
-    cfg = load_ewkino_config(ewkino_settings()["config"])
-    values = sorted(float(v) for v in cfg.inputs.pfcand_pt_min_values)
-    below = [v for v in values if v < float(config["detector"]["pfcand_pt_min"])]
-    if below:
-        raise ValueError(
-            f"{ewkino_settings()['config']}: inputs.pfcand_pt_min_values {below} lie below "
-            f"detector.pfcand_pt_min={config['detector']['pfcand_pt_min']:g} (candidates not stored in the event files)"
-        )
-    return values
+    return threshold_values(ewkino_settings()["config"], config["detector"]["pfcand_pt_min"])
 
 
 EWKINO_THRESHOLDS = [f"{v:g}" for v in _ewkino_threshold_values()]
@@ -114,13 +108,7 @@ def ewkino_targets():
 
 
 EWKINO_PTMIN_RE = _alternatives(EWKINO_THRESHOLDS)
-EWKINO_SAMPLE_RE = _alternatives([s.name for s in ewkino_samples()])
 EWKINO_POINT_RE = _alternatives([s.name for s in ewkino_samples() if s.is_signal])
-
-
-def ewkino_ptmin(wildcards):
-    """The PF-candidate threshold (GeV) of the ptmin wildcard."""
-    return float(wildcards.ptmin)
 
 
 def ewkino_threshold_tables():

@@ -37,6 +37,13 @@ SelectFunction = Callable[["ak.Array", dict[str, Any], str], tuple["pd.DataFrame
 #: trainer builds the network with it, and the ONNX export and model loading rebuild the architecture with it
 #: before loading the trained weights.
 ModelFactory = Callable[[Any, int], Any]
+#: Model-input variants: (analysis YAML path, run config) -> variant labels (path segments, e.g. ewkino's PF
+#: thresholds ``pt1``, ``pt10``); one model-input table per (variant, sample, chunk).
+InputVariantsFunction = Callable[[str, Mapping[str, Any]], list[str]]
+#: Model-input writer: (event file, analysis YAML path, variant label, table path, cutflow path) -> None; writes the
+#: chunk's model inputs as a ``susyscan.training.eventtable`` (.npz: columns, array blocks, metadata) and its
+#: cutflow record (JSON).
+WriteInputsFunction = Callable[[str, str, str, str, str], None]
 #: Plot method family: (name, region-name prefixes); a region belongs to the first family one of whose prefixes
 #: starts its name (``susyscan.plotting.labels.Method``).
 MethodFamily = tuple[str, tuple[str, ...]]
@@ -66,6 +73,10 @@ class AnalysisSpec:
       ``mass_regions``: ``{name: [m_min, m_max)}`` replacing ``analyses.<name>.training.regions`` of the run config.
     - ``select``: replaces the shared YAML-cut selection (an analysis whose cuts are code), None otherwise.
     - ``shared_ml``: whether the shared training/scan rules serve it (False: its own rules, e.g. ewkino).
+    - ``write_inputs`` / ``input_variants``: an analysis whose model inputs are array blocks (e.g. a padded
+      particle-flow block) that the feature CSVs cannot hold writes them per (variant, sample, chunk) through the
+      shared rule ``model_inputs`` (``analysis/<name>/inputs/<variant>/<sample>/chunk<N>.npz``); None: no such
+      tables.
     - ``axis_labels`` (x: parent, y: LSP), ``title`` (the process line) and ``kinematic_limit`` (label of the line
       m_LSP = m_parent; empty: built from the axis labels) label its plots; ``methods`` groups its cut-and-count
       regions into plot curves (the ML regions are grouped per model, ``NN``, ``BDT``, without being listed);
@@ -82,6 +93,8 @@ class AnalysisSpec:
     mass_regions: Mapping[str, Sequence[float]] | None = None
     select: SelectFunction | None = None
     shared_ml: bool = True
+    write_inputs: WriteInputsFunction | None = None
+    input_variants: InputVariantsFunction | None = None
     axis_labels: tuple[str, str] = ("$m_{parent}$ [GeV]", "$m_{LSP}$ [GeV]")
     title: str = ""
     kinematic_limit: str = ""
@@ -97,6 +110,8 @@ class AnalysisSpec:
             raise ConfigError(f"analysis {self.name!r}: feature names {duplicates} appear twice")
         if self.derived and self.derive is None:
             raise ConfigError(f"analysis {self.name!r}: derived features {list(self.derived)} but no 'derive' function")
+        if (self.write_inputs is None) != (self.input_variants is None):
+            raise ConfigError(f"analysis {self.name!r}: write_inputs and input_variants go together (one is None)")
         unknown = sorted(set(self.models) - set(MODEL_LABELS))
         if unknown:
             raise ConfigError(f"analysis {self.name!r}: unknown models {unknown} (known: {sorted(MODEL_LABELS)})")

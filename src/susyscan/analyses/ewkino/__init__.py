@@ -1,7 +1,9 @@
 """Squark + electroweakino analysis with particle-flow networks (arXiv:2411.00093, docs/analysis_ewkino.md).
 
 Its selection is code (:mod:`.selection`, thresholds from ``config/analyses/ewkino.yaml``) run by the shared
-``select_features`` rule through :data:`SPEC`'s ``select``; its networks (particle-flow ensembles per soft-particle
+``select_features`` rule through :data:`SPEC`'s ``select``; its network inputs (a high-level and a padded PF block
+per PF-candidate threshold) are written by the shared ``model_inputs`` rule through ``write_inputs`` /
+``input_variants`` (:mod:`.prepare`); its networks (particle-flow ensembles per soft-particle
 threshold, built by :data:`SPEC`'s ``model_factory`` and trained, saved and exported by ``susyscan.training``),
 significance, importance and threshold-gain tables have their own rules (``workflow/rules/ewkino.smk``).
 """
@@ -12,7 +14,7 @@ from typing import Any
 
 from susyscan.analyses.spec import AnalysisSpec
 
-#: High-level variables written to the ewkino feature CSVs (cutflow bookkeeping; the networks read .npz inputs).
+#: High-level variables written to the ewkino feature CSVs (cutflow bookkeeping; the networks read the inputs tables).
 FEATURES: tuple[str, ...] = ("met", "jet1_pt", "ht", "meff", "min_dphi_jet_met", "n_jets")
 BASELINE_FLAG = "sr_baseline"
 
@@ -43,6 +45,20 @@ def select(events: Any, metadata: dict[str, Any], config_path: str) -> tuple[Any
     return frame, record
 
 
+def input_variants(config_path: str, run_config: Any) -> list[str]:
+    """The PF-threshold variants ``pt<GeV>`` of the inputs (:func:`.prepare.input_variants`)."""
+    from susyscan.analyses.ewkino.prepare import input_variants as variants
+
+    return variants(config_path, run_config)
+
+
+def write_inputs(events_path: str, config_path: str, variant: str, inputs_out: str, cutflow_out: str) -> None:
+    """Network inputs of one chunk and PF-threshold variant (:func:`.prepare.write_variant_inputs`)."""
+    from susyscan.analyses.ewkino.prepare import write_variant_inputs
+
+    write_variant_inputs(events_path, config_path, variant, inputs_out, cutflow_out)
+
+
 def model_factory(network: Any, seed: int) -> Any:
     """One ensemble member for the shared torch trainer (:func:`.model.build_member`; torch imported on use)."""
     from susyscan.analyses.ewkino.model import build_member
@@ -58,6 +74,8 @@ SPEC = AnalysisSpec(
     select=select,
     model_factory=model_factory,
     shared_ml=False,
+    write_inputs=write_inputs,
+    input_variants=input_variants,
     axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
     # issue 17: the signal as generated, sq_ewkino_isr = sq_ewkino (squark + electroweakino, squark pairs) + wino_pair
     # (wino pairs + ISR jets, parton-level recoil filter), wino-like LSP, simulated without pileup

@@ -88,7 +88,7 @@ def read_multiplicities(paths: list[str] | list[Path]) -> tuple[dict[str, np.nda
             sample = str(table.metadata["chunk_header"]["sample"])
             this = (int(table.metadata["max_candidates"]), float(table.metadata["pfcand_pt_min"]))
         except (KeyError, TypeError) as exc:
-            raise FeatureError(f"inputs file {path}: metadata lacks {exc} (rerun rule ewkino_inputs)") from exc
+            raise FeatureError(f"inputs file {path}: metadata lacks {exc} (rerun rule model_inputs)") from exc
         counts.setdefault(sample, []).append(table.columns["n_candidates"].astype(np.int64))
         if budget is not None and this != budget:
             raise FeatureError(f"inputs file {path}: (max_candidates, pfcand_pt_min) = {this} differs from {budget} "

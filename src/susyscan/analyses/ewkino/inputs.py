@@ -224,12 +224,12 @@ def _read_one(path: Path) -> EventTable:
     version = table.metadata.get("inputs_format_version")
     if version != INPUTS_FORMAT_VERSION:
         raise EventFileError(f"inputs file {path}: inputs format version {version}, expected {INPUTS_FORMAT_VERSION} "
-                             "(rerun rule ewkino_inputs)")
+                             "(rerun rule model_inputs)")
     missing = [k for k in INPUTS_COLUMNS if k not in table.columns] + [
         k for k in ("highlevel", "pfcands") if k not in table.blocks or k not in table.fields]
     missing += [k for k in INPUTS_METADATA if k not in table.metadata]
     if missing:
-        raise EventFileError(f"inputs file {path}: missing fields {missing} (rerun rule ewkino_inputs)")
+        raise EventFileError(f"inputs file {path}: missing fields {missing} (rerun rule model_inputs)")
     return table
 
 

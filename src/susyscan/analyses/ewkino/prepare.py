@@ -1,8 +1,14 @@
-"""Stage 'ewkino_inputs': one event file -> network-input .npz + cutflow JSON."""
+"""Stage 'model_inputs' of ewkino (the shared rule, through its spec's ``write_inputs``): one event file and PF-candidate
+threshold -> network-input table (.npz, ``susyscan.training.eventtable``) + cutflow JSON.
+
+The variants of the rule are the PF thresholds of the analysis YAML (``inputs.pfcand_pt_min_values``), labelled
+``pt<threshold>`` (``pt1``, ``pt10``: the ``inputs/pt{ptmin}`` folders of ``ewkino.smk``).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +17,51 @@ from susyscan.analyses.ewkino.config import EwkinoConfig, load_ewkino_config
 from susyscan.analyses.ewkino.inputs import build_inputs, write_inputs
 from susyscan.analyses.ewkino.selection import select_events
 from susyscan.atomic import write_json_atomic
+from susyscan.errors import ConfigError
 
 if TYPE_CHECKING:
     from susyscan.analyses.ewkino.pileup import PileupOverlay
 
 logger = logging.getLogger(__name__)
+
+VARIANT_PREFIX = "pt"
+
+
+def threshold_values(analysis_config: str | Path, detector_pt_min: float) -> list[float]:
+    """PF-candidate thresholds (GeV, ascending) of the analysis YAML; one below the detector's stored threshold
+    ``detector_pt_min`` is an error (those candidates are not in the event files)."""
+    values = sorted(float(v) for v in load_ewkino_config(analysis_config).inputs.pfcand_pt_min_values)
+    below = [v for v in values if v < float(detector_pt_min)]
+    if below:
+        raise ConfigError(f"{analysis_config}: inputs.pfcand_pt_min_values {below} lie below "
+                          f"detector.pfcand_pt_min={float(detector_pt_min):g} (candidates not stored in the event files)")
+    return values
+
+
+def variant_label(threshold: float) -> str:
+    """The variant (folder) label of a PF threshold: ``pt1`` for 1 GeV."""
+    return f"{VARIANT_PREFIX}{float(threshold):g}"
+
+
+def variant_threshold(label: str) -> float:
+    """The PF threshold (GeV) of a variant label ``pt<threshold>``; another label is an error naming it."""
+    try:
+        if not label.startswith(VARIANT_PREFIX):
+            raise ValueError(label)
+        return float(label[len(VARIANT_PREFIX):])
+    except ValueError:
+        raise ConfigError(f"ewkino inputs variant {label!r} is not '{VARIANT_PREFIX}<threshold GeV>'") from None
+
+
+def input_variants(analysis_config: str, run_config: Mapping[str, Any]) -> list[str]:
+    """The spec's ``input_variants``: one label per PF threshold of the YAML (checked against the detector's)."""
+    return [variant_label(v) for v in threshold_values(analysis_config, run_config["detector"]["pfcand_pt_min"])]
+
+
+def write_variant_inputs(events_path: str, analysis_config: str, variant: str, inputs_out: str,
+                         cutflow_out: str) -> None:
+    """The spec's ``write_inputs``: :func:`prepare_chunk` at the threshold of ``variant`` (its YAML budget)."""
+    prepare_chunk(events_path, analysis_config, inputs_out, cutflow_out, variant_threshold(variant))
 
 
 def read_events(path: str | Path) -> tuple[Any, dict[str, Any]]:
