@@ -47,7 +47,9 @@ class ProcessSpec:
     kfactor_table: an NLO table of a subprocess (indexed by ``xsec_table_mass``): the sample is normalised to its
         generator LO times K = table / Pythia LO of that subprocess (``kfactor_settings``), the latter computed in the
         table's spectrum, i.e. with the masses ``kfactor_masses`` overriding the point's (e.g. squarks decoupled),
-        ``susyscan.generation.pythia_run.table_kfactor``.
+        ``susyscan.generation.pythia_run.table_kfactor``;
+    user_sigma: an external Pythia process written in Python (a key of ``susyscan.generation.top_w.USER_SIGMAS``,
+        added with ``Pythia.setSigmaPtr``) for what Pythia 8 lacks (tW); ``settings`` then switch no process on.
     """
 
     name: str
@@ -66,6 +68,7 @@ class ProcessSpec:
     kfactor_table: str | None = None
     kfactor_settings: tuple[str, ...] = ()
     kfactor_masses: tuple[tuple[str, float], ...] = ()
+    user_sigma: str | None = None
 
     @property
     def lo_factor(self) -> float:
@@ -276,7 +279,15 @@ PROCESSES: dict[str, ProcessSpec] = {
             name="single_top",
             kind="background",
             settings=("Top:qq2tq(t:W) = on", "Top:ffbar2tqbar(s:W) = on"),
-            description="single top, t- and s-channel, all decays (Pythia 8 has no tW process)",
+            description="single top, t- and s-channel, all decays (tW: single_top_tw)",
+        ),
+        ProcessSpec(
+            name="single_top_tw",
+            kind="background",
+            settings=(),
+            description="single top tW (g b -> W- t + c.c., LO, external process susyscan.generation.top_w: "
+                        "Pythia 8 has none), all decays",
+            user_sigma="gb2tW",
         ),
         ProcessSpec(
             name="diboson_incl",

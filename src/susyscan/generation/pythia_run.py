@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import awkward as ak
 import pythia8mc
@@ -19,8 +19,11 @@ from tqdm import tqdm
 from susyscan.errors import ConfigError
 from susyscan.generation.extract import ChargeTable, to_particle_level
 from susyscan.generation.filters import FilterCounts, FilterSpec, log_counts, make_hook
-from susyscan.generation.processes import get_process, pythia_settings
+from susyscan.generation.processes import ProcessSpec, get_process, pythia_settings
 from susyscan.generation.slha import write_slha
+
+if TYPE_CHECKING:
+    from susyscan.generation.top_w import TopWSigma
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +65,12 @@ class GenerationResult:
         return self.lo_unfiltered_pb() if self.lo_factor != 1.0 else None
 
 
-def make_pythia(settings: list[str], what: str, hooks: pythia8mc.UserHooks | None = None) -> pythia8mc.Pythia:
-    """A quiet, initialised Pythia instance (with `hooks` attached); ConfigError naming `what` if init fails.
+def make_pythia(settings: list[str], what: str, hooks: pythia8mc.UserHooks | None = None,
+                sigma: TopWSigma | None = None) -> pythia8mc.Pythia:
+    """A quiet, initialised Pythia instance (with `hooks` attached, and the external process `sigma` configured
+    from the settings and added); ConfigError naming `what` if init fails.
 
-    The caller keeps a reference to `hooks` for as long as Pythia runs (Pythia holds a pointer to it).
+    The caller keeps a reference to `hooks` and `sigma` for as long as Pythia runs (Pythia holds pointers to them).
     """
     pythia = pythia8mc.Pythia("", False)
     for line in settings:
@@ -73,11 +78,27 @@ def make_pythia(settings: list[str], what: str, hooks: pythia8mc.UserHooks | Non
             raise ConfigError(f"Pythia rejected setting {line!r} for {what}")
     if hooks is not None:
         pythia.setUserHooksPtr(hooks)
+    if sigma is not None:
+        sigma.configure(pythia.settings.parm)
+        pythia.setSigmaPtr(sigma)
     ok = pythia.init()
     logger.info("Pythia init for %s: %s", what, "ok" if ok else "FAILED")
     if not ok:
         raise ConfigError(f"Pythia initialisation failed for {what} (settings: {settings})")
     return pythia
+
+
+def user_sigma(spec: ProcessSpec) -> TopWSigma | None:
+    """A new instance of the external Pythia process of ``spec`` (``ProcessSpec.user_sigma``), None for Pythia's
+    own processes."""
+    if spec.user_sigma is None:
+        return None
+    from susyscan.generation.top_w import USER_SIGMAS
+
+    if spec.user_sigma not in USER_SIGMAS:
+        raise ConfigError(f"process {spec.name!r}: unknown external Pythia process {spec.user_sigma!r} "
+                          f"(known: {sorted(USER_SIGMAS)})")
+    return USER_SIGMAS[spec.user_sigma]()
 
 
 def run_batches(pythia: pythia8mc.Pythia, n_events: int, desc: str, batch_size: int = BATCH_SIZE,
@@ -151,9 +172,10 @@ def generate(
         )
         what = f"process {process} seed {seed} masses {masses or '-'}"
         hook = make_hook(filter_spec, spec.slepton_pair_fix, recorder)
+        sigma = user_sigma(spec)
         start = time.perf_counter()
         cpu_start = time.process_time()
-        pythia = make_pythia(settings, what, hook)
+        pythia = make_pythia(settings, what, hook, sigma)
         init_cpu = time.process_time() - cpu_start
         timing: dict[str, float] = {}
         events = run_batches(pythia, n_events, desc=process, timing=timing)
@@ -213,7 +235,8 @@ def pythia_lo_xsec(
                                    pthat_min_gev, hard_only)
         veto = spec.slepton_pair_fix if flavour_veto is None else flavour_veto
         hook = make_hook(None, veto)
-        pythia = make_pythia(settings, f"LO cross section of {process} {masses or ''}", hook)
+        sigma = user_sigma(spec)
+        pythia = make_pythia(settings, f"LO cross section of {process} {masses or ''}", hook, sigma)
         for _ in range(n_events):
             pythia.next()
     xsec, err = lo_cross_section(pythia)

@@ -109,8 +109,8 @@ def test_lr_table_is_the_sum_of_the_reference_tables() -> None:
 
 def test_every_stau_background_has_a_class_and_a_reference_cross_section() -> None:
     table = load_background_table()
-    stau_backgrounds = {"w_lnu", "z_ll", "z_tautau", "ttbar_incl", "single_top", "diboson_incl", "ggh_tautau",
-                        "vbfh_tautau"}
+    stau_backgrounds = {"w_lnu", "z_ll", "z_tautau", "ttbar_incl", "single_top", "single_top_tw", "diboson_incl",
+                        "ggh_tautau", "vbfh_tautau"}
     for name in stau_backgrounds:
         assert name in PROCESSES and PROCESSES[name].kind == "background"
         assert table[name].xsec_pb is not None and table[name].xsec_pb > 0

@@ -31,8 +31,8 @@ def test_w_and_z_follow_the_atlas_measurement() -> None:
 def test_unchecked_values_say_so() -> None:
     """Every stau background row either cites a checked source or says plainly that it is from memory."""
     table = load_background_table()
-    for process in ("w_lnu", "z_ll", "z_tautau", "single_top", "diboson_incl", "ttbar_incl", "ggh_tautau",
-                    "vbfh_tautau"):
+    for process in ("w_lnu", "z_ll", "z_tautau", "single_top", "single_top_tw", "diboson_incl", "ttbar_incl",
+                    "ggh_tautau", "vbfh_tautau"):
         source = table[process].source
         assert "arXiv" in source or "from memory" in source, process
-    assert "from memory" in table["single_top"].source
+    assert "from memory" in table["single_top"].source and "from memory" in table["single_top_tw"].source

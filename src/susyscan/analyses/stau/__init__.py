@@ -38,7 +38,7 @@ PROCESS_CLASSES: dict[str, str] = {
     "w_lnu": "wjets", "wlnu_jets": "wjets",
     "z_ll": "zll",
     "z_tautau": "ztautau",
-    "ttbar_incl": "top", "single_top": "top", "ttbar_lep": "top", "ttbar_mumu": "top",
+    "ttbar_incl": "top", "single_top": "top", "single_top_tw": "top", "ttbar_lep": "top", "ttbar_mumu": "top",
     "diboson_incl": "diboson", "ww_mumu": "diboson", "zz_mumununu": "diboson", "wz_mumumu": "diboson",
     "ggh_tautau": "higgs", "vbfh_tautau": "higgs",
 }
