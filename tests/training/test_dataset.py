@@ -173,3 +173,69 @@ def test_real_feature_list_with_add_derived(tmp_path):
                             feature_names=SPEC.model_inputs)
     assert dataset.feature_names == list(FEATURES) + list(DERIVED)
     assert dataset.train.X.shape[1] == 37
+
+
+def _block_tables(directory, n_per_sample=60):
+    """Synthetic feature tables as .npz event tables with a [N, 3, 2] block whose entries encode each row's
+    (sample, event), so that a split's block rows can be checked against its frame."""
+    from susyscan.training.eventtable import EventTable, write_table
+    from susyscan.training.synthetic import synthetic_feature_table
+
+    frame = synthetic_feature_table(n_per_sample=n_per_sample, n_features=4, seed=2)
+    paths = []
+    for name, rows in frame.groupby("sample", sort=True):
+        key = _row_key(rows)
+        block = np.stack([key, -key], axis=1)[:, None, :].repeat(3, axis=1).astype(np.float64)
+        path = directory / f"{name}.npz"
+        write_table(EventTable({c: rows[c].to_numpy() for c in rows.columns}, {"slots": block}, {"slots": ["a", "b"]}),
+                    path)
+        paths.append(path)
+    return frame, paths
+
+
+def _row_key(frame):
+    samples = sorted(["smuon_150_0", "smuon_200_50", "smuon_400_0", "smuon_500_100", "ttbar", "ww", "zz"])
+    return frame["sample"].map(samples.index).to_numpy() * 1000.0 + frame["event"].to_numpy()
+
+
+def test_array_blocks_follow_their_rows_through_the_kfold_dataset(tmp_path):
+    frame, inputs = _block_tables(tmp_path)
+    names = ["x00", "x01", "x02", "x03"]
+    paths = split_paths_in(tmp_path / "ds", "low", fold=1, suffix=".npz")
+    built = prepare_dataset(inputs, paths, paths["meta"], "low", [0.0, 300.0], LUMI_FB, 7, feature_names=names,
+                            kfold=3, fold=1)
+    plain = build_dataset(frame, "low", [0.0, 300.0], LUMI_FB, 7, feature_names=names, kfold=3, fold=1)
+    loaded = load_dataset(paths, paths["meta"])
+    assert loaded.info["blocks"] == {"slots": {"shape": [3, 2], "fields": ["a", "b"]}}
+    for split in ("train", "val", "test", "heldout"):
+        for dataset in (built, loaded):
+            part = getattr(dataset, split)
+            assert part.blocks["slots"].shape == (len(part.y), 3, 2) and len(part.y) > 0
+            assert np.array_equal(part.blocks["slots"][:, 2, 0], _row_key(part.frame)), split
+        # the blocks do not change the scalar split tables
+        pd.testing.assert_frame_equal(getattr(loaded, split).frame, getattr(plain, split).frame, check_dtype=False)
+    with pytest.raises(FeatureError, match=r"fold1\.train\.csv\.gz: a CSV table holds columns only"):
+        save_dataset(built, split_paths_in(tmp_path / "csv", "low", fold=1), tmp_path / "csv" / "meta.json")
+
+
+def test_changed_block_fails_the_training_data_hash(tmp_path):
+    from susyscan.training.eventtable import EventTable, read_table, write_table
+
+    _, inputs = _block_tables(tmp_path, n_per_sample=40)
+    paths = split_paths_in(tmp_path / "ds", "low", suffix=".npz")
+    prepare_dataset(inputs, paths, paths["meta"], "low", [0.0, 300.0], LUMI_FB, 7, feature_names=["x00", "x01"])
+    train = read_table(paths["train"])
+    changed = dict(train.blocks, slots=train.blocks["slots"] + 1.0)
+    write_table(EventTable(train.columns, changed, train.fields), paths["train"])
+    with pytest.raises(FeatureError, match="training data hash"):
+        load_dataset(paths, paths["meta"])
+
+
+def test_nan_in_a_block_names_block_and_sample(tmp_path):
+    from susyscan.training.dataset import read_block_tables
+
+    _, inputs = _block_tables(tmp_path, n_per_sample=20)
+    table = read_block_tables(inputs)
+    table.blocks["slots"][table.columns["sample"] == "ww", 1, 1] = np.nan
+    with pytest.raises(FeatureError, match=r"block 'slots' has NaN/inf values in 20 events of sample\(s\) \['ww'\]"):
+        build_dataset(table, "low", [0.0, 300.0], LUMI_FB, 7, feature_names=["x00"])

@@ -3,6 +3,11 @@
 With k-fold (``kfold``, ``fold``), the events of fold ``fold`` (``susyscan.training.folds``) are held out: they form
 the ``heldout`` table, scored later by this fold's model only. The other events are split 8:1:1 into train/val/test
 exactly as without folds (model selection inside the fold).
+
+Input and split tables are ``susyscan.training.eventtable`` tables: CSV (``.csv.gz``, scalar columns: the smuon
+feature and dataset tables) or, for model inputs with array blocks (e.g. a padded particle-flow block), ``.npz``;
+the blocks follow their rows through region selection, k-fold hold-out, split and balancing, their field names are
+recorded in the meta JSON (``blocks``) and they enter the training-data hash.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.seeds import seed_int
 from susyscan.training.columns import META_COLUMNS
 from susyscan.atomic import write_csv_atomic
+from susyscan.training.eventtable import EventTable, concat_tables, read_table, write_table
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_sample
@@ -36,6 +42,8 @@ SPLIT_SCALE = "split_weight_scale"
 HASH_CHUNK_ROWS = 65536
 #: Table of the events held out of a fold's training (k-fold datasets only).
 HELDOUT = "heldout"
+#: Temporary column carrying each row's index into the input blocks (never written).
+BLOCK_ROW = "__block_row__"
 
 
 @dataclass
@@ -53,6 +61,7 @@ class Split:
     m_parent: np.ndarray
     m_lsp: np.ndarray
     frame: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    blocks: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
 
 @dataclass
@@ -81,6 +90,19 @@ class PreparedDataset:
     @property
     def sample_names(self) -> list[str]:
         return [s["sample"] for s in self.info["samples"]]
+
+
+def read_block_tables(paths: Sequence[str | Path]) -> EventTable:
+    """Concatenate model-input tables with array blocks (``.npz`` event tables; the same columns, blocks and field
+    names in every file, the ``META_COLUMNS`` among the columns)."""
+    tables = [read_table(path) for path in paths]
+    for table in tables:
+        missing = [c for c in META_COLUMNS if c not in table.columns]
+        if missing:
+            raise FeatureError(f"{table.source}: missing columns {missing}")
+    if not tables:
+        raise EmptySelectionError("no feature files given to the dataset preparation")
+    return concat_tables(tables)
 
 
 def read_feature_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -169,8 +191,15 @@ def _sample_table(df: pd.DataFrame, labels: np.ndarray, split_names: Sequence[st
     return table
 
 
-def split_from_frame(frame: pd.DataFrame, feature_names: Sequence[str], sample_names: Sequence[str]) -> Split:
-    """Arrays of a split table (rows of the feature tables plus ``expected_events``)."""
+def split_from_frame(frame: pd.DataFrame, feature_names: Sequence[str], sample_names: Sequence[str],
+                     blocks: Mapping[str, np.ndarray] | None = None) -> Split:
+    """Arrays of a split table (rows of the feature tables plus ``expected_events``). With ``blocks`` (the input
+    tables' blocks, indexed by the frame's ``BLOCK_ROW`` column, which is dropped) the split's block rows."""
+    split_blocks: dict[str, np.ndarray] = {}
+    if blocks:
+        rows = frame[BLOCK_ROW].to_numpy(dtype=np.int64)
+        split_blocks = {name: values[rows] for name, values in blocks.items()}
+        frame = frame.drop(columns=BLOCK_ROW)
     codes = pd.Categorical(frame["sample"].astype(str), categories=list(sample_names)).codes.astype(np.int32)
     return Split(
         X=frame[list(feature_names)].to_numpy(dtype=np.float64),
@@ -180,11 +209,27 @@ def split_from_frame(frame: pd.DataFrame, feature_names: Sequence[str], sample_n
         m_parent=frame["m_parent"].to_numpy(dtype=np.float64),
         m_lsp=frame["m_lsp"].to_numpy(dtype=np.float64),
         frame=frame.reset_index(drop=True),
+        blocks=split_blocks,
     )
 
 
+def check_blocks(table: EventTable) -> None:
+    """Raise FeatureError for a NaN/inf block entry, naming the block and the samples (padding is a finite value)."""
+    samples = np.asarray(table.columns["sample"]).astype(str)
+    for name, values in table.blocks.items():
+        bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+        if bad.any():
+            raise FeatureError(f"{table.source}: block {name!r} has NaN/inf values in {int(bad.sum())} events of "
+                               f"sample(s) {sorted(set(samples[bad].tolist()))}")
+
+
+def _hashed(split: Split) -> np.ndarray | tuple[np.ndarray, ...]:
+    """What the training-data hash covers: the features, then the blocks in order (when there are any)."""
+    return (split.X, *split.blocks.values()) if split.blocks else split.X
+
+
 def build_dataset(
-    df: pd.DataFrame,
+    df: pd.DataFrame | EventTable,
     region: str,
     bounds: Sequence[float],
     lumi_fb: float,
@@ -200,8 +245,18 @@ def build_dataset(
     With ``kfold``/``fold`` the rows of fold ``fold`` form the ``heldout`` split (unscaled weights: the held-out
     tables of the k folds together hold every event once) and only the other rows are split train/val/test.
     The rows are sorted by (sample, event id) first, so nothing depends on the row order of the input.
+    ``df`` may be an ``EventTable`` with array blocks: each split then carries the blocks of its rows.
     """
     fractions = check_fractions(list(split_fractions))
+    blocks: dict[str, np.ndarray] = {}
+    block_info: dict = {}
+    if isinstance(df, EventTable):
+        check_blocks(df)
+        blocks = df.blocks
+        block_info = {"blocks": {k: {"shape": list(v.shape[1:]), "fields": df.fields.get(k)} for k, v in blocks.items()}}
+        df = df.frame()
+        if blocks:
+            df[BLOCK_ROW] = np.arange(len(df))
     if not feature_names:
         raise ConfigError(f"mass region {region!r}: no model input features given (AnalysisSpec.model_inputs)")
     feature_names = list(feature_names)
@@ -241,7 +296,7 @@ def build_dataset(
             codes = pd.Categorical(frame["sample"].astype(str), categories=names).codes
             balance_seed = seed_int(seed, "balance", str(region), "all" if fold is None else int(fold))
             frame = frame.iloc[balance_classes(frame["is_signal"].to_numpy(dtype=int), codes, balance_seed)]
-        splits[split] = split_from_frame(frame, feature_names, names)
+        splits[split] = split_from_frame(frame, feature_names, names, blocks)
     train = splits["train"]
     for code, entry in enumerate(samples):
         entry["n_train_balanced"] = int((train.sample == code).sum())
@@ -257,13 +312,14 @@ def build_dataset(
         "split_fractions": list(fractions),
         "feature_names": feature_names,
         "standardisation": standardisation.to_dict(),
-        "training_data_hash": training_data_hash(train.X, train.y, feature_names),
+        "training_data_hash": training_data_hash(_hashed(train), train.y, feature_names),
         "balancing": "class counts equalised: larger class downsampled without replacement, equal share per sample",
         "weight_definition": weight_definition,
         "n_events": {s: int(len(splits[s].y)) for s in split_names},
         "n_signal": {s: int(splits[s].y.sum()) for s in split_names},
         "samples": samples,
         **fold_info,
+        **block_info,
     }
     where = f"region {region}" + (f" fold {fold}/{kfold}" if kfold is not None else "")
     logger.info("%s: %s events per split (train balanced)", where, info["n_events"])
@@ -271,14 +327,37 @@ def build_dataset(
                            heldout=splits.get(HELDOUT))
 
 
+def _write_split(split: Split, path: str | Path, info: Mapping) -> None:
+    """A split table: csv.gz without blocks (as always), else an event table with its blocks (``.npz``)."""
+    if not split.blocks:
+        write_csv_atomic(split.frame, path)
+        return
+    fields = {k: v["fields"] for k, v in info["blocks"].items() if v.get("fields") is not None}
+    columns = {name: split.frame[name].to_numpy() for name in split.frame.columns}
+    write_table(EventTable(columns, split.blocks, fields, source=str(path)), path)
+
+
+def _read_split(path: str | Path, info: Mapping) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """A split table as (frame, blocks); a dataset whose meta JSON records blocks must have them in every table."""
+    if not info.get("blocks"):
+        return pd.read_csv(path), {}
+    table = read_table(path, blocks=list(info["blocks"]))
+    for name, spec in info["blocks"].items():
+        if list(table.blocks[name].shape[1:]) != list(spec["shape"]):
+            raise FeatureError(f"{path}: block {name!r} has per-event shape {list(table.blocks[name].shape[1:])}, "
+                               f"the dataset's meta JSON says {spec['shape']}")
+    return table.frame(), table.blocks
+
+
 def save_dataset(dataset: PreparedDataset, split_paths: Mapping[str, str | Path], meta_path: str | Path) -> None:
-    """Write ``train``/``val``/``test`` (and ``heldout``) tables (csv.gz) and the meta JSON, each atomically."""
+    """Write ``train``/``val``/``test`` (and ``heldout``) tables (csv.gz; ``.npz`` event tables for a dataset with
+    array blocks) and the meta JSON, each atomically."""
     for split in SPLIT_NAMES:
-        write_csv_atomic(getattr(dataset, split).frame, split_paths[split])
+        _write_split(getattr(dataset, split), split_paths[split], dataset.info)
     if dataset.heldout is not None:
         if HELDOUT not in split_paths:
             raise ConfigError(f"k-fold dataset {meta_path}: no path given for the '{HELDOUT}' table")
-        write_csv_atomic(dataset.heldout.frame, split_paths[HELDOUT])
+        _write_split(dataset.heldout, split_paths[HELDOUT], dataset.info)
     write_json(meta_path, dataset.info)
 
 
@@ -288,10 +367,11 @@ def load_dataset(split_paths: Mapping[str, str | Path], meta_path: str | Path) -
     names = [s["sample"] for s in info["samples"]]
     splits = {}
     for split in SPLIT_NAMES:
-        frame = pd.read_csv(split_paths[split])
+        frame, blocks = _read_split(split_paths[split], info)
         check_features(frame, info["feature_names"])
         splits[split] = split_from_frame(frame, info["feature_names"], names)
-    digest = training_data_hash(splits["train"].X, splits["train"].y, info["feature_names"])
+        splits[split].blocks = blocks
+    digest = training_data_hash(_hashed(splits["train"]), splits["train"].y, info["feature_names"])
     if digest != info["training_data_hash"]:
         raise FeatureError(f"{split_paths['train']}: training data hash {digest[:12]} does not match "
                            f"{meta_path} ({info['training_data_hash'][:12]})")
@@ -305,23 +385,25 @@ def load_heldout(path: str | Path, info: Mapping) -> Split:
     """The held-out table of a k-fold dataset, checked against the held-out ids recorded in its meta JSON."""
     from susyscan.training.folds import check_heldout
 
-    frame = pd.read_csv(path)
+    frame, blocks = _read_split(path, info)
     check_features(frame, info["feature_names"])
     ids = event_ids(frame, str(path))
     check_heldout(frame["sample"].astype(str).to_numpy(), ids, info["heldout_ids"], f"fold {info['fold']}", str(path))
-    return split_from_frame(frame, info["feature_names"], [s["sample"] for s in info["samples"]])
+    split = split_from_frame(frame, info["feature_names"], [s["sample"] for s in info["samples"]])
+    split.blocks = blocks
+    return split
 
 
-def split_paths_in(directory: str | Path, region: str, fold: int | None = None) -> dict[str, Path]:
+def split_paths_in(directory: str | Path, region: str, fold: int | None = None, suffix: str = ".csv.gz") -> dict[str, Path]:
     """Standard paths ``<directory>/<region>.<split>.csv.gz`` and ``meta`` -> ``<region>.json``; for a k-fold
     dataset ``<directory>/<region>/fold<fold>.<split>.csv.gz`` (splits plus ``heldout``) and ``fold<fold>.json``
-    (the workflow's layout)."""
+    (the workflow's layout). ``suffix=".npz"`` for a dataset with array blocks."""
     names: tuple[str, ...]
     if fold is None:
         base, stem, names = Path(directory), region, SPLIT_NAMES
     else:
         base, stem, names = Path(directory) / region, f"fold{int(fold)}", (*SPLIT_NAMES, HELDOUT)
-    paths = {split: base / f"{stem}.{split}.csv.gz" for split in names}
+    paths = {split: base / f"{stem}.{split}{suffix}" for split in names}
     paths["meta"] = base / f"{stem}.json"
     return paths
 
@@ -340,8 +422,15 @@ def prepare_dataset(
     fold: int | None = None,
 ) -> PreparedDataset:
     """Stage entry point: read the merged feature CSVs (holding the model inputs ``feature_names``, derived
-    features included), prepare region ``region`` and save it."""
-    df = read_feature_tables(feature_csvs)
+    features included; or ``.npz`` event tables with array blocks), prepare region ``region`` and save it."""
+    paths = [Path(p) for p in feature_csvs]
+    df: pd.DataFrame | EventTable
+    if paths and all(p.suffix == ".npz" for p in paths):
+        df = read_block_tables(paths)
+    elif any(p.suffix == ".npz" for p in paths):
+        raise FeatureError(f"dataset inputs mix .npz event tables and CSV tables: {[str(p) for p in paths]}")
+    else:
+        df = read_feature_tables(paths)
     dataset = build_dataset(df, region, bounds, lumi_fb, seed, split_fractions, feature_names, kfold, fold)
     save_dataset(dataset, split_paths, meta_path)
     return dataset

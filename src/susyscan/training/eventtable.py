@@ -51,12 +51,9 @@ BLOCK_PREFIX = "block/"
 CSV_SUFFIXES = (".csv", ".csv.gz")
 
 
-def _per_event(values: np.ndarray) -> np.ndarray:
-    """``values`` as a plain numpy array; object (string) arrays become fixed-width unicode (no pickling)."""
-    array = np.asarray(values)
-    if array.dtype == object:
-        array = array.astype(str)
-    return array
+def _storable(values: np.ndarray) -> np.ndarray:
+    """``values`` as stored in an .npz: object (string) arrays become fixed-width unicode (no pickling)."""
+    return values.astype(str) if values.dtype == object else values
 
 
 @dataclass
@@ -64,7 +61,8 @@ class EventTable:
     """Per-event ``columns`` (1-D) and ``blocks`` (``[N, *shape]``, last-axis names in ``fields``) and ``metadata``.
 
     Every column and block has the same length N; a block's ``fields`` (if given) has one name per entry of its last
-    axis. Violations raise FeatureError naming the column or block (``source`` in the message, e.g. the file).
+    axis. String columns may be object arrays in memory (as pandas gives them); the .npz stores them as fixed-width
+    unicode. Violations raise FeatureError naming the column or block (``source`` in the message, e.g. the file).
     """
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
@@ -74,7 +72,7 @@ class EventTable:
     source: str = "event table"
 
     def __post_init__(self) -> None:
-        self.columns = {str(k): _per_event(v) for k, v in self.columns.items()}
+        self.columns = {str(k): np.asarray(v) for k, v in self.columns.items()}
         self.blocks = {str(k): np.asarray(v) for k, v in self.blocks.items()}
         self.fields = {str(k): [str(x) for x in v] for k, v in self.fields.items()}
         lengths = {f"column {k!r}": len(v) for k, v in self.columns.items()}
@@ -116,7 +114,7 @@ class EventTable:
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "n_events": len(self),
-            "columns": {k: v.dtype.str for k, v in self.columns.items()},
+            "columns": {k: _storable(v).dtype.str for k, v in self.columns.items()},
             "blocks": {k: {"dtype": v.dtype.str, "shape": list(v.shape[1:]), "fields": self.fields.get(k)}
                        for k, v in self.blocks.items()},
             "metadata": self.metadata,
@@ -139,7 +137,7 @@ def write_table(table: EventTable, path: str | Path) -> None:
     if path.suffix != ".npz":
         raise FeatureError(f"{path}: unknown event-table format (expected .npz, .csv or .csv.gz)")
     members: dict[str, np.ndarray] = {HEADER: np.array(json.dumps(table.header()))}
-    members.update({COLUMN_PREFIX + k: v for k, v in table.columns.items()})
+    members.update({COLUMN_PREFIX + k: _storable(v) for k, v in table.columns.items()})
     members.update({BLOCK_PREFIX + k: v for k, v in table.blocks.items()})
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **members)  # type: ignore[arg-type]  # numpy's stub types **kwds badly
