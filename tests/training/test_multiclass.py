@@ -117,7 +117,8 @@ def test_bad_inputs_are_named() -> None:
 
 def test_shared_trainer_stops_early_and_gives_softmax_probabilities() -> None:
     """Through the shared trainer: training stops ``patience`` epochs after the lowest validation loss, and
-    ``predict_raw`` of a multi-logit model gives the softmax class probabilities of ``predict_proba``."""
+    ``predict_proba`` (``predict_raw`` in float32) gives, bit for bit, the class probabilities of the exported
+    module evaluated in torch (``ScoringModule``, the previous ``predict_proba``)."""
     torch.set_num_threads(1)
     features, _, weights = _blobs(300, 1)
     unrelated = np.random.default_rng(9).integers(0, 3, size=300)  # validation labels the features cannot predict
@@ -127,9 +128,33 @@ def test_shared_trainer_stops_early_and_gives_softmax_probabilities() -> None:
     history = result.history
     assert len(history) < config.epochs and len(history) - result.best_epoch == config.patience
     assert result.best_epoch == int(history.loc[history["val_loss"].idxmin(), "epoch"])
-    probabilities = predict_raw(result.model, result.standardisation, features)
-    assert probabilities.shape == (300, 3)
-    np.testing.assert_allclose(probabilities, result.predict_proba(features), atol=1e-6)
+    probabilities = result.predict_proba(features)
+    assert probabilities.shape == (300, 3) and probabilities.dtype == np.float64
+    with torch.no_grad():
+        exported = ScoringModule(result.model, result.standardisation, signal_index=0).probabilities(
+            torch.as_tensor(features, dtype=torch.float32)).double().numpy()
+    np.testing.assert_array_equal(probabilities, exported)
+    assert result.predict_proba(features[:0]).shape == (0, 3)
+
+
+def test_predict_raw_averages_the_members_softmax() -> None:
+    """``predict_raw``'s categorical branch (one logit per class): the mean over the members of each member's
+    softmax on the standardised features (in the block's precision), not the softmax of the mean logits."""
+    features = _blobs(200, 3)[0]
+    members = [_untrained(1)[0], _untrained(2)[0]]
+    standardisation = _untrained(1)[1]
+    scaled = torch.as_tensor(standardisation.apply(features, np.float64), dtype=torch.float32)
+    with torch.no_grad():
+        logits = [member(scaled) for member in members]
+        expected = torch.stack([torch.softmax(values, dim=1) for values in logits]).mean(dim=0).double().numpy()
+        of_mean_logits = torch.softmax(torch.stack(logits).mean(dim=0), dim=1).double().numpy()
+    probabilities = predict_raw(members, standardisation, features, batch_size=64)  # batches of 64, 64, 64, 8
+    assert probabilities.shape == (200, len(CLASSES))
+    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert np.abs(probabilities - of_mean_logits).max() > 1e-3  # the two averages differ: the test can tell them apart
+    single = predict_raw(members[0], standardisation, features)
+    np.testing.assert_allclose(single, torch.softmax(logits[0], dim=1).double().numpy(), rtol=0, atol=1e-7)
 
 
 def test_empty_validation_set_keeps_the_lowest_training_loss(caplog: pytest.LogCaptureFixture) -> None:

@@ -6,7 +6,8 @@ Training goes through the shared torch trainer (``susyscan.training.train_nn.tra
 module supplies the network (:func:`build_multiclass`), the loss weights and the checks of the inputs. The ONNX
 export, its metadata and parity check are the shared ones (``susyscan.training.export.export_nn`` with
 ``classes``: outputs ``score`` and ``probabilities``; ``check_parity(..., output="probabilities")``), and
-:meth:`MulticlassResult.predict_proba` evaluates the exported module (``onnx_nn.ScoringModule`` with a softmax).
+:meth:`MulticlassResult.predict_proba` is the shared trainer's prediction (``train_nn.predict_raw``: softmax of
+the logits, mean over an ensemble's members) in the graph's float32 precision.
 
 Event weights in the loss. Each event enters the loss with its MC weight; the signal class as a whole is scaled
 to the total background weight (the backgrounds keep their relative weights), and the weights are then divided
@@ -39,9 +40,8 @@ import torch
 from torch import nn
 
 from susyscan.errors import ConfigError, FeatureError
-from susyscan.training.onnx_nn import ScoringModule
 from susyscan.training.standardise import Standardisation
-from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, train_blocks
+from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, predict_raw, train_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -143,13 +143,13 @@ class MulticlassResult:
         return self.standardisation.feature_names
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, K) of raw features (native torch, float64): the shared export's module
-        (``onnx_nn.ScoringModule`` with the signal class 0), evaluated in torch."""
-        module = ScoringModule(self.model, self.standardisation, signal_index=0).eval()
-        with torch.no_grad():
-            tensor = torch.as_tensor(np.ascontiguousarray(features, dtype=np.float32))
-            parts = [module.probabilities(tensor[i : i + 65536]) for i in range(0, len(tensor), 65536)]
-        return torch.cat(parts).double().numpy() if parts else np.empty((0, len(self.classes)))
+        """Class probabilities (n, K) of raw features (native torch, float64): the shared trainer's one prediction
+        path, :func:`~susyscan.training.train_nn.predict_raw` (softmax of a multi-logit model), on the features in
+        float32, the precision of the exported graph (``Standardisation.apply(x, float32)`` is the arithmetic of
+        ``onnx_nn.BlockStandardiser``), so the ONNX parity check compares the graph with an independent path."""
+        if len(features) == 0:
+            return np.empty((0, len(self.classes)))
+        return predict_raw(self.model, self.standardisation, np.asarray(features, dtype=np.float32))
 
 
 def loss_weights(labels: np.ndarray, weights: np.ndarray, mode: str, signal_index: int = 0,

@@ -172,7 +172,7 @@ def predict_raw(model: nn.Module | Sequence[nn.Module], standardisation: Standar
                 features: np.ndarray | Sequence[np.ndarray], batch_size: int = EVAL_BATCH) -> np.ndarray:
     """Scores for raw (un-standardised) input blocks, on CPU: the sigmoid of one model's logits, or the mean of the
     members' sigmoids of an ensemble; for models with one logit per class (N, K > 1), the (mean) softmax class
-    probabilities (N, K)."""
+    probabilities (N, K) (also ``MulticlassResult.predict_proba``, the multiclass models' prediction)."""
     members = [model] if isinstance(model, nn.Module) else list(model)
     standardisations = [standardisation] if isinstance(standardisation, Standardisation) else list(standardisation)
     blocks = as_blocks(features)
