@@ -358,3 +358,19 @@ def point_masses(wildcards):
     return [point.m_parent, point.m_lsp]
 
 
+# {analysis: [variant labels]} of the analyses whose spec writes model-input tables
+INPUT_VARIANTS = {
+    name: list(SPECS[name].input_variants(config["analyses"][name]["config"], config))
+    for name in ANALYSES
+    if SPECS[name].write_inputs is not None
+}
+
+
+def model_input_events(wildcards):
+    """The event file of a model-input table; a variant or sample outside the analysis is an error naming it."""
+    variants = INPUT_VARIANTS[wildcards.analysis]
+    if wildcards.variant not in variants:
+        raise ValueError(f"analysis {wildcards.analysis}: unknown model-input variant {wildcards.variant!r} ({variants})")
+    if wildcards.sample not in {s.name for s in SAMPLES_BY_ANALYSIS[wildcards.analysis]}:
+        raise ValueError(f"analysis {wildcards.analysis}: sample {wildcards.sample!r} is not one of its samples")
+    return R(f"events/{wildcards.sample}/chunk{wildcards.chunk}.root")
