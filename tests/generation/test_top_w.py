@@ -112,3 +112,73 @@ def test_tw_chunk_generates_and_is_normalised_to_the_reference(tmp_path: Path) -
         # t- or s-channel single top: one W)
         res = np.asarray(pid)[np.abs(np.asarray(status)) == 22]
         assert (np.abs(res) == 6).sum() == 1 and sorted(res[np.abs(res) == 24].tolist()) == [-24, 24], res
+
+
+#: hard process and resonance decays only, leptonic W decays (the angles are all that is compared)
+DECAYS_ONLY = ["Beams:eCM = 13000", "Print:quiet = on", "Next:numberCount = 0", "PartonLevel:all = off",
+               "HadronLevel:all = off", "24:onMode = off", "24:onIfAny = 11 13", "Random:setSeed = on",
+               "Random:seed = 3"]
+
+
+def _lepton_cos_theta(settings: list[str], sigma: pythia8mc.Sigma2Process | None, n_events: int) -> np.ndarray:
+    """cos theta* of the charged lepton of every t -> W b -> l nu b: its direction in the W rest frame against the
+    W direction in the top rest frame (the W helicity angle)."""
+    pythia = pythia8mc.Pythia("", False)
+    for line in settings:
+        assert pythia.readString(line), line
+    if sigma is not None:
+        sigma.configure(pythia.settings.parm)
+        pythia.setSigmaPtr(sigma)
+    assert pythia.init()
+    cos = []
+    for _ in range(n_events):
+        assert pythia.next()
+        event = pythia.process
+        for i in range(event.size()):
+            top = event[i]
+            if top.idAbs() != top_w.TOP or top.daughter1() <= 0:
+                continue
+            w_index = [j for j in (top.daughter1(), top.daughter2()) if event[j].idAbs() == top_w.W_BOSON]
+            if not w_index:
+                continue
+            w = event[w_index[0]]
+            lepton = next(event[j] for j in range(w.daughter1(), w.daughter2() + 1) if event[j].idAbs() in (11, 13))
+            p_w, p_l = pythia8mc.Vec4(w.p()), pythia8mc.Vec4(lepton.p())
+            p_w.bstback(top.p())
+            p_l.bstback(top.p())
+            p_l.bstback(p_w)
+            cos.append((p_w.px() * p_l.px() + p_w.py() * p_l.py() + p_w.pz() * p_l.pz()) / (p_w.pAbs() * p_l.pAbs()))
+    return np.asarray(cos)
+
+
+def _helicity_fractions(cos: np.ndarray) -> tuple[float, float, float, float]:
+    """(F0, FL, FR, error of F0) from the moments of dN/dcos = 3/8 FL (1 - c)^2 + 3/4 F0 (1 - c^2) + 3/8 FR (1 + c)^2:
+    <c^2> = (2 - F0) / 5 and <c> = (FR - FL) / 2."""
+    f0 = 2.0 - 5.0 * float(np.mean(cos**2))
+    asym = -2.0 * float(np.mean(cos))  # FL - FR
+    return f0, 0.5 * (1.0 - f0 + asym), 0.5 * (1.0 - f0 - asym), 5.0 * float(np.std(cos**2)) / math.sqrt(len(cos))
+
+
+class _IsotropicTopWSigma(top_w.TopWSigma):
+    """The process without its decay weight (Pythia's base class: every decay isotropic)."""
+
+    def weightDecay(self, process: pythia8mc.Event, iResBeg: int, iResEnd: int) -> float:  # noqa: N802, N803
+        return 1.0
+
+
+def test_top_decay_keeps_the_w_helicity() -> None:
+    """t -> W b -> l nu b in tW: F0 and FL as at LO, m_t^2 / (m_t^2 + 2 m_W^2) and 2 m_W^2 / (m_t^2 + 2 m_W^2)
+    with Pythia's masses, FR = 0, within the MC error, as in Pythia's own g g -> t tbar; the same process without
+    ``weightDecay`` decays the W isotropically (all three fractions 1/3)."""
+    data = pythia8mc.Pythia("", False).particleData
+    m_t2, m_w2 = data.m0(top_w.TOP) ** 2, data.m0(top_w.W_BOSON) ** 2
+    f0_lo = m_t2 / (m_t2 + 2.0 * m_w2)
+    fractions = {"tW": _helicity_fractions(_lepton_cos_theta(DECAYS_ONLY, top_w.TopWSigma(), 1200)),
+                 "ttbar": _helicity_fractions(_lepton_cos_theta([*DECAYS_ONLY, "Top:gg2ttbar = on"], None, 600)),
+                 "isotropic": _helicity_fractions(_lepton_cos_theta(DECAYS_ONLY, _IsotropicTopWSigma(), 1200))}
+    for name in ("tW", "ttbar"):
+        f0, fl, fr, err = fractions[name]
+        assert abs(f0 - f0_lo) < 4 * err and abs(fl - (1.0 - f0_lo)) < 4 * err and abs(fr) < 4 * err, (name, fractions)
+    f0, fl, fr, err = fractions["isotropic"]
+    assert max(abs(f0 - 1 / 3), abs(fl - 1 / 3), abs(fr - 1 / 3)) < 4 * err, fractions
+    assert fractions["tW"][0] - f0 > 6 * err

@@ -22,8 +22,30 @@ a gluon polarisation equal to its momentum (gauge invariance, which fixes the re
 and with a massless outgoing quark and Pythia's CKM sums the cross section equals that of Pythia's own
 ``WeakBosonAndParton:qg2Wq`` (same couplings, colour and spin factors, and conventions) within the MC error.
 
-Not modelled: the NLO overlap with ttbar (irrelevant at LO), spin correlations in the top and W decays (Pythia
-decays them isotropically in their rest frames, as for any external process without a ``weightDecay``).
+Decays. The top decay t -> W b -> f f' b keeps its W helicity (LO: F0 = m_t^2 / (m_t^2 + 2 m_W^2) ~ 0.70
+longitudinal, FL ~ 0.30 left-handed, FR = 0 for a massless b): :meth:`TopWSigma.weightDecay` hands the top's
+decay products to Pythia's ``SigmaProcess.weightTopDecay`` (the spin-averaged |M|^2 (p_t.p_fbar)(p_f.p_b) over
+its maximum, accepted or redone by ``PhaseSpace::decayKinematics``), under the same condition as Pythia's own top
+processes (``Sigma2gg2QQbar::weightDecay``: the mother of the first decay product is a top); without it Pythia's
+base class returns 1 and the W decays isotropically in its rest frame (F0 = FL = FR = 1/3). Test
+(``tests/generation/test_top_w.py``): the charged lepton's angle in the W rest frame against the W direction in
+the top rest frame, moments fit, against the LO formula and Pythia's own ttbar. Not modelled: the NLO overlap
+with ttbar (irrelevant at LO) and the spin correlations between production and decay (the top polarisation from
+the production, and the angles of the prompt W's decay, which Pythia decays isotropically): the W helicity
+fractions in the top decay do not depend on the top polarisation once its direction is integrated over.
+
+Masses. Pythia's default top mass ``6:m0`` (173.0 GeV in 8.317) is used, as for ``ttbar_incl``; the reference
+cross section (71.7 pb) is for 172.5 GeV. The normalisation comes from the reference, so the 0.5 GeV difference
+(an effect of about 1 %, as for ttbar's 831.76 pb, also for 172.5 GeV) is not propagated; the mass is not changed
+globally (it would change every top sample).
+
+Why a process of our own. The maintained routes are not available here: Pythia 8.317 has no tW process (above);
+the project's LHE ingest would take a tW file from MadGraph5_aMC@NLO or POWHEG-BOX (``ST_tW``), neither of which is
+installable from the registries this project reaches (PyPI, Debian); Sherpa is on PyPI as ``sherpa-mc``
+(3.0.3b2, a source distribution only: installing it compiles the whole generator, a long C++ build on the
+project's 2-core machines and CI) and could produce LO tW, but as a second generator with its own shower and tune
+(an LHE/HepMC file for the ingest path, or its own event loop) for one background: judged not realistic here.
+
 Performance: one numpy evaluation (~0.1 ms) per phase-space point; the normalisation comes from the reference
 cross section (``resources/backgrounds/xsec.csv``), the LO here only sets the kinematics.
 """
@@ -208,6 +230,14 @@ class TopWSigma(pythia8mc.Sigma2Process):  # type: ignore[misc]  # pybind11 clas
         if self._partner is None:
             return self._dsigma(gluon_first) if quark == BOTTOM else 0.0
         return self._dsigma(gluon_first) * self._partner.get(quark, 0.0)
+
+    def weightDecay(self, process: pythia8mc.Event, iResBeg: int, iResEnd: int) -> float:  # noqa: N802, N803
+        """Decay-angle weight (0-1) of the decay products ``iResBeg``-``iResEnd`` (Pythia's names): the W helicity
+        of t -> W b -> f f' b through Pythia's ``weightTopDecay`` when their mother is a top (as in Pythia's own
+        top processes), 1 (isotropic) for every other decay, the prompt W's included."""
+        if process[process[iResBeg].mother1()].idAbs() == TOP:
+            return float(self.weightTopDecay(process, iResBeg, iResEnd))
+        return 1.0
 
     def setIdColAcol(self) -> None:  # noqa: N802 (Pythia's name)
         gluon_first = self.id1 == GLUON
