@@ -118,7 +118,7 @@ def test_wino_pair_kfactor_from_the_wino_table() -> None:
 
 
 def test_kfactor_processes_of_plain_and_composite_samples() -> None:
-    from susyscan.generation.chunk import kfactor_processes
+    from susyscan.generation.processes import kfactor_processes
 
     assert kfactor_processes("sq_ewkino_isr", 13000.0) == ["wino_pair"]  # the component, not the composite
     assert kfactor_processes("wino_pair", 13000.0) == ["wino_pair"]
@@ -148,14 +148,23 @@ def test_kfactor_file_round_trip_and_mismatches_name_the_file(kfactor_file: Path
     data = json.loads(kfactor_file.read_text())
     with pytest.raises(ConfigError, match=r"point\.json.*needs \[\]"):
         read_kfactors(kfactor_file, "sq_ewkino", POINT, 13000.0)
-    with pytest.raises(ConfigError, match=r"point\.json \[wino_pair\]: masses"):
+    with pytest.raises(ConfigError, match=r"point\.json \[wino_pair\]: field masses.*rerun kfactor_reference"):
         read_kfactors(kfactor_file, "sq_ewkino_isr", {**POINT, "m_electroweakino": 400.0}, 13000.0)
-    for field, value in (("n_events", 100), ("seed", 2), ("table", "other.json")):
+    record = data["kfactors"]["wino_pair"]
+    changes = {"n_events": 100, "seed": 2, "table": "other.json", "nlo_pb": record["nlo_pb"] * 1.01,
+               "nlo_unc_pb": record["nlo_unc_pb"] * 0.9, "reference_masses": {**record["reference_masses"],
+                                                                             "m_squark": 4000.0}}
+    for field, value in changes.items():  # each recomputable field alone: a stale table, registry or setting
         changed = tmp_path / f"{field}.json"
-        changed.write_text(json.dumps({**data, "kfactors": {"wino_pair": {**data["kfactors"]["wino_pair"],
-                                                                           field: value}}}))
-        with pytest.raises(ConfigError, match=rf"{field}\.json \[wino_pair\]: {field}"):
+        changed.write_text(json.dumps({**data, "kfactors": {"wino_pair": {**record, field: value}}}))
+        with pytest.raises(ConfigError, match=rf"{field}\.json \[wino_pair\]: field {field} .*\(expected .*\); "
+                                              "rerun kfactor_reference$"):
             read_kfactors(changed, "sq_ewkino_isr", POINT, 13000.0)
+    for generator in ("pythia8mc 8.312.0", None):  # another or an unrecorded generator version
+        other = {**data, "generator": generator} if generator else {k: v for k, v in data.items() if k != "generator"}
+        (tmp_path / "generator.json").write_text(json.dumps(other))
+        with pytest.raises(ConfigError, match=r"generator\.json: field generator .*rerun kfactor_reference"):
+            read_kfactors(tmp_path / "generator.json", "sq_ewkino_isr", POINT, 13000.0)
     del data["kfactors"]["wino_pair"]["lo_pb"]
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(ConfigError, match=r"bad\.json \[wino_pair\]: malformed.*lo_pb"):
@@ -171,7 +180,7 @@ def test_cli_chunk_reads_the_kfactor_file(kfactor_file: Path, tmp_path: Path) ->
     result = CliRunner().invoke(main, ["generate", "generate", "--sample", "p", "--process", "sq_ewkino_isr",
                                        "--mass", "m_squark=1500", "--mass", "m_electroweakino=400", "--n-events", "4",
                                        "--kfactor-file", str(kfactor_file), "--out", str(tmp_path / "x.root")])
-    assert result.exit_code == 1 and "point.json [wino_pair]: masses" in result.stderr
+    assert result.exit_code == 1 and "point.json [wino_pair]: field masses" in result.stderr
     assert not (tmp_path / "x.root").exists()
 
 

@@ -132,9 +132,18 @@ def ingested_samples():
 def kfactor_samples():
     """Generated samples normalised with a table K-factor (their process or a component of it): each gets one
     K-factor file (rule kfactor_reference) that all its chunks read."""
-    from susyscan.generation.chunk import kfactor_processes
+    from susyscan.generation.processes import kfactor_processes
 
     return [n for n in generated_samples() if kfactor_processes(SAMPLES[n].process, float(config["sqrt_s_gev"]))]
+
+
+def kfactor_tables(wildcards):
+    """The NLO table files behind a sample's K-factors (inputs of rule kfactor_reference: a changed table reruns it)."""
+    from susyscan.generation.processes import get_process, kfactor_processes
+    from susyscan.generation.xsec import table_path
+
+    names = kfactor_processes(SAMPLES[wildcards.sample].process, float(config["sqrt_s_gev"]))
+    return sorted({str(table_path(get_process(n).kfactor_table)) for n in names})
 
 
 SHARED_ML_RE = _alternatives(SHARED_ML)  # analyses served by the shared training and scan rules

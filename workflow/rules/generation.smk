@@ -7,6 +7,8 @@ rule kfactor_reference:
     # reference run of a mass point, once for all its chunks (pythia_run.table_kfactor, chunk.write_kfactors)
     wildcard_constraints:
         sample=KFACTOR_RE,
+    input:
+        tables=kfactor_tables,
     output:
         json=R("generation/kfactor/{sample}.json"),
     params:

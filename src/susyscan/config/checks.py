@@ -50,8 +50,7 @@ def _check_chunks(samples: Sequence[Sample], max_per_chunk: int) -> None:
 
 def _check_processes(samples: Sequence[Sample], sqrt_s_gev: float) -> None:
     """Generated samples must name a registered process; signal masses must lie inside their NLO table."""
-    from susyscan.generation.chunk import REFERENCE_SQRT_S_GEV
-    from susyscan.generation.processes import get_process
+    from susyscan.generation.processes import REFERENCE_SQRT_S_GEV, get_process
     from susyscan.generation.xsec import lookup
 
     for sample in samples:

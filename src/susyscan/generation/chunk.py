@@ -16,8 +16,15 @@ import numpy as np
 import susyscan
 from susyscan.errors import ConfigError, CrossSectionRangeError
 from susyscan.generation.filters import FilterSpec
-from susyscan.generation.processes import ProcessSpec, get_process
-from susyscan.generation.pythia_run import KFACTOR_LO_EVENTS, KFACTOR_LO_SEED, GenerationResult, KFactor, generate
+from susyscan.generation.processes import REFERENCE_SQRT_S_GEV, ProcessSpec, get_process, kfactor_processes
+from susyscan.generation.pythia_run import (
+    KFACTOR_LO_EVENTS,
+    KFACTOR_LO_SEED,
+    GenerationResult,
+    KFactor,
+    generate,
+    kfactor_table_values,
+)
 from susyscan.generation.seeds import chunk_seed
 from susyscan.generation.xsec import background_xsec, lookup
 
@@ -26,60 +33,70 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REFERENCE_SQRT_S_GEV = 13000.0  # energy of the reference cross-section tables
 GENERATOR = f"pythia8mc {importlib.metadata.version('pythia8mc')}"
-
-
-def kfactor_processes(process: str, sqrt_s_gev: float) -> list[str]:
-    """The processes of a sample of ``process`` (itself, or its components when composite) normalised with a table
-    K-factor (``ProcessSpec.kfactor_table``) at this energy: none off the tables' 13 TeV (:func:`normalisation`)."""
-    if sqrt_s_gev != REFERENCE_SQRT_S_GEV:
-        return []
-    spec = get_process(process)
-    parts = [name for name, _ in spec.components] or [spec.name]
-    return [name for name in parts if get_process(name).kfactor_table is not None]
+#: the remedy that every error about a K-factor file names
+_RERUN = "rerun kfactor_reference"
 
 
 def write_kfactors(process: str, masses: dict[str, float], sqrt_s_gev: float, path: str | Path) -> dict[str, KFactor]:
     """Compute the K-factors of one mass point of ``process`` (:func:`kfactor_processes`, the LO reference run of
-    ``pythia_run.table_kfactor``) and write them as JSON (``{"process", "masses", "sqrt_s_gev", "kfactors":
-    {process: KFactor.as_dict()}}``): the workflow's per-point file that every chunk of the point reads."""
+    ``pythia_run.table_kfactor``) and write them as JSON (``{"process", "masses", "sqrt_s_gev", "generator",
+    "kfactors": {process: KFactor.as_dict()}}``): the workflow's per-point file that every chunk of the point reads."""
     from susyscan.atomic import write_json_atomic
     from susyscan.generation.pythia_run import table_kfactor
 
     point = {k: float(v) for k, v in masses.items()}
     kfactors = {name: table_kfactor(name, point, sqrt_s_gev) for name in kfactor_processes(process, sqrt_s_gev)}
-    write_json_atomic({"process": process, "masses": point, "sqrt_s_gev": float(sqrt_s_gev),
+    write_json_atomic({"process": process, "masses": point, "sqrt_s_gev": float(sqrt_s_gev), "generator": GENERATOR,
                        "kfactors": {name: kf.as_dict() for name, kf in kfactors.items()}}, path, sort_keys=True)
     logger.info("wrote %s: %s", path, ", ".join(f"{n} K = {kf.k:.4g} +- {kf.k_err:.2g}" for n, kf in kfactors.items())
                 or f"no K-factor for {process} at {sqrt_s_gev:g} GeV")
     return kfactors
 
 
+def _same(found: Any, wanted: Any) -> bool:
+    """Equal, floats (also inside mass dicts) to 1e-9 relative: the JSON round trip is exact, an interpolation in
+    another numpy build may differ in the last digit; a changed table or registry entry differs far more."""
+    if isinstance(found, dict) and isinstance(wanted, dict):
+        return found.keys() == wanted.keys() and all(_same(found[k], wanted[k]) for k in wanted)
+    if isinstance(found, float) and isinstance(wanted, float):
+        return math.isclose(found, wanted, rel_tol=1e-9)
+    return bool(found == wanted)
+
+
 def read_kfactors(path: str | Path, process: str, masses: dict[str, float], sqrt_s_gev: float) -> dict[str, KFactor]:
-    """The K-factors of :func:`write_kfactors` for this sample's point; a file of another process, point, energy,
-    LO reference setting (events, seed) or set of K-factor processes is a ConfigError naming the file."""
+    """The K-factors of :func:`write_kfactors` for this sample's point. Checked against what can be recomputed
+    without the LO run: process, point, energy, table name, the reference spectrum (``kfactor_masses``), the NLO
+    table value and uncertainty at the point, LO reference setting (events, seed), set of K-factor processes and the
+    generator version; a mismatch is a ConfigError naming the file, the process and the field (rerun
+    kfactor_reference)."""
     source = f"K-factor file {path}"
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{source}: unreadable ({exc})") from exc
+        raise ConfigError(f"{source}: unreadable ({exc}); {_RERUN}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("kfactors"), dict):
-        raise ConfigError(f"{source}: no 'kfactors' object")
+        raise ConfigError(f"{source}: no 'kfactors' object; {_RERUN}")
+    if data.get("generator") != GENERATOR:
+        raise ConfigError(f"{source}: field generator {data.get('generator')!r} (expected {GENERATOR!r}); {_RERUN}")
     point = {k: float(v) for k, v in masses.items()}
     kfactors = {name: KFactor.from_dict(record, f"{source} [{name}]") for name, record in data["kfactors"].items()}
     expected = kfactor_processes(process, sqrt_s_gev)
     if sorted(kfactors) != sorted(expected):
         raise ConfigError(f"{source}: K-factors of {sorted(kfactors)}, sample of {process} at {sqrt_s_gev:g} GeV "
-                          f"needs {sorted(expected)}")
+                          f"needs {sorted(expected)}; {_RERUN}")
     for name, kf in kfactors.items():
+        reference, nlo, nlo_unc = kfactor_table_values(name, point)
         found = {"process": kf.process, "masses": dict(kf.masses), "sqrt_s_gev": kf.sqrt_s_gev,
-                 "table": kf.table, "n_events": kf.n_events, "seed": kf.seed}
+                 "table": kf.table, "reference_masses": dict(kf.reference_masses), "nlo_pb": kf.nlo_pb,
+                 "nlo_unc_pb": kf.nlo_unc_pb, "n_events": kf.n_events, "seed": kf.seed}
         wanted = {"process": name, "masses": point, "sqrt_s_gev": float(sqrt_s_gev),
-                  "table": get_process(name).kfactor_table, "n_events": KFACTOR_LO_EVENTS, "seed": KFACTOR_LO_SEED}
-        wrong = {k: (found[k], wanted[k]) for k in wanted if found[k] != wanted[k]}
+                  "table": get_process(name).kfactor_table, "reference_masses": reference, "nlo_pb": nlo,
+                  "nlo_unc_pb": nlo_unc, "n_events": KFACTOR_LO_EVENTS, "seed": KFACTOR_LO_SEED}
+        wrong = {k: (found[k], wanted[k]) for k in wanted if not _same(found[k], wanted[k])}
         if wrong:
-            raise ConfigError(f"{source} [{name}]: {', '.join(f'{k} {a!r} (expected {b!r})' for k, (a, b) in wrong.items())}")
+            fields = ", ".join(f"field {k} {a!r} (expected {b!r})" for k, (a, b) in wrong.items())
+            raise ConfigError(f"{source} [{name}]: {fields}; {_RERUN}")
     return kfactors
 
 

@@ -20,6 +20,7 @@ _SQ_EWKINO_ASSOC = ("SUSY:qg2chi0squark = on", "SUSY:qg2chi+-squark = on")
 _SQUARK_PAIRS = ("SUSY:gg2squarkantisquark = on", "SUSY:qqbar2squarkantisquark = on", "SUSY:qq2squarksquark = on")
 #: Pythia 8 (8.230-8.317) averages the q qbar colours of slepton-pair production with 1/9 instead of 1/3.
 SLEPTON_PAIR_COLOUR_FIX = 3.0
+REFERENCE_SQRT_S_GEV = 13000.0  # energy of the reference cross-section tables
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,17 @@ def get_process(name: str) -> ProcessSpec:
     if name not in PROCESSES:
         raise UnknownSampleError(f"unknown process {name!r}; registered: {sorted(PROCESSES)}")
     return PROCESSES[name]
+
+
+def kfactor_processes(process: str, sqrt_s_gev: float) -> list[str]:
+    """The processes of a sample of ``process`` (itself, or its components when composite) normalised with a table
+    K-factor (``ProcessSpec.kfactor_table``) at this energy: none off the tables' 13 TeV (``chunk.normalisation``).
+    Here, not in ``generation.chunk``, so that the workflow builds its DAG without importing Pythia."""
+    if sqrt_s_gev != REFERENCE_SQRT_S_GEV:
+        return []
+    spec = get_process(process)
+    parts = [name for name, _ in spec.components] or [spec.name]
+    return [name for name in parts if get_process(name).kfactor_table is not None]
 
 
 def pythia_settings(

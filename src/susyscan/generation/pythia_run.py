@@ -299,17 +299,27 @@ class KFactor:
             raise ConfigError(f"{source}: malformed K-factor record ({type(exc).__name__}: {exc})") from exc
 
 
-@functools.lru_cache(maxsize=64)
-def _table_kfactor(process: str, masses: tuple[tuple[str, float], ...], sqrt_s_gev: float) -> KFactor:
+def kfactor_table_values(process: str, masses: dict[str, float]) -> tuple[dict[str, float], float, float]:
+    """The cheap part of a K-factor (no generator run): the reference spectrum (the point's ``masses`` with the
+    process's ``kfactor_masses`` overriding), the NLO table value at the point and its uncertainty (pb). Used by
+    :func:`table_kfactor` and, to check a K-factor file against today's table and registry, ``chunk.read_kfactors``."""
     from susyscan.generation.xsec import lookup
 
     spec = get_process(process)
     if spec.kfactor_table is None or spec.xsec_table_mass is None or not spec.kfactor_settings:
         raise ConfigError(f"process {process!r} declares no K-factor table (kfactor_table, kfactor_settings, "
                           "xsec_table_mass)")
-    point = dict(masses)
-    reference = {**point, **dict(spec.kfactor_masses)}
+    point = {k: float(v) for k, v in masses.items()}
     nlo, nlo_unc = lookup(spec.kfactor_table, point[spec.xsec_table_mass])
+    return {**point, **dict(spec.kfactor_masses)}, float(nlo), float(nlo_unc)
+
+
+@functools.lru_cache(maxsize=64)
+def _table_kfactor(process: str, masses: tuple[tuple[str, float], ...], sqrt_s_gev: float) -> KFactor:
+    spec = get_process(process)
+    point = dict(masses)
+    reference, nlo, nlo_unc = kfactor_table_values(process, point)
+    assert spec.kfactor_table is not None  # kfactor_table_values raised otherwise
     sub = replace(spec, settings=spec.kfactor_settings, kfactor_table=None)
     hard_only = ("PartonLevel:all = off", "HadronLevel:all = off")
     logger.info("K-factor of %s at %s: LO reference run of %d hard processes", process, point, KFACTOR_LO_EVENTS)
@@ -321,7 +331,7 @@ def _table_kfactor(process: str, masses: tuple[tuple[str, float], ...], sqrt_s_g
             pythia.next()
     lo, lo_err = lo_cross_section(pythia)
     return KFactor(process=process, masses=masses, sqrt_s_gev=sqrt_s_gev, table=spec.kfactor_table,
-                   reference_masses=_pairs(reference), nlo_pb=float(nlo), nlo_unc_pb=float(nlo_unc), lo_pb=float(lo),
+                   reference_masses=_pairs(reference), nlo_pb=nlo, nlo_unc_pb=nlo_unc, lo_pb=float(lo),
                    lo_err_pb=float(lo_err), n_events=KFACTOR_LO_EVENTS, seed=KFACTOR_LO_SEED)
 
 

@@ -35,7 +35,9 @@ class XsecTable:
     unc_pb: np.ndarray
 
 
-def _table_path(table: str | Path) -> Path:
+def table_path(table: str | Path) -> Path:
+    """The file of cross-section table ``table``: a path as given when it exists or is absolute, else the file of
+    that name in ``resources/xsec`` (also the workflow's input of rule kfactor_reference)."""
     path = Path(table)
     if not path.is_absolute() and not path.exists():
         path = XSEC_DIR / path
@@ -45,7 +47,7 @@ def _table_path(table: str | Path) -> Path:
 @lru_cache(maxsize=16)
 def load_table(table: str | Path) -> XsecTable:
     """Read a `fuenfundachtzig/xsec`-style JSON table (file name in resources/xsec or a path)."""
-    path = _table_path(table)
+    path = table_path(table)
     if not path.is_file():
         raise CrossSectionRangeError(f"cross-section table {path} does not exist")
     data = json.loads(path.read_text())["data"]
