@@ -113,6 +113,27 @@ def test_mismatched_files_are_refused(cfg, tmp_path):
         read_inputs([tmp_path / "a.npz", tmp_path / "b.npz"])
 
 
+@pytest.mark.parametrize(("key", "value"), [("pileup_mu", 60.0), ("phi_reference", "jet1"), ("sentinel", -1.0)])
+def test_files_of_other_pileup_phi_reference_or_sentinel_are_not_mixed(cfg, tmp_path, key, value):
+    """A file whose pileup mu (e.g. a signal with overlay next to a background without), phi reference or sentinel
+    differs is refused naming the file and the key; a file without the key is refused as incomplete."""
+    events = synthetic_events(20, signal=False, seed=3)
+    meta = metadata("zjets", n=20)
+    presel, baseline, _ = select_events(events, meta, cfg)
+    table = build_inputs(events, meta, cfg, presel, baseline, 1.0, 16)
+    write_inputs(table, tmp_path / "a.npz")
+    other = EventTable(table.columns, table.blocks, table.fields, {**table.metadata, key: value})
+    write_inputs(other, tmp_path / "b.npz")
+    assert len(read_inputs([tmp_path / "a.npz", tmp_path / "a.npz"])) == 2 * len(table)
+    with pytest.raises(FeatureError, match=rf"b\.npz: {key}={value!r} differs"):
+        read_inputs([tmp_path / "a.npz", tmp_path / "b.npz"])
+    without = EventTable(table.columns, table.blocks, table.fields,
+                         {k: v for k, v in table.metadata.items() if k != key})
+    write_inputs(without, tmp_path / "c.npz")
+    with pytest.raises(EventFileError, match=rf"c\.npz: missing fields \['{key}'\]"):
+        read_inputs(tmp_path / "c.npz")
+
+
 def test_phi_relative_to_leading_jet(cfg):
     from dataclasses import replace
 

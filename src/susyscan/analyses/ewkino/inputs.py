@@ -44,7 +44,11 @@ m_lsp`` columns)."""
 INPUTS_HEADER_KEYS = ("sample", "process", "chunk", "sum_weights", "sum_weights2", "xsec_pb", "masses", "n_events")
 INPUTS_COLUMNS = ("sample", "chunk", "event", "process", "is_signal", "m_parent", "m_lsp", "gen_weight", "baseline",
                   "n_candidates")
-INPUTS_METADATA = ("inputs_format_version", "pfcand_pt_min", "max_candidates", "padding_value", "chunk_header")
+#: metadata that every file read together must share: a signal with pileup overlay is never mixed silently with a
+#: background without it, nor files of another threshold, budget, padding, sentinel or phi reference
+INPUTS_SAME_METADATA = ("inputs_format_version", "pfcand_pt_min", "max_candidates", "padding_value", "sentinel",
+                        "phi_reference", "pileup_mu")
+INPUTS_METADATA = (*INPUTS_SAME_METADATA, "chunk_header")
 
 
 def highlevel_feature_names(max_jets: int) -> list[str]:
@@ -240,7 +244,7 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
     if not files:
         raise EventFileError("no inputs files given")
     tables = [_read_one(p) for p in files]
-    merged = concat_tables(tables, same_metadata=("pfcand_pt_min", "max_candidates", "padding_value"))
+    merged = concat_tables(tables, same_metadata=INPUTS_SAME_METADATA)
     headers = [table.metadata["chunk_header"] for table in tables]
     total_sumw: dict[str, float] = {}
     for header in headers:
