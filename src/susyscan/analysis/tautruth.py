@@ -104,14 +104,20 @@ def check_file(cfg: AnalysisConfig, metadata: dict[str, Any], where: str) -> int
 def untagged_abs_weights(weights: np.ndarray, frame: pd.DataFrame, where: str) -> np.ndarray:
     """``|weights|`` of the rows of ``frame`` with the tau truth-tag factor taken out: divided by the row's P1
     (column ``tau_tag_weight``, written for truth-tagged files) where present and positive; rows without it
-    (randomly tagged files, NaN after concatenation with them) keep ``|weight|``. A row with P1 = 0 but a non-zero
-    weight cannot come from the selection (:mod:`susyscan.analysis.select` multiplies the weight by P1) and is an
-    error."""
+    (randomly tagged files, NaN after concatenation with them) keep ``|weight|``. A value that is present but not a
+    finite number (a corrupt table: text, inf) is an error naming ``where`` and the column, not a random-tag row;
+    so is a row with P1 = 0 but a non-zero weight, which cannot come from the selection
+    (:mod:`susyscan.analysis.select` multiplies the weight by P1)."""
     magnitude = np.abs(np.asarray(weights, dtype=np.float64))
     if TAU_TAG_WEIGHT not in frame.columns:
         return magnitude
-    factor = pd.to_numeric(frame[TAU_TAG_WEIGHT], errors="coerce").to_numpy(dtype=np.float64)
-    tagged = np.isfinite(factor)
+    raw = frame[TAU_TAG_WEIGHT]
+    factor = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    tagged = ~raw.isna().to_numpy()
+    corrupt = tagged & ~np.isfinite(factor)
+    if corrupt.any():
+        raise FeatureError(f"{where}: {int(corrupt.sum())} rows with field {TAU_TAG_WEIGHT!r} not a finite number "
+                           f"(first {raw[corrupt].iloc[0]!r})")
     bad = tagged & ((factor < 0.0) | (factor > 1.0) | ((factor == 0.0) & (magnitude > 0.0)))
     if bad.any():
         raise FeatureError(f"{where}: {int(bad.sum())} rows with field {TAU_TAG_WEIGHT!r} outside (0, 1] "

@@ -14,11 +14,13 @@ informative.  Every such region is logged as a warning with the number used, and
 With tau truth tagging (``detector.tau_truth_tagging``) an event's weight includes its probability P1 of exactly
 one tau tag.  The bound counts raw MC events: no raw event passed, so the mean number of raw events in the region
 is below 1.139 (68 % CL); each such event would carry its generator weight times its own P1, which is unknown
-for an event that was not seen and can be as large as 1 (a real tau in a process with one: P1 is the tau
-efficiency, not the 1-2 % of a fake).  The unit is therefore the weight of one raw event with P1 = 1, i.e. the
-weight without the factor (the tables' ``max_event_weight_pb``, from
-:func:`susyscan.analysis.tautruth.untagged_abs_weights`): the same number random tagging gives, where a passing
-event carries its full weight.  The largest w x P1 among the preselected events would instead borrow the P1 of
+for an event that was not seen.  P1 is at most the largest tagging probability of one candidate (P(exactly one
+tag) is linear in each candidate's probability, so largest with a single candidate at its largest value): with
+``resources/detector/atlas.yaml`` the 1-prong efficiency 0.70 for a real tau, against 0.02 for a 1-prong fake.
+The unit is the weight of one raw event with P1 = 1, i.e. the weight without the factor (the tables'
+``max_event_weight_pb``, from :func:`susyscan.analysis.tautruth.untagged_abs_weights`): deliberately conservative
+(above any P1 of the card, by 1 / 0.70 at least), and the same number random tagging gives, where a passing event
+carries its full weight.  The largest w x P1 among the preselected events would instead borrow the P1 of
 events that passed other cuts and understate the bound by their typical P1 (a factor ~10-100 for fake taus).
 """
 

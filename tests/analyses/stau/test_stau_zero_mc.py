@@ -38,6 +38,11 @@ def test_untagged_weights() -> None:
     bad = frame.assign(tau_tag_weight=[0.0, 0.02, 0.5, 0.8, 0.05])
     with pytest.raises(FeatureError, match="sample x.*tau_tag_weight"):
         untagged_abs_weights(bad["weight_pb"].to_numpy(), bad, "sample x")
+    for corrupt in ("0.0x2", "", np.inf):  # present but not a number: an error, not a random-tag row
+        broken = frame.astype({"tau_tag_weight": object})
+        broken.loc[1, "tau_tag_weight"] = corrupt
+        with pytest.raises(FeatureError, match=r"file f\.csv: 1 rows with field 'tau_tag_weight' not a finite number"):
+            untagged_abs_weights(broken["weight_pb"].to_numpy(), broken, "file f.csv")
 
 
 def test_scan_zero_mc_background_uses_the_untagged_weight(tmp_path: Path) -> None:
