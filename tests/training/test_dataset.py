@@ -216,6 +216,10 @@ def test_array_blocks_follow_their_rows_through_the_kfold_dataset(tmp_path):
         pd.testing.assert_frame_equal(getattr(loaded, split).frame, getattr(plain, split).frame, check_dtype=False)
     with pytest.raises(FeatureError, match=r"fold1\.train\.csv\.gz: a CSV table holds columns only"):
         save_dataset(built, split_paths_in(tmp_path / "csv", "low", fold=1), tmp_path / "csv" / "meta.json")
+    npz_paths = split_paths_in(tmp_path / "npz", "low", fold=1, suffix=".npz")
+    with pytest.raises(FeatureError, match=r"fold1\.train\.npz: a dataset without array blocks writes CSV"):
+        save_dataset(plain, npz_paths, npz_paths["meta"])
+    assert not npz_paths["train"].exists()
 
 
 def test_changed_block_fails_the_training_data_hash(tmp_path):

@@ -39,6 +39,20 @@ def test_npz_round_trip_keeps_columns_blocks_ids_weights_and_metadata(tmp_path):
     assert back.source == str(tmp_path / "t.npz") and len(back) == 7
 
 
+def test_object_string_columns_are_stored_as_text_and_missing_values_refused(tmp_path):
+    """pandas' object string columns round-trip as unicode; a None or NaN among them (which astype(str) would turn
+    into the strings 'None' / 'nan') is refused naming the file and the column, and nothing is written."""
+    base = table(n=3)
+    names = pd.Series(["ww", "zz", "ttbar"], dtype=object).to_numpy()
+    write_table(EventTable({**base.columns, "process": names}), tmp_path / "ok.npz")
+    assert read_table(tmp_path / "ok.npz").columns["process"].tolist() == ["ww", "zz", "ttbar"]
+    for missing in (None, np.nan):
+        holed = pd.Series(["ww", missing, "ttbar"], dtype=object).to_numpy()
+        with pytest.raises(FeatureError, match=r"bad\.npz: column 'process': 1 entries .* not strings \(first "):
+            write_table(EventTable({**base.columns, "process": holed}), tmp_path / "bad.npz")
+        assert not (tmp_path / "bad.npz").exists()
+
+
 def test_selected_members_only(tmp_path):
     write_table(table(), tmp_path / "t.npz")
     back = read_table(tmp_path / "t.npz", columns=["event"], blocks=[])

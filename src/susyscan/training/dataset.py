@@ -27,7 +27,7 @@ from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.seeds import seed_int
 from susyscan.training.columns import META_COLUMNS
 from susyscan.atomic import write_csv_atomic
-from susyscan.training.eventtable import EventTable, concat_tables, read_table, write_table
+from susyscan.training.eventtable import CSV_SUFFIXES, EventTable, concat_tables, read_table, write_table
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_sample
@@ -328,8 +328,15 @@ def build_dataset(
 
 
 def _write_split(split: Split, path: str | Path, info: Mapping) -> None:
-    """A split table: csv.gz without blocks (as always), else an event table with its blocks (``.npz``)."""
+    """A split table: csv.gz without blocks (as always), else an event table with its blocks (``.npz``). The path's
+    suffix must be the format :func:`_read_split` will expect (``split_paths_in(..., suffix=".npz")`` for a dataset
+    with blocks): a dataset without blocks given an ``.npz`` path (or any other non-CSV name) is refused, as
+    ``write_table`` refuses blocks for a CSV path, instead of writing CSV bytes under that name."""
+    path = Path(path)
     if not split.blocks:
+        if not path.name.endswith(CSV_SUFFIXES):
+            raise FeatureError(f"{path}: a dataset without array blocks writes CSV split tables "
+                               f"({' or '.join(CSV_SUFFIXES)}), not {path.suffix!r}")
         write_csv_atomic(split.frame, path)
         return
     fields = {k: v["fields"] for k, v in info["blocks"].items() if v.get("fields") is not None}

@@ -19,7 +19,9 @@ Two formats sit behind :func:`write_table` / :func:`read_table`, chosen by the f
   is byte-reproducible (``susyscan.atomic.write_csv_atomic``).
 
 Why ``.npz`` and not a flat table: ewkino's padded PF block is 2107 columns per event at 1 GeV; as ``.csv.gz`` it
-costs ~20x the whole inputs job to write (``benchmarks/ewkino_blocks_vs_csv.py``, docs/architecture.md). Parquet
+takes ~21x as long to write as this container (4.5 s against 0.21 s for 1561 events) and ~3.5x the 1.3 s CPU of
+the whole inputs job (measured earlier on a similar chunk), with 1.5x the size (``benchmarks/ewkino_blocks_vs_csv.py``,
+docs/architecture.md). Parquet
 (pyarrow) would need a new dependency for what numpy already does; the ``.npz`` is written atomically through an
 open handle (numpy appends ``.npz`` to a bare temporary name).
 """
@@ -51,9 +53,19 @@ BLOCK_PREFIX = "block/"
 CSV_SUFFIXES = (".csv", ".csv.gz")
 
 
-def _storable(values: np.ndarray) -> np.ndarray:
-    """``values`` as stored in an .npz: object (string) arrays become fixed-width unicode (no pickling)."""
-    return values.astype(str) if values.dtype == object else values
+def _storable(values: np.ndarray, where: str) -> np.ndarray:
+    """``values`` as stored in an .npz: object (string) arrays become fixed-width unicode (no pickling). An object
+    array must hold strings only: ``astype(str)`` would store a None or NaN (a missing value in pandas) as the text
+    "None" / "nan", read back as a valid string, so any other element is a FeatureError naming ``where`` (missing
+    values belong in a float column as NaN, or must be filled explicitly before writing)."""
+    if values.dtype != object:
+        return values
+    is_text = np.fromiter((isinstance(v, str) for v in values.ravel()), dtype=bool, count=values.size)
+    if not is_text.all():
+        first = values.ravel()[~is_text][0]
+        raise FeatureError(f"{where}: {int((~is_text).sum())} entries of an object (string) column are not strings "
+                           f"(first {first!r}); an .npz stores strings only")
+    return values.astype(str)
 
 
 @dataclass
@@ -114,7 +126,7 @@ class EventTable:
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "n_events": len(self),
-            "columns": {k: _storable(v).dtype.str for k, v in self.columns.items()},
+            "columns": {k: _storable(v, f"{self.source}: column {k!r}").dtype.str for k, v in self.columns.items()},
             "blocks": {k: {"dtype": v.dtype.str, "shape": list(v.shape[1:]), "fields": self.fields.get(k)}
                        for k, v in self.blocks.items()},
             "metadata": self.metadata,
@@ -136,8 +148,8 @@ def write_table(table: EventTable, path: str | Path) -> None:
         return
     if path.suffix != ".npz":
         raise FeatureError(f"{path}: unknown event-table format (expected .npz, .csv or .csv.gz)")
-    members: dict[str, np.ndarray] = {HEADER: np.array(json.dumps(table.header()))}
-    members.update({COLUMN_PREFIX + k: _storable(v) for k, v in table.columns.items()})
+    columns = {COLUMN_PREFIX + k: _storable(v, f"{path}: column {k!r}") for k, v in table.columns.items()}
+    members: dict[str, np.ndarray] = {HEADER: np.array(json.dumps(table.header())), **columns}
     members.update({BLOCK_PREFIX + k: v for k, v in table.blocks.items()})
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **members)  # type: ignore[arg-type]  # numpy's stub types **kwds badly
