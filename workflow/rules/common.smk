@@ -138,7 +138,7 @@ def kfactor_samples():
 
 
 def kfactor_tables(wildcards):
-    """The NLO table files behind a sample's K-factors (inputs of rule kfactor_reference: a changed table reruns it)."""
+    """The NLO table files behind a sample's K-factors, inputs of rule kfactor_reference (a changed table reruns it)."""
     from susyscan.generation.processes import get_process, kfactor_processes
     from susyscan.generation.xsec import table_path
 
