@@ -141,7 +141,9 @@ def test_prepare_dataset_from_csv(feature_table, feature_names, tmp_path):
 def test_nan_feature_names_column_and_sample(feature_table, feature_names):
     broken = feature_table.copy()
     broken.loc[broken["sample"] == "ww", "x05"] = np.inf
-    with pytest.raises(FeatureError, match=r"x05.*ww"):
+    first = broken.loc[broken["sample"] == "ww"].iloc[0]
+    ident = "/".join(str(first[c]) for c in ("sample", "chunk", "event") if c in broken.columns)
+    with pytest.raises(FeatureError, match=rf"x05.*ww.*first events \(sample.*event\): \['{ident}'"):
         build_dataset(broken, "low", REGIONS["low"], LUMI_FB, seed=1, feature_names=feature_names)
 
 

@@ -132,8 +132,11 @@ def check_features(df: pd.DataFrame, feature_names: Sequence[str]) -> None:
         bad = ~np.isfinite(values)
         if bad.any():
             samples = sorted(df.loc[bad, "sample"].astype(str).unique())
+            id_columns = [c for c in ("sample", "chunk", "event") if c in df.columns]
+            first = df.loc[bad, id_columns].head(3).astype(str).agg("/".join, axis=1).tolist()
             raise FeatureError(
-                f"column {column!r} has {int(bad.sum())} NaN/inf/non-numeric values in sample(s) {samples}"
+                f"column {column!r} has {int(bad.sum())} NaN/inf/non-numeric values in sample(s) {samples}; "
+                f"first events ({'/'.join(id_columns)}): {first}"
             )
 
 
