@@ -78,13 +78,33 @@ def test_zero_mc_weight_column_fallback_and_error(scan_outputs: tuple[list[Path]
     assert background.loc["Jet veto", "fit_pb"] == pytest.approx(zero_mc_background_pb(1e-5))
     assert "no 'max_event_weight_pb' column" in caplog.text
     df.drop(columns=["max_event_weight_pb", "min_event_weight_pb"]).to_csv(bkg, index=False)
-    with pytest.raises(FeatureError, match=r"background_yields.csv: regions \['Jet veto'\].*'max_event_weight_pb'"):
+    with pytest.raises(FeatureError, match=r"background_yields.csv: region 'Jet veto' has no background MC.*'max_event_weight_pb'"):
         background_for_limits(bkg)
     df.assign(stat_pb="x").to_csv(bkg, index=False)
     with pytest.raises(FeatureError, match="background_yields.csv: region 'NN high': field 'stat_pb'"):
         background_for_limits(bkg)
     with pytest.raises(ValueError, match="positive"):
         zero_mc_background_pb(0.0)
+
+
+def test_zero_mc_unit_is_the_largest_weight_of_the_region(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A region quoted on half of the events (weights x 2) and one using all of them, both without background MC:
+    # each gets 1.139 x the largest weight of its own rows (over processes), not one maximum over the table.
+    weights = {("half", "wjets"): 4.0, ("half", "top"): 1.0, ("full", "wjets"): 2.0, ("full", "top"): 3.0}
+    rows = [{"region": r, "process": p, "yield_pb": 0.0, "stat_pb": 0.0, "n_raw": 0, "min_event_weight_pb": 0.1,
+             "max_event_weight_pb": w} for (r, p), w in weights.items()]
+    rows += [{"region": r, "process": "total", "yield_pb": 0.0, "stat_pb": 0.0, "n_raw": 0, "min_event_weight_pb": 0.1,
+              "max_event_weight_pb": m} for r, m in (("half", 4.0), ("full", 3.0))]
+    path = tmp_path / "bkg.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    with caplog.at_level("WARNING"):
+        background = background_for_limits(path)
+    assert background["zero_mc"].all()
+    assert background.loc["half", "fit_pb"] == pytest.approx(ZERO_MC_EVENTS * 4.0)
+    assert background.loc["full", "fit_pb"] == pytest.approx(ZERO_MC_EVENTS * 3.0)   # top's, not half's 4.0
+    assert background.loc["full", "stat_pb"] == background.loc["full", "fit_pb"]
+    assert "region 'full' has no background MC" in caplog.text and "largest event weight 3 pb" in caplog.text
+    assert "region 'half' has no background MC" in caplog.text and "largest event weight 4 pb" in caplog.text
 
 
 def test_background_mc_stat_off_uses_the_closed_form(scan_outputs: tuple[list[Path], Path], tmp_path: Path) -> None:

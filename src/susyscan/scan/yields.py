@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +77,30 @@ def yields_from_masks(weights: np.ndarray, masks: Mapping[str, np.ndarray]) -> p
     return pd.DataFrame(rows, columns=list(REGION_YIELD_COLUMNS))
 
 
+def note_largest_weight(largest: dict[tuple[str, str], float], regions: Iterable[str], process: str,
+                        untagged: np.ndarray) -> None:
+    """Keep in ``largest``, per (region, process), the largest weight of the events that could enter the region:
+    ``untagged`` are the ``process`` events' :func:`susyscan.analysis.tautruth.untagged_abs_weights`, scaled as
+    for those ``regions`` (e.g. x 2 for a half-sample region). Its maximum per region is the unit of the zero-MC
+    background (:func:`susyscan.stats.inputs.largest_event_weight_pb`)."""
+    if not len(untagged):
+        return
+    value = float(np.max(untagged))
+    for region in regions:
+        largest[(region, process)] = max(largest.get((region, process), 0.0), value)
+
+
+def largest_weight_column(table: pd.DataFrame, largest: Mapping[tuple[str, str], float]) -> pd.Series:
+    """``max_event_weight_pb`` of a background table (columns ``region``, ``process``) from :func:`note_largest_weight`:
+    a process row its own (region, process) value, a ``total`` row the largest over the region's processes."""
+    per_region: dict[str, float] = {}
+    for (region, _), value in largest.items():
+        per_region[region] = max(per_region.get(region, 0.0), value)
+    values = [per_region.get(region, np.nan) if process == TOTAL else largest.get((region, process), np.nan)
+              for region, process in zip(table["region"], table["process"])]
+    return pd.Series(values, index=table.index, dtype=float)
+
+
 def point_masses(df: pd.DataFrame, path: str | Path, masses: tuple[float, float] | None) -> tuple[float, float]:
     """(m_parent, m_lsp) of a signal table: from its columns, else the caller's ``masses``."""
     if len(df) and {"m_parent", "m_lsp"} <= set(df.columns):
@@ -127,8 +151,9 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     ``weight_scales`` maps a file path (or its sample name, the file name without ``.csv.gz``) to a weight
     factor (default 1: the workflow passes every background event, ML regions scored out-of-fold).
     ``min_event_weight_pb`` is the smallest positive event weight of the process (the yield of one MC event);
-    ``max_event_weight_pb`` the largest absolute event weight (for ``total`` the max over processes) without the
-    tau truth-tag factor (:func:`susyscan.analysis.tautruth.untagged_abs_weights`), which sets the background
+    ``max_event_weight_pb`` the largest absolute event weight of the process's events that could enter the region
+    (for ``total`` the max over processes; every region here sees every event, so one value per process) without
+    the tau truth-tag factor (:func:`susyscan.analysis.tautruth.untagged_abs_weights`), which sets the background
     assumed in regions with no background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
     """
     regions = parse_regions(regions)
@@ -137,7 +162,7 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     scales = dict(weight_scales or {})
     per_process: dict[str, list[pd.DataFrame]] = {}
     min_weights: dict[str, float] = {}
-    max_weights: dict[str, float] = {}
+    largest: dict[tuple[str, str], float] = {}
     for path in tqdm(list(map(Path, features_paths)), desc="background yields", unit="file"):
         sample = path.name.removesuffix(".gz").removesuffix(".csv")
         df = read_feature_table(path, scales.get(str(path), scales.get(sample, 1.0)))
@@ -155,26 +180,26 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
             table = yields_from_masks(weights[sel], {k: m[sel] for k, m in masks.items()})
             per_process.setdefault(str(process), []).append(table)
             min_weights[str(process)] = np.nanmin([min_weights.get(str(process), np.inf), _min_positive(weights[sel])])
-            max_weights[str(process)] = max(max_weights.get(str(process), 0.0), float(untagged[sel].max()))
+            note_largest_weight(largest, masks.keys(), str(process), untagged[sel])
     if not per_process:
         raise EmptySelectionError(f"no background events in {[str(p) for p in features_paths]}")
     rows = []
     for process, tables in sorted(per_process.items()):
-        rows.append(_combine(pd.concat(tables), process, min_weights[process], max_weights[process]))
-    rows.append(_combine(pd.concat([t for ts in per_process.values() for t in ts]), TOTAL, min(min_weights.values()),
-                         max(max_weights.values())))
+        rows.append(_combine(pd.concat(tables), process, min_weights[process]))
+    rows.append(_combine(pd.concat([t for ts in per_process.values() for t in ts]), TOTAL, min(min_weights.values())))
     result = pd.concat(rows, ignore_index=True)
+    result["max_event_weight_pb"] = largest_weight_column(result, largest)
     write_csv_atomic(result, out_path)
     total = result[result["process"] == TOTAL]
     logger.info("background totals (pb): %s", dict(zip(total["region"], total["yield_pb"].round(6))))
     return result
 
 
-def _combine(tables: pd.DataFrame, process: str, min_weight: float, max_weight: float = float("nan")) -> pd.DataFrame:
+def _combine(tables: pd.DataFrame, process: str, min_weight: float) -> pd.DataFrame:
     """Sum yields and n_raw, add stat errors in quadrature, per region (config order kept)."""
     order = list(dict.fromkeys(tables["region"]))
     tables = tables.assign(var=tables["stat_pb"] ** 2)
     summed = tables.groupby("region", sort=False)[["yield_pb", "var", "n_raw"]].sum().loc[order].reset_index()
     return pd.DataFrame({"region": summed["region"], "process": process, "yield_pb": summed["yield_pb"],
                          "stat_pb": np.sqrt(summed["var"]), "n_raw": summed["n_raw"].astype(int),
-                         "min_event_weight_pb": min_weight, "max_event_weight_pb": max_weight})
+                         "min_event_weight_pb": min_weight, "max_event_weight_pb": np.nan})

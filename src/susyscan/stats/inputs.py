@@ -5,11 +5,15 @@ Regions without background MC
 A region where no background MC event passes (or whose summed weight is not positive) has no background
 estimate, and a background of zero would make any signal infinitely significant.  Such a region gets the
 68 % CL one-sided Poisson upper bound for zero observed MC events, ``-ln(1 - 0.68) = 1.139`` events, each of
-the largest event weight of any background process (:func:`zero_mc_background_pb`), with a 100 % MC
-statistical uncertainty (``stat_pb`` = the substituted value).  The largest weight is the conservative
-choice: the process with the heaviest events is the one whose absence from the region is least
-informative.  Every such region is logged as a warning with the number used, and flagged
-(``bkg_zero_mc``) in ``cls.csv``.
+the largest event weight of any background process among the events that could have entered *that region*
+(:func:`largest_event_weight_pb`, :func:`zero_mc_background_pb`), with a 100 % MC statistical uncertainty
+(``stat_pb`` = the substituted value).  The largest weight is the conservative choice: the process with the
+heaviest events is the one whose absence from the region is least informative.  The weights are those of the
+region's own events as weighted there: the background tables give ``max_event_weight_pb`` per region and process
+(``susyscan.scan.yields.note_largest_weight``), so a region quoted on half of the events (weights x 2, the stau
+multiclass table) gets twice the unit of a region that uses all of them; where every region sees every event (the
+scan's tables) the unit is the same in every region.  Every such region is logged as a warning with the number
+used, and flagged (``bkg_zero_mc``) in ``cls.csv``.
 
 With tau truth tagging (``detector.tau_truth_tagging``) an event's weight includes its probability P1 of exactly
 one tau tag.  The bound counts raw MC events: no raw event passed, so the mean number of raw events in the region
@@ -76,22 +80,24 @@ def zero_mc_background_pb(max_event_weight_pb: float) -> float:
     return ZERO_MC_EVENTS * max_event_weight_pb
 
 
-def largest_event_weight_pb(table: pd.DataFrame, path: str | Path, regions: Sequence[str]) -> float:
-    """Largest event weight over all processes of the background table (``max_event_weight_pb``).
+def largest_event_weight_pb(table: pd.DataFrame, path: str | Path, region: str) -> float:
+    """Largest event weight over all processes of ``region``'s rows of the background table
+    (``max_event_weight_pb``: the events that could have entered the region, weighted as there).
 
-    Tables written before that column existed (and the ewkino table) fall back to ``min_event_weight_pb``
-    with a warning: identical for equal-weight samples, an underestimate otherwise."""
+    Tables without that column fall back to ``min_event_weight_pb`` with a warning: identical for equal-weight
+    samples, an underestimate otherwise."""
+    rows = table[table["region"] == region]
     for column in (MAX_WEIGHT, MIN_WEIGHT):
         if column in table.columns:
-            value = float(pd.to_numeric(table[column], errors="coerce").max())
+            value = float(pd.to_numeric(rows[column], errors="coerce").max())
             if value > 0 and math.isfinite(value):
                 if column == MIN_WEIGHT:
-                    logger.warning("%s: no '%s' column; regions %s without background MC use '%s' = %.4g pb "
-                                   "(an underestimate if event weights differ)", path, MAX_WEIGHT, list(regions),
+                    logger.warning("%s: no '%s' column; region %r without background MC uses '%s' = %.4g pb "
+                                   "(an underestimate if event weights differ)", path, MAX_WEIGHT, region,
                                    MIN_WEIGHT, value)
                 return value
-    raise FeatureError(f"{path}: regions {list(regions)} have no background MC event, but field '{MAX_WEIGHT}' "
-                       f"is missing or not positive, so the zero-MC background cannot be set")
+    raise FeatureError(f"{path}: region {region!r} has no background MC event, but field '{MAX_WEIGHT}' "
+                       f"is missing or not positive in its rows, so the zero-MC background cannot be set")
 
 
 def background_for_limits(path: str | Path, mc_stat: bool = True) -> pd.DataFrame:
@@ -100,7 +106,7 @@ def background_for_limits(path: str | Path, mc_stat: bool = True) -> pd.DataFram
     Columns: ``yield_pb`` (MC total as given), ``fit_pb`` (used in the model), ``stat_pb`` (MC statistical
     uncertainty used as ``staterror``; 0 when ``mc_stat`` is off), ``zero_mc`` (bool) and ``note``.
     Regions with no background MC (``n_raw == 0`` or a non-positive total) get :func:`zero_mc_background_pb`
-    with ``stat_pb`` equal to it (100 %), one warning per region.
+    of their own :func:`largest_event_weight_pb` with ``stat_pb`` equal to it (100 %), one warning per region.
     """
     path = Path(path)
     table = pd.read_csv(path)
@@ -116,15 +122,14 @@ def background_for_limits(path: str | Path, mc_stat: bool = True) -> pd.DataFram
     out = pd.DataFrame({"yield_pb": total["yield_pb"].astype(float), "fit_pb": total["yield_pb"].astype(float),
                         "stat_pb": total["stat_pb"].astype(float) if mc_stat else 0.0,
                         "zero_mc": zero.astype(bool), "note": ""}, index=total.index)
-    if zero.any():
-        weight = largest_event_weight_pb(table, path, list(total.index[zero]))
+    for region in total.index[zero]:
+        weight = largest_event_weight_pb(table, path, str(region))
         value = zero_mc_background_pb(weight)
-        for region in total.index[zero]:
-            row = total.loc[region]
-            logger.warning("%s: region %r has no background MC (n_raw=%d, yield %.4g pb): background set to "
-                           "%.3f x largest event weight %.4g pb = %.4g pb, with 100%% MC stat uncertainty",
-                           path, region, int(row["n_raw"]), float(row["yield_pb"]), ZERO_MC_EVENTS, weight, value)
-            out.loc[region, ["fit_pb", "stat_pb"]] = [value, value]
-            out.loc[region, "note"] = (f"zero background MC: b = {ZERO_MC_EVENTS:.3f} x {weight:.4g} pb "
-                                       f"(largest event weight) = {value:.4g} pb, 100% stat")
+        row = total.loc[region]
+        logger.warning("%s: region %r has no background MC (n_raw=%d, yield %.4g pb): background set to "
+                       "%.3f x the region's largest event weight %.4g pb = %.4g pb, with 100%% MC stat uncertainty",
+                       path, region, int(row["n_raw"]), float(row["yield_pb"]), ZERO_MC_EVENTS, weight, value)
+        out.loc[region, ["fit_pb", "stat_pb"]] = [value, value]
+        out.loc[region, "note"] = (f"zero background MC: b = {ZERO_MC_EVENTS:.3f} x {weight:.4g} pb "
+                                   f"(largest event weight) = {value:.4g} pb, 100% stat")
     return out

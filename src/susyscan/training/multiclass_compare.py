@@ -31,7 +31,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from susyscan.analysis.tautruth import untagged_abs_weights
 from susyscan.contracts import TOTAL
 from susyscan.errors import EmptySelectionError, FeatureError
-from susyscan.scan.yields import yields_from_masks
+from susyscan.scan.yields import largest_weight_column, note_largest_weight, yields_from_masks
 from susyscan.training.halves import half_weights, paired_ratio_bootstrap
 from susyscan.training.multiclass_stages import ID_COLUMNS
 
@@ -155,10 +155,12 @@ def yield_tables(regions: Mapping[str, tuple[pd.DataFrame, np.ndarray]], class_c
                  ) -> tuple[dict[tuple[str, float, float], pd.DataFrame], pd.DataFrame]:
     """Per grid point ((sample, m_parent, m_lsp) -> yield table) and the background table, from ``regions``:
     name -> (events of the region's table, boolean pass mask). ``max_event_weight_pb`` (the zero-MC background
-    unit) is the largest ``|weight|`` with the tau truth-tag factor taken out (column ``tau_tag_weight``)."""
+    unit) is, per region and process, the largest ``|weight|`` of the region's table as weighted there (x 2 in a
+    half-sample region) with the tau truth-tag factor taken out (column ``tau_tag_weight``); ``total``: the largest
+    over the region's processes (``scan.yields.largest_weight_column``)."""
     points: dict[tuple[str, float, float], list[pd.DataFrame]] = {}
     backgrounds: dict[str, list[pd.DataFrame]] = {}
-    max_w: dict[str, float] = {}
+    largest: dict[tuple[str, str], float] = {}
     min_w: dict[str, float] = {}
     for name, (events, mask) in regions.items():
         signal = events["label"].to_numpy() == 0
@@ -169,7 +171,7 @@ def yield_tables(regions: Mapping[str, tuple[pd.DataFrame, np.ndarray]], class_c
             w = events.loc[rows, "weight"].to_numpy()
             backgrounds.setdefault(str(process), []).append(yields_from_masks(w, {name: mask[rows]}))
             untagged = untagged_abs_weights(w, events.loc[rows], f"region {name!r}, class {process!r}")
-            max_w[str(process)] = max(max_w.get(str(process), 0.0), float(untagged.max()))
+            note_largest_weight(largest, [name], str(process), untagged)
             positive = w[w > 0]
             if len(positive):
                 min_w[str(process)] = min(min_w.get(str(process), np.inf), float(positive.min()))
@@ -180,13 +182,12 @@ def yield_tables(regions: Mapping[str, tuple[pd.DataFrame, np.ndarray]], class_c
         point_tables[(sample, m_parent, m_lsp)] = table
     rows = []
     for process, parts in sorted(backgrounds.items()):
-        rows.append(_sum(pd.concat(parts)).assign(process=process, min_event_weight_pb=min_w.get(process, np.nan),
-                                                  max_event_weight_pb=max_w[process]))
+        rows.append(_sum(pd.concat(parts)).assign(process=process, min_event_weight_pb=min_w.get(process, np.nan)))
     if not rows:
         raise EmptySelectionError("no background events in the scored tables")
-    total = _sum(pd.concat(rows)).assign(process=TOTAL, min_event_weight_pb=min(min_w.values(), default=np.nan),
-                                         max_event_weight_pb=max(max_w.values()))
+    total = _sum(pd.concat(rows)).assign(process=TOTAL, min_event_weight_pb=min(min_w.values(), default=np.nan))
     background = pd.concat([*rows, total], ignore_index=True)
+    background["max_event_weight_pb"] = largest_weight_column(background, largest)
     columns = ["region", "process", "yield_pb", "stat_pb", "n_raw", "min_event_weight_pb", "max_event_weight_pb"]
     return point_tables, background[columns]
 

@@ -54,6 +54,8 @@ def test_scan_zero_mc_background_uses_the_untagged_weight(tmp_path: Path) -> Non
     weights = table.drop_duplicates("process").set_index("process")["max_event_weight_pb"]
     assert weights["w_lnu"] == pytest.approx(2.0) and weights["ttbar_incl"] == pytest.approx(0.3)
     assert weights["total"] == pytest.approx(2.0)     # not max(w x P1) = 1.0
+    per_region = table.pivot(index="process", columns="region", values="max_event_weight_pb")
+    assert (per_region["pass"] == per_region["empty"]).all()    # every region sees every event: one unit
     background = background_for_limits(tmp_path / "bkg.csv")
     assert bool(background.loc["empty", "zero_mc"]) and not bool(background.loc["pass", "zero_mc"])
     assert background.loc["empty", "fit_pb"] == pytest.approx(ZERO_MC_EVENTS * 2.0)
@@ -82,3 +84,26 @@ def test_multiclass_tables_carry_the_factor(tmp_path: Path) -> None:
     table = read_tables([tmp_path / "tagged.csv", tmp_path / "random.csv"], "n_jets", (0, 1), settings)
     assert table["tau_tag_weight"].iloc[:5].tolist() == pytest.approx(P1.tolist())
     assert table["tau_tag_weight"].iloc[5:].isna().all()    # random tags: no factor (untagged_abs_weights keeps |w|)
+
+
+def test_multiclass_zero_mc_unit_per_region(tmp_path: Path) -> None:
+    # The stau ML table: a network region quoted on half of the events (weights x 2) and a cut-and-count copy on
+    # all of them, both without background MC. Each region's stand-in is 1.139 x the largest weight (without P1)
+    # of its own events as weighted there: 2 x 2.0 pb for the half region, 2.0 pb for the full one (not 4.0).
+    events = _tagged().rename(columns={"weight_pb": "weight", "process": "process_class"}).assign(
+        label=1, sample=PROCESS, m_parent=0.0, m_lsp=0.0)
+    signal = pd.DataFrame({"process_class": ["signal"], "weight": [0.1], "label": [0], "sample": ["stau_100_40"],
+                           "m_parent": [100.0], "m_lsp": [40.0]})
+    full = pd.concat([events, signal], ignore_index=True)
+    half = full.iloc[[0, 3, 5]].assign(weight=lambda t: 2.0 * t["weight"]).reset_index(drop=True)
+    regions = {"DNN 0j": (half, np.zeros(len(half), dtype=bool)), "C&C": (full, np.zeros(len(full), dtype=bool))}
+    _, background = yield_tables(regions, "process_class")
+    unit = background.set_index(["region", "process"])["max_event_weight_pb"]
+    assert unit[("DNN 0j", "w_lnu")] == pytest.approx(4.0) and unit[("DNN 0j", "ttbar_incl")] == pytest.approx(0.6)
+    assert unit[("C&C", "w_lnu")] == pytest.approx(2.0) and unit[("C&C", "ttbar_incl")] == pytest.approx(0.3)
+    assert unit[("DNN 0j", "total")] == pytest.approx(4.0) and unit[("C&C", "total")] == pytest.approx(2.0)
+    background.to_csv(tmp_path / "bkg.csv", index=False)
+    limits = background_for_limits(tmp_path / "bkg.csv")
+    assert limits["zero_mc"].all()
+    assert limits.loc["DNN 0j", "fit_pb"] == pytest.approx(ZERO_MC_EVENTS * 4.0)
+    assert limits.loc["C&C", "fit_pb"] == pytest.approx(ZERO_MC_EVENTS * 2.0)
