@@ -264,3 +264,24 @@ def test_failed_slsqp_fit_on_large_counts_is_refit(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(pyhf.infer.mle, "fixed_poi_fit", failing_fit)
     res = region_cls(counts, upper_limit=False)
     assert "Powell refit" in res.notes[0] and res.cls_exp == pytest.approx(want, rel=1e-4)
+
+
+@pytest.mark.parametrize(("sig", "bkg", "frac"), [(66.0, 1.0e7, 0.05), (66.0, 5.0e6, 0.05), (66.0, 3.0e5, 0.05),
+                                                  (1.2e5, 3.5e6, 0.05), (10.0, 50.0, 0.1)])
+def test_stat_only_profile_keeps_its_digits_at_large_counts(sig: float, bkg: float, frac: float) -> None:
+    """q_A against the same NLL difference in 50-digit arithmetic (mpmath) at the profiled gamma. At b = 1e7 the
+    former difference of two n ln n terms returned q_A = 0 (and 2^-24 at 5e6) where it is ~1e-8."""
+    import mpmath
+
+    from susyscan.stats.cls import staterror_profile
+
+    sig_stat, bkg_stat = frac * sig, frac * bkg
+    q_a, gamma = staterror_profile(sig, sig_stat, bkg, bkg_stat)
+    with mpmath.workdps(50):
+        a, n = mpmath.mpf(sig) + bkg, mpmath.mpf(bkg)
+        var = (mpmath.mpf(sig_stat) ** 2 + mpmath.mpf(bkg_stat) ** 2) / a ** 2
+        g = mpmath.mpf(gamma)
+        lam = a * g
+        exact = 2 * ((lam - n * mpmath.log(lam)) - (n - n * mpmath.log(n)) + (g - 1) ** 2 / (2 * var))
+    assert q_a > 0
+    assert q_a == pytest.approx(float(exact), rel=1e-9)
