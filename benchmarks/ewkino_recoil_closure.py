@@ -20,7 +20,7 @@ from pathlib import Path
 
 from susyscan.analysis.cutflow import cutflow_yields
 from susyscan.eventio import read_metadata
-from susyscan.generation.closure import _sample_cutflows
+from susyscan.generation.closure import sample_cutflows
 from susyscan.generation.filters import FilterSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def main() -> None:
         for label, flt, n in (("unfiltered", None, args.unfiltered), ("filtered", spec, args.filtered)):
             start = time.process_time()
             chunks = max(1, math.ceil(n / 10000))
-            paths, _ = _sample_cutflows("wino_pair", f"wino_pair_{label}", n, chunks, args.seed, Path(tmp), flt,
+            paths, _ = sample_cutflows("wino_pair", f"wino_pair_{label}", n, chunks, args.seed, Path(tmp), flt,
                                         EWKINO, None, masses)
             cpu[label] = time.process_time() - start
             tables[label] = cutflow_yields(paths, args.lumi).set_index("cut")
