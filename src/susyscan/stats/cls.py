@@ -168,7 +168,7 @@ def staterror_profile(sig: float, sig_stat: float, bkg: float, bkg_stat: float) 
     root is the true minimum (tests/stats/test_cls.py)."""
     carried = [(v, d) for v, d in ((sig, sig_stat), (bkg, bkg_stat)) if d > 0]
     if not carried:
-        return 2.0 * (sig - bkg * math.log1p(sig / bkg)), 1.0
+        return no_systematics_qa(sig, bkg), 1.0
     a = sum(v for v, _ in carried)
     c = sig + bkg - a
     var = sum(d * d for _, d in carried) / (a * a)
@@ -180,6 +180,11 @@ def staterror_profile(sig: float, sig_stat: float, bkg: float, bkg_stat: float) 
     # difference lost every digit of q_A ~ 1e-8: q_A came out 0 or 2^-24)
     d = a * (gamma - 1.0) + sig
     return 2.0 * (n * _x_minus_log1p(d / n) + (gamma - 1.0) ** 2 / (2.0 * var)), gamma
+
+
+def no_systematics_qa(sig: float, bkg: float) -> float:
+    """Asimov q_A without nuisance parameters, 2 (s - b ln(1 + s/b)) = 2 b (x - ln(1 + x)) with x = s/b."""
+    return 2.0 * bkg * _x_minus_log1p(sig / bkg)
 
 
 def _x_minus_log1p(x: float) -> float:
@@ -206,7 +211,7 @@ def no_systematics_band(sig: float, bkg: float) -> list[float]:
     """Asymptotic expected CLs band without nuisance parameters (Cowan et al. 2011, qtilde, Asimov):
     q_A = 2 (s - b ln(1 + s/b)), CLs(n) = (1 - Phi(sqrt(q_A) - n)) / Phi(n).  Nuisance parameters only
     weaken an exclusion, so this is a lower bound of the full model's CLs."""
-    return cls_band_from_qa(2.0 * (sig - bkg * math.log1p(sig / bkg)))
+    return cls_band_from_qa(no_systematics_qa(sig, bkg))
 
 
 def guard_band(band: list[float], sig: float, bkg: float, label: str, notes: list[str]) -> list[float]:
@@ -225,7 +230,7 @@ def no_systematics_limit(sig: float, bkg: float, level: float = CLS_LEVEL) -> fl
     target = stats.norm.isf(level / 2.0) ** 2
 
     def g(x: float) -> float:
-        return 2.0 * (x - bkg * math.log1p(x / bkg)) - target
+        return no_systematics_qa(x, bkg) - target
 
     upper = 10.0 * (target + math.sqrt(target * bkg) + 1.0)
     return float(optimize.brentq(g, 1e-12, upper)) / sig
