@@ -87,9 +87,7 @@ def read_kfactors(path: str | Path, process: str, masses: dict[str, float], sqrt
                           f"needs {sorted(expected)}; {_RERUN}")
     for name, kf in kfactors.items():
         reference, nlo, nlo_unc = kfactor_table_values(name, point)
-        found = {"process": kf.process, "masses": dict(kf.masses), "sqrt_s_gev": kf.sqrt_s_gev,
-                 "table": kf.table, "reference_masses": dict(kf.reference_masses), "nlo_pb": kf.nlo_pb,
-                 "nlo_unc_pb": kf.nlo_unc_pb, "n_events": kf.n_events, "seed": kf.seed}
+        found = kf.as_dict()
         wanted = {"process": name, "masses": point, "sqrt_s_gev": float(sqrt_s_gev),
                   "table": get_process(name).kfactor_table, "reference_masses": reference, "nlo_pb": nlo,
                   "nlo_unc_pb": nlo_unc, "n_events": KFACTOR_LO_EVENTS, "seed": KFACTOR_LO_SEED}
