@@ -10,7 +10,7 @@ only for events selected with **exactly one** tau among all the candidates, so:
 * the analysis tau objects must accept every candidate the detector could tag (pT threshold at most the
   detector's jet threshold, |eta| range at least the tagging range, both recorded in the file metadata;
   :func:`check_tau_acceptance`), and overlap removal must not remove taus (the shared one never does);
-* the factor enters the event weight exactly once, from the ``n_taus == 1`` cut on (:func:`cutflow_weights`):
+* the factor enters the event weight exactly once, from the ``n_taus == 1`` cut on (``select.analyse_events``):
   the cutflow rows before it keep the generator weights (their yields do not depend on tau tagging), the rows
   from it on and every preselected event (feature tables, cut-and-count regions) carry weight x P1. The raw MC
   count of those rows is the number of events with a candidate (P1 > 0) passing the other cuts. Feature tables

@@ -57,9 +57,9 @@ def single_tag_terms(probability: np.ndarray, event: np.ndarray, n_events: int) 
         raise ValueError(f"tau tag probabilities outside [0, 1]: min {p.min()}, max {p.max()}")
     certain = p >= 1.0
     n_certain = np.bincount(event, weights=certain, minlength=n_events)
-    log_q = np.bincount(event, weights=np.where(certain, 0.0, np.log1p(-np.where(certain, 0.0, p))),
-                        minlength=n_events)
-    others_uncertain = np.exp(log_q[event] - np.where(certain, 0.0, np.log1p(-np.where(certain, 0.0, p))))
+    log_1mp = np.where(certain, 0.0, np.log1p(-np.where(certain, 0.0, p)))  # ln(1 - p_j), 0 for certain jets
+    log_q = np.bincount(event, weights=log_1mp, minlength=n_events)
+    others_uncertain = np.exp(log_q[event] - log_1mp)
     # prod over k != j of (1 - p_k): 0 when another jet of the event is certain
     others_certain = n_certain[event] - certain
     return np.where(others_certain > 0, 0.0, p * others_uncertain)
