@@ -218,10 +218,13 @@ def test_array_blocks_follow_their_rows_through_the_kfold_dataset(tmp_path):
         pd.testing.assert_frame_equal(getattr(loaded, split).frame, getattr(plain, split).frame, check_dtype=False)
     with pytest.raises(FeatureError, match=r"fold1\.train\.csv\.gz: a CSV table holds columns only"):
         save_dataset(built, split_paths_in(tmp_path / "csv", "low", fold=1), tmp_path / "csv" / "meta.json")
+    # the format follows the path (eventtable): a dataset without blocks may be stored as .npz and reads back equal
     npz_paths = split_paths_in(tmp_path / "npz", "low", fold=1, suffix=".npz")
-    with pytest.raises(FeatureError, match=r"fold1\.train\.npz: a dataset without array blocks writes CSV"):
-        save_dataset(plain, npz_paths, npz_paths["meta"])
-    assert not npz_paths["train"].exists()
+    save_dataset(plain, npz_paths, npz_paths["meta"])
+    reread = load_dataset(npz_paths, npz_paths["meta"])
+    for split in ("train", "val", "test", "heldout"):
+        pd.testing.assert_frame_equal(getattr(reread, split).frame, getattr(plain, split).frame, check_dtype=False)
+        assert getattr(reread, split).blocks == {}
 
 
 def test_changed_block_fails_the_training_data_hash(tmp_path):
@@ -238,10 +241,22 @@ def test_changed_block_fails_the_training_data_hash(tmp_path):
 
 
 def test_nan_in_a_block_names_block_and_sample(tmp_path):
-    from susyscan.training.dataset import read_block_tables
+    from susyscan.training.dataset import read_tables
 
     _, inputs = _block_tables(tmp_path, n_per_sample=20)
-    table = read_block_tables(inputs)
+    table = read_tables(inputs)
     table.blocks["slots"][table.columns["sample"] == "ww", 1, 1] = np.nan
     with pytest.raises(FeatureError, match=r"block 'slots' has NaN/inf values in 20 events of sample\(s\) \['ww'\]"):
         build_dataset(table, "low", [0.0, 300.0], LUMI_FB, 7, feature_names=["x00"])
+
+
+def test_mixed_input_formats_are_refused(tmp_path):
+    from susyscan.training.dataset import read_tables
+
+    frame, inputs = _block_tables(tmp_path, n_per_sample=10)
+    csv = tmp_path / "zz.csv.gz"
+    frame.loc[frame["sample"] == "zz"].to_csv(csv, index=False)
+    with pytest.raises(FeatureError, match=r"mix \.npz event tables and CSV tables"):
+        read_tables([*inputs[:2], csv])
+    with pytest.raises(EmptySelectionError, match="no feature files"):
+        read_tables([])

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,7 @@ import pandas as pd
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.seeds import seed_int
 from susyscan.training.columns import META_COLUMNS
-from susyscan.atomic import write_csv_atomic
-from susyscan.training.eventtable import CSV_SUFFIXES, EventTable, concat_tables, read_table, write_table
+from susyscan.training.eventtable import EventTable, concat_tables, read_table, write_table
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_sample
@@ -92,34 +90,24 @@ class PreparedDataset:
         return [s["sample"] for s in self.info["samples"]]
 
 
-def read_block_tables(paths: Sequence[str | Path]) -> EventTable:
-    """Concatenate model-input tables with array blocks (``.npz`` event tables; the same columns, blocks and field
-    names in every file, the ``META_COLUMNS`` among the columns)."""
-    tables = [read_table(path) for path in paths]
+def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame | EventTable:
+    """Concatenate the dataset stage's input tables (``susyscan.training.eventtable``, format by file name): merged
+    feature CSVs (``results/analysis/<analysis>/features/<sample>.csv.gz``) as one DataFrame, or model-input
+    ``.npz`` tables with array blocks as one EventTable (same columns, blocks and field names in every file). Every
+    table holds the ``META_COLUMNS``; mixing the two formats is an error."""
+    files = [Path(p) for p in paths]
+    if not files:
+        raise EmptySelectionError("no feature files given to the dataset preparation")
+    if len({p.suffix == ".npz" for p in files}) > 1:
+        raise FeatureError(f"dataset inputs mix .npz event tables and CSV tables: {[str(p) for p in files]}")
+    tables = [read_table(path) for path in files]
     for table in tables:
         missing = [c for c in META_COLUMNS if c not in table.columns]
         if missing:
             raise FeatureError(f"{table.source}: missing columns {missing}")
-    if not tables:
-        raise EmptySelectionError("no feature files given to the dataset preparation")
-    return concat_tables(tables)
-
-
-def read_feature_tables(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """Concatenate merged feature CSVs (``results/analysis/<analysis>/features/<sample>.csv.gz``)."""
-    frames = []
-    for path in paths:
-        try:
-            frame = pd.read_csv(path)
-        except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated/corrupt gzip, bad CSV
-            raise FeatureError(f"{path}: cannot read feature table ({type(exc).__name__}: {exc})") from exc
-        missing = [c for c in META_COLUMNS if c not in frame.columns]
-        if missing:
-            raise FeatureError(f"{path}: missing columns {missing}")
-        frames.append(frame)
-    if not frames:
-        raise EmptySelectionError("no feature files given to the dataset preparation")
-    return pd.concat(frames, ignore_index=True)
+    if files[0].suffix == ".npz":
+        return concat_tables(tables)
+    return pd.concat([table.frame() for table in tables], ignore_index=True)
 
 
 def check_features(df: pd.DataFrame, feature_names: Sequence[str]) -> None:
@@ -331,32 +319,26 @@ def build_dataset(
 
 
 def _write_split(split: Split, path: str | Path, info: Mapping) -> None:
-    """A split table: csv.gz without blocks (as always), else an event table with its blocks (``.npz``). The path's
-    suffix must be the format :func:`_read_split` will expect (``split_paths_in(..., suffix=".npz")`` for a dataset
-    with blocks): a dataset without blocks given an ``.npz`` path (or any other non-CSV name) is refused, as
-    ``write_table`` refuses blocks for a CSV path, instead of writing CSV bytes under that name."""
-    path = Path(path)
-    if not split.blocks:
-        if not path.name.endswith(CSV_SUFFIXES):
-            raise FeatureError(f"{path}: a dataset without array blocks writes CSV split tables "
-                               f"({' or '.join(CSV_SUFFIXES)}), not {path.suffix!r}")
-        write_csv_atomic(split.frame, path)
-        return
-    fields = {k: v["fields"] for k, v in info["blocks"].items() if v.get("fields") is not None}
+    """A split table through ``eventtable.write_table`` (format by the path's name: csv.gz for a dataset without
+    blocks, ``.npz`` with them; blocks for a CSV path are refused there)."""
+    fields = {k: v["fields"] for k, v in info.get("blocks", {}).items() if v.get("fields") is not None}
     columns = {name: split.frame[name].to_numpy() for name in split.frame.columns}
     write_table(EventTable(columns, split.blocks, fields, source=str(path)), path)
 
 
-def _read_split(path: str | Path, info: Mapping) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """A split table as (frame, blocks); a dataset whose meta JSON records blocks must have them in every table."""
-    if not info.get("blocks"):
-        return pd.read_csv(path), {}
-    table = read_table(path, blocks=list(info["blocks"]))
-    for name, spec in info["blocks"].items():
+def _read_split(path: str | Path, info: Mapping) -> Split:
+    """A split table (``eventtable.read_table``, format by name) as a Split of the dataset ``info``; the blocks its
+    meta JSON records must be in the table with the recorded per-event shape."""
+    table = read_table(path, blocks=list(info.get("blocks") or {}))
+    for name, spec in (info.get("blocks") or {}).items():
         if list(table.blocks[name].shape[1:]) != list(spec["shape"]):
             raise FeatureError(f"{path}: block {name!r} has per-event shape {list(table.blocks[name].shape[1:])}, "
                                f"the dataset's meta JSON says {spec['shape']}")
-    return table.frame(), table.blocks
+    frame = table.frame()
+    check_features(frame, info["feature_names"])
+    split = split_from_frame(frame, info["feature_names"], [s["sample"] for s in info["samples"]])
+    split.blocks = table.blocks
+    return split
 
 
 def save_dataset(dataset: PreparedDataset, split_paths: Mapping[str, str | Path], meta_path: str | Path) -> None:
@@ -374,13 +356,7 @@ def save_dataset(dataset: PreparedDataset, split_paths: Mapping[str, str | Path]
 def load_dataset(split_paths: Mapping[str, str | Path], meta_path: str | Path) -> PreparedDataset:
     """Read a dataset written by :func:`save_dataset`, checking the training-data hash."""
     info = read_json(meta_path)
-    names = [s["sample"] for s in info["samples"]]
-    splits = {}
-    for split in SPLIT_NAMES:
-        frame, blocks = _read_split(split_paths[split], info)
-        check_features(frame, info["feature_names"])
-        splits[split] = split_from_frame(frame, info["feature_names"], names)
-        splits[split].blocks = blocks
+    splits = {split: _read_split(split_paths[split], info) for split in SPLIT_NAMES}
     digest = training_data_hash(_hashed(splits["train"]), splits["train"].y, info["feature_names"])
     if digest != info["training_data_hash"]:
         raise FeatureError(f"{split_paths['train']}: training data hash {digest[:12]} does not match "
@@ -395,12 +371,10 @@ def load_heldout(path: str | Path, info: Mapping) -> Split:
     """The held-out table of a k-fold dataset, checked against the held-out ids recorded in its meta JSON."""
     from susyscan.training.folds import check_heldout
 
-    frame, blocks = _read_split(path, info)
-    check_features(frame, info["feature_names"])
-    ids = event_ids(frame, str(path))
-    check_heldout(frame["sample"].astype(str).to_numpy(), ids, info["heldout_ids"], f"fold {info['fold']}", str(path))
-    split = split_from_frame(frame, info["feature_names"], [s["sample"] for s in info["samples"]])
-    split.blocks = blocks
+    split = _read_split(path, info)
+    ids = event_ids(split.frame, str(path))
+    check_heldout(split.frame["sample"].astype(str).to_numpy(), ids, info["heldout_ids"], f"fold {info['fold']}",
+                  str(path))
     return split
 
 
@@ -433,14 +407,6 @@ def prepare_dataset(
 ) -> PreparedDataset:
     """Stage entry point: read the merged feature CSVs (holding the model inputs ``feature_names``, derived
     features included; or ``.npz`` event tables with array blocks), prepare region ``region`` and save it."""
-    paths = [Path(p) for p in feature_csvs]
-    df: pd.DataFrame | EventTable
-    if paths and all(p.suffix == ".npz" for p in paths):
-        df = read_block_tables(paths)
-    elif any(p.suffix == ".npz" for p in paths):
-        raise FeatureError(f"dataset inputs mix .npz event tables and CSV tables: {[str(p) for p in paths]}")
-    else:
-        df = read_feature_tables(paths)
-    dataset = build_dataset(df, region, bounds, lumi_fb, seed, split_fractions, feature_names, kfold, fold)
+    dataset = build_dataset(read_tables(feature_csvs), region, bounds, lumi_fb, seed, split_fractions, feature_names, kfold, fold)
     save_dataset(dataset, split_paths, meta_path)
     return dataset
