@@ -11,6 +11,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ewkino_common.smk"
+include: "workflow/rules/stau_common.smk"
 
 
 wildcard_constraints:

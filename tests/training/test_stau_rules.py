@@ -1,5 +1,6 @@
 """stau.smk in the DAG: with the stau demo config every category gets one DNN and one DNN+SIGN job feeding one
-comparison, the ML limits and contours; with the default config (stau off) no stau rule runs."""
+comparison, whose yield tables go through the shared limits and contours rules as the result set "stau/ml" (no
+stau copy of them); with the default config (stau off) no stau rule runs."""
 
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ needs_stau = pytest.mark.skipif(importlib.util.find_spec("susyscan.analyses.stau
 @needs_stau
 def test_stau_config_schedules_the_ml_rules(tmp_path: Path) -> None:
     work = make_workdir(tmp_path / "run")
-    counts = job_counts(dry_run(work, "--configfile", "config/stau.yaml"))
+    output = dry_run(work, "--configfile", "config/stau.yaml")
+    counts = job_counts(output)
+    assert "wildcards: analysis=stau/ml" in output and "results/stau_demo/scan/stau/ml/background_yields.csv" in output
     assert counts["stau_dnn"] == 2 and counts["stau_sign"] == 2  # categories 0j and 1j
-    assert counts["stau_compare"] == 1 and counts["stau_ml_limits"] == 1 and counts["stau_ml_contours"] == 1
+    assert counts["stau_compare"] == 1
+    # the shared statistics and plot rules, once for the cut-and-count analysis "stau" and once for "stau/ml"
+    assert counts["limits"] == 2 and counts["workspaces"] == 2 and counts["contours"] == 2
+    assert not any(rule.startswith("stau_ml") for rule in counts)
 
 
 def test_default_config_has_no_stau_jobs(tmp_path: Path) -> None:

@@ -47,6 +47,19 @@ SHARED_ML = [name for name in ANALYSES if SPECS[name].shared_ml]
 MODELS = ["nn", "bdt"]
 # Extra default targets of analysis-specific rule files (appended by them, e.g. ewkino.smk).
 EXTRA_TARGETS = []
+# Result sets of the shared statistics and plot rules (the {analysis} wildcard of statistics.smk and plots.smk): every
+# analysis under its own name, plus yield tables in the scan's contract (scan/<set>/yields/<point>.csv,
+# background_yields.csv) that an analysis' own rules write (stau_common.smk: "stau/ml", the stau networks' regions).
+# Each set names the analysis whose grid points, YAML and plot labels it uses, and its contour curves: "methods",
+# [(curve name, region-name prefixes)] in colour order, or None for the analysis spec's
+# (susyscan.plotting.labels.default_methods).
+RESULT_SETS = {name: {"analysis": name, "methods": None} for name in ANALYSES}
+
+
+def set_analysis(name):
+    """The analysis of a result set (the analysis itself for an analysis' own set)."""
+    return RESULT_SETS[name]["analysis"]
+
 
 
 def analysis_training(analysis):
@@ -248,8 +261,8 @@ def onnx_models(wildcards):
 
 
 def scan_yields(wildcards):
-    """Per-point yield tables over the grid."""
-    return [R(f"scan/{wildcards.analysis}/yields/{p.name}.csv") for p in grid_points(wildcards.analysis)]
+    """Per-point yield tables over the grid of a result set."""
+    return [R(f"scan/{wildcards.analysis}/yields/{p.name}.csv") for p in grid_points(set_analysis(wildcards.analysis))]
 
 
 def signal_first_chunks(wildcards):
@@ -266,15 +279,16 @@ def all_targets():
             targets += expand(R("training/{a}/{r}/{m}/{f}"), a=analysis, r=analysis_regions(analysis),
                               m=analysis_models(analysis), f=["metrics.json", "performance.csv"])
         targets.append(R(f"generation/{analysis}_cross_sections.csv"))
-        targets.append(R(f"limits/{analysis}/cls.csv"))
-        targets.append(R(f"plots/{analysis}/mass_reach.csv"))
-        targets += expand(R("plots/{a}/contour_{lumi}ifb.{fmt}"), a=analysis, lumi=LUMIS, fmt=config["plots"]["formats"])
+    for name in RESULT_SETS:
+        targets.append(R(f"limits/{name}/cls.csv"))
+        targets.append(R(f"plots/{name}/mass_reach.csv"))
+        targets += expand(R("plots/{a}/contour_{lumi}ifb.{fmt}"), a=name, lumi=LUMIS, fmt=config["plots"]["formats"])
     return targets + EXTRA_TARGETS
 
 
 def analysis_config(wildcards):
-    """The analysis YAML (objects, cuts, signal regions, module) of the analysis wildcard."""
-    return config["analyses"][wildcards.analysis]["config"]
+    """The analysis YAML (objects, cuts, signal regions, module) of the analysis (or result set) wildcard."""
+    return config["analyses"][set_analysis(wildcards.analysis)]["config"]
 
 
 def analysis_module(wildcards):

@@ -1,8 +1,10 @@
 # Expected exclusion per luminosity: the headline figure (contour_{lumi}ifb), the per-region detail
-# (contour_{lumi}ifb_regions), and the mass-reach table.
+# (contour_{lumi}ifb_regions), and the mass-reach table, per result set (common.smk RESULT_SETS).
 
 
 rule contours:
+    wildcard_constraints:
+        analysis=_alternatives(RESULT_SETS),
     input:
         cls=R("limits/{analysis}/cls.csv"),
         analysis_config=analysis_config,
@@ -25,6 +27,7 @@ rule contours:
         cls_level=config["statistics"]["cls_level"],
         formats=config["plots"]["formats"],
         sqrt_s_gev=config["sqrt_s_gev"],
+        methods=lambda wildcards: RESULT_SETS[wildcards.analysis]["methods"] or [],
     log:
         R("logs/plots/{analysis}/contours.log"),
     resources:

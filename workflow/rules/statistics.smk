@@ -1,6 +1,7 @@
 # Expected (and observed) CLs with pyhf per grid point, signal region, luminosity and scenario, in parts
 # (one luminosity x one batch of grid points per job) that run in parallel and are merged into cls.csv;
-# per-region background-only workspaces and signal patchsets by their own rule.
+# per-region background-only workspaces and signal patchsets by their own rule. The {analysis} wildcard is a result
+# set (common.smk RESULT_SETS): an analysis, or another yield set of one (the stau networks' "stau/ml").
 
 
 from susyscan.stats.batches import batch as limits_batch, n_batches as limits_n_batches
@@ -20,13 +21,14 @@ localrules:
 
 rule limits_part:
     wildcard_constraints:
+        analysis=_alternatives(RESULT_SETS),
         lumi=_alternatives(LUMIS),
         batch=r"\d+",
     input:
         yields=lambda wildcards: [
             R(f"scan/{wildcards.analysis}/yields/{p.name}.csv")
             for p in limits_batch(
-                grid_points(wildcards.analysis), int(wildcards.batch), config["statistics"]["points_per_job"]
+                grid_points(set_analysis(wildcards.analysis)), int(wildcards.batch), config["statistics"]["points_per_job"]
             )
         ],
         background=R("scan/{analysis}/background_yields.csv"),
@@ -54,6 +56,8 @@ rule limits_part:
 
 
 rule workspaces:
+    wildcard_constraints:
+        analysis=_alternatives(RESULT_SETS),
     input:
         yields=scan_yields,
         background=R("scan/{analysis}/background_yields.csv"),
@@ -62,7 +66,7 @@ rule workspaces:
         workspaces=directory(R("limits/{analysis}/workspaces")),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
-        analysis="{analysis}",
+        analysis=lambda wildcards: wildcards.analysis.replace("/", "_"),  # workspace names: stau/ml -> stau_ml
         envelope_scenarios=scale_envelope_scenarios,
         scale_modifier=config["statistics"]["scale_envelope_modifier"],
         **STATISTICS_PARAMS,
@@ -81,13 +85,15 @@ rule workspaces:
 
 
 rule limits:
+    wildcard_constraints:
+        analysis=_alternatives(RESULT_SETS),
     input:
         parts=lambda wildcards: expand(
             R("limits/{a}/parts/cls_{lumi}ifb_b{batch}.csv"),
             a=wildcards.analysis,
             lumi=LUMIS,
             batch=range(
-                limits_n_batches(len(grid_points(wildcards.analysis)), config["statistics"]["points_per_job"])
+                limits_n_batches(len(grid_points(set_analysis(wildcards.analysis))), config["statistics"]["points_per_job"])
             ),
         ),
         # not read by the merge: listed so that every target with cls.csv also gets the likelihoods

@@ -1,14 +1,12 @@
 # Stau lep-had analysis, ML side (issue 18; docs/analysis_stau.md, "Networks"): per jet category a k-fold
 # multiclass DNN (signal + 6 background classes) and the same network on [X, A X, A^2 X] (SIGN features from a
 # fixed background reference bank), their comparison (ROC per class, best score-cut region, Z at each luminosity),
-# yield tables of their regions plus the cut-and-count regions, CLs and contours at the configured luminosities.
+# and the yield tables of their regions plus the cut-and-count regions (CLs and contours: the shared rules).
 # Active when the stau analysis is; the settings file is <analysis YAML stem>_ml.yaml next to the analysis YAML.
 # The shared selection rules write the feature tables; the shared scan/limits/contours of the cut-and-count
-# regions run as for every analysis; the ML results go to results/*/stau/ml/ so the two do not collide.
-
-
-include: "stau_common.smk"
-
+# regions run as for every analysis. stau_compare writes the ML yield tables in the scan's contract under
+# scan/stau/ml/, and the shared limits and contours rules take them as the result set "stau/ml" (stau_common.smk,
+# included from the Snakefile before the shared rules), so the ML results go to results/*/stau/ml/.
 
 rule stau_dnn:
     wildcard_constraints:
@@ -98,48 +96,3 @@ rule stau_compare:
         "../../envs/training.yaml"
     script:
         "../../scripts/stau_compare.py"
-
-
-rule stau_ml_limits:
-    input:
-        yields=[R(f"scan/stau/ml/yields/{name}.csv") for name, _, _ in (stau_points() if STAU_ENABLED else [])],
-        background=R("scan/stau/ml/background_yields.csv"),
-    output:
-        cls=R("limits/stau/ml/cls.csv"),
-    params:
-        lumis=config["statistics"]["luminosities_ifb"],
-        **STATISTICS_PARAMS,
-    log:
-        R("logs/limits/stau/ml.log"),
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    conda:
-        "../../envs/statistics.yaml"
-    script:
-        "../../scripts/stau_ml_limits.py"
-
-
-rule stau_ml_contours:
-    input:
-        cls=R("limits/stau/ml/cls.csv"),
-        analysis_config=config["analyses"].get(STAU, {}).get("config", []),
-    output:
-        plots=[R(f"plots/stau/ml/contour_{lumi}ifb.{fmt}") for lumi in LUMIS for fmt in config["plots"]["formats"]],
-        mass_reach=R("plots/stau/ml/mass_reach.csv"),
-    params:
-        lumis=config["statistics"]["luminosities_ifb"],
-        formats=config["plots"]["formats"],
-        flag_labels=stau_flag_labels() if STAU_ENABLED else {},
-        sqrt_s_gev=config["sqrt_s_gev"],
-    log:
-        R("logs/plots/stau/ml.log"),
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/statistics.yaml"
-    script:
-        "../../scripts/stau_ml_contours.py"

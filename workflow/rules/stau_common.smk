@@ -1,4 +1,6 @@
-# Helpers of workflow/rules/stau.smk (the stau ML rules): settings, feature lists, samples, grid points.
+# Helpers of workflow/rules/stau.smk (the stau ML rules): settings, feature lists, samples, grid points, and the
+# result set "stau/ml" of the shared limits and contours rules. Included from the Snakefile before the shared rules
+# (their wildcard constraints list the result sets).
 
 import importlib
 
@@ -60,9 +62,11 @@ def stau_flag_labels():
 
 
 if STAU_ENABLED:
-    EXTRA_TARGETS += [
-        R("training/stau/comparison.md"),
-        R("training/stau/roc.png"),
-        R("limits/stau/ml/cls.csv"),
-        R("plots/stau/ml/mass_reach.csv"),
-    ] + [R(f"plots/stau/ml/contour_{lumi}ifb.{fmt}") for lumi in LUMIS for fmt in config["plots"]["formats"]]
+    # The networks' regions (yield tables of rule stau_compare) through the shared limits and contours rules, one
+    # curve per method: each network's regions (named "<method> <category>"), then the cut-and-count regions.
+    RESULT_SETS[f"{STAU}/ml"] = {
+        "analysis": STAU,
+        "methods": [("DNN", ["DNN "]), ("DNN+SIGN", ["DNN+SIGN "])]
+        + ([("Cut and count", list(stau_flag_labels().values()))] if stau_flag_labels() else []),
+    }
+    EXTRA_TARGETS += [R("training/stau/comparison.md"), R("training/stau/roc.png")]
