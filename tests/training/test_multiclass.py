@@ -1,7 +1,7 @@
 """Multiclass DNN: loss weights (signal scaled to the background, negative weights), training on a tiny synthetic
 set through the shared trainer (the loss decreases, probabilities, early stopping, empty validation set), the
 shared ONNX export with a softmax (parity to 1e-5 on the class probabilities, metadata round trip, named outputs,
-refusals), permutation importance."""
+refusals, the training-data hash of the shared provenance check), permutation importance."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from susyscan.errors import ConfigError, FeatureError, ModelMetadataError
+from susyscan.training.dataset import training_data_hash
 from susyscan.training.export import ExportParityError, check_parity, export_nn, model_metadata
 from susyscan.training.folds import FOLD_SCHEME
 from susyscan.training.multiclass import (
@@ -85,6 +86,12 @@ def test_training_lowers_the_loss_and_exports_with_parity(tmp_path) -> None:
     path = tmp_path / "model.onnx"
     meta = {"feature_names": '["a", "b", "noise"]', "mass_region": "0j", "score_threshold": "0.5",
             "training_data_hash": "test", "model_type": "multiclass_nn"}
+    with pytest.raises(ModelMetadataError, match="model.onnx: trained on data .*not on the fold's training events"):
+        export_fold(result, meta, path, test[0])  # the shared provenance check: not the data it trained on
+    assert not path.exists()
+    meta["training_data_hash"] = training_data_hash((train[0], train[2].reshape(-1, 1)), train[1],
+                                                    ["a", "b", "noise", "weight"])
+    assert result.training_data_hash == meta["training_data_hash"]
     deviation = export_fold(result, meta, path, test[0])  # the shared exporter and parity check
     assert deviation < 1e-5
     model = OnnxModel(path)

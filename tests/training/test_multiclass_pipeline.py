@@ -15,6 +15,7 @@ import torch
 
 from susyscan.contracts import TOTAL, YIELD_COLUMNS
 from susyscan.scan.inference import FoldEnsemble
+from susyscan.training.dataset import training_data_hash
 from susyscan.training.folds import FOLD_SCHEME, LeakageError, event_ids
 from susyscan.training.halves import cut_choice_halves
 from susyscan.training.multiclass import MulticlassConfig, train_multiclass
@@ -159,6 +160,13 @@ def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path) -> None
     paths = [tmp_path / "dnn" / f"fold{fold}" / "model.onnx" for fold in range(3)]
     models = [load_checked(path, FEATURES) for path in paths]
     assert all(m.fold_scheme == FOLD_SCHEME and m.classes == CLASSES for m in models)
+    # the training-data hash (shared dataset.training_data_hash) of each fold's training events, in ONNX and summary
+    labels, weights = events["label"].to_numpy(), events["weight"].to_numpy(dtype=float)
+    for fold, model in enumerate(models):
+        rows = (events["train"] & (events["fold"] != fold) & (events["fold"] != (fold + 1) % 3)).to_numpy()
+        expected = training_data_hash((inputs[rows], weights[rows, None]), labels[rows], [*FEATURES, "weight"])
+        assert model.training_data_hash == expected == result.summary["folds"][fold]["training_data_hash"]
+    assert len({m.training_data_hash for m in models}) == 3
     assert set(models[0].heldout_ids or {}) == {"stau_100_40", *(f"bkg_{c}" for c in CLASSES[1:])}
     ensemble = FoldEnsemble(models, paths)
     scores = ensemble.scores(events, inputs.astype(np.float32), 100, "stau events")

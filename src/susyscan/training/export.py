@@ -45,6 +45,14 @@ def fold_metadata(info: Mapping) -> dict[str, str]:
             for key in FOLD_METADATA}
 
 
+def check_training_data(path: str | Path, model_hash: str | None, expected: str, source: str) -> None:
+    """The shared provenance check: ModelMetadataError when the model at ``path`` records training data
+    ``model_hash`` (``susyscan.training.dataset.training_data_hash``) other than ``expected``, the hash of
+    ``source`` (what the caller is about to export or score it with); a model without the record (None) passes."""
+    if model_hash is not None and model_hash != expected:
+        raise ModelMetadataError(f"{path}: trained on data {model_hash[:12]}, not on {source} ({expected[:12]})")
+
+
 def model_metadata(
     feature_names: Sequence[str], mass_region: str, score_threshold: float, training_data_hash: str, model_type: str,
     fold_info: Mapping | None = None,

@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from susyscan.errors import ConfigError, FeatureError
+from susyscan.training.dataset import training_data_hash
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, predict_raw, train_blocks
 
@@ -128,15 +129,26 @@ def build_multiclass(network: MulticlassNetwork, seed: int) -> MulticlassNet:
     return MulticlassNet(network.n_inputs, network.n_classes, network.hidden_layers, network.dropout)
 
 
+def multiclass_data_hash(features: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+                         feature_names: Sequence[str]) -> str:
+    """The training-data hash of a multiclass training set: the shared stages' provenance hash
+    (``susyscan.training.dataset.training_data_hash``) of the features and the MC weights (the loss weights are made
+    from them) as two input blocks, named ``feature_names`` + ``"weight"``, and the class labels."""
+    return training_data_hash((np.asarray(features), np.asarray(weights).reshape(-1, 1)), np.asarray(labels),
+                              [*feature_names, "weight"])
+
+
 @dataclass
 class MulticlassResult:
-    """Best-epoch model (CPU, eval mode), its standardisation, class names and per-epoch history."""
+    """Best-epoch model (CPU, eval mode), its standardisation, class names, per-epoch history and the hash of the
+    data it trained on (:func:`multiclass_data_hash`)."""
 
     model: MulticlassNet
     standardisation: Standardisation
     classes: tuple[str, ...]
     history: pd.DataFrame
     best_epoch: int
+    training_data_hash: str
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -213,7 +225,8 @@ def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tupl
                           config.trainer(), progress=False, model_factory=build_multiclass, label="multiclass")
     model = result.model
     assert isinstance(model, MulticlassNet)
-    return MulticlassResult(model, standardisation, tuple(classes), result.history, result.best_epoch)
+    return MulticlassResult(model, standardisation, tuple(classes), result.history, result.best_epoch,
+                            multiclass_data_hash(X_tr, y_tr, w_tr, feature_names))
 
 
 def permutation_importance(result: MulticlassResult, features: np.ndarray, labels: np.ndarray, weights: np.ndarray,

@@ -25,7 +25,10 @@ Export (:func:`export_fold`). Each fold model is written by the shared exporter
 (``susyscan.training.export.export_nn`` with ``classes``: outputs ``score``, the signal-class probability, and
 ``probabilities`` (N, K)) with the shared metadata (``export.model_metadata``: feature list, the fold metadata
 ``kfold``/``fold``/``fold_seed``/``fold_scheme``/``heldout_ids``, plus ``classes``), and checked by the shared
-parity check on the class probabilities (``check_parity(..., output="probabilities")``, 1e-5).
+parity check on the class probabilities (``check_parity(..., output="probabilities")``, 1e-5). Its
+``training_data_hash`` is the hash of the fold's training events (``multiclass.multiclass_data_hash``: inputs, MC
+weights, labels; the shared ``dataset.training_data_hash``), also in ``summary.json``; the export refuses a model
+whose own record of what it trained on differs (the shared provenance check, ``export.check_training_data``).
 
 Held-out ids (:func:`fold_info`). ``heldout_ids`` of fold model f: per sample with training events, the
 fingerprint (``folds.heldout_fingerprints``) of that sample's non-bank events of fold f, which the model neither
@@ -53,10 +56,11 @@ import pandas as pd
 from susyscan import seeds
 from susyscan.errors import FeatureError
 from susyscan.eventio.schema import TAU_TAG_WEIGHT
-from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_nn, model_metadata
+from susyscan.training.export import (DEFAULT_PARITY_TOLERANCE, check_parity, check_training_data, export_nn,
+                                      model_metadata)
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints, id_uniform
-from susyscan.training.multiclass import (MulticlassConfig, MulticlassResult, permutation_importance,
-                                          train_multiclass)
+from susyscan.training.multiclass import (MulticlassConfig, MulticlassResult, multiclass_data_hash,
+                                          permutation_importance, train_multiclass)
 from susyscan.training.onnx_nn import PROBABILITIES_NAME
 
 logger = logging.getLogger(__name__)
@@ -162,7 +166,9 @@ def export_fold(result: MulticlassResult, metadata: dict[str, str], path: str | 
                 tolerance: float = DEFAULT_PARITY_TOLERANCE) -> float:
     """Write the fold model with the shared exporter (softmax, ``classes`` metadata) and return the shared parity
     check's max |onnxruntime - torch| class probability over ``parity_features`` (ExportParityError above
-    ``tolerance``)."""
+    ``tolerance``). A model that trained on other data than ``metadata["training_data_hash"]`` is refused
+    (ModelMetadataError, ``export.check_training_data``)."""
+    check_training_data(path, result.training_data_hash, metadata["training_data_hash"], "the fold's training events")
     export_nn(result.model, result.standardisation, metadata, path, classes=result.classes)
     return check_parity(path, parity_features, result.predict_proba(parity_features), tolerance,
                         output=PROBABILITIES_NAME)
@@ -205,7 +211,8 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
                                   input_names, settings.classes, replace(config, seed=train_seed))
         path = out_dir / f"fold{fold}" / "model.onnx"
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {**model_metadata(input_names, category, 0.5, f"{model_type}:{category}:fold{fold}", model_type,
+        data_hash = multiclass_data_hash(inputs[tr], labels[tr], weights[tr], input_names)
+        meta = {**model_metadata(input_names, category, 0.5, data_hash, model_type,
                                  fold_info=fold_info(events, settings, fold)),
                 "training_seed": str(train_seed)}
         if va.sum() < 10 * len(settings.classes):
@@ -217,6 +224,7 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
         summary["folds"].append({"fold": fold, "n_train": int(tr.sum()), "n_val": int(va.sum()), "n_scored": int(te.sum()),
                                  "seed": train_seed, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
                                  "val_loss": float(result.history["val_loss"].min()), "onnx_parity": deviation,
+                                 "training_data_hash": data_hash,
                                  **({"importance_seed": importance_seed} if importance else {})})
         if importance:
             held = te & train_rows

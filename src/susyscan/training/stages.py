@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from susyscan.errors import ConfigError, ModelMetadataError
+from susyscan.errors import ConfigError
 import numpy as np
 import pandas as pd
 
 from susyscan.training.dataset import HELDOUT, PreparedDataset, load_dataset, load_heldout, split_from_frame
 from susyscan.training.folds import LeakageError, check_heldout, event_ids
-from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_bdt, export_nn, model_metadata
+from susyscan.training.export import (DEFAULT_PARITY_TOLERANCE, check_parity, check_training_data, export_bdt,
+                                      export_nn, model_metadata)
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.metrics import classification_metrics, selection_score
 from susyscan.seeds import model_seed
@@ -97,9 +98,8 @@ def run_bdt(
 
 def _check_provenance(model_path: str | Path, model_hash: str | None, dataset: PreparedDataset) -> None:
     """Refuse to export a model trained on other data than ``dataset`` (training-data hash)."""
-    if model_hash is not None and model_hash != dataset.info["training_data_hash"]:
-        raise ModelMetadataError(f"{model_path}: trained on data {model_hash[:12]}, but the dataset "
-                                 f"{dataset.info['region']} has hash {dataset.info['training_data_hash'][:12]}")
+    check_training_data(model_path, model_hash, dataset.info["training_data_hash"],
+                        f"the dataset of region {dataset.info['region']}")
 
 
 def export_model(
@@ -222,9 +222,7 @@ def out_of_fold_scores(onnx_paths: Sequence[str | Path], dataset_paths: Sequence
         if (model.fold, model.kfold, model.fold_seed) != (index, info["kfold"], info["fold_seed"]):
             raise LeakageError(f"{onnx_path}: holds out fold {model.fold}/{model.kfold} (seed {model.fold_seed}), "
                                f"but scores fold {index}/{info['kfold']} (seed {info['fold_seed']})")
-        if model.training_data_hash != info["training_data_hash"]:
-            raise ModelMetadataError(f"{onnx_path}: trained on data {model.training_data_hash[:12]}, not on "
-                                     f"{paths['meta']} ({info['training_data_hash'][:12]})")
+        check_training_data(onnx_path, model.training_data_hash, info["training_data_hash"], str(paths["meta"]))
         heldout = load_heldout(paths[HELDOUT], info)
         check_heldout(heldout.frame["sample"].astype(str).to_numpy(), event_ids(heldout.frame, str(paths[HELDOUT])),
                       model.heldout_ids or {}, str(onnx_path), str(paths[HELDOUT]))
