@@ -140,9 +140,9 @@ def _two_point_set(input_set):
 def test_per_point_signal_weighting_gives_every_grid_point_the_same_weight(input_set):
     inputs = _two_point_set(input_set)
     signal = inputs.is_signal.astype(bool)
-    xsec = training_weights(inputs, "cross_section")
+    xsec = training_weights(inputs, per_point=False)
     assert np.array_equal(xsec, inputs.weight_pb)  # today's weights, untouched
-    per_point = training_weights(inputs, "per_point")
+    per_point = training_weights(inputs, per_point=True)
     sums = {name: per_point[signal & (inputs.sample == name)].sum() for name in np.unique(inputs.sample[signal])}
     assert len(sums) == 2 and all(v == pytest.approx(1.0) for v in sums.values())
     # cross-section weighting: the heavy point carries ~1 % of the signal weight
@@ -163,7 +163,7 @@ def test_signal_weighting_is_validated(input_set):
     from dataclasses import replace as dc_replace
 
     with pytest.raises(EmptySelectionError, match="sig_2500_100"):
-        training_weights(dc_replace(inputs, weight_pb=weight), "per_point")
+        training_weights(dc_replace(inputs, weight_pb=weight), per_point=True)
 
 
 def test_per_point_training_records_its_weighting(input_set, tmp_path):

@@ -13,17 +13,16 @@ def ewkino_settings():
     return config["analyses"].get(EWKINO, {})
 
 
-def _ewkino_threshold_values():
-    """PF-candidate thresholds (GeV) compared by the analysis: inputs.pfcand_pt_min_values of its YAML (none below
-    detector.pfcand_pt_min); the variants pt<GeV> of its model inputs (rule model_inputs)."""
-    if not EWKINO_ENABLED:
-        return []
-    from susyscan.analyses.ewkino.prepare import threshold_values
+def _ewkino_threshold_labels():
+    """PF-candidate thresholds (GeV labels, ascending: '1', '10') compared by the analysis: its model-input variants
+    pt<GeV> (INPUT_VARIANTS of common.smk, from the spec's input_variants: the YAML's inputs.pfcand_pt_min_values,
+    none below detector.pfcand_pt_min)."""
+    from susyscan.analyses.ewkino.prepare import variant_threshold
 
-    return threshold_values(ewkino_settings()["config"], config["detector"]["pfcand_pt_min"])
+    return [f"{variant_threshold(label):g}" for label in INPUT_VARIANTS.get(EWKINO, [])]
 
 
-EWKINO_THRESHOLDS = [f"{v:g}" for v in _ewkino_threshold_values()]
+EWKINO_THRESHOLDS = _ewkino_threshold_labels()
 
 
 def ewkino_scan_threshold():

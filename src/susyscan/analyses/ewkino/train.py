@@ -89,35 +89,39 @@ def blocks(inputs: InputSet) -> tuple[np.ndarray, np.ndarray]:
     return inputs.highlevel, inputs.pfcands
 
 
-def training_weights(inputs: InputSet, signal_weighting: str = "cross_section") -> np.ndarray:
-    """Per-event training weights before the shared trainer's class balancing.
+def training_weights(inputs: InputSet, per_point: bool = False) -> np.ndarray:
+    """Per-event training weights before the shared trainer's class balancing (``per_point``: the validated
+    ``TrainConfig.signal_weighting == "per_point"``).
 
-    ``cross_section``: |weight_pb| for every event, so the grid points with the largest cross sections after the
-    preselection set the signal class (with the wino pairs of ``sq_ewkino_isr``, the m_chi = 100 GeV points).
-    ``per_point``: a signal event's |weight_pb| divided by the summed |weight_pb| of its grid point (signal sample)
-    in ``inputs``, so that every point counts the same and keeps its own mixture of components; background events
-    keep |weight_pb|. A signal sample whose weights sum to zero is an error (it cannot be normalised)."""
-    if signal_weighting == "cross_section":
+    ``cross_section`` (not ``per_point``): |weight_pb| for every event, so the grid points with the largest cross
+    sections after the preselection set the signal class (with the wino pairs of ``sq_ewkino_isr``, the
+    m_chi = 100 GeV points). ``per_point``: a signal event's |weight_pb| divided by the summed |weight_pb| of its grid
+    point (signal sample) in ``inputs``, so that every point counts the same and keeps its own mixture of components;
+    background events keep |weight_pb|. A signal sample whose weights sum to zero is an error (it cannot be
+    normalised). The per-point sums are taken over each point's events in input order (one stable sort, not one mask
+    per point), so they equal ``weights[sample == name].sum()`` bit for bit."""
+    if not per_point:
         return inputs.weight_pb  # the shared trainer's class balancing takes |w|
     weights = np.abs(np.asarray(inputs.weight_pb, dtype=np.float64))
-    if signal_weighting != "per_point":
-        raise ConfigError(f"ewkino training: signal_weighting {signal_weighting!r} is not one of {list(SIGNAL_WEIGHTINGS)}")
-    signal = inputs.is_signal.astype(bool)
-    samples = inputs.sample.astype(str)
+    rows = np.flatnonzero(inputs.is_signal.astype(bool))
+    names, codes = np.unique(inputs.sample[rows].astype(str), return_inverse=True)
+    counts = np.bincount(codes, minlength=len(names))
+    grouped = np.split(weights[rows][np.argsort(codes, kind="stable")], np.cumsum(counts)[:-1])
+    totals = np.array([group.sum() for group in grouped], dtype=np.float64)
+    bad = np.flatnonzero(~(totals > 0))
+    if len(bad):
+        first = bad[0]
+        raise EmptySelectionError(f"ewkino training: signal sample {names[first]!r} has summed |weight_pb| "
+                                  f"{totals[first]} over {int(counts[first])} events; per_point weighting cannot "
+                                  "normalise it")
     out = weights.copy()
-    for name in np.unique(samples[signal]):
-        mask = signal & (samples == name)
-        total = weights[mask].sum()
-        if not total > 0:
-            raise EmptySelectionError(f"ewkino training: signal sample {name!r} has summed |weight_pb| {total} "
-                                      f"over {int(mask.sum())} events; per_point weighting cannot normalise it")
-        out[mask] = weights[mask] / total
+    out[rows] = weights[rows] / totals[codes]
     return out
 
 
-def training_data(inputs: InputSet, signal_weighting: str = "cross_section") -> TrainingData:
+def training_data(inputs: InputSet, per_point: bool = False) -> TrainingData:
     """Blocks, labels and training weights (:func:`training_weights`; balanced per class by the shared trainer)."""
-    return TrainingData(blocks(inputs), inputs.is_signal.astype(np.float32), training_weights(inputs, signal_weighting))
+    return TrainingData(blocks(inputs), inputs.is_signal.astype(np.float32), training_weights(inputs, per_point))
 
 
 def fit_standardisations(inputs: InputSet) -> list[Standardisation]:
@@ -176,8 +180,8 @@ def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[NNTrainingResult
                 len(parts["val"]), len(parts["test"]))
     train = parts["train"]
     logger.info("signal weighting in training: %s", cfg.signal_weighting)
-    result = train_blocks(training_data(parts["train"], cfg.signal_weighting),
-                          training_data(parts["val"], cfg.signal_weighting),
+    per_point = cfg.signal_weighting == "per_point"
+    result = train_blocks(training_data(parts["train"], per_point), training_data(parts["val"], per_point),
                           fit_standardisations(parts["train"]), net, cfg.shared(), progress=False,
                           model_factory=SPEC.model_factory, label="ewkino")
     data_hash = training_data_hash(blocks(train), train.is_signal, [*inputs.feature_names, *inputs.pfcand_feature_names])
