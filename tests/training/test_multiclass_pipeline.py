@@ -19,7 +19,8 @@ from susyscan.training.dataset import training_data_hash
 from susyscan.training.folds import FOLD_SCHEME, LeakageError, event_ids
 from susyscan.training.halves import cut_choice_halves
 from susyscan.training.multiclass import MulticlassConfig, train_multiclass
-from susyscan.training.multiclass_run import run_compare, run_dnn, run_sign
+from susyscan.training import multiclass_run, multiclass_stages
+from susyscan.training.multiclass_run import METHODS, run_compare, run_dnn, run_sign
 from susyscan.training.multiclass_stages import StageSettings, bank_mask, fold_seeds, read_tables, split, train_folds
 from susyscan.training.onnx_model import load_checked
 
@@ -70,7 +71,7 @@ def test_bank_is_background_and_weights_keep_normalisation(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_steps_end_to_end(tmp_path: Path) -> None:
+def test_steps_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     torch.set_num_threads(1)
     paths = _write_tables(tmp_path)
     score_paths = {}
@@ -92,6 +93,13 @@ def test_steps_end_to_end(tmp_path: Path) -> None:
     out = {"table": str(tmp_path / "comparison.csv"), "markdown": str(tmp_path / "comparison.md"),
            "roc": str(tmp_path / "roc.png"), "yields_dir": str(tmp_path / "yields"),
            "background": str(tmp_path / "background_yields.csv"), "paired": str(tmp_path / "paired.csv")}
+    halves_calls: list[int] = []
+
+    def counted_halves(*args: Any) -> np.ndarray:
+        halves_calls.append(1)
+        return cut_choice_halves(*args)
+
+    monkeypatch.setattr(multiclass_run, "cut_choice_halves", counted_halves)
     comparison = run_compare(score_paths, ML, ["stau_100_40"], [139.0, 300.0], points, {"sr_cc_a": "CC a"}, out)
     assert set(comparison["method"]) == {"DNN", "DNN+SIGN"} and set(comparison["category"]) == {"0j", "1j"}
     assert (comparison["z_300ifb"] > comparison["z_139ifb"]).all()
@@ -116,6 +124,8 @@ def test_steps_end_to_end(tmp_path: Path) -> None:
     paired = pd.read_csv(tmp_path / "paired.csv")
     assert set(paired["category"]) <= {"0j", "1j"} and set(paired["lumi_ifb"]) <= {139.0, 300.0}
     assert ((paired["p_sign_better"] >= 0) & (paired["p_sign_better"] <= 1)).all()
+    # one cut-choice split per (method, category); the paired bootstrap reuses the DNN's
+    assert len(paired) and len(halves_calls) == len(METHODS) * len(ML["categories"])
 
 
 def test_each_fold_trains_and_permutes_with_its_own_reproducible_seed(tmp_path: Path) -> None:
@@ -147,7 +157,7 @@ def test_each_fold_trains_and_permutes_with_its_own_reproducible_seed(tmp_path: 
     assert np.abs(probabilities - other.predict_proba(inputs[te])).max() > 1e-6
 
 
-def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path) -> None:
+def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The exported fold models carry the shared k-fold metadata: the shared scan's FoldEnsemble scores the non-bank
     events as ``scores.csv.gz`` does (1e-5), and refuses a table with the bank events or with a training event
     missing (the held-out fingerprints differ); grid points without training events carry no fingerprint."""
@@ -156,7 +166,15 @@ def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path) -> None
     bank, events = split(read_tables(_write_tables(tmp_path), "jets", [0, 2], settings), settings)
     inputs = events[FEATURES].to_numpy(dtype=float)
     config = MulticlassConfig(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
+    id_calls: list[int] = []
+
+    def counted_ids(*args: Any) -> np.ndarray:
+        id_calls.append(1)
+        return event_ids(*args)
+
+    monkeypatch.setattr(multiclass_stages, "event_ids", counted_ids)
     result = train_folds(events, inputs, FEATURES, settings, config, tmp_path / "dnn", "multiclass_dnn", "0j")
+    assert len(id_calls) == 1  # the event ids (and their duplicate check) once for the k folds' held-out metadata
     paths = [tmp_path / "dnn" / f"fold{fold}" / "model.onnx" for fold in range(3)]
     models = [load_checked(path, FEATURES) for path in paths]
     assert all(m.fold_scheme == FOLD_SCHEME and m.classes == CLASSES for m in models)

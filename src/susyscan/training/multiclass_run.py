@@ -125,9 +125,10 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
     seed = int(ml.get("seed", 12345))
     for category in categories:
         chosen: dict[str, float] = {}
+        halves: dict[str, np.ndarray] = {}  # per method: its events' cut-choice half (the paired bootstrap reuses dnn's)
         for method, label in METHODS:
             table = scores[f"{method}_{category}"]
-            optimise = _halves(table, seed, score_paths[f"{method}_{category}"])
+            optimise = halves[method] = _halves(table, seed, score_paths[f"{method}_{category}"])
             cut = best_cut(table, train_samples, float(lumis[0]), optimise, min_mc)
             chosen[method] = cut["threshold"]
             region = f"{label} {category}"
@@ -139,9 +140,7 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
                 rows.append({"method": label, "category": category, **roc, **{k: v for k, v in cut.items()},
                              **significance})
         if all(np.isfinite(list(chosen.values()))):
-            dnn = scores[f"dnn_{category}"]
-            boot = paired_comparison(dnn, scores[f"sign_{category}"], _halves(dnn, seed, score_paths[f"dnn_{category}"]),
-                                     train_samples,
+            boot = paired_comparison(scores[f"dnn_{category}"], scores[f"sign_{category}"], halves["dnn"], train_samples,
                                      chosen, lumis, int(ml.get("n_boot", 400)), seed)
             paired.append(boot.assign(category=category))
     comparison = pd.DataFrame(rows)

@@ -151,13 +151,13 @@ def fold_seeds(seed: int, category: str, model_type: str, fold: int) -> tuple[in
             seeds.seed_int(seed, "importance", str(category), str(model_type), int(fold)))
 
 
-def fold_info(events: pd.DataFrame, settings: StageSettings, fold: int) -> dict:
+def fold_info(events: pd.DataFrame, ids: np.ndarray, settings: StageSettings, fold: int) -> dict:
     """The k-fold metadata of fold model ``fold`` (``export.fold_metadata`` keys): k, fold, the fold seed and
-    scheme, and the held-out id fingerprints of the samples with training events (see the module docstring)."""
+    scheme, and the held-out id fingerprints of the samples with training events (see the module docstring).
+    ``ids``: ``folds.event_ids`` of ``events`` (computed, with its duplicate check, once for all folds)."""
     samples = events["sample"].astype(str).to_numpy()
     trained = sorted(set(samples[events["train"].to_numpy(dtype=bool)]))
     held = (events["fold"].to_numpy() == fold) & np.isin(samples, trained)
-    ids = event_ids(events, "multiclass events")
     return {"kfold": settings.kfold, "fold": int(fold), "fold_seed": settings.seed, "fold_scheme": FOLD_SCHEME,
             "heldout_ids": heldout_fingerprints(samples[held], ids[held], trained)}
 
@@ -197,6 +197,7 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
     labels = events["label"].to_numpy()
     weights = events["weight"].to_numpy(dtype=float)
     probabilities = np.full((len(events), len(settings.classes)), np.nan)
+    ids = event_ids(events, "multiclass events")  # raises on a duplicated event id
     # the network settings without their seed: each fold trains with its own (``fold_seeds``, in ``folds``)
     summary: dict = {"model_type": model_type, "category": category, "kfold": k, "inputs": len(input_names),
                      "config": {key: value for key, value in asdict(config).items() if key != "seed"}, "folds": []}
@@ -213,7 +214,7 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
         path.parent.mkdir(parents=True, exist_ok=True)
         data_hash = multiclass_data_hash(inputs[tr], labels[tr], weights[tr], input_names)
         meta = {**model_metadata(input_names, category, 0.5, data_hash, model_type,
-                                 fold_info=fold_info(events, settings, fold)),
+                                 fold_info=fold_info(events, ids, settings, fold)),
                 "training_seed": str(train_seed)}
         if va.sum() < 10 * len(settings.classes):
             logger.warning("%s %s fold %d: only %d validation events for early stopping", model_type, category, fold,
