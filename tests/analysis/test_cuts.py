@@ -88,3 +88,19 @@ def test_zero_events_after_a_cut_is_warned_with_cut_name(cfg: AnalysisConfig, ca
     assert any("basic_met" in w for w in cutflow["warnings"])
     assert any("empty selection" in w for w in cutflow["warnings"])
     assert "test_sample" in caplog.text and "basic_met" in caplog.text
+
+
+def test_cutflow_weights_switch_at_a_cut() -> None:
+    """``weights_from=(index, later)``: the rows before cut ``index`` (and 'initial') count ``weights``, the rows from
+    it on ``later`` - in one pass, as the two plain passes joined at that row (the tau truth-tag P1 at n_taus == 1)."""
+    from susyscan.analysis.config import Cut
+    from susyscan.analysis.cuts import cutflow_counts
+
+    cuts = [Cut(name=f"c{i}", label=f"cut {i}", expr="x > 0") for i in range(3)]
+    masks = [np.array([1, 1, 1, 0], bool), np.array([1, 1, 0, 1], bool), np.array([1, 0, 1, 1], bool)]
+    weights, later = np.array([1.0, 2.0, 4.0, 8.0]), np.array([0.5, 0.25, 3.0, -1.0])
+    rows = cutflow_counts(cuts, masks, weights, weights_from=(1, later))
+    joined = cutflow_counts(cuts, masks, weights)[:2] + cutflow_counts(cuts, masks, later)[2:]
+    assert rows == joined
+    assert [r.sumw for r in rows] == [15.0, 7.0, 0.75, 0.5] and [r.n_raw for r in rows] == [4, 3, 2, 1]
+    assert cutflow_counts(cuts, masks, weights, weights_from=(3, later)) == cutflow_counts(cuts, masks, weights)

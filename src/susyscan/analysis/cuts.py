@@ -65,9 +65,14 @@ def count(mask: np.ndarray, weights: np.ndarray) -> tuple[int, float, float]:
     return int(mask.sum()), float(selected.sum()), float(np.square(selected).sum())
 
 
-def cutflow_counts(cuts: list[Cut], masks: list[np.ndarray], weights: np.ndarray) -> list[CutCount]:
-    """An 'initial' row plus one cumulative row per cut."""
+def cutflow_counts(cuts: list[Cut], masks: list[np.ndarray], weights: np.ndarray,
+                   weights_from: tuple[int, np.ndarray] | None = None) -> list[CutCount]:
+    """An 'initial' row plus one cumulative row per cut. ``weights_from = (index, later)``: the rows of the cuts from
+    ``cuts[index]`` on count the weights ``later`` instead (a per-event factor that enters at that cut, e.g. the tau
+    truth-tag P1 at ``n_taus == 1``, ``susyscan.analysis.tautruth``); one pass over the cumulative masks."""
+    first, later = weights_from if weights_from is not None else (len(cuts), weights)
     rows = [CutCount("initial", "Initial", False, *count(np.ones(len(weights), dtype=bool), weights))]
-    for cut, mask in zip(cuts, cumulative(masks), strict=True):
-        rows.append(CutCount(cut.name, cut.label, cut.for_comparison_only, *count(mask, weights)))
+    for index, (cut, mask) in enumerate(zip(cuts, cumulative(masks), strict=True)):
+        rows.append(CutCount(cut.name, cut.label, cut.for_comparison_only,
+                             *count(mask, later if index >= first else weights)))
     return rows

@@ -178,10 +178,12 @@ def analyse_events(events: ak.Array, metadata: dict[str, Any], cfg: AnalysisConf
     )
     check_variables(variables, where, warn)
     masks = cut_masks(cfg.cuts, variables)
-    rows = cutflow_counts(cfg.cuts, masks, weights)
-    if tau_factor is not None:  # the factor enters once, from the n_taus == 1 cut on (rows[0] is 'initial')
-        weights = weights * tau_factor
-        rows = rows[: tau_cut + 1] + cutflow_counts(cfg.cuts, masks, weights)[tau_cut + 1:]
+    if tau_factor is None:
+        rows = cutflow_counts(cfg.cuts, masks, weights)
+    else:  # the factor enters once, from the n_taus == 1 cut on: those rows count weight x P1
+        tagged = weights * tau_factor
+        rows = cutflow_counts(cfg.cuts, masks, weights, weights_from=(tau_cut, tagged))
+        weights = tagged
     previous = rows[0]
     for row in rows[1:]:
         if row.n_raw == 0 and previous.n_raw > 0:
