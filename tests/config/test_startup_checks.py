@@ -83,3 +83,30 @@ def test_missing_ingest_file_fails_even_with_results(tmp_path: Path) -> None:
     assert proc.returncode != 0, out[-3000:]
     assert "Nothing to be done" not in out
     assert "user_zz" in out and "data/gone.hepmc" in out and "does not exist" in out
+
+
+def test_semantic_checks_load_each_selection_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stau demo (generator filters, tau truth tagging): semantic_checks loads its YAML selection once and hands
+    it to the filter and truth-tagging checks, which reach the same verdict (the demo passes; a looser tau count
+    still fails naming the cut)."""
+    import yaml
+
+    import susyscan.analysis.config as analysis_config
+    from susyscan.config import semantic_checks, validate_config
+
+    raw = yaml.safe_load((REPO / "config" / "stau.yaml").read_text())
+    config = validate_config(raw, REPO / "src" / "susyscan" / "schemas" / "config.schema.yaml")
+    assert config["detector"]["tau_truth_tagging"] and config["analyses"]["stau"]["enabled"]
+    loaded: list[str] = []
+    load = analysis_config.load_analysis_config
+
+    def counted(*args: object, **kwargs: object) -> analysis_config.AnalysisConfig:
+        loaded.append(str(args[0]))
+        return load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis_config, "load_analysis_config", counted)
+    assert list(semantic_checks(config, REPO)) == ["stau"]
+    assert len(loaded) == 1 and loaded[0].endswith("config/analyses/stau.yaml")
+    config["analyses"]["stau"]["cut_overrides"] = {"one_tau": "n_taus >= 1"}
+    with pytest.raises(ConfigError, match="detector.tau_truth_tagging.*analysis 'stau'.*cut 'one_tau'"):
+        semantic_checks(config, REPO)

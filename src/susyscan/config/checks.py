@@ -6,11 +6,14 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from susyscan.config.startup_checks import check_analysis_selection, check_tau_truth_tagging
 from susyscan.config.tables import GridPoint, Sample, load_grid, load_samples
 from susyscan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from susyscan.analysis.config import AnalysisConfig
 
 
 def _check_regions(regions: dict[str, list[float]], points: list[GridPoint], analysis: str = "") -> None:
@@ -102,9 +105,11 @@ def _own_selection_bounds(path: Path, analysis: str, names: list[str],
     return bounds, float(muon.get("abs_eta_max", math.inf))
 
 
-def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str, base: Path) -> None:
+def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str, base: Path,
+                   selection: AnalysisConfig | None = None) -> None:
     """Each generator filter named in the sample table exists, is applied to a generated sample, and is looser
-    than the applied preselection of every analysis the sample serves (truth threshold < reco threshold)."""
+    than the applied preselection of every analysis the sample serves (truth threshold < reco threshold).
+    ``selection``: the analysis' YAML selection when already loaded (else loaded here)."""
     from susyscan.analysis.config import load_analysis_config
     from susyscan.generation.filters import filter_from_config
 
@@ -120,7 +125,7 @@ def _check_filters(config: dict[str, Any], samples: list[Sample], analysis: str,
         bounds, muon_eta = _own_selection_bounds(base / spec["config"], analysis, [s.name for s in filtered],
                                                  spec.get("cut_overrides") or {})
     else:
-        cfg = load_analysis_config(base / spec["config"], spec.get("cut_overrides") or None)
+        cfg = selection or load_analysis_config(base / spec["config"], spec.get("cut_overrides") or None)
         bounds = reco_lower_bounds([c.expr for c in cfg.cuts if not c.for_comparison_only])
         muon_eta = cfg.objects["muon"].abs_eta_max if "muon" in cfg.objects else math.inf
     for sample in filtered:
@@ -175,11 +180,13 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
         if unknown:
             raise ConfigError(f"sample '{sample.name}' in {config['samples']}: unknown analyses {sorted(unknown)}")
     per_analysis: dict[str, list[Sample]] = {}
+    selections: dict[str, AnalysisConfig | None] = {}  # each YAML selection loaded once, for all the checks below
     for name in enabled:
         spec = config["analyses"][name]
         if not (base / spec["config"]).is_file():
             raise ConfigError(f"config key 'analyses.{name}.config': file not found: {spec['config']}")
-        check_analysis_selection(name, spec, base)  # cut_overrides: known cuts and variables (startup_checks.py)
+        # cut_overrides: known cuts and variables (startup_checks.py)
+        selections[name] = check_analysis_selection(name, spec, base)
         if name not in config["grids"]:
             raise ConfigError(f"analysis '{name}' is enabled but 'grids.{name}' declares no mass grid")
         from susyscan.analyses import load_spec
@@ -200,9 +207,9 @@ def semantic_checks(config: dict[str, Any], base: str | Path = ".") -> dict[str,
             raise ConfigError(f"sample names {sorted(overlap)} appear both in the grid and in {config['samples']}")
         _check_chunks([*bkgs, *points], config["generation"]["events_per_chunk_max"])
         _check_processes([*bkgs, *points], float(config["sqrt_s_gev"]))
-        _check_filters(config, [*bkgs, *points], name, base)
+        _check_filters(config, [*bkgs, *points], name, base, selections[name])
         per_analysis[name] = bkgs + list(points)
-    check_tau_truth_tagging(config, base)  # detector.tau_truth_tagging: only exactly-one-tau selections
+    check_tau_truth_tagging(config, base, selections)  # detector.tau_truth_tagging: only exactly-one-tau selections
     from susyscan.ingest.startup import check_ingested_samples  # LHE headers: beam energy, scheme, event count
 
     check_ingested_samples(backgrounds, config, base)

@@ -8,33 +8,41 @@ instead of failing in every job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from susyscan.errors import ConfigError
 
+if TYPE_CHECKING:
+    from susyscan.analysis.config import AnalysisConfig
 
-def check_analysis_selection(name: str, spec: dict[str, Any], base: str | Path = ".") -> None:
+
+def check_analysis_selection(name: str, spec: dict[str, Any], base: str | Path = ".") -> AnalysisConfig | None:
     """ConfigError naming ``analyses.<name>.cut_overrides`` (or the analysis YAML) when the selection of analysis
-    ``name`` (its config block ``spec``) cannot be built."""
+    ``name`` (its config block ``spec``) cannot be built; else the selection as the jobs load it (None for an
+    analysis without ``cut_overrides``, whose selection is code)."""
     if "cut_overrides" not in spec:
-        return
+        return None
     from susyscan.analysis.config import load_analysis_config
 
     overrides = dict(spec.get("cut_overrides") or {})
     try:
-        load_analysis_config(Path(base) / spec["config"], overrides or None)
+        return load_analysis_config(Path(base) / spec["config"], overrides or None)
     except ConfigError as exc:
         if overrides:
             raise ConfigError(f"config key 'analyses.{name}.cut_overrides' {overrides}: {exc}") from None
         raise ConfigError(f"config key 'analyses.{name}.config': {exc}") from None
 
 
-def check_tau_truth_tagging(config: dict[str, Any], base: str | Path = ".") -> None:
+def check_tau_truth_tagging(config: dict[str, Any], base: str | Path = ".",
+                            selections: Mapping[str, AnalysisConfig | None] | None = None) -> None:
     """With ``detector.tau_truth_tagging`` on: ConfigError naming the analysis and the cut (or the recast) that
     cannot read truth-tagged taus: every enabled analysis must select with YAML cuts holding exactly one
     preselection cut ``n_taus == 1`` and no other use of ``n_taus``, with tau objects accepting every candidate jet
-    of the card (:mod:`susyscan.analysis.tautruth`); the recast reads plain weights and is refused."""
+    of the card (:mod:`susyscan.analysis.tautruth`); the recast reads plain weights and is refused.
+    ``selections``: the enabled analyses' selections already loaded (``semantic_checks``, from
+    :func:`check_analysis_selection`); an analysis missing there, or None, is loaded here."""
     if not config["detector"].get("tau_truth_tagging"):
         return
     from susyscan.analyses import load_spec
@@ -54,6 +62,8 @@ def check_tau_truth_tagging(config: dict[str, Any], base: str | Path = ".") -> N
         if load_spec(Path(base) / spec["config"]).select is not None:
             raise ConfigError(f"{where}: the analysis selects in code, not with YAML cuts; tau truth tagging needs "
                               f"a preselection cut 'n_taus == 1'")
-        cfg = load_analysis_config(Path(base) / spec["config"], dict(spec.get("cut_overrides") or {}) or None)
+        cfg = (selections or {}).get(name)
+        if cfg is None:
+            cfg = load_analysis_config(Path(base) / spec["config"], dict(spec.get("cut_overrides") or {}) or None)
         check_selection(cfg, where)
         check_tau_acceptance(cfg.objects["tau"], card.jets.pt_min, card.tautagging.eta_max, where)
