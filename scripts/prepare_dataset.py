@@ -1,4 +1,6 @@
-"""Snakemake script: prepare the k-fold training dataset of one (mass region, fold) (susyscan.training.dataset)."""
+"""Snakemake script: prepare the k-fold training dataset of one (region, fold) (susyscan.training.dataset), for
+rule prepare_dataset (feature CSVs) and prepare_block_dataset (model-input tables; params.options: the analysis'
+build_dataset options, e.g. kfold, split_scheme, balance)."""
 
 from susyscan.logutil import script_logging
 from susyscan.training.dataset import prepare_dataset
@@ -6,6 +8,9 @@ from susyscan.training.dataset import prepare_dataset
 snakemake = globals()["snakemake"]
 script_logging(snakemake)
 params = snakemake.params
+options = dict(getattr(params, "options", None) or {})
+if "kfold" not in options:
+    options["kfold"] = int(params.kfold)
 prepare_dataset(
     feature_csvs=list(snakemake.input.features),
     split_paths={split: getattr(snakemake.output, split) for split in ("train", "val", "test", "heldout")},
@@ -16,6 +21,6 @@ prepare_dataset(
     seed=int(params.seed),
     split_fractions=[float(f) for f in params.split],
     feature_names=list(params.feature_names),
-    kfold=int(params.kfold),
     fold=int(params.fold),
+    **options,
 )

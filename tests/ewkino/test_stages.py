@@ -83,3 +83,35 @@ def test_chain(tmp_path, cfg):
     assert pd.read_csv(tmp_path / "bkg.csv")["yield_pb"].ge(0).all()
     imp = run_importance(tmp_path / "low" / "model.pt", low, tmp_path / "imp.csv", tmp_path / "imp.png", [], n_repeats=1)
     assert "pfcands (all)" in set(imp["feature"]) and (tmp_path / "imp.png").exists()
+
+
+def test_training_reads_the_shared_dataset_stage(tmp_path, cfg):
+    """The workflow's path (rule prepare_block_dataset's files, then ewkino_train) trains the same ensemble as the
+    inputs files given directly; a dataset of another seed is refused (its test events would not be the ones the
+    evaluation stages recompute)."""
+    import torch
+
+    from susyscan.analyses.ewkino.stages import run_training_from_dataset
+    from susyscan.analyses.ewkino.train import DATASET_OPTIONS, MASS_REGION, WHOLE_GRID
+    from susyscan.errors import ConfigError
+    from susyscan.training.dataset import prepare_dataset, split_paths_in
+
+    paths = make_input_files(tmp_path, cfg, pt_min=10.0)
+    train_cfg = TrainConfig.from_dict(TINY)
+    dataset = split_paths_in(tmp_path / "ds", MASS_REGION, fold=0, suffix=".npz")
+    prepare_dataset(paths, dataset, dataset["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed, train_cfg.split,
+                    [], **DATASET_OPTIONS)
+    models = {}
+    for name, run in (("files", lambda out: run_training(paths, *out, TINY)),
+                      ("dataset", lambda out: run_training_from_dataset(dataset, *out, TINY))):
+        out = tmp_path / name
+        metrics = run([out / "model.pt", out / "history.csv", out / "metrics.json"])
+        models[name] = (torch.load(out / "model.pt", weights_only=False), metrics)
+    (files, files_metrics), (from_dataset, dataset_metrics) = models["files"], models["dataset"]
+    assert files_metrics == dataset_metrics
+    assert all(torch.equal(a[k], b[k]) for a, b in zip(files["state_dicts"], from_dataset["state_dicts"]) for k in a)
+    other = split_paths_in(tmp_path / "other", MASS_REGION, fold=0, suffix=".npz")
+    prepare_dataset(paths, other, other["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed + 1, train_cfg.split,
+                    [], **DATASET_OPTIONS)
+    with pytest.raises(ConfigError, match=r"other/all/fold0\.json: dataset built with .*'seed': 6"):
+        run_training_from_dataset(other, tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "x.json", TINY)

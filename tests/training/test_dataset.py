@@ -260,3 +260,51 @@ def test_mixed_input_formats_are_refused(tmp_path):
         read_tables([*inputs[:2], csv])
     with pytest.raises(EmptySelectionError, match="no feature files"):
         read_tables([])
+
+
+def test_single_fold_id_split_without_balancing(feature_table, feature_names, tmp_path):
+    """kfold=1 keeps the input order, splits by id (splitting.split_by_id), keeps every event, and its held-out
+    table is its test split (checked by load_heldout against the recorded ids)."""
+    from susyscan.training.folds import event_ids
+    from susyscan.training.splitting import split_by_id
+
+    dataset = build_dataset(feature_table, "low", REGIONS["low"], LUMI_FB, 5, (0.6, 0.2, 0.2), feature_names,
+                            kfold=1, fold=0, split_scheme="id", balance=False)
+    region = feature_table.loc[(feature_table["is_signal"] == 0) | (feature_table["m_parent"] < 300.0)]
+    labels = split_by_id(region["sample"].to_numpy(), event_ids(region), (0.6, 0.2, 0.2), 5)
+    for index, split in enumerate(("train", "val", "test")):
+        expected = region.loc[labels == index]
+        got = getattr(dataset, split).frame
+        assert list(zip(got["sample"], got["event"])) == list(zip(expected["sample"], expected["event"]))
+    assert dataset.info["kfold"] == 1 and dataset.info["balance"] is False and dataset.info["split_scheme"] == "id"
+    paths = split_paths_in(tmp_path, "low", fold=0)
+    save_dataset(dataset, paths, paths["meta"])
+    loaded = load_dataset(paths, paths["meta"])
+    assert loaded.heldout is not None
+    pd.testing.assert_frame_equal(loaded.heldout.frame, loaded.test.frame)
+    with pytest.raises(ConfigError, match="split scheme 'hash'"):
+        build_dataset(feature_table, "low", REGIONS["low"], LUMI_FB, 5, feature_names=feature_names, split_scheme="hash")
+    with pytest.raises(ConfigError, match="kfold >= 1"):
+        build_dataset(feature_table, "low", REGIONS["low"], LUMI_FB, 5, feature_names=feature_names, kfold=1, fold=1)
+
+
+def test_chunk_tables_get_weight_pb_from_their_headers(tmp_path):
+    """Chunk tables without weight_pb: gen_weight * chunk xsec / summed weights of the sample's chunks given."""
+    from susyscan.training.dataset import chunk_weights_pb, read_tables
+    from susyscan.training.eventtable import EventTable, write_table
+
+    paths = []
+    for chunk, (sumw, xsec) in enumerate(((4.0, 2.0), (6.0, 3.0))):
+        gen = np.array([1.0, 2.0, -1.0])
+        columns = {"sample": np.full(3, "ww"), "process": np.full(3, "ww"), "is_signal": np.zeros(3, np.int8),
+                   "m_parent": np.zeros(3), "m_lsp": np.zeros(3), "chunk": np.full(3, chunk), "event": np.arange(3),
+                   "gen_weight": gen}
+        header = {"sample": "ww", "sum_weights": sumw, "xsec_pb": xsec}
+        paths.append(tmp_path / f"chunk{chunk}.npz")
+        write_table(EventTable(columns, {"b": np.ones((3, 2))}, metadata={"chunk_header": header, "mu": 0}), paths[-1])
+    table = read_tables(paths)
+    assert np.array_equal(table.columns["weight_pb"], np.array([1.0, 2.0, -1.0, 1.5, 3.0, -1.5]) / 10.0 * 2.0)
+    assert table.metadata == {"mu": 0}  # the per-chunk header differs between the tables: not shared
+    bad = EventTable({"sample": np.full(1, "zz"), "gen_weight": np.ones(1)}, metadata={"chunk_header": {}}, source="x")
+    with pytest.raises(FeatureError, match=r"x: no weight_pb column.*missing \['sample', 'sum_weights', 'xsec_pb'\]"):
+        chunk_weights_pb([bad])

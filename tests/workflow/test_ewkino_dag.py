@@ -53,11 +53,14 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     assert counts["cutflow"] == 1  # the shared cutflow table rule
     for rule in ("ewkino_train", "ewkino_export", "ewkino_significance", "ewkino_importance"):
         assert counts[rule] == n_thr, rule
+    # ewkino's datasets come from the shared dataset stage (on the inputs tables; region = PF threshold, kfold 1)
+    assert counts["prepare_block_dataset"] == n_thr
+    assert re.search(r"input: results/ewkino/training/ewkino/dataset/pt1/fold0\.train\.npz", out)
     assert counts["ewkino_threshold_gain"] == 1
     assert counts["ewkino_point_yields"] == len(grid)
     assert counts["ewkino_background_yields"] == 1
     assert counts["limits"] == 1 and counts["contours"] == 1 and counts["cross_section_table"] == 1
-    for rule in SHARED_ML_RULES:  # ewkino trains and scans with its own rules: the shared ML rules do not run
+    for rule in SHARED_ML_RULES:  # ewkino trains and scans with its own rules (besides the dataset stage)
         assert counts[rule] == 0, rule
     # both thresholds trained, the scan reads the 1 GeV network, and contours at Run-3 and HL-LHC luminosities
     for thr in ("pt1", "pt10"):

@@ -44,6 +44,12 @@ ANALYSES = sorted(SAMPLES_BY_ANALYSIS)
 # analysis whose spec has shared_ml; the others bring their own rules for training and scan (e.g. ewkino.smk).
 SPECS = {name: load_spec(config["analyses"][name]["config"]) for name in ANALYSES}
 SHARED_ML = [name for name in ANALYSES if SPECS[name].shared_ml]
+# {analysis: [variant labels]} of the analyses whose spec writes model-input tables
+INPUT_VARIANTS = {
+    name: list(SPECS[name].input_variants(config["analyses"][name]["config"], config))
+    for name in ANALYSES
+    if SPECS[name].write_inputs is not None
+}
 MODELS = ["nn", "bdt"]
 # Extra default targets of analysis-specific rule files (appended by them, e.g. ewkino.smk).
 EXTRA_TARGETS = []
@@ -73,7 +79,11 @@ def analysis_kfold(analysis):
 
 
 def analysis_regions(analysis):
-    """Mass regions {name: [min, max)} of an analysis' ML training (its spec's, else its training.regions)."""
+    """Training regions {name: [min, max)} of an analysis: its spec's mass regions, else its training.regions; for
+    an analysis with model-input tables (spec write_inputs) its input variants, each the whole grid (ewkino: one
+    region per PF threshold, docs/analysis_ewkino.md, "On the shared ML stages")."""
+    if analysis in INPUT_VARIANTS:
+        return {variant: [0.0, float("inf")] for variant in INPUT_VARIANTS[analysis]}
     return SPECS[analysis].regions(analysis_training(analysis)["regions"])
 
 
@@ -82,8 +92,9 @@ def analysis_models(analysis):
     return list(SPECS[analysis].models)
 
 
-# Mass-region names of the {region} wildcard (without a shared-ML analysis: those of any configured analysis).
-REGIONS = sorted({region for name in SHARED_ML for region in analysis_regions(name)}) or sorted(
+# Region names of the {region} wildcard: the mass regions of the shared-ML analyses and the input variants of the
+# analyses with model-input tables (without either: those of any configured analysis).
+REGIONS = sorted({region for name in [*SHARED_ML, *INPUT_VARIANTS] for region in analysis_regions(name)}) or sorted(
     {region for entry in config["analyses"].values() for region in (entry.get("training") or {}).get("regions", {})}
 )
 LUMIS = [f"{lumi:g}" for lumi in config["statistics"]["luminosities_ifb"]]
@@ -213,9 +224,14 @@ def grid_points(analysis, train_only=False):
 
 
 def training_features(wildcards):
-    """Merged feature CSVs used in training: backgrounds and the training grid points."""
-    names = background_names(wildcards.analysis) + [p.name for p in grid_points(wildcards.analysis, train_only=True)]
-    return [R(f"analysis/{wildcards.analysis}/features/{name}.csv.gz") for name in names]
+    """Tables used in training, backgrounds then the training grid points: the merged feature CSVs, or for an
+    analysis with model-input tables the chunk tables of the region's variant (analysis/<a>/inputs/<region>/...)."""
+    a = wildcards.analysis
+    names = background_names(a) + [p.name for p in grid_points(a, train_only=True)]
+    if a in INPUT_VARIANTS:
+        return [R(f"analysis/{a}/inputs/{wildcards.region}/{name}/chunk{c}.npz")
+                for name in names for c in range(SAMPLES[name].n_chunks)]
+    return [R(f"analysis/{a}/features/{name}.csv.gz") for name in names]
 
 
 def background_features(wildcards):
@@ -346,6 +362,17 @@ def dataset_paths(analysis, region, fold):
 DATASET_INPUTS = {k: v for k, v in dataset_paths("{analysis}", "{region}", "{fold}").items() if k != "heldout"}
 
 
+def block_dataset_paths(analysis, region, fold):
+    """dataset_paths of an analysis with model-input tables: .npz split tables (rule prepare_block_dataset)."""
+    return {k: v.replace(".csv.gz", ".npz") for k, v in dataset_paths(analysis, region, fold).items()}
+
+
+def block_dataset_options(wildcards):
+    """build_dataset options of an analysis with model-input tables (its spec's extra["dataset_options"]: e.g.
+    kfold, split_scheme, balance)."""
+    return dict(SPECS[wildcards.analysis].extra.get("dataset_options", {}))
+
+
 def native_model(wildcards):
     """The trained native model (torch state or xgboost JSON) of a region, model type and fold."""
     suffix = {"nn": "model.pt", "bdt": "model.json"}[wildcards.model]
@@ -381,12 +408,6 @@ def point_masses(wildcards):
     return [point.m_parent, point.m_lsp]
 
 
-# {analysis: [variant labels]} of the analyses whose spec writes model-input tables
-INPUT_VARIANTS = {
-    name: list(SPECS[name].input_variants(config["analyses"][name]["config"], config))
-    for name in ANALYSES
-    if SPECS[name].write_inputs is not None
-}
 
 
 def model_input_events(wildcards):
@@ -397,3 +418,4 @@ def model_input_events(wildcards):
     if wildcards.sample not in {s.name for s in SAMPLES_BY_ANALYSIS[wildcards.analysis]}:
         raise ValueError(f"analysis {wildcards.analysis}: sample {wildcards.sample!r} is not one of its samples")
     return R(f"events/{wildcards.sample}/chunk{wildcards.chunk}.root")
+BLOCK_ML_RE = _alternatives(sorted(INPUT_VARIANTS))  # analyses whose datasets are built from model-input tables

@@ -6,8 +6,10 @@
 # kinematic baseline, permutation importance; then the scan tables of one threshold.
 # The inputs are shared event tables (susyscan.training.eventtable, .npz: id columns, a padded PF block per
 # threshold; as a flat CSV table 2107 columns at 1 GeV, ~20x slower to write: docs/architecture.md, "The dataset
-# container"); training and scan still have their own rules (no mass regions or folds, one network per PF threshold);
-# the split is the shared id-based one (training.splitting.split_by_id).
+# container"). The training reads the dataset of the shared dataset stage (rule prepare_block_dataset, region
+# pt{ptmin}, fold 0 of kfold 1: the id-based split training.splitting.split_by_id, every event kept); training, export
+# and scan still have their own rules (one network per PF threshold; docs/analysis_ewkino.md, "On the shared ML
+# stages").
 
 
 rule ewkino_multiplicity:
@@ -32,7 +34,7 @@ rule ewkino_train:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        inputs=ewkino_training_inputs,
+        **{k: v for k, v in block_dataset_paths(EWKINO, "pt{ptmin}", 0).items() if k != "heldout"},
     output:
         model=R("training/ewkino/pt{ptmin}/model.pt"),
         history=R("training/ewkino/pt{ptmin}/history.csv"),

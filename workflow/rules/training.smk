@@ -33,6 +33,29 @@ rule prepare_dataset:
         "../../scripts/prepare_dataset.py"
 
 
+# The same stage for an analysis with model-input tables (spec write_inputs, e.g. ewkino): its region is an input
+# variant (whole grid), its inputs the variant's chunk tables (.npz with array blocks, weight_pb from their chunk
+# headers), its split tables .npz; seed, split and options (kfold, split scheme, balance) are the analysis'
+# (analyses.<name>.training seed/split, spec extra["dataset_options"]; docs/analysis_ewkino.md).
+use rule prepare_dataset as prepare_block_dataset with:
+    wildcard_constraints:
+        analysis=BLOCK_ML_RE,
+        fold=r"\d+",
+    output:
+        **{split: R(f"training/{{analysis}}/dataset/{{region}}/fold{{fold}}.{split}.npz") for split in DATASET_SPLITS},
+        meta=R("training/{analysis}/dataset/{region}/fold{fold}.json"),
+    params:
+        region="{region}",
+        bounds=region_bounds,
+        split=lambda wildcards: analysis_training(wildcards.analysis)["split"],
+        kfold=lambda wildcards: block_dataset_options(wildcards).get("kfold", 1),
+        fold=lambda wildcards: int(wildcards.fold),
+        luminosity_ifb=lambda wildcards: config["analyses"][wildcards.analysis]["cutflow_luminosity_ifb"],
+        seed=lambda wildcards: analysis_training(wildcards.analysis).get("seed", config["seed"]),
+        feature_names=[],  # every model input is in the blocks
+        options=block_dataset_options,
+
+
 rule train_nn:
     wildcard_constraints:
         analysis=SHARED_ML_RE,

@@ -28,7 +28,7 @@ from susyscan.training.columns import META_COLUMNS
 from susyscan.training.eventtable import EventTable, concat_tables, read_table, write_table
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
 from susyscan.training.io_utils import read_json, write_json
-from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_sample
+from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_id, split_by_sample
 from susyscan.training.standardise import Standardisation
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,10 @@ SPLIT_SCALE = "split_weight_scale"
 HASH_CHUNK_ROWS = 65536
 #: Table of the events held out of a fold's training (k-fold datasets only).
 HELDOUT = "heldout"
+#: Train/val/test assignments of :func:`build_dataset` (``split_scheme``).
+SPLIT_SCHEMES = ("sample", "id")
+#: ``fold_scheme`` of a ``kfold=1`` dataset.
+SINGLE_FOLD_SCHEME = "kfold 1: no folds; the held-out table is the test split"
 #: Temporary column carrying each row's index into the input blocks (never written).
 BLOCK_ROW = "__block_row__"
 
@@ -90,10 +94,46 @@ class PreparedDataset:
         return [s["sample"] for s in self.info["samples"]]
 
 
+def chunk_weights_pb(tables: Sequence[EventTable]) -> list[np.ndarray]:
+    """Per-event ``weight_pb`` of chunk tables: ``gen_weight * xsec_pb / total_sum_weights``, with each table's
+    ``metadata["chunk_header"]`` (``sample``, ``sum_weights``, ``xsec_pb`` of its chunk) and the total summed over
+    the tables of the same sample given here (so all chunks of a sample must be given together). The model-input
+    tables of ``AnalysisSpec.write_inputs`` (one per chunk) carry these; a table whose ``sample`` column differs from
+    its header, or a sample whose summed weights are not positive, is an error naming the table."""
+    headers: list[dict] = []
+    for table in tables:
+        header = table.metadata.get("chunk_header")
+        if not isinstance(header, dict):
+            header = {}
+        missing = [k for k in ("sample", "sum_weights", "xsec_pb") if k not in header]
+        if missing or "gen_weight" not in table.columns:
+            raise FeatureError(f"{table.source}: no weight_pb column, and no gen_weight column with a chunk_header "
+                               f"(sample, sum_weights, xsec_pb) to compute it (missing {missing or ['gen_weight']})")
+        headers.append(header)
+    total_sumw: dict[str, float] = {}
+    for header in headers:
+        total_sumw[header["sample"]] = total_sumw.get(header["sample"], 0.0) + float(header["sum_weights"])
+    weights = []
+    for table, header in zip(tables, headers):
+        if total_sumw[header["sample"]] <= 0:
+            raise FeatureError(f"{table.source}: sample {header['sample']} has total sum of weights <= 0")
+        if len(table) and set(np.asarray(table.columns.get("sample", [])).tolist()) != {header["sample"]}:
+            raise FeatureError(f"{table.source}: sample column differs from the chunk header ({header['sample']})")
+        weights.append(table.columns["gen_weight"] * float(header["xsec_pb"]) / total_sumw[header["sample"]])
+    return weights
+
+
+def shared_metadata(tables: Sequence[EventTable]) -> dict:
+    """The metadata keys (and values) that every table has equal (per-chunk keys, e.g. the chunk header, drop out)."""
+    first = tables[0].metadata if tables else {}
+    return {k: v for k, v in first.items() if all(k in t.metadata and t.metadata[k] == v for t in tables[1:])}
+
+
 def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame | EventTable:
     """Concatenate the dataset stage's input tables (``susyscan.training.eventtable``, format by file name): merged
     feature CSVs (``results/analysis/<analysis>/features/<sample>.csv.gz``) as one DataFrame, or model-input
-    ``.npz`` tables with array blocks as one EventTable (same columns, blocks and field names in every file). Every
+    ``.npz`` tables with array blocks as one EventTable (same columns, blocks and field names in every file; chunk
+    tables without ``weight_pb`` get it from :func:`chunk_weights_pb`; metadata: :func:`shared_metadata`). Every
     table holds the ``META_COLUMNS``; mixing the two formats is an error."""
     files = [Path(p) for p in paths]
     if not files:
@@ -101,12 +141,18 @@ def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame | EventTable:
     if len({p.suffix == ".npz" for p in files}) > 1:
         raise FeatureError(f"dataset inputs mix .npz event tables and CSV tables: {[str(p) for p in files]}")
     tables = [read_table(path) for path in files]
+    blocks = files[0].suffix == ".npz"
+    if blocks and any("weight_pb" not in table.columns for table in tables):
+        for table, weight in zip(tables, chunk_weights_pb(tables)):
+            table.columns["weight_pb"] = weight
     for table in tables:
         missing = [c for c in META_COLUMNS if c not in table.columns]
         if missing:
             raise FeatureError(f"{table.source}: missing columns {missing}")
-    if files[0].suffix == ".npz":
-        return concat_tables(tables)
+    if blocks:
+        merged = concat_tables(tables)
+        merged.metadata = shared_metadata(tables)
+        return merged
     return pd.concat([table.frame() for table in tables], ignore_index=True)
 
 
@@ -229,6 +275,8 @@ def build_dataset(
     feature_names: Sequence[str] | None = None,
     kfold: int | None = None,
     fold: int | None = None,
+    split_scheme: str = "sample",
+    balance: bool = True,
 ) -> PreparedDataset:
     """Turn a feature table (the analysis' model inputs ``feature_names``, derived ones included, as written by
     the selection) into the prepared dataset of one region.
@@ -236,33 +284,46 @@ def build_dataset(
     With ``kfold``/``fold`` the rows of fold ``fold`` form the ``heldout`` split (unscaled weights: the held-out
     tables of the k folds together hold every event once) and only the other rows are split train/val/test.
     The rows are sorted by (sample, event id) first, so nothing depends on the row order of the input.
-    ``df`` may be an ``EventTable`` with array blocks: each split then carries the blocks of its rows.
+    ``kfold=1`` (fold 0) is the single split without folds, in input order, whose ``heldout`` table is its test
+    split (weights x n(sample)/n(sample, test)): the one model scores the events it neither trained nor selected on.
+    ``split_scheme``: ``sample`` (exact per-sample counts, ``splitting.split_by_sample``) or ``id``
+    (``splitting.split_by_id``: a function of (seed, sample, event id), recomputable by a later stage);
+    ``balance``: downsample the train split to equal class counts (False: keep every event, the trainer's loss
+    balances the classes). ``df`` may be an ``EventTable`` with array blocks: each split then carries the blocks of
+    its rows, and the meta JSON records the tables' shared metadata (``input_metadata``: keys equal in every input
+    table). Without blocks ``feature_names`` must name at least one model input.
     """
     fractions = check_fractions(list(split_fractions))
+    if split_scheme not in SPLIT_SCHEMES:
+        raise ConfigError(f"mass region {region!r}: split scheme {split_scheme!r} is not one of {list(SPLIT_SCHEMES)}")
     blocks: dict[str, np.ndarray] = {}
     block_info: dict = {}
     if isinstance(df, EventTable):
         check_blocks(df)
         blocks = df.blocks
         block_info = {"blocks": {k: {"shape": list(v.shape[1:]), "fields": df.fields.get(k)} for k, v in blocks.items()}}
+        if df.metadata:
+            block_info["input_metadata"] = df.metadata
         df = df.frame()
         if blocks:
             df[BLOCK_ROW] = np.arange(len(df))
-    if not feature_names:
+    if not feature_names and not blocks:
         raise ConfigError(f"mass region {region!r}: no model input features given (AnalysisSpec.model_inputs)")
-    feature_names = list(feature_names)
+    feature_names = list(feature_names or [])
     df = select_region(df, region, bounds)
     check_features(df, feature_names)
     split_names: tuple[str, ...] = SPLIT_NAMES
     heldout = np.zeros(len(df), dtype=bool)
     fold_info: dict = {}
-    if kfold is not None:
-        if fold is None or not 0 <= int(fold) < int(kfold) or int(kfold) < 2:
-            raise ConfigError(f"k-fold needs kfold >= 2 and 0 <= fold < kfold, got kfold={kfold}, fold={fold}")
-        ids = event_ids(df, f"mass region {region!r}")
+    single = kfold is not None and int(kfold) == 1
+    if kfold is not None and (fold is None or not 0 <= int(fold) < int(kfold)):
+        raise ConfigError(f"k-fold needs kfold >= 1 and 0 <= fold < kfold, got kfold={kfold}, fold={fold}")
+    ids = event_ids(df, f"mass region {region!r}") if kfold is not None or split_scheme == "id" else None
+    if kfold is not None and not single:
+        assert ids is not None and fold is not None
         order = np.lexsort((ids, df["sample"].astype(str).to_numpy()))
         df, ids = df.iloc[order].reset_index(drop=True), ids[order]
-        heldout = assign_folds(df["sample"].to_numpy(), ids, seed, int(kfold)) == int(fold)
+        heldout = np.asarray(assign_folds(df["sample"].to_numpy(), ids, seed, int(kfold)) == int(fold))
         split_names = (*SPLIT_NAMES, HELDOUT)
         all_samples = sorted(df["sample"].astype(str).unique())
         fold_info = {"kfold": int(kfold), "fold": int(fold), "fold_seed": int(seed), "fold_scheme": FOLD_SCHEME,
@@ -270,7 +331,11 @@ def build_dataset(
         if heldout.all():
             raise EmptySelectionError(f"mass region {region!r} fold {fold}: every event is held out")
     labels = np.full(len(df), len(SPLIT_NAMES), dtype=np.int8)  # = index of HELDOUT in split_names
-    labels[~heldout] = split_by_sample(df["sample"].to_numpy()[~heldout], fractions, seed)
+    if split_scheme == "id":
+        assert ids is not None
+        labels[~heldout] = split_by_id(df["sample"].to_numpy()[~heldout], ids[~heldout], fractions, seed)
+    else:
+        labels[~heldout] = split_by_sample(df["sample"].to_numpy()[~heldout], fractions, seed)
     samples = _sample_table(df, labels, split_names)
     names = [s["sample"] for s in samples]
     df = df.assign(**{EXPECTED_EVENTS: expected_events(df["weight_pb"], lumi_fb)})
@@ -283,17 +348,26 @@ def build_dataset(
             scale = {s["sample"]: s["n_total"] / s[f"n_{split}"] for s in samples if s[f"n_{split}"] > 0}
         frame = frame.assign(**{SPLIT_SCALE: frame["sample"].astype(str).map(scale).to_numpy(dtype=float)})
         frame[EXPECTED_EVENTS] = frame[EXPECTED_EVENTS] * frame[SPLIT_SCALE]
-        if split == "train":
+        if split == "train" and balance:
             codes = pd.Categorical(frame["sample"].astype(str), categories=names).codes
             balance_seed = seed_int(seed, "balance", str(region), "all" if fold is None else int(fold))
             frame = frame.iloc[balance_classes(frame["is_signal"].to_numpy(dtype=int), codes, balance_seed)]
         splits[split] = split_from_frame(frame, feature_names, names, blocks)
+    if single:
+        assert ids is not None
+        test = labels == SPLIT_NAMES.index("test")
+        splits[HELDOUT] = splits["test"]
+        fold_info = {"kfold": 1, "fold": 0, "fold_seed": int(seed), "fold_scheme": SINGLE_FOLD_SCHEME,
+                     "heldout_ids": heldout_fingerprints(df["sample"].to_numpy()[test], ids[test],
+                                                         sorted(df["sample"].astype(str).unique()))}
     train = splits["train"]
     for code, entry in enumerate(samples):
         entry["n_train_balanced"] = int((train.sample == code).sum())
     standardisation = Standardisation.fit(train.X, feature_names)
     weight_definition = f"{EXPECTED_EVENTS} = weight_pb * 1000 * lumi_fb * {SPLIT_SCALE} (n_sample/n_in_split)"
-    if kfold is not None:
+    if single:
+        weight_definition += f"; the {HELDOUT} table is the test split (kfold 1)"
+    elif kfold is not None:
         weight_definition += f"; {SPLIT_SCALE} = 1 in the {HELDOUT} table (the k held-out tables hold every event once)"
     info = {
         "region": region,
@@ -304,7 +378,10 @@ def build_dataset(
         "feature_names": feature_names,
         "standardisation": standardisation.to_dict(),
         "training_data_hash": training_data_hash(_hashed(train), train.y, feature_names),
-        "balancing": "class counts equalised: larger class downsampled without replacement, equal share per sample",
+        "balancing": ("class counts equalised: larger class downsampled without replacement, equal share per sample"
+                      if balance else "none: every event kept (the trainer's loss balances the classes)"),
+        **({"split_scheme": split_scheme} if split_scheme != "sample" else {}),  # smuon's meta JSON unchanged
+        **({"balance": False} if not balance else {}),
         "weight_definition": weight_definition,
         "n_events": {s: int(len(splits[s].y)) for s in split_names},
         "n_signal": {s: int(splits[s].y.sum()) for s in split_names},
@@ -404,9 +481,13 @@ def prepare_dataset(
     feature_names: Sequence[str] | None = None,
     kfold: int | None = None,
     fold: int | None = None,
+    split_scheme: str = "sample",
+    balance: bool = True,
 ) -> PreparedDataset:
     """Stage entry point: read the merged feature CSVs (holding the model inputs ``feature_names``, derived
-    features included; or ``.npz`` event tables with array blocks), prepare region ``region`` and save it."""
-    dataset = build_dataset(read_tables(feature_csvs), region, bounds, lumi_fb, seed, split_fractions, feature_names, kfold, fold)
+    features included; or ``.npz`` event tables with array blocks, :func:`read_tables`), prepare region ``region``
+    (:func:`build_dataset`) and save it."""
+    dataset = build_dataset(read_tables(feature_csvs), region, bounds, lumi_fb, seed, split_fractions, feature_names,
+                            kfold, fold, split_scheme, balance)
     save_dataset(dataset, split_paths, meta_path)
     return dataset

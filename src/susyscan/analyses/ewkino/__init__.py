@@ -17,6 +17,12 @@ from susyscan.analyses.spec import AnalysisSpec
 #: High-level variables written to the ewkino feature CSVs (cutflow bookkeeping; the networks read the inputs tables).
 FEATURES: tuple[str, ...] = ("met", "jet1_pt", "ht", "meff", "min_dphi_jet_met", "n_jets")
 BASELINE_FLAG = "sr_baseline"
+#: Options of the shared dataset stage (``susyscan.training.dataset.build_dataset``) for ewkino's datasets (rule
+#: ``prepare_block_dataset``, ``SPEC.extra["dataset_options"]``): one model per PF threshold (kfold 1, fold 0: the
+#: held-out table is the test split), the id-based train/val/test split (the evaluation stages recompute the test
+#: events from the ids), every event kept (the trainer's loss balances the classes). The split fractions and seed are
+#: ``analyses.ewkino.training.split`` / ``seed``.
+DATASET_OPTIONS: dict[str, Any] = {"kfold": 1, "split_scheme": "id", "balance": False}
 
 
 def select(events: Any, metadata: dict[str, Any], config_path: str) -> tuple[Any, dict[str, Any]]:
@@ -76,6 +82,7 @@ SPEC = AnalysisSpec(
     shared_ml=False,
     write_inputs=write_inputs,
     input_variants=input_variants,
+    extra={"dataset_options": DATASET_OPTIONS},
     axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
     # issue 17: the signal as generated, sq_ewkino_isr = sq_ewkino (squark + electroweakino, squark pairs) + wino_pair
     # (wino pairs + ISR jets, parton-level recoil filter), wino-like LSP, simulated without pileup

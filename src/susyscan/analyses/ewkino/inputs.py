@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import awkward as ak
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from susyscan.errors import EventFileError, FeatureError
+from susyscan.training.dataset import chunk_weights_pb
 from susyscan.training.eventtable import EventTable, concat_tables, read_table, write_table
 from susyscan.training.folds import event_ids
 from susyscan.analyses.ewkino.budget import candidate_multiplicity
@@ -246,16 +248,7 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
     tables = [_read_one(p) for p in files]
     merged = concat_tables(tables, same_metadata=INPUTS_SAME_METADATA)
     headers = [table.metadata["chunk_header"] for table in tables]
-    total_sumw: dict[str, float] = {}
-    for header in headers:
-        total_sumw[header["sample"]] = total_sumw.get(header["sample"], 0.0) + float(header["sum_weights"])
-    weight_pb = []
-    for path, table, header in zip(files, tables, headers):
-        if total_sumw[header["sample"]] <= 0:
-            raise FeatureError(f"inputs file {path}: sample {header['sample']} has total sum of weights <= 0")
-        if len(table) and set(table.columns["sample"].tolist()) != {header["sample"]}:
-            raise FeatureError(f"inputs file {path}: sample column differs from the chunk header ({header['sample']})")
-        weight_pb.append(table.columns["gen_weight"] * float(header["xsec_pb"]) / total_sumw[header["sample"]])
+    weight_pb = chunk_weights_pb(tables)  # the dataset stage's normalisation of chunk tables
     cols = merged.columns
     info = merged.metadata
     return InputSet(
@@ -267,3 +260,43 @@ def read_inputs(paths: list[str | Path] | str | Path) -> InputSet:
         padding_value=float(info["padding_value"]), weight_pb=np.concatenate(weight_pb), metadata=headers,
         n_candidates=cols["n_candidates"].astype(np.int64),
     )
+
+
+def inputs_from_split(frame: pd.DataFrame, blocks: Mapping[str, np.ndarray], info: Mapping[str, Any],
+                      source: str) -> InputSet:
+    """The InputSet of one split of a dataset written by the shared dataset stage from inputs tables
+    (``susyscan.training.dataset``: ``frame`` and ``blocks`` of the split, ``info`` its meta JSON, whose
+    ``input_metadata`` holds the metadata shared by all input tables). Keys of ``INPUTS_SAME_METADATA`` that differed
+    between the input tables (so are absent there) are an error naming ``source``."""
+    shared = info.get("input_metadata") or {}
+    missing = [k for k in INPUTS_SAME_METADATA if k not in shared]
+    missing += [k for k in ("highlevel", "pfcands") if k not in blocks]
+    missing += [k for k in INPUTS_COLUMNS if k not in frame.columns] + (["weight_pb"] * ("weight_pb" not in frame))
+    if missing:
+        raise EventFileError(f"{source}: not a dataset of ewkino inputs tables, or its input tables differ in "
+                             f"{missing} (rerun rule prepare_dataset)")
+    if shared["inputs_format_version"] != INPUTS_FORMAT_VERSION:
+        raise EventFileError(f"{source}: inputs format version {shared['inputs_format_version']}, expected "
+                             f"{INPUTS_FORMAT_VERSION} (rerun rules model_inputs and prepare_dataset)")
+    fields = {name: list(spec["fields"]) for name, spec in info["blocks"].items()}
+    return InputSet(
+        highlevel=blocks["highlevel"], pfcands=blocks["pfcands"], gen_weight=frame["gen_weight"].to_numpy(),
+        baseline=frame["baseline"].to_numpy().astype(bool), is_signal=frame["is_signal"].to_numpy(),
+        m_parent=frame["m_parent"].to_numpy(), m_lsp=frame["m_lsp"].to_numpy(),
+        sample=frame["sample"].to_numpy().astype(object), event=frame["event"].to_numpy(),
+        chunk=frame["chunk"].to_numpy(), feature_names=fields["highlevel"], pfcand_feature_names=fields["pfcands"],
+        pfcand_pt_min=float(shared["pfcand_pt_min"]), max_candidates=int(shared["max_candidates"]),
+        padding_value=float(shared["padding_value"]), weight_pb=frame["weight_pb"].to_numpy(dtype=np.float64),
+        n_candidates=frame["n_candidates"].to_numpy().astype(np.int64),
+    )
+
+
+def concat_inputs(parts: list[InputSet]) -> InputSet:
+    """One InputSet of ``parts`` (same feature names, threshold, budget, padding), events in the given order."""
+    first = parts[0]
+    per_event = {name: np.concatenate([getattr(part, name) for part in parts]) for name in
+                 ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal", "m_parent", "m_lsp", "sample",
+                  "event", "chunk", "weight_pb", "n_candidates")}
+    return InputSet(**per_event, feature_names=first.feature_names, pfcand_feature_names=first.pfcand_feature_names,
+                    pfcand_pt_min=first.pfcand_pt_min, max_candidates=first.max_candidates,
+                    padding_value=first.padding_value, metadata=first.metadata)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,19 @@ from susyscan import atomic
 from susyscan.errors import EmptySelectionError
 from susyscan.analyses.ewkino.export import budget, ewkino_metadata, open_model, pfcand_pt_min
 from susyscan.analyses.ewkino.importance import permutation_importance, write_importance
-from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
+from susyscan.analyses.ewkino.inputs import InputSet, concat_inputs, read_inputs
 from susyscan.atomic import write_json_atomic, write_text_atomic
 from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap, score_table
 from susyscan.analyses.ewkino.pileup import pileup_note
 from susyscan.analyses.ewkino.significance import (background_yield_table, half_weights,
                                                   signal_yield_table, significance_table, threshold_comparison)
-from susyscan.analyses.ewkino.train import (TrainConfig, blocks, candidate_budget_info, history_table, load_ensemble,
-                                            save_ensemble, test_events, train_ensemble)
+from susyscan.analyses.ewkino.train import (DATASET_OPTIONS, MASS_REGION, WHOLE_GRID, TrainConfig, blocks,
+                                            candidate_budget_info, dataset_parts, history_table, load_ensemble,
+                                            save_ensemble, test_events, train_parts)
 from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_nn
+from susyscan.training.dataset import PreparedDataset, build_dataset, load_dataset, read_tables
 from susyscan.training.halves import cut_choice_halves
+from susyscan.training.splitting import SPLIT_NAMES
 from susyscan.training.onnx_model import OnnxModel
 
 logger = logging.getLogger(__name__)
@@ -38,10 +42,32 @@ def write_csv_atomic(table: pd.DataFrame, path: str | Path) -> None:
 
 def run_training(input_paths: Paths, model_out: str | Path, history_out: str | Path, metrics_out: str | Path,
                  training: dict[str, Any]) -> dict[str, Any]:
-    """Train the ensemble on the given input files; write model.pt, history.csv, metrics.json."""
+    """Train the ensemble on inputs files (the CLI): the shared dataset stage builds the dataset in memory
+    (``read_tables`` + ``build_dataset`` with ``DATASET_OPTIONS``, the whole grid, the config's split and seed;
+    ``expected_events`` per fb^-1, unused by the training), then :func:`train_from_dataset`."""
     cfg = TrainConfig.from_dict(training)
-    inputs = read_inputs(input_paths)
-    result, metrics = train_ensemble(inputs, cfg)
+    dataset = build_dataset(read_tables(input_paths), MASS_REGION, WHOLE_GRID, 1.0, cfg.seed, cfg.split, [],
+                            **DATASET_OPTIONS)
+    return train_from_dataset(dataset, cfg, str(input_paths[0]), model_out, history_out, metrics_out)
+
+
+def run_training_from_dataset(dataset_paths: Mapping[str, str | Path], model_out: str | Path,
+                              history_out: str | Path, metrics_out: str | Path,
+                              training: dict[str, Any]) -> dict[str, Any]:
+    """Train the ensemble on a dataset written by the shared ``prepare_dataset`` rule (keys train, val, test, meta;
+    training-data hash checked on load), then :func:`train_from_dataset`."""
+    cfg = TrainConfig.from_dict(training)
+    dataset = load_dataset(dataset_paths, dataset_paths["meta"])
+    return train_from_dataset(dataset, cfg, str(dataset_paths["meta"]), model_out, history_out, metrics_out)
+
+
+def train_from_dataset(dataset: PreparedDataset, cfg: TrainConfig, source: str, model_out: str | Path,
+                       history_out: str | Path, metrics_out: str | Path) -> dict[str, Any]:
+    """Train on the dataset's train split (``train.dataset_parts``); write model.pt, history.csv, metrics.json (the
+    candidate budget over all its events)."""
+    parts = dataset_parts(dataset, cfg, source)
+    inputs = concat_inputs([parts[name] for name in SPLIT_NAMES])
+    result, metrics = train_parts(parts, cfg)
     metrics["pfcand_pt_min"] = inputs.pfcand_pt_min
     metrics["samples"] = sorted(set(inputs.sample.tolist()))
     metrics["candidate_budget"] = candidate_budget_info(inputs)

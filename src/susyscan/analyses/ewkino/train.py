@@ -23,11 +23,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet
+from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet, inputs_from_split
+from susyscan.analyses.ewkino import DATASET_OPTIONS as EWKINO_DATASET_OPTIONS
 from susyscan.analyses.ewkino import SPEC
 from susyscan.analyses.ewkino.model import SHAPE_KEYS, NetConfig, build_member
 from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
-from susyscan.training.dataset import training_data_hash
+from susyscan.training.dataset import PreparedDataset, training_data_hash
 from susyscan.training.metrics import weighted_auc
 from susyscan.training.splitting import SPLIT_ID_SCHEME, SPLIT_NAMES, split_by_id
 from susyscan.training.standardise import Standardisation
@@ -40,6 +41,10 @@ logger = logging.getLogger(__name__)
 HIGHLEVEL, PFCANDS = "highlevel", "pfcands"
 #: ``mass_region`` of the ewkino model: one network for the whole grid.
 MASS_REGION = "all"
+#: ``build_dataset`` options of ewkino's datasets (:data:`susyscan.analyses.ewkino.DATASET_OPTIONS`, fold 0).
+DATASET_OPTIONS: dict[str, Any] = {**EWKINO_DATASET_OPTIONS, "fold": 0}
+#: Mass bounds of ewkino's training region: the whole grid.
+WHOLE_GRID = (0.0, float("inf"))
 #: Choices of ``analyses.ewkino.training.signal_weighting`` (see :func:`training_weights`).
 SIGNAL_WEIGHTINGS = ("cross_section", "per_point")
 
@@ -167,13 +172,33 @@ def test_split_metrics(result: NNTrainingResult, test: InputSet) -> dict[str, An
 
 
 def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[NNTrainingResult, dict[str, Any]]:
-    """Train ``cfg.n_members`` members (seeds ``susyscan.seeds.member_seed(cfg.seed, k)``) on the train split with
-    the shared trainer.
+    """:func:`train_parts` on the id-based split of ``inputs`` (:func:`split_parts`)."""
+    return train_parts(split_parts(inputs, cfg.split, cfg.seed), cfg)
+
+
+def dataset_parts(dataset: PreparedDataset, cfg: TrainConfig, source: str) -> dict[str, InputSet]:
+    """train / val / test InputSets of a dataset of the shared dataset stage, which must have been built with
+    ``DATASET_OPTIONS`` and ``cfg``'s split fractions and seed (the evaluation stages recompute its test events
+    from the ids with those): another dataset is an error naming ``source``."""
+    info = dataset.info
+    expected = {"split_scheme": DATASET_OPTIONS["split_scheme"], "kfold": DATASET_OPTIONS["kfold"],
+                "balance": DATASET_OPTIONS["balance"], "seed": cfg.seed, "split_fractions": list(cfg.split)}
+    found = {key: info.get(key, True if key == "balance" else None) for key in expected}
+    if found != expected:
+        raise ConfigError(f"{source}: dataset built with {found}; ewkino training needs {expected} "
+                          "(analyses.ewkino.training split and seed)")
+    return {name: inputs_from_split(getattr(dataset, name).frame, getattr(dataset, name).blocks, info, source)
+            for name in SPLIT_NAMES}
+
+
+def train_parts(parts: dict[str, InputSet], cfg: TrainConfig) -> tuple[NNTrainingResult, dict[str, Any]]:
+    """Train ``cfg.n_members`` members (seeds ``susyscan.seeds.member_seed(cfg.seed, k)``) on ``parts["train"]``
+    with the shared trainer (``parts["val"]`` selects each member's epoch, ``parts["test"]`` gives the AUCs).
 
     Returns (the result, members on CPU, with its history; metrics with the test-split AUCs)."""
-    parts = split_parts(inputs, cfg.split, cfg.seed)
     if len(parts["train"]) == 0:
         raise EmptySelectionError("ewkino training: the train split is empty")
+    inputs = parts["train"]
     net = replace(cfg.net, n_highlevel=inputs.highlevel.shape[1], n_pfcand=inputs.pfcands.shape[2],
                   max_candidates=inputs.max_candidates)
     logger.info("training %d members on %d events (%d val, %d test)", cfg.n_members, len(parts["train"]),
