@@ -24,6 +24,7 @@ from susyscan.generation.pythia_run import (
     KFactor,
     generate,
     kfactor_table_values,
+    table_kfactor,
 )
 from susyscan.generation.seeds import chunk_seed
 from susyscan.generation.xsec import background_xsec, lookup
@@ -43,7 +44,6 @@ def write_kfactors(process: str, masses: dict[str, float], sqrt_s_gev: float, pa
     ``pythia_run.table_kfactor``) and write them as JSON (``{"process", "masses", "sqrt_s_gev", "generator",
     "kfactors": {process: KFactor.as_dict()}}``): the workflow's per-point file that every chunk of the point reads."""
     from susyscan.atomic import write_json_atomic
-    from susyscan.generation.pythia_run import table_kfactor
 
     point = {k: float(v) for k, v in masses.items()}
     kfactors = {name: table_kfactor(name, point, sqrt_s_gev) for name in kfactor_processes(process, sqrt_s_gev)}
@@ -112,8 +112,6 @@ def normalisation(spec: ProcessSpec, masses: dict[str, float], xsec_lo_pb: float
     if spec.kind == "background":
         return background_xsec(spec.name, xsec_lo_pb)
     if spec.kfactor_table is not None:
-        from susyscan.generation.pythia_run import table_kfactor
-
         kf = (kfactors or {}).get(spec.name)
         if kf is None:
             logger.info("%s at %s: no per-point K-factor file given, computing its K-factor in this process",
