@@ -4,6 +4,8 @@
 # set (common.smk RESULT_SETS): an analysis, or another yield set of one (the stau networks' "stau/ml").
 
 
+from pathlib import PurePosixPath
+
 from susyscan.stats.batches import batch as limits_batch, n_batches as limits_n_batches
 
 STATISTICS_PARAMS = dict(
@@ -66,7 +68,8 @@ rule workspaces:
         workspaces=directory(R("limits/{analysis}/workspaces")),
     params:
         lumis=config["statistics"]["luminosities_ifb"],
-        analysis=lambda wildcards: wildcards.analysis.replace("/", "_"),  # workspace names: stau/ml -> stau_ml
+        # workspace file names: the result set's path parts joined by underscores (stau/ml: stau_ml)
+        analysis=lambda wildcards: "_".join(PurePosixPath(wildcards.analysis).parts),
         envelope_scenarios=scale_envelope_scenarios,
         scale_modifier=config["statistics"]["scale_envelope_modifier"],
         **STATISTICS_PARAMS,
