@@ -1,10 +1,11 @@
 """Paired bootstrap of the stau signal-class AUC, DNN vs DNN+SIGN, from a run's out-of-fold score tables.
 
 `comparison.md` (rule `stau_compare`) quotes the per-class ROC AUCs without an uncertainty; this script adds one for
-the signal class (one-vs-rest: the signal probability, signal against all background classes, weights |w| with the
-signal scaled to the background as a whole, as in training). Events: those of the training classes in both score
-tables (DNN+SIGN leaves out its reference bank). Poisson(1) replica weights shared by both networks, so the error is
-that of the difference on these events; it does not include the spread from training seeds or the bank draw.
+the signal class (one-vs-rest: the signal probability, signal against all background classes, weights |w|; the AUC
+does not change with a common scale of one class' weights, so the signal is not rescaled as in training). Events:
+those of the training classes in both score tables (DNN+SIGN leaves out its reference bank). Poisson(1) replica
+weights shared by both networks, so the error is that of the difference on these events; it does not include the
+spread from training seeds or the bank draw.
 
     python benchmarks/stau_auc_bootstrap.py results/stau_large [--replicas 400] [--seed 20261203]
 """
@@ -31,7 +32,6 @@ def paired_auc(results: Path, category: str, replicas: int, seed: int) -> dict[s
         raise SystemExit(f"{base}: no training-class event in both score tables")
     is_signal = (both.label == 0).to_numpy()
     weight = both.weight.abs().to_numpy()
-    weight = np.where(is_signal, weight * weight[~is_signal].sum() / weight[is_signal].sum(), weight)
     auc = {name: roc_auc_score(is_signal, both[f"p_signal_{name}"], sample_weight=weight) for name in ("dnn", "sign")}
     rng = np.random.default_rng(seed)
     diffs = np.empty(replicas)
