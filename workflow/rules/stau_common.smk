@@ -64,9 +64,10 @@ def stau_flag_labels():
 if STAU_ENABLED:
     # The networks' regions (yield tables of rule stau_compare) through the shared limits and contours rules, one
     # curve per method: each network's regions (named "<method> <category>"), then the cut-and-count regions.
+    _cut_and_count = list(stau_flag_labels().values())  # the analysis YAML read once
     RESULT_SETS[f"{STAU}/ml"] = {
         "analysis": STAU,
         "methods": [("DNN", ["DNN "]), ("DNN+SIGN", ["DNN+SIGN "])]
-        + ([("Cut and count", list(stau_flag_labels().values()))] if stau_flag_labels() else []),
+        + ([("Cut and count", _cut_and_count)] if _cut_and_count else []),
     }
     EXTRA_TARGETS += [R("training/stau/comparison.md"), R("training/stau/roc.png")]
