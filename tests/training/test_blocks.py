@@ -127,3 +127,79 @@ def test_single_block_onnx_keeps_one_input(tmp_path):
     export_nn(net, flat, model_metadata(FLAT, "low", 0.5, "h", "nn"), tmp_path / "single.onnx")
     loaded = load_checked(tmp_path / "single.onnx", FLAT)
     assert [i.name for i in loaded.session.get_inputs()] == ["features"] and "input_blocks" not in loaded.metadata
+
+
+def block_dataset(n_per_sample: int = 120, seed: int = 7):
+    """A tiny prepared dataset of event tables with a flat block (sentinel ``PAD`` for missing entries) and a padded
+    slot block, built as ewkino's are (shared ``build_dataset``: kfold 1, id split, no balancing); the input tables'
+    metadata records the sentinel and the padding value under their own keys."""
+    from susyscan.training.dataset import build_dataset
+    from susyscan.training.eventtable import EventTable
+    from susyscan.training.synthetic import synthetic_feature_table
+
+    frame = synthetic_feature_table(n_per_sample=n_per_sample, n_features=1, seed=seed).drop(columns=["x00"])
+    data = toy(len(frame), seed)
+    y = frame["is_signal"].to_numpy(dtype=np.float32)
+    flat = np.where(data.blocks[0] == PAD, PAD, data.blocks[0] + 1.5 * (y - data.y)[:, None] * np.array([1, 0, 0]))
+    slots = np.where(data.blocks[1] == PAD, PAD, data.blocks[1] + (y - data.y)[:, None, None] * np.array([1.0, 0]))
+    table = EventTable({c: frame[c].to_numpy() for c in frame.columns}, {"flat": flat, "slots": slots},
+                       {"flat": list(FLAT), "slots": list(SLOTS)}, {"sentinel": PAD, "padding_value": PAD})
+    return build_dataset(table, "all", (0.0, float("inf")), 1.0, seed, (0.6, 0.2, 0.2), [], kfold=1, fold=0,
+                         split_scheme="id", balance=False)
+
+
+PADDING_KEYS = {"flat": "sentinel", "slots": "padding_value"}
+BLOCK_HYPER = {"epochs": 4, "batch_size": 32, "learning_rate": 0.01, "device": "cpu", "optimiser": "adam",
+               "loss_weighting": "balanced", "model_selection": "val_loss", "n_members": 2}
+
+
+def test_block_dataset_through_run_nn_and_export_model(tmp_path):
+    """The shared stages train and export a dataset with array blocks: standardisations fitted on the train split
+    without the recorded sentinel/padding, the blocks as model inputs in meta-JSON order, parity on the test split."""
+    from sklearn.metrics import roc_auc_score
+
+    from susyscan.training.outputs import ModelOutputs
+    from susyscan.training.stages import export_model, run_nn
+    from susyscan.training.train_nn import dataset_standardisations, split_inputs
+
+    dataset = block_dataset()
+    fitted = dataset_standardisations(dataset, PADDING_KEYS)
+    flat = dataset.train.blocks["flat"]
+    assert [s.name for s in fitted] == ["flat", "slots"] and fitted[0].padding == PAD and fitted[1].slots == 6
+    assert fitted[0].mean[0] == pytest.approx(flat[flat[:, 0] != PAD, 0].mean())
+    assert np.array_equal(fitted[1].mean, Standardisation.fit(dataset.train.blocks["slots"], SLOTS, "slots", PAD).mean)
+    assert not np.allclose(fitted[0].mean, Standardisation.fit(flat, FLAT, "flat").mean)  # the sentinel is left out
+    outputs = ModelOutputs.in_directory(tmp_path, "model.pt")
+    network = NetworkConfig(n_inputs=len(FLAT), hidden_layers=(8,))
+    metrics = run_nn(dataset, outputs, BLOCK_HYPER, seed=5, progress=False, model_factory=set_factory,
+                     network=network, padding_keys=PADDING_KEYS)
+    trained = load_trained(str(outputs.model), set_factory)
+    test = split_inputs(dataset, dataset.test)
+    assert len(trained.members) == 2 and [s.to_dict() for s in trained.standardisations] == [s.to_dict() for s in fitted]
+    assert metrics["roc_auc"] == pytest.approx(roc_auc_score(dataset.test.y, trained.predict(test)))
+    assert metrics["roc_auc"] > 0.7
+    deviation = export_model(outputs.model, "nn", dataset, tmp_path / "model.onnx", tmp_path / "parity.json",
+                             model_factory=set_factory)
+    assert deviation <= 1e-5 and json.loads((tmp_path / "parity.json").read_text())["n_events"] == len(dataset.test.y)
+    model = load_checked(tmp_path / "model.onnx", {"flat": FLAT, "slots": SLOTS})
+    assert np.abs(model.predict(test) - trained.predict(test)).max() <= 1e-5
+
+
+def test_block_dataset_needs_network_settings_and_known_padding(tmp_path):
+    from susyscan.training.outputs import ModelOutputs
+    from susyscan.training.stages import run_bdt, run_nn
+    from susyscan.training.train_nn import dataset_standardisations
+
+    dataset = block_dataset(40)
+    outputs = ModelOutputs.in_directory(tmp_path, "model.pt")
+    with pytest.raises(ConfigError, match="needs the analysis' network settings"):
+        run_nn(dataset, outputs, BLOCK_HYPER, progress=False)
+    with pytest.raises(ConfigError, match=r"MLP settings \['hidden_layers'\]"):
+        run_nn(dataset, outputs, {**BLOCK_HYPER, "hidden_layers": [4]}, progress=False,
+               network=NetworkConfig(n_inputs=3))
+    with pytest.raises(ConfigError, match=r"input_metadata has no \['pad'\] \(padding values of blocks \['slots'\]\)"):
+        dataset_standardisations(dataset, {"flat": "sentinel", "slots": "pad"})
+    with pytest.raises(ConfigError, match=r"padding values given for blocks \['jets'\]"):
+        dataset_standardisations(dataset, {"jets": "sentinel"})
+    with pytest.raises(ConfigError, match="model type 'bdt' reads flat features"):
+        run_bdt(dataset, ModelOutputs.in_directory(tmp_path, "model.json"))

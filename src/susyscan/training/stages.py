@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from susyscan.errors import ConfigError
 import numpy as np
@@ -28,7 +29,8 @@ from susyscan.training.onnx_model import load_checked
 from susyscan.training.outputs import ModelOutputs, evaluation_title, write_csv, write_evaluation
 from susyscan.training.performance import performance_table
 from susyscan.training.train_bdt import BDTConfig, load_booster, predict_bdt, save_booster, train_bdt
-from susyscan.training.train_nn import NNTrainingConfig, load_trained, save_model, train_classifier
+from susyscan.training.train_nn import (NNTrainingConfig, dataset_block_names, load_trained, save_model,
+                                        split_inputs, train_classifier)
 
 logger = logging.getLogger(__name__)
 
@@ -51,24 +53,44 @@ def split_nn_hyper(hyper: Mapping[str, object], seed: int | None = None) -> tupl
     return network, training
 
 
+def _network(dataset: PreparedDataset, settings: dict, network: Any | None) -> Any:
+    """The architecture: ``network`` (an analysis' settings, then ``training.nn`` holds none of the MLP's keys),
+    else the shared MLP's :class:`NetworkConfig` on the dataset's features (a block dataset needs ``network``)."""
+    where = f"training.nn of region {dataset.info.get('region')!r}"
+    if network is not None:
+        if settings:
+            raise ConfigError(f"{where}: MLP settings {sorted(settings)} given with the analysis' own network "
+                              f"settings {type(network).__name__}")
+        return network
+    if dataset_block_names(dataset):
+        raise ConfigError(f"{where}: a dataset with array blocks {dataset_block_names(dataset)} needs the "
+                          "analysis' network settings (the shared MLP reads flat features)")
+    if "hidden_layers" in settings:
+        settings["hidden_layers"] = tuple(settings["hidden_layers"])
+    return NetworkConfig(n_inputs=len(dataset.feature_names), **settings)
+
+
 def run_nn(
     dataset: PreparedDataset, outputs: ModelOutputs, hyper: Mapping[str, object] | None = None,
     seed: int | None = None, progress: bool = True, model_factory: ModelFactory | None = None,
+    network: Any | None = None, padding_keys: Mapping[str, str] | None = None,
 ) -> dict:
     """Train the network (flat ``training.nn`` settings; ``model_factory``: the analysis spec's network builder,
     default ``build_classifier``), write model.pt and the evaluation; return metrics. ``seed``: the global seed;
-    the model's own seed is its stream ``("model", region, "nn", fold)`` (``susyscan.seeds.model_seed``)."""
+    the model's own seed is its stream ``("model", region, "nn", fold)`` (``susyscan.seeds.model_seed``).
+
+    A dataset with array blocks (``split_inputs``) needs ``network``, the settings ``model_factory`` builds from
+    (then ``hyper`` holds training settings only), and ``padding_keys`` (``dataset_standardisations``: block ->
+    ``input_metadata`` key of its missing-value marker)."""
     if seed is not None:
         seed = model_seed(seed, str(dataset.info["region"]), "nn", dataset.fold)
-    network, training = split_nn_hyper(hyper or {}, seed)
-    if "hidden_layers" in network:
-        network["hidden_layers"] = tuple(network["hidden_layers"])  # type: ignore[arg-type]
-    network_config = NetworkConfig(n_inputs=len(dataset.feature_names), **network)  # type: ignore[arg-type]
+    network_settings, training = split_nn_hyper(hyper or {}, seed)
+    network_config = _network(dataset, network_settings, network)
     training_config = NNTrainingConfig(**training)  # type: ignore[arg-type]
     result = train_classifier(dataset, network_config, training_config, progress=progress,
-                              model_factory=model_factory or build_classifier)
+                              model_factory=model_factory or build_classifier, padding_keys=padding_keys)
     save_model(result, dataset, str(outputs.model))
-    test_scores = result.predict(dataset.test.X)
+    test_scores = result.predict(split_inputs(dataset, dataset.test))
     extra = {"device": result.device, "network": network_config.to_dict(), "training": asdict(training_config),
              **({"best_epochs": result.best_epochs} if len(result.best_epochs) > 1 else {})}
     return write_evaluation(outputs, dataset, test_scores, result.history, result.best_epoch, "nn",
@@ -81,6 +103,7 @@ def run_bdt(
 ) -> dict:
     """Train the xgboost BDT (``training.bdt`` settings), write model.json and the evaluation; return metrics.
     ``seed``: the global seed; the model's own seed is stream ``("model", region, "bdt", fold)``."""
+    _refuse_blocks(dataset, "bdt")
     settings = dict(hyper or {})
     selection_threshold = float(settings.pop("selection_threshold", 0.5))  # type: ignore[arg-type]
     if seed is not None:
@@ -96,6 +119,13 @@ def run_bdt(
                             selection_threshold, extra)
 
 
+def _refuse_blocks(dataset: PreparedDataset, model_type: str) -> None:
+    """The BDT reads flat features: a dataset with array blocks is a ConfigError naming the region."""
+    if dataset_block_names(dataset):
+        raise ConfigError(f"dataset of region {dataset.info.get('region')!r}: model type {model_type!r} reads flat "
+                          f"features, not the array blocks {dataset_block_names(dataset)}")
+
+
 def _check_provenance(model_path: str | Path, model_hash: str | None, dataset: PreparedDataset) -> None:
     """Refuse to export a model trained on other data than ``dataset`` (training-data hash)."""
     check_training_data(model_path, model_hash, dataset.info["training_data_hash"],
@@ -106,26 +136,30 @@ def export_model(
     model_path: str | Path, model_type: str, dataset: PreparedDataset, onnx_path: str | Path,
     parity_path: str | Path | None, score_threshold: float = 0.7,
     parity_tolerance: float = DEFAULT_PARITY_TOLERANCE, model_factory: ModelFactory | None = None,
-    scores_plot: str | Path | None = None,
+    scores_plot: str | Path | None = None, network_type: Any = NetworkConfig,
 ) -> float:
     """Export model.pt / model.json to ONNX with metadata, check parity on the test split, write parity JSON and,
     when ``scores_plot`` is given, the test-split score distributions with the scan's cut ``score_threshold``.
-    ``model_factory``: the analysis spec's network builder (the NN's architecture; default ``build_classifier``)."""
+    ``model_factory``: the analysis spec's network builder (the NN's architecture; default ``build_classifier``),
+    ``network_type``: its settings class (``from_dict`` of the stored settings). A dataset with array blocks gives
+    the parity check its blocks (``split_inputs``); their standardisations come from model.pt."""
     metadata = model_metadata(dataset.feature_names, dataset.info["region"], score_threshold,
                               dataset.info["training_data_hash"], model_type, fold_info=dataset.info)
+    inputs = split_inputs(dataset, dataset.test) if model_type == "nn" else (dataset.test.X,)
     if model_type == "nn":
-        trained = load_trained(str(model_path), model_factory or build_classifier)
+        trained = load_trained(str(model_path), model_factory or build_classifier, network_type)
         _check_provenance(model_path, trained.payload.get("training_data_hash"), dataset)
         export_nn(trained.members, trained.standardisations, metadata, onnx_path)
-        native = trained.predict(dataset.test.X)
+        native = trained.predict(inputs)
     elif model_type == "bdt":
+        _refuse_blocks(dataset, model_type)
         booster = load_booster(str(model_path))
         _check_provenance(model_path, booster.attr("training_data_hash"), dataset)
         export_bdt(booster, len(dataset.feature_names), metadata, onnx_path)
         native = predict_bdt(booster, dataset.test.X)
     else:
         raise ConfigError(f"model type {model_type!r} is not 'nn' or 'bdt'")
-    deviation = check_parity(onnx_path, dataset.test.X, native, parity_tolerance)
+    deviation = check_parity(onnx_path, inputs[0] if len(inputs) == 1 else inputs, native, parity_tolerance)
     if parity_path is not None:
         write_json(parity_path, {"model_type": model_type, "mass_region": dataset.info["region"], "split": "test",
                                  "fold": dataset.fold,

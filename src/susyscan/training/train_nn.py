@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
+from susyscan.errors import ConfigError, EmptySelectionError, FeatureError, ModelMetadataError
 from susyscan.seeds import member_seed
 from susyscan.training.device import deterministic, resolve_device
 from susyscan.training.metrics import classification_metrics, selection_score
@@ -35,7 +35,7 @@ from susyscan.training.network import ModelFactory, NetworkConfig, build_classif
 from susyscan.training.standardise import Standardisation
 
 if TYPE_CHECKING:
-    from susyscan.training.dataset import PreparedDataset
+    from susyscan.training.dataset import PreparedDataset, Split
 
 logger = logging.getLogger(__name__)
 
@@ -348,19 +348,77 @@ def train_blocks(
                             standardisations=tuple(standardisations))
 
 
+def dataset_block_names(dataset: PreparedDataset) -> list[str]:
+    """The array blocks of a dataset written from event tables with blocks, in the order of its meta JSON's
+    ``blocks`` (empty for a dataset of feature columns only)."""
+    return list(dataset.info.get("blocks") or {})
+
+
+def split_inputs(dataset: PreparedDataset, split: Split) -> tuple[np.ndarray, ...]:
+    """The model's raw input blocks of one split of ``dataset``: its features ``X`` (a dataset without array
+    blocks, one block), or its array blocks in the order of :func:`dataset_block_names`. A dataset with both array
+    blocks and flat features is refused (ConfigError naming the region): no model reads both yet."""
+    names = dataset_block_names(dataset)
+    if not names:
+        return (split.X,)
+    where = f"dataset of region {dataset.info.get('region')!r}"
+    if dataset.feature_names:
+        raise ConfigError(f"{where}: array blocks {names} and flat features {dataset.feature_names}; the shared "
+                          "trainer reads either the features or the blocks")
+    missing = [name for name in names if name not in split.blocks]
+    if missing:
+        raise FeatureError(f"{where}: a split lacks the array blocks {missing} recorded in its meta JSON")
+    return tuple(split.blocks[name] for name in names)
+
+
+def dataset_standardisations(dataset: PreparedDataset,
+                             padding_keys: Mapping[str, str] | None = None) -> list[Standardisation]:
+    """The standardisation of each model input block of ``dataset`` (:func:`split_inputs`).
+
+    Without array blocks: the dataset's own (``info["standardisation"]``, fitted on the train split). With them:
+    each block fitted on the train split (``Standardisation.fit``, field names from the meta JSON), leaving out the
+    value that the input tables record as missing: ``padding_keys`` maps a block to the key of ``input_metadata``
+    holding it (e.g. the sentinel of a flat block, the padding value of a slot block); a block without an entry has
+    no missing value. A key absent from ``input_metadata``, or a block the dataset does not have, is a ConfigError
+    naming them."""
+    names = dataset_block_names(dataset)
+    keys = dict(padding_keys or {})
+    where = f"dataset of region {dataset.info.get('region')!r}"
+    unknown = sorted(set(keys) - set(names))
+    if unknown:
+        raise ConfigError(f"{where}: padding values given for blocks {unknown}; its array blocks are {names}")
+    if not names:
+        return [dataset.standardisation]
+    metadata = dataset.info.get("input_metadata") or {}
+    absent = sorted({key for key in keys.values() if key not in metadata})
+    if absent:
+        raise ConfigError(f"{where}: input_metadata has no {absent} (padding values of blocks "
+                          f"{sorted(b for b, k in keys.items() if k in absent)}); it has {sorted(metadata)}")
+    out = []
+    for name in names:
+        fields = dataset.info["blocks"][name].get("fields")
+        if not fields:
+            raise FeatureError(f"{where}: array block {name!r} has no field names in its meta JSON")
+        padding = float(metadata[keys[name]]) if name in keys else None
+        out.append(Standardisation.fit(dataset.train.blocks[name], fields, name, padding))
+    return out
+
+
 def train_classifier(
-    dataset: PreparedDataset, network: NetworkConfig, config: NNTrainingConfig, progress: bool = True,
-    model_factory: ModelFactory = build_classifier,
+    dataset: PreparedDataset, network: Any, config: NNTrainingConfig, progress: bool = True,
+    model_factory: ModelFactory = build_classifier, padding_keys: Mapping[str, str] | None = None,
 ) -> NNTrainingResult:
-    """Train on the balanced training split of a prepared (single-block) dataset, keep the epoch with the best
-    validation selection score.
+    """Train on the training split of a prepared dataset (its features, or its array blocks:
+    :func:`split_inputs`, standardised by :func:`dataset_standardisations` with ``padding_keys``), keep each
+    member's best epoch on the validation split.
 
-    ``model_factory`` (the analysis' ``AnalysisSpec.model_factory``) builds the initialised network."""
-    def data(split: Any) -> TrainingData:
-        return TrainingData((split.X,), split.y, split.weight)
+    ``model_factory`` (the analysis' ``AnalysisSpec.model_factory``) builds the initialised network from
+    ``network`` (:class:`NetworkConfig` for the shared MLP)."""
+    def data(split: Split) -> TrainingData:
+        return TrainingData(split_inputs(dataset, split), split.y, split.weight)
 
-    return train_blocks(data(dataset.train), data(dataset.val), [dataset.standardisation], network, config, progress,
-                        model_factory, f"nn {dataset.info.get('region', '')}")
+    return train_blocks(data(dataset.train), data(dataset.val), dataset_standardisations(dataset, padding_keys),
+                        network, config, progress, model_factory, f"nn {dataset.info.get('region', '')}")
 
 
 def save_trained(result: NNTrainingResult, path: str, provenance: Mapping[str, Any]) -> None:
