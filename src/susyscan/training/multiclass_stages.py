@@ -59,8 +59,8 @@ from susyscan.eventio.schema import TAU_TAG_WEIGHT
 from susyscan.training.export import (DEFAULT_PARITY_TOLERANCE, check_parity, check_training_data, export_nn,
                                       model_metadata)
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints, id_uniform
-from susyscan.training.multiclass import (MulticlassConfig, MulticlassResult, multiclass_data_hash,
-                                          permutation_importance, train_multiclass)
+from susyscan.training.multiclass import (MulticlassConfig, MulticlassResult, permutation_importance,
+                                          train_multiclass)
 from susyscan.training.onnx_nn import PROBABILITIES_NAME
 
 logger = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
                                   input_names, settings.classes, replace(config, seed=train_seed))
         path = out_dir / f"fold{fold}" / "model.onnx"
         path.parent.mkdir(parents=True, exist_ok=True)
-        data_hash = multiclass_data_hash(inputs[tr], labels[tr], weights[tr], input_names)
+        data_hash = result.training_data_hash  # multiclass_data_hash of the fold's training rows, from train_multiclass
         meta = {**model_metadata(input_names, category, 0.5, data_hash, model_type,
                                  fold_info=fold_info(events, ids, settings, fold)),
                 "training_seed": str(train_seed)}
