@@ -7,16 +7,14 @@ from pathlib import Path
 from susyscan.analyses import load_spec
 from susyscan.logutil import script_logging
 from susyscan.plotting.contours import plot_contours
-from susyscan.plotting.labels import METHOD_COLOURS, Method
+from susyscan.plotting.labels import methods_from_families
 
 snakemake = globals()["snakemake"]
 script_logging(snakemake)
 params = snakemake.params
 regions = getattr(params, "regions", None)
 spec = load_spec(snakemake.input.analysis_config)  # labels and curve families from the analysis spec
-families = list(getattr(params, "methods", None) or [])
-methods = [Method(str(name), tuple(prefixes), METHOD_COLOURS[index % len(METHOD_COLOURS)])
-           for index, (name, prefixes) in enumerate(families)] or None
+methods = list(methods_from_families(getattr(params, "methods", None) or [])) or None
 plot_contours(
     snakemake.input.cls,
     Path(snakemake.output.plots[0]).parent,

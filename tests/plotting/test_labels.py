@@ -39,3 +39,13 @@ def test_plugin_spec_labels_its_plots() -> None:
 def test_unknown_analysis_gets_generic_labels() -> None:
     assert plane_labels("no_such_analysis") == PlaneLabels()
     assert [m.name for m in default_methods(["A", "B"], "no_such_analysis")] == ["A", "B"]
+
+
+def test_methods_from_families_keeps_order_prefixes_and_colours() -> None:
+    from susyscan.plotting.labels import METHOD_COLOURS, methods_from_families
+
+    methods = methods_from_families([("DNN", ["DNN "]), ("Cut and count", ["C&C a", "C&C b"])])
+    assert [m.name for m in methods] == ["DNN", "Cut and count"]
+    assert methods[1].prefixes == ("C&C a", "C&C b")
+    assert [m.colour for m in methods] == list(METHOD_COLOURS[:2])
+    assert methods[0].owns("DNN 1j") and not methods[0].owns("DNN+SIGN 1j")

@@ -6,6 +6,8 @@ import importlib
 
 import yaml
 
+from susyscan.training.multiclass_settings import METHODS as MULTICLASS_METHODS
+
 STAU = "stau"
 STAU_ENABLED = STAU in ANALYSES
 
@@ -67,7 +69,7 @@ if STAU_ENABLED:
     _cut_and_count = list(stau_flag_labels().values())  # the analysis YAML read once
     RESULT_SETS[f"{STAU}/ml"] = {
         "analysis": STAU,
-        "methods": [("DNN", ["DNN "]), ("DNN+SIGN", ["DNN+SIGN "])]
+        "methods": [(label, [f"{label} "]) for _, label in MULTICLASS_METHODS]
         + ([("Cut and count", _cut_and_count)] if _cut_and_count else []),
     }
     EXTRA_TARGETS += [R("training/stau/comparison.md"), R("training/stau/roc.png")]

@@ -87,6 +87,12 @@ def method_families(analysis: str | AnalysisSpec) -> tuple[tuple[str, tuple[str,
     return (*((MODEL_LABELS[m], (f"{MODEL_LABELS[m]} ",)) for m in spec.models), *spec.methods)
 
 
+def methods_from_families(families: Iterable[tuple[str, Sequence[str]]]) -> tuple[Method, ...]:
+    """One :class:`Method` per (name, region-name prefixes) family, coloured in order as :func:`default_methods`."""
+    return tuple(Method(str(name), tuple(prefixes), METHOD_COLOURS[index % len(METHOD_COLOURS)])
+                 for index, (name, prefixes) in enumerate(families))
+
+
 def default_methods(regions: Iterable[str], analysis: str | AnalysisSpec = "") -> tuple[Method, ...]:
     """Methods covering ``regions``: the families of the analysis' spec (:func:`method_families`) that own one of
     them; every region not claimed by a family becomes a method of its own (so no region is dropped)."""

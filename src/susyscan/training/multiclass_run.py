@@ -27,11 +27,10 @@ from susyscan.training.multiclass import MulticlassConfig
 from susyscan.training.multiclass_compare import (asimov_z, best_cut, paired_comparison, quoting_weights,
                                                   roc_curve_points, roc_rows, yield_tables)
 from susyscan.training.multiclass_stages import StageSettings, read_tables, split, train_folds
+from susyscan.training.multiclass_settings import METHODS
 from susyscan.training.sign import ReferenceBank, SignConfig, hop_names
 
 logger = logging.getLogger(__name__)
-
-METHODS: tuple[tuple[str, str], ...] = (("dnn", "DNN"), ("sign", "DNN+SIGN"))
 
 
 def _settings(ml: Mapping[str, Any], features: Sequence[str], train_samples: Sequence[str]) -> StageSettings:

@@ -10,6 +10,10 @@ from typing import Any
 
 from susyscan.errors import ConfigError
 
+#: The networks compared, as (key, label): the label starts each ML region's name ("<label> <category>") and names
+#: its contour curve (workflow/rules/stau_common.smk).
+METHODS: tuple[tuple[str, str], ...] = (("dnn", "DNN"), ("sign", "DNN+SIGN"))
+
 #: Keys of the analysis' ML YAML that define the analysis; the run settings come from the run config
 #: (``analyses.stau.ml``, schema defaults inserted) and may not be set in the YAML as well.
 DEFINITION_KEYS: tuple[str, ...] = ("module", "classes", "class_column", "category_column", "categories")
