@@ -203,3 +203,36 @@ def test_block_dataset_needs_network_settings_and_known_padding(tmp_path):
         dataset_standardisations(dataset, {"jets": "sentinel"})
     with pytest.raises(ConfigError, match="model type 'bdt' reads flat features"):
         run_bdt(dataset, ModelOutputs.in_directory(tmp_path, "model.json"))
+
+
+def test_analysis_hooks_reach_model_pt_metrics_and_onnx(tmp_path):
+    """run_nn's provenance/extra_metrics/event_weights and export_model's metadata hook; neither may replace the
+    dataset's training-data hash."""
+    from susyscan.training.outputs import ModelOutputs
+    from susyscan.training.stages import export_model, run_nn
+
+    dataset = block_dataset(40)
+    outputs = ModelOutputs.in_directory(tmp_path, "model.pt")
+    seen: list[int] = []
+
+    def weights(split):
+        seen.append(len(split.y))
+        return np.ones(len(split.y))
+
+    common = {"model_factory": set_factory, "network": NetworkConfig(n_inputs=3, hidden_layers=(4,)),
+              "padding_keys": PADDING_KEYS, "progress": False}
+    hyper = {**BLOCK_HYPER, "epochs": 1, "n_members": 1}
+    metrics = run_nn(dataset, outputs, hyper, event_weights=weights, provenance={"budget": 6, "feature_names": ["f"]},
+                     extra_metrics=lambda result: {"members": len(result.members)}, **common)
+    assert seen == [len(dataset.train.y), len(dataset.val.y)] and metrics["members"] == 1
+    payload = torch.load(outputs.model, weights_only=False)
+    assert payload["budget"] == 6 and payload["feature_names"] == ["f"]
+    assert payload["training_data_hash"] == dataset.info["training_data_hash"]
+    export_model(outputs.model, "nn", dataset, tmp_path / "m.onnx", None, model_factory=set_factory,
+                 metadata=lambda p: {"budget": str(p["budget"])})
+    assert load_checked(tmp_path / "m.onnx", {"flat": FLAT, "slots": SLOTS}).metadata["budget"] == "6"
+    with pytest.raises(ConfigError, match="replaces the dataset's training-data hash"):
+        export_model(outputs.model, "nn", dataset, tmp_path / "x.onnx", None, model_factory=set_factory,
+                     metadata=lambda p: {"training_data_hash": "other"})
+    with pytest.raises(ConfigError, match="may not replace it"):
+        run_nn(dataset, outputs, hyper, provenance={"training_data_hash": "other"}, **common)

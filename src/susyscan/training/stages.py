@@ -8,7 +8,7 @@ and writes the region's metrics.json, performance table, ROC and score plots fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from susyscan.errors import ConfigError
 import numpy as np
 import pandas as pd
 
-from susyscan.training.dataset import HELDOUT, PreparedDataset, load_dataset, load_heldout, split_from_frame
+from susyscan.training.dataset import (HELDOUT, PreparedDataset, Split, load_dataset, load_heldout,
+                                      split_from_frame)
 from susyscan.training.folds import LeakageError, check_heldout, event_ids
 from susyscan.training.export import (DEFAULT_PARITY_TOLERANCE, check_parity, check_training_data, export_bdt,
                                       export_nn, model_metadata)
@@ -29,7 +30,7 @@ from susyscan.training.onnx_model import load_checked
 from susyscan.training.outputs import ModelOutputs, evaluation_title, write_csv, write_evaluation
 from susyscan.training.performance import performance_table
 from susyscan.training.train_bdt import BDTConfig, load_booster, predict_bdt, save_booster, train_bdt
-from susyscan.training.train_nn import (NNTrainingConfig, dataset_block_names, load_trained, save_model,
+from susyscan.training.train_nn import (NNTrainingConfig, NNTrainingResult, dataset_block_names, load_trained, save_model,
                                         split_inputs, train_classifier)
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ def run_nn(
     dataset: PreparedDataset, outputs: ModelOutputs, hyper: Mapping[str, object] | None = None,
     seed: int | None = None, progress: bool = True, model_factory: ModelFactory | None = None,
     network: Any | None = None, padding_keys: Mapping[str, str] | None = None,
+    event_weights: Callable[[Split], np.ndarray] | None = None, provenance: Mapping[str, Any] | None = None,
+    extra_metrics: Callable[[NNTrainingResult], Mapping[str, Any]] | None = None,
 ) -> dict:
     """Train the network (flat ``training.nn`` settings; ``model_factory``: the analysis spec's network builder,
     default ``build_classifier``), write model.pt and the evaluation; return metrics. ``seed``: the global seed;
@@ -81,18 +84,23 @@ def run_nn(
 
     A dataset with array blocks (``split_inputs``) needs ``network``, the settings ``model_factory`` builds from
     (then ``hyper`` holds training settings only), and ``padding_keys`` (``dataset_standardisations``: block ->
-    ``input_metadata`` key of its missing-value marker)."""
+    ``input_metadata`` key of its missing-value marker). An analysis' hooks: ``event_weights`` (per-event weights
+    of a split for the loss weightings, default its expected events), ``provenance`` (more keys of model.pt, which
+    ``export_model``'s ``metadata`` can turn into ONNX metadata) and ``extra_metrics`` (more keys of metrics.json
+    from the trained result)."""
     if seed is not None:
         seed = model_seed(seed, str(dataset.info["region"]), "nn", dataset.fold)
     network_settings, training = split_nn_hyper(hyper or {}, seed)
     network_config = _network(dataset, network_settings, network)
     training_config = NNTrainingConfig(**training)  # type: ignore[arg-type]
     result = train_classifier(dataset, network_config, training_config, progress=progress,
-                              model_factory=model_factory or build_classifier, padding_keys=padding_keys)
-    save_model(result, dataset, str(outputs.model))
+                              model_factory=model_factory or build_classifier, padding_keys=padding_keys,
+                              event_weights=event_weights)
+    save_model(result, dataset, str(outputs.model), provenance)
     test_scores = result.predict(split_inputs(dataset, dataset.test))
     extra = {"device": result.device, "network": network_config.to_dict(), "training": asdict(training_config),
-             **({"best_epochs": result.best_epochs} if len(result.best_epochs) > 1 else {})}
+             **({"best_epochs": result.best_epochs} if len(result.best_epochs) > 1 else {}),
+             **(extra_metrics(result) if extra_metrics is not None else {})}
     return write_evaluation(outputs, dataset, test_scores, result.history, result.best_epoch, "nn",
                             training_config.selection_threshold, extra)
 
@@ -137,25 +145,31 @@ def export_model(
     parity_path: str | Path | None, score_threshold: float = 0.7,
     parity_tolerance: float = DEFAULT_PARITY_TOLERANCE, model_factory: ModelFactory | None = None,
     scores_plot: str | Path | None = None, network_type: Any = NetworkConfig,
+    metadata: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
 ) -> float:
     """Export model.pt / model.json to ONNX with metadata, check parity on the test split, write parity JSON and,
     when ``scores_plot`` is given, the test-split score distributions with the scan's cut ``score_threshold``.
     ``model_factory``: the analysis spec's network builder (the NN's architecture; default ``build_classifier``),
     ``network_type``: its settings class (``from_dict`` of the stored settings). A dataset with array blocks gives
-    the parity check its blocks (``split_inputs``); their standardisations come from model.pt."""
-    metadata = model_metadata(dataset.feature_names, dataset.info["region"], score_threshold,
-                              dataset.info["training_data_hash"], model_type, fold_info=dataset.info)
+    the parity check its blocks (``split_inputs``); their standardisations come from model.pt. ``metadata``: an
+    analysis' ONNX metadata from the NN's model.pt payload (its provenance), over the shared keys (it may not
+    replace the training-data hash)."""
+    shared = model_metadata(dataset.feature_names, dataset.info["region"], score_threshold,
+                            dataset.info["training_data_hash"], model_type, fold_info=dataset.info)
     inputs = split_inputs(dataset, dataset.test) if model_type == "nn" else (dataset.test.X,)
     if model_type == "nn":
         trained = load_trained(str(model_path), model_factory or build_classifier, network_type)
         _check_provenance(model_path, trained.payload.get("training_data_hash"), dataset)
-        export_nn(trained.members, trained.standardisations, metadata, onnx_path)
+        extra = dict(metadata(trained.payload)) if metadata is not None else {}
+        if extra.get("training_data_hash", shared["training_data_hash"]) != shared["training_data_hash"]:
+            raise ConfigError(f"{onnx_path}: the analysis' metadata replaces the dataset's training-data hash")
+        export_nn(trained.members, trained.standardisations, {**shared, **extra}, onnx_path)
         native = trained.predict(inputs)
     elif model_type == "bdt":
         _refuse_blocks(dataset, model_type)
         booster = load_booster(str(model_path))
         _check_provenance(model_path, booster.attr("training_data_hash"), dataset)
-        export_bdt(booster, len(dataset.feature_names), metadata, onnx_path)
+        export_bdt(booster, len(dataset.feature_names), shared, onnx_path)
         native = predict_bdt(booster, dataset.test.X)
     else:
         raise ConfigError(f"model type {model_type!r} is not 'nn' or 'bdt'")

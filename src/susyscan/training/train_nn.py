@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -407,15 +407,18 @@ def dataset_standardisations(dataset: PreparedDataset,
 def train_classifier(
     dataset: PreparedDataset, network: Any, config: NNTrainingConfig, progress: bool = True,
     model_factory: ModelFactory = build_classifier, padding_keys: Mapping[str, str] | None = None,
+    event_weights: Callable[[Split], np.ndarray] | None = None,
 ) -> NNTrainingResult:
     """Train on the training split of a prepared dataset (its features, or its array blocks:
     :func:`split_inputs`, standardised by :func:`dataset_standardisations` with ``padding_keys``), keep each
     member's best epoch on the validation split.
 
     ``model_factory`` (the analysis' ``AnalysisSpec.model_factory``) builds the initialised network from
-    ``network`` (:class:`NetworkConfig` for the shared MLP)."""
+    ``network`` (:class:`NetworkConfig` for the shared MLP). The loss weightings read the split's expected events
+    ``weight``, or ``event_weights(split)`` (an analysis' per-event training weights) when given."""
     def data(split: Split) -> TrainingData:
-        return TrainingData(split_inputs(dataset, split), split.y, split.weight)
+        weight = split.weight if event_weights is None else event_weights(split)
+        return TrainingData(split_inputs(dataset, split), split.y, weight)
 
     return train_blocks(data(dataset.train), data(dataset.val), dataset_standardisations(dataset, padding_keys),
                         network, config, progress, model_factory, f"nn {dataset.info.get('region', '')}")
@@ -445,10 +448,15 @@ def save_trained(result: NNTrainingResult, path: str, provenance: Mapping[str, A
         torch.save(payload, handle)
 
 
-def save_model(result: NNTrainingResult, dataset: PreparedDataset, path: str) -> None:
-    """:func:`save_trained` with the provenance of a prepared dataset (feature names, mass region, data hash)."""
+def save_model(result: NNTrainingResult, dataset: PreparedDataset, path: str,
+               provenance: Mapping[str, Any] | None = None) -> None:
+    """:func:`save_trained` with the provenance of a prepared dataset (feature names, mass region, data hash) and the
+    caller's ``provenance`` (an analysis' own keys; it may name the features, never replace the data hash)."""
+    extra = dict(provenance or {})
+    if "training_data_hash" in extra:
+        raise ConfigError(f"{path}: the training-data hash is the dataset's; provenance may not replace it")
     save_trained(result, path, {"feature_names": dataset.feature_names, "mass_region": dataset.info["region"],
-                                "training_data_hash": dataset.info["training_data_hash"]})
+                                **extra, "training_data_hash": dataset.info["training_data_hash"]})
 
 
 @dataclass
