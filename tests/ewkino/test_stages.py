@@ -115,3 +115,70 @@ def test_training_reads_the_shared_dataset_stage(tmp_path, cfg):
                     [], **DATASET_OPTIONS)
     with pytest.raises(ConfigError, match=r"other/all/fold0\.json: dataset built with .*'seed': 6"):
         run_training_from_dataset(other, tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "x.json", TINY)
+
+
+def _more_input_files(directory, cfg, pt_min):
+    """A second signal point and a second background (other cross sections), so that each class has two samples
+    whose weights the loss weighting must not mix up (with one sample per class any per-sample scale cancels)."""
+    from susyscan.analyses.ewkino.inputs import build_inputs, write_inputs
+    from susyscan.analyses.ewkino.selection import select_events
+
+    paths = []
+    for sample, signal, seed, xsec in (("sig_1000_100", True, 13, 0.05), ("ttbar", False, 14, 2.0)):
+        events = synthetic_events(90, signal, seed)
+        meta = metadata(sample, n=90, masses={"m_squark": 1000, "m_electroweakino": 100} if signal else {},
+                        xsec_pb=xsec)
+        presel, baseline, _ = select_events(events, meta, cfg)
+        paths.append(directory / f"{sample}_{pt_min:g}.npz")
+        write_inputs(build_inputs(events, meta, cfg, presel, baseline, pt_min, 16), paths[-1])
+    return paths
+
+
+@pytest.mark.parametrize("weighting", ["cross_section", "per_point"])
+def test_shared_run_nn_and_export_model_train_the_same_ensemble(tmp_path, cfg, weighting):
+    """Issue 13: ewkino through the shared run_nn / export_model (stages.train_shared / export_shared) gives the
+    members, standardisations, test AUCs, ONNX scores and significance table of its own stage
+    (run_training_from_dataset / run_export); the ONNX metadata differ only in the training-data hash (the
+    dataset's) and the single-fold keys the shared export adds."""
+    import numpy as np
+    import torch
+
+    from susyscan.analyses.ewkino.stages import export_shared, run_training_from_dataset, train_shared
+    from susyscan.analyses.ewkino.train import DATASET_OPTIONS, MASS_REGION, WHOLE_GRID
+    from susyscan.training.dataset import load_dataset, prepare_dataset, split_paths_in
+    from susyscan.training.export import FOLD_METADATA
+    from susyscan.training.onnx_model import OnnxModel
+    from susyscan.training.outputs import ModelOutputs
+    from susyscan.training.train_nn import split_inputs
+
+    paths = make_input_files(tmp_path, cfg, pt_min=10.0) + _more_input_files(tmp_path, cfg, 10.0)
+    training = {**TINY, "signal_weighting": weighting}
+    train_cfg = TrainConfig.from_dict(training)
+    files = split_paths_in(tmp_path / "ds", MASS_REGION, fold=0, suffix=".npz")
+    prepare_dataset(paths, files, files["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed, train_cfg.split,
+                    [], **DATASET_OPTIONS)
+    own, shared = tmp_path / "own", tmp_path / "shared"
+    own_metrics = run_training_from_dataset(files, own / "model.pt", own / "history.csv", own / "metrics.json", training)
+    run_export(own / "model.pt", own / "model.onnx", paths, own / "parity.json")
+    dataset = load_dataset(files, files["meta"])
+    metrics = train_shared(dataset, train_cfg, str(files["meta"]), ModelOutputs.in_directory(shared, "model.pt"))
+    assert export_shared(shared / "model.pt", dataset, shared / "model.onnx", shared / "parity.json") <= 1e-5
+    before, after = (torch.load(d / "model.pt", weights_only=False) for d in (own, shared))
+    assert len(after["state_dicts"]) == train_cfg.n_members
+    assert all(torch.equal(a[k], b[k]) for a, b in zip(before["state_dicts"], after["state_dicts"]) for k in a)
+    assert before["standardisations"] == after["standardisations"] and before["network_config"] == after["network_config"]
+    assert {k: v for k, v in before.items() if k not in ("state_dicts", "training_data_hash")} == \
+        {k: v for k, v in after.items() if k not in ("state_dicts", "training_data_hash")}
+    assert after["training_data_hash"] == dataset.info["training_data_hash"]
+    for key in ("test_auc", "test_auc_members", "best_epochs", "candidate_budget", "samples", "signal_weighting"):
+        assert metrics[key] == own_metrics[key], key
+    models = [OnnxModel(d / "model.onnx") for d in (own, shared)]
+    test = split_inputs(dataset, dataset.test)
+    assert np.array_equal(models[0].predict(test), models[1].predict(test))
+    ignored = {"training_data_hash", *FOLD_METADATA}
+    assert {k: v for k, v in models[0].metadata.items() if k not in ignored} == \
+        {k: v for k, v in models[1].metadata.items() if k not in ignored}
+    samples = ["sig_1000_100", "sig_1500_100", "ttbar", "znunu"]
+    assert metrics["samples"] == samples
+    tables = [run_significance(d / "model.onnx", paths, d / "z.csv", [300.0], samples) for d in (own, shared)]
+    pd.testing.assert_frame_equal(tables[0], tables[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,17 @@ from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap,
 from susyscan.analyses.ewkino.pileup import pileup_note
 from susyscan.analyses.ewkino.significance import (background_yield_table, half_weights,
                                                   signal_yield_table, significance_table, threshold_comparison)
-from susyscan.analyses.ewkino.train import (DATASET_OPTIONS, MASS_REGION, WHOLE_GRID, TrainConfig, blocks,
-                                            candidate_budget_info, dataset_parts, history_table, load_ensemble,
-                                            save_ensemble, test_events, train_parts)
+from susyscan.analyses.ewkino import SPEC
+from susyscan.analyses.ewkino.inputs import inputs_from_split
+from susyscan.analyses.ewkino.model import NetConfig
+from susyscan.analyses.ewkino.train import (DATASET_OPTIONS, HIGHLEVEL, MASS_REGION, PFCANDS, WHOLE_GRID, TrainConfig,
+                                            blocks, candidate_budget_info, dataset_parts, ensemble_provenance,
+                                            history_table, load_ensemble, network_settings, save_ensemble,
+                                            test_events, test_split_metrics, train_parts, training_weights)
 from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_nn
-from susyscan.training.dataset import PreparedDataset, build_dataset, load_dataset, read_tables
+from susyscan.training.dataset import PreparedDataset, Split, build_dataset, load_dataset, read_tables
+from susyscan.training.outputs import ModelOutputs
+from susyscan.training.train_nn import NNTrainingResult
 from susyscan.training.halves import cut_choice_halves
 from susyscan.training.splitting import SPLIT_NAMES
 from susyscan.training.onnx_model import OnnxModel
@@ -77,6 +84,47 @@ def train_from_dataset(dataset: PreparedDataset, cfg: TrainConfig, source: str, 
     write_csv_atomic(history_table(result), history_out)
     write_json_atomic(metrics, metrics_out, indent=2)
     return metrics
+
+
+#: ``input_metadata`` keys of the missing-value markers of ewkino's two blocks (``dataset_standardisations``).
+PADDING_KEYS = {HIGHLEVEL: "sentinel", PFCANDS: "padding_value"}
+
+
+def train_shared(dataset: PreparedDataset, cfg: TrainConfig, source: str, outputs: ModelOutputs) -> dict[str, Any]:
+    """The ensemble through the shared ``run_nn`` (the same members as :func:`train_from_dataset`): the dataset
+    checked as there (``train.dataset_parts``), ``cfg.shared()`` as the ``training.nn`` settings, :data:`SPEC`'s
+    model factory on ``train.network_settings``, the blocks standardised without the recorded sentinel and padding
+    (:data:`PADDING_KEYS`), ``train.training_weights`` as the loss weights, ewkino's provenance in model.pt
+    (``train.ensemble_provenance``) and its test-split AUCs, candidate budget and samples in metrics.json. The
+    training-data hash is the dataset's (the shared provenance check of ``export_model``)."""
+    from susyscan.training.stages import run_nn
+
+    parts = dataset_parts(dataset, cfg, source)
+    inputs = concat_inputs([parts[name] for name in SPLIT_NAMES])
+    per_point = cfg.signal_weighting == "per_point"
+
+    def weights(split: Split) -> np.ndarray:
+        return training_weights(inputs_from_split(split.frame, split.blocks, dataset.info, source), per_point)
+
+    def extra(result: NNTrainingResult) -> dict[str, Any]:
+        return {**test_split_metrics(result, parts["test"]), "signal_weighting": cfg.signal_weighting,
+                "n_members": cfg.n_members, "pfcand_pt_min": inputs.pfcand_pt_min,
+                "samples": sorted(set(inputs.sample.tolist())), "candidate_budget": candidate_budget_info(inputs)}
+
+    return run_nn(dataset, outputs, asdict(cfg.shared()), progress=False, model_factory=SPEC.model_factory,
+                  network=network_settings(cfg, parts["train"]), padding_keys=PADDING_KEYS, event_weights=weights,
+                  provenance=ensemble_provenance(inputs, cfg), extra_metrics=extra)
+
+
+def export_shared(model_path: str | Path, dataset: PreparedDataset, onnx_out: str | Path, parity_out: str | Path,
+                  score_threshold: float = 0.9, atol: float = DEFAULT_PARITY_TOLERANCE) -> float:
+    """The ensemble of :func:`train_shared` through the shared ``export_model`` (parity on the dataset's test split)
+    with ewkino's ONNX metadata (``export.ewkino_metadata`` of the model.pt provenance)."""
+    from susyscan.training.stages import export_model
+
+    return export_model(model_path, "nn", dataset, onnx_out, parity_out, score_threshold, atol,
+                        model_factory=SPEC.model_factory, network_type=NetConfig,
+                        metadata=lambda payload: ewkino_metadata(payload, score_threshold))
 
 
 def run_multiplicity(input_paths: Paths, table_out: str | Path) -> pd.DataFrame:

@@ -191,6 +191,13 @@ def dataset_parts(dataset: PreparedDataset, cfg: TrainConfig, source: str) -> di
             for name in SPLIT_NAMES}
 
 
+def network_settings(cfg: TrainConfig, inputs: InputSet) -> NetConfig:
+    """The members' architecture: ``cfg.net`` with the input shapes of ``inputs`` (features, candidate features,
+    budget M)."""
+    return replace(cfg.net, n_highlevel=inputs.highlevel.shape[1], n_pfcand=inputs.pfcands.shape[2],
+                   max_candidates=inputs.max_candidates)
+
+
 def train_parts(parts: dict[str, InputSet], cfg: TrainConfig) -> tuple[NNTrainingResult, dict[str, Any]]:
     """Train ``cfg.n_members`` members (seeds ``susyscan.seeds.member_seed(cfg.seed, k)``) on ``parts["train"]``
     with the shared trainer (``parts["val"]`` selects each member's epoch, ``parts["test"]`` gives the AUCs).
@@ -199,8 +206,7 @@ def train_parts(parts: dict[str, InputSet], cfg: TrainConfig) -> tuple[NNTrainin
     if len(parts["train"]) == 0:
         raise EmptySelectionError("ewkino training: the train split is empty")
     inputs = parts["train"]
-    net = replace(cfg.net, n_highlevel=inputs.highlevel.shape[1], n_pfcand=inputs.pfcands.shape[2],
-                  max_candidates=inputs.max_candidates)
+    net = network_settings(cfg, inputs)
     logger.info("training %d members on %d events (%d val, %d test)", cfg.n_members, len(parts["train"]),
                 len(parts["val"]), len(parts["test"]))
     train = parts["train"]
@@ -224,20 +230,25 @@ def candidate_budget_info(inputs: InputSet) -> dict[str, Any]:
     return {"pfcand_pt_min": inputs.pfcand_pt_min, **multiplicity_row(inputs.n_candidates, inputs.max_candidates)}
 
 
-def save_ensemble(result: NNTrainingResult, inputs: InputSet, cfg: TrainConfig, data_hash: str,
-                  path: str | Path) -> None:
-    """The shared model.pt with ewkino's provenance: feature names, budget, split, its scheme and seed, and ``data_hash`` (the
-    training-data hash of :func:`train_ensemble`'s metrics)."""
-    provenance = {
+def ensemble_provenance(inputs: InputSet, cfg: TrainConfig) -> dict[str, Any]:
+    """ewkino's keys of model.pt (``export.ewkino_metadata`` turns them into ONNX metadata): feature names, budget,
+    padding and sentinel, PF threshold, members, split, its scheme and seed, signal weighting and the candidate
+    budget of ``inputs`` (all the dataset's events)."""
+    return {
         "feature_names": inputs.feature_names, "pfcand_feature_names": inputs.pfcand_feature_names,
-        "mass_region": MASS_REGION, "n_members": len(result.members), "max_candidates": inputs.max_candidates,
+        "mass_region": MASS_REGION, "n_members": cfg.n_members, "max_candidates": inputs.max_candidates,
         "padding_value": inputs.padding_value, "sentinel": SENTINEL, "pfcand_pt_min": inputs.pfcand_pt_min,
         "seed": cfg.seed, "split": list(cfg.split), "split_scheme": SPLIT_ID_SCHEME,
         "signal_weighting": cfg.signal_weighting,
         "candidate_budget": candidate_budget_info(inputs),
-        "training_data_hash": data_hash,
     }
-    save_trained(result, str(path), provenance)
+
+
+def save_ensemble(result: NNTrainingResult, inputs: InputSet, cfg: TrainConfig, data_hash: str,
+                  path: str | Path) -> None:
+    """The shared model.pt with ewkino's provenance (:func:`ensemble_provenance`) and ``data_hash`` (the
+    training-data hash of :func:`train_ensemble`'s metrics)."""
+    save_trained(result, str(path), {**ensemble_provenance(inputs, cfg), "training_data_hash": data_hash})
 
 
 def load_ensemble(path: str | Path) -> TrainedModel:
