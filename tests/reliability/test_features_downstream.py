@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from susyscan.analyses.smuon import SPEC as SMUON
-from susyscan.errors import FeatureError, ModelMetadataError
+from susyscan.errors import EventFileError, FeatureError, ModelMetadataError
 from susyscan.scan.yields import compute_background_yields, compute_point_yields
 from susyscan.training.dataset import prepare_dataset
 
@@ -195,7 +195,8 @@ def test_unreadable_feature_table(tmp_path: Path, merged_features: dict[str, Pat
     bad = tmp_path / "smuon_300_100.csv.gz"
     bad.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"\x1f\x8b\x08 junk" * 100)
     out = tmp_path / "ds"
-    with pytest.raises(FeatureError, match="smuon_300_100.csv.gz.*cannot read"):
+    # the dataset stage reads through the shared event-table container (training.eventtable): its file error
+    with pytest.raises(EventFileError, match="smuon_300_100.csv.gz.*cannot read"):
         _prepare([merged_features["ttbar"], bad], out)
     assert not out.exists() or files_in(out) == []
     model = onnx_writer(tmp_path / "m.onnx", FEATURES + DERIVED)
