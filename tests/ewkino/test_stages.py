@@ -182,3 +182,36 @@ def test_shared_run_nn_and_export_model_train_the_same_ensemble(tmp_path, cfg, w
     assert metrics["samples"] == samples
     tables = [run_significance(d / "model.onnx", paths, d / "z.csv", [300.0], samples) for d in (own, shared)]
     pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+def test_spec_nn_hooks_are_the_shared_stages_on_the_dataset_files(tmp_path, cfg):
+    """Issue 13: the shared rules train_nn / export_onnx call SPEC.train_nn / SPEC.export_nn with the dataset's files;
+    they train the members of train_shared (torch.equal), write every ModelOutputs file and export with parity
+    <= 1e-5, ewkino's score threshold in the metadata and the test-split score plot."""
+    import torch
+
+    from susyscan.analyses.ewkino import SPEC
+    from susyscan.analyses.ewkino.stages import train_shared
+    from susyscan.analyses.ewkino.train import DATASET_OPTIONS, MASS_REGION, WHOLE_GRID
+    from susyscan.training.dataset import load_dataset, prepare_dataset, split_paths_in
+    from susyscan.training.onnx_model import OnnxModel
+    from susyscan.training.outputs import ModelOutputs
+
+    assert SPEC.models == ("nn",) and SPEC.train_nn is not None and SPEC.export_nn is not None
+    paths = make_input_files(tmp_path, cfg, pt_min=10.0) + _more_input_files(tmp_path, cfg, 10.0)
+    train_cfg = TrainConfig.from_dict(TINY)
+    files = split_paths_in(tmp_path / "ds", MASS_REGION, fold=0, suffix=".npz")
+    prepare_dataset(paths, files, files["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed, train_cfg.split,
+                    [], **DATASET_OPTIONS)
+    names = {k: str(v) for k, v in files.items() if k in ("train", "val", "test", "meta")}
+    hook, direct = ModelOutputs.in_directory(tmp_path / "hook", "model.pt"), tmp_path / "direct"
+    SPEC.train_nn(names, hook, dict(TINY))
+    train_shared(load_dataset(files, files["meta"]), train_cfg, str(files["meta"]),
+                 ModelOutputs.in_directory(direct, "model.pt"))
+    for name in ("model", "metrics", "history", "loss", "roc"):
+        assert getattr(hook, name).is_file(), name
+    before, after = (torch.load(p, weights_only=False) for p in (direct / "model.pt", hook.model))
+    assert all(torch.equal(a[k], b[k]) for a, b in zip(before["state_dicts"], after["state_dicts"]) for k in a)
+    onnx, parity, plot = (tmp_path / "hook" / n for n in ("model.onnx", "parity.json", "scores.png"))
+    assert SPEC.export_nn(str(hook.model), names, str(onnx), str(parity), 0.8, str(plot)) <= 1e-5
+    assert plot.is_file() and float(OnnxModel(onnx).metadata["score_threshold"]) == 0.8

@@ -13,8 +13,8 @@ from susyscan.config import load_grid, load_samples
 from susyscan.analyses.ewkino.config import load_ewkino_config
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_ML_RULES = ("merge_features", "prepare_dataset", "train_nn", "train_bdt", "export_onnx",
-                    "performance_table", "background_yields", "scan_point")
+SHARED_ML_RULES = ("merge_features", "prepare_dataset", "train_bdt", "performance_table", "background_yields",
+                    "scan_point")
 
 pytestmark = pytest.mark.workflow
 
@@ -51,8 +51,10 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     assert counts["select_features"] == chunks  # the shared selection rule runs the spec's select (no copy rule)
     assert "ewkino_chunk_cutflow" not in counts
     assert counts["cutflow"] == 1  # the shared cutflow table rule
-    for rule in ("ewkino_train", "ewkino_export", "ewkino_significance", "ewkino_importance"):
+    # the ensemble per threshold from the shared train_nn / export_onnx (spec train_nn / export_nn), no copy rules
+    for rule in ("train_nn", "export_onnx", "ewkino_significance", "ewkino_importance"):
         assert counts[rule] == n_thr, rule
+    assert "ewkino_train" not in counts and "ewkino_export" not in counts
     # ewkino's datasets come from the shared dataset stage (on the inputs tables; region = PF threshold, kfold 1)
     assert counts["prepare_block_dataset"] == n_thr
     assert re.search(r"input: results/ewkino/training/ewkino/dataset/pt1/fold0\.train\.npz", out)
@@ -60,14 +62,14 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     assert counts["ewkino_point_yields"] == len(grid)
     assert counts["ewkino_background_yields"] == 1
     assert counts["limits"] == 1 and counts["contours"] == 1 and counts["cross_section_table"] == 1
-    for rule in SHARED_ML_RULES:  # ewkino trains and scans with its own rules (besides the dataset stage)
+    for rule in SHARED_ML_RULES:  # ewkino scans with its own rules (besides the dataset, training and export stages)
         assert counts[rule] == 0, rule
     # both thresholds trained, the scan reads the 1 GeV network, and contours at Run-3 and HL-LHC luminosities
     for thr in ("pt1", "pt10"):
-        assert f"results/ewkino/training/ewkino/{thr}/model.onnx" in out
+        assert f"results/ewkino/training/ewkino/{thr}/nn/fold0/model.onnx" in out
         assert f"results/ewkino/analysis/ewkino/inputs/{thr}/znunu_jets/chunk0.npz" in out
     assert "results/ewkino/scan/ewkino/background_yields.csv" in out
-    assert re.search(r"input: results/ewkino/training/ewkino/pt1/model\.onnx, results/ewkino/analysis/ewkino/inputs/pt1/"
+    assert re.search(r"input: results/ewkino/training/ewkino/pt1/nn/fold0/model\.onnx, results/ewkino/analysis/ewkino/inputs/pt1/"
                      + re.escape(grid[0].name), out)
     for lumi in ("300", "3000"):
         assert f"results/ewkino/plots/ewkino/contour_{lumi}ifb.png" in out

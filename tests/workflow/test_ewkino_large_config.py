@@ -34,4 +34,4 @@ def test_large_config_plans_the_larger_ewkino_run(tmp_path: Path, snakemake_dry_
     # the wino-pair K-factor's LO reference runs once per mass point, not once per chunk
     assert sum(p.n_chunks for p in grid) > len(grid) and counts["kfactor_reference"] == len(grid)
     assert counts["model_inputs"] == 2 * chunks
-    assert counts["ewkino_train"] == 2 and counts["ewkino_threshold_gain"] == 1 and counts["ewkino_importance"] == 2
+    assert counts["train_nn"] == 2 and counts["ewkino_threshold_gain"] == 1 and counts["ewkino_importance"] == 2

@@ -419,3 +419,33 @@ def model_input_events(wildcards):
         raise ValueError(f"analysis {wildcards.analysis}: sample {wildcards.sample!r} is not one of its samples")
     return R(f"events/{wildcards.sample}/chunk{wildcards.chunk}.root")
 BLOCK_ML_RE = _alternatives(sorted(INPUT_VARIANTS))  # analyses whose datasets are built from model-input tables
+# Analyses whose NN the shared rules train_nn / export_onnx train and export: the shared-ML analyses, and those with
+# model-input tables whose spec has the model "nn" and its own NN stage (spec train_nn / export_nn, e.g. ewkino's
+# ensemble: docs/analysis_ewkino.md, "On the shared ML stages").
+NN_ML = [*SHARED_ML, *(a for a in sorted(INPUT_VARIANTS)
+                       if "nn" in SPECS[a].models and SPECS[a].train_nn is not None and SPECS[a].export_nn is not None)]
+NN_ML_RE = _alternatives(NN_ML)
+
+
+def nn_dataset_inputs(wildcards):
+    """The fold's train/val/test tables and meta JSON (never its held-out table): .npz tables for an analysis with
+    model-input tables, else .csv.gz."""
+    paths = (block_dataset_paths if wildcards.analysis in INPUT_VARIANTS else dataset_paths)(
+        wildcards.analysis, wildcards.region, wildcards.fold)
+    return {k: v for k, v in paths.items() if k != "heldout"}
+
+
+def nn_settings(wildcards):
+    """NN settings of the train_nn rule: the shared-ML analyses' training.nn; for an analysis with its own NN stage
+    (spec train_nn) its whole analyses.<name>.training block as configured (e.g. ewkino's TrainConfig)."""
+    if wildcards.analysis in SHARED_ML:
+        return analysis_training(wildcards.analysis)["nn"]
+    return json.loads(json.dumps(config["analyses"][wildcards.analysis].get("training", {})))
+
+
+def export_score_threshold(wildcards):
+    """Score cut recorded in the exported model: the analysis' own score_threshold when it sets one outside the
+    shared scan (analyses.<name>.score_threshold, e.g. ewkino), else the scan's."""
+    if wildcards.analysis not in SHARED_ML and "score_threshold" in config["analyses"][wildcards.analysis]:
+        return config["analyses"][wildcards.analysis]["score_threshold"]
+    return config["scan"]["score_threshold"]

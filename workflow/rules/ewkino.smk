@@ -2,14 +2,15 @@
 # analyses.ewkino.enabled is true. Event files come from the shared generate_chunk rule; selection, cutflows and
 # high-level feature CSVs from the shared analysis rules (its spec's select), per chunk and PF-candidate threshold the
 # network inputs from the shared `model_inputs` rule (its spec's write_inputs, variants pt1/pt10), CLs from `limits`,
-# plots from `contours`. Here, per threshold: multiplicity table, ensemble training, ONNX export, S/sqrt(S+B) vs the
+# plots from `contours`, the ensemble per threshold from the shared `train_nn` / `export_onnx` (its spec's train_nn /
+# export_nn: region pt{ptmin}, model nn, fold 0). Here, per threshold: multiplicity table, S/sqrt(S+B) vs the
 # kinematic baseline, permutation importance; then the scan tables of one threshold.
 # The inputs are shared event tables (susyscan.training.eventtable, .npz: id columns, a padded PF block per
 # threshold; as a flat CSV table 2107 columns at 1 GeV, ~20x slower to write: docs/architecture.md, "The dataset
 # container"). The training reads the dataset of the shared dataset stage (rule prepare_block_dataset, region
-# pt{ptmin}, fold 0 of kfold 1: the id-based split training.splitting.split_by_id, every event kept); training, export
-# and scan still have their own rules (one network per PF threshold; docs/analysis_ewkino.md, "On the shared ML
-# stages").
+# pt{ptmin}, fold 0 of kfold 1: the id-based split training.splitting.split_by_id, every event kept); training and
+# export are the shared rules', the scan has its own rules (one network per PF threshold; docs/analysis_ewkino.md,
+# "On the shared ML stages").
 
 
 rule ewkino_multiplicity:
@@ -30,58 +31,11 @@ rule ewkino_multiplicity:
         "../../scripts/ewkino_multiplicity.py"
 
 
-rule ewkino_train:
-    wildcard_constraints:
-        ptmin=EWKINO_PTMIN_RE,
-    input:
-        **{k: v for k, v in block_dataset_paths(EWKINO, "pt{ptmin}", 0).items() if k != "heldout"},
-    output:
-        model=R("training/ewkino/pt{ptmin}/model.pt"),
-        history=R("training/ewkino/pt{ptmin}/history.csv"),
-        metrics=R("training/ewkino/pt{ptmin}/metrics.json"),
-    params:
-        training=ewkino_training_config(),
-    log:
-        R("logs/training/ewkino/pt{ptmin}/train.log"),
-    benchmark:
-        R("benchmarks/training/ewkino/pt{ptmin}/train.tsv")
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../../envs/training.yaml"
-    script:
-        "../../scripts/ewkino_train.py"
-
-
-rule ewkino_export:
-    wildcard_constraints:
-        ptmin=EWKINO_PTMIN_RE,
-    input:
-        model=R("training/ewkino/pt{ptmin}/model.pt"),
-        inputs=ewkino_training_inputs,
-    output:
-        onnx=R("training/ewkino/pt{ptmin}/model.onnx"),
-        parity=R("training/ewkino/pt{ptmin}/onnx_parity.json"),
-    params:
-        score_threshold=ewkino_settings().get("score_threshold", 0.9),
-    log:
-        R("logs/training/ewkino/pt{ptmin}/export.log"),
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/training.yaml"
-    script:
-        "../../scripts/ewkino_export.py"
-
-
 rule ewkino_significance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        onnx=R("training/ewkino/pt{ptmin}/model.onnx"),
+        onnx=ewkino_model("pt{ptmin}", "model.onnx"),
         inputs=ewkino_evaluation_inputs,
     output:
         table=R("training/ewkino/pt{ptmin}/significance.csv"),
@@ -126,7 +80,7 @@ rule ewkino_importance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        model=R("training/ewkino/pt{ptmin}/model.pt"),
+        model=ewkino_model("pt{ptmin}", "model.pt"),
         inputs=ewkino_evaluation_inputs,
     output:
         csv=R("training/ewkino/pt{ptmin}/importance.csv"),

@@ -78,14 +78,15 @@ def ewkino_point_inputs(wildcards):
     return _ewkino_inputs([SAMPLES[wildcards.sample]], ewkino_scan_threshold())
 
 
-def ewkino_training_config():
-    """Ensemble-training options (analyses.ewkino.training) as a plain dict for TrainConfig.from_dict."""
-    return json.loads(json.dumps(ewkino_settings().get("training", {})))
+def ewkino_model(region, name):
+    """A file of the ensemble of a region (pt<threshold>) from the shared rules train_nn / export_onnx (model nn,
+    fold 0 of kfold 1): model.pt, model.onnx, metrics.json, onnx_parity.json, ..."""
+    return R(f"training/ewkino/{region}/nn/fold0/{name}")
 
 
 def ewkino_scan_onnx():
     """The ONNX ensemble whose score defines the 'nn' region of the scan yields."""
-    return R(f"training/ewkino/pt{ewkino_scan_threshold()}/model.onnx")
+    return ewkino_model(f"pt{ewkino_scan_threshold()}", "model.onnx")
 
 
 def ewkino_targets():
@@ -95,10 +96,11 @@ def ewkino_targets():
     """
     if not EWKINO_ENABLED:
         return []
-    targets = expand(
+    targets = [ewkino_model(f"pt{t}", f) for t in EWKINO_THRESHOLDS for f in ["metrics.json", "model.onnx", "onnx_parity.json"]]
+    targets += expand(
         R("training/ewkino/pt{ptmin}/{f}"),
         ptmin=EWKINO_THRESHOLDS,
-        f=["metrics.json", "model.onnx", "onnx_parity.json", "significance.csv", "importance.csv", "importance.png"],
+        f=["significance.csv", "importance.csv", "importance.png"],
     )
     targets += expand(R("analysis/ewkino/inputs/pt{ptmin}/multiplicity.csv"), ptmin=EWKINO_THRESHOLDS)
     if len(EWKINO_THRESHOLDS) >= 2:

@@ -58,10 +58,10 @@ use rule prepare_dataset as prepare_block_dataset with:
 
 rule train_nn:
     wildcard_constraints:
-        analysis=SHARED_ML_RE,
+        analysis=NN_ML_RE,
         fold=r"\d+",
     input:
-        **DATASET_INPUTS,
+        unpack(nn_dataset_inputs),
         analysis_config=analysis_config,
         analysis_module=analysis_module,
     output:
@@ -71,7 +71,7 @@ rule train_nn:
         loss=report(R("training/{analysis}/{region}/nn/fold{fold}/loss.png"), category="Training", subcategory="{analysis} {region} nn", caption="../report/loss.rst"),
         roc=R("training/{analysis}/{region}/nn/fold{fold}/roc.png"),
     params:
-        hyper=lambda wildcards: analysis_training(wildcards.analysis)["nn"],
+        hyper=nn_settings,
         seed=config["seed"],
     log:
         R("logs/training/{analysis}/{region}/nn/fold{fold}.log"),
@@ -119,11 +119,11 @@ rule train_bdt:
 
 rule export_onnx:
     wildcard_constraints:
-        analysis=SHARED_ML_RE,
+        analysis=NN_ML_RE,
         fold=r"\d+",
     input:
+        unpack(nn_dataset_inputs),
         model=native_model,
-        **DATASET_INPUTS,
         analysis_config=analysis_config,  # its spec's model factory rebuilds the NN
         analysis_module=analysis_module,
     output:
@@ -133,7 +133,7 @@ rule export_onnx:
     params:
         model_type="{model}",
         region="{region}",
-        score_threshold=config["scan"]["score_threshold"],
+        score_threshold=export_score_threshold,
     log:
         R("logs/training/{analysis}/{region}/{model}/fold{fold}_export.log"),
     resources:

@@ -37,6 +37,12 @@ SelectFunction = Callable[["ak.Array", dict[str, Any], str], tuple["pd.DataFrame
 #: trainer builds the network with it, and the ONNX export and model loading rebuild the architecture with it
 #: before loading the trained weights.
 ModelFactory = Callable[[Any, int], Any]
+#: An analysis' own NN training on the shared rule ``train_nn``: (dataset paths with keys train, val, test, meta,
+#: ``susyscan.training.outputs.ModelOutputs``, its training settings) -> metrics; None: the shared ``run_nn``.
+TrainNNFunction = Callable[[Mapping[str, str], Any, dict[str, Any]], dict[str, Any]]
+#: An analysis' own NN export on the shared rule ``export_onnx``: (model.pt, dataset paths, ONNX path, parity JSON
+#: path, score threshold, scores plot path) -> max |ONNX - torch|; None: the shared ``export_model``.
+ExportNNFunction = Callable[[str, Mapping[str, str], str, str, float, str], float]
 #: Model-input variants: (analysis YAML path, run config) -> variant labels (path segments, e.g. ewkino's PF
 #: thresholds ``pt1``, ``pt10``); one model-input table per (variant, sample, chunk).
 InputVariantsFunction = Callable[[str, Mapping[str, Any]], list[str]]
@@ -100,6 +106,8 @@ class AnalysisSpec:
     kinematic_limit: str = ""
     methods: tuple[MethodFamily, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    train_nn: TrainNNFunction | None = None
+    export_nn: ExportNNFunction | None = None
 
     def __post_init__(self) -> None:
         if len(self.grid) != 3:

@@ -10,6 +10,7 @@ significance, importance and threshold-gain tables have their own rules (``workf
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from susyscan.analyses.spec import AnalysisSpec
@@ -72,17 +73,34 @@ def model_factory(network: Any, seed: int) -> Any:
     return build_member(network, seed)
 
 
+def train_nn(dataset_paths: Mapping[str, str], outputs: Any, training: dict[str, Any]) -> dict[str, Any]:
+    """The ensemble on the shared rule ``train_nn`` (:func:`.stages.train_from_files`; torch imported on use)."""
+    from susyscan.analyses.ewkino.stages import train_from_files
+
+    return train_from_files(dataset_paths, outputs, training)
+
+
+def export_nn(model_path: str, dataset_paths: Mapping[str, str], onnx_out: str, parity_out: str,
+              score_threshold: float, scores_plot: str) -> float:
+    """The ensemble's ONNX export on the shared rule ``export_onnx`` (:func:`.stages.export_from_files`)."""
+    from susyscan.analyses.ewkino.stages import export_from_files
+
+    return export_from_files(model_path, dataset_paths, onnx_out, parity_out, score_threshold, scores_plot)
+
+
 SPEC = AnalysisSpec(
     name="ewkino",
     grid=("m_squark", "m_electroweakino", "sq_ewkino"),
     features=FEATURES,
-    models=(),
+    models=("nn",),
     select=select,
     model_factory=model_factory,
     shared_ml=False,
     write_inputs=write_inputs,
     input_variants=input_variants,
     extra={"dataset_options": DATASET_OPTIONS},
+    train_nn=train_nn,
+    export_nn=export_nn,
     axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
     # issue 17: the signal as generated, sq_ewkino_isr = sq_ewkino (squark + electroweakino, squark pairs) + wino_pair
     # (wino pairs + ISR jets, parton-level recoil filter), wino-like LSP, simulated without pileup

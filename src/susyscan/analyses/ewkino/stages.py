@@ -117,14 +117,32 @@ def train_shared(dataset: PreparedDataset, cfg: TrainConfig, source: str, output
 
 
 def export_shared(model_path: str | Path, dataset: PreparedDataset, onnx_out: str | Path, parity_out: str | Path,
-                  score_threshold: float = 0.9, atol: float = DEFAULT_PARITY_TOLERANCE) -> float:
-    """The ensemble of :func:`train_shared` through the shared ``export_model`` (parity on the dataset's test split)
-    with ewkino's ONNX metadata (``export.ewkino_metadata`` of the model.pt provenance)."""
+                  score_threshold: float = 0.9, atol: float = DEFAULT_PARITY_TOLERANCE,
+                  scores_plot: str | Path | None = None) -> float:
+    """The ensemble of :func:`train_shared` through the shared ``export_model`` (parity on the dataset's test split;
+    ``scores_plot``: its score distributions with the cut ``score_threshold``) with ewkino's ONNX metadata
+    (``export.ewkino_metadata`` of the model.pt provenance)."""
     from susyscan.training.stages import export_model
 
     return export_model(model_path, "nn", dataset, onnx_out, parity_out, score_threshold, atol,
-                        model_factory=SPEC.model_factory, network_type=NetConfig,
+                        scores_plot=scores_plot, model_factory=SPEC.model_factory, network_type=NetConfig,
                         metadata=lambda payload: ewkino_metadata(payload, score_threshold))
+
+
+def train_from_files(dataset_paths: Mapping[str, str | Path], outputs: ModelOutputs,
+                     training: dict[str, Any]) -> dict[str, Any]:
+    """:func:`train_shared` on a dataset written by the shared dataset stage (keys train, val, test, meta;
+    training-data hash checked on load), ``training`` the analyses.ewkino.training settings (``TrainConfig``)."""
+    cfg = TrainConfig.from_dict(training)
+    dataset = load_dataset(dataset_paths, dataset_paths["meta"])
+    return train_shared(dataset, cfg, str(dataset_paths["meta"]), outputs)
+
+
+def export_from_files(model_path: str | Path, dataset_paths: Mapping[str, str | Path], onnx_out: str | Path,
+                      parity_out: str | Path, score_threshold: float, scores_plot: str | Path | None = None) -> float:
+    """:func:`export_shared` on a dataset written by the shared dataset stage (parity tolerance 1e-5)."""
+    dataset = load_dataset(dataset_paths, dataset_paths["meta"])
+    return export_shared(model_path, dataset, onnx_out, parity_out, score_threshold, scores_plot=scores_plot)
 
 
 def run_multiplicity(input_paths: Paths, table_out: str | Path) -> pd.DataFrame:

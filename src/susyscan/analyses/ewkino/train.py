@@ -149,7 +149,7 @@ def test_events(inputs: InputSet, split: tuple[float, float, float] | list[float
         raise ModelMetadataError(
             f"{source}: trained with the train/val/test split {scheme!r} (None: a model written before the shared "
             f"id-based split), not {SPLIT_ID_SCHEME!r}: its test events cannot be recovered; retrain it (rule "
-            "ewkino_train)")
+            "train_nn)")
     return split_labels(inputs, split, seed) == 2
 
 
