@@ -86,7 +86,7 @@ def test_chain(tmp_path, cfg):
 
 
 def test_training_reads_the_shared_dataset_stage(tmp_path, cfg):
-    """The workflow's path (rule prepare_block_dataset's files, then ewkino_train) trains the same ensemble as the
+    """The workflow's path (rule prepare_block_dataset's files, then the reader behind the ewkino CLI and train_nn hook) trains the same ensemble as the
     inputs files given directly; a dataset of another seed is refused (its test events would not be the ones the
     evaluation stages recompute)."""
     import torch
