@@ -8,9 +8,7 @@ from susyscan.training.dataset import prepare_dataset
 snakemake = globals()["snakemake"]
 script_logging(snakemake)
 params = snakemake.params
-options = dict(getattr(params, "options", None) or {})
-if "kfold" not in options:
-    options["kfold"] = int(params.kfold)
+options = {**(getattr(params, "options", None) or {}), "kfold": int(params.kfold)}  # params.kfold includes the options' kfold
 prepare_dataset(
     feature_csvs=list(snakemake.input.features),
     split_paths={split: getattr(snakemake.output, split) for split in ("train", "val", "test", "heldout")},

@@ -1,7 +1,7 @@
 # Parse-time helpers of workflow/rules/ewkino.smk (squark + electroweakino analysis, docs/analysis_ewkino.md).
 # Paths: inputs results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz (one set per PF threshold, written by
 # the shared rule model_inputs),
-# models results/training/ewkino/pt{ptmin}/, scan tables results/scan/ewkino/ (read by `limits`). Cutflows and
+# models results/training/ewkino/pt{ptmin}/nn/fold0/ (shared train_nn / export_onnx), scan tables results/scan/ewkino/ (read by `limits`). Cutflows and
 # high-level feature CSVs come from the shared `select_features` rule (the spec's `select`).
 
 EWKINO = "ewkino"
@@ -56,11 +56,6 @@ def _ewkino_inputs(samples, ptmin):
     return [
         R(f"analysis/ewkino/inputs/pt{ptmin}/{s.name}/chunk{c}.npz") for s in samples for c in range(s.n_chunks)
     ]
-
-
-def ewkino_training_inputs(wildcards):
-    """Input files (threshold wildcards.ptmin) of the backgrounds and the training grid points."""
-    return _ewkino_inputs(ewkino_samples(train_only=True), wildcards.ptmin)
 
 
 def ewkino_evaluation_inputs(wildcards):

@@ -85,7 +85,7 @@ rule stau_compare:
         train_samples=stau_train_samples(),
         lumis=config["statistics"]["luminosities_ifb"],
         points=stau_points() if STAU_ENABLED else [],
-        flag_labels=stau_flag_labels() if STAU_ENABLED else {},
+        flag_labels=STAU_FLAG_LABELS,
     log:
         R("logs/training/stau/compare.log"),
     threads: 1

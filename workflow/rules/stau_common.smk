@@ -62,11 +62,14 @@ def stau_flag_labels():
     return {region.column: region.label for region in cfg.baselines}
 
 
+# read once at parse time: the stau/ml contour curves below and rule stau_compare's params
+STAU_FLAG_LABELS = stau_flag_labels() if STAU_ENABLED else {}
+
 
 if STAU_ENABLED:
     # The networks' regions (yield tables of rule stau_compare) through the shared limits and contours rules, one
     # curve per method: each network's regions (named "<method> <category>"), then the cut-and-count regions.
-    _cut_and_count = list(stau_flag_labels().values())  # the analysis YAML read once
+    _cut_and_count = list(STAU_FLAG_LABELS.values())
     RESULT_SETS[f"{STAU}/ml"] = {
         "analysis": STAU,
         "methods": [(label, [f"{label} "]) for _, label in MULTICLASS_METHODS]

@@ -42,8 +42,7 @@ use rule prepare_dataset as prepare_block_dataset with:
         analysis=BLOCK_ML_RE,
         fold=r"\d+",
     output:
-        **{split: R(f"training/{{analysis}}/dataset/{{region}}/fold{{fold}}.{split}.npz") for split in DATASET_SPLITS},
-        meta=R("training/{analysis}/dataset/{region}/fold{fold}.json"),
+        **block_dataset_paths("{analysis}", "{region}", "{fold}"),
     params:
         region="{region}",
         bounds=region_bounds,
