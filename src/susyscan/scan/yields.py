@@ -202,4 +202,4 @@ def _combine(tables: pd.DataFrame, process: str, min_weight: float) -> pd.DataFr
     summed = tables.groupby("region", sort=False)[["yield_pb", "var", "n_raw"]].sum().loc[order].reset_index()
     return pd.DataFrame({"region": summed["region"], "process": process, "yield_pb": summed["yield_pb"],
                          "stat_pb": np.sqrt(summed["var"]), "n_raw": summed["n_raw"].astype(int),
-                         "min_event_weight_pb": min_weight, "max_event_weight_pb": np.nan})
+                         "min_event_weight_pb": min_weight})

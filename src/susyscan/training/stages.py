@@ -173,7 +173,7 @@ def export_model(
         native = predict_bdt(booster, dataset.test.X)
     else:
         raise ConfigError(f"model type {model_type!r} is not 'nn' or 'bdt'")
-    deviation = check_parity(onnx_path, inputs[0] if len(inputs) == 1 else inputs, native, parity_tolerance)
+    deviation = check_parity(onnx_path, inputs, native, parity_tolerance)
     if parity_path is not None:
         write_json(parity_path, {"model_type": model_type, "mass_region": dataset.info["region"], "split": "test",
                                  "fold": dataset.fold,
