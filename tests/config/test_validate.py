@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -73,6 +76,39 @@ def test_config_hash_changes_with_content(repo_root: Path, schema: Path) -> None
     assert config_hash(cfg) == config_hash(copy.deepcopy(cfg))
     assert config_hash(cfg) != config_hash(other)
     assert config_hash(cfg, ["detector"]) == config_hash(other, ["detector"])
+
+
+def _sha16(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def test_config_hash_omits_tau_truth_tagging_when_off(repo_root: Path, schema: Path) -> None:
+    """detector.tau_truth_tagging (marked x-hash-omit-default) is left out while false, so the hash is the one of
+    the config before the key existed (the generation params and event-file metadata stay), and enters when on."""
+    keys = ["seed", "sqrt_s_gev", "detector"]
+    cfg = load_config(repo_root / "config" / "config.yaml", schema)
+    assert cfg["detector"]["tau_truth_tagging"] is False
+    before_key = {"seed": cfg["seed"], "sqrt_s_gev": cfg["sqrt_s_gev"],
+                  "detector": {k: v for k, v in cfg["detector"].items() if k != "tau_truth_tagging"}}
+    assert config_hash(cfg, keys, schema) == _sha16(before_key)
+    on = copy.deepcopy(cfg)
+    on["detector"]["tau_truth_tagging"] = True
+    assert config_hash(on, keys, schema) == _sha16({**before_key, "detector": on["detector"]})
+    assert config_hash(on, keys, schema) != config_hash(cfg, keys, schema)
+
+
+def test_config_hash_omit_default_follows_refs_and_only_marked_keys() -> None:
+    """The rule is the schema's, at any depth and through $ref / additionalProperties; unmarked keys at their
+    default, and marked keys off their default (also a default-equal value of another type), are hashed."""
+    toy = {"type": "object", "$defs": {"entry": {"type": "object", "properties": {
+        "new": {"type": "integer", "default": 0, "x-hash-omit-default": True},
+        "old": {"type": "integer", "default": 0}}}},
+        "properties": {"top": {"type": "boolean", "default": False, "x-hash-omit-default": True}},
+        "additionalProperties": {"$ref": "#/$defs/entry"}}
+    assert config_hash({"a": {"new": 0, "old": 0}, "top": False}, schema=toy) == _sha16({"a": {"old": 0}})
+    assert config_hash({"a": {"new": 1, "old": 0}}, schema=toy) == _sha16({"a": {"new": 1, "old": 0}})
+    assert config_hash({"a": {"new": False}}, schema=toy) == _sha16({"a": {"new": False}})
+    assert config_hash({"top": True}, schema=toy) == _sha16({"top": True})
 
 
 def test_training_is_per_analysis(schema: Path) -> None:

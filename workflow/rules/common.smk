@@ -98,11 +98,9 @@ REGIONS = sorted({region for name in [*SHARED_ML, *INPUT_VARIANTS] for region in
     {region for entry in config["analyses"].values() for region in (entry.get("training") or {}).get("regions", {})}
 )
 LUMIS = [f"{lumi:g}" for lumi in config["statistics"]["luminosities_ifb"]]
-# detector.tau_truth_tagging enters the hash only when on: runs without it keep the hash (and the event files) they had
-CONFIG_HASH = config_hash(
-    {**config, "detector": {k: v for k, v in config["detector"].items() if k != "tau_truth_tagging" or v}},
-    ["seed", "sqrt_s_gev", "detector"],
-)
+# Keys the schema marks x-hash-omit-default (detector.tau_truth_tagging) enter the hash only when not at their
+# default: runs that leave them there keep the hash (and the event files) they had (config.validate.HASH_OMIT_DEFAULT)
+CONFIG_HASH = config_hash(config, ["seed", "sqrt_s_gev", "detector"])
 
 
 def _alternatives(names):

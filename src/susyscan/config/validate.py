@@ -156,9 +156,53 @@ def load_config(path: str | Path, schema: str | Path | Mapping[str, Any] = DEFAU
         raise ConfigError(f"{path}: {err}") from None
 
 
-def config_hash(config: Mapping[str, Any], keys: list[str] | None = None) -> str:
-    """Short SHA-256 of the (selected keys of the) config, for output metadata."""
-    subset = {k: config[k] for k in keys if k in config} if keys else dict(config)
+#: Schema keyword (``true``) of a key that enters :func:`config_hash` only when it differs from its schema
+#: ``default``: for keys added after outputs had been produced under the hash, so that a config that leaves the new
+#: key at its default keeps the hash, and with it the event files (generation params, metadata), it had before.
+#: Marking a key at its introduction keeps every earlier hash; marking an existing key would change the hash of
+#: every config that states it at its default. First use: ``detector.tau_truth_tagging`` (issue 18).
+HASH_OMIT_DEFAULT = "x-hash-omit-default"
+
+
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``schema`` with a local ``$ref`` (``#/$defs/<name>``) followed; other schemas as they are."""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        return _resolve(root["$defs"][ref.removeprefix("#/$defs/")], root)
+    return schema
+
+
+def _at_default(value: Any, schema: Mapping[str, Any]) -> bool:
+    default = schema.get("default", object())
+    return type(value) is type(default) and value == default
+
+
+def _hashed(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
+    """``value`` without the keys (of it and of its nested mappings; lists are kept whole) that the schema marks
+    :data:`HASH_OMIT_DEFAULT` and that hold their default."""
+    schema = _resolve(schema, root)
+    if not isinstance(value, Mapping):
+        return value
+    properties = schema.get("properties", {})
+    other = schema.get("additionalProperties")
+    out = {}
+    for key, item in value.items():
+        child = properties.get(key, other if isinstance(other, Mapping) else {})
+        child = _resolve(child, root)
+        if child.get(HASH_OMIT_DEFAULT) and _at_default(item, child):
+            continue
+        out[key] = _hashed(item, child, root)
+    return out
+
+
+def config_hash(config: Mapping[str, Any], keys: list[str] | None = None,
+                schema: str | Path | Mapping[str, Any] = DEFAULT_SCHEMA) -> str:
+    """Short SHA-256 of the (selected keys of the) config, for output metadata (the workflow's ``CONFIG_HASH``,
+    written into every generated event file and a param of generation). Keys the schema marks
+    :data:`HASH_OMIT_DEFAULT` are left out while they hold their default."""
+    root = _schema_from(schema)
+    content = _hashed(dict(config), root, root)
+    subset = {k: content[k] for k in keys if k in content} if keys else content
     blob = json.dumps(subset, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
