@@ -94,3 +94,16 @@ def input_set(tmp_path, cfg):
 
 TINY = {"n_members": 2, "epochs": 2, "batch_size": 64, "learning_rate": 3e-3, "seed": 5,
         "net": {"phi_sizes": [16, 16], "rho_sizes": [16], "highlevel_sizes": [16], "head_sizes": [16]}}
+
+
+def train_tiny(directory: Path, paths: list[Path], training: dict | None = None, fold: int = 0):
+    """The ensemble of ``paths`` through the CLI's path (``stages.inputs_dataset`` + ``train_shared``, the shared
+    run_nn) into ``directory``: (dataset, metrics, ModelOutputs)."""
+    from susyscan.analyses.ewkino.stages import inputs_dataset, train_shared
+    from susyscan.analyses.ewkino.train import TrainConfig
+    from susyscan.training.outputs import ModelOutputs
+
+    cfg = TrainConfig.from_dict(dict(training or TINY))
+    dataset = inputs_dataset(paths, cfg, fold)
+    outputs = ModelOutputs.in_directory(directory, "model.pt")
+    return dataset, train_shared(dataset, cfg, str(paths[0]), outputs), outputs

@@ -9,22 +9,25 @@ import pytest
 
 from susyscan.errors import ModelMetadataError
 from susyscan.analyses.ewkino.export import MODEL_TYPE, budget, open_model
-from susyscan.analyses.ewkino.stages import run_export
-from susyscan.analyses.ewkino.train import TrainConfig, blocks, load_ensemble, save_ensemble, train_ensemble
+from susyscan.analyses.ewkino.train import blocks, load_ensemble
 from susyscan.training.export import ExportParityError, check_parity
 from susyscan.training.onnx_model import read_metadata
 
-from .conftest import TINY
+from .conftest import TINY, train_tiny
 
 
 @pytest.fixture
 def exported(input_set, tmp_path):
-    cfg = TrainConfig.from_dict(dict(TINY, epochs=1))
-    result, metrics = train_ensemble(input_set, cfg)
-    save_ensemble(result, input_set, cfg, metrics["training_data_hash"], tmp_path / "model.pt")
-    paths = sorted(str(p) for p in tmp_path.glob("*.npz"))
-    run_export(tmp_path / "model.pt", tmp_path / "model.onnx", paths, tmp_path / "parity.json", score_threshold=0.8)
-    return load_ensemble(tmp_path / "model.pt"), tmp_path / "model.onnx"
+    """The tiny ensemble of the input_set files (train_tiny) exported by the shared export_model with ewkino's
+    options (the CLI's and the export_onnx rule's path), score cut 0.8."""
+    from susyscan.analyses.ewkino.stages import export_options
+    from susyscan.training.stages import export_model
+
+    paths = sorted(tmp_path.glob("*.npz"))
+    dataset, _, outputs = train_tiny(tmp_path / "m", paths, dict(TINY, epochs=1))
+    export_model(outputs.model, "nn", dataset, tmp_path / "model.onnx", tmp_path / "parity.json", 0.8,
+                 **export_options(0.8))
+    return load_ensemble(outputs.model), tmp_path / "model.onnx"
 
 
 def test_parity_and_metadata(exported, input_set):

@@ -7,13 +7,12 @@ import pytest
 import torch
 
 from susyscan.analyses.ewkino.model import NetConfig, build_member
-from susyscan.analyses.ewkino.train import (TrainConfig, blocks, fit_standardisations, history_table, load_ensemble,
-                                            save_ensemble, train_ensemble, training_weights)
+from susyscan.analyses.ewkino.train import TrainConfig, blocks, load_ensemble, training_weights
 from susyscan.errors import ConfigError, EmptySelectionError
 from susyscan.training.onnx_nn import ScoringModule
 from susyscan.training.standardise import Standardisation
 
-from .conftest import TINY
+from .conftest import TINY, make_input_files, train_tiny
 
 
 def random_model(n_hl: int = 5, n_pf: int = 4, m: int = 8, seed: int = 0) -> ScoringModule:
@@ -64,54 +63,78 @@ def test_padded_entries_do_not_change_score():
         assert torch.isfinite(out).all() and ((out >= 0) & (out <= 1)).all()
 
 
-def test_training_is_reproducible_and_saves(input_set, tmp_path):
-    cfg = TrainConfig.from_dict(TINY)
-    result_a, metrics_a = train_ensemble(input_set, cfg)
-    result_b, _ = train_ensemble(input_set, cfg)
-    for a, b in zip(result_a.members, result_b.members, strict=True):
-        for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
-            assert torch.equal(x, y), name
+def test_training_is_reproducible_and_saves(tmp_path, cfg):
+    """The shared trainer twice on the same dataset: the same members (torch.equal) and history; members differ
+    from each other; each keeps its lowest validation-loss epoch; the test AUC of metrics.json is the weighted AUC
+    of the saved ensemble's scores on the test split."""
+    import pandas as pd
+
+    from susyscan.analyses.ewkino.inputs import inputs_from_split
+    from susyscan.training.metrics import weighted_auc
+
+    paths = make_input_files(tmp_path, cfg)
+    dataset, metrics_a, out_a = train_tiny(tmp_path / "a", paths)
+    _, _, out_b = train_tiny(tmp_path / "b", paths)
+    model_a, model_b = (torch.load(o.model, weights_only=False) for o in (out_a, out_b))
+    for a, b in zip(model_a["state_dicts"], model_b["state_dicts"], strict=True):
+        for name in a:
+            assert torch.equal(a[name], b[name]), name
     timing = ["train_seconds", "train_events_per_s"]
-    history_a, history_b = history_table(result_a).drop(columns=timing), history_table(result_b).drop(columns=timing)
+    history_a, history_b = (pd.read_csv(o.history).drop(columns=timing) for o in (out_a, out_b))
     assert np.array_equal(history_a.to_numpy(), history_b.to_numpy())
-    assert len(history_a) == cfg.n_members * cfg.epochs and list(history_a["member"].unique()) == [0, 1]
-    assert 0.0 <= metrics_a["test_auc"] <= 1.0 and len(metrics_a["test_auc_members"]) == 2
-    # each member keeps its lowest validation-loss epoch
+    cfg_t = TrainConfig.from_dict(TINY)
+    assert len(history_a) == cfg_t.n_members * cfg_t.epochs and list(history_a["member"].unique()) == [0, 1]
     for k, best in enumerate(metrics_a["best_epochs"]):
         member = history_a[history_a["member"] == k]
         assert best == int(member.loc[member["val_loss"].idxmin(), "epoch"])
-    # members differ (independent seeds)
-    members = result_a.members
-    assert not torch.equal(members[0].out.weight, members[1].out.weight)
-    save_ensemble(result_a, input_set, cfg, metrics_a["training_data_hash"], tmp_path / "model.pt")
-    loaded = load_ensemble(tmp_path / "model.pt")
-    assert loaded.payload["n_members"] == 2 and loaded.payload["feature_names"] == input_set.feature_names
+    first, second = model_a["state_dicts"]
+    assert not torch.equal(first["out.weight"], second["out.weight"])  # independent seeds
+    loaded = load_ensemble(out_a.model)
+    assert loaded.payload["n_members"] == 2 and loaded.payload["feature_names"] == dataset.info["blocks"]["highlevel"]["fields"]
     assert [s.name for s in loaded.standardisations] == ["highlevel", "pfcands"]
-    assert np.array_equal(loaded.predict(blocks(input_set)), result_a.predict(blocks(input_set)))
+    test = inputs_from_split(dataset.test.frame, dataset.test.blocks, dataset.info, "test")
+    assert metrics_a["test_auc"] == pytest.approx(
+        weighted_auc(loaded.predict(blocks(test)), test.is_signal, np.abs(test.weight_pb)), abs=1e-12)
+    assert 0.0 < metrics_a["test_auc"] <= 1.0 and len(metrics_a["test_auc_members"]) == 2
 
 
-def test_standardisation_leaves_out_sentinels_and_padding(input_set):
-    highlevel, pfcands = fit_standardisations(input_set)
-    hl = input_set.highlevel.astype(np.float64)
-    real = hl[:, 0] != -999.0
-    assert highlevel.mean[0] == pytest.approx(hl[real, 0].mean()) and highlevel.padding == -999.0
-    assert pfcands.mean == pytest.approx(input_set.pfcands[input_set.mask].astype(np.float64).mean(axis=0))
-    assert pfcands.slots == input_set.max_candidates
-    scaled = pfcands.apply(input_set.pfcands, np.float32)
-    assert scaled.dtype == np.float32 and (scaled[~input_set.mask] == 0).all()
+def test_standardisation_leaves_out_sentinels_and_padding(tmp_path, cfg):
+    """ewkino's blocks through the shared dataset_standardisations with its PADDING_KEYS: the high-level sentinel
+    and the padded PF slots are left out of the fit and map to 0."""
+    from susyscan.analyses.ewkino.inputs import inputs_from_split
+    from susyscan.analyses.ewkino.stages import PADDING_KEYS, inputs_dataset
+    from susyscan.training.train_nn import dataset_standardisations
+
+    dataset = inputs_dataset(make_input_files(tmp_path, cfg), TrainConfig.from_dict(TINY))
+    train = inputs_from_split(dataset.train.frame, dataset.train.blocks, dataset.info, "train")
+    highlevel, pfcands = dataset_standardisations(dataset, PADDING_KEYS)
+    hl = train.highlevel.astype(np.float64)
+    missing = hl == -999.0
+    assert missing.any() and highlevel.padding == -999.0
+    column = int(np.flatnonzero(missing.any(axis=0))[0])  # a jet column with missing jets
+    assert highlevel.mean[column] == pytest.approx(hl[~missing[:, column], column].mean())
+    assert pfcands.mean == pytest.approx(train.pfcands[train.mask].astype(np.float64).mean(axis=0))
+    assert pfcands.slots == train.max_candidates
+    scaled = pfcands.apply(train.pfcands, np.float32)
+    assert scaled.dtype == np.float32 and (scaled[~train.mask] == 0).all()
 
 
-def test_model_pt_of_the_former_trainer_still_loads(input_set, tmp_path):
+def test_model_pt_of_the_former_trainer_still_loads(tmp_path, cfg):
     """A model.pt in the layout of ewkino's former own trainer (one Ensemble state dict with the standardisation
     buffers, architecture under ``net``) gives the scores of the same members and standardisation."""
-    result, _ = train_ensemble(input_set, TrainConfig.from_dict(dict(TINY, epochs=1)))
-    highlevel, pfcands = result.standardisations
-    state = {f"members.{k}.{key}": value for k, member in enumerate(result.members)
+    from susyscan.analyses.ewkino.inputs import read_inputs
+
+    paths = make_input_files(tmp_path, cfg)
+    input_set = read_inputs(paths)
+    _, _, outputs = train_tiny(tmp_path / "m", paths, dict(TINY, epochs=1))
+    trained = load_ensemble(outputs.model)
+    highlevel, pfcands = trained.standardisations
+    state = {f"members.{k}.{key}": value for k, member in enumerate(trained.members)
              for key, value in member.state_dict().items()}
     for name, block in (("hl", highlevel), ("pf", pfcands)):
         state[f"{name}_mean"] = torch.as_tensor(block.mean, dtype=torch.float32)
         state[f"{name}_std"] = torch.as_tensor(block.std, dtype=torch.float32)
-    net = result.network.to_dict()
+    net = trained.payload["network_config"]
     legacy = {"state_dict": state, "net": {k: net[k] for k in ("phi_sizes", "rho_sizes", "highlevel_sizes", "head_sizes",
                                                                "use_pfcands")},
               "n_members": 2, "n_highlevel": net["n_highlevel"], "n_pfcand": net["n_pfcand"],
@@ -121,7 +144,7 @@ def test_model_pt_of_the_former_trainer_still_loads(input_set, tmp_path):
     torch.save(legacy, tmp_path / "legacy.pt")
     loaded = load_ensemble(tmp_path / "legacy.pt")
     assert loaded.payload["mass_region"] == "all" and loaded.standardisations[1].slots == input_set.max_candidates
-    assert np.array_equal(loaded.predict(blocks(input_set)), result.predict(blocks(input_set)))
+    assert np.array_equal(loaded.predict(blocks(input_set)), trained.predict(blocks(input_set)))
 
 
 def _two_point_set(input_set):
@@ -166,9 +189,8 @@ def test_signal_weighting_is_validated(input_set):
         training_weights(dc_replace(inputs, weight_pb=weight), per_point=True)
 
 
-def test_per_point_training_records_its_weighting(input_set, tmp_path):
-    cfg = TrainConfig.from_dict(dict(TINY, epochs=1, signal_weighting="per_point"))
-    result, metrics = train_ensemble(_two_point_set(input_set), cfg)
+def test_per_point_training_records_its_weighting(tmp_path, cfg):
+    _, metrics, outputs = train_tiny(tmp_path / "m", make_input_files(tmp_path, cfg),
+                                     dict(TINY, epochs=1, signal_weighting="per_point"))
     assert metrics["signal_weighting"] == "per_point"
-    save_ensemble(result, input_set, cfg, metrics["training_data_hash"], tmp_path / "model.pt")
-    assert load_ensemble(tmp_path / "model.pt").payload["signal_weighting"] == "per_point"
+    assert load_ensemble(outputs.model).payload["signal_weighting"] == "per_point"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -12,13 +13,15 @@ from susyscan.analyses.ewkino import prepare
 from susyscan.analyses.ewkino.cli import ewkino
 from susyscan.analyses.ewkino.export import open_model
 from susyscan.analyses.ewkino.inputs import read_inputs
-from susyscan.analyses.ewkino.train import TrainConfig, split_parts
+from susyscan.analyses.ewkino.export import budget as budget_of
+from susyscan.analyses.ewkino.train import TrainConfig
 from susyscan.errors import ModelMetadataError
+from susyscan.training.folds import event_ids
 from susyscan.training.onnx_model import read_metadata
-from susyscan.analyses.ewkino.stages import (evaluation_set, run_background_yields, run_export, run_importance,
-                                            run_point_yields, run_significance, run_threshold_table, run_training)
+from susyscan.analyses.ewkino.stages import (evaluation_set, inputs_dataset, run_background_yields, run_importance,
+                                            run_point_yields, run_significance, run_threshold_table)
 
-from .conftest import CONFIG, TINY, make_input_files, metadata, synthetic_events
+from .conftest import CONFIG, TINY, make_input_files, metadata, synthetic_events, train_tiny
 
 
 def test_prepare_chunk_writes_inputs_and_cutflow(tmp_path, monkeypatch):
@@ -35,15 +38,22 @@ def test_prepare_chunk_writes_inputs_and_cutflow(tmp_path, monkeypatch):
     assert inputs.max_candidates == 8 and (inputs.pfcands[inputs.mask][:, 0] > 2.302).all()  # log(10)
 
 
+def _cli(*args) -> None:
+    result = CliRunner().invoke(ewkino, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+
+
 def test_chain(tmp_path, cfg):
     low = make_input_files(tmp_path, cfg, pt_min=1.0)
     high = make_input_files(tmp_path, cfg, pt_min=10.0)
     tables = {}
     for name, paths in (("low", low), ("high", high)):
         out = tmp_path / name
-        metrics = run_training(paths, out / "model.pt", out / "history.csv", out / "metrics.json", TINY)
-        assert metrics["samples"] == ["sig_1500_100", "znunu"]
-        assert run_export(out / "model.pt", out / "model.onnx", paths, out / "parity.json") <= 1e-5
+        _cli("train", *paths, "--output-dir", out, "--training", json.dumps(TINY))
+        assert json.loads((out / "metrics.json").read_text())["samples"] == ["sig_1500_100", "znunu"]
+        _cli("export", *paths, "--model", out / "model.pt", "--onnx-out", out / "model.onnx", "--parity-out",
+             out / "parity.json", "--training", json.dumps(TINY))
+        assert json.loads((out / "parity.json").read_text())["max_abs_deviation"] <= 1e-5
         tables[name] = run_significance(out / "model.onnx", paths, out / "z.csv", [300.0, 3000.0],
                                         ["sig_1500_100", "znunu"], None, 0.0, out / "scores.csv.gz")
     table = tables["low"]
@@ -54,12 +64,13 @@ def test_chain(tmp_path, cfg):
     n_eval = len(evaluated)
     assert (table["n_optimise"] + table["n_quote"] == n_eval).all() and (table["n_optimise"] > 0).all()
     # no event is scored by a model that trained on it: the evaluated events of the training samples are exactly
-    # the test split of the training, recomputed from the ids (the shared id-based split)
-    parts = {name: set(zip(part.sample, part.ids().tolist())) for name, part in
-             split_parts(read_inputs(low), TrainConfig.from_dict(TINY).split, TrainConfig.from_dict(TINY).seed).items()}
+    # the test split of the training's dataset, recomputed from the ids (the shared id-based split)
+    dataset = inputs_dataset(low, TrainConfig.from_dict(TINY))
+    parts = {name: set(zip(split.frame["sample"], event_ids(split.frame).tolist()))
+             for name, split in (("train", dataset.train), ("val", dataset.val), ("test", dataset.test))}
     assert set(zip(evaluated.sample, evaluated.ids().tolist())) == parts["test"]
     assert parts["test"] and not parts["test"] & (parts["train"] | parts["val"])
-    assert len(parts["train"]) == json.loads((tmp_path / "low" / "metrics.json").read_text())["n_train"]
+    assert len(parts["test"]) == json.loads((tmp_path / "low" / "metrics.json").read_text())["n_test"]
     model.metadata["training_split_scheme"] = ""  # a model of the former hash split: its test events are unknown
     with pytest.raises(ModelMetadataError, match="split"):
         evaluation_set(model, low, ["sig_1500_100", "znunu"])
@@ -85,36 +96,52 @@ def test_chain(tmp_path, cfg):
     assert "pfcands (all)" in set(imp["feature"]) and (tmp_path / "imp.png").exists()
 
 
-def test_training_reads_the_shared_dataset_stage(tmp_path, cfg):
-    """The workflow's path (rule prepare_block_dataset's files, then the reader behind the ewkino CLI and train_nn hook) trains the same ensemble as the
-    inputs files given directly; a dataset of another seed is refused (its test events would not be the ones the
-    evaluation stages recompute)."""
-    import torch
-
-    from susyscan.analyses.ewkino.stages import run_training_from_dataset
-    from susyscan.analyses.ewkino.train import DATASET_OPTIONS, MASS_REGION, WHOLE_GRID
-    from susyscan.errors import ConfigError
+def _dataset_files(directory, paths, training):
+    """The files of rule prepare_block_dataset (fold 0 of the configured kfold) for ``paths``."""
+    from susyscan.analyses.ewkino import DATASET_OPTIONS
+    from susyscan.analyses.ewkino.train import MASS_REGION, WHOLE_GRID
     from susyscan.training.dataset import prepare_dataset, split_paths_in
 
+    cfg = TrainConfig.from_dict(training)
+    files = split_paths_in(directory, MASS_REGION, fold=0, suffix=".npz")
+    prepare_dataset(paths, files, files["meta"], MASS_REGION, WHOLE_GRID, 300.0, cfg.seed, cfg.split, [],
+                    **{**DATASET_OPTIONS, "kfold": cfg.kfold, "fold": 0})
+    return files
+
+
+def test_training_reads_the_shared_dataset_stage(tmp_path, cfg):
+    """The workflow's path (rule prepare_block_dataset's files, then the spec's train_nn hook) trains the same
+    ensemble as the CLI's (the dataset built in memory from the inputs files); a dataset of another seed is refused
+    (its test events would not be the ones the evaluation stages recompute)."""
+    import torch
+
+    from susyscan.analyses.ewkino import SPEC
+    from susyscan.errors import ConfigError
+    from susyscan.training.outputs import ModelOutputs
+
     paths = make_input_files(tmp_path, cfg, pt_min=10.0)
-    train_cfg = TrainConfig.from_dict(TINY)
-    dataset = split_paths_in(tmp_path / "ds", MASS_REGION, fold=0, suffix=".npz")
-    prepare_dataset(paths, dataset, dataset["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed, train_cfg.split,
-                    [], **DATASET_OPTIONS)
-    models = {}
-    for name, run in (("files", lambda out: run_training(paths, *out, TINY)),
-                      ("dataset", lambda out: run_training_from_dataset(dataset, *out, TINY))):
-        out = tmp_path / name
-        metrics = run([out / "model.pt", out / "history.csv", out / "metrics.json"])
-        models[name] = (torch.load(out / "model.pt", weights_only=False), metrics)
-    (files, files_metrics), (from_dataset, dataset_metrics) = models["files"], models["dataset"]
-    assert files_metrics == dataset_metrics
-    assert all(torch.equal(a[k], b[k]) for a, b in zip(files["state_dicts"], from_dataset["state_dicts"]) for k in a)
-    other = split_paths_in(tmp_path / "other", MASS_REGION, fold=0, suffix=".npz")
-    prepare_dataset(paths, other, other["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed + 1, train_cfg.split,
-                    [], **DATASET_OPTIONS)
+    files = _dataset_files(tmp_path / "ds", paths, TINY)
+    hook = ModelOutputs.in_directory(tmp_path / "hook", "model.pt")
+    hook_metrics = SPEC.train_nn({k: str(v) for k, v in files.items() if k != "heldout"}, hook, dict(TINY))
+    _, cli_metrics, cli = train_tiny(tmp_path / "cli", paths)
+    assert hook_metrics == cli_metrics
+    a, b = (torch.load(o.model, weights_only=False) for o in (hook, cli))
+    assert all(torch.equal(x[k], y[k]) for x, y in zip(a["state_dicts"], b["state_dicts"]) for k in x)
+    other = _dataset_files(tmp_path / "other", paths, dict(TINY, seed=TINY["seed"] + 1))
     with pytest.raises(ConfigError, match=r"other/all/fold0\.json: dataset built with .*'seed': 6"):
-        run_training_from_dataset(other, tmp_path / "m.pt", tmp_path / "h.csv", tmp_path / "x.json", TINY)
+        SPEC.train_nn({k: str(v) for k, v in other.items() if k != "heldout"}, hook, dict(TINY))
+
+
+def test_kfold_1_held_out_table_is_the_test_table_written_once(tmp_path, cfg):
+    """kfold 1: the held-out table holds what the test table holds (the same file, hard-linked or copied) and reads
+    back as the test split, checked against the held-out ids of the meta JSON."""
+    from susyscan.training.dataset import load_dataset
+
+    files = _dataset_files(tmp_path / "ds", make_input_files(tmp_path, cfg), TINY)
+    assert files["heldout"].read_bytes() == files["test"].read_bytes()
+    dataset = load_dataset(files, files["meta"])
+    assert dataset.heldout is not None and dataset.heldout.frame.equals(dataset.test.frame)
+    assert all(np.array_equal(dataset.heldout.blocks[k], dataset.test.blocks[k]) for k in dataset.test.blocks)
 
 
 def _more_input_files(directory, cfg, pt_min):
@@ -135,83 +162,62 @@ def _more_input_files(directory, cfg, pt_min):
 
 
 @pytest.mark.parametrize("weighting", ["cross_section", "per_point"])
-def test_shared_run_nn_and_export_model_train_the_same_ensemble(tmp_path, cfg, weighting):
-    """Issue 13: ewkino through the shared run_nn / export_model (stages.train_shared / export_shared) gives the
-    members, standardisations, test AUCs, ONNX scores and significance table of its own stage
-    (run_training_from_dataset / run_export); the ONNX metadata differ only in the training-data hash (the
-    dataset's) and the single-fold keys the shared export adds."""
-    import numpy as np
-    import torch
-
-    from susyscan.analyses.ewkino.stages import export_shared, run_training_from_dataset, train_shared
-    from susyscan.analyses.ewkino.train import DATASET_OPTIONS, MASS_REGION, WHOLE_GRID
-    from susyscan.training.dataset import load_dataset, prepare_dataset, split_paths_in
-    from susyscan.training.export import FOLD_METADATA
-    from susyscan.training.onnx_model import OnnxModel
-    from susyscan.training.outputs import ModelOutputs
-    from susyscan.training.train_nn import split_inputs
+def test_loss_weights_are_the_signal_weighting_of_each_split(tmp_path, cfg, monkeypatch, weighting):
+    """The per-event loss weights the shared trainer receives (run_nn's event_weights) are, for the train and val
+    splits, the analysis' signal weighting of that split's rows, computed here from the split table: |weight_pb|
+    (cross_section) or, for signal events, |weight_pb| over the summed |weight_pb| of their grid point in the split
+    (per_point). Two signal points and two backgrounds of different cross sections, so that the per-sample scales do
+    not cancel."""
+    import susyscan.training.stages as shared_stages
 
     paths = make_input_files(tmp_path, cfg, pt_min=10.0) + _more_input_files(tmp_path, cfg, 10.0)
-    training = {**TINY, "signal_weighting": weighting}
-    train_cfg = TrainConfig.from_dict(training)
-    files = split_paths_in(tmp_path / "ds", MASS_REGION, fold=0, suffix=".npz")
-    prepare_dataset(paths, files, files["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed, train_cfg.split,
-                    [], **DATASET_OPTIONS)
-    own, shared = tmp_path / "own", tmp_path / "shared"
-    own_metrics = run_training_from_dataset(files, own / "model.pt", own / "history.csv", own / "metrics.json", training)
-    run_export(own / "model.pt", own / "model.onnx", paths, own / "parity.json")
-    dataset = load_dataset(files, files["meta"])
-    metrics = train_shared(dataset, train_cfg, str(files["meta"]), ModelOutputs.in_directory(shared, "model.pt"))
-    assert export_shared(shared / "model.pt", dataset, shared / "model.onnx", shared / "parity.json") <= 1e-5
-    before, after = (torch.load(d / "model.pt", weights_only=False) for d in (own, shared))
-    assert len(after["state_dicts"]) == train_cfg.n_members
-    assert all(torch.equal(a[k], b[k]) for a, b in zip(before["state_dicts"], after["state_dicts"]) for k in a)
-    assert before["standardisations"] == after["standardisations"] and before["network_config"] == after["network_config"]
-    assert {k: v for k, v in before.items() if k not in ("state_dicts", "training_data_hash")} == \
-        {k: v for k, v in after.items() if k not in ("state_dicts", "training_data_hash")}
-    assert after["training_data_hash"] == dataset.info["training_data_hash"]
-    for key in ("test_auc", "test_auc_members", "best_epochs", "candidate_budget", "samples", "signal_weighting"):
-        assert metrics[key] == own_metrics[key], key
-    models = [OnnxModel(d / "model.onnx") for d in (own, shared)]
-    test = split_inputs(dataset, dataset.test)
-    assert np.array_equal(models[0].predict(test), models[1].predict(test))
-    ignored = {"training_data_hash", *FOLD_METADATA}
-    assert {k: v for k, v in models[0].metadata.items() if k not in ignored} == \
-        {k: v for k, v in models[1].metadata.items() if k not in ignored}
-    samples = ["sig_1000_100", "sig_1500_100", "ttbar", "znunu"]
-    assert metrics["samples"] == samples
-    tables = [run_significance(d / "model.onnx", paths, d / "z.csv", [300.0], samples) for d in (own, shared)]
-    pd.testing.assert_frame_equal(tables[0], tables[1])
+    seen = {}
+    original = shared_stages.train_classifier
+
+    def recording(dataset, *args, event_weights=None, **kwargs):
+        seen.update({name: (getattr(dataset, name).frame, event_weights(getattr(dataset, name)))
+                     for name in ("train", "val")})
+        return original(dataset, *args, event_weights=event_weights, **kwargs)
+
+    monkeypatch.setattr(shared_stages, "train_classifier", recording)
+    train_tiny(tmp_path / "m", paths, {**TINY, "epochs": 1, "signal_weighting": weighting})
+    for name, (frame, weights) in seen.items():
+        expected = frame["weight_pb"].to_numpy(dtype=float)
+        if weighting == "per_point":
+            expected = np.abs(expected)
+            signal = frame["is_signal"].to_numpy() == 1
+            sums = frame[signal].assign(w=expected[signal]).groupby("sample")["w"].sum()
+            expected[signal] /= frame.loc[signal, "sample"].map(sums).to_numpy()
+            assert set(frame.loc[signal, "sample"]) == {"sig_1000_100", "sig_1500_100"}, name
+        np.testing.assert_allclose(weights, expected, rtol=1e-14, atol=0, err_msg=name)
 
 
-def test_spec_nn_hooks_are_the_shared_stages_on_the_dataset_files(tmp_path, cfg):
+def test_spec_nn_hooks_train_and_export_on_the_dataset_files(tmp_path, cfg):
     """Issue 13: the shared rules train_nn / export_onnx call SPEC.train_nn / SPEC.export_nn with the dataset's files;
-    they train the members of train_shared (torch.equal), write every ModelOutputs file and export with parity
-    <= 1e-5, ewkino's score threshold in the metadata and the test-split score plot."""
+    model.pt records the dataset's training-data hash and the configured ensemble, every ModelOutputs file is
+    written, the export passes the parity check (<= 1e-5) with ewkino's metadata (split, seed, budget, score cut)
+    and writes the test-split score plot."""
     import torch
 
     from susyscan.analyses.ewkino import SPEC
-    from susyscan.analyses.ewkino.stages import train_shared
-    from susyscan.analyses.ewkino.train import DATASET_OPTIONS, MASS_REGION, WHOLE_GRID
-    from susyscan.training.dataset import load_dataset, prepare_dataset, split_paths_in
-    from susyscan.training.onnx_model import OnnxModel
     from susyscan.training.outputs import ModelOutputs
 
     assert SPEC.models == ("nn",) and SPEC.train_nn is not None and SPEC.export_nn is not None
     paths = make_input_files(tmp_path, cfg, pt_min=10.0) + _more_input_files(tmp_path, cfg, 10.0)
-    train_cfg = TrainConfig.from_dict(TINY)
-    files = split_paths_in(tmp_path / "ds", MASS_REGION, fold=0, suffix=".npz")
-    prepare_dataset(paths, files, files["meta"], MASS_REGION, WHOLE_GRID, 300.0, train_cfg.seed, train_cfg.split,
-                    [], **DATASET_OPTIONS)
+    files = _dataset_files(tmp_path / "ds", paths, TINY)
     names = {k: str(v) for k, v in files.items() if k in ("train", "val", "test", "meta")}
-    hook, direct = ModelOutputs.in_directory(tmp_path / "hook", "model.pt"), tmp_path / "direct"
-    SPEC.train_nn(names, hook, dict(TINY))
-    train_shared(load_dataset(files, files["meta"]), train_cfg, str(files["meta"]),
-                 ModelOutputs.in_directory(direct, "model.pt"))
+    hook = ModelOutputs.in_directory(tmp_path / "hook", "model.pt")
+    metrics = SPEC.train_nn(names, hook, dict(TINY))
     for name in ("model", "metrics", "history", "loss", "roc"):
         assert getattr(hook, name).is_file(), name
-    before, after = (torch.load(p, weights_only=False) for p in (direct / "model.pt", hook.model))
-    assert all(torch.equal(a[k], b[k]) for a, b in zip(before["state_dicts"], after["state_dicts"]) for k in a)
+    meta = json.loads(files["meta"].read_text())
+    payload = torch.load(hook.model, weights_only=False)
+    assert payload["training_data_hash"] == meta["training_data_hash"] == metrics["training_data_hash"]
+    assert len(payload["state_dicts"]) == payload["n_members"] == TINY["n_members"] and payload["seed"] == TINY["seed"]
+    assert metrics["n_test"] == meta["n_events"]["test"] and metrics["samples"] == sorted(s["sample"] for s in meta["samples"])
     onnx, parity, plot = (tmp_path / "hook" / n for n in ("model.onnx", "parity.json", "scores.png"))
     assert SPEC.export_nn(str(hook.model), names, str(onnx), str(parity), 0.8, str(plot)) <= 1e-5
-    assert plot.is_file() and float(OnnxModel(onnx).metadata["score_threshold"]) == 0.8
+    model = open_model(onnx)
+    assert plot.is_file() and float(model.metadata["score_threshold"]) == 0.8
+    assert json.loads(model.metadata["training_split"]) == [0.6, 0.2, 0.2] and model.metadata["training_seed"] == "5"
+    assert model.metadata["training_data_hash"] == meta["training_data_hash"] and budget_of(model) == 16

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from susyscan.atomic import atomic_path
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.seeds import seed_int
 from susyscan.training.columns import META_COLUMNS
@@ -420,14 +423,28 @@ def _read_split(path: str | Path, info: Mapping) -> Split:
 
 def save_dataset(dataset: PreparedDataset, split_paths: Mapping[str, str | Path], meta_path: str | Path) -> None:
     """Write ``train``/``val``/``test`` (and ``heldout``) tables (csv.gz; ``.npz`` event tables for a dataset with
-    array blocks) and the meta JSON, each atomically."""
+    array blocks) and the meta JSON, each atomically. With ``kfold=1`` the held-out table is the test split: its
+    file is a hard link to (or a copy of) the test table's."""
     for split in SPLIT_NAMES:
         _write_split(getattr(dataset, split), split_paths[split], dataset.info)
     if dataset.heldout is not None:
         if HELDOUT not in split_paths:
             raise ConfigError(f"k-fold dataset {meta_path}: no path given for the '{HELDOUT}' table")
-        _write_split(dataset.heldout, split_paths[HELDOUT], dataset.info)
+        if dataset.heldout is dataset.test:  # kfold 1: the same table, written once
+            _link_table(split_paths["test"], split_paths[HELDOUT])
+        else:
+            _write_split(dataset.heldout, split_paths[HELDOUT], dataset.info)
     write_json(meta_path, dataset.info)
+
+
+def _link_table(source: str | Path, path: str | Path) -> None:
+    """``path`` as a hard link to the written table ``source`` (the same bytes, not compressed a second time), a
+    copy where the file system has no hard links; atomically."""
+    with atomic_path(path) as tmp:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
 
 
 def load_dataset(split_paths: Mapping[str, str | Path], meta_path: str | Path) -> PreparedDataset:

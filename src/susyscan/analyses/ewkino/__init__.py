@@ -74,18 +74,25 @@ def model_factory(network: Any, seed: int) -> Any:
 
 
 def train_nn(dataset_paths: Mapping[str, str], outputs: Any, training: dict[str, Any]) -> dict[str, Any]:
-    """The ensemble on the shared rule ``train_nn`` (:func:`.stages.train_from_files`; torch imported on use)."""
-    from susyscan.analyses.ewkino.stages import train_from_files
+    """The ensemble on the shared rule ``train_nn``: :func:`.stages.train_shared` on the dataset's files (training-data
+    hash checked on load), ``training`` the analyses.ewkino.training settings (torch imported on use)."""
+    from susyscan.analyses.ewkino.stages import train_shared
+    from susyscan.analyses.ewkino.train import TrainConfig
+    from susyscan.training.dataset import load_dataset
 
-    return train_from_files(dataset_paths, outputs, training)
+    dataset = load_dataset(dataset_paths, dataset_paths["meta"])
+    return train_shared(dataset, TrainConfig.from_dict(training), str(dataset_paths["meta"]), outputs)
 
 
 def export_nn(model_path: str, dataset_paths: Mapping[str, str], onnx_out: str, parity_out: str,
               score_threshold: float, scores_plot: str) -> float:
-    """The ensemble's ONNX export on the shared rule ``export_onnx`` (:func:`.stages.export_from_files`)."""
-    from susyscan.analyses.ewkino.stages import export_from_files
+    """The ensemble's ONNX export on the shared rule ``export_onnx``: the shared ``export_from_files`` (parity on the
+    test split, 1e-5) with ewkino's model factory and ONNX metadata (:func:`.stages.export_options`)."""
+    from susyscan.analyses.ewkino.stages import export_options
+    from susyscan.training.stages import export_from_files
 
-    return export_from_files(model_path, dataset_paths, onnx_out, parity_out, score_threshold, scores_plot)
+    return export_from_files(model_path, "nn", dataset_paths, onnx_out, parity_out, score_threshold=score_threshold,
+                             scores_plot=scores_plot, **export_options(score_threshold))
 
 
 SPEC = AnalysisSpec(

@@ -42,17 +42,28 @@ def multiplicity_command(inputs: tuple[str, ...], out: str) -> None:
     run_multiplicity(list(inputs), out)
 
 
+training_option = click.option("--training", default="{}",
+                               help="JSON of analyses.ewkino.training keys (n_members, epochs, kfold, split, seed, ...).")
+fold_option = click.option("--fold", default=0, show_default=True, type=int,
+                           help="The fold held out (0 <= fold < kfold; kfold 1: the test split).")
+
+
 @ewkino.command("train")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--model-out", required=True, type=click.Path(dir_okay=False))
-@click.option("--history-out", required=True, type=click.Path(dir_okay=False))
-@click.option("--metrics-out", required=True, type=click.Path(dir_okay=False))
-@click.option("--training", default="{}", help="JSON of analyses.ewkino.training keys (n_members, epochs, learning_rate, ...).")
-def train_command(inputs: tuple[str, ...], model_out: str, history_out: str, metrics_out: str, training: str) -> None:
-    """Train the seed ensemble."""
-    from susyscan.analyses.ewkino.stages import run_training
+@click.option("--output-dir", required=True, type=click.Path(file_okay=False),
+              help="model.pt, metrics.json, history.csv, loss.png, roc.png are written here.")
+@training_option
+@fold_option
+def train_command(inputs: tuple[str, ...], output_dir: str, training: str, fold: int) -> None:
+    """Train the seed ensemble on INPUTS through the shared stages (the workflow's rules prepare_block_dataset and
+    train_nn, the dataset built in memory)."""
+    from susyscan.analyses.ewkino.stages import inputs_dataset, train_shared
+    from susyscan.analyses.ewkino.train import TrainConfig
+    from susyscan.training.outputs import ModelOutputs
 
-    run_training(list(inputs), model_out, history_out, metrics_out, json.loads(training))
+    cfg = TrainConfig.from_dict(json.loads(training))
+    train_shared(inputs_dataset(list(inputs), cfg, fold), cfg, str(inputs[0]),
+                 ModelOutputs.in_directory(output_dir, "model.pt"))
 
 
 @ewkino.command("export")
@@ -62,12 +73,18 @@ def train_command(inputs: tuple[str, ...], model_out: str, history_out: str, met
 @click.option("--parity-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--score-threshold", default=0.9, show_default=True, type=float,
               help="Score cut of the scan's 'nn' region (recorded in the ONNX metadata).")
+@training_option
+@fold_option
 def export_command(inputs: tuple[str, ...], model_path: str, onnx_out: str, parity_out: str,
-                   score_threshold: float) -> None:
-    """Export model.pt to one ONNX graph and check parity on INPUTS."""
-    from susyscan.analyses.ewkino.stages import run_export
+                   score_threshold: float, training: str, fold: int) -> None:
+    """Export model.pt to one ONNX graph through the shared export (rule export_onnx), parity on the test split of
+    the dataset of INPUTS (the --training and --fold of the training)."""
+    from susyscan.analyses.ewkino.stages import export_options, inputs_dataset
+    from susyscan.analyses.ewkino.train import TrainConfig
+    from susyscan.training.stages import export_model
 
-    run_export(model_path, onnx_out, list(inputs), parity_out, score_threshold=score_threshold)
+    dataset = inputs_dataset(list(inputs), TrainConfig.from_dict(json.loads(training)), fold)
+    export_model(model_path, "nn", dataset, onnx_out, parity_out, score_threshold, **export_options(score_threshold))
 
 
 @ewkino.command("significance")

@@ -118,6 +118,11 @@ def pfcand_block(events: ak.Array, cfg: EwkinoConfig, pt_min: float, max_candida
     return block, mask
 
 
+#: The per-event fields of :class:`InputSet` (one row per event; the others are per-set).
+PER_EVENT_FIELDS = ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal", "m_parent", "m_lsp", "sample",
+                    "event", "chunk", "weight_pb", "n_candidates")
+
+
 @dataclass
 class InputSet:
     """Network inputs of one or more chunks (weights normalised in pb when merged)."""
@@ -157,9 +162,7 @@ class InputSet:
 
     def subset(self, index: np.ndarray) -> InputSet:
         """Events ``index`` (bool mask or integer indices)."""
-        per_event = {name: getattr(self, name)[index] for name in
-                     ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal", "m_parent", "m_lsp",
-                      "sample", "event", "chunk", "weight_pb", "n_candidates")}
+        per_event = {name: getattr(self, name)[index] for name in PER_EVENT_FIELDS}
         return InputSet(**per_event, feature_names=self.feature_names, pfcand_feature_names=self.pfcand_feature_names,
                         pfcand_pt_min=self.pfcand_pt_min, max_candidates=self.max_candidates,
                         padding_value=self.padding_value, metadata=self.metadata)
@@ -289,14 +292,3 @@ def inputs_from_split(frame: pd.DataFrame, blocks: Mapping[str, np.ndarray], inf
         padding_value=float(shared["padding_value"]), weight_pb=frame["weight_pb"].to_numpy(dtype=np.float64),
         n_candidates=frame["n_candidates"].to_numpy().astype(np.int64),
     )
-
-
-def concat_inputs(parts: list[InputSet]) -> InputSet:
-    """One InputSet of ``parts`` (same feature names, threshold, budget, padding), events in the given order."""
-    first = parts[0]
-    per_event = {name: np.concatenate([getattr(part, name) for part in parts]) for name in
-                 ("highlevel", "pfcands", "gen_weight", "baseline", "is_signal", "m_parent", "m_lsp", "sample",
-                  "event", "chunk", "weight_pb", "n_candidates")}
-    return InputSet(**per_event, feature_names=first.feature_names, pfcand_feature_names=first.pfcand_feature_names,
-                    pfcand_pt_min=first.pfcand_pt_min, max_candidates=first.max_candidates,
-                    padding_value=first.padding_value, metadata=first.metadata)

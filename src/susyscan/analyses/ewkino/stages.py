@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,30 +12,26 @@ import numpy as np
 import pandas as pd
 
 from susyscan import atomic
-
-from susyscan.errors import EmptySelectionError
+from susyscan.analyses.ewkino import DATASET_OPTIONS, SPEC
 from susyscan.analyses.ewkino.export import budget, ewkino_metadata, open_model, pfcand_pt_min
 from susyscan.analyses.ewkino.importance import permutation_importance, write_importance
-from susyscan.analyses.ewkino.inputs import InputSet, concat_inputs, read_inputs
-from susyscan.atomic import write_json_atomic, write_text_atomic
+from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
+from susyscan.analyses.ewkino.model import NetConfig
 from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap, score_table
 from susyscan.analyses.ewkino.pileup import pileup_note
-from susyscan.analyses.ewkino.significance import (background_yield_table, half_weights,
-                                                  signal_yield_table, significance_table, threshold_comparison)
-from susyscan.analyses.ewkino import SPEC
-from susyscan.analyses.ewkino.inputs import inputs_from_split
-from susyscan.analyses.ewkino.model import NetConfig
-from susyscan.analyses.ewkino.train import (DATASET_OPTIONS, HIGHLEVEL, MASS_REGION, PFCANDS, WHOLE_GRID, TrainConfig,
-                                            blocks, candidate_budget_info, dataset_parts, ensemble_provenance,
-                                            history_table, load_ensemble, network_settings, save_ensemble,
-                                            test_events, test_split_metrics, train_parts, training_weights)
-from susyscan.training.export import DEFAULT_PARITY_TOLERANCE, check_parity, export_nn
-from susyscan.training.dataset import PreparedDataset, Split, build_dataset, load_dataset, read_tables
-from susyscan.training.outputs import ModelOutputs
-from susyscan.training.train_nn import NNTrainingResult
+from susyscan.analyses.ewkino.significance import (background_yield_table, half_weights, signal_yield_table,
+                                                  significance_table, threshold_comparison)
+from susyscan.analyses.ewkino.train import (HIGHLEVEL, MASS_REGION, PFCANDS, WHOLE_GRID, TrainConfig, blocks,
+                                            dataset_parts, ensemble_provenance, load_ensemble, network_settings,
+                                            test_events, test_split_metrics, training_weights)
+from susyscan.atomic import write_text_atomic
+from susyscan.errors import EmptySelectionError
+from susyscan.training.dataset import PreparedDataset, Split, build_dataset, read_tables
 from susyscan.training.halves import cut_choice_halves
-from susyscan.training.splitting import SPLIT_NAMES
 from susyscan.training.onnx_model import OnnxModel
+from susyscan.training.outputs import ModelOutputs
+from susyscan.training.splitting import SPLIT_NAMES
+from susyscan.training.train_nn import NNTrainingResult
 
 logger = logging.getLogger(__name__)
 Paths = list[str | Path]
@@ -47,102 +42,54 @@ def write_csv_atomic(table: pd.DataFrame, path: str | Path) -> None:
     atomic.write_csv_atomic(table, path, float_format="%.9g")
 
 
-def run_training(input_paths: Paths, model_out: str | Path, history_out: str | Path, metrics_out: str | Path,
-                 training: dict[str, Any]) -> dict[str, Any]:
-    """Train the ensemble on inputs files (the CLI): the shared dataset stage builds the dataset in memory
-    (``read_tables`` + ``build_dataset`` with ``DATASET_OPTIONS``, the whole grid, the config's split and seed;
-    ``expected_events`` per fb^-1, unused by the training), then :func:`train_from_dataset`."""
-    cfg = TrainConfig.from_dict(training)
-    dataset = build_dataset(read_tables(input_paths), MASS_REGION, WHOLE_GRID, 1.0, cfg.seed, cfg.split, [],
-                            **DATASET_OPTIONS)
-    return train_from_dataset(dataset, cfg, str(input_paths[0]), model_out, history_out, metrics_out)
-
-
-def run_training_from_dataset(dataset_paths: Mapping[str, str | Path], model_out: str | Path,
-                              history_out: str | Path, metrics_out: str | Path,
-                              training: dict[str, Any]) -> dict[str, Any]:
-    """Train the ensemble on a dataset written by the shared ``prepare_dataset`` rule (keys train, val, test, meta;
-    training-data hash checked on load), then :func:`train_from_dataset`."""
-    cfg = TrainConfig.from_dict(training)
-    dataset = load_dataset(dataset_paths, dataset_paths["meta"])
-    return train_from_dataset(dataset, cfg, str(dataset_paths["meta"]), model_out, history_out, metrics_out)
-
-
-def train_from_dataset(dataset: PreparedDataset, cfg: TrainConfig, source: str, model_out: str | Path,
-                       history_out: str | Path, metrics_out: str | Path) -> dict[str, Any]:
-    """Train on the dataset's train split (``train.dataset_parts``); write model.pt, history.csv, metrics.json (the
-    candidate budget over all its events)."""
-    parts = dataset_parts(dataset, cfg, source)
-    inputs = concat_inputs([parts[name] for name in SPLIT_NAMES])
-    result, metrics = train_parts(parts, cfg)
-    metrics["pfcand_pt_min"] = inputs.pfcand_pt_min
-    metrics["samples"] = sorted(set(inputs.sample.tolist()))
-    metrics["candidate_budget"] = candidate_budget_info(inputs)
-    logger.info("candidate budget M = %d at pT > %g GeV: %.2f %% of the training events truncated",
-                inputs.max_candidates, inputs.pfcand_pt_min, 100 * metrics["candidate_budget"]["fraction_truncated"])
-    save_ensemble(result, inputs, cfg, metrics["training_data_hash"], model_out)
-    write_csv_atomic(history_table(result), history_out)
-    write_json_atomic(metrics, metrics_out, indent=2)
-    return metrics
-
-
 #: ``input_metadata`` keys of the missing-value markers of ewkino's two blocks (``dataset_standardisations``).
 PADDING_KEYS = {HIGHLEVEL: "sentinel", PFCANDS: "padding_value"}
 
 
+def inputs_dataset(input_paths: Paths, cfg: TrainConfig, fold: int = 0) -> PreparedDataset:
+    """The dataset of the shared dataset stage built in memory from inputs files (the CLI; the workflow writes it,
+    rule ``prepare_block_dataset``): ``read_tables`` + ``build_dataset`` with ``DATASET_OPTIONS``, the whole grid,
+    ``cfg``'s number of folds, split and seed, fold ``fold``; ``expected_events`` per fb^-1 (unused by the
+    training)."""
+    options = {**DATASET_OPTIONS, "kfold": cfg.kfold}
+    return build_dataset(read_tables(input_paths), MASS_REGION, WHOLE_GRID, 1.0, cfg.seed, cfg.split, [],
+                         fold=fold, **options)
+
+
 def train_shared(dataset: PreparedDataset, cfg: TrainConfig, source: str, outputs: ModelOutputs) -> dict[str, Any]:
-    """The ensemble through the shared ``run_nn`` (the same members as :func:`train_from_dataset`): the dataset
-    checked as there (``train.dataset_parts``), ``cfg.shared()`` as the ``training.nn`` settings, :data:`SPEC`'s
-    model factory on ``train.network_settings``, the blocks standardised without the recorded sentinel and padding
-    (:data:`PADDING_KEYS`), ``train.training_weights`` as the loss weights, ewkino's provenance in model.pt
-    (``train.ensemble_provenance``) and its test-split AUCs, candidate budget and samples in metrics.json. The
-    training-data hash is the dataset's (the shared provenance check of ``export_model``)."""
+    """The ensemble through the shared ``run_nn``: the dataset checked (``train.dataset_parts``), ``cfg.shared()``
+    as the ``training.nn`` settings, :data:`SPEC`'s model factory on ``train.network_settings``, the blocks
+    standardised without the recorded sentinel and padding (:data:`PADDING_KEYS`), ``train.training_weights`` of
+    each split as the loss weights, ewkino's provenance in model.pt (``train.ensemble_provenance``) and its
+    test-split AUCs, candidate budget and samples in metrics.json. The training-data hash is the dataset's (the
+    shared provenance check of ``export_model``)."""
     from susyscan.training.stages import run_nn
 
     parts = dataset_parts(dataset, cfg, source)
-    inputs = concat_inputs([parts[name] for name in SPLIT_NAMES])
     per_point = cfg.signal_weighting == "per_point"
+    provenance = ensemble_provenance(parts, cfg)
 
     def weights(split: Split) -> np.ndarray:
-        return training_weights(inputs_from_split(split.frame, split.blocks, dataset.info, source), per_point)
+        name = next(name for name in SPLIT_NAMES if getattr(dataset, name) is split)
+        return training_weights(parts[name], per_point)
 
     def extra(result: NNTrainingResult) -> dict[str, Any]:
         return {**test_split_metrics(result, parts["test"]), "signal_weighting": cfg.signal_weighting,
-                "n_members": cfg.n_members, "pfcand_pt_min": inputs.pfcand_pt_min,
-                "samples": sorted(set(inputs.sample.tolist())), "candidate_budget": candidate_budget_info(inputs)}
+                "n_members": cfg.n_members, "pfcand_pt_min": provenance["pfcand_pt_min"],
+                "samples": sorted(set().union(*(part.sample.tolist() for part in parts.values()))),
+                "candidate_budget": provenance["candidate_budget"]}
 
     return run_nn(dataset, outputs, asdict(cfg.shared()), progress=False, model_factory=SPEC.model_factory,
                   network=network_settings(cfg, parts["train"]), padding_keys=PADDING_KEYS, event_weights=weights,
-                  provenance=ensemble_provenance(inputs, cfg), extra_metrics=extra)
+                  provenance=provenance, extra_metrics=extra)
 
 
-def export_shared(model_path: str | Path, dataset: PreparedDataset, onnx_out: str | Path, parity_out: str | Path,
-                  score_threshold: float = 0.9, atol: float = DEFAULT_PARITY_TOLERANCE,
-                  scores_plot: str | Path | None = None) -> float:
-    """The ensemble of :func:`train_shared` through the shared ``export_model`` (parity on the dataset's test split;
-    ``scores_plot``: its score distributions with the cut ``score_threshold``) with ewkino's ONNX metadata
-    (``export.ewkino_metadata`` of the model.pt provenance)."""
-    from susyscan.training.stages import export_model
-
-    return export_model(model_path, "nn", dataset, onnx_out, parity_out, score_threshold, atol,
-                        scores_plot=scores_plot, model_factory=SPEC.model_factory, network_type=NetConfig,
-                        metadata=lambda payload: ewkino_metadata(payload, score_threshold))
-
-
-def train_from_files(dataset_paths: Mapping[str, str | Path], outputs: ModelOutputs,
-                     training: dict[str, Any]) -> dict[str, Any]:
-    """:func:`train_shared` on a dataset written by the shared dataset stage (keys train, val, test, meta;
-    training-data hash checked on load), ``training`` the analyses.ewkino.training settings (``TrainConfig``)."""
-    cfg = TrainConfig.from_dict(training)
-    dataset = load_dataset(dataset_paths, dataset_paths["meta"])
-    return train_shared(dataset, cfg, str(dataset_paths["meta"]), outputs)
-
-
-def export_from_files(model_path: str | Path, dataset_paths: Mapping[str, str | Path], onnx_out: str | Path,
-                      parity_out: str | Path, score_threshold: float, scores_plot: str | Path | None = None) -> float:
-    """:func:`export_shared` on a dataset written by the shared dataset stage (parity tolerance 1e-5)."""
-    dataset = load_dataset(dataset_paths, dataset_paths["meta"])
-    return export_shared(model_path, dataset, onnx_out, parity_out, score_threshold, scores_plot=scores_plot)
+def export_options(score_threshold: float) -> dict[str, Any]:
+    """ewkino's arguments of the shared ``export_model`` / ``export_from_files``: :data:`SPEC`'s model factory,
+    its network settings class and its ONNX metadata (``export.ewkino_metadata`` of the model.pt provenance, with
+    the scan's cut ``score_threshold``)."""
+    return {"model_factory": SPEC.model_factory, "network_type": NetConfig,
+            "metadata": lambda payload: ewkino_metadata(payload, score_threshold)}
 
 
 def run_multiplicity(input_paths: Paths, table_out: str | Path) -> pd.DataFrame:
@@ -158,19 +105,6 @@ def run_multiplicity(input_paths: Paths, table_out: str | Path) -> pd.DataFrame:
                 overall["n_events"])
     write_csv_atomic(table, table_out)
     return table
-
-
-def run_export(model_path: str | Path, onnx_out: str | Path, parity_inputs: Paths, parity_out: str | Path,
-               n_parity: int = 2000, atol: float = DEFAULT_PARITY_TOLERANCE, score_threshold: float = 0.9) -> float:
-    """Export model.pt to ONNX (shared export, ``score_threshold``: the scan's cut, recorded in the metadata) and
-    check onnxruntime against torch on up to ``n_parity`` events (shared parity check)."""
-    trained = load_ensemble(model_path)
-    export_nn(trained.members, trained.standardisations, ewkino_metadata(trained.payload, score_threshold), onnx_out)
-    inputs = read_inputs(parity_inputs)
-    inputs = inputs.subset(np.arange(min(n_parity, len(inputs))))
-    diff = check_parity(onnx_out, blocks(inputs), trained.predict(blocks(inputs)), atol)
-    write_json_atomic({"max_abs_diff": diff, "atol": atol, "n_events": len(inputs)}, parity_out, indent=2)
-    return diff
 
 
 def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> InputSet:

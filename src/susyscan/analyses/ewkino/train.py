@@ -15,25 +15,24 @@ with another split is refused there instead of scoring events it trained on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet, inputs_from_split
-from susyscan.analyses.ewkino import DATASET_OPTIONS as EWKINO_DATASET_OPTIONS
+from susyscan.analyses.ewkino import DATASET_OPTIONS
 from susyscan.analyses.ewkino import SPEC
 from susyscan.analyses.ewkino.model import SHAPE_KEYS, NetConfig, build_member
 from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
-from susyscan.training.dataset import PreparedDataset, training_data_hash
+from susyscan.training.dataset import PreparedDataset
 from susyscan.training.metrics import weighted_auc
 from susyscan.training.splitting import SPLIT_ID_SCHEME, SPLIT_NAMES, split_by_id
 from susyscan.training.standardise import Standardisation
-from susyscan.training.train_nn import (NNTrainingConfig, NNTrainingResult, TrainedModel, TrainingData, load_trained,
-                                        predict_raw, save_trained, train_blocks)
+from susyscan.training.train_nn import NNTrainingConfig, NNTrainingResult, TrainedModel, load_trained, predict_raw
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +40,6 @@ logger = logging.getLogger(__name__)
 HIGHLEVEL, PFCANDS = "highlevel", "pfcands"
 #: ``mass_region`` of the ewkino model: one network for the whole grid.
 MASS_REGION = "all"
-#: ``build_dataset`` options of ewkino's datasets (:data:`susyscan.analyses.ewkino.DATASET_OPTIONS`, fold 0).
-DATASET_OPTIONS: dict[str, Any] = {**EWKINO_DATASET_OPTIONS, "fold": 0}
 #: Mass bounds of ewkino's training region: the whole grid.
 WHOLE_GRID = (0.0, float("inf"))
 #: Choices of ``analyses.ewkino.training.signal_weighting`` (see :func:`training_weights`).
@@ -60,6 +57,7 @@ class TrainConfig:
     weight_decay: float = 1e-5
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
     seed: int = 1
+    kfold: int = 1
     device: str = "auto"
     signal_weighting: str = "cross_section"
     net: NetConfig = field(default_factory=NetConfig)
@@ -79,6 +77,8 @@ class TrainConfig:
         if cfg.signal_weighting not in SIGNAL_WEIGHTINGS:
             raise ConfigError(f"ewkino training config: signal_weighting {cfg.signal_weighting!r} is not one of "
                               f"{list(SIGNAL_WEIGHTINGS)}")
+        if cfg.kfold < 1:
+            raise ConfigError(f"ewkino training config: kfold {cfg.kfold} is not >= 1")
         cfg.shared()  # checks epochs, batch size, members and learning rate
         return cfg
 
@@ -124,17 +124,6 @@ def training_weights(inputs: InputSet, per_point: bool = False) -> np.ndarray:
     return out
 
 
-def training_data(inputs: InputSet, per_point: bool = False) -> TrainingData:
-    """Blocks, labels and training weights (:func:`training_weights`; balanced per class by the shared trainer)."""
-    return TrainingData(blocks(inputs), inputs.is_signal.astype(np.float32), training_weights(inputs, per_point))
-
-
-def fit_standardisations(inputs: InputSet) -> list[Standardisation]:
-    """Standardisation of the two blocks on the training split (sentinels and padded slots left out)."""
-    return [Standardisation.fit(inputs.highlevel, inputs.feature_names, HIGHLEVEL, SENTINEL),
-            Standardisation.fit(inputs.pfcands, inputs.pfcand_feature_names, PFCANDS, inputs.padding_value)]
-
-
 def split_labels(inputs: InputSet, split: tuple[float, float, float] | list[float], seed: int) -> np.ndarray:
     """0/1/2 (train/val/test) per event: the shared id-based split (``splitting.split_by_id``)."""
     return split_by_id(inputs.sample, inputs.ids(), split, seed)
@@ -153,12 +142,6 @@ def test_events(inputs: InputSet, split: tuple[float, float, float] | list[float
     return split_labels(inputs, split, seed) == 2
 
 
-def split_parts(inputs: InputSet, split: tuple[float, float, float], seed: int) -> dict[str, InputSet]:
-    """train / val / test InputSets of the id-based split."""
-    labels = split_labels(inputs, split, seed)
-    return {name: inputs.subset(labels == k) for k, name in enumerate(SPLIT_NAMES)}
-
-
 def test_split_metrics(result: NNTrainingResult, test: InputSet) -> dict[str, Any]:
     """Weighted ROC AUC of the ensemble and of each member on the test split (empty without both classes)."""
     if not (len(test) and test.is_signal.any() and (~test.is_signal.astype(bool)).any()):
@@ -171,22 +154,17 @@ def test_split_metrics(result: NNTrainingResult, test: InputSet) -> dict[str, An
     return {"test_auc": ensemble, "test_auc_members": members}
 
 
-def train_ensemble(inputs: InputSet, cfg: TrainConfig) -> tuple[NNTrainingResult, dict[str, Any]]:
-    """:func:`train_parts` on the id-based split of ``inputs`` (:func:`split_parts`)."""
-    return train_parts(split_parts(inputs, cfg.split, cfg.seed), cfg)
-
-
 def dataset_parts(dataset: PreparedDataset, cfg: TrainConfig, source: str) -> dict[str, InputSet]:
     """train / val / test InputSets of a dataset of the shared dataset stage, which must have been built with
-    ``DATASET_OPTIONS`` and ``cfg``'s split fractions and seed (the evaluation stages recompute its test events
-    from the ids with those): another dataset is an error naming ``source``."""
+    ``DATASET_OPTIONS``, ``cfg``'s number of folds, split fractions and seed (the evaluation stages recompute its
+    test events, or each event's fold, from the ids with those): another dataset is an error naming ``source``."""
     info = dataset.info
-    expected = {"split_scheme": DATASET_OPTIONS["split_scheme"], "kfold": DATASET_OPTIONS["kfold"],
+    expected = {"split_scheme": DATASET_OPTIONS["split_scheme"], "kfold": cfg.kfold,
                 "balance": DATASET_OPTIONS["balance"], "seed": cfg.seed, "split_fractions": list(cfg.split)}
     found = {key: info.get(key, True if key == "balance" else None) for key in expected}
     if found != expected:
         raise ConfigError(f"{source}: dataset built with {found}; ewkino training needs {expected} "
-                          "(analyses.ewkino.training split and seed)")
+                          "(analyses.ewkino.training kfold, split and seed)")
     return {name: inputs_from_split(getattr(dataset, name).frame, getattr(dataset, name).blocks, info, source)
             for name in SPLIT_NAMES}
 
@@ -198,57 +176,29 @@ def network_settings(cfg: TrainConfig, inputs: InputSet) -> NetConfig:
                    max_candidates=inputs.max_candidates)
 
 
-def train_parts(parts: dict[str, InputSet], cfg: TrainConfig) -> tuple[NNTrainingResult, dict[str, Any]]:
-    """Train ``cfg.n_members`` members (seeds ``susyscan.seeds.member_seed(cfg.seed, k)``) on ``parts["train"]``
-    with the shared trainer (``parts["val"]`` selects each member's epoch, ``parts["test"]`` gives the AUCs).
-
-    Returns (the result, members on CPU, with its history; metrics with the test-split AUCs)."""
-    if len(parts["train"]) == 0:
-        raise EmptySelectionError("ewkino training: the train split is empty")
-    inputs = parts["train"]
-    net = network_settings(cfg, inputs)
-    logger.info("training %d members on %d events (%d val, %d test)", cfg.n_members, len(parts["train"]),
-                len(parts["val"]), len(parts["test"]))
-    train = parts["train"]
-    logger.info("signal weighting in training: %s", cfg.signal_weighting)
-    per_point = cfg.signal_weighting == "per_point"
-    result = train_blocks(training_data(parts["train"], per_point), training_data(parts["val"], per_point),
-                          fit_standardisations(parts["train"]), net, cfg.shared(), progress=False,
-                          model_factory=SPEC.model_factory, label="ewkino")
-    data_hash = training_data_hash(blocks(train), train.is_signal, [*inputs.feature_names, *inputs.pfcand_feature_names])
-    metrics: dict[str, Any] = {"training_data_hash": data_hash, "n_train": len(parts["train"]), "n_val": len(parts["val"]), "n_test": len(parts["test"]),
-                               "device": result.device, "n_members": cfg.n_members, "best_epochs": result.best_epochs,
-                               "signal_weighting": cfg.signal_weighting,
-                               **test_split_metrics(result, parts["test"])}
-    return result, metrics
-
-
-def candidate_budget_info(inputs: InputSet) -> dict[str, Any]:
-    """Budget M, multiplicity quantiles and truncated fraction of the (training) input events."""
+def candidate_budget_info(parts: Sequence[InputSet]) -> dict[str, Any]:
+    """Budget M, multiplicity quantiles and truncated fraction of the events of ``parts`` (a dataset's splits, in
+    order; their ``n_candidates`` only, no block is copied)."""
     from susyscan.analyses.ewkino.budget import multiplicity_row
 
-    return {"pfcand_pt_min": inputs.pfcand_pt_min, **multiplicity_row(inputs.n_candidates, inputs.max_candidates)}
+    first = parts[0]
+    counts = np.concatenate([part.n_candidates for part in parts])
+    return {"pfcand_pt_min": first.pfcand_pt_min, **multiplicity_row(counts, first.max_candidates)}
 
 
-def ensemble_provenance(inputs: InputSet, cfg: TrainConfig) -> dict[str, Any]:
+def ensemble_provenance(parts: Mapping[str, InputSet], cfg: TrainConfig) -> dict[str, Any]:
     """ewkino's keys of model.pt (``export.ewkino_metadata`` turns them into ONNX metadata): feature names, budget,
     padding and sentinel, PF threshold, members, split, its scheme and seed, signal weighting and the candidate
-    budget of ``inputs`` (all the dataset's events)."""
+    budget of ``parts`` (:func:`dataset_parts`: the dataset's train, val and test events)."""
+    inputs = parts["train"]
     return {
         "feature_names": inputs.feature_names, "pfcand_feature_names": inputs.pfcand_feature_names,
         "mass_region": MASS_REGION, "n_members": cfg.n_members, "max_candidates": inputs.max_candidates,
         "padding_value": inputs.padding_value, "sentinel": SENTINEL, "pfcand_pt_min": inputs.pfcand_pt_min,
         "seed": cfg.seed, "split": list(cfg.split), "split_scheme": SPLIT_ID_SCHEME,
         "signal_weighting": cfg.signal_weighting,
-        "candidate_budget": candidate_budget_info(inputs),
+        "candidate_budget": candidate_budget_info(list(parts.values())),
     }
-
-
-def save_ensemble(result: NNTrainingResult, inputs: InputSet, cfg: TrainConfig, data_hash: str,
-                  path: str | Path) -> None:
-    """The shared model.pt with ewkino's provenance (:func:`ensemble_provenance`) and ``data_hash`` (the
-    training-data hash of :func:`train_ensemble`'s metrics)."""
-    save_trained(result, str(path), {**ensemble_provenance(inputs, cfg), "training_data_hash": data_hash})
 
 
 def load_ensemble(path: str | Path) -> TrainedModel:
@@ -283,9 +233,3 @@ def from_legacy(payload: dict[str, Any]) -> TrainedModel:
     ]
     info = {key: value for key, value in payload.items() if key != "state_dict"}
     return TrainedModel(members, standardisations, {**info, "mass_region": MASS_REGION, "training_data_hash": ""})
-
-
-def history_table(result: NNTrainingResult) -> pd.DataFrame:
-    """Per-member, per-epoch history (the shared trainer's columns; ``member`` always present)."""
-    history = result.history
-    return history if "member" in history.columns else history.assign(member=0)[["member", *history.columns]]
