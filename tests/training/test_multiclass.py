@@ -17,14 +17,14 @@ from susyscan.training.export import ExportParityError, check_parity, export_nn,
 from susyscan.training.folds import FOLD_SCHEME
 from susyscan.training.multiclass import (
     MulticlassConfig,
-    MulticlassNetwork,
-    build_multiclass,
     loss_weights,
+    multiclass_network,
     permutation_importance,
     train_multiclass,
     weighted_cross_entropy,
 )
 from susyscan.training.multiclass_stages import export_fold
+from susyscan.training.network import NetworkConfig, build_classifier
 from susyscan.training.onnx_model import OnnxModel, load_checked
 from susyscan.training.onnx_nn import ScoringModule
 from susyscan.training.standardise import Standardisation
@@ -84,13 +84,17 @@ def test_training_lowers_the_loss_and_exports_with_parity(tmp_path) -> None:
     accuracy = (probabilities.argmax(axis=1) == test[1]).mean()
     assert accuracy > 0.8
     path = tmp_path / "model.onnx"
+    names = ["a", "b", "noise", "weight"]
+    # the caller's record of rows that differ from the trained ones by one event (one weight changed)
+    changed = train[2].copy()
+    changed[0] *= 2.0
     meta = {"feature_names": '["a", "b", "noise"]', "mass_region": "0j", "score_threshold": "0.5",
-            "training_data_hash": "test", "model_type": "multiclass_nn"}
+            "training_data_hash": training_data_hash((train[0], changed.reshape(-1, 1)), train[1], names),
+            "model_type": "multiclass_nn"}
     with pytest.raises(ModelMetadataError, match="model.onnx: trained on data .*not on the fold's training events"):
         export_fold(result, meta, path, test[0])  # the shared provenance check: not the data it trained on
     assert not path.exists()
-    meta["training_data_hash"] = training_data_hash((train[0], train[2].reshape(-1, 1)), train[1],
-                                                    ["a", "b", "noise", "weight"])
+    meta["training_data_hash"] = training_data_hash((train[0], train[2].reshape(-1, 1)), train[1], names)
     assert result.training_data_hash == meta["training_data_hash"]
     deviation = export_fold(result, meta, path, test[0])  # the shared exporter and parity check
     assert deviation < 1e-5
@@ -192,9 +196,24 @@ FEATURES = ["a", "b", "noise"]
 
 
 def _untrained(seed: int) -> tuple[torch.nn.Module, Standardisation]:
-    """A multiclass network of the stau model factory with random weights and a fitted standardisation."""
-    network = MulticlassNetwork(3, len(CLASSES), (8,), 0.0)
-    return build_multiclass(network, seed).eval(), Standardisation.fit(_blobs(200, seed)[0], FEATURES)
+    """A multiclass network of the shared model factory with random weights and a fitted standardisation."""
+    network = multiclass_network(3, len(CLASSES), MulticlassConfig(hidden_layers=(8,), dropout=0.0))
+    return build_classifier(network, seed).eval(), Standardisation.fit(_blobs(200, seed)[0], FEATURES)
+
+
+def test_the_multiclass_network_is_the_shared_mlp_with_class_logits_dropout_and_torch_init() -> None:
+    """multiclass_network: the shared MLP with ReLU, dropout after each hidden layer, one logit per class and
+    torch's default initialisation drawn from the seeded global generator; its settings round-trip."""
+    network = multiclass_network(3, len(CLASSES), MulticlassConfig(hidden_layers=(8, 4), dropout=0.2))
+    assert NetworkConfig.from_dict(network.to_dict()) == network
+    model = build_classifier(network, 7)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert model.eval()(torch.zeros(5, 3)).shape == (5, len(CLASSES))
+    torch.manual_seed(7)
+    first = torch.nn.Linear(3, 8)  # torch's default initialisation, first draw after seeding
+    torch.testing.assert_close(model.layers[0].weight, first.weight, rtol=0, atol=0)
+    assert not torch.equal(build_classifier(network, 8).layers[0].weight, first.weight)
 
 
 def test_multiclass_export_parity_and_metadata_round_trip(tmp_path) -> None:

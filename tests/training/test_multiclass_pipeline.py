@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from susyscan.contracts import TOTAL, YIELD_COLUMNS
+from susyscan.errors import ModelMetadataError
 from susyscan.scan.inference import FoldEnsemble
 from susyscan.training.dataset import training_data_hash
 from susyscan.training.folds import FOLD_SCHEME, LeakageError, event_ids
@@ -155,6 +156,24 @@ def test_each_fold_trains_and_permutes_with_its_own_reproducible_seed(tmp_path: 
     np.testing.assert_allclose(probabilities, own.predict_proba(inputs[te]), rtol=0, atol=1e-12)
     other = train_multiclass(data[0], data[1], FEATURES, CLASSES, config)
     assert np.abs(probabilities - other.predict_proba(inputs[te])).max() > 1e-6
+
+
+def test_a_fold_model_trained_on_other_rows_is_not_exported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """train_folds records the hash of the fold's training rows before training; a trainer that trains on other rows
+    (here: one event dropped) gives a model whose own record differs, and the export refuses it."""
+    torch.set_num_threads(1)
+    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    _, events = split(read_tables(_write_tables(tmp_path), "jets", [0, 2], settings), settings)
+    inputs = events[FEATURES].to_numpy(dtype=float)
+    config = MulticlassConfig(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
+
+    def drops_one_event(train: tuple[np.ndarray, ...], *args: Any) -> Any:
+        return train_multiclass(tuple(a[1:] for a in train), *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(multiclass_stages, "train_multiclass", drops_one_event)
+    with pytest.raises(ModelMetadataError, match=r"fold0/model.onnx: trained on data .*not on the fold's training"):
+        train_folds(events, inputs, FEATURES, settings, config, tmp_path / "dnn", "multiclass_dnn", "0j")
+    assert not (tmp_path / "dnn" / "fold0" / "model.onnx").exists()
 
 
 def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,9 @@ early stopping on a validation fold, permutation importance.
 
 Training goes through the shared torch trainer (``susyscan.training.train_nn.train_blocks``: categorical loss,
 ``event`` loss weighting, Adam without weight decay, lowest weighted validation loss with ``patience``, CPU); this
-module supplies the network (:func:`build_multiclass`), the loss weights and the checks of the inputs. The ONNX
+module supplies the network (:func:`multiclass_network`: the shared MLP ``network.Classifier`` with ReLU, dropout
+and one logit per class, built by the shared model factory ``network.build_classifier``), the loss weights and the
+checks of the inputs. The ONNX
 export, its metadata and parity check are the shared ones (``susyscan.training.export.export_nn`` with
 ``classes``: outputs ``score`` and ``probabilities``; ``check_parity(..., output="probabilities")``), and
 :meth:`MulticlassResult.predict_proba` is the shared trainer's prediction (``train_nn.predict_raw``: softmax of
@@ -32,15 +34,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
-
 from susyscan.errors import ConfigError, FeatureError
 from susyscan.training.dataset import training_data_hash
+from susyscan.training.network import Classifier, NetworkConfig, build_classifier
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, predict_raw, train_blocks
 
@@ -79,54 +79,12 @@ class MulticlassConfig:
                                 loss_weighting="event", model_selection="val_loss", patience=self.patience)
 
 
-@dataclass(frozen=True)
-class MulticlassNetwork:
-    """Architecture of :class:`MulticlassNet` (the settings of the model factory :func:`build_multiclass`)."""
-
-    n_inputs: int
-    n_classes: int
-    hidden_layers: tuple[int, ...]
-    dropout: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form."""
-        return {**asdict(self), "hidden_layers": list(self.hidden_layers)}
-
-    @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> MulticlassNetwork:
-        """Inverse of :meth:`to_dict`."""
-        return cls(int(payload["n_inputs"]), int(payload["n_classes"]), tuple(int(n) for n in payload["hidden_layers"]),
-                   float(payload["dropout"]))
-
-
-class MulticlassNet(nn.Module):
-    """MLP: Linear + ReLU (+ Dropout) per hidden layer, then one logit per class."""
-
-    def __init__(self, n_inputs: int, n_classes: int, hidden_layers: Sequence[int], dropout: float) -> None:
-        super().__init__()
-        self.n_inputs, self.n_classes = int(n_inputs), int(n_classes)
-        self.hidden_layers, self.dropout = tuple(int(n) for n in hidden_layers), float(dropout)
-        layers: list[nn.Module] = []
-        width = self.n_inputs
-        for hidden in self.hidden_layers:
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = hidden
-        layers.append(nn.Linear(width, self.n_classes))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Logits (n, n_classes)."""
-        return self.layers(features)
-
-
-def build_multiclass(network: MulticlassNetwork, seed: int) -> MulticlassNet:
-    """Model factory of the shared trainer: the MLP with torch's default initialisation, drawn from torch's global
-    generator seeded with ``seed`` (as the trainer's ``deterministic(seed)`` does just before; dropout then
-    continues that stream)."""
-    torch.manual_seed(seed)
-    return MulticlassNet(network.n_inputs, network.n_classes, network.hidden_layers, network.dropout)
+def multiclass_network(n_inputs: int, n_classes: int, config: MulticlassConfig) -> NetworkConfig:
+    """The architecture of the multiclass DNN in the shared MLP's settings (``susyscan.training.network``): Linear +
+    ReLU (+ Dropout) per hidden layer, then one logit per class, torch's default initialisation (``init_std``
+    None: drawn from torch's global generator, which the shared trainer seeds with the fold's seed)."""
+    return NetworkConfig(n_inputs=int(n_inputs), hidden_layers=config.hidden_layers, activation="relu", init_std=None,
+                         n_outputs=int(n_classes), dropout=config.dropout)
 
 
 def multiclass_data_hash(features: np.ndarray, labels: np.ndarray, weights: np.ndarray,
@@ -143,7 +101,7 @@ class MulticlassResult:
     """Best-epoch model (CPU, eval mode), its standardisation, class names, per-epoch history and the hash of the
     data it trained on (:func:`multiclass_data_hash`)."""
 
-    model: MulticlassNet
+    model: Classifier
     standardisation: Standardisation
     classes: tuple[str, ...]
     history: pd.DataFrame
@@ -185,7 +143,7 @@ def loss_weights(labels: np.ndarray, weights: np.ndarray, mode: str, signal_inde
 
 def weighted_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """``sum w_i CE_i / sum |w_i|`` (0 when every weight is 0): the training loss (``train_nn.event_weighted_mean``)."""
-    return event_weighted_mean(nn.functional.cross_entropy(logits, labels, reduction="none"), weights)
+    return event_weighted_mean(torch.nn.functional.cross_entropy(logits, labels, reduction="none"), weights)
 
 
 def _check(features: np.ndarray, labels: np.ndarray, weights: np.ndarray, n_classes: int, what: str) -> None:
@@ -220,11 +178,11 @@ def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tupl
         return TrainingData((np.asarray(X, dtype=np.float64),), y,
                             loss_weights(y, w, config.negative_weights, require_both=False))
 
-    network = MulticlassNetwork(X_tr.shape[1], n_classes, config.hidden_layers, config.dropout)
+    network = multiclass_network(X_tr.shape[1], n_classes, config)
     result = train_blocks(data(X_tr, y_tr, w_tr), data(X_va, y_va, w_va), [standardisation], network,
-                          config.trainer(), progress=False, model_factory=build_multiclass, label="multiclass")
+                          config.trainer(), progress=False, model_factory=build_classifier, label="multiclass")
     model = result.model
-    assert isinstance(model, MulticlassNet)
+    assert isinstance(model, Classifier)
     return MulticlassResult(model, standardisation, tuple(classes), result.history, result.best_epoch,
                             multiclass_data_hash(X_tr, y_tr, w_tr, feature_names))
 

@@ -27,8 +27,10 @@ Export (:func:`export_fold`). Each fold model is written by the shared exporter
 ``kfold``/``fold``/``fold_seed``/``fold_scheme``/``heldout_ids``, plus ``classes``), and checked by the shared
 parity check on the class probabilities (``check_parity(..., output="probabilities")``, 1e-5). Its
 ``training_data_hash`` is the hash of the fold's training events (``multiclass.multiclass_data_hash``: inputs, MC
-weights, labels; the shared ``dataset.training_data_hash``), also in ``summary.json``; the export refuses a model
-whose own record of what it trained on differs (the shared provenance check, ``export.check_training_data``).
+weights, labels; the shared ``dataset.training_data_hash``), computed by :func:`train_folds` from the rows the fold
+selects before anything is trained, and also in ``summary.json``. The export compares it with the model's own
+record (``MulticlassResult.training_data_hash``, the hash of what ``train_multiclass`` trained on) and refuses a
+model that trained on other rows (the shared provenance check, ``export.check_training_data``).
 
 Held-out ids (:func:`fold_info`). ``heldout_ids`` of fold model f: per sample with training events, the
 fingerprint (``folds.heldout_fingerprints``) of that sample's non-bank events of fold f, which the model neither
@@ -59,8 +61,8 @@ from susyscan.eventio.schema import TAU_TAG_WEIGHT
 from susyscan.training.export import (DEFAULT_PARITY_TOLERANCE, check_parity, check_training_data, export_nn,
                                       model_metadata)
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints, id_uniform
-from susyscan.training.multiclass import (MulticlassConfig, MulticlassResult, permutation_importance,
-                                          train_multiclass)
+from susyscan.training.multiclass import (MulticlassConfig, MulticlassResult, multiclass_data_hash,
+                                          permutation_importance, train_multiclass)
 from susyscan.training.onnx_nn import PROBABILITIES_NAME
 
 logger = logging.getLogger(__name__)
@@ -166,7 +168,8 @@ def export_fold(result: MulticlassResult, metadata: dict[str, str], path: str | 
                 tolerance: float = DEFAULT_PARITY_TOLERANCE) -> float:
     """Write the fold model with the shared exporter (softmax, ``classes`` metadata) and return the shared parity
     check's max |onnxruntime - torch| class probability over ``parity_features`` (ExportParityError above
-    ``tolerance``). A model that trained on other data than ``metadata["training_data_hash"]`` is refused
+    ``tolerance``). ``metadata["training_data_hash"]`` is the caller's hash of the rows it gave the trainer (what
+    the ONNX metadata records); a model whose own record of what it trained on differs is refused
     (ModelMetadataError, ``export.check_training_data``)."""
     check_training_data(path, result.training_data_hash, metadata["training_data_hash"], "the fold's training events")
     export_nn(result.model, result.standardisation, metadata, path, classes=result.classes)
@@ -208,11 +211,12 @@ def train_folds(events: pd.DataFrame, inputs: np.ndarray, input_names: Sequence[
         va = train_rows & (folds == val_fold)
         te = folds == fold
         train_seed, importance_seed = fold_seeds(settings.seed, category, model_type, fold)
+        # the fold's record of its training rows, before training: export_fold checks the model's own record against it
+        data_hash = multiclass_data_hash(inputs[tr], labels[tr], weights[tr], input_names)
         result = train_multiclass((inputs[tr], labels[tr], weights[tr]), (inputs[va], labels[va], weights[va]),
                                   input_names, settings.classes, replace(config, seed=train_seed))
         path = out_dir / f"fold{fold}" / "model.onnx"
         path.parent.mkdir(parents=True, exist_ok=True)
-        data_hash = result.training_data_hash  # multiclass_data_hash of the fold's training rows, from train_multiclass
         meta = {**model_metadata(input_names, category, 0.5, data_hash, model_type,
                                  fold_info=fold_info(events, ids, settings, fold)),
                 "training_seed": str(train_seed)}
