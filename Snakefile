@@ -11,7 +11,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ewkino_common.smk"
-include: "workflow/rules/stau_common.smk"
+include: "workflow/rules/multiclass_common.smk"
 
 
 wildcard_constraints:
@@ -31,7 +31,7 @@ include: "workflow/rules/plots.smk"
 include: "workflow/rules/ewkino.smk"
 include: "workflow/rules/surrogate.smk"
 include: "workflow/rules/recast.smk"
-include: "workflow/rules/stau.smk"
+include: "workflow/rules/multiclass.smk"
 
 
 report: "workflow/report/workflow.rst"

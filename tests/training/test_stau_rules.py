@@ -1,6 +1,7 @@
-"""stau.smk in the DAG: with the stau demo config every category gets one DNN and one DNN+SIGN job feeding one
-comparison, whose yield tables go through the shared limits and contours rules as the result set "stau/ml" (no
-stau copy of them); with the default config (stau off) no stau rule runs."""
+"""multiclass.smk in the DAG: with the stau demo config (the stau spec declares multiclass=True) every category gets
+one DNN and one DNN+SIGN job (the rules generic over {analysis}) feeding one comparison, whose yield tables go through
+the shared limits and contours rules as the result set "stau/ml" (no stau copy of them); with the default config
+(stau off) no multiclass rule runs."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ def test_stau_config_schedules_the_ml_rules(tmp_path: Path) -> None:
     output = dry_run(work, "--configfile", "config/stau.yaml")
     counts = job_counts(output)
     assert "wildcards: analysis=stau/ml" in output and "results/stau_demo/scan/stau/ml/background_yields.csv" in output
-    assert counts["stau_dnn"] == 2 and counts["stau_sign"] == 2  # categories 0j and 1j
-    assert counts["stau_compare"] == 1
+    assert counts["multiclass_dnn"] == 2 and counts["multiclass_sign"] == 2  # categories 0j and 1j
+    assert counts["multiclass_compare_stau"] == 1
+    assert "results/stau_demo/training/stau/1j/sign/fold4/model.onnx" in output  # the paths of the stau rules
     # the shared statistics and plot rules, once for the cut-and-count analysis "stau" and once for "stau/ml"
     assert counts["limits"] == 2 and counts["workspaces"] == 2 and counts["contours"] == 2
     assert not any(rule.startswith("stau_ml") for rule in counts)
@@ -31,12 +33,12 @@ def test_stau_config_schedules_the_ml_rules(tmp_path: Path) -> None:
 def test_default_config_has_no_stau_jobs(tmp_path: Path) -> None:
     work = make_workdir(tmp_path / "run")
     counts = job_counts(dry_run(work))
-    assert counts and not any(rule.startswith("stau_") for rule in counts)
+    assert counts and not any(rule.startswith(("stau_", "multiclass_")) for rule in counts)
 
 
 @needs_stau
 def test_run_config_ml_settings_reach_the_rules(tmp_path: Path) -> None:
-    """analyses.stau.ml.kfold of the run config sets the number of fold models the stau rules expect."""
+    """analyses.stau.ml.kfold of the run config sets the number of fold models the multiclass rules expect."""
     import yaml
 
     work = make_workdir(tmp_path / "run")

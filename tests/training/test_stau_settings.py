@@ -11,7 +11,7 @@ import yaml
 from susyscan.config import load_config, validate_config
 from susyscan.errors import ConfigError
 from susyscan.training.multiclass import MulticlassConfig
-from susyscan.training.multiclass_settings import merge_ml_settings
+from susyscan.training.multiclass_settings import category_features, load_ml_settings, merge_ml_settings
 from susyscan.training.sign import SignConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,3 +64,22 @@ def test_merge_keeps_the_definition_and_rejects_run_keys_in_the_yaml() -> None:
         merge_ml_settings({**definition, "kfold": 5}, run, "stau_ml.yaml")
     with pytest.raises(ConfigError, match="missing keys \\['classes'\\]"):
         merge_ml_settings({k: v for k, v in definition.items() if k != "classes"}, run, "stau_ml.yaml")
+
+
+def test_load_names_the_missing_ml_yaml_and_a_missing_feature_list(tmp_path: Path) -> None:
+    """The multiclass rules' settings of an analysis: the ML YAML next to its analysis YAML, merged with the run
+    config's analyses.<name>.ml; a missing file or a feature list its module lacks is an error naming them."""
+    run = {"config": str(REPO / "config" / "analyses" / "stau.yaml"), "ml": {"kfold": 3}}
+    settings = load_ml_settings("stau", run)
+    assert settings["kfold"] == 3 and settings["path"].endswith("config/analyses/stau_ml.yaml")
+    from susyscan.analyses.stau import FEATURES_1J
+
+    assert category_features(settings, "1j") == list(FEATURES_1J)
+    analysis_yaml = tmp_path / "tau2.yaml"
+    with pytest.raises(ConfigError, match=r"analysis 'tau2' declares multiclass.*tau2_ml.yaml does not exist"):
+        load_ml_settings("tau2", {"config": str(analysis_yaml)})
+    definition = yaml.safe_load((REPO / "config" / "analyses" / "stau_ml.yaml").read_text())
+    definition["categories"]["1j"]["features"] = "FEATURES_2J"
+    (tmp_path / "tau2_ml.yaml").write_text(yaml.safe_dump(definition))
+    with pytest.raises(ConfigError, match=r"tau2_ml.yaml: categories.1j.features: .* has no 'FEATURES_2J'"):
+        load_ml_settings("tau2", {"config": str(analysis_yaml)})

@@ -79,6 +79,10 @@ class AnalysisSpec:
       ``mass_regions``: ``{name: [m_min, m_max)}`` replacing ``analyses.<name>.training.regions`` of the run config.
     - ``select``: replaces the shared YAML-cut selection (an analysis whose cuts are code), None otherwise.
     - ``shared_ml``: whether the shared training/scan rules serve it (False: its own rules, e.g. ewkino).
+    - ``multiclass``: it has the multiclass networks of ``workflow/rules/multiclass.smk`` (per category a k-fold
+      DNN and a DNN on SIGN graph features, their comparison, and the result set ``<name>/ml`` of their regions);
+      classes and categories in the ML YAML ``<stem>_ml.yaml`` next to its YAML, run settings in the run config's
+      ``analyses.<name>.ml`` (``susyscan.training.multiclass_settings``).
     - ``write_inputs`` / ``input_variants``: an analysis whose model inputs are array blocks (e.g. a padded
       particle-flow block) that the feature CSVs cannot hold writes them per (variant, sample, chunk) through the
       shared rule ``model_inputs`` (``analysis/<name>/inputs/<variant>/<sample>/chunk<N>.npz``); None: no such
@@ -99,6 +103,7 @@ class AnalysisSpec:
     mass_regions: Mapping[str, Sequence[float]] | None = None
     select: SelectFunction | None = None
     shared_ml: bool = True
+    multiclass: bool = False
     write_inputs: WriteInputsFunction | None = None
     input_variants: InputVariantsFunction | None = None
     axis_labels: tuple[str, str] = ("$m_{parent}$ [GeV]", "$m_{LSP}$ [GeV]")

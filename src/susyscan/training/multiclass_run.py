@@ -1,4 +1,4 @@
-"""The rule-level steps of the multiclass DNN / DNN+SIGN comparison (``workflow/rules/stau.smk``), each a function
+"""The rule-level steps of the multiclass DNN / DNN+SIGN comparison (``workflow/rules/multiclass.smk``), each a function
 of file paths and plain settings so that the scripts stay thin and the steps run without Snakemake in tests.
 
 - :func:`run_dnn`: one category's k fold DNNs (out-of-fold scores, ONNX, permutation importance);

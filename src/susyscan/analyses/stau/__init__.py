@@ -4,7 +4,8 @@ Selection and cut-and-count regions: ``config/analyses/stau.yaml`` (shared YAML 
 variables of :mod:`susyscan.analysis.leptau`). Features: the seed's input table as far as our detector provides
 them (:mod:`.features`), computed once when the feature table is written. The feature table also carries
 ``process_class`` (the seed's seven network classes) and ``jets`` (the network category: a jet with pT > 40 GeV);
-the multiclass DNN and the graph features are built on it by their own rules. Through the shared rules the
+the multiclass DNN and the graph features are built on it by the multiclass rules (``multiclass=True``;
+``workflow/rules/multiclass.smk``, settings in ``config/analyses/stau_ml.yaml``). Through the shared rules the
 analysis has its cut-and-count regions (and no shared binary model: ``models=()``).
 """
 
@@ -66,6 +67,7 @@ SPEC = AnalysisSpec(
     derived=DERIVED,
     derive=derive,
     models=(),
+    multiclass=True,
     axis_labels=(r"$m(\tilde{\tau})$ [GeV]", r"$m(\tilde{\chi}^0_1)$ [GeV]"),
     title=r"$\tilde{\tau}_{L,R}\tilde{\tau}_{L,R} \to \tau\tilde{\chi}^0_1\, \tau\tilde{\chi}^0_1$, $\ell\tau_{had}$",
     extra={"leptau": True, "columns": extra_columns, "classes": CLASSES},

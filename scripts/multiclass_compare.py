@@ -1,4 +1,4 @@
-"""Snakemake script: DNN vs DNN+SIGN comparison table and figure, and the yield tables of their regions."""
+"""Snakemake script: DNN vs DNN+SIGN comparison table and figure of an analysis, and the yield tables of their regions."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Snakemake script: the k fold multiclass DNNs of one stau jet category (susyscan.training.multiclass_run)."""
+"""Snakemake script: the k fold multiclass DNNs of one category of an analysis (susyscan.training.multiclass_run)."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Snakemake script: the SIGN reference bank and the k fold DNN+SIGN models of one stau jet category."""
+"""Snakemake script: the SIGN reference bank and the k fold DNN+SIGN models of one category of an analysis."""
 
 from pathlib import Path
 

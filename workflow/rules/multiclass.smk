@@ -1,0 +1,130 @@
+# Multiclass networks of every analysis whose spec has multiclass=True (stau, issue 18; docs/stau_networks.md): per
+# category a k-fold multiclass DNN (signal + background classes) and the same network on [X, A X, A^2 X] (SIGN
+# features from a fixed background reference bank), their comparison (ROC per class, best score-cut region, Z at
+# each luminosity), and the yield tables of their regions plus the cut-and-count regions (CLs and contours: the
+# shared rules). Settings: multiclass_common.smk (the ML YAML <analysis YAML stem>_ml.yaml next to the analysis
+# YAML, the run config's analyses.<name>.ml). The shared selection rules write the feature tables; the shared
+# scan/limits/contours of the cut-and-count regions run as for every analysis. The compare rule writes the ML yield
+# tables in the scan's contract under scan/<analysis>/ml/, and the shared limits and contours rules take them as the
+# result set "<analysis>/ml" (multiclass_common.smk, included from the Snakefile before the shared rules), so the ML
+# results go to results/*/<analysis>/ml/.
+
+_MULTICLASS_KFOLDS = {name: len(multiclass_folds(name)) for name in MULTICLASS_ANALYSES}
+if len(set(_MULTICLASS_KFOLDS.values())) > 1:
+    raise ValueError(
+        f"analyses.<name>.ml.kfold: the multiclass analyses {_MULTICLASS_KFOLDS} need the same k (the fold models "
+        "are one output list of the multiclass_dnn and multiclass_sign rules)"
+    )
+MULTICLASS_FOLDS = list(range(next(iter(_MULTICLASS_KFOLDS.values()), 0)))
+
+
+rule multiclass_dnn:
+    wildcard_constraints:
+        analysis=_alternatives(MULTICLASS_ANALYSES),
+        category=_alternatives(MULTICLASS_CATEGORIES),
+    input:
+        features=multiclass_feature_tables,
+        ml_settings=lambda wildcards: MULTICLASS_ML[wildcards.analysis]["path"],
+    output:
+        scores=R("training/{analysis}/{category}/dnn/scores.csv.gz"),
+        importance=R("training/{analysis}/{category}/dnn/importance.csv"),
+        summary=R("training/{analysis}/{category}/dnn/summary.json"),
+        models=expand(R("training/{{analysis}}/{{category}}/dnn/fold{fold}/model.onnx"), fold=MULTICLASS_FOLDS),
+    params:
+        ml=lambda wildcards: MULTICLASS_ML[wildcards.analysis],
+        category_range=multiclass_category_range,
+        features=multiclass_features,
+        train_samples=lambda wildcards: multiclass_train_samples(wildcards.analysis),
+    log:
+        R("logs/training/{analysis}/{category}/dnn.log"),
+    benchmark:
+        R("benchmarks/training/{analysis}/{category}_dnn.tsv")
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/multiclass_dnn.py"
+
+
+rule multiclass_sign:
+    wildcard_constraints:
+        analysis=_alternatives(MULTICLASS_ANALYSES),
+        category=_alternatives(MULTICLASS_CATEGORIES),
+    input:
+        features=multiclass_feature_tables,
+        importance=rules.multiclass_dnn.output.importance,
+        ml_settings=lambda wildcards: MULTICLASS_ML[wildcards.analysis]["path"],
+    output:
+        scores=R("training/{analysis}/{category}/sign/scores.csv.gz"),
+        summary=R("training/{analysis}/{category}/sign/summary.json"),
+        bank=directory(R("training/{analysis}/{category}/sign/bank")),
+        models=expand(R("training/{{analysis}}/{{category}}/sign/fold{fold}/model.onnx"), fold=MULTICLASS_FOLDS),
+    params:
+        ml=lambda wildcards: MULTICLASS_ML[wildcards.analysis],
+        category_range=multiclass_category_range,
+        features=multiclass_features,
+        train_samples=lambda wildcards: multiclass_train_samples(wildcards.analysis),
+    log:
+        R("logs/training/{analysis}/{category}/sign.log"),
+    benchmark:
+        R("benchmarks/training/{analysis}/{category}_sign.tsv")
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../../scripts/multiclass_sign.py"
+
+
+# One compare rule per multiclass analysis (named multiclass_compare_<analysis>): its outputs list the analysis'
+# grid points (one yield table each, read by the shared limits rules), and a rule's output list cannot depend on a
+# wildcard.
+for _analysis in MULTICLASS_ANALYSES:
+
+    rule:
+        name:
+            f"multiclass_compare_{_analysis}"
+        input:
+            **{
+                f"{method}_{category}": R(f"training/{_analysis}/{category}/{method}/scores.csv.gz")
+                for category in MULTICLASS_ML[_analysis]["categories"]
+                for method, _ in MULTICLASS_METHODS
+            },
+        output:
+            table=R(f"training/{_analysis}/comparison.csv"),
+            paired=R(f"training/{_analysis}/paired_bootstrap.csv"),
+            markdown=report(
+                R(f"training/{_analysis}/comparison.md"),
+                category="Training",
+                subcategory=_analysis,
+                caption="../report/multiclass_comparison.rst",
+            ),
+            roc=report(
+                R(f"training/{_analysis}/roc.png"),
+                category="Training",
+                subcategory=_analysis,
+                caption="../report/multiclass_comparison.rst",
+            ),
+            yields=[R(f"scan/{_analysis}/ml/yields/{name}.csv") for name, _, _ in multiclass_points(_analysis)],
+            background=R(f"scan/{_analysis}/ml/background_yields.csv"),
+        params:
+            ml=MULTICLASS_ML[_analysis],
+            train_samples=multiclass_train_samples(_analysis),
+            lumis=config["statistics"]["luminosities_ifb"],
+            points=multiclass_points(_analysis),
+            flag_labels=MULTICLASS_FLAG_LABELS[_analysis],
+        log:
+            R(f"logs/training/{_analysis}/compare.log"),
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        conda:
+            "../../envs/training.yaml"
+        script:
+            "../../scripts/multiclass_compare.py"
