@@ -1,4 +1,8 @@
-"""Snakemake script: signal-region yields of one grid point (ONNX inference + flag regions)."""
+"""Snakemake script: signal-region yields of one grid point (ONNX inference + flag regions).
+
+``input.tables``: the point's model-input tables when the models read array blocks (spec scan_variant), else empty
+(the model inputs are the ``params.feature_names`` columns of ``input.features``).
+"""
 
 from susyscan.logutil import script_logging
 from susyscan.scan.regions import with_default_threshold
@@ -8,6 +12,7 @@ snakemake = globals()["snakemake"]
 script_logging(snakemake)
 params = snakemake.params
 masses = getattr(params, "masses", None)
+tables = list(getattr(snakemake.input, "tables", None) or [])
 compute_point_yields(
     snakemake.input.features,
     snakemake.output.yields,
@@ -16,4 +21,5 @@ compute_point_yields(
     feature_names=list(params.feature_names),
     weight_scale=float(getattr(params, "weight_scale", 1.0)),
     masses=tuple(masses) if masses else None,
+    input_paths=tables or None,
 )

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from susyscan.analyses import AnalysisSpec, builtin_spec, load_spec, signal_regions
+from susyscan.analyses.spec import ScanRegion
 from susyscan.analysis.config import load_analysis_config
 from susyscan.analysis.select import analyse_events
 from susyscan.analysis.synthetic import random_events, synthetic_metadata
@@ -35,6 +36,38 @@ def test_smuon_signal_regions_come_from_the_yaml() -> None:
     assert names == ["NN high", "NN low", "BDT high", "BDT low", "Static jet veto",
                      *(f"Dynamic veto {i}" for i in range(1, 7))]
     assert regions[4] == {"name": "Static jet veto", "kind": "flag", "column": "sr_static_jet_veto"}
+
+
+def test_an_analysis_names_its_scan_regions_and_variant() -> None:
+    """ewkino (YAML not in the shared format): its regions from the spec, the ML one on the scan variant's folds."""
+    ewkino = builtin_spec("ewkino")
+    run = {"detector": {"pfcand_pt_min": 0.5}, "analyses": {"ewkino": {"scan_pfcand_pt_min": 10.0}}}
+    config = str(REPO / "config/analyses/ewkino.yaml")
+    assert ewkino.scan_variant is not None and ewkino.scan_variant(config, run) == "pt10"
+    assert ewkino.scan_variant(config, {"detector": {"pfcand_pt_min": 0.5}, "analyses": {}}) == "pt1"  # the lowest
+    with pytest.raises(ConfigError, match="scan_pfcand_pt_min'=5.0 is not one of the thresholds"):
+        ewkino.scan_variant(config, {**run, "analyses": {"ewkino": {"scan_pfcand_pt_min": 5.0}}})
+
+    def never() -> None:
+        raise AssertionError("the YAML is not read")
+
+    regions = signal_regions(ewkino, never, {"pt1": [0, 1e9]}, lambda region, model: [f"{region}/{model}/fold0"], "pt10")
+    assert regions == [{"name": "baseline", "kind": "flag", "column": "sr_baseline"},
+                       {"name": "nn", "kind": "onnx", "models": ["pt10/nn/fold0"]}]
+    with pytest.raises(ConfigError, match="no scan variant"):
+        signal_regions(ewkino, never, {}, lambda region, model: [], None)
+
+
+def test_scan_regions_are_checked() -> None:
+    base = {"name": "x", "grid": ("a", "b", "p"), "features": ("met",), "models": ("nn",)}
+    with pytest.raises(ConfigError, match="a model or a flag column"):
+        AnalysisSpec(**base, scan_regions=(ScanRegion("r", model="nn", column="c"),))
+    with pytest.raises(ConfigError, match="not one of its models"):
+        AnalysisSpec(**base, scan_regions=(ScanRegion("r", model="bdt"),))
+    with pytest.raises(ConfigError, match="repeat"):
+        AnalysisSpec(**base, scan_regions=(ScanRegion("r", column="c"), ScanRegion("r", column="d")))
+    with pytest.raises(ConfigError, match="scan_variant needs model-input tables"):
+        AnalysisSpec(**base, scan_variant=lambda path, run: "v")
 
 
 def _write_yaml(path: Path, **changes: object) -> Path:

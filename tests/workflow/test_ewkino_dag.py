@@ -13,8 +13,8 @@ from susyscan.config import load_grid, load_samples
 from susyscan.analyses.ewkino.config import load_ewkino_config
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_ML_RULES = ("merge_features", "prepare_dataset", "train_bdt", "performance_table", "background_yields",
-                    "scan_point")
+#: shared ML rules of the feature-CSV analyses that ewkino (models on model-input tables, NN only) does not use
+SHARED_ML_RULES = ("prepare_dataset", "train_bdt", "performance_table")
 
 pytestmark = pytest.mark.workflow
 
@@ -59,18 +59,23 @@ def test_ewkino_config_plans_the_ewkino_chain(work: Path, snakemake_dry_run, job
     assert counts["prepare_block_dataset"] == n_thr
     assert re.search(r"input: results/ewkino/training/ewkino/dataset/pt1/fold0\.train\.npz", out)
     assert counts["ewkino_threshold_gain"] == 1
-    assert counts["ewkino_point_yields"] == len(grid)
-    assert counts["ewkino_background_yields"] == 1
+    # the shared scan (spec scan_variant / scan_regions): the merged feature CSVs give events, weights and the
+    # baseline flag, the model-input tables of the scan threshold the network inputs; no ewkino yield rules
+    assert counts["scan_point"] == len(grid) and counts["background_yields"] == 1
+    assert counts["merge_features"] == len(samples) + len(grid)
+    assert "ewkino_point_yields" not in counts and "ewkino_background_yields" not in counts
     assert counts["limits"] == 1 and counts["contours"] == 1 and counts["cross_section_table"] == 1
-    for rule in SHARED_ML_RULES:  # ewkino scans with its own rules (besides the dataset, training and export stages)
+    for rule in SHARED_ML_RULES:  # ewkino's datasets are the block datasets, its models NN ensembles
         assert counts[rule] == 0, rule
     # both thresholds trained, the scan reads the 1 GeV network, and contours at Run-3 and HL-LHC luminosities
     for thr in ("pt1", "pt10"):
         assert f"results/ewkino/training/ewkino/{thr}/nn/fold0/model.onnx" in out
         assert f"results/ewkino/analysis/ewkino/inputs/{thr}/znunu_jets/chunk0.npz" in out
     assert "results/ewkino/scan/ewkino/background_yields.csv" in out
-    assert re.search(r"input: results/ewkino/training/ewkino/pt1/nn/fold0/model\.onnx, results/ewkino/analysis/ewkino/inputs/pt1/"
-                     + re.escape(grid[0].name), out)
+    point = re.escape(grid[0].name)
+    assert re.search(r"input: results/ewkino/training/ewkino/pt1/nn/fold0/model\.onnx, results/ewkino/analysis/ewkino/"
+                     rf"features/{point}\.csv\.gz, results/ewkino/analysis/ewkino/inputs/pt1/{point}/chunk0\.npz", out)
+    assert "results/ewkino/training/ewkino/pt10/nn/fold0/model.onnx, results/ewkino/analysis/ewkino/features" not in out
     for lumi in ("300", "3000"):
         assert f"results/ewkino/plots/ewkino/contour_{lumi}ifb.png" in out
 
@@ -83,8 +88,8 @@ def test_both_analyses_plan_side_by_side(work: Path, snakemake_dry_run, job_tabl
     counts = job_table(snakemake_dry_run(work, "--configfile", str(path)))
     smuon_grid = load_grid(work / "config/grids/smuon.tsv", "smuon")
     _, grid, _ = _ewkino_tables(work)
-    assert counts["scan_point"] == len(smuon_grid)  # smuon rules do not pick up ewkino points ...
-    assert counts["ewkino_point_yields"] == len(grid)  # ... and vice versa
+    assert counts["scan_point"] == len(smuon_grid) + len(grid)  # the shared scan, once per grid point of each
+    assert counts["background_yields"] == 2
     samples, _, thresholds = _ewkino_tables(work)  # model-input tables for ewkino's samples only (smuon writes none)
     assert counts["model_inputs"] == len(thresholds) * (sum(s.n_chunks for s in samples) + sum(p.n_chunks for p in grid))
     assert counts["limits"] == 2 and counts["contours"] == 2 and counts["cutflow"] == 2

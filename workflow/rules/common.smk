@@ -41,7 +41,8 @@ SAMPLES = DeclaredSamples(merge_samples(SAMPLES, [p for points in RECAST_GRIDS.v
 ANALYSES = sorted(SAMPLES_BY_ANALYSIS)
 # Each analysis is a plug-in (susyscan.analyses, docs/architecture.md): its spec gives the features, models, mass
 # regions and labels; its YAML the selection and the cut-and-count signal regions. The shared rules serve every
-# analysis whose spec has shared_ml; the others bring their own rules for training and scan (e.g. ewkino.smk).
+# analysis whose spec has shared_ml; the others bring their own rules (e.g. ewkino.smk) or reach the shared NN and
+# scan rules through spec hooks (train_nn / export_nn, scan_variant / scan_regions: ewkino).
 SPECS = {name: load_spec(config["analyses"][name]["config"]) for name in ANALYSES}
 SHARED_ML = [name for name in ANALYSES if SPECS[name].shared_ml]
 # {analysis: [variant labels]} of the analyses whose spec writes model-input tables
@@ -49,6 +50,13 @@ INPUT_VARIANTS = {
     name: list(SPECS[name].input_variants(config["analyses"][name]["config"], config))
     for name in ANALYSES
     if SPECS[name].write_inputs is not None
+}
+# {analysis: variant} of the analyses whose scan reads model-input tables (spec scan_variant): the shared scan joins the
+# variant's tables to the feature CSVs by event id and scores with the fold models of the variant (its training region)
+SCAN_VARIANTS = {
+    name: SPECS[name].scan_variant(config["analyses"][name]["config"], config)
+    for name in INPUT_VARIANTS
+    if SPECS[name].scan_variant is not None
 }
 MODELS = ["nn", "bdt"]
 # Extra default targets of analysis-specific rule files (appended by them, e.g. ewkino.smk).
@@ -74,7 +82,10 @@ def analysis_training(analysis):
 
 
 def analysis_kfold(analysis):
-    """Number of folds k of an analysis' k-fold training."""
+    """Number of folds k of an analysis' k-fold training (an analysis with model-input tables: the kfold of its
+    dataset options, as rule prepare_block_dataset builds them; default 1)."""
+    if analysis in INPUT_VARIANTS:
+        return int(SPECS[analysis].extra.get("dataset_options", {}).get("kfold", 1))
     return int(analysis_training(analysis)["kfold"])
 
 
@@ -169,6 +180,8 @@ def kfactor_tables(wildcards):
 
 
 SHARED_ML_RE = _alternatives(SHARED_ML)  # analyses served by the shared training and scan rules
+SCAN = [*SHARED_ML, *SCAN_VARIANTS]  # analyses served by the scan rules (scan.smk)
+SCAN_RE = _alternatives(SCAN)
 GENERATED_RE = _alternatives(generated_samples())
 KFACTOR_RE = _alternatives(kfactor_samples())
 INGESTED_RE = _alternatives(ingested_samples())
@@ -254,8 +267,8 @@ def scale_envelope_input(wildcards):
 
 
 def scale_envelope_scenarios(wildcards):
-    """Scenarios taking the per-region scale envelope; none for an analysis outside the shared scan (ewkino: its own
-    background table, no envelope), which keeps the flat fractions."""
+    """Scenarios taking the per-region scale envelope; none for an analysis outside the shared ML rules (whose
+    envelope scores feature-CSV model inputs; ewkino: no envelope), which keeps the flat fractions."""
     return list(config["statistics"]["scale_envelope_scenarios"]) if wildcards.analysis in SHARED_ML else []
 
 
@@ -394,16 +407,57 @@ def fold_evaluation_inputs(wildcards):
 def signal_regions(wildcards):
     """Signal regions of the scan: one ONNX score cut per (model, mass region) of the analysis spec, each event
     scored by the fold model that held it out (``models`` in fold order), then the cut-and-count regions of the
-    analysis YAML (``baselines.regions``, named by their labels)."""
+    analysis YAML (``baselines.regions``, named by their labels); or the regions the spec names (scan_regions), its
+    ML regions scored by the fold models of its scan variant."""
     a = wildcards.analysis
-    return spec_signal_regions(SPECS[a], load_analysis_config(analysis_config(wildcards)), analysis_training(a)["regions"],
-                               lambda region, model: fold_onnx_models(a, region, model))
+    return spec_signal_regions(SPECS[a], lambda: load_analysis_config(analysis_config(wildcards)), analysis_regions(a),
+                               lambda region, model: fold_onnx_models(a, region, model), SCAN_VARIANTS.get(a))
 
 
 def point_masses(wildcards):
     """[m_parent, m_lsp] of a grid point (recorded even when no event passes the preselection)."""
     point = SAMPLES[wildcards.sample]
     return [point.m_parent, point.m_lsp]
+
+
+def scan_training_regions(analysis):
+    """Training regions whose fold models the scan uses: the scan variant, else every mass region."""
+    return [SCAN_VARIANTS[analysis]] if analysis in SCAN_VARIANTS else list(analysis_regions(analysis))
+
+
+def scan_models(wildcards):
+    """The exported fold models of the scan's regions, keyed region_model_fold<f>."""
+    a = wildcards.analysis
+    return {
+        f"{region}_{model}_fold{fold}": path
+        for region in scan_training_regions(a)
+        for model in analysis_models(a)
+        for fold, path in enumerate(fold_onnx_models(a, region, model))
+    }
+
+
+def scan_tables(analysis, samples):
+    """{sample: model-input tables of its chunks} of the scan variant ({} for an analysis without one)."""
+    if analysis not in SCAN_VARIANTS:
+        return {}
+    variant = SCAN_VARIANTS[analysis]
+    return {s: [R(f"analysis/{analysis}/inputs/{variant}/{s}/chunk{c}.npz") for c in range(SAMPLES[s].n_chunks)]
+            for s in samples}
+
+
+def point_tables(wildcards):
+    """Model-input tables of one grid point ([] without a scan variant)."""
+    return scan_tables(wildcards.analysis, [wildcards.sample]).get(wildcards.sample, [])
+
+
+def background_tables(wildcards):
+    """{background: its model-input tables} ({} without a scan variant)."""
+    return scan_tables(wildcards.analysis, background_names(wildcards.analysis))
+
+
+def scan_feature_names(wildcards):
+    """Model inputs that are feature-CSV columns ([] when they are the blocks of model-input tables)."""
+    return [] if wildcards.analysis in SCAN_VARIANTS else model_inputs(wildcards)
 
 
 

@@ -1,16 +1,17 @@
 # Squark + electroweakino analysis (arXiv:2411.00093, docs/analysis_ewkino.md), active when
 # analyses.ewkino.enabled is true. Event files come from the shared generate_chunk rule; selection, cutflows and
 # high-level feature CSVs from the shared analysis rules (its spec's select), per chunk and PF-candidate threshold the
-# network inputs from the shared `model_inputs` rule (its spec's write_inputs, variants pt1/pt10), CLs from `limits`,
-# plots from `contours`, the ensemble per threshold from the shared `train_nn` / `export_onnx` (its spec's train_nn /
-# export_nn: region pt{ptmin}, model nn, fold 0). Here, per threshold: multiplicity table, S/sqrt(S+B) vs the
-# kinematic baseline, permutation importance; then the scan tables of one threshold.
+# network inputs from the shared `model_inputs` rule (its spec's write_inputs, variants pt1/pt10), the ensemble per
+# threshold from the shared `train_nn` / `export_onnx` (its spec's train_nn / export_nn: region pt{ptmin}, model nn),
+# the scan yields from the shared `scan_point` / `background_yields` (its spec's scan_variant: the threshold
+# analyses.ewkino.scan_pfcand_pt_min; scan_regions `baseline` and `nn`), CLs from `limits`, plots from `contours`.
+# Here, per threshold: multiplicity table, S/sqrt(S+B) vs the kinematic baseline, permutation importance.
 # The inputs are shared event tables (susyscan.training.eventtable, .npz: id columns, a padded PF block per
 # threshold; as a flat CSV table 2107 columns at 1 GeV, ~20x slower to write: docs/architecture.md, "The dataset
 # container"). The training reads the dataset of the shared dataset stage (rule prepare_block_dataset, region
-# pt{ptmin}, fold 0 of kfold 1: the id-based split training.splitting.split_by_id, every event kept); training and
-# export are the shared rules', the scan has its own rules (one network per PF threshold; docs/analysis_ewkino.md,
-# "On the shared ML stages").
+# pt{ptmin}, fold 0 of kfold 1: the id-based split training.splitting.split_by_id, every event kept); training,
+# export and scan are the shared rules' (one network per PF threshold; docs/analysis_ewkino.md, "On the shared ML
+# stages").
 
 
 rule ewkino_multiplicity:
@@ -98,47 +99,3 @@ rule ewkino_importance:
         "../../envs/training.yaml"
     script:
         "../../scripts/ewkino_importance.py"
-
-
-rule ewkino_point_yields:
-    wildcard_constraints:
-        sample=EWKINO_POINT_RE,
-    input:
-        onnx=ewkino_scan_onnx(),
-        inputs=ewkino_point_inputs,
-    output:
-        yields=R("scan/ewkino/yields/{sample}.csv"),
-    params:
-        kind="signal",
-        score_threshold=ewkino_settings().get("score_threshold", 0.9),
-        train_samples=ewkino_train_samples(),
-    log:
-        R("logs/scan/ewkino/{sample}.log"),
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/statistics.yaml"
-    script:
-        "../../scripts/ewkino_yields.py"
-
-
-rule ewkino_background_yields:
-    input:
-        onnx=ewkino_scan_onnx(),
-        inputs=ewkino_background_inputs,
-    output:
-        yields=R("scan/ewkino/background_yields.csv"),
-    params:
-        kind="background",
-        score_threshold=ewkino_settings().get("score_threshold", 0.9),
-        train_samples=ewkino_train_samples(),
-    log:
-        R("logs/scan/ewkino/background_yields.log"),
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/statistics.yaml"
-    script:
-        "../../scripts/ewkino_yields.py"

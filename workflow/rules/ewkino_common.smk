@@ -1,8 +1,9 @@
 # Parse-time helpers of workflow/rules/ewkino.smk (squark + electroweakino analysis, docs/analysis_ewkino.md).
 # Paths: inputs results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz (one set per PF threshold, written by
 # the shared rule model_inputs),
-# models results/training/ewkino/pt{ptmin}/nn/fold0/ (shared train_nn / export_onnx), scan tables results/scan/ewkino/ (read by `limits`). Cutflows and
-# high-level feature CSVs come from the shared `select_features` rule (the spec's `select`).
+# models results/training/ewkino/pt{ptmin}/nn/fold0/ (shared train_nn / export_onnx), scan tables results/scan/ewkino/
+# (shared scan_point / background_yields, read by `limits`). Cutflows and high-level feature CSVs come from the shared
+# `select_features` rule (the spec's `select`).
 
 EWKINO = "ewkino"
 EWKINO_ENABLED = EWKINO in SAMPLES_BY_ANALYSIS
@@ -23,21 +24,6 @@ def _ewkino_threshold_labels():
 
 
 EWKINO_THRESHOLDS = _ewkino_threshold_labels()
-
-
-def ewkino_scan_threshold():
-    """The threshold label (e.g. '1') whose network feeds the scan yields and the limits."""
-    if not EWKINO_THRESHOLDS:
-        return ""
-    chosen = ewkino_settings().get("scan_pfcand_pt_min")
-    if chosen is None:
-        return EWKINO_THRESHOLDS[0]
-    label = f"{float(chosen):g}"
-    if label not in EWKINO_THRESHOLDS:
-        raise ValueError(
-            f"config key 'analyses.ewkino.scan_pfcand_pt_min'={chosen} is not one of the thresholds {EWKINO_THRESHOLDS}"
-        )
-    return label
 
 
 def ewkino_samples(train_only=False):
@@ -63,25 +49,10 @@ def ewkino_evaluation_inputs(wildcards):
     return _ewkino_inputs(ewkino_samples(), wildcards.ptmin)
 
 
-def ewkino_background_inputs(wildcards):
-    """Scan-threshold input files of the ewkino backgrounds."""
-    return _ewkino_inputs([s for s in ewkino_samples() if not s.is_signal], ewkino_scan_threshold())
-
-
-def ewkino_point_inputs(wildcards):
-    """Scan-threshold input files of one grid point (wildcards.sample)."""
-    return _ewkino_inputs([SAMPLES[wildcards.sample]], ewkino_scan_threshold())
-
-
 def ewkino_model(region, name):
     """A file of the ensemble of a region (pt<threshold>) from the shared rules train_nn / export_onnx (model nn,
     fold 0 of kfold 1): model.pt, model.onnx, metrics.json, onnx_parity.json, ..."""
     return R(f"training/ewkino/{region}/nn/fold0/{name}")
-
-
-def ewkino_scan_onnx():
-    """The ONNX ensemble whose score defines the 'nn' region of the scan yields."""
-    return ewkino_model(f"pt{ewkino_scan_threshold()}", "model.onnx")
 
 
 def ewkino_targets():
@@ -104,7 +75,6 @@ def ewkino_targets():
 
 
 EWKINO_PTMIN_RE = _alternatives(EWKINO_THRESHOLDS)
-EWKINO_POINT_RE = _alternatives([s.name for s in ewkino_samples() if s.is_signal])
 
 
 def ewkino_threshold_tables():

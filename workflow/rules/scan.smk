@@ -1,21 +1,27 @@
-# Grid scan: batched onnxruntime inference per mass point and cut-and-count baselines.
+# Grid scan: batched onnxruntime inference per mass point and cut-and-count baselines, one yield-table contract
+# (susyscan.contracts) for every analysis of SCAN: those of the shared ML rules (model inputs: the columns of the
+# feature CSVs) and those whose spec names a scan variant (model inputs: the array blocks of the variant's
+# model-input tables, joined to the feature CSVs by event id, e.g. ewkino's PF-candidate networks). The feature CSVs
+# give the events, their weights and the flag columns of the cut-and-count regions in both cases.
 # ML regions score each event with the model of the fold that held it out (k-fold, out-of-fold scores), so
-# every background event and every grid-point event counts with its full weight; the cut-and-count regions
-# use all events directly.
+# every background event and every grid-point event counts with its full weight (k = 1: a single model scores its
+# test split, weighted up per sample); the cut-and-count regions use all events directly. Input functions: common.smk.
 
 
 rule background_yields:
     wildcard_constraints:
-        analysis=SHARED_ML_RE,
+        analysis=SCAN_RE,
     input:
-        unpack(onnx_models),
+        unpack(scan_models),
         features=background_features,
+        tables=lambda wildcards: [f for files in background_tables(wildcards).values() for f in files],
     output:
         yields=report(R("scan/{analysis}/background_yields.csv"), category="Scan", subcategory="{analysis}", caption="../report/background_yields.rst"),
     params:
         regions=signal_regions,
-        feature_names=model_inputs,
-        score_threshold=config["scan"]["score_threshold"],
+        feature_names=scan_feature_names,
+        tables=background_tables,
+        score_threshold=export_score_threshold,  # the cut recorded in the exported models
         batch_size=config["scan"]["batch_size"],
     log:
         R("logs/scan/{analysis}/background_yields.log"),
@@ -57,16 +63,17 @@ rule background_scale_envelopes:
 
 rule scan_point:
     wildcard_constraints:
-        analysis=SHARED_ML_RE,
+        analysis=SCAN_RE,
     input:
-        unpack(onnx_models),
+        unpack(scan_models),
         features=R("analysis/{analysis}/features/{sample}.csv.gz"),
+        tables=point_tables,
     output:
         yields=R("scan/{analysis}/yields/{sample}.csv"),
     params:
         regions=signal_regions,
-        feature_names=model_inputs,
-        score_threshold=config["scan"]["score_threshold"],
+        feature_names=scan_feature_names,
+        score_threshold=export_score_threshold,  # the cut recorded in the exported models
         batch_size=config["scan"]["batch_size"],
         masses=point_masses,
     log:

@@ -50,6 +50,9 @@ InputVariantsFunction = Callable[[str, Mapping[str, Any]], list[str]]
 #: chunk's model inputs as a ``susyscan.training.eventtable`` (.npz: columns, array blocks, metadata) and its
 #: cutflow record (JSON).
 WriteInputsFunction = Callable[[str, str, str, str, str], None]
+#: Scan variant: (analysis YAML path, run config) -> the model-input variant (one of ``input_variants``) whose tables
+#: the shared scan reads, and whose fold models (the variant is their training region) score its ML regions.
+ScanVariantFunction = Callable[[str, Mapping[str, Any]], str]
 #: Plot method family: (name, region-name prefixes); a region belongs to the first family one of whose prefixes
 #: starts its name (``susyscan.plotting.labels.Method``).
 MethodFamily = tuple[str, tuple[str, ...]]
@@ -62,6 +65,23 @@ def default_model_factory(network: Any, seed: int) -> Any:
     from susyscan.training.network import build_classifier
 
     return build_classifier(network, seed)
+
+
+@dataclass(frozen=True)
+class ScanRegion:
+    """A signal region that an analysis names itself (``AnalysisSpec.scan_regions``): a score cut of its ML model
+    ``model`` (``nn``, ``bdt``: the fold models of the scan's training region, the ``scan_variant``) or a 0/1 flag
+    ``column`` of its feature tables; exactly one of the two."""
+
+    name: str
+    model: str | None = None
+    column: str | None = None
+
+    def entry(self, fold_models: Callable[[str], list[str]]) -> dict[str, Any]:
+        """The scan's region entry (``susyscan.scan.regions``); ``fold_models(model)`` gives the k fold paths."""
+        if self.model is not None:
+            return {"name": self.name, "kind": "onnx", "models": fold_models(self.model)}
+        return {"name": self.name, "kind": "flag", "column": self.column}
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,12 @@ class AnalysisSpec:
       particle-flow block) that the feature CSVs cannot hold writes them per (variant, sample, chunk) through the
       shared rule ``model_inputs`` (``analysis/<name>/inputs/<variant>/<sample>/chunk<N>.npz``); None: no such
       tables.
+    - ``scan_variant``: the shared scan reads the model inputs of the model-input tables of this variant (joined by
+      event id to the feature CSV, which gives the events, weights and flag columns) and scores with the fold
+      models of this variant (its training region); None: the model inputs are columns of the feature CSV.
+    - ``scan_regions``: the scan's signal regions, in table order, when the analysis names them itself (an analysis
+      whose YAML is not in the shared format); empty: one ML region per (model, mass region), then the YAML's
+      cut-and-count regions (:func:`signal_regions`).
     - ``axis_labels`` (x: parent, y: LSP), ``title`` (the process line) and ``kinematic_limit`` (label of the line
       m_LSP = m_parent; empty: built from the axis labels) label its plots; ``methods`` groups its cut-and-count
       regions into plot curves (the ML regions are grouped per model, ``NN``, ``BDT``, without being listed);
@@ -113,6 +139,8 @@ class AnalysisSpec:
     extra: Mapping[str, Any] = field(default_factory=dict)
     train_nn: TrainNNFunction | None = None
     export_nn: ExportNNFunction | None = None
+    scan_variant: ScanVariantFunction | None = None
+    scan_regions: tuple[ScanRegion, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.grid) != 3:
@@ -128,6 +156,18 @@ class AnalysisSpec:
         unknown = sorted(set(self.models) - set(MODEL_LABELS))
         if unknown:
             raise ConfigError(f"analysis {self.name!r}: unknown models {unknown} (known: {sorted(MODEL_LABELS)})")
+        if self.scan_variant is not None and self.write_inputs is None:
+            raise ConfigError(f"analysis {self.name!r}: scan_variant needs model-input tables (write_inputs)")
+        for region in self.scan_regions:
+            if (region.model is None) == (region.column is None):
+                raise ConfigError(f"analysis {self.name!r}: scan region {region.name!r} needs a model or a flag "
+                                  "column (one of the two)")
+            if region.model is not None and region.model not in self.models:
+                raise ConfigError(f"analysis {self.name!r}: scan region {region.name!r} cuts on model "
+                                  f"{region.model!r}, not one of its models {list(self.models)}")
+        names = [region.name for region in self.scan_regions]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"analysis {self.name!r}: scan region names {names} repeat")
 
     @property
     def model_inputs(self) -> list[str]:
@@ -157,10 +197,20 @@ class AnalysisSpec:
                 for model in self.models for region in sorted(self.regions(training_regions))]
 
 
-def signal_regions(spec: AnalysisSpec, cfg: AnalysisConfig, training_regions: Mapping[str, Sequence[float]],
-                   fold_models: Callable[[str, str], list[str]]) -> list[dict[str, Any]]:
+def signal_regions(spec: AnalysisSpec, cfg: AnalysisConfig | Callable[[], AnalysisConfig],
+                   training_regions: Mapping[str, Sequence[float]], fold_models: Callable[[str, str], list[str]],
+                   scan_variant: str | None = None) -> list[dict[str, Any]]:
     """All signal regions of the scan: the ML regions of ``spec``, then the cut-and-count regions of the
-    analysis YAML (``baselines.regions``: flag column -> label and expression), in YAML order."""
+    analysis YAML ``cfg`` (``baselines.regions``: flag column -> label and expression), in YAML order; ``cfg`` may
+    be a loader, called only then. An analysis that names its regions (``spec.scan_regions``) gets those, its ML
+    regions scored by the fold models of its ``scan_variant``."""
+    if spec.scan_regions:
+        if any(region.model is not None for region in spec.scan_regions) and scan_variant is None:
+            raise ConfigError(f"analysis {spec.name!r}: scan regions cut on model scores, but no scan variant "
+                              "(the training region of the models) was given")
+        return [region.entry(lambda model: fold_models(str(scan_variant), model)) for region in spec.scan_regions]
+    if callable(cfg):
+        cfg = cfg()
     regions = spec.ml_signal_regions(training_regions, fold_models)
     regions += [{"name": region.label, "kind": "flag", "column": region.column} for region in cfg.baselines]
     return regions

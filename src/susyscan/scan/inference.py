@@ -1,11 +1,17 @@
-"""Batched model inference behind a small protocol (``predict(X) -> scores``, ``score_threshold``)."""
+"""Batched model inference behind a small protocol (``predict(X) -> scores``, ``score_threshold``).
+
+The model inputs of an event set are one float32 matrix (the feature columns of the feature CSV) or, for an
+analysis whose models read array blocks (``AnalysisSpec.scan_variant``), the tuple of its blocks in the models'
+input order (:data:`ModelInputs`).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Union
 
 import numpy as np
 import pandas as pd
@@ -16,32 +22,55 @@ from susyscan.scan.regions import SignalRegion
 logger = logging.getLogger(__name__)
 
 
+#: Model inputs of the rows of an event set: one matrix, or the input blocks in the models' input order.
+ModelInputs = Union[np.ndarray, tuple[np.ndarray, ...]]
+
+
 class ScoreModel(Protocol):
     """What the scan needs from a classifier."""
 
     score_threshold: float
 
-    def predict(self, features: np.ndarray) -> np.ndarray:
+    def predict(self, features: ModelInputs) -> np.ndarray:
         """Scores in [0, 1], one per row."""
         ...
 
 
-ModelLoader = Callable[[str | Path, Sequence[str]], ScoreModel]
+#: The model inputs: the feature names of a one-matrix model, or {input block: its field names} in input order.
+InputNames = Union[Sequence[str], Mapping[str, Sequence[str]]]
+ModelLoader = Callable[[str | Path, InputNames], ScoreModel]
 
 
-def default_loader(path: str | Path, feature_names: Sequence[str]) -> ScoreModel:
-    """Load with ``susyscan.training.onnx_model.load_checked`` (refuses a feature-list mismatch)."""
+def default_loader(path: str | Path, feature_names: InputNames) -> ScoreModel:
+    """Load with ``susyscan.training.onnx_model.load_checked`` (refuses a feature-list mismatch); for input blocks
+    the model's inputs must also be those blocks, in that order."""
     from susyscan.training.onnx_model import load_checked
 
-    return load_checked(path, feature_names)
+    model = load_checked(path, feature_names)
+    if isinstance(feature_names, Mapping) and [b.name for b in model.blocks] != list(feature_names):
+        raise ModelMetadataError(f"{path}: model inputs {[b.name for b in model.blocks]}, the event tables hold the "
+                                 f"blocks {list(feature_names)}")
+    return model
 
 
-def batched_scores(model: ScoreModel, features: np.ndarray, batch_size: int) -> np.ndarray:
+def take_rows(inputs: ModelInputs, index: np.ndarray | slice) -> ModelInputs:
+    """The rows ``index`` of the model inputs (of each block)."""
+    if isinstance(inputs, tuple):
+        return tuple(block[index] for block in inputs)
+    return inputs[index]
+
+
+def n_rows(inputs: ModelInputs) -> int:
+    """Number of events of the model inputs."""
+    return len(inputs[0]) if isinstance(inputs, tuple) else len(inputs)
+
+
+def batched_scores(model: ScoreModel, features: ModelInputs, batch_size: int) -> np.ndarray:
     """Scores of all rows, evaluated ``batch_size`` rows at a time."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    parts = [np.asarray(model.predict(features[i:i + batch_size]), dtype=np.float64).reshape(-1)
-             for i in range(0, len(features), batch_size)]
+    parts = [np.asarray(model.predict(take_rows(features, slice(i, i + batch_size))), dtype=np.float64).reshape(-1)
+             for i in range(0, n_rows(features), batch_size)]
     return np.concatenate(parts) if parts else np.empty(0)
 
 
@@ -52,6 +81,12 @@ class FoldEnsemble:
     recorded in the models. Before scoring, the ids given to each model are checked against the per-sample
     fingerprints of its held-out ids: a model never scores an event of a sample it trained on unless the event
     was held out of its training (LeakageError otherwise). Grid points no model trained on get the same rule.
+
+    k = 1 (one model, ``kfold`` 1 in its metadata): the model holds out the test split of its id-based
+    train/val/test split (``susyscan.training.splitting.split_by_id``, recomputed from the ids with the fractions
+    and scheme its metadata records as ``training_split`` / ``training_split_scheme``, and ``fold_seed``). Only
+    those events of the samples it trained on are scored, weighted by n(sample) / n(sample, held out) so that each
+    sample keeps its total (:meth:`assignment`); the events of the samples it did not train on are all scored.
     """
 
     def __init__(self, models: Sequence[ScoreModel], paths: Sequence[str | Path]) -> None:
@@ -72,28 +107,67 @@ class FoldEnsemble:
         self.seed = seeds.pop()
         self.score_threshold = thresholds.pop()
 
-    def folds(self, df: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(sample names, event ids, fold) of every row."""
+    def _single_fold_split(self) -> list[float]:
+        """The train/val/test fractions of the one model of k = 1 (its id-based split)."""
+        from susyscan.training.splitting import SPLIT_ID_SCHEME
+
+        metadata = getattr(self.models[0], "metadata", {})
+        scheme, fractions = metadata.get("training_split_scheme"), metadata.get("training_split")
+        if scheme != SPLIT_ID_SCHEME or fractions is None:
+            raise ModelMetadataError(f"{self.paths[0]}: a 1-fold model scores its test split, which needs the "
+                                     f"id-based split in its metadata (training_split_scheme {scheme!r}, "
+                                     f"training_split {fractions!r})")
+        return [float(f) for f in json.loads(fractions)]
+
+    def assignment(self, df: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(sample names, event ids, index of the model that scores each row (-1: none, k = 1 only), weight factor
+        per row (1 for k >= 2; k = 1: n(sample) / n(sample, held out) for the held-out events of a sample the model
+        trained on, 0 for its other events, 1 for the samples it did not train on))."""
         from susyscan.training.folds import assign_folds, event_ids
+        from susyscan.training.splitting import split_by_id
 
         ids = event_ids(df, source)
         samples = df["sample"].astype(str).to_numpy() if "sample" in df.columns else np.full(len(df), "")
-        return samples, ids, assign_folds(samples, ids, self.seed, len(self.models))
+        factor = np.ones(len(df))
+        if len(self.models) >= 2:
+            return samples, ids, assign_folds(samples, ids, self.seed, len(self.models)).astype(np.int64), factor
+        index = np.zeros(len(df), dtype=np.int64)
+        trained = np.isin(samples, list(getattr(self.models[0], "heldout_ids", None) or {}))
+        if trained.any():
+            test = split_by_id(samples[trained], ids[trained], self._single_fold_split(), self.seed) == 2
+            index[np.flatnonzero(trained)[~test]] = -1
+            factor[index < 0] = 0.0
+        for name in np.unique(samples[trained]):
+            rows = samples == name
+            held = rows & (index == 0)
+            if held.any():
+                factor[held] = rows.sum() / held.sum()
+            else:
+                logger.warning("%s: none of the %d events of sample %s is held out by %s (its test split is empty): "
+                               "the sample adds nothing to the model's regions", source, int(rows.sum()), name,
+                               self.paths[0])
+        return samples, ids, index, factor
 
-    def scores(self, df: pd.DataFrame, features: np.ndarray, batch_size: int, source: str) -> np.ndarray:
-        """Out-of-fold score of every row of ``df`` (``features`` its model-input matrix)."""
+    def scores(self, df: pd.DataFrame, features: ModelInputs, batch_size: int, source: str) -> np.ndarray:
+        """Out-of-fold score of every row of ``df`` (``features`` its model inputs); NaN for a row that no model
+        held out (k = 1: the train/val events of the samples it trained on)."""
+        return self.scores_and_factors(df, features, batch_size, source)[0]
+
+    def scores_and_factors(self, df: pd.DataFrame, features: ModelInputs, batch_size: int,
+                           source: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores` and the weight factor of each row (:meth:`assignment`)."""
         from susyscan.training.folds import check_heldout
 
-        samples, ids, folds = self.folds(df, source)
+        samples, ids, index, factor = self.assignment(df, source)
         out = np.full(len(df), np.nan)
-        for index, (model, path) in enumerate(zip(self.models, self.paths)):
-            rows = folds == index
+        for fold, (model, path) in enumerate(zip(self.models, self.paths)):
+            rows = index == fold
             check_heldout(samples[rows], ids[rows], model.heldout_ids, path, source)  # type: ignore[attr-defined]
-            out[rows] = batched_scores(model, features[rows], batch_size)
-        return out
+            out[rows] = batched_scores(model, take_rows(features, rows), batch_size)
+        return out, factor
 
 
-def load_region_models(regions: Sequence[SignalRegion], feature_names: Sequence[str],
+def load_region_models(regions: Sequence[SignalRegion], feature_names: InputNames,
                        loader: ModelLoader = default_loader) -> dict[str, ScoreModel | FoldEnsemble]:
     """Load each distinct model (or k-fold ensemble) of the ``onnx`` regions once, keyed by ``model_key``."""
     models: dict[str, ScoreModel | FoldEnsemble] = {}
@@ -110,12 +184,33 @@ def load_region_models(regions: Sequence[SignalRegion], feature_names: Sequence[
     return models
 
 
-def region_scores(model: ScoreModel | FoldEnsemble, df: pd.DataFrame, features: np.ndarray, batch_size: int,
-                  source: str) -> np.ndarray:
-    """Scores of every row: out-of-fold for a FoldEnsemble, else the single model's."""
+def region_scores(model: ScoreModel | FoldEnsemble, df: pd.DataFrame, features: ModelInputs, batch_size: int,
+                  source: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scores of every row (out-of-fold for a FoldEnsemble, else the single model's) and the rows' weight factors
+    (None: all 1; a 1-fold ensemble: :meth:`FoldEnsemble.assignment`)."""
     if isinstance(model, FoldEnsemble):
-        return model.scores(df, features, batch_size, source)
-    return batched_scores(model, features, batch_size)
+        scores, factor = model.scores_and_factors(df, features, batch_size, source)
+        return scores, (None if len(model.models) >= 2 else factor)
+    return batched_scores(model, features, batch_size), None
+
+
+def check_input_metadata(models: Mapping[str, ScoreModel | FoldEnsemble], metadata: Mapping[str, object],
+                         source: str) -> None:
+    """ModelMetadataError when a number that both the event tables' metadata and a model's metadata record (e.g.
+    a PF-candidate threshold) differs: the model was trained on other inputs than the tables hold."""
+    for key, model in models.items():
+        for member in (model.models if isinstance(model, FoldEnsemble) else [model]):
+            recorded = getattr(member, "metadata", {})
+            for name, value in metadata.items():
+                if name not in recorded or isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                try:
+                    differs = float(recorded[name]) != float(value)
+                except ValueError:
+                    continue
+                if differs:
+                    raise ModelMetadataError(f"{source}: {name}={value} in the event tables, {recorded[name]} in the "
+                                             f"model {key}")
 
 
 def region_threshold(region: SignalRegion, model: ScoreModel | FoldEnsemble) -> float:

@@ -19,7 +19,8 @@ class SignalRegion:
     """One signal region: ``onnx`` regions cut on a model score, ``flag`` regions on a 0/1 column.
 
     An ``onnx`` region has one ``model`` scoring every event, or k-fold ``models`` (index = fold): each event is
-    then scored by the model of the fold that held it out (``susyscan.scan.inference.FoldEnsemble``).
+    then scored by the model of the fold that held it out (``susyscan.scan.inference.FoldEnsemble``; one model of
+    k = 1: the events of its test split).
     """
 
     name: str
@@ -51,9 +52,7 @@ def parse_region(entry: Mapping[str, Any], index: int) -> SignalRegion:
         models = (models,)
     if kind == "onnx" and bool(entry.get("model")) == bool(models):
         raise ConfigError(f"scan.regions[{index}] ({name}): onnx region needs 'model' (one path) or 'models' "
-                          "(one path per fold), not both")
-    if models and len(models) < 2:
-        raise ConfigError(f"scan.regions[{index}] ({name}): 'models' lists the k >= 2 fold models, got {list(models)}")
+                          "(one path per fold, k >= 1), not both")
     if kind == "flag" and not entry.get("column"):
         raise ConfigError(f"scan.regions[{index}] ({name}): flag region needs 'column'")
     return SignalRegion(str(name), str(kind), entry.get("model"), entry.get("column"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from susyscan.analyses.spec import AnalysisSpec
+from susyscan.analyses.spec import AnalysisSpec, ScanRegion
 
 #: High-level variables written to the ewkino feature CSVs (cutflow bookkeeping; the networks read the inputs tables).
 FEATURES: tuple[str, ...] = ("met", "jet1_pt", "ht", "meff", "min_dphi_jet_met", "n_jets")
@@ -57,6 +57,13 @@ def input_variants(config_path: str, run_config: Any) -> list[str]:
     from susyscan.analyses.ewkino.prepare import input_variants as variants
 
     return variants(config_path, run_config)
+
+
+def scan_variant(config_path: str, run_config: Any) -> str:
+    """The PF-threshold variant of the scan (:func:`.prepare.scan_variant`)."""
+    from susyscan.analyses.ewkino.prepare import scan_variant as variant
+
+    return variant(config_path, run_config)
 
 
 def write_inputs(events_path: str, config_path: str, variant: str, inputs_out: str, cutflow_out: str) -> None:
@@ -108,6 +115,9 @@ SPEC = AnalysisSpec(
     extra={"dataset_options": DATASET_OPTIONS},
     train_nn=train_nn,
     export_nn=export_nn,
+    # the shared scan: the network of one PF threshold, and the kinematic baseline (its select's flag column)
+    scan_variant=scan_variant,
+    scan_regions=(ScanRegion("baseline", column=BASELINE_FLAG), ScanRegion("nn", model="nn")),
     axis_labels=(r"$m(\tilde{q})$ [GeV]", r"$m(\tilde{\chi}^0_1, \tilde{\chi}^\pm_1)$ [GeV]"),
     # issue 17: the signal as generated, sq_ewkino_isr = sq_ewkino (squark + electroweakino, squark pairs) + wino_pair
     # (wino pairs + ISR jets, parton-level recoil filter), wino-like LSP, simulated without pileup

@@ -58,6 +58,21 @@ def input_variants(analysis_config: str, run_config: Mapping[str, Any]) -> list[
     return [variant_label(v) for v in threshold_values(analysis_config, run_config["detector"]["pfcand_pt_min"])]
 
 
+def scan_variant(analysis_config: str, run_config: Mapping[str, Any]) -> str:
+    """The spec's ``scan_variant``: the variant of ``analyses.ewkino.scan_pfcand_pt_min`` (unset: the lowest
+    threshold), whose network feeds the scan yields and the limits; a threshold that is not one of the YAML's is an
+    error naming the key."""
+    variants = input_variants(analysis_config, run_config)
+    chosen = ((run_config.get("analyses") or {}).get("ewkino") or {}).get("scan_pfcand_pt_min")
+    if chosen is None:
+        return variants[0]
+    label = variant_label(float(chosen))
+    if label not in variants:
+        raise ConfigError(f"config key 'analyses.ewkino.scan_pfcand_pt_min'={chosen} is not one of the thresholds "
+                          f"{[variant_threshold(v) for v in variants]} of {analysis_config}")
+    return label
+
+
 def write_variant_inputs(events_path: str, analysis_config: str, variant: str, inputs_out: str,
                          cutflow_out: str) -> None:
     """The spec's ``write_inputs``: :func:`prepare_chunk` at the threshold of ``variant`` (its YAML budget)."""
