@@ -99,3 +99,27 @@ def test_default_config_plans_no_ewkino_job(work: Path, snakemake_dry_run, job_t
     counts = job_table(snakemake_dry_run(work))
     assert counts["scan_point"] > 0
     assert not [rule for rule in counts if rule.startswith("ewkino_")] and counts["model_inputs"] == 0
+
+
+def test_kfold_overlay_plans_every_fold(work: Path, snakemake_dry_run, job_table) -> None:
+    """analyses.ewkino.training.kfold (config/ewkino_kfold5.yaml): one dataset, training and export per PF threshold
+    and fold; the evaluation and scan rules read every fold's model."""
+    overlay = yaml.safe_load((work / "config/ewkino_kfold5.yaml").read_text())
+    k = overlay["analyses"]["ewkino"]["training"]["kfold"]
+    base = job_table(snakemake_dry_run(work, "--configfile", "config/ewkino.yaml"))
+    out = snakemake_dry_run(work, "--configfile", "config/ewkino.yaml", "config/ewkino_kfold5.yaml")
+    counts = job_table(out)
+    assert k == 5 and base["train_nn"] == 2  # one ensemble per PF threshold at kfold 1
+    for rule in ("prepare_block_dataset", "train_nn", "export_onnx"):
+        assert counts[rule] == k * base[rule], rule
+    for rule in ("ewkino_significance", "ewkino_importance", "ewkino_threshold_gain", "limits"):
+        assert counts[rule] == base[rule], rule
+    run = "results/ewkino_kfold5"
+    for fold in range(k):
+        assert re.search(rf"output: {run}/training/ewkino/dataset/pt1/fold{fold}\.train\.npz", out), fold
+    # significance and importance of a threshold, and the shared scan (scan threshold 1 GeV: fold_onnx_models), read
+    # all k fold models (out-of-fold scores)
+    models = ", ".join(f"{run}/training/ewkino/pt1/nn/fold{f}/model.onnx" for f in range(k))
+    assert re.search(rf"input: {re.escape(models)}, {run}/analysis/ewkino/inputs/pt1/", out)
+    assert counts["scan_point"] == base["scan_point"] > 0 and counts["background_yields"] == 1
+    assert out.count(f"input: {models}") == 2 + counts["scan_point"] + counts["background_yields"]

@@ -83,9 +83,9 @@ def analysis_training(analysis):
 
 def analysis_kfold(analysis):
     """Number of folds k of an analysis' k-fold training (an analysis with model-input tables: the kfold of its
-    dataset options, as rule prepare_block_dataset builds them; default 1)."""
+    dataset options, as rule prepare_block_dataset builds them, block_options; default 1)."""
     if analysis in INPUT_VARIANTS:
-        return int(SPECS[analysis].extra.get("dataset_options", {}).get("kfold", 1))
+        return int(block_options(analysis).get("kfold", 1))
     return int(analysis_training(analysis)["kfold"])
 
 
@@ -378,10 +378,20 @@ def block_dataset_paths(analysis, region, fold):
     return {k: v.replace(".csv.gz", ".npz") for k, v in dataset_paths(analysis, region, fold).items()}
 
 
+def block_options(analysis):
+    """build_dataset options of an analysis with model-input tables: its spec's extra["dataset_options"] (e.g.
+    kfold, split_scheme, balance), the number of folds replaced by its training's kfold when it sets one
+    (analyses.<name>.training.kfold, e.g. ewkino)."""
+    options = dict(SPECS[analysis].extra.get("dataset_options", {}))
+    training = config["analyses"][analysis].get("training") or {}
+    if "kfold" in training:
+        options["kfold"] = int(training["kfold"])
+    return options
+
+
 def block_dataset_options(wildcards):
-    """build_dataset options of an analysis with model-input tables (its spec's extra["dataset_options"]: e.g.
-    kfold, split_scheme, balance)."""
-    return dict(SPECS[wildcards.analysis].extra.get("dataset_options", {}))
+    """:func:`block_options` of the analysis wildcard (rule prepare_block_dataset)."""
+    return block_options(wildcards.analysis)
 
 
 def native_model(wildcards):

@@ -36,7 +36,7 @@ rule ewkino_significance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        onnx=ewkino_model("pt{ptmin}", "model.onnx"),
+        onnx=ewkino_fold_models("pt{ptmin}", "model.onnx"),  # k >= 2: every event scored out of fold
         inputs=ewkino_evaluation_inputs,
     output:
         table=R("training/ewkino/pt{ptmin}/significance.csv"),
@@ -81,7 +81,7 @@ rule ewkino_importance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        model=ewkino_model("pt{ptmin}", "model.pt"),
+        model=ewkino_importance_models("pt{ptmin}"),
         inputs=ewkino_evaluation_inputs,
     output:
         csv=R("training/ewkino/pt{ptmin}/importance.csv"),

@@ -49,10 +49,21 @@ def ewkino_evaluation_inputs(wildcards):
     return _ewkino_inputs(ewkino_samples(), wildcards.ptmin)
 
 
-def ewkino_model(region, name):
-    """A file of the ensemble of a region (pt<threshold>) from the shared rules train_nn / export_onnx (model nn,
-    fold 0 of kfold 1): model.pt, model.onnx, metrics.json, onnx_parity.json, ..."""
-    return R(f"training/ewkino/{region}/nn/fold0/{name}")
+# Folds k of the ensembles (analyses.ewkino.training.kfold; 1: fold 0 only, evaluated on its test split).
+EWKINO_KFOLD = int((ewkino_settings().get("training") or {}).get("kfold", 1))
+
+
+def ewkino_fold_models(region, name):
+    """The file ``name`` of each fold's ensemble of a region (pt<threshold>) from the shared rules train_nn /
+    export_onnx (model nn, folds 0..k-1 in fold order; for model.onnx the paths of fold_onnx_models in common.smk):
+    model.pt, model.onnx, metrics.json, onnx_parity.json, ..."""
+    return [R(f"training/ewkino/{region}/nn/fold{fold}/{name}") for fold in range(EWKINO_KFOLD)]
+
+
+def ewkino_importance_models(region):
+    """The models the permutation importance of a region scores with: model.pt of kfold 1 (its test split); the
+    k >= 2 fold ONNX models (every event scored out of fold)."""
+    return ewkino_fold_models(region, "model.pt" if EWKINO_KFOLD == 1 else "model.onnx")
 
 
 def ewkino_targets():
@@ -62,7 +73,8 @@ def ewkino_targets():
     """
     if not EWKINO_ENABLED:
         return []
-    targets = [ewkino_model(f"pt{t}", f) for t in EWKINO_THRESHOLDS for f in ["metrics.json", "model.onnx", "onnx_parity.json"]]
+    targets = [path for t in EWKINO_THRESHOLDS for f in ["metrics.json", "model.onnx", "onnx_parity.json"]
+               for path in ewkino_fold_models(f"pt{t}", f)]
     targets += expand(
         R("training/ewkino/pt{ptmin}/{f}"),
         ptmin=EWKINO_THRESHOLDS,

@@ -19,9 +19,10 @@ from susyscan.analyses.spec import AnalysisSpec, ScanRegion
 FEATURES: tuple[str, ...] = ("met", "jet1_pt", "ht", "meff", "min_dphi_jet_met", "n_jets")
 BASELINE_FLAG = "sr_baseline"
 #: Options of the shared dataset stage (``susyscan.training.dataset.build_dataset``) for ewkino's datasets (rule
-#: ``prepare_block_dataset``, ``SPEC.extra["dataset_options"]``): one model per PF threshold (kfold 1, fold 0: the
-#: held-out table is the test split), the id-based train/val/test split (the evaluation stages recompute the test
-#: events from the ids), every event kept (the trainer's loss balances the classes). The split fractions and seed are
+#: ``prepare_block_dataset``, ``SPEC.extra["dataset_options"]``): one model per PF threshold and fold (``kfold``:
+#: the default 1, fold 0, whose held-out table is the test split; ``analyses.ewkino.training.kfold`` replaces it),
+#: the id-based train/val/test split (the evaluation stages recompute the test events, or each event's fold, from the
+#: ids), every event kept (the trainer's loss balances the classes). The split fractions and seed are
 #: ``analyses.ewkino.training.split`` / ``seed``.
 DATASET_OPTIONS: dict[str, Any] = {"kfold": 1, "split_scheme": "id", "balance": False}
 

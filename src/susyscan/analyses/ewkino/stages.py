@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,17 +108,32 @@ def run_multiplicity(input_paths: Paths, table_out: str | Path) -> pd.DataFrame:
     return table
 
 
-def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> InputSet:
-    """Read inputs; for samples used in training keep only the test split of the model's id-based split
-    (``train.test_events``), each sample's test events weighted by n(sample) / n(sample, test) (as the shared
-    ``split_weight_scale``)."""
-    inputs = read_inputs(paths)
+#: Events per onnxruntime call when the fold models score an evaluation set.
+FOLD_BATCH = 65536
+
+
+def _check_inputs(onnx: OnnxModel, inputs: InputSet) -> None:
+    """The inputs must be those the model was trained on: feature names, PF threshold and budget M."""
     if inputs.feature_names != onnx.feature_names or inputs.max_candidates != budget(onnx) \
             or inputs.pfcand_pt_min != pfcand_pt_min(onnx):
         from susyscan.errors import ModelMetadataError
 
         raise ModelMetadataError(f"{onnx.path}: inputs (pT_min={inputs.pfcand_pt_min}, M={inputs.max_candidates}) "
                                  f"do not match the model (pT_min={pfcand_pt_min(onnx)}, M={budget(onnx)})")
+
+
+def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> InputSet:
+    """Read inputs; for samples used in training keep only the test split of the model's id-based split
+    (``train.test_events``), each sample's test events weighted by n(sample) / n(sample, test) (as the shared
+    ``split_weight_scale``). A model of a k-fold training (k >= 2) is refused: its events are scored by all k fold
+    models (:func:`scored_inputs`)."""
+    if (onnx.kfold or 1) >= 2:
+        from susyscan.errors import ModelMetadataError
+
+        raise ModelMetadataError(f"{onnx.path}: fold {onnx.fold} of a {onnx.kfold}-fold training; score the events "
+                                 f"with all {onnx.kfold} fold models (out of fold)")
+    inputs = read_inputs(paths)
+    _check_inputs(onnx, inputs)
     trained = np.isin(inputs.sample, list(train_samples))
     if trained.any():
         split = tuple(json.loads(onnx.metadata.get("training_split", "[]")))
@@ -130,10 +146,44 @@ def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> I
     return inputs
 
 
-def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str | Path, lumis_ifb: list[float],
-                     train_samples: list[str], score_cut: float | None = None, min_background: float = 0.0,
-                     scores_out: str | Path | None = None) -> pd.DataFrame:
-    """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV).
+def id_frame(inputs: InputSet) -> pd.DataFrame:
+    """The events' stable ids (sample, chunk, event): what the shared fold assignment reads."""
+    return pd.DataFrame({"sample": inputs.sample.astype(str), "chunk": inputs.chunk, "event": inputs.event})
+
+
+def fold_ensemble(onnx_paths: Sequence[str | Path]) -> Any:
+    """The k >= 2 fold models of a region as the shared ``susyscan.scan.inference.FoldEnsemble`` (fold f listed at
+    index f; each event scored by the model whose training held it out, its ids checked against that model's
+    held-out fingerprints: ``LeakageError`` otherwise)."""
+    from susyscan.scan.inference import FoldEnsemble
+
+    return FoldEnsemble([open_model(path) for path in onnx_paths], list(onnx_paths))
+
+
+def scored_inputs(onnx_paths: str | Path | Sequence[str | Path], input_paths: Paths,
+                  train_samples: list[str]) -> tuple[InputSet, np.ndarray, OnnxModel]:
+    """(evaluation events, their network scores, the first model). One model (kfold 1): the events of
+    :func:`evaluation_set` scored by it. The k >= 2 fold models of a region (in fold order): every event of every
+    sample, at its full weight, scored out of fold (:func:`fold_ensemble`)."""
+    paths = [onnx_paths] if isinstance(onnx_paths, (str, Path)) else list(onnx_paths)
+    if len(paths) == 1:
+        onnx = open_model(paths[0])
+        inputs = evaluation_set(onnx, input_paths, train_samples)
+        return inputs, onnx.predict(blocks(inputs)), onnx
+    ensemble = fold_ensemble(paths)
+    inputs = read_inputs(input_paths)
+    for model in ensemble.models:
+        _check_inputs(model, inputs)
+    scores = ensemble.scores(id_frame(inputs), blocks(inputs), FOLD_BATCH, f"ewkino inputs {input_paths[0]} ...")
+    logger.info("%d events scored out of fold by %d fold models", len(inputs), len(paths))
+    return inputs, scores, ensemble.models[0]
+
+
+def run_significance(onnx_path: str | Path | Sequence[str | Path], input_paths: Paths, table_out: str | Path,
+                     lumis_ifb: list[float], train_samples: list[str], score_cut: float | None = None,
+                     min_background: float = 0.0, scores_out: str | Path | None = None) -> pd.DataFrame:
+    """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV), on the events of
+    :func:`scored_inputs` (``onnx_path``: the model of a kfold-1 training, or the k fold models).
 
     Without a fixed ``score_cut`` the cut is chosen on one half of the evaluation events and every number is quoted
     on the other half (``susyscan.training.halves.cut_choice_halves``, seeded with the training seed; each half's weights
@@ -141,9 +191,7 @@ def run_significance(onnx_path: str | Path, input_paths: Paths, table_out: str |
     ``scores_out``: the per-event scores, ids, halves and weights (``paired.score_table``) for the paired bootstrap
     of the threshold comparison.
     """
-    onnx = open_model(onnx_path)
-    inputs = evaluation_set(onnx, input_paths, train_samples)
-    scores = onnx.predict(blocks(inputs))
+    inputs, scores, onnx = scored_inputs(onnx_path, input_paths, train_samples)
     weights, optimise = inputs.weight_pb, None
     if score_cut is None:
         optimise = cut_choice_halves(inputs.sample, inputs.ids(), int(onnx.metadata.get("training_seed") or 0))
@@ -220,22 +268,41 @@ def run_background_yields(onnx_path: str | Path, input_paths: Paths, yields_out:
     return table
 
 
-def run_importance(model_path: str | Path, input_paths: Paths, csv_out: str | Path, plot_out: str | Path,
-                   train_samples: list[str], seed: int = 0, n_repeats: int = 3, max_events: int = 20000) -> pd.DataFrame:
-    """Permutation importance of the high-level features and of the PF block on the test split."""
-    ensemble = load_ensemble(model_path)
-    info = ensemble.payload
-    inputs = read_inputs(input_paths)
-    trained = np.isin(inputs.sample, list(train_samples))
-    test = test_events(inputs, info["split"], int(info["seed"]), info.get("split_scheme"), str(model_path))
-    inputs = inputs.subset(~trained | test)
+def run_importance(model_path: str | Path | Sequence[str | Path], input_paths: Paths, csv_out: str | Path,
+                   plot_out: str | Path, train_samples: list[str], seed: int = 0, n_repeats: int = 3,
+                   max_events: int = 20000) -> pd.DataFrame:
+    """Permutation importance of the high-level features and of the PF block: with the model.pt of a kfold-1
+    training on its test split (the samples it did not train on entirely); with the k >= 2 fold ONNX models of a
+    region (in fold order) on every event, each permuted event scored by the fold model that held it out
+    (:func:`fold_ensemble`). At most ``max_events`` events (drawn with ``seed``)."""
+    paths = [model_path] if isinstance(model_path, (str, Path)) else list(model_path)
+    if len(paths) == 1:
+        ensemble = load_ensemble(paths[0])
+        info = ensemble.payload
+        inputs = read_inputs(input_paths)
+        trained = np.isin(inputs.sample, list(train_samples))
+        test = test_events(inputs, info["split"], int(info["seed"]), info.get("split_scheme"), str(paths[0]))
+        inputs = inputs.subset(~trained | test)
+        label = f"pT(PF) > {info['pfcand_pt_min']:g} GeV"
+    else:
+        folds = fold_ensemble(paths)
+        inputs = read_inputs(input_paths)
+        for model in folds.models:
+            _check_inputs(model, inputs)
+        label = f"pT(PF) > {inputs.pfcand_pt_min:g} GeV, out of fold ({len(paths)} folds)"
     if len(inputs) > max_events:
         inputs = inputs.subset(np.sort(np.random.default_rng(seed).choice(len(inputs), max_events, replace=False)))
 
-    def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
-        return ensemble.predict((highlevel, pfcands))
+    if len(paths) == 1:
+        def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
+            return ensemble.predict((highlevel, pfcands))
+    else:
+        frame = id_frame(inputs)
+
+        def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
+            return folds.scores(frame, (highlevel, pfcands), FOLD_BATCH, f"importance {paths[0]} ...")
 
     table = permutation_importance(score_fn, inputs.highlevel, inputs.pfcands, inputs.is_signal,
                                    np.abs(inputs.weight_pb), inputs.feature_names, seed, n_repeats)
-    write_importance(table, csv_out, plot_out, f"pT(PF) > {info['pfcand_pt_min']:g} GeV")
+    write_importance(table, csv_out, plot_out, label)
     return table
