@@ -110,8 +110,10 @@ def _closure_tables(process: str, filter_spec: FilterSpec, n_unfiltered: int, n_
 
 def _result(process: str, filter_spec: FilterSpec, lumi_ifb: float, filt: pd.Series, t_f: float, unf: pd.Series,
             t_u: float) -> ClosureResult:
-    """One cut stage's comparison from the filtered and unfiltered cutflow rows (`yield`, `stat`, `n_raw`) and the
-    two samples' generation CPU times ``t_f`` / ``t_u``."""
+    """The :class:`ClosureResult` of one cut stage: the filtered (``filt``) and unfiltered (``unf``) cutflow rows'
+    ``cut``, ``yield`` (events at ``lumi_ifb``), ``stat`` and ``n_raw`` side by side, with the generation CPU times
+    ``t_f`` / ``t_u`` (seconds) of the two samples and the names of ``process`` and the filter; its ``pull`` and
+    ``ratio`` compare the two yields."""
     return ClosureResult(process, filter_spec.name, str(filt["cut"]), lumi_ifb,
                          float(filt["yield"]), float(filt["stat"]), int(filt["n_raw"]),
                          float(unf["yield"]), float(unf["stat"]), int(unf["n_raw"]), t_f, t_u)
