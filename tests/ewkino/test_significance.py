@@ -1,16 +1,14 @@
-"""S/sqrt(S+B) formula, score-cut optimisation, threshold comparison and scan yield tables."""
+"""S/sqrt(S+B) formula, score-cut optimisation and threshold comparison."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from susyscan.errors import EmptySelectionError
 
-from susyscan.analyses.ewkino.significance import (background_yield_table, best_score_cut,
-                                                  half_weights, point_significance, s_over_sqrt_sb,
-                                                  signal_yield_table, significance_table, threshold_comparison)
+from susyscan.analyses.ewkino.significance import (best_score_cut, half_weights, point_significance, s_over_sqrt_sb,
+                                                  significance_table, threshold_comparison)
 from susyscan.training.halves import cut_choice_halves
 from susyscan.training.splitting import split_by_id
 
@@ -56,24 +54,6 @@ def test_best_cut_and_table():
     low = table.assign(z_nn=table["z_nn"] * 1.5)
     joined = threshold_comparison(low, table)
     assert np.allclose(joined["ratio_1_over_10"], 1.5)
-
-
-def test_yield_tables_follow_scan_contract():
-    scores = np.array([0.1, 0.8, 0.9])
-    weights = np.array([1.0, 2.0, 3.0])
-    table = signal_yield_table(scores, weights, np.array([1, 1, 0]), 0.5, 1500, 100)
-    assert list(table.columns) == ["region", "yield_pb", "stat_pb", "n_raw", "m_parent", "m_lsp"]
-    nn = table.set_index("region").loc["nn"]
-    assert nn["yield_pb"] == pytest.approx(5.0) and nn["stat_pb"] == pytest.approx(np.sqrt(13.0)) and nn["n_raw"] == 2
-    bkg = background_yield_table(scores, weights, np.array([1, 1, 0]), np.array(["z", "w", "z"]), 0.5)
-    total = bkg[bkg["process"] == "total"].set_index("region")
-    assert total.loc["baseline", "yield_pb"] == pytest.approx(3.0) and total.loc["nn", "n_raw"] == 2
-    assert set(bkg["process"]) == {"z", "w", "total"}
-    # per-process smallest/largest event weights, over all processes for 'total' (as the smuon scan writes them)
-    weights_by_process = bkg.groupby("process")[["min_event_weight_pb", "max_event_weight_pb"]].first()
-    assert weights_by_process.loc["z"].tolist() == [1.0, 3.0] and weights_by_process.loc["w"].tolist() == [2.0, 2.0]
-    assert weights_by_process.loc["total"].tolist() == [1.0, 3.0]
-    assert isinstance(bkg, pd.DataFrame)
 
 
 def _toy(seed: int, n: int = 4000):

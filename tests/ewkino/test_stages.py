@@ -1,4 +1,4 @@
-"""File-to-file chain: inputs -> training -> ONNX -> significance, yields, importance; and the CLI."""
+"""File-to-file chain: inputs -> training -> ONNX -> significance, the shared scan's yields, importance; and the CLI."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from susyscan.analyses.ewkino.train import TrainConfig
 from susyscan.errors import ModelMetadataError
 from susyscan.training.folds import event_ids
 from susyscan.training.onnx_model import read_metadata
-from susyscan.analyses.ewkino.stages import (evaluation_set, inputs_dataset, run_background_yields, run_importance,
-                                            run_point_yields, run_significance, run_threshold_table)
+from susyscan.analyses.ewkino import BASELINE_FLAG, SPEC
+from susyscan.analyses.ewkino.stages import (evaluation_set, inputs_dataset, run_importance, run_significance,
+                                            run_threshold_table)
+from susyscan.analyses.ewkino.train import blocks
+from susyscan.scan.yields import compute_background_yields, compute_point_yields
 
 from .conftest import CONFIG, TINY, make_input_files, metadata, synthetic_events, train_tiny
 
@@ -87,11 +90,27 @@ def test_chain(tmp_path, cfg):
     assert joined["ratio_boot_std"].notna().all() and joined["p_low_better"].between(0, 1).all()
     scores = pd.read_csv(tmp_path / "low" / "scores.csv.gz")
     assert len(scores) == n_eval and scores["optimise"].sum() == table["n_optimise"].iloc[0]
-    sig = run_point_yields(tmp_path / "low" / "model.onnx", [low[0]], tmp_path / "sig.csv", 0.5, ["sig_1500_100"])
+    # the scan: the shared scan_point / background_yields on the exported model, its regions from SPEC.scan_regions
+    # (the network region counts the test split of the trained samples, weighted up; baseline every event)
+    regions = [region.entry(lambda model: [str(tmp_path / "low" / "model.onnx")]) for region in SPEC.scan_regions]
+    features = {}
+    for path in low:
+        inputs = read_inputs(path)
+        features[path] = tmp_path / f"{inputs.sample[0]}.csv.gz"
+        pd.DataFrame({"sample": inputs.sample, "process": inputs.sample, "is_signal": inputs.is_signal,
+                      "m_parent": inputs.m_parent, "m_lsp": inputs.m_lsp, "chunk": inputs.chunk, "event": inputs.event,
+                      "weight_pb": inputs.weight_pb, BASELINE_FLAG: inputs.baseline.astype(int)}
+                     ).to_csv(features[path], index=False)
+    sig = compute_point_yields(features[low[0]], tmp_path / "sig.csv", regions, input_paths=[low[0]])
     assert list(sig["region"]) == ["baseline", "nn"] and (sig["m_lsp"] == 100).all()
-    bkg = run_background_yields(tmp_path / "low" / "model.onnx", [low[1]], tmp_path / "bkg.csv", 0.5, [])
+    bkg = compute_background_yields([features[low[1]]], tmp_path / "bkg.csv", regions,
+                                    input_paths={"znunu": [low[1]]})
     assert set(bkg["process"]) == {"znunu", "total"}
-    assert pd.read_csv(tmp_path / "bkg.csv")["yield_pb"].ge(0).all()
+    # the network region holds exactly the evaluated (test-split) events above the model's cut
+    passing = evaluated.subset(model.predict(blocks(evaluated)) > model.score_threshold)
+    n_nn = {name: int((passing.sample == name).sum()) for name in ("sig_1500_100", "znunu")}
+    assert sig.set_index("region").loc["nn", "n_raw"] == n_nn["sig_1500_100"]
+    assert bkg.set_index(["region", "process"]).loc[("nn", "total"), "n_raw"] == n_nn["znunu"]
     imp = run_importance(tmp_path / "low" / "model.pt", low, tmp_path / "imp.csv", tmp_path / "imp.png", [], n_repeats=1)
     assert "pfcands (all)" in set(imp["feature"]) and (tmp_path / "imp.png").exists()
 

@@ -1,4 +1,4 @@
-"""S/sqrt(S+B) of the network selection vs the kinematic baseline; scan yield tables.
+"""S/sqrt(S+B) of the network selection vs the kinematic baseline (the scan's yield tables: ``susyscan.scan.yields``).
 
 The score cut maximising S/sqrt(S+B) is chosen on one half of the evaluation events (the shared
 ``susyscan.training.halves.cut_choice_halves``: a function of (seed, sample, event id), independent of the
@@ -12,16 +12,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from susyscan.contracts import BACKGROUND_COLUMNS, TOTAL, YIELD_COLUMNS
 from susyscan.errors import EmptySelectionError
-from susyscan.scan.yields import yields_from_masks
 from susyscan.training.halves import half_weights as half_weights  # shared with stau, re-exported
 from susyscan.training.halves import s_over_sqrt_sb as s_over_sqrt_sb  # shared with the paired bootstrap, re-exported
 
 logger = logging.getLogger(__name__)
-
-REGION_BASELINE = "baseline"
-REGION_NETWORK = "nn"
 
 
 def best_score_cut(sig_scores: np.ndarray, sig_weight_pb: np.ndarray, bkg_scores: np.ndarray, bkg_weight_pb: np.ndarray,
@@ -138,39 +133,3 @@ def threshold_comparison(table_low: pd.DataFrame, table_high: pd.DataFrame, low_
     joined = low.merge(high, on=keys, how="inner", validate="one_to_one")
     joined[f"ratio_{low_gev:g}_over_{high_gev:g}"] = joined[f"z_nn_{low_gev:g}gev"] / joined[f"z_nn_{high_gev:g}gev"]
     return joined
-
-
-def signal_yield_table(scores: np.ndarray, weight_pb: np.ndarray, baseline: np.ndarray, score_cut: float,
-                       m_parent: float, m_lsp: float) -> pd.DataFrame:
-    """The scan's per-point table (``susyscan.contracts.YIELD_COLUMNS``) for the regions ``baseline`` and ``nn``
-    (score > score_cut), built by the shared ``susyscan.scan.yields.yields_from_masks``."""
-    table = yields_from_masks(weight_pb, {REGION_BASELINE: baseline.astype(bool), REGION_NETWORK: scores > score_cut})
-    table["m_parent"], table["m_lsp"] = float(m_parent), float(m_lsp)
-    return table[list(YIELD_COLUMNS)]
-
-
-def _weight_range(weights: np.ndarray) -> tuple[float, float]:
-    positive = weights[weights > 0]
-    smallest = float(positive.min()) if len(positive) else float("nan")
-    return smallest, float(np.abs(weights).max()) if len(weights) else float("nan")
-
-
-def background_yield_table(scores: np.ndarray, weight_pb: np.ndarray, baseline: np.ndarray, process: np.ndarray,
-                           score_cut: float) -> pd.DataFrame:
-    """The scan's background table: ``susyscan.contracts.BACKGROUND_COLUMNS`` per region and process plus ``total``
-    rows, with ``min_event_weight_pb`` / ``max_event_weight_pb`` (per process; for ``total`` over all processes),
-    as ``susyscan.scan.yields.compute_background_yields`` writes it."""
-    masks = {REGION_BASELINE: baseline.astype(bool), REGION_NETWORK: scores > score_cut}
-    frames = []
-    for name in sorted(set(process.tolist())):
-        sel = process == name
-        table = yields_from_masks(weight_pb[sel], {region: mask[sel] for region, mask in masks.items()})
-        table["process"] = name
-        table["min_event_weight_pb"], table["max_event_weight_pb"] = _weight_range(weight_pb[sel])
-        frames.append(table)
-    total = yields_from_masks(weight_pb, masks)
-    total["process"] = TOTAL
-    total["min_event_weight_pb"], total["max_event_weight_pb"] = _weight_range(weight_pb)
-    frames.append(total)
-    columns = [*BACKGROUND_COLUMNS, "min_event_weight_pb", "max_event_weight_pb"]
-    return pd.concat(frames, ignore_index=True)[columns]

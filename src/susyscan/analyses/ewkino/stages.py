@@ -20,8 +20,7 @@ from susyscan.analyses.ewkino.inputs import InputSet, read_inputs
 from susyscan.analyses.ewkino.model import NetConfig
 from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap, score_table
 from susyscan.analyses.ewkino.pileup import pileup_note
-from susyscan.analyses.ewkino.significance import (background_yield_table, half_weights, signal_yield_table,
-                                                  significance_table, threshold_comparison)
+from susyscan.analyses.ewkino.significance import half_weights, significance_table, threshold_comparison
 from susyscan.analyses.ewkino.train import (HIGHLEVEL, MASS_REGION, PFCANDS, WHOLE_GRID, TrainConfig, blocks,
                                             dataset_parts, ensemble_provenance, load_ensemble, network_settings,
                                             test_events, test_split_metrics, training_weights)
@@ -239,33 +238,6 @@ def _has_tabulate() -> bool:
     except ImportError:
         return False
     return True
-
-
-def run_point_yields(onnx_path: str | Path, input_paths: Paths, yields_out: str | Path, score_cut: float,
-                     train_samples: list[str]) -> pd.DataFrame:
-    """Scan-contract yield table of one signal point (regions ``baseline`` and ``nn``)."""
-    onnx = open_model(onnx_path)
-    inputs = evaluation_set(onnx, input_paths, train_samples)
-    if not inputs.is_signal.all() or len(set(zip(inputs.m_parent, inputs.m_lsp))) > 1:
-        raise EmptySelectionError(f"point yields need the files of exactly one signal point, got {input_paths}")
-    m_parent = float(inputs.m_parent[0]) if len(inputs) else float(inputs.metadata[0]["masses"].get("m_squark", -1))
-    m_lsp = float(inputs.m_lsp[0]) if len(inputs) else float(inputs.metadata[0]["masses"].get("m_electroweakino", -1))
-    table = signal_yield_table(onnx.predict(blocks(inputs)), inputs.weight_pb, inputs.baseline,
-                               score_cut, m_parent, m_lsp)
-    write_csv_atomic(table, yields_out)
-    return table
-
-
-def run_background_yields(onnx_path: str | Path, input_paths: Paths, yields_out: str | Path, score_cut: float,
-                          train_samples: list[str]) -> pd.DataFrame:
-    """Background yield table (per process and ``total``) in the scan contract."""
-    onnx = open_model(onnx_path)
-    inputs = evaluation_set(onnx, input_paths, train_samples)
-    process = np.array([s for s in inputs.sample], dtype=str)
-    table = background_yield_table(onnx.predict(blocks(inputs)), inputs.weight_pb, inputs.baseline,
-                                   process, score_cut)
-    write_csv_atomic(table, yields_out)
-    return table
 
 
 def run_importance(model_path: str | Path | Sequence[str | Path], input_paths: Paths, csv_out: str | Path,
