@@ -308,3 +308,21 @@ def test_chunk_tables_get_weight_pb_from_their_headers(tmp_path):
     bad = EventTable({"sample": np.full(1, "zz"), "gen_weight": np.ones(1)}, metadata={"chunk_header": {}}, source="x")
     with pytest.raises(FeatureError, match=r"x: no weight_pb column.*missing \['sample', 'sum_weights', 'xsec_pb'\]"):
         chunk_weights_pb([bad])
+
+
+def test_csv_inputs_read_as_one_frame_equal_to_the_event_table_route(feature_table, tmp_path):
+    """read_tables concatenates the frames pandas reads from the merged feature CSVs (no EventTable in between):
+    the same frame, dtypes included, as the former route through read_table(...).frame(); a file without the
+    meta columns is an error naming it."""
+    from susyscan.training.dataset import read_tables
+    from susyscan.training.eventtable import read_table
+
+    paths = []
+    for sample, frame in feature_table.groupby("sample"):
+        paths.append(tmp_path / f"{sample}.csv.gz")
+        frame.to_csv(paths[-1], index=False)
+    expected = pd.concat([read_table(path).frame() for path in paths], ignore_index=True)
+    pd.testing.assert_frame_equal(read_tables(paths), expected, check_exact=True)
+    feature_table.drop(columns="process").to_csv(tmp_path / "bad.csv.gz", index=False)
+    with pytest.raises(FeatureError, match=r"bad\.csv\.gz: missing columns \['process'\]"):
+        read_tables([tmp_path / "bad.csv.gz"])

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from susyscan.atomic import atomic_path
 from susyscan.errors import ConfigError, EmptySelectionError, FeatureError
 from susyscan.seeds import seed_int
 from susyscan.training.columns import META_COLUMNS
-from susyscan.training.eventtable import EventTable, concat_tables, read_table, write_table
+from susyscan.training.eventtable import EventTable, concat_tables, read_csv_frame, read_table, write_table
 from susyscan.training.folds import FOLD_SCHEME, assign_folds, event_ids, heldout_fingerprints
 from susyscan.training.io_utils import read_json, write_json
 from susyscan.training.splitting import SPLIT_NAMES, balance_classes, check_fractions, split_by_id, split_by_sample
@@ -143,20 +143,26 @@ def read_tables(paths: Sequence[str | Path]) -> pd.DataFrame | EventTable:
         raise EmptySelectionError("no feature files given to the dataset preparation")
     if len({p.suffix == ".npz" for p in files}) > 1:
         raise FeatureError(f"dataset inputs mix .npz event tables and CSV tables: {[str(p) for p in files]}")
+    if files[0].suffix != ".npz":  # CSV: the frames pandas reads, concatenated once
+        frames = [read_csv_frame(path) for path in files]
+        for path, frame in zip(files, frames):
+            _check_meta_columns(frame.columns, path)
+        return pd.concat(frames, ignore_index=True)
     tables = [read_table(path) for path in files]
-    blocks = files[0].suffix == ".npz"
-    if blocks and any("weight_pb" not in table.columns for table in tables):
+    if any("weight_pb" not in table.columns for table in tables):
         for table, weight in zip(tables, chunk_weights_pb(tables)):
             table.columns["weight_pb"] = weight
     for table in tables:
-        missing = [c for c in META_COLUMNS if c not in table.columns]
-        if missing:
-            raise FeatureError(f"{table.source}: missing columns {missing}")
-    if blocks:
-        merged = concat_tables(tables)
-        merged.metadata = shared_metadata(tables)
-        return merged
-    return pd.concat([table.frame() for table in tables], ignore_index=True)
+        _check_meta_columns(table.columns, table.source)
+    merged = concat_tables(tables)
+    merged.metadata = shared_metadata(tables)
+    return merged
+
+
+def _check_meta_columns(columns: Iterable[str], source: str | Path) -> None:
+    missing = [c for c in META_COLUMNS if c not in set(columns)]
+    if missing:
+        raise FeatureError(f"{source}: missing columns {missing}")
 
 
 def check_features(df: pd.DataFrame, feature_names: Sequence[str]) -> None:

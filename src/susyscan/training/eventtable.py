@@ -225,13 +225,22 @@ def _table_from_npz(data: Any, path: Path, columns: Sequence[str] | None, blocks
     return EventTable(out_columns, out_blocks, out_fields, dict(header.get("metadata") or {}), str(path))
 
 
+def read_csv_frame(path: str | Path) -> pd.DataFrame:
+    """A ``.csv`` / ``.csv.gz`` event table as the DataFrame pandas reads (no copy into an :class:`EventTable`: what
+    a caller that wants the frame reads); an unreadable file, or one of another format, is an EventFileError naming
+    it."""
+    if not _is_csv(Path(path)):
+        raise EventFileError(f"{path}: not a CSV event table (expected .csv or .csv.gz)")
+    try:
+        return pd.read_csv(path)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated/corrupt gzip, bad CSV
+        raise EventFileError(f"{path}: cannot read as a CSV table ({type(exc).__name__}: {exc})") from exc
+
+
 def _read_csv(path: Path, columns: Sequence[str] | None, blocks: Sequence[str] | None) -> EventTable:
     if blocks:
         raise FeatureError(f"{path}: a CSV table holds no blocks (asked for {list(blocks)})")
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated/corrupt gzip, bad CSV
-        raise EventFileError(f"{path}: cannot read as a CSV table ({type(exc).__name__}: {exc})") from exc
+    frame = read_csv_frame(path)
     names = _selected(frame.columns, columns, path, "column(s)")
     return EventTable({name: frame[name].to_numpy() for name in names}, source=str(path))
 
