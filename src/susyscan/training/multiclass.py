@@ -40,6 +40,7 @@ import pandas as pd
 import torch
 from susyscan.errors import ConfigError, FeatureError
 from susyscan.training.dataset import training_data_hash
+from susyscan.training.importance import permuted_metrics
 from susyscan.training.network import Classifier, NetworkConfig, build_classifier
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import NNTrainingConfig, TrainingData, event_weighted_mean, predict_raw, train_blocks
@@ -189,21 +190,16 @@ def train_multiclass(train: tuple[np.ndarray, np.ndarray, np.ndarray], val: tupl
 
 def permutation_importance(result: MulticlassResult, features: np.ndarray, labels: np.ndarray, weights: np.ndarray,
                            seed: int, mode: str = "abs") -> np.ndarray:
-    """Per feature: increase of the weighted cross entropy when that column is permuted (clipped at 0)."""
+    """Per feature: increase of the weighted cross entropy when that column is permuted (clipped at 0; one
+    permutation per column, the shared ``susyscan.training.importance.permuted_metrics``)."""
     features = np.asarray(features, dtype=np.float64)
     w = torch.as_tensor(loss_weights(labels, weights, mode, require_both=False), dtype=torch.float32)
     y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
 
-    def loss(matrix: np.ndarray) -> float:
-        probabilities = np.clip(result.predict_proba(matrix), 1e-12, 1.0)
+    def loss(blocks: tuple[np.ndarray, ...]) -> float:
+        probabilities = np.clip(result.predict_proba(blocks[0]), 1e-12, 1.0)
         logits = torch.as_tensor(np.log(probabilities), dtype=torch.float32)
         return float(weighted_cross_entropy(logits, y, w))
 
-    base = loss(features)
-    rng = np.random.default_rng(seed)
-    gains = np.empty(features.shape[1])
-    for column in range(features.shape[1]):
-        shuffled = features.copy()
-        shuffled[:, column] = features[rng.permutation(len(features)), column]
-        gains[column] = loss(shuffled) - base
-    return np.clip(gains, 0.0, None)
+    base, losses = permuted_metrics(loss, (features,), [(0, j) for j in range(features.shape[1])], seed)
+    return np.clip(losses[:, 0] - base, 0.0, None)

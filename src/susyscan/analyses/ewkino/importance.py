@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from susyscan.atomic import atomic_path, write_csv_atomic
+from susyscan.training.importance import permuted_metrics
 from susyscan.training.metrics import weighted_auc
 
 logger = logging.getLogger(__name__)
@@ -23,22 +24,16 @@ def permutation_importance(score_fn: ScoreFn, highlevel: np.ndarray, pfcands: np
     """Table ``feature, auc_drop, auc_drop_std, auc_nominal`` sorted by decreasing drop.
 
     Each high-level column, and the whole candidate block (rows shuffled across events), is permuted
-    ``n_repeats`` times with a seeded generator.
+    ``n_repeats`` times with a seeded generator (the shared ``susyscan.training.importance.permuted_metrics``).
     """
-    rng = np.random.default_rng(seed)
-    nominal = weighted_auc(score_fn(highlevel, pfcands), labels, weights)
+    def auc(blocks: tuple[np.ndarray, ...]) -> float:
+        return weighted_auc(score_fn(*blocks), labels, weights)
+
+    entries = [*((0, j) for j in range(len(feature_names))), (1, None)]
+    nominal, aucs = permuted_metrics(auc, (highlevel, pfcands), entries, seed, n_repeats)
     rows = []
-    for j, name in enumerate([*feature_names, PF_BLOCK]):
-        drops = []
-        for _ in range(n_repeats):
-            order = rng.permutation(len(highlevel))
-            if name == PF_BLOCK:
-                scores = score_fn(highlevel, pfcands[order])
-            else:
-                shuffled = highlevel.copy()
-                shuffled[:, j] = highlevel[order, j]
-                scores = score_fn(shuffled, pfcands)
-            drops.append(nominal - weighted_auc(scores, labels, weights))
+    for name, values in zip([*feature_names, PF_BLOCK], aucs, strict=True):
+        drops = nominal - values
         rows.append({"feature": name, "auc_drop": float(np.mean(drops)), "auc_drop_std": float(np.std(drops)),
                      "auc_nominal": nominal})
     table = pd.DataFrame(rows).sort_values("auc_drop", ascending=False, kind="stable").reset_index(drop=True)
