@@ -240,3 +240,6 @@ def test_spec_nn_hooks_train_and_export_on_the_dataset_files(tmp_path, cfg):
     assert plot.is_file() and float(model.metadata["score_threshold"]) == 0.8
     assert json.loads(model.metadata["training_split"]) == [0.6, 0.2, 0.2] and model.metadata["training_seed"] == "5"
     assert model.metadata["training_data_hash"] == meta["training_data_hash"] and budget_of(model) == 16
+    # the shared fold metadata of the kfold-1 dataset: what the scan recomputes the test (held-out) split from
+    assert json.loads(model.metadata["split_fractions"]) == meta["split_fractions"] == [0.6, 0.2, 0.2]
+    assert model.metadata["split_scheme"] == model.metadata["training_split_scheme"] and model.kfold == 1

@@ -34,7 +34,7 @@ class BlockModel:
         self.kfold, self.fold, self.fold_seed = kfold, fold, SEED
         self.heldout_ids = heldout_ids if heldout_ids is not None else {}
         self.score_threshold = 0.5
-        self.metadata = {"training_split": json.dumps(list(SPLIT)), "training_split_scheme": SPLIT_ID_SCHEME,
+        self.metadata = {"split_fractions": json.dumps(list(SPLIT)), "split_scheme": SPLIT_ID_SCHEME,
                          **(metadata or {})}
         self.seen: list[np.ndarray] = []
 
@@ -151,7 +151,7 @@ def test_model_and_tables_must_agree_on_their_recorded_inputs(tmp_path: Path) ->
 
 def test_one_fold_model_needs_its_id_split(tmp_path: Path) -> None:
     _, _, df = _sample(tmp_path, "znunu", 40, 5)
-    model = BlockModel(heldout_ids={"znunu": "x"}, metadata={"training_split_scheme": "sample"})
+    model = BlockModel(heldout_ids={"znunu": "x"}, metadata={"split_scheme": "sample"})
     with pytest.raises(ModelMetadataError, match="id-based split"):
         FoldEnsemble([model], ["m.onnx"]).assignment(df, "znunu.csv.gz")
     k2 = [BlockModel(kfold=2, fold=f, heldout_ids={}) for f in (0, 1)]

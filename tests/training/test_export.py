@@ -93,3 +93,18 @@ def test_predict_rejects_wrong_inputs(low_dataset, metadata, tmp_path):
         loaded.predict(pd.DataFrame({"x01": [1.0]}))
     with pytest.raises(FeatureError, match=r"\(n, 37\)"):
         loaded.predict(np.zeros((3, 36)))
+
+
+def test_fold_metadata_of_a_single_fold_records_its_split():
+    """kfold 1: the held-out events are the test split, so the split fractions and scheme travel with the fold keys
+    (what the scan recomputes the test split from); k >= 2 and datasets without folds add nothing of the split."""
+    from susyscan.training.export import fold_metadata
+
+    info = {"kfold": 1, "fold": 0, "fold_seed": 3, "fold_scheme": "single", "heldout_ids": {"a": "f"},
+            "split_fractions": [0.6, 0.2, 0.2], "split_scheme": "id"}
+    from susyscan.training.splitting import SPLIT_ID_SCHEME
+
+    single = fold_metadata(info)  # the id scheme written as its hash, what the scan checks
+    assert json.loads(single["split_fractions"]) == [0.6, 0.2, 0.2] and single["split_scheme"] == SPLIT_ID_SCHEME
+    assert fold_metadata({k: v for k, v in info.items() if k != "split_scheme"})["split_scheme"] == "sample"
+    assert "split_fractions" not in fold_metadata({**info, "kfold": 3}) and fold_metadata({"seed": 1}) == {}

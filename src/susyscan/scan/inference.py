@@ -84,7 +84,8 @@ class FoldEnsemble:
 
     k = 1 (one model, ``kfold`` 1 in its metadata): the model holds out the test split of its id-based
     train/val/test split (``susyscan.training.splitting.split_by_id``, recomputed from the ids with the fractions
-    and scheme its metadata records as ``training_split`` / ``training_split_scheme``, and ``fold_seed``). Only
+    and scheme its metadata records as ``split_fractions`` / ``split_scheme``, the shared fold metadata of its
+    dataset, ``susyscan.training.export.fold_metadata``, and ``fold_seed``). Only
     those events of the samples it trained on are scored, weighted by n(sample) / n(sample, held out) so that each
     sample keeps its total (:meth:`assignment`); the events of the samples it did not train on are all scored.
     """
@@ -112,11 +113,12 @@ class FoldEnsemble:
         from susyscan.training.splitting import SPLIT_ID_SCHEME
 
         metadata = getattr(self.models[0], "metadata", {})
-        scheme, fractions = metadata.get("training_split_scheme"), metadata.get("training_split")
+        scheme, fractions = metadata.get("split_scheme"), metadata.get("split_fractions")
         if scheme != SPLIT_ID_SCHEME or fractions is None:
             raise ModelMetadataError(f"{self.paths[0]}: a 1-fold model scores its test split, which needs the "
-                                     f"id-based split in its metadata (training_split_scheme {scheme!r}, "
-                                     f"training_split {fractions!r})")
+                                     f"id-based split in its metadata (split_scheme {scheme!r}, split_fractions "
+                                     f"{fractions!r}; written from its dataset by the shared export.fold_metadata: "
+                                     "re-export the model)")
         return [float(f) for f in json.loads(fractions)]
 
     def assignment(self, df: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

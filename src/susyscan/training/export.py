@@ -19,6 +19,7 @@ from susyscan.training.onnx_model import OnnxModel
 from susyscan.training.onnx_nn import PROBABILITIES_NAME, nn_graph
 from susyscan.training.onnx_xgb import xgb_graph
 from susyscan.training.standardise import Standardisation
+from susyscan.training.splitting import SPLIT_ID_SCHEME
 
 if TYPE_CHECKING:
     from torch import nn
@@ -34,15 +35,26 @@ class ExportParityError(SusyScanError):
 
 #: Dataset info keys of a k-fold model copied into the ONNX metadata (``heldout_ids`` as JSON).
 FOLD_METADATA: tuple[str, ...] = ("kfold", "fold", "fold_seed", "fold_scheme", "heldout_ids")
+#: Dataset info keys of a kfold-1 model (its held-out events = its test split) also copied into the ONNX metadata:
+#: the train/val/test fractions and the split scheme, from which the scan recomputes the test split
+#: (``susyscan.scan.inference.FoldEnsemble``, ``id`` scheme only). The scheme is written as what it computes: for
+#: ``id`` the id hash (``splitting.SPLIT_ID_SCHEME``, so a model of another hash is refused), else its name
+#: (``sample`` when the info records none).
+SINGLE_FOLD_METADATA: tuple[str, ...] = ("split_fractions", "split_scheme")
 
 
 def fold_metadata(info: Mapping) -> dict[str, str]:
     """ONNX metadata of a k-fold dataset's model (empty without k-fold): which fold it holds out, the seed of the
-    fold assignment and the per-sample fingerprints of the held-out ids that the scan checks before scoring."""
+    fold assignment and the per-sample fingerprints of the held-out ids that the scan checks before scoring; for
+    kfold 1 also the split (:data:`SINGLE_FOLD_METADATA`) that defines its held-out (test) events."""
     if info.get("kfold") is None:
         return {}
-    return {key: info[key] if isinstance(info[key], str) else json.dumps(info[key], sort_keys=True)
-            for key in FOLD_METADATA}
+    keys = {key: info[key] for key in FOLD_METADATA}
+    if int(info["kfold"]) == 1 and "split_fractions" in info:
+        scheme = info.get("split_scheme", "sample")
+        keys.update(split_fractions=list(info["split_fractions"]),
+                    split_scheme=SPLIT_ID_SCHEME if scheme == "id" else scheme)
+    return {key: value if isinstance(value, str) else json.dumps(value, sort_keys=True) for key, value in keys.items()}
 
 
 def check_training_data(path: str | Path, model_hash: str | None, expected: str, source: str) -> None:
