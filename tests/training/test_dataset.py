@@ -289,7 +289,8 @@ def test_single_fold_id_split_without_balancing(feature_table, feature_names, tm
 
 
 def test_chunk_tables_get_weight_pb_from_their_headers(tmp_path):
-    """Chunk tables without weight_pb: gen_weight * chunk xsec / summed weights of the sample's chunks given."""
+    """Chunk tables without weight_pb: gen_weight * xsec / summed weights of the sample's chunks given, xsec the
+    sum-of-weights mean of the chunks' cross sections (the merged feature CSVs' convention, merge_features)."""
     from susyscan.training.dataset import chunk_weights_pb, read_tables
     from susyscan.training.eventtable import EventTable, write_table
 
@@ -303,7 +304,8 @@ def test_chunk_tables_get_weight_pb_from_their_headers(tmp_path):
         paths.append(tmp_path / f"chunk{chunk}.npz")
         write_table(EventTable(columns, {"b": np.ones((3, 2))}, metadata={"chunk_header": header, "mu": 0}), paths[-1])
     table = read_tables(paths)
-    assert np.array_equal(table.columns["weight_pb"], np.array([1.0, 2.0, -1.0, 1.5, 3.0, -1.5]) / 10.0 * 2.0)
+    # xsec = (4 * 2 + 6 * 3) / 10 = 2.6 pb for both chunks (not each chunk's own 2 or 3 pb), summed weights 10
+    np.testing.assert_allclose(table.columns["weight_pb"], [0.26, 0.52, -0.26, 0.26, 0.52, -0.26], rtol=1e-15)
     assert table.metadata == {"mu": 0}  # the per-chunk header differs between the tables: not shared
     bad = EventTable({"sample": np.full(1, "zz"), "gen_weight": np.ones(1)}, metadata={"chunk_header": {}}, source="x")
     with pytest.raises(FeatureError, match=r"x: no weight_pb column.*missing \['sample', 'sum_weights', 'xsec_pb'\]"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,23 @@ def load_cutflow(path: str | Path) -> dict[str, Any]:
 XSEC_CHUNK_RTOL = 0.1
 
 
+def sample_cross_section(chunks: Iterable[Mapping[str, Any]], source: str) -> tuple[float, float]:
+    """(cross section, total sum of weights) of one sample from its chunks' ``xsec_pb`` and ``sum_weights``: the
+    sum-of-weights mean of the chunks' cross sections (identical for table-normalised samples; generator-normalised
+    chunks each estimate it) and the summed weights. A sample's events weigh ``gen_weight * xsec / total``: the
+    merged feature CSVs (``merge.merge_features``) and the chunk tables of the dataset stage
+    (``susyscan.training.dataset.chunk_weights_pb``) both normalise this way. A total <= 0 is an
+    EmptySelectionError naming ``source``."""
+    total_sumw = 0.0
+    xsec_sumw = 0.0
+    for chunk in chunks:
+        total_sumw += float(chunk["sum_weights"])
+        xsec_sumw += float(chunk["xsec_pb"]) * float(chunk["sum_weights"])
+    if total_sumw <= 0.0:
+        raise EmptySelectionError(f"{source}: total sum of weights over chunks is {total_sumw}; cannot normalise")
+    return xsec_sumw / total_sumw, total_sumw
+
+
 def merge_sample_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum n_raw / sumw / sumw2 per cut and sum_weights over the chunks of ONE sample.
 
@@ -44,8 +61,6 @@ def merge_sample_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
     sample = first["sample"]
     names = [c["name"] for c in first["cuts"]]
     merged_cuts = [dict(c, n_raw=0, sumw=0.0, sumw2=0.0) for c in first["cuts"]]
-    total_sumw = 0.0
-    xsec_sumw = 0.0
     warnings: list[str] = []
     for chunk in chunks:
         if chunk["sample"] != sample:
@@ -57,22 +72,19 @@ def merge_sample_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
             rtol = max(rtol, 5.0 * float(np.hypot(chunk["xsec_err_pb"], first["xsec_err_pb"])) / float(first["xsec_pb"]))
         if not np.isclose(chunk["xsec_pb"], first["xsec_pb"], rtol=rtol):
             raise EventFileError(f"sample {sample}: chunks disagree on xsec_pb ({first['xsec_pb']} vs {chunk['xsec_pb']})")
-        total_sumw += float(chunk["sum_weights"])
-        xsec_sumw += float(chunk["xsec_pb"]) * float(chunk["sum_weights"])
         warnings += [f"chunk {chunk.get('chunk')}: {w}" for w in chunk.get("warnings", [])]
         for acc, row in zip(merged_cuts, chunk["cuts"], strict=True):
             acc["n_raw"] += int(row["n_raw"])
             acc["sumw"] += float(row["sumw"])
             acc["sumw2"] += float(row["sumw2"])
-    if total_sumw <= 0.0:
-        raise EmptySelectionError(f"sample {sample}: total sum of weights over chunks is {total_sumw}; cannot normalise")
+    xsec_pb, total_sumw = sample_cross_section(chunks, f"sample {sample}")
     xsecs = [float(c["xsec_pb"]) for c in chunks]
     if max(xsecs) > min(xsecs) * (1 + 1e-9):
         # generator-normalised (LO) samples: each chunk's run estimates the same cross section; combine them
         warnings.append(f"chunk cross sections {min(xsecs):.6g}..{max(xsecs):.6g} pb combined (sum-of-weights mean)")
     return {
         "sample": sample, "process": first["process"], "is_signal": int(first.get("is_signal", 0)),
-        "masses": first.get("masses", {}), "xsec_pb": xsec_sumw / total_sumw,
+        "masses": first.get("masses", {}), "xsec_pb": xsec_pb,
         "total_sum_weights": total_sumw, "n_chunks": len(chunks), "cuts": merged_cuts, "warnings": warnings,
     }
 

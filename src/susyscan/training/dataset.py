@@ -98,11 +98,15 @@ class PreparedDataset:
 
 
 def chunk_weights_pb(tables: Sequence[EventTable]) -> list[np.ndarray]:
-    """Per-event ``weight_pb`` of chunk tables: ``gen_weight * xsec_pb / total_sum_weights``, with each table's
-    ``metadata["chunk_header"]`` (``sample``, ``sum_weights``, ``xsec_pb`` of its chunk) and the total summed over
-    the tables of the same sample given here (so all chunks of a sample must be given together). The model-input
-    tables of ``AnalysisSpec.write_inputs`` (one per chunk) carry these; a table whose ``sample`` column differs from
-    its header, or a sample whose summed weights are not positive, is an error naming the table."""
+    """Per-event ``weight_pb`` of chunk tables: ``gen_weight * xsec_pb / total_sum_weights`` of the event's sample,
+    with each table's ``metadata["chunk_header"]`` (``sample``, ``sum_weights``, ``xsec_pb`` of its chunk): the
+    sample's cross section and total are those of all its tables given here
+    (``susyscan.analysis.cutflow.sample_cross_section``: the sum-of-weights mean of the chunks' cross sections, as
+    the merged feature CSVs of ``merge_features``), so all chunks of a sample must be given together. The
+    model-input tables of ``AnalysisSpec.write_inputs`` (one per chunk) carry these; a table whose ``sample`` column
+    differs from its header, or a sample whose summed weights are not positive, is an error naming the table."""
+    from susyscan.analysis.cutflow import sample_cross_section
+
     headers: list[dict] = []
     for table in tables:
         header = table.metadata.get("chunk_header")
@@ -113,16 +117,18 @@ def chunk_weights_pb(tables: Sequence[EventTable]) -> list[np.ndarray]:
             raise FeatureError(f"{table.source}: no weight_pb column, and no gen_weight column with a chunk_header "
                                f"(sample, sum_weights, xsec_pb) to compute it (missing {missing or ['gen_weight']})")
         headers.append(header)
-    total_sumw: dict[str, float] = {}
+    by_sample: dict[str, list[dict]] = {}
     for header in headers:
-        total_sumw[header["sample"]] = total_sumw.get(header["sample"], 0.0) + float(header["sum_weights"])
+        by_sample.setdefault(header["sample"], []).append(header)
     weights = []
     for table, header in zip(tables, headers):
-        if total_sumw[header["sample"]] <= 0:
+        chunks = by_sample[header["sample"]]
+        if sum(float(chunk["sum_weights"]) for chunk in chunks) <= 0:
             raise FeatureError(f"{table.source}: sample {header['sample']} has total sum of weights <= 0")
         if len(table) and set(np.asarray(table.columns.get("sample", [])).tolist()) != {header["sample"]}:
             raise FeatureError(f"{table.source}: sample column differs from the chunk header ({header['sample']})")
-        weights.append(table.columns["gen_weight"] * float(header["xsec_pb"]) / total_sumw[header["sample"]])
+        xsec_pb, total_sumw = sample_cross_section(chunks, f"sample {header['sample']}")
+        weights.append(table.columns["gen_weight"] * xsec_pb / total_sumw)
     return weights
 
 
