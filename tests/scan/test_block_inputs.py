@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from susyscan.errors import FeatureError, ModelMetadataError
+from susyscan.errors import EmptySelectionError, FeatureError, ModelMetadataError
 from susyscan.scan.inference import FoldEnsemble
 from susyscan.scan.yields import compute_background_yields, compute_point_yields
 from susyscan.training.eventtable import EventTable, write_table
@@ -134,7 +134,7 @@ def test_tables_must_hold_the_feature_table_events(tmp_path: Path) -> None:
         compute_background_yields([bkg], tmp_path / "bkg.csv", _regions(tmp_path), loader=loader, input_paths={"znunu": tables})
     with pytest.raises(FeatureError, match="no model-input tables given for sample 'znunu'"):
         compute_background_yields([bkg], tmp_path / "bkg.csv", _regions(tmp_path), loader=loader, input_paths={"other": tables})
-    with pytest.raises(FeatureError, match="model inputs given twice"):
+    with pytest.raises(FeatureError, match=r"znunu.csv.gz: model inputs given twice"):
         compute_point_yields(bkg, tmp_path / "p.csv", _regions(tmp_path), feature_names=["x"], loader=loader,
                              input_paths=tables, masses=(1.0, 0.0))
 
@@ -157,3 +157,67 @@ def test_one_fold_model_needs_its_id_split(tmp_path: Path) -> None:
     k2 = [BlockModel(kfold=2, fold=f, heldout_ids={}) for f in (0, 1)]
     _, _, index, factor = FoldEnsemble(k2, ["a", "b"]).assignment(df, "znunu.csv.gz")
     assert set(index.tolist()) == {0, 1} and (factor == 1).all()  # k >= 2: every event, full weight
+
+
+def test_one_model_path_of_a_fold_model_scores_its_held_out_events_only(tmp_path: Path) -> None:
+    """A region's one ``model`` that records held-out ids is scored as a 1-fold ensemble (its test split, weighted
+    up), not on every event (its training events included); a fold model of k >= 2 given alone is refused."""
+    bkg, tables, df = _sample(tmp_path, "znunu", 200, 11)
+    test = _test_split(df)
+    model = BlockModel(heldout_ids={"znunu": ids_fingerprint(event_ids(df)[test])})
+    (tmp_path / "one.onnx").touch()
+    regions = [{"name": "nn", "kind": "onnx", "model": str(tmp_path / "one.onnx"), "threshold": 0.5}]
+    table = compute_background_yields([bkg], tmp_path / "bkg.csv", regions, loader=lambda p, n: model,
+                                      input_paths={"znunu": tables})
+    passing = test & (df["score"].to_numpy() > 0.5)
+    assert table.set_index(["region", "process"]).loc[("nn", "total"), "n_raw"] == passing.sum()
+    assert sorted(np.concatenate(model.seen).astype(np.int64)) == sorted(event_ids(df)[test])
+    fold1 = BlockModel(kfold=2, fold=1, heldout_ids={})
+    with pytest.raises(ModelMetadataError, match="holds out fold 1/2"):
+        compute_background_yields([bkg], tmp_path / "bkg.csv", regions, loader=lambda p, n: fold1,
+                                  input_paths={"znunu": tables})
+
+
+def test_fold_models_need_the_sample_column_and_unique_ids(tmp_path: Path) -> None:
+    """Without a ``sample`` column the held-out check would see no trained sample: refused, naming the file;
+    duplicate ids are refused also without it."""
+    bkg, tables, df = _sample(tmp_path, "znunu", 60, 12)
+    model = BlockModel(heldout_ids={"znunu": ids_fingerprint(event_ids(df)[_test_split(df)])})
+    no_sample = tmp_path / "nosample.csv.gz"
+    df.drop(columns=["sample", "score"]).to_csv(no_sample, index=False)
+    with pytest.raises(FeatureError, match=r"nosample.csv.gz: no 'sample' column"):
+        compute_background_yields([no_sample], tmp_path / "bkg.csv", _regions(tmp_path), loader=lambda p, n: model,
+                                  input_paths={"nosample": tables})
+    twice = df.drop(columns="sample").iloc[[0, 0]]
+    with pytest.raises(FeatureError, match="duplicate event id"):
+        event_ids(twice, "twice.csv")
+
+
+def test_a_trained_sample_with_no_held_out_event_is_an_error(tmp_path: Path) -> None:
+    """A sample the 1-fold model trained on whose test split is empty would add zero yield: an error naming it."""
+    _, _, df = _sample(tmp_path, "znunu", 40, 13)
+    train_only = df[~_test_split(df)]
+    model = BlockModel(heldout_ids={"znunu": ids_fingerprint(np.empty(0, dtype=np.int64))})
+    with pytest.raises(EmptySelectionError, match=r"znunu.csv.gz: none of the \d+ events of sample znunu"):
+        FoldEnsemble([model], ["m.onnx"]).assignment(train_only, "znunu.csv.gz")
+
+
+def test_chunks_must_agree_on_their_input_metadata(tmp_path: Path) -> None:
+    """A stale chunk of other inputs (another pfcand_pt_min) is refused by name, not dropped from the comparison
+    with the model's metadata; NaN in a block names its chunk."""
+    from susyscan.training.eventtable import read_table
+
+    bkg, tables, _ = _sample(tmp_path, "znunu", 40, 14)
+    stale = read_table(tables[1])
+    stale.metadata["pfcand_pt_min"] = 10.0
+    write_table(stale, tables[1])
+    loader = lambda p, n: BlockModel(metadata={"pfcand_pt_min": "1.0"})  # noqa: E731
+    with pytest.raises(FeatureError, match=r"znunu_chunk1.npz: pfcand_pt_min=10.0 differs"):
+        compute_background_yields([bkg], tmp_path / "bkg.csv", _regions(tmp_path), loader=loader,
+                                  input_paths={"znunu": tables})
+    stale.metadata["pfcand_pt_min"] = 1.0
+    stale.blocks["pfcands"][0] = np.nan
+    write_table(stale, tables[1])
+    with pytest.raises(FeatureError, match=r"block 'pfcands' of \[.*znunu_chunk1.npz'\]"):
+        compute_background_yields([bkg], tmp_path / "bkg.csv", _regions(tmp_path), loader=loader,
+                                  input_paths={"znunu": tables})

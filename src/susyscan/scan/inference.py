@@ -16,7 +16,7 @@ from typing import Protocol, Union
 import numpy as np
 import pandas as pd
 
-from susyscan.errors import FeatureError, ModelMetadataError
+from susyscan.errors import EmptySelectionError, FeatureError, ModelMetadataError
 from susyscan.scan.regions import SignalRegion
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,10 @@ class FoldEnsemble:
     and scheme its metadata records as ``split_fractions`` / ``split_scheme``, the shared fold metadata of its
     dataset, ``susyscan.training.export.fold_metadata``, and ``fold_seed``). Only
     those events of the samples it trained on are scored, weighted by n(sample) / n(sample, held out) so that each
-    sample keeps its total (:meth:`assignment`); the events of the samples it did not train on are all scored.
+    sample keeps its event count, and its weighted total in expectation (:meth:`assignment`); the events of the
+    samples it did not train on are all scored.
+
+    The rows must name their sample (column ``sample``): the fold assignment and the held-out check are per sample.
     """
 
     def __init__(self, models: Sequence[ScoreModel], paths: Sequence[str | Path]) -> None:
@@ -128,8 +131,11 @@ class FoldEnsemble:
         from susyscan.training.folds import assign_folds, event_ids
         from susyscan.training.splitting import split_by_id
 
+        if "sample" not in df.columns:
+            raise FeatureError(f"{source}: no 'sample' column; the k-fold models {self.paths} need each event's "
+                               "sample to find the model that held it out and to check their held-out ids")
         ids = event_ids(df, source)
-        samples = df["sample"].astype(str).to_numpy() if "sample" in df.columns else np.full(len(df), "")
+        samples = df["sample"].astype(str).to_numpy()
         factor = np.ones(len(df))
         if len(self.models) >= 2:
             return samples, ids, assign_folds(samples, ids, self.seed, len(self.models)).astype(np.int64), factor
@@ -142,12 +148,12 @@ class FoldEnsemble:
         for name in np.unique(samples[trained]):
             rows = samples == name
             held = rows & (index == 0)
-            if held.any():
-                factor[held] = rows.sum() / held.sum()
-            else:
-                logger.warning("%s: none of the %d events of sample %s is held out by %s (its test split is empty): "
-                               "the sample adds nothing to the model's regions", source, int(rows.sum()), name,
-                               self.paths[0])
+            if not held.any():
+                raise EmptySelectionError(f"{source}: none of the {int(rows.sum())} events of sample {name} is held "
+                                          f"out by {self.paths[0]} (its test split is empty), so the sample's yield "
+                                          "cannot be estimated: give the sample more events or a larger test "
+                                          "fraction")
+            factor[held] = rows.sum() / held.sum()
         return samples, ids, index, factor
 
     def scores(self, df: pd.DataFrame, features: ModelInputs, batch_size: int, source: str) -> np.ndarray:
@@ -158,20 +164,36 @@ class FoldEnsemble:
     def scores_and_factors(self, df: pd.DataFrame, features: ModelInputs, batch_size: int,
                            source: str) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`scores` and the weight factor of each row (:meth:`assignment`)."""
+        index, factor = self.checked_assignment(df, source)
+        return self.assigned_scores(index, features, batch_size), factor
+
+    def checked_assignment(self, df: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray]:
+        """(index of the model that scores each row, weight factor per row) of :meth:`assignment`, the rows of each
+        model checked against its held-out fingerprints (``folds.check_heldout``; LeakageError otherwise). The
+        check needs all of a sample's events: score a subset of the rows with :meth:`assigned_scores` on the
+        subset of this index."""
         from susyscan.training.folds import check_heldout
 
         samples, ids, index, factor = self.assignment(df, source)
-        out = np.full(len(df), np.nan)
         for fold, (model, path) in enumerate(zip(self.models, self.paths)):
             rows = index == fold
             check_heldout(samples[rows], ids[rows], model.heldout_ids, path, source)  # type: ignore[attr-defined]
+        return index, factor
+
+    def assigned_scores(self, index: np.ndarray, features: ModelInputs, batch_size: int) -> np.ndarray:
+        """Score of each row by the model ``index`` gives it (:meth:`checked_assignment`); NaN where it is -1."""
+        out = np.full(len(index), np.nan)
+        for fold, model in enumerate(self.models):
+            rows = index == fold
             out[rows] = batched_scores(model, take_rows(features, rows), batch_size)
-        return out, factor
+        return out
 
 
 def load_region_models(regions: Sequence[SignalRegion], feature_names: InputNames,
                        loader: ModelLoader = default_loader) -> dict[str, ScoreModel | FoldEnsemble]:
-    """Load each distinct model (or k-fold ensemble) of the ``onnx`` regions once, keyed by ``model_key``."""
+    """Load each distinct model (or k-fold ensemble) of the ``onnx`` regions once, keyed by ``model_key``. A
+    region's one ``model`` that records held-out ids (a fold model) is a :class:`FoldEnsemble` of that model: it
+    scores only the events its training held out (a model of fold f >= 0 of k >= 2 is refused there)."""
     models: dict[str, ScoreModel | FoldEnsemble] = {}
     for region in regions:
         if region.kind != "onnx" or region.model_key in models:
@@ -181,7 +203,11 @@ def load_region_models(regions: Sequence[SignalRegion], feature_names: InputName
             if not Path(path).exists():
                 raise ModelMetadataError(f"region {region.name!r}: model file {path} not found")
         loaded = [loader(path, feature_names) for path in paths]
-        models[region.model_key] = FoldEnsemble(loaded, paths) if region.models else loaded[0]
+        if region.models or getattr(loaded[0], "heldout_ids", None) is not None:
+            # a fold model given as the one `model`: it scores the events it held out only (never its training's)
+            models[region.model_key] = FoldEnsemble(loaded, paths)
+        else:
+            models[region.model_key] = loaded[0]
         logger.info("loaded %s for region %r", region.model_key, region.name)
     return models
 

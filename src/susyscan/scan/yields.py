@@ -73,13 +73,16 @@ def read_input_blocks(df: pd.DataFrame, paths: Sequence[str | Path], source: str
     if not paths:
         raise FeatureError(f"{source}: no model-input tables given")
     tables = [read_table(path, columns=["sample", "chunk", "event"]) for path in paths]
-    table = concat_tables(tables)
+    table = concat_tables(tables, same_metadata=input_metadata_keys(tables))
     if not table.blocks:
         raise FeatureError(f"{source}: the model-input tables {[str(p) for p in paths]} hold no array blocks")
     samples = set(np.asarray(table.columns["sample"]).astype(str).tolist())
     if len(df) and "sample" in df.columns and samples - set(df["sample"].astype(str)):
         raise FeatureError(f"{source}: model-input tables of sample(s) {sorted(samples)}, not of the feature table's")
     table_ids = event_ids(table.frame(), f"{source} (model-input tables)")
+    if len(np.unique(table_ids)) != len(table_ids):
+        raise FeatureError(f"{source}: the model-input tables {[str(p) for p in paths]} hold events of samples "
+                           f"{sorted(samples)} with the same ids: they cannot be joined to one feature table by id")
     rows = pd.Index(table_ids).get_indexer(event_ids(df, source))
     missing = int((rows < 0).sum())
     if missing or len(table_ids) != len(df):
@@ -89,9 +92,18 @@ def read_input_blocks(df: pd.DataFrame, paths: Sequence[str | Path], source: str
     blocks = {name: np.ascontiguousarray(values[rows]) for name, values in table.blocks.items()}
     for name, values in blocks.items():
         if values.dtype.kind == "f" and not np.isfinite(values).all():
-            raise FeatureError(f"{source}: NaN or infinite values in model-input block {name!r}")
+            bad = [str(path) for path, t in zip(paths, tables) if not np.isfinite(t.blocks[name]).all()]
+            raise FeatureError(f"{source}: NaN or infinite values in model-input block {name!r} of {bad}")
     metadata = {k: v for k, v in tables[0].metadata.items() if all(t.metadata.get(k) == v for t in tables)}
     return InputBlocks(blocks, dict(table.fields), metadata)
+
+
+def input_metadata_keys(tables: Sequence[Any]) -> list[str]:
+    """The metadata keys with a number in any of the tables (e.g. ``pfcand_pt_min``): the ones
+    :func:`~susyscan.scan.inference.check_input_metadata` compares with the models', so all chunks must agree on
+    them (a stale chunk of other inputs is refused, not dropped from the comparison)."""
+    return sorted({key for table in tables for key, value in table.metadata.items()
+                   if isinstance(value, (int, float)) and not isinstance(value, bool)})
 
 
 def _inputs_of(df: pd.DataFrame, blocks: InputBlocks | None, feature_names: Sequence[str],
@@ -208,10 +220,10 @@ def _scan_models(regions: Sequence[SignalRegion], feature_names: Sequence[str], 
     return models
 
 
-def _check_inputs_given(feature_names: Sequence[str], input_paths: object) -> None:
+def _check_inputs_given(feature_names: Sequence[str], input_paths: object, source: str) -> None:
     if input_paths is not None and list(feature_names):
-        raise FeatureError("model inputs given twice: feature names and model-input tables (the tables' blocks are "
-                           "the inputs)")
+        raise FeatureError(f"{source}: model inputs given twice: feature names {list(feature_names)} and model-input "
+                           "tables (the tables' blocks are the inputs)")
 
 
 def compute_point_yields(features_path: str | Path, out_path: str | Path, regions: Sequence,
@@ -225,7 +237,7 @@ def compute_point_yields(features_path: str | Path, out_path: str | Path, region
     ``feature_names``: the model inputs (``AnalysisSpec.model_inputs``), needed when a region cuts on a score;
     ``input_paths``: instead, the point's model-input tables (:func:`read_input_blocks`)."""
     regions = parse_regions(regions)
-    _check_inputs_given(feature_names, input_paths)
+    _check_inputs_given(feature_names, input_paths, str(features_path))
     df = read_feature_table(features_path, weight_scale)
     m_parent, m_lsp = point_masses(df, features_path, masses)
     if df.empty:
@@ -270,7 +282,7 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
     background MC event (:func:`susyscan.stats.inputs.zero_mc_background_pb`).
     """
     regions = parse_regions(regions)
-    _check_inputs_given(feature_names, input_paths)
+    _check_inputs_given(feature_names, input_paths, f"background yields of {[str(p) for p in features_paths]}")
     models: dict[str, ScoreModel | FoldEnsemble] | None = None
     fields: dict[str, list[str]] | None = None
     scales = dict(weight_scales or {})

@@ -43,7 +43,8 @@ class LeakageError(FeatureError):
 
 
 def event_ids(df: pd.DataFrame, source: str = "feature table") -> np.ndarray:
-    """int64 ids ``chunk * 2**32 + event`` of the rows; missing or duplicate ids raise FeatureError."""
+    """int64 ids ``chunk * 2**32 + event`` of the rows; missing or duplicate ids (per sample; without a ``sample``
+    column, over all rows) raise FeatureError."""
     missing = [c for c in ID_COLUMNS if c not in df.columns]
     if missing:
         raise FeatureError(f"{source}: no event-id column(s) {missing} (merged feature files written before "
@@ -53,12 +54,13 @@ def event_ids(df: pd.DataFrame, source: str = "feature table") -> np.ndarray:
     if len(chunk) and (chunk.min() < 0 or event.min() < 0 or event.max() >= 2**32):
         raise FeatureError(f"{source}: event ids out of range (chunk >= 0, 0 <= event < 2^32)")
     ids = (chunk << 32) | event
-    if "sample" in df.columns:
-        keys = pd.DataFrame({"sample": df["sample"].astype(str).to_numpy(), "id": ids})
-        if keys.duplicated().any():
-            first = keys[keys.duplicated()].iloc[0]
-            chunk, event = int(first["id"]) >> 32, int(first["id"]) & 0xFFFFFFFF
-            raise FeatureError(f"{source}: duplicate event id (sample {first['sample']}, chunk {chunk}, event {event})")
+    samples = df["sample"].astype(str).to_numpy() if "sample" in df.columns else np.full(len(df), "")
+    keys = pd.DataFrame({"sample": samples, "id": ids})
+    if keys.duplicated().any():
+        first = keys[keys.duplicated()].iloc[0]
+        chunk, event = int(first["id"]) >> 32, int(first["id"]) & 0xFFFFFFFF
+        name = f"sample {first['sample']}, " if "sample" in df.columns else "no sample column, "
+        raise FeatureError(f"{source}: duplicate event id ({name}chunk {chunk}, event {event})")
     return ids
 
 
