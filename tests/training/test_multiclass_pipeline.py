@@ -1,4 +1,4 @@
-"""The stau.smk steps (multiclass_run) on a synthetic seven-class feature table with two jet categories: k fold
+"""The multiclass.smk steps (multiclass_run) on a synthetic seven-class feature table with two jet categories: k fold
 DNNs and DNN+SIGN models score every non-bank event once, the bank is background only and disjoint from the scored
 events, yields keep the normalisation, and the comparison table and yield tables follow their contracts."""
 
@@ -28,7 +28,8 @@ from susyscan.training.onnx_model import load_checked
 CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
 FEATURES = ["f0", "f1", "f2", "f3"]
 ML: dict[str, Any] = {"classes": CLASSES, "kfold": 3, "seed": 5, "bank_fraction": 0.3, "category_column": "jets",
-      "categories": {"0j": [0, 1], "1j": [1, 2]}, "min_background_mc": 2,
+      "class_column": "process_class", "categories": {"0j": [0, 1], "1j": [1, 2]}, "min_background_mc": 2,
+      "importance_weighted": True, "n_boot": 400,
       "network": {"hidden_layers": [8], "epochs": 3, "batch_size": 64, "dropout": 0.0},
       "sign": {"k": 4, "hops": 2}}
 SAMPLES = [("stau_100_40", "signal", 100.0, 40.0, 400, 1e-4), ("stau_150_50", "signal", 150.0, 50.0, 150, 5e-5)] + [

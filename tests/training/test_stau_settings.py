@@ -11,7 +11,8 @@ import yaml
 from susyscan.config import load_config, validate_config
 from susyscan.errors import ConfigError
 from susyscan.training.multiclass import MulticlassConfig
-from susyscan.training.multiclass_settings import category_features, load_ml_settings, merge_ml_settings
+from susyscan.training.multiclass_settings import (category_features, category_range, common_kfold, load_ml_settings,
+                                                   merge_ml_settings)
 from susyscan.training.sign import SignConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +36,8 @@ def test_every_stau_key_has_a_description_and_a_default() -> None:
         for name, sub in node.get("properties", {}).items():
             assert "description" in sub, f"{path}{name} lacks a description"
             assert "default" in sub, f"{path}{name} lacks a default"
-            walk(sub, f"{path}{name}.")
+            ref = sub.get("$ref", "").removeprefix("#/$defs/")
+            walk(schema["$defs"][ref] if ref and ref != "training" else sub, f"{path}{name}.")
 
     walk(schema["$defs"]["stau_analysis"], "analyses.stau.")
 
@@ -58,12 +60,12 @@ def test_the_run_configs_validate_and_the_large_one_sets_its_own_values() -> Non
 def test_merge_keeps_the_definition_and_rejects_run_keys_in_the_yaml() -> None:
     definition = yaml.safe_load((REPO / "config" / "analyses" / "stau_ml.yaml").read_text())
     run = validate_config(_stau({"kfold": 3}))["analyses"]["stau"]["ml"]
-    merged = merge_ml_settings(definition, run, "stau_ml.yaml")
+    merged = merge_ml_settings(definition, run, "stau_ml.yaml", "stau")
     assert merged["kfold"] == 3 and merged["classes"][0] == "signal" and set(merged["categories"]) == {"0j", "1j"}
     with pytest.raises(ConfigError, match=r"stau_ml.yaml.*\['kfold'\].*analyses.stau.ml"):
-        merge_ml_settings({**definition, "kfold": 5}, run, "stau_ml.yaml")
+        merge_ml_settings({**definition, "kfold": 5}, run, "stau_ml.yaml", "stau")
     with pytest.raises(ConfigError, match="missing keys \\['classes'\\]"):
-        merge_ml_settings({k: v for k, v in definition.items() if k != "classes"}, run, "stau_ml.yaml")
+        merge_ml_settings({k: v for k, v in definition.items() if k != "classes"}, run, "stau_ml.yaml", "stau")
 
 
 def test_load_names_the_missing_ml_yaml_and_a_missing_feature_list(tmp_path: Path) -> None:
@@ -74,12 +76,38 @@ def test_load_names_the_missing_ml_yaml_and_a_missing_feature_list(tmp_path: Pat
     assert settings["kfold"] == 3 and settings["path"].endswith("config/analyses/stau_ml.yaml")
     from susyscan.analyses.stau import FEATURES_1J
 
-    assert category_features(settings, "1j") == list(FEATURES_1J)
+    assert category_features(settings, "1j", "stau") == list(FEATURES_1J)
     analysis_yaml = tmp_path / "tau2.yaml"
-    with pytest.raises(ConfigError, match=r"analysis 'tau2' declares multiclass.*tau2_ml.yaml does not exist"):
+    with pytest.raises(ConfigError, match=r"analysis 'tau2' declares multiclass.*no 'analyses.tau2.ml'"):
         load_ml_settings("tau2", {"config": str(analysis_yaml)})
+    with pytest.raises(ConfigError, match=r"analysis 'tau2' declares multiclass.*tau2_ml.yaml does not exist"):
+        load_ml_settings("tau2", {"config": str(analysis_yaml), "ml": {}})
     definition = yaml.safe_load((REPO / "config" / "analyses" / "stau_ml.yaml").read_text())
     definition["categories"]["1j"]["features"] = "FEATURES_2J"
     (tmp_path / "tau2_ml.yaml").write_text(yaml.safe_dump(definition))
     with pytest.raises(ConfigError, match=r"tau2_ml.yaml: categories.1j.features: .* has no 'FEATURES_2J'"):
-        load_ml_settings("tau2", {"config": str(analysis_yaml)})
+        load_ml_settings("tau2", {"config": str(analysis_yaml), "ml": {}})
+
+
+def test_a_plug_in_takes_the_schema_defaults_and_other_analyses_carry_no_ml() -> None:
+    """$defs/multiclass_ml is the one source of the defaults: a plug-in (schema $defs/analysis) with ml - {} gets
+    exactly stau's defaults; an analysis that does not set ml carries none (smuon's validated config unchanged)."""
+    cfg = validate_config({"analyses": {"tau2": {"config": "tau2.yaml", "ml": {}}}})
+    assert cfg["analyses"]["tau2"]["ml"] == validate_config(_stau({}))["analyses"]["stau"]["ml"]
+    assert cfg["analyses"]["tau2"]["ml"]["seed"] == 20261202 and "ml" not in cfg["analyses"]["smuon"]
+    with pytest.raises(ConfigError, match="analyses.tau2.ml.network"):
+        validate_config({"analyses": {"tau2": {"config": "tau2.yaml", "ml": {"network": {"layers": [8]}}}}})
+
+
+def test_a_category_of_another_analysis_and_different_k_are_named() -> None:
+    """The rules' category wildcard admits every multiclass analysis' categories, and their fold models are one
+    output list: a category the analysis lacks, and two values of k, are ConfigErrors naming the keys."""
+    stau = load_ml_settings("stau", {"config": str(REPO / "config" / "analyses" / "stau.yaml"), "ml": {"kfold": 5}})
+    assert category_range(stau, "1j", "stau") == list(stau["categories"]["1j"]["range"])
+    for call in (category_range, category_features):
+        with pytest.raises(ConfigError, match=r"analysis 'stau' has no multiclass category '2b' \(its categories: "
+                                              r"\['0j', '1j'\], .*stau_ml.yaml\)"):
+            call(stau, "2b", "stau")
+    assert common_kfold({"stau": stau, "foo": {**stau}}) == 5 and common_kfold({}) == 0
+    with pytest.raises(ConfigError, match=r"analyses.stau.ml.kfold=5, analyses.foo.ml.kfold=3"):
+        common_kfold({"stau": stau, "foo": {**stau, "kfold": 3}})

@@ -63,7 +63,8 @@ MODELS = ["nn", "bdt"]
 EXTRA_TARGETS = []
 # Result sets of the shared statistics and plot rules (the {analysis} wildcard of statistics.smk and plots.smk): every
 # analysis under its own name, plus yield tables in the scan's contract (scan/<set>/yields/<point>.csv,
-# background_yields.csv) that an analysis' own rules write (multiclass_common.smk: "<analysis>/ml", e.g. the stau networks' regions "stau/ml").
+# background_yields.csv) that an analysis' own rules write (multiclass_common.smk: "<analysis>/ml", e.g. the stau
+# networks' regions "stau/ml").
 # Each set names the analysis whose grid points, YAML and plot labels it uses, and its contour curves: "methods",
 # [(curve name, region-name prefixes)] in colour order, or None for the analysis spec's
 # (susyscan.plotting.labels.default_methods).

@@ -9,13 +9,8 @@
 # result set "<analysis>/ml" (multiclass_common.smk, included from the Snakefile before the shared rules), so the ML
 # results go to results/*/<analysis>/ml/.
 
-_MULTICLASS_KFOLDS = {name: len(multiclass_folds(name)) for name in MULTICLASS_ANALYSES}
-if len(set(_MULTICLASS_KFOLDS.values())) > 1:
-    raise ValueError(
-        f"analyses.<name>.ml.kfold: the multiclass analyses {_MULTICLASS_KFOLDS} need the same k (the fold models "
-        "are one output list of the multiclass_dnn and multiclass_sign rules)"
-    )
-MULTICLASS_FOLDS = list(range(next(iter(_MULTICLASS_KFOLDS.values()), 0)))
+# one k for every multiclass analysis (ConfigError naming each analyses.<name>.ml.kfold otherwise)
+MULTICLASS_FOLDS = list(range(common_kfold(MULTICLASS_ML)))
 
 
 rule multiclass_dnn:

@@ -3,8 +3,13 @@
 # the shared limits and contours rules. Included from the Snakefile before the shared rules (their wildcard
 # constraints list the result sets).
 
-from susyscan.training.multiclass_settings import METHODS as MULTICLASS_METHODS
-from susyscan.training.multiclass_settings import category_features, load_ml_settings
+from susyscan.training.multiclass_settings import (
+    METHODS as MULTICLASS_METHODS,
+    category_features,
+    category_range,
+    common_kfold,
+    load_ml_settings,
+)
 
 # {analysis: settings}: the ML YAML (<stem>_ml.yaml next to the analysis YAML: classes, categories, feature lists)
 # plus the run config's analyses.<name>.ml (network, SIGN, folds...; schema defaults inserted)
@@ -15,23 +20,21 @@ MULTICLASS_ANALYSES = list(MULTICLASS_ML)
 MULTICLASS_CATEGORIES = sorted({c for settings in MULTICLASS_ML.values() for c in settings["categories"]})
 
 
-def multiclass_folds(analysis):
-    return list(range(int(MULTICLASS_ML[analysis].get("kfold", 5))))
-
-
 def multiclass_features(wildcards):
     """Model inputs of a category of an analysis (the module attribute the settings name)."""
-    return category_features(MULTICLASS_ML[wildcards.analysis], wildcards.category)
+    return category_features(MULTICLASS_ML[wildcards.analysis], wildcards.category, wildcards.analysis)
 
 
 def multiclass_category_range(wildcards):
-    """[min, max) of the category column of a category."""
-    return MULTICLASS_ML[wildcards.analysis]["categories"][wildcards.category]["range"]
+    """[min, max) of the category column of a category (a ConfigError if the analysis has no such category)."""
+    return category_range(MULTICLASS_ML[wildcards.analysis], wildcards.category, wildcards.analysis)
 
 
 def multiclass_feature_tables(wildcards):
     """Merged feature tables of every sample of the analysis (backgrounds and grid points)."""
-    return [R(f"analysis/{wildcards.analysis}/features/{s.name}.csv.gz") for s in SAMPLES_BY_ANALYSIS[wildcards.analysis]]
+    return [
+        R(f"analysis/{wildcards.analysis}/features/{s.name}.csv.gz") for s in SAMPLES_BY_ANALYSIS[wildcards.analysis]
+    ]
 
 
 def multiclass_train_samples(analysis):

@@ -102,7 +102,7 @@ class AnalysisSpec:
     - ``multiclass``: it has the multiclass networks of ``workflow/rules/multiclass.smk`` (per category a k-fold
       DNN and a DNN on SIGN graph features, their comparison, and the result set ``<name>/ml`` of their regions);
       classes and categories in the ML YAML ``<stem>_ml.yaml`` next to its YAML, run settings in the run config's
-      ``analyses.<name>.ml`` (``susyscan.training.multiclass_settings``).
+      ``analyses.<name>.ml`` (schema ``$defs/multiclass_ml``; ``susyscan.training.multiclass_settings``).
     - ``write_inputs`` / ``input_variants``: an analysis whose model inputs are array blocks (e.g. a padded
       particle-flow block) that the feature CSVs cannot hold writes them per (variant, sample, chunk) through the
       shared rule ``model_inputs`` (``analysis/<name>/inputs/<variant>/<sample>/chunk<N>.npz``); None: no such

@@ -165,10 +165,12 @@ HASH_OMIT_DEFAULT = "x-hash-omit-default"
 
 
 def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``schema`` with a local ``$ref`` (``#/$defs/<name>``) followed; other schemas as they are."""
+    """``schema`` with a local ``$ref`` (``#/$defs/<name>``) followed: the target with the keywords next to the
+    ``$ref`` (``default``, :data:`HASH_OMIT_DEFAULT`, ``description``) over it; other schemas as they are."""
     ref = schema.get("$ref", "")
     if ref.startswith("#/$defs/"):
-        return _resolve(root["$defs"][ref.removeprefix("#/$defs/")], root)
+        target = _resolve(root["$defs"][ref.removeprefix("#/$defs/")], root)
+        return {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
     return schema
 
 

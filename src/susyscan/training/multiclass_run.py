@@ -35,12 +35,12 @@ logger = logging.getLogger(__name__)
 
 def _settings(ml: Mapping[str, Any], features: Sequence[str], train_samples: Sequence[str]) -> StageSettings:
     return StageSettings(classes=tuple(ml["classes"]), features=tuple(features), train_samples=tuple(train_samples),
-                         kfold=int(ml.get("kfold", 5)), seed=int(ml.get("seed", 12345)),
-                         bank_fraction=float(ml.get("bank_fraction", 0.3)))
+                         kfold=int(ml["kfold"]), seed=int(ml["seed"]),
+                         bank_fraction=float(ml["bank_fraction"]))
 
 
 def _network(ml: Mapping[str, Any]) -> MulticlassConfig:
-    return MulticlassConfig(**dict(ml.get("network", {})))
+    return MulticlassConfig(**dict(ml["network"]))
 
 
 def run_dnn(feature_paths: Sequence[str], out_dir: str | Path, ml: Mapping[str, Any], category: str,
@@ -48,7 +48,7 @@ def run_dnn(feature_paths: Sequence[str], out_dir: str | Path, ml: Mapping[str, 
     """Write ``scores.csv.gz``, ``importance.csv``, ``summary.json`` and ``fold{f}/model.onnx`` into ``out_dir``."""
     out_dir = Path(out_dir)
     settings = _settings(ml, features, train_samples)
-    table = read_tables(feature_paths, str(ml.get("category_column", "jets")), category_range, settings)
+    table = read_tables(feature_paths, str(ml["category_column"]), category_range, settings)
     _, events = split(table, settings)
     inputs = events[list(settings.features)].to_numpy(dtype=float)
     result = train_folds(events, inputs, settings.features, settings, _network(ml), out_dir, "multiclass_dnn",
@@ -78,10 +78,10 @@ def run_sign(feature_paths: Sequence[str], importance_path: str | Path, out_dir:
     """Build the bank (``bank/``) and train the DNN+SIGN folds; outputs as :func:`run_dnn` (no importance)."""
     out_dir = Path(out_dir)
     settings = _settings(ml, features, train_samples)
-    sign = SignConfig(**dict(ml.get("sign", {})))
-    table = read_tables(feature_paths, str(ml.get("category_column", "jets")), category_range, settings)
+    sign = SignConfig(**dict(ml["sign"]))
+    table = read_tables(feature_paths, str(ml["category_column"]), category_range, settings)
     bank_rows, events = split(table, settings)
-    weights = importance_weights(importance_path, settings.features, bool(ml.get("importance_weighted", True)))
+    weights = importance_weights(importance_path, settings.features, bool(ml["importance_weighted"]))
     if len(bank_rows) < 2:
         raise FeatureError(f"category {category}: {len(bank_rows)} background events in the SIGN reference bank "
                            f"(bank_fraction {settings.bank_fraction}); at least 2 are needed")
@@ -96,7 +96,7 @@ def run_sign(feature_paths: Sequence[str], importance_path: str | Path, out_dir:
     names = hop_names(settings.features, sign.hops)
     result = train_folds(events, inputs, names, settings, _network(ml), out_dir, "multiclass_dnn_sign", category)
     result.summary["sign"] = {**asdict(sign), "bank_events": len(bank), "importance_weighted":
-                              bool(ml.get("importance_weighted", True))}
+                              bool(ml["importance_weighted"])}
     write_csv_atomic(result.scores, out_dir / "scores.csv.gz")
     (out_dir / "summary.json").write_text(json.dumps(result.summary, indent=1))
 
@@ -117,11 +117,11 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
     yields come from the other half (``multiclass_compare`` module docstring); the cut-and-count regions, which
     choose nothing on these events, use all of them."""
     classes = list(ml["classes"])
-    min_mc = int(ml.get("min_background_mc", 3))
+    min_mc = int(ml["min_background_mc"])
     categories = list(dict(ml["categories"]))  # names; their ranges and features are the earlier steps' business
     rows, regions, paired = [], {}, []
     scores = {key: pd.read_csv(path) for key, path in score_paths.items()}
-    seed = int(ml.get("seed", 12345))
+    seed = int(ml["seed"])
     for category in categories:
         chosen: dict[str, float] = {}
         halves: dict[str, np.ndarray] = {}  # per method: its events' cut-choice half (the paired bootstrap reuses dnn's)
@@ -140,7 +140,7 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
                              **significance})
         if all(np.isfinite(list(chosen.values()))):
             boot = paired_comparison(scores[f"dnn_{category}"], scores[f"sign_{category}"], halves["dnn"], train_samples,
-                                     chosen, lumis, int(ml.get("n_boot", 400)), seed)
+                                     chosen, lumis, int(ml["n_boot"]), seed)
             paired.append(boot.assign(category=category))
     comparison = pd.DataFrame(rows)
     write_csv_atomic(comparison, out["table"])
@@ -155,7 +155,7 @@ def run_compare(score_paths: Mapping[str, str], ml: Mapping[str, Any], train_sam
     for column, label in flag_labels.items():
         if column in first.columns:
             regions[label] = (everything, everything[column].to_numpy() > 0)
-    point_tables, background = yield_tables(regions, str(ml.get("class_column", "process_class")))
+    point_tables, background = yield_tables(regions, str(ml["class_column"]))
     names = list(regions)
     out_dir = Path(out["yields_dir"])
     for sample, m_parent, m_lsp in points:

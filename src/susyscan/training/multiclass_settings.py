@@ -1,7 +1,8 @@
 """Settings of the multiclass rules (``workflow/rules/multiclass.smk``) of an analysis whose spec has
 ``multiclass=True`` (stau): the analysis definition from the ML YAML next to the analysis YAML
-(``<stem>_ml.yaml``), the run settings from the run config's ``analyses.<name>.ml`` (stau: schema
-``$defs/stau_analysis``, defaults inserted). A light module: the Snakefile imports it while parsing."""
+(``<stem>_ml.yaml``), the run settings from the run config's ``analyses.<name>.ml`` (schema
+``$defs/multiclass_ml``, defaults inserted: the one source of their defaults, none here). A light module: the
+Snakefile imports it while parsing."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ METHODS: tuple[tuple[str, str], ...] = (("dnn", "DNN"), ("sign", "DNN+SIGN"))
 DEFINITION_KEYS: tuple[str, ...] = ("module", "classes", "class_column", "category_column", "categories")
 
 
-def merge_ml_settings(definition: Mapping[str, Any], run: Mapping[str, Any], source: str = "ML YAML",
-                      analysis: str = "stau") -> dict[str, Any]:
+def merge_ml_settings(definition: Mapping[str, Any], run: Mapping[str, Any], source: str,
+                      analysis: str) -> dict[str, Any]:
     """The settings of the multiclass rules: the analysis definition (``DEFINITION_KEYS`` of ``source``) plus the
     run config's ``analyses.<analysis>.ml`` block. A run setting also present in the YAML is an error naming both
     places, so that no value is silently ignored."""
@@ -50,13 +51,18 @@ def load_ml_settings(analysis: str, analysis_config: Mapping[str, Any]) -> dict[
     """The multiclass settings of ``analysis`` from its run-config block ``analysis_config`` (``analyses.<name>``:
     ``config``, the analysis YAML, and ``ml``): :func:`merge_ml_settings` of its ML YAML and ``ml``, with ``path``
     (the ML YAML). Every category's feature list must be an attribute of the YAML's ``module`` (ConfigError naming
-    the file and the category)."""
+    the file and the category). A missing ``ml`` block is a ConfigError naming the key: the schema gives it no
+    default for plug-ins (``$defs/analysis``), so that their validated configs carry none unless they use it."""
+    if "ml" not in analysis_config:
+        raise ConfigError(f"analysis {analysis!r} declares multiclass networks (spec multiclass=True), but the run "
+                          f"config has no 'analyses.{analysis}.ml' (set 'ml: {{}}' there for the defaults of the "
+                          f"schema's $defs/multiclass_ml)")
     path = ml_yaml_path(analysis_config["config"])
     if not path.is_file():
         raise ConfigError(f"analysis {analysis!r} declares multiclass networks (spec multiclass=True), but its ML YAML "
                           f"{path} does not exist")
     with open(path) as handle:
-        settings = merge_ml_settings(yaml.safe_load(handle), analysis_config.get("ml", {}), str(path), analysis)
+        settings = merge_ml_settings(yaml.safe_load(handle), analysis_config["ml"], str(path), analysis)
     module = importlib.import_module(settings["module"])
     for name, category in settings["categories"].items():
         if not hasattr(module, category["features"]):
@@ -66,8 +72,36 @@ def load_ml_settings(analysis: str, analysis_config: Mapping[str, Any]) -> dict[
     return settings
 
 
-def category_features(settings: Mapping[str, Any], category: str) -> list[str]:
+def category_settings(settings: Mapping[str, Any], category: str, analysis: str) -> Mapping[str, Any]:
+    """``categories.<category>`` of an analysis' settings. The rules' ``category`` wildcard admits the categories
+    of every multiclass analysis, so a path pairing an analysis with another one's category is a ConfigError naming
+    the analysis, its categories and its ML YAML."""
+    categories = settings["categories"]
+    if category not in categories:
+        raise ConfigError(f"analysis {analysis!r} has no multiclass category {category!r} (its categories: "
+                          f"{sorted(categories)}, {settings.get('path', 'its ML YAML')}); the path asks for a "
+                          f"category of another multiclass analysis")
+    return categories[category]
+
+
+def category_features(settings: Mapping[str, Any], category: str, analysis: str) -> list[str]:
     """Model inputs of a category: the attribute of the settings' ``module`` that ``categories.<category>.features``
     names."""
     module = importlib.import_module(settings["module"])
-    return list(getattr(module, settings["categories"][category]["features"]))
+    return list(getattr(module, category_settings(settings, category, analysis)["features"]))
+
+
+def category_range(settings: Mapping[str, Any], category: str, analysis: str) -> list[float]:
+    """[min, max) of the category column of a category."""
+    return list(category_settings(settings, category, analysis)["range"])
+
+
+def common_kfold(settings: Mapping[str, Mapping[str, Any]]) -> int:
+    """The k of the multiclass analyses ``{name: settings}`` (0 if none): one value, since the fold models are one
+    output list of the multiclass_dnn / multiclass_sign rules; different values are a ConfigError naming each key."""
+    kfolds = {name: int(entry["kfold"]) for name, entry in settings.items()}
+    if len(set(kfolds.values())) > 1:
+        keys = ", ".join(f"analyses.{name}.ml.kfold={k}" for name, k in kfolds.items())
+        raise ConfigError(f"the multiclass analyses need the same k (their fold models are one output list of the "
+                          f"multiclass_dnn and multiclass_sign rules): {keys}")
+    return next(iter(kfolds.values()), 0)
