@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from susyscan.config import validate_config
 from susyscan.errors import ConfigError
 from susyscan.training.metrics import classification_metrics, selection_score
 from susyscan.training.network import NetworkConfig, build_classifier
@@ -27,6 +28,25 @@ def test_default_architecture_is_paper_mlp():
     assert sum(isinstance(m, torch.nn.Sigmoid) for m in model.layers) == 2
     weights = torch.cat([p.detach().flatten() for p in model.parameters()])
     assert abs(float(weights.mean())) < 0.01 and float(weights.std()) == pytest.approx(0.1, rel=0.05)
+
+
+def test_binary_smuon_network_is_pinned():
+    """The smuon MLP (the schema defaults of training.nn) after the multiclass generalisation of the shared MLP
+    (fa70654): the same state_dict keys, no Dropout at dropout 0, every parameter, in parameter order, the next
+    draws of torch.Generator().manual_seed(seed) times init_std, and network_config with n_outputs 1, dropout 0."""
+    nn = validate_config({})["analyses"]["smuon"]["training"]["nn"]
+    config = NetworkConfig(n_inputs=37, hidden_layers=tuple(nn["hidden_layers"]), activation=nn["activation"],
+                           init_std=nn["init_std"])
+    model = build_classifier(config, seed=7)
+    assert list(model.state_dict()) == [f"layers.{i}.{kind}" for i in (0, 2, 4) for kind in ("weight", "bias")]
+    assert not any(isinstance(m, torch.nn.Dropout) for m in model.modules())
+    generator = torch.Generator().manual_seed(7)
+    shapes = [(50, 37), (50,), (50, 50), (50,), (1, 50), (1,)]
+    for (name, parameter), shape in zip(model.named_parameters(), shapes, strict=True):
+        assert torch.equal(parameter.detach(), torch.randn(shape, generator=generator) * 0.1), name
+    assert model(torch.zeros(3, 37)).shape == (3,)
+    assert config.to_dict() == {"n_inputs": 37, "hidden_layers": [50, 50], "activation": "sigmoid", "init_std": 0.1,
+                                "n_outputs": 1, "dropout": 0.0}
 
 
 def test_unknown_activation_is_rejected():

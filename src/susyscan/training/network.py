@@ -7,9 +7,9 @@ The shared trainer takes any network through a *model factory* ``(settings, seed
 :class:`NetworkConfig` for the shared MLP, or an analysis' own settings class with the same ``to_dict`` /
 ``from_dict`` pair (stored in model.pt, rebuilt on loading). The module maps the standardised input blocks
 (``susyscan.training.standardise``), in block order and followed by the slot masks of the padded slot blocks, to
-logits (N,) (or (N, K) with one logit per class); for a single-block model that is ``module(features)``. Training, saving, loading (the factory rebuilds
-the architecture, then the trained weights are loaded) and the ONNX export (``susyscan.training.onnx_nn``) use
-nothing else of it.
+logits (N,) (or (N, K) with one logit per class); for a single-block model that is ``module(features)``. Training,
+saving, loading (the factory rebuilds the architecture, then the trained weights are loaded) and the ONNX export
+(``susyscan.training.onnx_nn``) use nothing else of it.
 """
 
 from __future__ import annotations
@@ -71,8 +71,7 @@ class NetworkSettings(Protocol):
 
 
 class Classifier(nn.Module):
-    """MLP returning logits (N,), or (N, K) with ``n_outputs`` K > 1; ``predict_proba`` applies the output sigmoid
-    (binary)."""
+    """MLP returning logits (N,), or (N, K) with ``n_outputs`` K > 1 (the trainer applies the sigmoid or softmax)."""
 
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__()
@@ -92,12 +91,8 @@ class Classifier(nn.Module):
         logits = self.layers(features)
         return logits.squeeze(-1) if self.config.n_outputs == 1 else logits
 
-    def predict_proba(self, features: torch.Tensor) -> torch.Tensor:
-        """Scores in [0, 1]."""
-        return torch.sigmoid(self.forward(features))
-
     def linear_layers(self) -> list[nn.Linear]:
-        """The affine layers in order (used by the ONNX export)."""
+        """The affine layers in order (for inspecting the architecture; the ONNX export traces ``forward``)."""
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
 
