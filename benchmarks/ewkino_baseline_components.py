@@ -63,6 +63,10 @@ def component_table(run: Path, pt: str = "1", lumi_ifb: float = 300.0) -> pd.Dat
             row[f"{label} quoted S [pb]"] = float(quoted.loc[quoted["component"] == index, "weight_pb"].sum())
         sig = significance[(significance["m_parent"] == m_parent) & (significance["m_lsp"] == m_lsp)
                            & (significance["lumi_ifb"] == lumi_ifb)]
+        if sig.empty:
+            raise ValueError(f"{run / f'training/ewkino/pt{pt}/significance.csv'}: no row for point {sample} "
+                             f"({m_parent:g}, {m_lsp:g}) at {lumi_ifb:g}/fb (its luminosities: "
+                             f"{sorted(significance['lumi_ifb'].unique().tolist())})")
         b = float(sig["b_baseline"].iloc[0])
         s_quoted = float(quoted["weight_pb"].sum()) * scale
         s_all = float(base["weight_pb"].sum()) * scale
@@ -74,6 +78,17 @@ def component_table(run: Path, pt: str = "1", lumi_ifb: float = 300.0) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def markdown(table: pd.DataFrame) -> str:
+    """``table`` as a Markdown table, numbers to 3 significant digits (plain formatting: pandas' ``to_markdown``
+    needs ``tabulate``, not a dependency)."""
+    def cell(value: object) -> str:
+        return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="results folder of an ewkino run, e.g. results/ewkino")
@@ -81,7 +96,7 @@ def main() -> None:
     parser.add_argument("--lumi", type=float, default=300.0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    table = component_table(args.run, args.pt, args.lumi).to_markdown(index=False, floatfmt=".3g")
+    table = markdown(component_table(args.run, args.pt, args.lumi))
     print(table)
     if args.out:
         args.out.write_text(table + "\n")

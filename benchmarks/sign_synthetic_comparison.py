@@ -1,5 +1,5 @@
 """DNN vs DNN+SIGN on a synthetic seven-class table: a method check of ``susyscan.training.multiclass_run``
-(the steps of workflow/rules/stau.smk), not physics.
+(the steps of workflow/rules/multiclass.smk), not physics.
 
 Run: nice -n 10 python benchmarks/sign_synthetic_comparison.py SEPARATION [OUT_DIR]
 (0.6: well separated classes, 0.15: overlapping). Seven classes of 3000 events, 10 correlated features (3 of them

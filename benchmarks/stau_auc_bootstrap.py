@@ -1,11 +1,11 @@
 """Paired bootstrap of the stau signal-class AUC, DNN vs DNN+SIGN, from a run's out-of-fold score tables.
 
-`comparison.md` (rule `stau_compare`) quotes the per-class ROC AUCs without an uncertainty; this script adds one for
-the signal class (one-vs-rest: the signal probability, signal against all background classes, weights |w|; the AUC
-does not change with a common scale of one class' weights, so the signal is not rescaled as in training). Events:
-those of the training classes in both score tables (DNN+SIGN leaves out its reference bank). Poisson(1) replica
-weights shared by both networks, so the error is that of the difference on these events; it does not include the
-spread from training seeds or the bank draw.
+`comparison.md` (rule `multiclass_compare_stau`) quotes the per-class ROC AUCs without an uncertainty; this script
+adds one for the signal class (one-vs-rest: the signal probability, signal against all background classes, weights
+|w|; the AUC does not change with a common scale of one class' weights, so the signal is not rescaled as in
+training). Events: those of the training classes in both score tables (DNN+SIGN leaves out its reference bank).
+Poisson(1) replica weights shared by both networks, so the error is that of the difference on these events; it does
+not include the spread from training seeds or the bank draw.
 
     python benchmarks/stau_auc_bootstrap.py results/stau_large [--replicas 400] [--seed 20261203]
 """

@@ -19,7 +19,7 @@ def test_dry_run_of_the_stau_demo_config(tmp_path: Path) -> None:
     assert counts["merge_features"] == backgrounds + points
     assert counts["scan_point"] == points
     # two result sets through the shared statistics and plot rules: stau (cut and count) and stau/ml (the networks'
-    # regions, written by stau_compare), each at 139 and 300 / fb
+    # regions, written by multiclass_compare_stau), each at 139 and 300 / fb
     assert counts["limits_part"] == 2 * 2 and counts["limits"] == 2 and counts["workspaces"] == 2
     assert counts["contours"] == 2 and counts["cutflow"] == 1
     assert "results/stau_demo/limits/stau/ml/cls.csv" in output
