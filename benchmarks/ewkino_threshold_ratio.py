@@ -18,23 +18,25 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from susyscan.analyses.ewkino.export import open_model
 from susyscan.analyses.ewkino.significance import half_weights, significance_table
 from susyscan.training.halves import cut_choice_halves
-from susyscan.analyses.ewkino.stages import evaluation_set
+from susyscan.analyses.ewkino.stages import held_out_events
 from susyscan.analyses.ewkino.train import blocks, load_ensemble
 from susyscan.training.train_nn import predict_raw
 
 THRESHOLDS = ("1", "10")  # directory labels pt1, pt10
 
 
-def _evaluation(run: Path, config: dict, pt: str):  # noqa: ANN202
-    grid = pd.read_csv(run / config["grids"]["ewkino"], sep="\t")
-    points = [f"ewkino_{r.m_squark}_{r.m_electroweakino}" for r in grid.itertuples() if r.train == "yes"]
+def _model(run: Path, pt: str, name: str) -> Path:
+    return run / f"results/training/ewkino/pt{pt}/nn/fold0/{name}"
+
+
+def _evaluation(run: Path, pt: str):  # noqa: ANN202
+    """The events the kfold-1 model held out (the workflow's evaluation set, ``stages.held_out_events``), its
+    cut-choice halves and their weights."""
     files = sorted(glob.glob(str(run / f"results/analysis/ewkino/inputs/pt{pt}/*/chunk*.npz")))
-    backgrounds = sorted({Path(f).parent.name for f in files if not Path(f).parent.name.startswith("ewkino_")})
-    onnx = open_model(run / f"results/training/ewkino/pt{pt}/model.onnx")
-    ev = evaluation_set(onnx, files, points + backgrounds)
+    ensemble, ev, _ = held_out_events(_model(run, pt, "model.onnx"), files)
+    onnx = ensemble.models[0]
     optimise = cut_choice_halves(ev.sample, ev.ids(), int(onnx.metadata.get("training_seed") or 0))
     return onnx, ev, optimise, half_weights(ev.weight_pb, ev.sample, optimise)
 
@@ -43,8 +45,8 @@ def member_ratios(run: Path, config: dict, lumi_ifb: float) -> pd.DataFrame:
     min_background = float(config["analyses"]["ewkino"].get("min_background", 5.0))
     columns = {}
     for pt in THRESHOLDS:
-        _, ev, optimise, weights = _evaluation(run, config, pt)
-        ensemble = load_ensemble(run / f"results/training/ewkino/pt{pt}/model.pt")
+        _, ev, optimise, weights = _evaluation(run, pt)
+        ensemble = load_ensemble(_model(run, pt, "model.pt"))
         for k, member_model in enumerate(ensemble.members):
             member = predict_raw(member_model, ensemble.standardisations, blocks(ev))
             table = significance_table(member, weights, ev.baseline, ev.is_signal, ev.m_parent, ev.m_lsp, [lumi_ifb],

@@ -12,7 +12,6 @@ run_significance(
     list(snakemake.input.inputs),  # noqa: F821
     snakemake.output.table,  # noqa: F821
     [float(x) for x in params.luminosities_ifb],
-    list(params.train_samples),
     params.get("score_cut"),
     float(params.get("min_background", 1.0)),
     snakemake.output.get("scores"),  # noqa: F821

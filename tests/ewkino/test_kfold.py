@@ -46,9 +46,9 @@ def test_every_event_is_scored_once_by_the_fold_model_that_held_it_out(tmp_path,
     exactly its dataset's held-out events, never one of its train/val/test events; the k held-out sets partition
     the events, each event has its full weight and the score of the model that held it out."""
     paths, datasets, onnx = folds
-    table = run_significance(onnx, paths, tmp_path / "z.csv", [300.0], TRAINED, None, 0.0, tmp_path / "s.csv.gz")
+    table = run_significance(onnx, paths, tmp_path / "z.csv", [300.0], None, 0.0, tmp_path / "s.csv.gz")
     scores = pd.read_csv(tmp_path / "s.csv.gz")
-    inputs, _, _ = scored_inputs(onnx, paths, TRAINED)
+    inputs, _, _ = scored_inputs(onnx, paths)
     assert len(scores) == len(inputs) == int(table["n_optimise"].iloc[0] + table["n_quote"].iloc[0])
     scored = _ids(scores)
     assert len(scored) == len(scores)
@@ -82,8 +82,8 @@ def test_fold_models_out_of_order_or_not_holding_out_the_events_are_refused(tmp_
     inputs = read_inputs(paths)
     with pytest.raises(LeakageError, match="not the ones its training held out"):
         ensemble.scores(id_frame(inputs), blocks(inputs), 1000, "test")
-    with pytest.raises(ModelMetadataError, match="all 3 fold models"):
-        run_significance(onnx[0], paths, tmp_path / "z.csv", [300.0], TRAINED)
+    with pytest.raises(ModelMetadataError, match="holds out fold 0/3, listed as 0/1"):  # one fold model alone
+        run_significance(onnx[0], paths, tmp_path / "z.csv", [300.0])
 
 
 def test_kfold_dataset_and_importance(tmp_path, cfg, folds):
@@ -99,5 +99,21 @@ def test_kfold_dataset_and_importance(tmp_path, cfg, folds):
         train_shared(datasets[0], TrainConfig.from_dict(TINY), "fold0", ModelOutputs.in_directory(tmp_path / "x", "m.pt"))
     one = inputs_dataset(paths, TrainConfig.from_dict(TINY))
     assert one.info["kfold"] == 1 and json.loads(json.dumps(one.info["split_fractions"])) == [0.6, 0.2, 0.2]
-    table = run_importance(onnx, paths, tmp_path / "imp.csv", tmp_path / "imp.png", TRAINED, n_repeats=1)
+    table = run_importance(onnx, paths, tmp_path / "imp.csv", tmp_path / "imp.png", n_repeats=1)
     assert "pfcands (all)" in set(table["feature"]) and (tmp_path / "imp.png").is_file()
+
+
+def test_importance_on_a_subset_checks_the_folds_on_every_event(tmp_path, folds):
+    """With more events than max_events the importance draws a subset: the held-out check runs on all the events
+    (a subset is never a fold model's whole held-out set, LeakageError before) and the subset's events are scored by
+    the fold model that held them out."""
+    from susyscan.analyses.ewkino.inputs import read_inputs
+
+    paths, _, onnx = folds
+    n = len(read_inputs(paths))
+    table = run_importance(onnx, paths, tmp_path / "imp.csv", tmp_path / "imp.png", n_repeats=1,
+                           max_events=n // 3)
+    assert "pfcands (all)" in set(table["feature"])
+    whole = run_importance(onnx, paths, tmp_path / "all.csv", tmp_path / "all.png", n_repeats=1, max_events=n)
+    again = run_importance(onnx, paths, tmp_path / "all2.csv", tmp_path / "all2.png", n_repeats=1)
+    pd.testing.assert_frame_equal(whole, again)  # max_events >= n: every event, as without a limit

@@ -19,8 +19,8 @@ from susyscan.errors import ModelMetadataError
 from susyscan.training.folds import event_ids
 from susyscan.training.onnx_model import read_metadata
 from susyscan.analyses.ewkino import BASELINE_FLAG, SPEC
-from susyscan.analyses.ewkino.stages import (evaluation_set, inputs_dataset, run_importance, run_significance,
-                                            run_threshold_table)
+from susyscan.analyses.ewkino.stages import (fold_ensemble, held_out_events, id_frame, inputs_dataset, run_importance,
+                                            run_significance, run_threshold_table)
 from susyscan.analyses.ewkino.train import blocks
 from susyscan.scan.yields import compute_background_yields, compute_point_yields
 
@@ -57,13 +57,13 @@ def test_chain(tmp_path, cfg):
         _cli("export", *paths, "--model", out / "model.pt", "--onnx-out", out / "model.onnx", "--parity-out",
              out / "parity.json", "--training", json.dumps(TINY))
         assert json.loads((out / "parity.json").read_text())["max_abs_deviation"] <= 1e-5
-        tables[name] = run_significance(out / "model.onnx", paths, out / "z.csv", [300.0, 3000.0],
-                                        ["sig_1500_100", "znunu"], None, 0.0, out / "scores.csv.gz")
+        tables[name] = run_significance(out / "model.onnx", paths, out / "z.csv", [300.0, 3000.0], None, 0.0,
+                                        out / "scores.csv.gz")
     table = tables["low"]
     assert list(table["lumi_ifb"]) == [300.0, 3000.0] and (table["m_parent"] == 1500).all()
     # cut chosen on one half of the evaluation events, quoted on the other; the two halves cover them once
     model = open_model(tmp_path / "low" / "model.onnx")
-    evaluated = evaluation_set(model, low, ["sig_1500_100", "znunu"])
+    _, evaluated, _ = held_out_events(tmp_path / "low" / "model.onnx", low)
     n_eval = len(evaluated)
     assert (table["n_optimise"] + table["n_quote"] == n_eval).all() and (table["n_optimise"] > 0).all()
     # no event is scored by a model that trained on it: the evaluated events of the training samples are exactly
@@ -74,9 +74,18 @@ def test_chain(tmp_path, cfg):
     assert set(zip(evaluated.sample, evaluated.ids().tolist())) == parts["test"]
     assert parts["test"] and not parts["test"] & (parts["train"] | parts["val"])
     assert len(parts["test"]) == json.loads((tmp_path / "low" / "metrics.json").read_text())["n_test"]
-    model.metadata["training_split_scheme"] = ""  # a model of the former hash split: its test events are unknown
-    with pytest.raises(ModelMetadataError, match="split"):
-        evaluation_set(model, low, ["sig_1500_100", "znunu"])
+    # n(sample) / n(sample, test) per trained sample (its weighted total kept in expectation), as the shared scan
+    everything = read_inputs(low)
+    full = dict(zip(zip(everything.sample, everything.ids().tolist()), everything.weight_pb))
+    for name in ("sig_1500_100", "znunu"):
+        of_sample = evaluated.sample == name
+        factor = (everything.sample == name).sum() / of_sample.sum()
+        keys = zip(evaluated.sample[of_sample], evaluated.ids()[of_sample].tolist())
+        np.testing.assert_allclose(evaluated.weight_pb[of_sample], [full[key] * factor for key in keys], rtol=1e-15)
+    ensemble = fold_ensemble([tmp_path / "low" / "model.onnx"])
+    ensemble.models[0].metadata["split_scheme"] = "sample"  # a model of another split: its test events are unknown
+    with pytest.raises(ModelMetadataError, match="id-based split"):
+        ensemble.checked_assignment(id_frame(everything), "low inputs")
     # the budget and the truncated fraction of the training inputs travel into the ONNX metadata
     budget = json.loads(read_metadata(tmp_path / "low" / "model.onnx")["candidate_budget"])
     trained = read_inputs(low)
@@ -111,7 +120,7 @@ def test_chain(tmp_path, cfg):
     n_nn = {name: int((passing.sample == name).sum()) for name in ("sig_1500_100", "znunu")}
     assert sig.set_index("region").loc["nn", "n_raw"] == n_nn["sig_1500_100"]
     assert bkg.set_index(["region", "process"]).loc[("nn", "total"), "n_raw"] == n_nn["znunu"]
-    imp = run_importance(tmp_path / "low" / "model.pt", low, tmp_path / "imp.csv", tmp_path / "imp.png", [], n_repeats=1)
+    imp = run_importance(tmp_path / "low" / "model.onnx", low, tmp_path / "imp.csv", tmp_path / "imp.png", n_repeats=1)
     assert "pfcands (all)" in set(imp["feature"]) and (tmp_path / "imp.png").exists()
 
 

@@ -36,14 +36,13 @@ rule ewkino_significance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        onnx=ewkino_fold_models("pt{ptmin}", "model.onnx"),  # k >= 2: every event scored out of fold
+        onnx=fold_onnx_models(EWKINO, "pt{ptmin}", "nn"),  # k = 1: its test split; k >= 2: out of fold
         inputs=ewkino_evaluation_inputs,
     output:
         table=R("training/ewkino/pt{ptmin}/significance.csv"),
         scores=R("training/ewkino/pt{ptmin}/scores.csv.gz"),
     params:
         luminosities_ifb=config["statistics"]["luminosities_ifb"],
-        train_samples=ewkino_train_samples(),
         score_cut=None,
         min_background=ewkino_settings().get("min_background", 5.0),
     log:
@@ -81,13 +80,12 @@ rule ewkino_importance:
     wildcard_constraints:
         ptmin=EWKINO_PTMIN_RE,
     input:
-        model=ewkino_importance_models("pt{ptmin}"),
+        onnx=fold_onnx_models(EWKINO, "pt{ptmin}", "nn"),
         inputs=ewkino_evaluation_inputs,
     output:
         csv=R("training/ewkino/pt{ptmin}/importance.csv"),
         plot=report(R("training/ewkino/pt{ptmin}/importance.png"), category="Training", subcategory="ewkino", caption="../report/ewkino_importance.rst"),
     params:
-        train_samples=ewkino_train_samples(),
         seed=config["seed"],
     log:
         R("logs/training/ewkino/pt{ptmin}/importance.log"),

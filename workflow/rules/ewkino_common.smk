@@ -1,9 +1,10 @@
 # Parse-time helpers of workflow/rules/ewkino.smk (squark + electroweakino analysis, docs/analysis_ewkino.md).
 # Paths: inputs results/analysis/ewkino/inputs/pt{ptmin}/{sample}/chunk{chunk}.npz (one set per PF threshold, written by
 # the shared rule model_inputs),
-# models results/training/ewkino/pt{ptmin}/nn/fold0/ (shared train_nn / export_onnx), scan tables results/scan/ewkino/
-# (shared scan_point / background_yields, read by `limits`). Cutflows and high-level feature CSVs come from the shared
-# `select_features` rule (the spec's `select`).
+# models results/training/ewkino/pt{ptmin}/nn/fold{f}/ for f < k (shared train_nn / export_onnx, fold_onnx_models of
+# common.smk; k = analyses.ewkino.training.kfold, 1: fold0 only), scan tables results/scan/ewkino/ (shared scan_point /
+# background_yields, read by `limits`). Cutflows and high-level feature CSVs come from the shared `select_features`
+# rule (the spec's `select`).
 
 EWKINO = "ewkino"
 EWKINO_ENABLED = EWKINO in SAMPLES_BY_ANALYSIS
@@ -26,16 +27,11 @@ def _ewkino_threshold_labels():
 EWKINO_THRESHOLDS = _ewkino_threshold_labels()
 
 
-def ewkino_samples(train_only=False):
-    """Backgrounds and grid points of the ewkino analysis (training samples only when train_only)."""
+def ewkino_samples():
+    """Backgrounds and grid points of the ewkino analysis."""
     if not EWKINO_ENABLED:
         return []
-    return [s for s in SAMPLES_BY_ANALYSIS[EWKINO] if not (train_only and s.is_signal and not s.train)]
-
-
-def ewkino_train_samples():
-    """Names of the samples whose training split was used (their test split only enters evaluations)."""
-    return [s.name for s in ewkino_samples(train_only=True)]
+    return list(SAMPLES_BY_ANALYSIS[EWKINO])
 
 
 def _ewkino_inputs(samples, ptmin):
@@ -49,23 +45,6 @@ def ewkino_evaluation_inputs(wildcards):
     return _ewkino_inputs(ewkino_samples(), wildcards.ptmin)
 
 
-# Folds k of the ensembles (analyses.ewkino.training.kfold; 1: fold 0 only, evaluated on its test split).
-EWKINO_KFOLD = int((ewkino_settings().get("training") or {}).get("kfold", 1))
-
-
-def ewkino_fold_models(region, name):
-    """The file ``name`` of each fold's ensemble of a region (pt<threshold>) from the shared rules train_nn /
-    export_onnx (model nn, folds 0..k-1 in fold order; for model.onnx the paths of fold_onnx_models in common.smk):
-    model.pt, model.onnx, metrics.json, onnx_parity.json, ..."""
-    return [R(f"training/ewkino/{region}/nn/fold{fold}/{name}") for fold in range(EWKINO_KFOLD)]
-
-
-def ewkino_importance_models(region):
-    """The models the permutation importance of a region scores with: model.pt of kfold 1 (its test split); the
-    k >= 2 fold ONNX models (every event scored out of fold)."""
-    return ewkino_fold_models(region, "model.pt" if EWKINO_KFOLD == 1 else "model.onnx")
-
-
 def ewkino_targets():
     """Ewkino-only outputs (training, ONNX, significance, threshold gain, importance), [] when disabled.
 
@@ -73,8 +52,12 @@ def ewkino_targets():
     """
     if not EWKINO_ENABLED:
         return []
-    targets = [path for t in EWKINO_THRESHOLDS for f in ["metrics.json", "model.onnx", "onnx_parity.json"]
-               for path in ewkino_fold_models(f"pt{t}", f)]
+    targets = [  # each fold's model of each threshold (the shared rules train_nn / export_onnx)
+        str(Path(onnx).with_name(f))
+        for t in EWKINO_THRESHOLDS
+        for onnx in fold_onnx_models(EWKINO, f"pt{t}", "nn")
+        for f in ["metrics.json", "model.onnx", "onnx_parity.json"]
+    ]
     targets += expand(
         R("training/ewkino/pt{ptmin}/{f}"),
         ptmin=EWKINO_THRESHOLDS,

@@ -92,30 +92,27 @@ def export_command(inputs: tuple[str, ...], model_path: str, onnx_out: str, pari
 @click.option("--onnx", "onnx_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @click.option("--lumi", "lumis", multiple=True, type=float, default=(300.0, 3000.0), show_default=True)
-@click.option("--train-sample", "train_samples", multiple=True, help="Samples used in training (test split only).")
 @click.option("--score-cut", default=None, type=float, help="Fixed cut; default: maximise S/sqrt(S+B).")
 @click.option("--min-background", default=1.0, show_default=True, type=float)
 def significance_command(inputs: tuple[str, ...], onnx_path: str, out: str, lumis: tuple[float, ...],
-                         train_samples: tuple[str, ...], score_cut: float | None, min_background: float) -> None:
+                         score_cut: float | None, min_background: float) -> None:
     """Network vs kinematic-baseline S/sqrt(S+B) per mass point."""
     from susyscan.analyses.ewkino.stages import run_significance
 
-    run_significance(onnx_path, list(inputs), out, list(lumis), list(train_samples), score_cut, min_background)
+    run_significance(onnx_path, list(inputs), out, list(lumis), score_cut, min_background)
 
 
 @ewkino.command("importance")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--model", "model_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--onnx", "onnx_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--csv-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--plot-out", required=True, type=click.Path(dir_okay=False))
-@click.option("--train-sample", "train_samples", multiple=True)
 @click.option("--seed", default=WORKFLOW_SEED, show_default=True, type=int, help="the workflow's seed by default")
-def importance_command(inputs: tuple[str, ...], model_path: str, csv_out: str, plot_out: str,
-                       train_samples: tuple[str, ...], seed: int) -> None:
+def importance_command(inputs: tuple[str, ...], onnx_path: str, csv_out: str, plot_out: str, seed: int) -> None:
     """Permutation importance (AUC drop) of the high-level features and the PF block."""
     from susyscan.analyses.ewkino.stages import run_importance
 
-    run_importance(model_path, list(inputs), csv_out, plot_out, list(train_samples), seed)
+    run_importance(onnx_path, list(inputs), csv_out, plot_out, seed)
 
 
 main = ewkino

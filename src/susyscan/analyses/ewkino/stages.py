@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -22,16 +21,18 @@ from susyscan.analyses.ewkino.paired import join_scores, paired_ratio_bootstrap,
 from susyscan.analyses.ewkino.pileup import pileup_note
 from susyscan.analyses.ewkino.significance import half_weights, significance_table, threshold_comparison
 from susyscan.analyses.ewkino.train import (HIGHLEVEL, MASS_REGION, PFCANDS, WHOLE_GRID, TrainConfig, blocks,
-                                            dataset_parts, ensemble_provenance, load_ensemble, network_settings,
-                                            test_events, test_split_metrics, training_weights)
+                                            dataset_parts, ensemble_provenance, network_settings, test_split_metrics,
+                                            training_weights)
 from susyscan.atomic import write_text_atomic
-from susyscan.errors import EmptySelectionError
 from susyscan.training.dataset import PreparedDataset, Split, build_dataset, read_tables
 from susyscan.training.halves import cut_choice_halves
 from susyscan.training.onnx_model import OnnxModel
 from susyscan.training.outputs import ModelOutputs
 from susyscan.training.splitting import SPLIT_NAMES
 from susyscan.training.train_nn import NNTrainingResult
+
+if TYPE_CHECKING:
+    from susyscan.scan.inference import FoldEnsemble
 
 logger = logging.getLogger(__name__)
 Paths = list[str | Path]
@@ -121,65 +122,56 @@ def _check_inputs(onnx: OnnxModel, inputs: InputSet) -> None:
                                  f"do not match the model (pT_min={pfcand_pt_min(onnx)}, M={budget(onnx)})")
 
 
-def evaluation_set(onnx: OnnxModel, paths: Paths, train_samples: list[str]) -> InputSet:
-    """Read inputs; for samples used in training keep only the test split of the model's id-based split
-    (``train.test_events``), each sample's test events weighted by n(sample) / n(sample, test) (as the shared
-    ``split_weight_scale``). A model of a k-fold training (k >= 2) is refused: its events are scored by all k fold
-    models (:func:`scored_inputs`)."""
-    if (onnx.kfold or 1) >= 2:
-        from susyscan.errors import ModelMetadataError
-
-        raise ModelMetadataError(f"{onnx.path}: fold {onnx.fold} of a {onnx.kfold}-fold training; score the events "
-                                 f"with all {onnx.kfold} fold models (out of fold)")
-    inputs = read_inputs(paths)
-    _check_inputs(onnx, inputs)
-    trained = np.isin(inputs.sample, list(train_samples))
-    if trained.any():
-        split = tuple(json.loads(onnx.metadata.get("training_split", "[]")))
-        seed = int(onnx.metadata.get("training_seed") or 0)
-        if len(split) != 3:
-            raise EmptySelectionError(f"{onnx.path}: no training_split metadata to separate test events")
-        test = test_events(inputs, split, seed, onnx.metadata.get("training_split_scheme") or None, str(onnx.path))
-        inputs.weight_pb = np.where(trained, half_weights(inputs.weight_pb, inputs.sample, test), inputs.weight_pb)
-        inputs = inputs.subset(~trained | test)
-    return inputs
-
-
 def id_frame(inputs: InputSet) -> pd.DataFrame:
     """The events' stable ids (sample, chunk, event): what the shared fold assignment reads."""
     return pd.DataFrame({"sample": inputs.sample.astype(str), "chunk": inputs.chunk, "event": inputs.event})
 
 
-def fold_ensemble(onnx_paths: Sequence[str | Path]) -> Any:
-    """The k >= 2 fold models of a region as the shared ``susyscan.scan.inference.FoldEnsemble`` (fold f listed at
-    index f; each event scored by the model whose training held it out, its ids checked against that model's
-    held-out fingerprints: ``LeakageError`` otherwise)."""
+def fold_ensemble(onnx_paths: Sequence[str | Path]) -> FoldEnsemble:
+    """The fold models of a region (fold f listed at index f; one model at k = 1) as the shared
+    ``susyscan.scan.inference.FoldEnsemble``: each event is scored by the model whose training held it out, its ids
+    checked against that model's held-out fingerprints (``LeakageError`` otherwise); at k = 1 the model holds out
+    the test split of the samples it trained on (weighted by n / n(test) per sample) and every event of the others."""
     from susyscan.scan.inference import FoldEnsemble
 
     return FoldEnsemble([open_model(path) for path in onnx_paths], list(onnx_paths))
 
 
-def scored_inputs(onnx_paths: str | Path | Sequence[str | Path], input_paths: Paths,
-                  train_samples: list[str]) -> tuple[InputSet, np.ndarray, OnnxModel]:
-    """(evaluation events, their network scores, the first model). One model (kfold 1): the events of
-    :func:`evaluation_set` scored by it. The k >= 2 fold models of a region (in fold order): every event of every
-    sample, at its full weight, scored out of fold (:func:`fold_ensemble`)."""
+def onnx_members(ensemble: FoldEnsemble) -> list[OnnxModel]:
+    """The models of a :func:`fold_ensemble` (OnnxModels: it opens them with ``export.open_model``)."""
+    return cast(list[OnnxModel], ensemble.models)
+
+
+def held_out_events(onnx_paths: str | Path | Sequence[str | Path],
+                    input_paths: Paths) -> tuple[FoldEnsemble, InputSet, np.ndarray]:
+    """(the region's :func:`fold_ensemble`, the events its models held out, the index of the model that scores
+    each): the inputs read and checked against every model (feature names, PF threshold, budget M), the fold
+    assignment checked on all of them (``FoldEnsemble.checked_assignment``); each event's ``weight_pb`` times its
+    factor (k >= 2: 1; k = 1: n(sample) / n(sample, test) for a sample the model trained on)."""
     paths = [onnx_paths] if isinstance(onnx_paths, (str, Path)) else list(onnx_paths)
-    if len(paths) == 1:
-        onnx = open_model(paths[0])
-        inputs = evaluation_set(onnx, input_paths, train_samples)
-        return inputs, onnx.predict(blocks(inputs)), onnx
     ensemble = fold_ensemble(paths)
     inputs = read_inputs(input_paths)
-    for model in ensemble.models:
+    for model in onnx_members(ensemble):
         _check_inputs(model, inputs)
-    scores = ensemble.scores(id_frame(inputs), blocks(inputs), FOLD_BATCH, f"ewkino inputs {input_paths[0]} ...")
-    logger.info("%d events scored out of fold by %d fold models", len(inputs), len(paths))
-    return inputs, scores, ensemble.models[0]
+    index, factor = ensemble.checked_assignment(id_frame(inputs), f"ewkino inputs {input_paths[0]} ...")
+    held = index >= 0
+    inputs.weight_pb = inputs.weight_pb * factor
+    return ensemble, inputs.subset(held), index[held]
+
+
+def scored_inputs(onnx_paths: str | Path | Sequence[str | Path],
+                  input_paths: Paths) -> tuple[InputSet, np.ndarray, OnnxModel]:
+    """(evaluation events, their network scores, the first model): the events of :func:`held_out_events`, each
+    scored by the model that held it out (``onnx_paths``: the model of a kfold-1 training, or the k fold models in
+    fold order)."""
+    ensemble, inputs, index = held_out_events(onnx_paths, input_paths)
+    scores = ensemble.assigned_scores(index, blocks(inputs), FOLD_BATCH)
+    logger.info("%d events scored by the %d fold model(s) that held them out", len(inputs), len(ensemble.models))
+    return inputs, scores, onnx_members(ensemble)[0]
 
 
 def run_significance(onnx_path: str | Path | Sequence[str | Path], input_paths: Paths, table_out: str | Path,
-                     lumis_ifb: list[float], train_samples: list[str], score_cut: float | None = None,
+                     lumis_ifb: list[float], score_cut: float | None = None,
                      min_background: float = 0.0, scores_out: str | Path | None = None) -> pd.DataFrame:
     """Baseline vs network S/sqrt(S+B) per mass point and luminosity (CSV), on the events of
     :func:`scored_inputs` (``onnx_path``: the model of a kfold-1 training, or the k fold models).
@@ -190,7 +182,7 @@ def run_significance(onnx_path: str | Path | Sequence[str | Path], input_paths: 
     ``scores_out``: the per-event scores, ids, halves and weights (``paired.score_table``) for the paired bootstrap
     of the threshold comparison.
     """
-    inputs, scores, onnx = scored_inputs(onnx_path, input_paths, train_samples)
+    inputs, scores, onnx = scored_inputs(onnx_path, input_paths)
     weights, optimise = inputs.weight_pb, None
     if score_cut is None:
         optimise = cut_choice_halves(inputs.sample, inputs.ids(), int(onnx.metadata.get("training_seed") or 0))
@@ -240,39 +232,22 @@ def _has_tabulate() -> bool:
     return True
 
 
-def run_importance(model_path: str | Path | Sequence[str | Path], input_paths: Paths, csv_out: str | Path,
-                   plot_out: str | Path, train_samples: list[str], seed: int = 0, n_repeats: int = 3,
-                   max_events: int = 20000) -> pd.DataFrame:
-    """Permutation importance of the high-level features and of the PF block: with the model.pt of a kfold-1
-    training on its test split (the samples it did not train on entirely); with the k >= 2 fold ONNX models of a
-    region (in fold order) on every event, each permuted event scored by the fold model that held it out
-    (:func:`fold_ensemble`). At most ``max_events`` events (drawn with ``seed``)."""
-    paths = [model_path] if isinstance(model_path, (str, Path)) else list(model_path)
-    if len(paths) == 1:
-        ensemble = load_ensemble(paths[0])
-        info = ensemble.payload
-        inputs = read_inputs(input_paths)
-        trained = np.isin(inputs.sample, list(train_samples))
-        test = test_events(inputs, info["split"], int(info["seed"]), info.get("split_scheme"), str(paths[0]))
-        inputs = inputs.subset(~trained | test)
-        label = f"pT(PF) > {info['pfcand_pt_min']:g} GeV"
-    else:
-        folds = fold_ensemble(paths)
-        inputs = read_inputs(input_paths)
-        for model in folds.models:
-            _check_inputs(model, inputs)
-        label = f"pT(PF) > {inputs.pfcand_pt_min:g} GeV, out of fold ({len(paths)} folds)"
+def run_importance(onnx_path: str | Path | Sequence[str | Path], input_paths: Paths, csv_out: str | Path,
+                   plot_out: str | Path, seed: int = 0, n_repeats: int = 3, max_events: int = 20000) -> pd.DataFrame:
+    """Permutation importance of the high-level features and of the PF block on the events of
+    :func:`held_out_events` (``onnx_path``: the model of a kfold-1 training, or the k fold models in fold order),
+    each permuted event scored by the model that held it out, weighted as there. At most ``max_events`` events
+    (drawn with ``seed`` after the fold assignment was checked on all of them: the check needs every held-out
+    event of a sample)."""
+    ensemble, inputs, index = held_out_events(onnx_path, input_paths)
+    k = len(ensemble.models)
+    label = f"pT(PF) > {inputs.pfcand_pt_min:g} GeV, " + ("test split" if k == 1 else f"out of fold ({k} folds)")
     if len(inputs) > max_events:
-        inputs = inputs.subset(np.sort(np.random.default_rng(seed).choice(len(inputs), max_events, replace=False)))
+        drawn = np.sort(np.random.default_rng(seed).choice(len(inputs), max_events, replace=False))
+        inputs, index = inputs.subset(drawn), index[drawn]
 
-    if len(paths) == 1:
-        def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
-            return ensemble.predict((highlevel, pfcands))
-    else:
-        frame = id_frame(inputs)
-
-        def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
-            return folds.scores(frame, (highlevel, pfcands), FOLD_BATCH, f"importance {paths[0]} ...")
+    def score_fn(highlevel: np.ndarray, pfcands: np.ndarray) -> np.ndarray:
+        return ensemble.assigned_scores(index, (highlevel, pfcands), FOLD_BATCH)
 
     table = permutation_importance(score_fn, inputs.highlevel, inputs.pfcands, inputs.is_signal,
                                    np.abs(inputs.weight_pb), inputs.feature_names, seed, n_repeats)

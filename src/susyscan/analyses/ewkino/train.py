@@ -7,9 +7,10 @@ What is ewkino's own: the mapping of ``analyses.ewkino.training`` to the shared 
 (high-level features with ``SENTINEL`` for missing jets; PF candidates padded with ``PADDING_VALUE``) and the
 provenance stored in model.pt. The train/val/test split is the shared id-based one
 (``susyscan.training.splitting.split_by_id`` on the events' (sample, chunk, event) ids, seeded by ``seed``): the
-evaluation stages recompute it from the ids to keep only test events of the training samples
-(:func:`split_labels`), and model.pt / the ONNX metadata record its scheme (``split_scheme``), so a model trained
-with another split is refused there instead of scoring events it trained on.
+evaluation stages score the events the ONNX model held out, as the shared scan does
+(``susyscan.scan.inference.FoldEnsemble``: the split recomputed from the ids with the fractions and scheme the
+model's fold metadata records, checked against its held-out fingerprints), so a model trained with another split is
+refused there instead of scoring events it trained on.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from susyscan.analyses.ewkino.inputs import SENTINEL, InputSet, inputs_from_spli
 from susyscan.analyses.ewkino import DATASET_OPTIONS
 from susyscan.analyses.ewkino import SPEC
 from susyscan.analyses.ewkino.model import SHAPE_KEYS, NetConfig, build_member
-from susyscan.errors import ConfigError, EmptySelectionError, ModelMetadataError
+from susyscan.errors import ConfigError, EmptySelectionError
 from susyscan.training.dataset import PreparedDataset
 from susyscan.training.metrics import weighted_auc
-from susyscan.training.splitting import SPLIT_ID_SCHEME, SPLIT_NAMES, split_by_id
+from susyscan.training.splitting import SPLIT_ID_SCHEME, SPLIT_NAMES
 from susyscan.training.standardise import Standardisation
 from susyscan.training.train_nn import NNTrainingConfig, NNTrainingResult, TrainedModel, load_trained, predict_raw
 
@@ -122,24 +123,6 @@ def training_weights(inputs: InputSet, per_point: bool = False) -> np.ndarray:
     out = weights.copy()
     out[rows] = weights[rows] / totals[codes]
     return out
-
-
-def split_labels(inputs: InputSet, split: tuple[float, float, float] | list[float], seed: int) -> np.ndarray:
-    """0/1/2 (train/val/test) per event: the shared id-based split (``splitting.split_by_id``)."""
-    return split_by_id(inputs.sample, inputs.ids(), split, seed)
-
-
-def test_events(inputs: InputSet, split: tuple[float, float, float] | list[float], seed: int, scheme: str | None,
-                source: str) -> np.ndarray:
-    """True for the test events of the model's split (recomputed from the ids); a model whose recorded
-    ``scheme`` is not the current split's is refused (its test events cannot be recovered: it would score events
-    it trained on)."""
-    if scheme != SPLIT_ID_SCHEME:
-        raise ModelMetadataError(
-            f"{source}: trained with the train/val/test split {scheme!r} (None: a model written before the shared "
-            f"id-based split), not {SPLIT_ID_SCHEME!r}: its test events cannot be recovered; retrain it (rule "
-            "train_nn)")
-    return split_labels(inputs, split, seed) == 2
 
 
 def test_split_metrics(result: NNTrainingResult, test: InputSet) -> dict[str, Any]:
