@@ -94,8 +94,7 @@ def read_input_blocks(df: pd.DataFrame, paths: Sequence[str | Path], source: str
         if values.dtype.kind == "f" and not np.isfinite(values).all():
             bad = [str(path) for path, t in zip(paths, tables) if not np.isfinite(t.blocks[name]).all()]
             raise FeatureError(f"{source}: NaN or infinite values in model-input block {name!r} of {bad}")
-    metadata = {k: v for k, v in tables[0].metadata.items() if all(t.metadata.get(k) == v for t in tables)}
-    return InputBlocks(blocks, dict(table.fields), metadata)
+    return InputBlocks(blocks, dict(table.fields), dict(table.metadata))
 
 
 def input_metadata_keys(tables: Sequence[Any]) -> list[str]:
@@ -310,6 +309,7 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
         elif blocks is not None:
             check_input_metadata(models, blocks.metadata, str(path))
         masks, factors = region_selections(df, regions, models, feature_names, batch_size, str(path), blocks)
+        plain = [name for name, f in factors.items() if f is None]
         processes = df["process"].astype(str).to_numpy() if "process" in df.columns else np.full(len(df), sample)
         weights = df["weight_pb"].to_numpy(dtype=float)
         untagged = untagged_abs_weights(weights, df, str(path))  # tau truth-tag factor P1 taken out
@@ -319,7 +319,6 @@ def compute_background_yields(features_paths: Sequence[str | Path], out_path: st
                                       {k: None if f is None else f[sel] for k, f in factors.items()})
             per_process.setdefault(str(process), []).append(table)
             min_weights[str(process)] = np.nanmin([min_weights.get(str(process), np.inf), _min_positive(weights[sel])])
-            plain = [name for name, f in factors.items() if f is None]
             note_largest_weight(largest, plain, str(process), untagged[sel])
             for name, f in factors.items():
                 if f is not None:  # only the held-out events can enter (factor 0 for the others), weighted up

@@ -120,14 +120,20 @@ def chunk_weights_pb(tables: Sequence[EventTable]) -> list[np.ndarray]:
     by_sample: dict[str, list[dict]] = {}
     for header in headers:
         by_sample.setdefault(header["sample"], []).append(header)
+    norms: dict[str, tuple[float, float] | None] = {}  # (cross section, total sum of weights), once per sample
+    for sample, chunks in by_sample.items():
+        try:
+            norms[sample] = sample_cross_section(chunks, f"sample {sample}")
+        except EmptySelectionError:
+            norms[sample] = None  # refused below, naming the first of its tables
     weights = []
     for table, header in zip(tables, headers):
-        chunks = by_sample[header["sample"]]
-        if sum(float(chunk["sum_weights"]) for chunk in chunks) <= 0:
+        norm = norms[header["sample"]]
+        if norm is None:
             raise FeatureError(f"{table.source}: sample {header['sample']} has total sum of weights <= 0")
         if len(table) and set(np.asarray(table.columns.get("sample", [])).tolist()) != {header["sample"]}:
             raise FeatureError(f"{table.source}: sample column differs from the chunk header ({header['sample']})")
-        xsec_pb, total_sumw = sample_cross_section(chunks, f"sample {header['sample']}")
+        xsec_pb, total_sumw = norm
         weights.append(table.columns["gen_weight"] * xsec_pb / total_sumw)
     return weights
 
