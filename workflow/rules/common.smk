@@ -279,10 +279,11 @@ def fold_onnx_models(analysis, region, model):
 
 
 def onnx_models(wildcards):
-    """All exported fold models of an analysis, keyed region_model_fold<f>."""
+    """The exported fold models of the scan's training regions of an analysis (scan_training_regions: its scan
+    variant, else every mass region), keyed region_model_fold<f>."""
     return {
         f"{region}_{model}_fold{fold}": path
-        for region in analysis_regions(wildcards.analysis)
+        for region in scan_training_regions(wildcards.analysis)
         for model in analysis_models(wildcards.analysis)
         for fold, path in enumerate(fold_onnx_models(wildcards.analysis, region, model))
     }
@@ -370,10 +371,6 @@ def dataset_paths(analysis, region, fold):
     return paths
 
 
-# Inputs of the training and export rules: the fold's train/val/test tables and meta JSON - never its held-out table.
-DATASET_INPUTS = {k: v for k, v in dataset_paths("{analysis}", "{region}", "{fold}").items() if k != "heldout"}
-
-
 def block_dataset_paths(analysis, region, fold):
     """dataset_paths of an analysis with model-input tables: .npz split tables (rule prepare_block_dataset)."""
     return {k: v.replace(".csv.gz", ".npz") for k, v in dataset_paths(analysis, region, fold).items()}
@@ -436,17 +433,6 @@ def scan_training_regions(analysis):
     return [SCAN_VARIANTS[analysis]] if analysis in SCAN_VARIANTS else list(analysis_regions(analysis))
 
 
-def scan_models(wildcards):
-    """The exported fold models of the scan's regions, keyed region_model_fold<f>."""
-    a = wildcards.analysis
-    return {
-        f"{region}_{model}_fold{fold}": path
-        for region in scan_training_regions(a)
-        for model in analysis_models(a)
-        for fold, path in enumerate(fold_onnx_models(a, region, model))
-    }
-
-
 def scan_tables(analysis, samples):
     """{sample: model-input tables of its chunks} of the scan variant ({} for an analysis without one)."""
     if analysis not in SCAN_VARIANTS:
@@ -490,7 +476,7 @@ NN_ML = [*SHARED_ML, *(a for a in sorted(INPUT_VARIANTS)
 NN_ML_RE = _alternatives(NN_ML)
 
 
-def nn_dataset_inputs(wildcards):
+def fold_dataset_inputs(wildcards):
     """The fold's train/val/test tables and meta JSON (never its held-out table): .npz tables for an analysis with
     model-input tables, else .csv.gz."""
     paths = (block_dataset_paths if wildcards.analysis in INPUT_VARIANTS else dataset_paths)(

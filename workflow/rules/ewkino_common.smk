@@ -27,13 +27,6 @@ def _ewkino_threshold_labels():
 EWKINO_THRESHOLDS = _ewkino_threshold_labels()
 
 
-def ewkino_samples():
-    """Backgrounds and grid points of the ewkino analysis."""
-    if not EWKINO_ENABLED:
-        return []
-    return list(SAMPLES_BY_ANALYSIS[EWKINO])
-
-
 def _ewkino_inputs(samples, ptmin):
     return [
         R(f"analysis/ewkino/inputs/pt{ptmin}/{s.name}/chunk{c}.npz") for s in samples for c in range(s.n_chunks)
@@ -42,7 +35,7 @@ def _ewkino_inputs(samples, ptmin):
 
 def ewkino_evaluation_inputs(wildcards):
     """Input files (threshold wildcards.ptmin) of every ewkino sample: backgrounds and all grid points."""
-    return _ewkino_inputs(ewkino_samples(), wildcards.ptmin)
+    return _ewkino_inputs(SAMPLES_BY_ANALYSIS.get(EWKINO, []), wildcards.ptmin)
 
 
 def ewkino_targets():

@@ -80,6 +80,7 @@ rule multiclass_sign:
 # grid points (one yield table each, read by the shared limits rules), and a rule's output list cannot depend on a
 # wildcard.
 for _analysis in MULTICLASS_ANALYSES:
+    _points = multiclass_points(_analysis)
 
     rule:
         name:
@@ -105,13 +106,13 @@ for _analysis in MULTICLASS_ANALYSES:
                 subcategory=_analysis,
                 caption="../report/multiclass_comparison.rst",
             ),
-            yields=[R(f"scan/{_analysis}/ml/yields/{name}.csv") for name, _, _ in multiclass_points(_analysis)],
+            yields=[R(f"scan/{_analysis}/ml/yields/{name}.csv") for name, _, _ in _points],
             background=R(f"scan/{_analysis}/ml/background_yields.csv"),
         params:
             ml=MULTICLASS_ML[_analysis],
             train_samples=multiclass_train_samples(_analysis),
             lumis=config["statistics"]["luminosities_ifb"],
-            points=multiclass_points(_analysis),
+            points=_points,
             flag_labels=MULTICLASS_FLAG_LABELS[_analysis],
         log:
             R(f"logs/training/{_analysis}/compare.log"),

@@ -12,7 +12,7 @@ rule background_yields:
     wildcard_constraints:
         analysis=SCAN_RE,
     input:
-        unpack(scan_models),
+        unpack(onnx_models),
         features=background_features,
         tables=lambda wildcards: [f for files in background_tables(wildcards).values() for f in files],
     output:
@@ -65,7 +65,7 @@ rule scan_point:
     wildcard_constraints:
         analysis=SCAN_RE,
     input:
-        unpack(scan_models),
+        unpack(onnx_models),
         features=R("analysis/{analysis}/features/{sample}.csv.gz"),
         tables=point_tables,
     output:

@@ -60,7 +60,7 @@ rule train_nn:
         analysis=NN_ML_RE,
         fold=r"\d+",
     input:
-        unpack(nn_dataset_inputs),
+        unpack(fold_dataset_inputs),
         analysis_config=analysis_config,
         analysis_module=analysis_module,
     output:
@@ -92,7 +92,7 @@ rule train_bdt:
         analysis=SHARED_ML_RE,
         fold=r"\d+",
     input:
-        **DATASET_INPUTS,
+        unpack(fold_dataset_inputs),
     output:
         model=R("training/{analysis}/{region}/bdt/fold{fold}/model.json"),
         metrics=R("training/{analysis}/{region}/bdt/fold{fold}/metrics.json"),
@@ -121,7 +121,7 @@ rule export_onnx:
         analysis=NN_ML_RE,
         fold=r"\d+",
     input:
-        unpack(nn_dataset_inputs),
+        unpack(fold_dataset_inputs),
         model=native_model,
         analysis_config=analysis_config,  # its spec's model factory rebuilds the NN
         analysis_module=analysis_module,
