@@ -203,7 +203,7 @@ def test_loss_weights_are_the_signal_weighting_of_each_split(tmp_path, cfg, monk
     original = shared_stages.train_classifier
 
     def recording(dataset, *args, event_weights=None, **kwargs):
-        seen.update({name: (getattr(dataset, name).frame, event_weights(getattr(dataset, name)))
+        seen.update({name: (getattr(dataset, name).frame, event_weights(name, getattr(dataset, name)))
                      for name in ("train", "val")})
         return original(dataset, *args, event_weights=event_weights, **kwargs)
 

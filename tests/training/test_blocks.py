@@ -213,10 +213,10 @@ def test_analysis_hooks_reach_model_pt_metrics_and_onnx(tmp_path):
 
     dataset = block_dataset(40)
     outputs = ModelOutputs.in_directory(tmp_path, "model.pt")
-    seen: list[int] = []
+    seen: list[tuple[str, int]] = []
 
-    def weights(split):
-        seen.append(len(split.y))
+    def weights(name, split):
+        seen.append((name, len(split.y)))
         return np.ones(len(split.y))
 
     common = {"model_factory": set_factory, "network": NetworkConfig(n_inputs=3, hidden_layers=(4,)),
@@ -224,7 +224,7 @@ def test_analysis_hooks_reach_model_pt_metrics_and_onnx(tmp_path):
     hyper = {**BLOCK_HYPER, "epochs": 1, "n_members": 1}
     metrics = run_nn(dataset, outputs, hyper, event_weights=weights, provenance={"budget": 6, "feature_names": ["f"]},
                      extra_metrics=lambda result: {"members": len(result.members)}, **common)
-    assert seen == [len(dataset.train.y), len(dataset.val.y)] and metrics["members"] == 1
+    assert seen == [("train", len(dataset.train.y)), ("val", len(dataset.val.y))] and metrics["members"] == 1
     payload = torch.load(outputs.model, weights_only=False)
     assert payload["budget"] == 6 and payload["feature_names"] == ["f"]
     assert payload["training_data_hash"] == dataset.info["training_data_hash"]

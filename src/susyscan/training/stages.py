@@ -75,7 +75,7 @@ def run_nn(
     dataset: PreparedDataset, outputs: ModelOutputs, hyper: Mapping[str, object] | None = None,
     seed: int | None = None, progress: bool = True, model_factory: ModelFactory | None = None,
     network: Any | None = None, padding_keys: Mapping[str, str] | None = None,
-    event_weights: Callable[[Split], np.ndarray] | None = None, provenance: Mapping[str, Any] | None = None,
+    event_weights: Callable[[str, Split], np.ndarray] | None = None, provenance: Mapping[str, Any] | None = None,
     extra_metrics: Callable[[NNTrainingResult], Mapping[str, Any]] | None = None,
 ) -> dict:
     """Train the network (flat ``training.nn`` settings; ``model_factory``: the analysis spec's network builder,
@@ -85,7 +85,8 @@ def run_nn(
     A dataset with array blocks (``split_inputs``) needs ``network``, the settings ``model_factory`` builds from
     (then ``hyper`` holds training settings only), and ``padding_keys`` (``dataset_standardisations``: block ->
     ``input_metadata`` key of its missing-value marker). An analysis' hooks: ``event_weights`` (per-event weights
-    of a split for the loss weightings, default its expected events), ``provenance`` (more keys of model.pt, which
+    of a split for the loss weightings, called with the split's name, ``"train"`` or ``"val"``, and the split;
+    default its expected events), ``provenance`` (more keys of model.pt, which
     ``export_model``'s ``metadata`` can turn into ONNX metadata) and ``extra_metrics`` (more keys of metrics.json
     from the trained result)."""
     if seed is not None:

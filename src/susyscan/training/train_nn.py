@@ -407,7 +407,7 @@ def dataset_standardisations(dataset: PreparedDataset,
 def train_classifier(
     dataset: PreparedDataset, network: Any, config: NNTrainingConfig, progress: bool = True,
     model_factory: ModelFactory = build_classifier, padding_keys: Mapping[str, str] | None = None,
-    event_weights: Callable[[Split], np.ndarray] | None = None,
+    event_weights: Callable[[str, Split], np.ndarray] | None = None,
 ) -> NNTrainingResult:
     """Train on the training split of a prepared dataset (its features, or its array blocks:
     :func:`split_inputs`, standardised by :func:`dataset_standardisations` with ``padding_keys``), keep each
@@ -415,12 +415,14 @@ def train_classifier(
 
     ``model_factory`` (the analysis' ``AnalysisSpec.model_factory``) builds the initialised network from
     ``network`` (:class:`NetworkConfig` for the shared MLP). The loss weightings read the split's expected events
-    ``weight``, or ``event_weights(split)`` (an analysis' per-event training weights) when given."""
-    def data(split: Split) -> TrainingData:
-        weight = split.weight if event_weights is None else event_weights(split)
+    ``weight``, or ``event_weights(name, split)`` (an analysis' per-event training weights of the split named
+    ``"train"`` or ``"val"``) when given."""
+    def data(name: str) -> TrainingData:
+        split = getattr(dataset, name)
+        weight = split.weight if event_weights is None else event_weights(name, split)
         return TrainingData(split_inputs(dataset, split), split.y, weight)
 
-    return train_blocks(data(dataset.train), data(dataset.val), dataset_standardisations(dataset, padding_keys),
+    return train_blocks(data("train"), data("val"), dataset_standardisations(dataset, padding_keys),
                         network, config, progress, model_factory, f"nn {dataset.info.get('region', '')}")
 
 

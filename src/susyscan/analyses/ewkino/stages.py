@@ -28,7 +28,6 @@ from susyscan.training.dataset import PreparedDataset, Split, build_dataset, rea
 from susyscan.training.halves import cut_choice_halves
 from susyscan.training.onnx_model import OnnxModel
 from susyscan.training.outputs import ModelOutputs
-from susyscan.training.splitting import SPLIT_NAMES
 from susyscan.training.train_nn import NNTrainingResult
 
 if TYPE_CHECKING:
@@ -70,8 +69,7 @@ def train_shared(dataset: PreparedDataset, cfg: TrainConfig, source: str, output
     per_point = cfg.signal_weighting == "per_point"
     provenance = ensemble_provenance(parts, cfg)
 
-    def weights(split: Split) -> np.ndarray:
-        name = next(name for name in SPLIT_NAMES if getattr(dataset, name) is split)
+    def weights(name: str, split: Split) -> np.ndarray:
         return training_weights(parts[name], per_point)
 
     def extra(result: NNTrainingResult) -> dict[str, Any]:
