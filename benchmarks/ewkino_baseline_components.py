@@ -2,8 +2,10 @@
 
 For a finished ewkino run: joins every grid point's per-event component (event-file branch ``process_component``,
 names from the file metadata ``components``: ``sq_ewkino`` squark modes, ``wino_pair`` wino pairs + ISR) to the
-feature tables (baseline flag of the whole sample) and to ``training/ewkino/pt{T}/scores.csv.gz`` (the evaluated
-events: the test split of training points, all events of the others; ``optimise`` = 0 on the quoting half). Prints
+sample's merged feature CSV ``analysis/ewkino/features/<sample>.csv.gz`` (baseline flag and ``weight_pb`` of the
+whole sample, the scan's input, read with its ``susyscan.scan.yields.read_feature_table``) and to
+``training/ewkino/pt{T}/scores.csv.gz`` (the evaluated events: the test split of training points, all events of the
+others; ``optimise`` = 0 on the quoting half). Prints
 a Markdown table: baseline MC events of each component in the whole sample and on the quoting half, the quoted
 baseline S (pb) per component, and S/sqrt(S+B) at ``--lumi`` from the quoted S and from the whole sample's S (both
 with the quoted baseline B of ``significance.csv``).
@@ -14,7 +16,6 @@ with the quoted baseline B of ``significance.csv``).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from susyscan.eventio import read_events
+from susyscan.scan.yields import read_feature_table
 
 
 def _components(run: Path, sample: str, chunk: int) -> tuple[np.ndarray, list[str]]:
@@ -36,8 +38,7 @@ def component_table(run: Path, pt: str = "1", lumi_ifb: float = 300.0) -> pd.Dat
     scale = 1000.0 * lumi_ifb
     rows = []
     for sample in sorted(scores.loc[scores["is_signal"] == 1, "sample"].unique()):
-        features = pd.concat([pd.read_csv(path) for path in sorted((run / "analysis/ewkino/features" / sample)
-                                                                       .glob("chunk*.csv.gz"))], ignore_index=True)
+        features = read_feature_table(run / "analysis/ewkino/features" / f"{sample}.csv.gz")
         labels: list[str] = []
         comp = np.empty(len(features), dtype=np.int64)
         for chunk in sorted(features["chunk"].unique()):
@@ -45,10 +46,6 @@ def component_table(run: Path, pt: str = "1", lumi_ifb: float = 300.0) -> pd.Dat
             rows_of_chunk = features["chunk"].to_numpy() == chunk
             comp[rows_of_chunk] = per_event[features.loc[rows_of_chunk, "event"].to_numpy()]
         features["component"] = comp
-        cutflows = [json.loads(path.read_text()) for path in
-                    sorted((run / "analysis/ewkino/features" / sample).glob("chunk*.cutflow.json"))]
-        xsec_pb = float(cutflows[0]["xsec_pb"])
-        features["weight_pb"] = features["gen_weight"] * xsec_pb / sum(float(c["sum_weights"]) for c in cutflows)
         evaluated = scores[scores["sample"] == sample].merge(features[["chunk", "event", "component"]],
                                                              on=["chunk", "event"], how="left", validate="one_to_one")
         if evaluated["component"].isna().any():
