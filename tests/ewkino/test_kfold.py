@@ -78,10 +78,13 @@ def test_fold_models_out_of_order_or_not_holding_out_the_events_are_refused(tmp_
     from susyscan.analyses.ewkino.inputs import read_inputs
     from susyscan.analyses.ewkino.stages import id_frame
     from susyscan.analyses.ewkino.train import blocks
+    from susyscan.scan.inference import region_scores
 
     inputs = read_inputs(paths)
-    with pytest.raises(LeakageError, match="not the ones its training held out"):
-        ensemble.scores(id_frame(inputs), blocks(inputs), 1000, "test")
+    with pytest.raises(LeakageError, match="not the ones its training held out"):  # the scan's path
+        region_scores(ensemble, id_frame(inputs), blocks(inputs), 1000, "test")
+    with pytest.raises(LeakageError, match="not the ones its training held out"):  # significance / importance's
+        ensemble.checked_assignment(id_frame(inputs), "test")
     with pytest.raises(ModelMetadataError, match="holds out fold 0/3, listed as 0/1"):  # one fold model alone
         run_significance(onnx[0], paths, tmp_path / "z.csv", [300.0])
 

@@ -15,7 +15,7 @@ import torch
 
 from susyscan.contracts import TOTAL, YIELD_COLUMNS
 from susyscan.errors import ModelMetadataError
-from susyscan.scan.inference import FoldEnsemble
+from susyscan.scan.inference import FoldEnsemble, region_scores
 from susyscan.training.dataset import training_data_hash
 from susyscan.training.folds import FOLD_SCHEME, LeakageError, event_ids
 from susyscan.training.halves import cut_choice_halves
@@ -207,13 +207,15 @@ def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path, monkeyp
     assert len({m.training_data_hash for m in models}) == 3
     assert set(models[0].heldout_ids or {}) == {"stau_100_40", *(f"bkg_{c}" for c in CLASSES[1:])}
     ensemble = FoldEnsemble(models, paths)
-    scores = ensemble.scores(events, inputs.astype(np.float32), 100, "stau events")
+    # through the scan's own path (scan.yields: region_scores of the region's model); k = 3: no weight factors
+    scores, factor = region_scores(ensemble, events, inputs.astype(np.float32), 100, "stau events")
     np.testing.assert_allclose(scores, result.scores["p_signal"].to_numpy(), rtol=0, atol=1e-5)
+    assert factor is None
     with_bank = pd.concat([events, bank], ignore_index=True)
     with pytest.raises(LeakageError, match="sample 'bkg_"):
-        ensemble.scores(with_bank, with_bank[FEATURES].to_numpy(dtype=np.float32), 100, "table with the bank")
+        region_scores(ensemble, with_bank, with_bank[FEATURES].to_numpy(dtype=np.float32), 100, "table with the bank")
     missing = events.drop(index=int(np.flatnonzero(events["sample"] == "stau_100_40")[0]))
     with pytest.raises(LeakageError, match="sample 'stau_100_40'"):
-        ensemble.scores(missing, missing[FEATURES].to_numpy(dtype=np.float32), 100, "table without one event")
+        region_scores(ensemble, missing, missing[FEATURES].to_numpy(dtype=np.float32), 100, "table without one event")
     grid = events[events["sample"] == "stau_150_50"]  # no training events: any subset is unseen
-    ensemble.scores(grid.iloc[::2], grid.iloc[::2][FEATURES].to_numpy(dtype=np.float32), 100, "grid point")
+    region_scores(ensemble, grid.iloc[::2], grid.iloc[::2][FEATURES].to_numpy(dtype=np.float32), 100, "grid point")

@@ -156,14 +156,11 @@ class FoldEnsemble:
             factor[held] = rows.sum() / held.sum()
         return samples, ids, index, factor
 
-    def scores(self, df: pd.DataFrame, features: ModelInputs, batch_size: int, source: str) -> np.ndarray:
-        """Out-of-fold score of every row of ``df`` (``features`` its model inputs); NaN for a row that no model
-        held out (k = 1: the train/val events of the samples it trained on)."""
-        return self.scores_and_factors(df, features, batch_size, source)[0]
-
     def scores_and_factors(self, df: pd.DataFrame, features: ModelInputs, batch_size: int,
                            source: str) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`scores` and the weight factor of each row (:meth:`assignment`)."""
+        """Out-of-fold score of every row of ``df`` (``features`` its model inputs; NaN for a row that no model
+        held out, k = 1: the train/val events of the samples it trained on) and the weight factor of each row
+        (:meth:`assignment`), the rows checked by :meth:`checked_assignment`."""
         index, factor = self.checked_assignment(df, source)
         return self.assigned_scores(index, features, batch_size), factor
 
