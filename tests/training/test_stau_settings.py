@@ -11,7 +11,7 @@ import yaml
 from susyscan.config import load_config, validate_config
 from susyscan.errors import ConfigError
 from susyscan.training.multiclass import MulticlassConfig
-from susyscan.training.multiclass_settings import (category_features, category_range, common_kfold, load_ml_settings,
+from susyscan.training.multiclass_settings import (category_features, category_range, load_ml_settings,
                                                    merge_ml_settings)
 from susyscan.training.sign import SignConfig
 
@@ -99,15 +99,11 @@ def test_a_plug_in_takes_the_schema_defaults_and_other_analyses_carry_no_ml() ->
         validate_config({"analyses": {"tau2": {"config": "tau2.yaml", "ml": {"network": {"layers": [8]}}}}})
 
 
-def test_a_category_of_another_analysis_and_different_k_are_named() -> None:
-    """The rules' category wildcard admits every multiclass analysis' categories, and their fold models are one
-    output list: a category the analysis lacks, and two values of k, are ConfigErrors naming the keys."""
+def test_a_category_of_another_analysis_is_named() -> None:
+    """A category the analysis lacks is a ConfigError naming the analysis, its categories and its ML YAML."""
     stau = load_ml_settings("stau", {"config": str(REPO / "config" / "analyses" / "stau.yaml"), "ml": {"kfold": 5}})
     assert category_range(stau, "1j", "stau") == list(stau["categories"]["1j"]["range"])
     for call in (category_range, category_features):
         with pytest.raises(ConfigError, match=r"analysis 'stau' has no multiclass category '2b' \(its categories: "
                                               r"\['0j', '1j'\], .*stau_ml.yaml\)"):
             call(stau, "2b", "stau")
-    assert common_kfold({"stau": stau, "foo": {**stau}}) == 5 and common_kfold({}) == 0
-    with pytest.raises(ConfigError, match=r"analyses.stau.ml.kfold=5, analyses.foo.ml.kfold=3"):
-        common_kfold({"stau": stau, "foo": {**stau, "kfold": 3}})

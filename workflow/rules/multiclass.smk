@@ -9,78 +9,79 @@
 # result set "<analysis>/ml" (multiclass_common.smk, included from the Snakefile before the shared rules), so the ML
 # results go to results/*/<analysis>/ml/.
 
-# one k for every multiclass analysis (ConfigError naming each analyses.<name>.ml.kfold otherwise)
-MULTICLASS_FOLDS = list(range(common_kfold(MULTICLASS_ML)))
-
-
-rule multiclass_dnn:
-    wildcard_constraints:
-        analysis=_alternatives(MULTICLASS_ANALYSES),
-        category=_alternatives(MULTICLASS_CATEGORIES),
-    input:
-        features=multiclass_feature_tables,
-        ml_settings=lambda wildcards: MULTICLASS_ML[wildcards.analysis]["path"],
-    output:
-        scores=R("training/{analysis}/{category}/dnn/scores.csv.gz"),
-        importance=R("training/{analysis}/{category}/dnn/importance.csv"),
-        summary=R("training/{analysis}/{category}/dnn/summary.json"),
-        models=expand(R("training/{{analysis}}/{{category}}/dnn/fold{fold}/model.onnx"), fold=MULTICLASS_FOLDS),
-    params:
-        ml=lambda wildcards: MULTICLASS_ML[wildcards.analysis],
-        category_range=multiclass_category_range,
-        features=multiclass_features,
-        train_samples=lambda wildcards: multiclass_train_samples(wildcards.analysis),
-    log:
-        R("logs/training/{analysis}/{category}/dnn.log"),
-    benchmark:
-        R("benchmarks/training/{analysis}/{category}_dnn.tsv")
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../../envs/training.yaml"
-    script:
-        "../../scripts/multiclass_dnn.py"
-
-
-rule multiclass_sign:
-    wildcard_constraints:
-        analysis=_alternatives(MULTICLASS_ANALYSES),
-        category=_alternatives(MULTICLASS_CATEGORIES),
-    input:
-        features=multiclass_feature_tables,
-        importance=rules.multiclass_dnn.output.importance,
-        ml_settings=lambda wildcards: MULTICLASS_ML[wildcards.analysis]["path"],
-    output:
-        scores=R("training/{analysis}/{category}/sign/scores.csv.gz"),
-        summary=R("training/{analysis}/{category}/sign/summary.json"),
-        bank=directory(R("training/{analysis}/{category}/sign/bank")),
-        models=expand(R("training/{{analysis}}/{{category}}/sign/fold{fold}/model.onnx"), fold=MULTICLASS_FOLDS),
-    params:
-        ml=lambda wildcards: MULTICLASS_ML[wildcards.analysis],
-        category_range=multiclass_category_range,
-        features=multiclass_features,
-        train_samples=lambda wildcards: multiclass_train_samples(wildcards.analysis),
-    log:
-        R("logs/training/{analysis}/{category}/sign.log"),
-    benchmark:
-        R("benchmarks/training/{analysis}/{category}_sign.tsv")
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../../envs/training.yaml"
-    script:
-        "../../scripts/multiclass_sign.py"
-
-
-# One compare rule per multiclass analysis (named multiclass_compare_<analysis>): its outputs list the analysis'
-# grid points (one yield table each, read by the shared limits rules), and a rule's output list cannot depend on a
-# wildcard.
+# Three rules per multiclass analysis, named multiclass_dnn_<analysis>, multiclass_sign_<analysis> and
+# multiclass_compare_<analysis>: the DNN and DNN+SIGN outputs list the analysis' own k fold models
+# (analyses.<name>.ml.kfold), the comparison's its grid points (one yield table each, read by the shared limits
+# rules), and a rule's output list cannot depend on a wildcard. The DNN and DNN+SIGN rules keep the {analysis}
+# wildcard (pinned to the one analysis) for the helpers of multiclass_common.smk; {category} admits its categories.
 for _analysis in MULTICLASS_ANALYSES:
+    _folds = range(int(MULTICLASS_ML[_analysis]["kfold"]))
     _points = multiclass_points(_analysis)
+
+    rule:
+        name:
+            f"multiclass_dnn_{_analysis}"
+        wildcard_constraints:
+            analysis=re.escape(_analysis),
+            category=_alternatives(sorted(MULTICLASS_ML[_analysis]["categories"])),
+        input:
+            features=multiclass_feature_tables,
+            ml_settings=MULTICLASS_ML[_analysis]["path"],
+        output:
+            scores=R("training/{analysis}/{category}/dnn/scores.csv.gz"),
+            importance=R("training/{analysis}/{category}/dnn/importance.csv"),
+            summary=R("training/{analysis}/{category}/dnn/summary.json"),
+            models=expand(R("training/{{analysis}}/{{category}}/dnn/fold{fold}/model.onnx"), fold=_folds),
+        params:
+            ml=MULTICLASS_ML[_analysis],
+            category_range=multiclass_category_range,
+            features=multiclass_features,
+            train_samples=multiclass_train_samples(_analysis),
+        log:
+            R("logs/training/{analysis}/{category}/dnn.log"),
+        benchmark:
+            R("benchmarks/training/{analysis}/{category}_dnn.tsv")
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=60,
+        conda:
+            "../../envs/training.yaml"
+        script:
+            "../../scripts/multiclass_dnn.py"
+
+    rule:
+        name:
+            f"multiclass_sign_{_analysis}"
+        wildcard_constraints:
+            analysis=re.escape(_analysis),
+            category=_alternatives(sorted(MULTICLASS_ML[_analysis]["categories"])),
+        input:
+            features=multiclass_feature_tables,
+            importance=getattr(rules, f"multiclass_dnn_{_analysis}").output.importance,
+            ml_settings=MULTICLASS_ML[_analysis]["path"],
+        output:
+            scores=R("training/{analysis}/{category}/sign/scores.csv.gz"),
+            summary=R("training/{analysis}/{category}/sign/summary.json"),
+            bank=directory(R("training/{analysis}/{category}/sign/bank")),
+            models=expand(R("training/{{analysis}}/{{category}}/sign/fold{fold}/model.onnx"), fold=_folds),
+        params:
+            ml=MULTICLASS_ML[_analysis],
+            category_range=multiclass_category_range,
+            features=multiclass_features,
+            train_samples=multiclass_train_samples(_analysis),
+        log:
+            R("logs/training/{analysis}/{category}/sign.log"),
+        benchmark:
+            R("benchmarks/training/{analysis}/{category}_sign.tsv")
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=60,
+        conda:
+            "../../envs/training.yaml"
+        script:
+            "../../scripts/multiclass_sign.py"
 
     rule:
         name:

@@ -7,7 +7,6 @@ from susyscan.training.multiclass_settings import (
     METHODS as MULTICLASS_METHODS,
     category_features,
     category_range,
-    common_kfold,
     load_ml_settings,
 )
 
@@ -17,7 +16,6 @@ MULTICLASS_ML = {
     name: load_ml_settings(name, config["analyses"][name]) for name in ANALYSES if SPECS[name].multiclass
 }
 MULTICLASS_ANALYSES = list(MULTICLASS_ML)
-MULTICLASS_CATEGORIES = sorted({c for settings in MULTICLASS_ML.values() for c in settings["categories"]})
 
 
 def multiclass_features(wildcards):
