@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import importlib.resources
 import json
@@ -23,10 +24,17 @@ logger = logging.getLogger(__name__)
 DEFAULT_SCHEMA = Path(str(importlib.resources.files("susyscan") / "schemas" / "config.schema.yaml"))
 
 
-def _schema_from(schema: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+def _schema_from(schema: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The schema as a mapping: ``schema`` itself, or the file it names, parsed once per path
+    (:func:`_schema_file`; read-only, shared between calls)."""
     if isinstance(schema, Mapping):
-        return dict(schema)
-    with open(schema) as handle:
+        return schema
+    return _schema_file(str(schema))
+
+
+@functools.cache
+def _schema_file(path: str) -> Mapping[str, Any]:
+    with open(path) as handle:
         return yaml.safe_load(handle)
 
 
@@ -203,9 +211,8 @@ def config_hash(config: Mapping[str, Any], keys: list[str] | None = None,
     written into every generated event file and a param of generation). Keys the schema marks
     :data:`HASH_OMIT_DEFAULT` are left out while they hold their default."""
     root = _schema_from(schema)
-    content = _hashed(dict(config), root, root)
-    subset = {k: content[k] for k in keys if k in content} if keys else content
-    blob = json.dumps(subset, sort_keys=True, default=str).encode()
+    selected = {k: config[k] for k in keys if k in config} if keys else dict(config)
+    blob = json.dumps(_hashed(selected, root, root), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
