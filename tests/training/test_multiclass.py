@@ -6,6 +6,7 @@ refusals, the training-data hash of the shared provenance check), permutation im
 from __future__ import annotations
 
 import json
+from dataclasses import MISSING, fields
 
 import numpy as np
 import pytest
@@ -23,11 +24,12 @@ from susyscan.training.multiclass import (
     train_multiclass,
     weighted_cross_entropy,
 )
-from susyscan.training.multiclass_stages import export_fold
+from susyscan.training.multiclass_stages import StageSettings, export_fold
 from susyscan.training.network import NetworkConfig, build_classifier
 from susyscan.training.onnx_model import OnnxModel, load_checked
 from susyscan.training.onnx_nn import ScoringModule
 from susyscan.training.standardise import Standardisation
+from tests.training.multiclass_defaults import network_config, schema_ml
 from susyscan.training.train_nn import NNTrainingConfig, predict_raw
 
 CLASSES = ("signal", "wjets", "top")
@@ -74,7 +76,7 @@ def test_weighted_cross_entropy_denominator_is_sum_of_absolute_weights() -> None
 def test_training_lowers_the_loss_and_exports_with_parity(tmp_path) -> None:
     torch.set_num_threads(1)
     train, val, test = _blobs(1500, 0), _blobs(400, 1), _blobs(400, 2)
-    config = MulticlassConfig(hidden_layers=(16, 16), epochs=8, patience=8, batch_size=64, seed=3)
+    config = network_config(hidden_layers=(16, 16), epochs=8, patience=8, batch_size=64, seed=3)
     result = train_multiclass(train, val, ["a", "b", "noise"], CLASSES, config)
     history = result.history
     assert history["train_loss"].iloc[-1] < 0.7 * history["train_loss"].iloc[0]
@@ -109,7 +111,7 @@ def test_training_lowers_the_loss_and_exports_with_parity(tmp_path) -> None:
 
 def test_permutation_importance_ranks_informative_features() -> None:
     torch.set_num_threads(1)
-    config = MulticlassConfig(hidden_layers=(16,), epochs=5, batch_size=64, dropout=0.0, seed=1)
+    config = network_config(hidden_layers=(16,), epochs=5, batch_size=64, dropout=0.0, seed=1)
     result = train_multiclass(_blobs(1200, 4), _blobs(300, 5), ["a", "b", "noise"], CLASSES, config)
     features, labels, weights = _blobs(600, 6)
     importance = permutation_importance(result, features, labels, weights, seed=0)
@@ -121,9 +123,9 @@ def test_bad_inputs_are_named() -> None:
     features, labels, weights = _blobs(50, 0)
     with pytest.raises(FeatureError, match="training set"):
         train_multiclass((features[:, :2], labels[:10], weights), (features, labels, weights), ["a", "b"], CLASSES,
-                         MulticlassConfig(epochs=1))
+                         network_config(epochs=1, seed=0))
     with pytest.raises(ConfigError, match="negative_weights"):
-        MulticlassConfig(negative_weights="flip")
+        network_config(negative_weights="flip")
 
 
 def test_shared_trainer_stops_early_and_gives_softmax_probabilities() -> None:
@@ -133,8 +135,8 @@ def test_shared_trainer_stops_early_and_gives_softmax_probabilities() -> None:
     torch.set_num_threads(1)
     features, _, weights = _blobs(300, 1)
     unrelated = np.random.default_rng(9).integers(0, 3, size=300)  # validation labels the features cannot predict
-    config = MulticlassConfig(hidden_layers=(32, 32), epochs=40, patience=2, batch_size=32, learning_rate=1e-2,
-                              dropout=0.0, seed=4)
+    config = network_config(hidden_layers=(32, 32), epochs=40, patience=2, batch_size=32, learning_rate=1e-2,
+                            dropout=0.0, seed=4)
     result = train_multiclass(_blobs(900, 0), (features, unrelated, weights), ["a", "b", "noise"], CLASSES, config)
     history = result.history
     assert len(history) < config.epochs and len(history) - result.best_epoch == config.patience
@@ -171,7 +173,7 @@ def test_predict_raw_averages_the_members_softmax() -> None:
 def test_empty_validation_set_keeps_the_lowest_training_loss(caplog: pytest.LogCaptureFixture) -> None:
     torch.set_num_threads(1)
     empty = (np.empty((0, 3)), np.empty(0, dtype=int), np.empty(0))
-    config = MulticlassConfig(hidden_layers=(8,), epochs=4, patience=1, batch_size=64, dropout=0.0, seed=2)
+    config = network_config(hidden_layers=(8,), epochs=4, patience=1, batch_size=64, dropout=0.0, seed=2)
     with caplog.at_level("WARNING", logger="susyscan.training.multiclass"):
         result = train_multiclass(_blobs(600, 0), empty, ["a", "b", "noise"], CLASSES, config)
     assert "empty validation set" in caplog.text
@@ -180,7 +182,7 @@ def test_empty_validation_set_keeps_the_lowest_training_loss(caplog: pytest.LogC
 
 
 def test_trainer_settings_of_the_categorical_loss() -> None:
-    trainer = MulticlassConfig(patience=3, seed=8).trainer()
+    trainer = network_config(patience=3, seed=8).trainer()
     assert (trainer.loss, trainer.loss_weighting, trainer.model_selection, trainer.optimiser) == (
         "categorical", "event", "val_loss", "adam")
     assert (trainer.patience, trainer.weight_decay, trainer.seed, trainer.device) == (3, 0.0, 8, "cpu")
@@ -190,6 +192,17 @@ def test_trainer_settings_of_the_categorical_loss() -> None:
         NNTrainingConfig(loss="categorical", model_selection="val_loss", loss_weighting="balanced")
     with pytest.raises(ConfigError, match="patience"):
         NNTrainingConfig(patience=0)
+    with pytest.raises(ConfigError, match="no training seed"):  # the run config sets none: no unnamed seed
+        network_config().trainer()
+
+
+def test_the_schema_is_the_one_source_of_the_settings_defaults() -> None:
+    """Every network setting but the seed is a schema key without a code default; the stage's run settings and its
+    class column have none either."""
+    network = {f.name for f in fields(MulticlassConfig) if f.default is MISSING}
+    assert network == set(schema_ml()["network"]) == {f.name for f in fields(MulticlassConfig)} - {"seed"}
+    stage = {f.name for f in fields(StageSettings) if f.default is MISSING}
+    assert {"kfold", "seed", "bank_fraction", "class_column"} <= stage
 
 
 FEATURES = ["a", "b", "noise"]
@@ -197,14 +210,14 @@ FEATURES = ["a", "b", "noise"]
 
 def _untrained(seed: int) -> tuple[torch.nn.Module, Standardisation]:
     """A multiclass network of the shared model factory with random weights and a fitted standardisation."""
-    network = multiclass_network(3, len(CLASSES), MulticlassConfig(hidden_layers=(8,), dropout=0.0))
+    network = multiclass_network(3, len(CLASSES), network_config(hidden_layers=(8,), dropout=0.0))
     return build_classifier(network, seed).eval(), Standardisation.fit(_blobs(200, seed)[0], FEATURES)
 
 
 def test_the_multiclass_network_is_the_shared_mlp_with_class_logits_dropout_and_torch_init() -> None:
     """multiclass_network: the shared MLP with ReLU, dropout after each hidden layer, one logit per class and
     torch's default initialisation drawn from the seeded global generator; its settings round-trip."""
-    network = multiclass_network(3, len(CLASSES), MulticlassConfig(hidden_layers=(8, 4), dropout=0.2))
+    network = multiclass_network(3, len(CLASSES), network_config(hidden_layers=(8, 4), dropout=0.2))
     assert NetworkConfig.from_dict(network.to_dict()) == network
     model = build_classifier(network, 7)
     kinds = [type(layer).__name__ for layer in model.layers]

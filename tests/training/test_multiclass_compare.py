@@ -12,7 +12,8 @@ from susyscan.errors import FeatureError
 from susyscan.training.folds import event_ids
 from susyscan.training.halves import cut_choice_halves, half_weights
 from susyscan.training.multiclass_compare import asimov_z, best_cut, paired_comparison
-from susyscan.training.multiclass_stages import StageSettings, bank_mask
+from susyscan.training.multiclass_stages import bank_mask
+from tests.training.multiclass_defaults import stage_settings
 
 CLASSES = ("signal", "wjets")
 
@@ -39,7 +40,7 @@ def test_cut_choice_halves_are_a_deterministic_half_independent_of_the_bank() ->
     assert 0.45 < optimise.mean() < 0.55
     np.testing.assert_array_equal(cut_choice_mask(table.iloc[::-1], 7)[::-1], optimise)  # a function of the id
     assert (cut_choice_mask(table, 8) != optimise).mean() > 0.4  # the seed matters
-    bank = bank_mask(table, StageSettings(CLASSES, ("p_signal",), ("stau_100_40",), seed=7, bank_fraction=0.5))
+    bank = bank_mask(table, stage_settings(CLASSES, ("p_signal",), ("stau_100_40",), seed=7, bank_fraction=0.5))
     background = table["label"].to_numpy() == 1
     assert abs(optimise[background & bank].mean() - optimise[background & ~bank].mean()) < 0.1
 

@@ -19,19 +19,22 @@ from susyscan.scan.inference import FoldEnsemble, region_scores
 from susyscan.training.dataset import training_data_hash
 from susyscan.training.folds import FOLD_SCHEME, LeakageError, event_ids
 from susyscan.training.halves import cut_choice_halves
-from susyscan.training.multiclass import MulticlassConfig, train_multiclass
+from susyscan.training.multiclass import train_multiclass
 from susyscan.training import multiclass_run, multiclass_stages
 from susyscan.training.multiclass_run import METHODS, run_compare, run_dnn, run_sign
 from susyscan.training.multiclass_stages import StageSettings, bank_mask, fold_seeds, read_tables, split, train_folds
 from susyscan.training.onnx_model import load_checked
+from tests.training.multiclass_defaults import network_config, schema_ml
 
 CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
 FEATURES = ["f0", "f1", "f2", "f3"]
-ML: dict[str, Any] = {"classes": CLASSES, "kfold": 3, "seed": 5, "bank_fraction": 0.3, "category_column": "jets",
-      "class_column": "process_class", "categories": {"0j": [0, 1], "1j": [1, 2]}, "min_background_mc": 2,
-      "importance_weighted": True, "n_boot": 400,
-      "network": {"hidden_layers": [8], "epochs": 3, "batch_size": 64, "dropout": 0.0},
-      "sign": {"k": 4, "hops": 2}}
+#: The merged settings of the steps as the workflow gives them: the run settings validated (schema defaults for the
+#: keys not set here) and the analysis definition.
+ML: dict[str, Any] = {
+    **schema_ml(kfold=3, seed=5, bank_fraction=0.3, min_background_mc=2, importance_weighted=True, n_boot=400,
+                network={"hidden_layers": [8], "epochs": 3, "batch_size": 64, "dropout": 0.0}, sign={"k": 4, "hops": 2}),
+    "classes": CLASSES, "category_column": "jets", "class_column": "process_class",
+    "categories": {"0j": [0, 1], "1j": [1, 2]}}
 SAMPLES = [("stau_100_40", "signal", 100.0, 40.0, 400, 1e-4), ("stau_150_50", "signal", 150.0, 50.0, 150, 5e-5)] + [
     (f"bkg_{c}", c, -1.0, -1.0, 200, 1e-3) for c in CLASSES[1:]]
 
@@ -56,9 +59,15 @@ def _write_tables(directory: Path) -> list[str]:
     return paths
 
 
+def _stage_settings() -> StageSettings:
+    """The stage settings of :data:`ML` (the training point stau_100_40)."""
+    return StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=ML["kfold"], seed=ML["seed"],
+                         bank_fraction=ML["bank_fraction"], class_column=ML["class_column"])
+
+
 def test_bank_is_background_and_weights_keep_normalisation(tmp_path: Path) -> None:
     paths = _write_tables(tmp_path)
-    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    settings = _stage_settings()
     table = read_tables(paths, "jets", [0, 2], settings)
     bank = bank_mask(table, settings)
     assert not bank[table["process_class"] == "signal"].any()
@@ -137,17 +146,17 @@ def test_each_fold_trains_and_permutes_with_its_own_reproducible_seed(tmp_path: 
     assert fold_seeds(5, "0j", "multiclass_dnn", 1) == fold_seeds(5, "0j", "multiclass_dnn", 1)
     assert fold_seeds(5, "0j", "multiclass_dnn", 1) != fold_seeds(6, "0j", "multiclass_dnn", 1)
     assert fold_seeds(5, "0j", "multiclass_dnn", 1) != fold_seeds(5, "0j", "multiclass_dnn_sign", 1)
-    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    settings = _stage_settings()
     _, events = split(read_tables(_write_tables(tmp_path), "jets", [0, 2], settings), settings)
     inputs = events[FEATURES].to_numpy(dtype=float)
-    config = MulticlassConfig(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
+    config = network_config(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
     runs = [train_folds(events, inputs, FEATURES, settings, config, tmp_path / f"run{i}", "multiclass_dnn", "0j",
                         importance=True) for i in range(2)]
     expected = [fold_seeds(5, "0j", "multiclass_dnn", fold) for fold in range(3)]
     assert [(f["seed"], f["importance_seed"]) for f in runs[0].summary["folds"]] == expected
     pd.testing.assert_frame_equal(runs[0].scores, runs[1].scores)  # reproducible
     np.testing.assert_array_equal(runs[0].importance, runs[1].importance)
-    # fold 1's scores are those of a network trained with fold 1's seed, not with config.seed
+    # fold 1's scores are those of a network trained with fold 1's seed, not with another one
     fold, tr_fold = 1, (events["fold"] != 1) & (events["fold"] != 2) & events["train"]
     va, te = (events["fold"] == 2) & events["train"], (events["fold"] == fold).to_numpy()
     data = [(inputs[m], events["label"].to_numpy()[m], events["weight"].to_numpy()[m]) for m in (tr_fold.to_numpy(),
@@ -155,7 +164,7 @@ def test_each_fold_trains_and_permutes_with_its_own_reproducible_seed(tmp_path: 
     probabilities = runs[0].scores[[f"p_{c}" for c in CLASSES]].to_numpy()[te]
     own = train_multiclass(data[0], data[1], FEATURES, CLASSES, replace(config, seed=expected[fold][0]))
     np.testing.assert_allclose(probabilities, own.predict_proba(inputs[te]), rtol=0, atol=1e-12)
-    other = train_multiclass(data[0], data[1], FEATURES, CLASSES, config)
+    other = train_multiclass(data[0], data[1], FEATURES, CLASSES, replace(config, seed=expected[fold][0] + 1))
     assert np.abs(probabilities - other.predict_proba(inputs[te])).max() > 1e-6
 
 
@@ -163,10 +172,10 @@ def test_a_fold_model_trained_on_other_rows_is_not_exported(tmp_path: Path, monk
     """train_folds records the hash of the fold's training rows before training; a trainer that trains on other rows
     (here: one event dropped) gives a model whose own record differs, and the export refuses it."""
     torch.set_num_threads(1)
-    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    settings = _stage_settings()
     _, events = split(read_tables(_write_tables(tmp_path), "jets", [0, 2], settings), settings)
     inputs = events[FEATURES].to_numpy(dtype=float)
-    config = MulticlassConfig(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
+    config = network_config(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
 
     def drops_one_event(train: tuple[np.ndarray, ...], *args: Any) -> Any:
         return train_multiclass(tuple(a[1:] for a in train), *args)  # type: ignore[arg-type]
@@ -182,10 +191,10 @@ def test_fold_models_go_through_the_shared_heldout_check(tmp_path: Path, monkeyp
     events as ``scores.csv.gz`` does (1e-5), and refuses a table with the bank events or with a training event
     missing (the held-out fingerprints differ); grid points without training events carry no fingerprint."""
     torch.set_num_threads(1)
-    settings = StageSettings(tuple(CLASSES), tuple(FEATURES), ("stau_100_40",), kfold=3, seed=5, bank_fraction=0.3)
+    settings = _stage_settings()
     bank, events = split(read_tables(_write_tables(tmp_path), "jets", [0, 2], settings), settings)
     inputs = events[FEATURES].to_numpy(dtype=float)
-    config = MulticlassConfig(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
+    config = network_config(hidden_layers=(4,), epochs=1, batch_size=256, dropout=0.0)
     id_calls: list[int] = []
 
     def counted_ids(*args: Any) -> np.ndarray:

@@ -52,16 +52,19 @@ NEGATIVE_WEIGHT_MODES: tuple[str, ...] = ("abs", "signed", "zero")
 
 @dataclass(frozen=True)
 class MulticlassConfig:
-    """Architecture and training settings (seed: Adam, lr 1e-3, softmax, categorical cross entropy)."""
+    """Architecture and training settings (Adam, softmax, categorical cross entropy). No defaults: the workflow's
+    come from the run config's ``analyses.<name>.ml.network`` (schema ``$defs/multiclass_ml``, defaults inserted,
+    the one source of them). ``seed``: the training seed, which the run config does not set (the fold stage gives
+    each fold model its own, ``multiclass_stages.fold_seeds``); :meth:`trainer` refuses a config without one."""
 
-    hidden_layers: tuple[int, ...] = (128, 64, 32)
-    dropout: float = 0.1
-    epochs: int = 30
-    patience: int = 5
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    negative_weights: str = "abs"
-    seed: int = 12345
+    hidden_layers: tuple[int, ...]
+    dropout: float
+    epochs: int
+    patience: int
+    batch_size: int
+    learning_rate: float
+    negative_weights: str
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_layers", tuple(int(n) for n in self.hidden_layers))
@@ -74,7 +77,11 @@ class MulticlassConfig:
 
     def trainer(self) -> NNTrainingConfig:
         """The shared trainer's settings: categorical cross entropy with the caller's per-event loss weights, Adam
-        without weight decay, lowest weighted validation loss with early stopping, one network, CPU."""
+        without weight decay, lowest weighted validation loss with early stopping, one network, CPU. A config
+        without a seed is a ConfigError (no training with an unnamed seed)."""
+        if self.seed is None:
+            raise ConfigError(f"multiclass: no training seed in {asdict(self)} (the fold stage sets each fold's, "
+                              "multiclass_stages.fold_seeds)")
         return NNTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
                                 weight_decay=0.0, seed=self.seed, device="cpu", optimiser="adam", loss="categorical",
                                 loss_weighting="event", model_selection="val_loss", patience=self.patience)

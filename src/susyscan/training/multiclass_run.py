@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 def _settings(ml: Mapping[str, Any], features: Sequence[str], train_samples: Sequence[str]) -> StageSettings:
     return StageSettings(classes=tuple(ml["classes"]), features=tuple(features), train_samples=tuple(train_samples),
                          kfold=int(ml["kfold"]), seed=int(ml["seed"]),
-                         bank_fraction=float(ml["bank_fraction"]))
+                         bank_fraction=float(ml["bank_fraction"]), class_column=str(ml["class_column"]))
 
 
 def _network(ml: Mapping[str, Any]) -> MulticlassConfig:

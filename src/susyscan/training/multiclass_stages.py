@@ -18,7 +18,7 @@ Seeds (:func:`fold_seeds`). Each fold model has its own seeds, SeedSequence stre
 (``susyscan.seeds``): initialisation, dropout and shuffling from ``("model", category, model_type, fold)``
 (``seeds.model_seed``, the stream of the other analyses' fold models), the permutations of its permutation
 importance from ``("importance", category, model_type, fold)``. Before, every fold trained with the network's
-``MulticlassConfig.seed`` (12345 in the workflow: the run config has no network seed) and permuted with
+``MulticlassConfig.seed`` (its then code default 12345: the run config has no network seed) and permuted with
 ``seed + fold``, so fold f's permutations were fold f - 1's of seed + 1.
 
 Export (:func:`export_fold`). Each fold model is written by the shared exporter
@@ -82,16 +82,19 @@ BANK_STREAM = "bank"
 
 @dataclass(frozen=True)
 class StageSettings:
-    """What the multiclass stage reads from the table and how it splits it."""
+    """What the multiclass stage reads from the table and how it splits it. No setting has a default here:
+    ``class_column`` is the analysis definition's (its ML YAML), ``kfold``, ``seed`` and ``bank_fraction`` the run
+    config's ``analyses.<name>.ml`` (schema ``$defs/multiclass_ml``, the one source of their defaults).
+    ``weight_column``: the merged feature tables' event weight."""
 
     classes: tuple[str, ...]
     features: tuple[str, ...]
     train_samples: tuple[str, ...]
-    kfold: int = 5
-    seed: int = 12345
-    bank_fraction: float = 0.3
+    kfold: int
+    seed: int
+    bank_fraction: float
+    class_column: str
     weight_column: str = "weight_pb"
-    class_column: str = "process_class"
 
     def __post_init__(self) -> None:
         if self.kfold < 3:

@@ -74,9 +74,10 @@ def test_multiclass_table_uses_the_untagged_weight() -> None:
 
 
 def test_multiclass_tables_carry_the_factor(tmp_path: Path) -> None:
-    from susyscan.training.multiclass_stages import StageSettings, read_tables
+    from susyscan.training.multiclass_stages import read_tables
+    from tests.training.multiclass_defaults import stage_settings
 
-    settings = StageSettings(classes=("signal", "wjets", "top"), features=("met",), train_samples=("stau_100_40",))
+    settings = stage_settings(("signal", "wjets", "top"), ("met",), ("stau_100_40",))
     frame = _tagged().assign(met=50.0, process_class=["wjets"] * 3 + ["top"] * 2, n_jets=0, sample="s", chunk=0,
                              event=range(5), m_parent=0.0, m_lsp=0.0)
     frame.to_csv(tmp_path / "tagged.csv", index=False)
