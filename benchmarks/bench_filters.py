@@ -33,6 +33,7 @@ import numpy as np
 import pythia8mc
 from _metrics import RESULTS, write_metrics
 
+from susyscan.detector import load_card
 from susyscan.eventio import write_events
 from susyscan.generation.chunk import reconstruct
 from susyscan.generation.filters import FilterSpec, PartonLevelVeto, ProcessLevelVeto, make_hook
@@ -122,7 +123,7 @@ def chunk_stages(process: str, n_events: int, seed: int, spec: FilterSpec | None
     for value in reversed(values) if reverse else values:
         overrides = None if value is None else {"jets.input_energy_min": value}
         start = time.process_time()
-        reco = reconstruct(result.events, CARD, overrides, seed, DETECTOR_OPTIONS)
+        reco = reconstruct(result.events, load_card(CARD, overrides), seed, DETECTOR_OPTIONS)
         t_reco = time.process_time() - start
         t_write = write_seconds(reco, result.events, process, seed)
         if value is not None:
@@ -150,6 +151,7 @@ def interleaved_segments(process: str, n_events: int, segment: int, seed: int, s
     whole chunk (``fixed``); ``reconstruct`` of the whole chunk is timed once too (``detector_whole``), against
     the sum of the segments' detector times (their per-call overheads are counted once per segment)."""
     (bare, bare_hook, _), (chunk, chunk_hook, init) = initialised(process, seed, spec, masses, ["bare", "chunk"])
+    card = load_card(CARD)  # once per chunk, as generate_chunk
     seg: dict[str, list[float]] = {"bare": [], "batch": [], "extract": [], "detector": []}
     parts: list[ak.Array] = []
     done = 0
@@ -165,7 +167,7 @@ def interleaved_segments(process: str, n_events: int, segment: int, seed: int, s
             events = run_batches(chunk, size, f"chunk {process}", batch_size=size, timing=timing)
             generated = time.process_time() - start
             start = time.process_time()
-            reconstruct(events, CARD, None, seed, DETECTOR_OPTIONS)
+            reconstruct(events, card, seed, DETECTOR_OPTIONS)
             seg["detector"].append(time.process_time() - start)
             seg["extract"].append(timing["extract"])
             seg["batch"].append(generated - timing["extract"])
@@ -179,7 +181,7 @@ def interleaved_segments(process: str, n_events: int, segment: int, seed: int, s
     events = ak.concatenate(parts)
     concat = time.process_time() - start
     start = time.process_time()
-    reco = reconstruct(events, CARD, None, seed, DETECTOR_OPTIONS)
+    reco = reconstruct(events, card, seed, DETECTOR_OPTIONS)
     detector_whole = time.process_time() - start
     write = write_seconds(reco, events, process, seed)
     return {**seg, "init": init, "write": write, "concat": concat, "fixed": init + write + concat,

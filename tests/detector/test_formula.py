@@ -28,3 +28,15 @@ def test_constant_formula_broadcasts() -> None:
 def test_refuses_non_formula_python(text: str) -> None:
     with pytest.raises(FormulaSyntaxError):
         Formula.parse(text)
+
+
+def test_formula_without_energy_equals_one_given_energy() -> None:
+    """A formula that does not read ``energy`` is not given the derived one (pt cosh eta): the same values, bit for
+    bit, as with any energy passed, and the broadcast shape of pt and eta."""
+    formula = Formula.parse("(abs(eta) <= 0.5) * (pt > 0.1) * sqrt(0.06**2 + pt**2 * 1.3e-3**2) + (abs(eta) > 0.5) * 0.2")
+    rng = np.random.default_rng(3)
+    pt, eta = rng.exponential(20.0, 200), rng.normal(0.0, 1.5, 200)
+    assert formula(pt, eta).tobytes() == formula(pt, eta, pt * np.cosh(eta)).tobytes()
+    assert formula(np.ones((2, 1)), np.zeros(3)).shape == (2, 3)
+    uses_energy = Formula.parse("sqrt(energy) + pt")
+    np.testing.assert_array_equal(uses_energy(np.array([3.0]), np.array([1.0])), np.sqrt(3.0 * np.cosh(1.0)) + 3.0)

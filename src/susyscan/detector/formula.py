@@ -28,6 +28,8 @@ class Formula:
 
     text: str
     _expression: Expression = field(repr=False, compare=False)
+    #: whether the formula reads ``energy``: only then is it derived from ``pt`` and ``eta`` when not given
+    _uses_energy: bool = field(repr=False, compare=False, default=True)
 
     @classmethod
     def parse(cls, text: str | float | int) -> Formula:
@@ -37,13 +39,19 @@ class Formula:
             expression = Expression.parse(source, FORMULA_GRAMMAR, "detector card formula", VARIABLES)
         except ExpressionError as exc:
             raise FormulaSyntaxError(str(exc)) from exc
-        return cls(source, expression)
+        return cls(source, expression, "energy" in expression.variables)
 
     def __call__(self, pt: np.ndarray, eta: np.ndarray, energy: np.ndarray | None = None) -> np.ndarray:
         """Evaluate element-wise; the result has the broadcast shape of the inputs, as float64."""
         pt = np.asarray(pt, dtype=np.float64)
         eta = np.asarray(eta, dtype=np.float64)
-        energy = pt * np.cosh(eta) if energy is None else np.asarray(energy, dtype=np.float64)
-        result = np.asarray(self._expression({"pt": pt, "eta": eta, "energy": energy}))
+        shape = np.broadcast_shapes(pt.shape, eta.shape)
+        variables = {"pt": pt, "eta": eta}
+        if energy is not None:
+            variables["energy"] = np.asarray(energy, dtype=np.float64)
+            shape = np.broadcast_shapes(shape, variables["energy"].shape)
+        elif self._uses_energy:  # derived only when read (a cosh per element)
+            variables["energy"] = pt * np.cosh(eta)
+        result = np.asarray(self._expression(variables))
         result = result.astype(np.float64) if result.dtype == bool else result
-        return np.broadcast_to(result, np.broadcast_shapes(pt.shape, eta.shape, energy.shape)).astype(np.float64)
+        return np.broadcast_to(result, shape).astype(np.float64)

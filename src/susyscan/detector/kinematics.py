@@ -28,10 +28,16 @@ def mass(e: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> np.nd
 def lognormal_factor(rel_sigma: np.ndarray, normal: np.ndarray) -> np.ndarray:
     """Multiplicative smearing factor with mean 1 and relative width ``rel_sigma`` (Delphes LogNormal).
 
-    ``normal`` are standard-normal draws of the same shape.
+    ``normal`` are standard-normal draws of the same shape. Computed in place on two arrays (the same operations as
+    ``exp(normal * sqrt(s2) - 0.5 * s2)`` with ``s2 = log1p(sigma^2)``, bit for bit): for a chunk's ~10^6 particles
+    each temporary is ~8 MB of fresh pages.
     """
-    s2 = np.log1p(np.square(np.maximum(rel_sigma, 0.0)))
-    return np.exp(normal * np.sqrt(s2) - 0.5 * s2)
+    s2 = np.maximum(np.asarray(rel_sigma, dtype=np.float64), 0.0, out=np.empty(np.shape(rel_sigma)))
+    np.log1p(np.square(s2, out=s2), out=s2)
+    factor = np.sqrt(s2)
+    factor *= normal
+    factor -= np.multiply(s2, 0.5, out=s2)
+    return np.exp(factor, out=factor)
 
 
 def event_offsets(event_index: np.ndarray, n_events: int) -> np.ndarray:
@@ -59,9 +65,18 @@ def jagged(values: np.ndarray, event_index: np.ndarray, n_events: int) -> ak.Arr
 def sorted_collection(
     prefix: str, fields: dict[str, np.ndarray], event_index: np.ndarray, n_events: int
 ) -> dict[str, ak.Array]:
-    """Jagged branches ``{prefix}_{field}`` ordered per event by decreasing ``fields['pt']``."""
-    order = np.lexsort((-np.asarray(fields["pt"]), event_index))
-    offsets = event_offsets(event_index[order], n_events)
+    """Jagged branches ``{prefix}_{field}`` ordered per event by decreasing ``fields['pt']`` (equal pT: in their
+    order), i.e. ``np.lexsort((-pt, event_index))``. Objects already ordered by event (every detector collection)
+    are sorted within their events only (``ak.argsort``, stable): the same order, ~4x faster than the lexsort for a
+    chunk's ~4e5 PF candidates (``benchmarks/results/detector_rest.md``)."""
+    pt, event_index = np.asarray(fields["pt"]), np.asarray(event_index)
+    if np.all(event_index[1:] >= event_index[:-1]):
+        offsets = event_offsets(event_index, n_events)
+        within = ak.argsort(jagged_from_offsets(pt, offsets), ascending=False, stable=True)
+        order = ak.to_numpy(ak.flatten(within, axis=1)) + np.repeat(offsets[:-1], np.diff(offsets))
+    else:
+        order = np.lexsort((-pt, event_index))
+        offsets = event_offsets(event_index[order], n_events)
     return {f"{prefix}_{name}": jagged_from_offsets(np.asarray(values)[order], offsets)
             for name, values in fields.items()}
 

@@ -106,7 +106,8 @@ def respond(particles: ak.Array, card: DetectorCard, rng: np.random.Generator, w
         mask = pf_class == cls
         if mask.any():
             rel[mask] = card.calorimeter_resolution[name](pt[mask], eta[mask], e[mask]) / np.maximum(e[mask], 1e-9)
-    scale = np.where(visible, lognormal_factor(rel, normal), 1.0)
+    scale = lognormal_factor(rel, normal)
+    scale[~visible] = 1.0
     return FlatParticles(
         n_events=n_events, event=np.repeat(np.arange(n_events), counts), pid=pid, charge=charge,
         px=px, py=py, pz=pz, e=e, pt=pt, eta=eta, phi=phi, visible=visible, pf_class=pf_class,

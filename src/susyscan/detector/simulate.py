@@ -31,6 +31,7 @@ Choices (numbers in resources/detector/atlas.yaml, from the Delphes ATLAS card):
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 
@@ -48,6 +49,25 @@ from susyscan.errors import EventFileError
 logger = logging.getLogger(__name__)
 
 TRUTH_FIELDS = ("pid", "px", "py", "pz", "e", "mass", "status")
+#: normals drawn per call when :func:`_reserve` skips a pool of them (bounded memory)
+_SKIP_BLOCK = 1 << 16
+
+
+def _reserve(rng: np.random.Generator, size: int, normal: bool) -> np.random.Generator:
+    """A copy of ``rng`` at its current position, and ``rng`` moved on as if it had drawn a pool of ``size``
+    uniforms (``rng.random``) or standard normals: the copy then draws any prefix of that pool, the same numbers,
+    without the pool being made (simulate() drew one pool of ``n_particles + 1`` per jet collection and read one
+    number per jet: ~8 MB each, and the page faults of allocating them). A uniform takes one 64-bit output of the
+    bit generator, which is advanced where it can be (PCG64, Philox); normals (ziggurat: a varying number of
+    outputs each) are drawn and dropped in blocks."""
+    reserved = copy.deepcopy(rng)
+    if not normal and hasattr(rng.bit_generator, "advance"):
+        rng.bit_generator.advance(size)
+        return reserved
+    draw = rng.standard_normal if normal else rng.random
+    for start in range(0, size, _SKIP_BLOCK):
+        draw(min(_SKIP_BLOCK, size - start))
+    return reserved
 
 
 def _split(events: ak.Array) -> tuple[ak.Array, ak.Array | None, np.ndarray | None]:
@@ -123,7 +143,6 @@ def missing_et(
     eflow MET instead (docs/architecture.md).
     """
     n, n_particles = p.n_events, len(p.pid)
-    spx, spy = p.px * p.scale, p.py * p.scale
     hard = np.concatenate([muons.index, electrons.index[electrons.isolated], photons.index[photons.isolated]])
     soft = np.zeros(n_particles, dtype=bool)
     soft[calo_inputs] = True
@@ -132,8 +151,9 @@ def missing_et(
     soft[jets.constituents] = False
     soft &= p.pt_smeared > card.met_soft_pt_min
     objs = np.concatenate([hard, np.flatnonzero(soft)])
-    sum_px = np.bincount(p.event[objs], weights=spx[objs], minlength=n) + np.bincount(jets.event, weights=jets.px, minlength=n)
-    sum_py = np.bincount(p.event[objs], weights=spy[objs], minlength=n) + np.bincount(jets.event, weights=jets.py, minlength=n)
+    spx, spy = p.px[objs] * p.scale[objs], p.py[objs] * p.scale[objs]  # smeared momenta of these particles only
+    sum_px = np.bincount(p.event[objs], weights=spx, minlength=n) + np.bincount(jets.event, weights=jets.px, minlength=n)
+    sum_py = np.bincount(p.event[objs], weights=spy, minlength=n) + np.bincount(jets.event, weights=jets.py, minlength=n)
     return np.hypot(sum_px, sum_py), np.arctan2(-sum_py, -sum_px)
 
 
@@ -154,8 +174,8 @@ def track_soft_term(
     soft[jets.constituents] = False
     soft &= p.tracked & (p.pt_smeared > card.met_soft_pt_min)
     idx = np.flatnonzero(soft)
-    sum_px = np.bincount(p.event[idx], weights=(p.px * p.scale)[idx], minlength=n)
-    sum_py = np.bincount(p.event[idx], weights=(p.py * p.scale)[idx], minlength=n)
+    sum_px = np.bincount(p.event[idx], weights=p.px[idx] * p.scale[idx], minlength=n)
+    sum_py = np.bincount(p.event[idx], weights=p.py[idx] * p.scale[idx], minlength=n)
     return np.hypot(sum_px, sum_py), np.arctan2(-sum_py, -sum_px)
 
 
@@ -181,11 +201,12 @@ def simulate(
     n, n_particles = p.n_events, len(p.pid)
     truth = _flat_truth(truth_raw, n)
     u_id = rng.random(n_particles)
-    jet_normals = rng.standard_normal(n_particles + 1)
-    large_normals = rng.standard_normal(n_particles + 1)
-    u_btag = rng.random(n_particles + 1)
-    u_large_btag = rng.random(n_particles + 1)
-    u_tau = rng.random(n_particles + 1)
+    # pools of n_particles + 1 numbers each (one read per jet), in this order in the stream; drawn per jet below
+    jet_normals = _reserve(rng, n_particles + 1, normal=True)
+    large_normals = _reserve(rng, n_particles + 1, normal=True)
+    u_btag = _reserve(rng, n_particles + 1, normal=False)
+    u_large_btag = _reserve(rng, n_particles + 1, normal=False)
+    u_tau = _reserve(rng, n_particles + 1, normal=False)
 
     electrons = reconstruct(p, "electron", card, u_id)
     muons = reconstruct(p, "muon", card, u_id)
@@ -201,8 +222,8 @@ def simulate(
                    jc.pt_min, jc.eta_max, jc.energy_resolution, jet_normals)
     large = cluster(jet_inputs, p.px, p.py, p.pz, p.e, p.event, n, large_jet_radius, jc.cluster_pt_min,
                     jc.pt_min, jc.eta_max, jc.energy_resolution, large_normals, with_constituents=False)
-    jet_btag = btag(jets, truth, n, card, card.btagging.match_dr, u_btag)
-    large_btag = btag(large, truth, n, card, large_jet_radius, u_large_btag)
+    jet_btag = btag(jets, truth, n, card, card.btagging.match_dr, u_btag.random(len(jets.pt)))
+    large_btag = btag(large, truth, n, card, large_jet_radius, u_large_btag.random(len(large.pt)))
 
     pt_s = p.pt_smeared
     track_idx = np.flatnonzero(p.tracked & (pt_s > card.tautagging.track_pt_min))
@@ -212,7 +233,7 @@ def simulate(
     if tau_truth_tagging:
         tau_tagged, tau_charge, tau_weight = truth_tag_taus(jets, hadronic, tracks, n, card, flavour, rng.random(n))
     else:
-        tau_tagged, tau_charge = tau_tag(jets, hadronic, tracks, n, card, u_tau, flavour)
+        tau_tagged, tau_charge = tau_tag(jets, hadronic, tracks, n, card, u_tau.random(len(jets.pt)), flavour)
 
     met, met_phi = missing_et(p, muons, electrons, photons, jets, calo_inputs, card)
     tst, tst_phi = track_soft_term(p, muons, electrons, photons, jets, calo_inputs, card)

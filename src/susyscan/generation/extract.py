@@ -79,7 +79,9 @@ def to_particle_level(batch: ak.Array, charges: ChargeTable) -> ak.Array:
     mom = {k: ak.to_numpy(momentum[k]) for k in ("px", "py", "pz", "e")}
     event = np.repeat(np.arange(n_events), counts)
 
-    final = status > 0
+    # selections as index arrays: one pass over the mask, then a gather per column (a boolean mask is rescanned
+    # for every column it selects)
+    final = np.flatnonzero(status > 0)
     pid = pid_all[final]
     particles = jagged_records({"pid": pid, **{k: v[final] for k, v in mom.items()}, "charge": charges(pid)},
                                np.bincount(event[final], minlength=n_events))
@@ -92,11 +94,11 @@ def to_particle_level(batch: ak.Array, charges: ChargeTable) -> ak.Array:
     starts = np.cumsum(counts) - counts
     daughter_id = pid_all[starts[event] + daughter1]  # daughter1 indexes the particle's own event
     last_copy = heavy & (status < 0) & (daughter1 > 0) & (daughter_id != pid_all) & ~hard
-    hard = hard | last_copy
+    rows = np.flatnonzero(hard | last_copy)
     truth = jagged_records(
-        {"pid": pid_all[hard], **{k: v[hard] for k, v in mom.items()}, "mass": ak.to_numpy(flat["m"])[hard],
-         "status": status[hard]},
-        np.bincount(event[hard], minlength=n_events),
+        {"pid": pid_all[rows], **{k: v[rows] for k, v in mom.items()}, "mass": ak.to_numpy(flat["m"])[rows],
+         "status": status[rows]},
+        np.bincount(event[rows], minlength=n_events),
     )
     weights = batch["info"]["weights"]
     weight = ak.to_numpy(ak.fill_none(ak.firsts(weights), 1.0)).astype(np.float64)
