@@ -14,6 +14,10 @@ Run: python benchmarks/profile_detector_rest.py save DIR [--events 2000]
          warm-up call on 10 events so that imports and the fastjet banner are outside), user + system CPU ms from
          ``getrusage``; with ``--old SRC`` the same with ``PYTHONPATH=SRC`` (e.g. a ``git archive`` of the old code),
          old and new alternating, first side alternating per pair
+     python benchmarks/profile_detector_rest.py pieces DIR --old SRC [--pairs 10]
+         single changes on the ttbar chunk's arrays, old and new alternating in one process (min / median CPU ms):
+         the card formulas of one chunk without ``energy`` (the old ``Formula.__call__``, which always derived
+         ``pt cosh(eta)``, frozen below) and ``lognormal_factor`` over every particle (old: loaded from SRC)
      python benchmarks/profile_detector_rest.py digest DIR
          sha256 of every output branch of ``reconstruct`` per chunk (compare old and new code with PYTHONPATH)
      python benchmarks/profile_detector_rest.py extract DIR --old SRC [--pairs 8]
@@ -236,6 +240,55 @@ def extract(directory: Path, old: Path, repeats: int) -> None:
           + ", ".join(f"{name} {min(v):.2f} / {float(np.median(v)):.2f}" for name, v in ms.items()))
 
 
+def _old_formula_call(formula: Any, pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
+    """``Formula.__call__`` before 6d5a328 (energy not given): ``pt cosh(eta)`` derived whether read or not."""
+    energy = pt * np.cosh(eta)
+    result = np.asarray(formula._expression({"pt": pt, "eta": eta, "energy": energy}))
+    result = result.astype(np.float64) if result.dtype == bool else result
+    return np.broadcast_to(result, np.broadcast_shapes(pt.shape, eta.shape, energy.shape)).astype(np.float64)
+
+
+def pieces(directory: Path, old: Path, repeats: int) -> None:
+    """Old against new of single functions on the ttbar chunk's particles (bit-identical results checked)."""
+    import importlib.util
+
+    from susyscan.detector import load_card
+    from susyscan.detector.kinematics import lognormal_factor
+    from susyscan.detector.particles import PID_CHARGED_HADRON, PID_MUON, PID_PHOTON, respond
+
+    spec = importlib.util.spec_from_file_location("old_kinematics", old / "susyscan" / "detector" / "kinematics.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"{old}: no susyscan/detector/kinematics.py")
+    old_kinematics = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old_kinematics)
+    card = load_card(CARD)
+    p = respond(load(directory, "ttbar")["particles"], card, np.random.default_rng(1))
+    apid = np.abs(p.pid)
+    calls = [(card.tracking_efficiency["charged_hadron"], (p.charge != 0) & (apid != 11) & (apid != 13)),
+             (card.momentum_resolution["charged_hadron"], p.pf_class == PID_CHARGED_HADRON),
+             (card.identification_efficiency["photon"], (p.pf_class == PID_PHOTON) & (apid == 22)),
+             (card.identification_efficiency["muon"], p.pf_class == PID_MUON)]
+    arguments = [(formula, p.pt[mask], p.eta[mask]) for formula, mask in calls]
+    rel = np.random.default_rng(2).exponential(0.1, len(p.pid))
+    normal = np.random.default_rng(3).standard_normal(len(p.pid))
+    tests = {
+        f"card formulas without energy ({', '.join(str(len(a[1])) for a in arguments)} values)": (
+            lambda: [_old_formula_call(*a) for a in arguments], lambda: [a[0](a[1], a[2]) for a in arguments]),
+        f"lognormal_factor ({len(rel)} values)": (
+            lambda: [old_kinematics.lognormal_factor(rel, normal)], lambda: [lognormal_factor(rel, normal)]),
+    }
+    for name, (run_old, run_new) in tests.items():
+        same = all(a.tobytes() == b.tobytes() for a, b in zip(run_old(), run_new()))
+        ms: dict[str, list[float]] = {"old": [], "new": []}
+        for i in range(repeats):
+            for side, run in (("old", run_old), ("new", run_new)) if i % 2 == 0 else (("new", run_new), ("old", run_old)):
+                start = time.process_time()
+                run()
+                ms[side].append(1e3 * (time.process_time() - start))
+        print(f"{name}: identical {same}; CPU ms min / median of {repeats}: "  # noqa: T201
+              + ", ".join(f"{side} {min(v):.1f} / {float(np.median(v)):.1f}" for side, v in ms.items()))
+
+
 def digest(directory: Path) -> None:
     """sha256 over the type, form and buffers of every reconstructed branch, per chunk."""
     from susyscan.detector import load_card
@@ -249,7 +302,7 @@ def digest(directory: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["save", "profile", "stages", "time", "digest", "extract", "child"])
+    parser.add_argument("mode", choices=["save", "profile", "stages", "time", "pieces", "digest", "extract", "child"])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--top", type=int, default=30)
@@ -267,10 +320,10 @@ def main() -> None:
         timing(args.directory, args.pairs, args.old)
     elif args.mode == "digest":
         digest(args.directory)
-    elif args.mode == "extract":
+    elif args.mode in ("extract", "pieces"):
         if args.old is None:
-            parser.error("extract needs --old SRC")
-        extract(args.directory, args.old, args.pairs)
+            parser.error(f"{args.mode} needs --old SRC")
+        (extract if args.mode == "extract" else pieces)(args.directory, args.old, args.pairs)
     else:
         child(args.directory, args.stem)
 

@@ -143,6 +143,7 @@ def missing_et(
     eflow MET instead (docs/architecture.md).
     """
     n, n_particles = p.n_events, len(p.pid)
+    spx, spy = p.px * p.scale, p.py * p.scale
     hard = np.concatenate([muons.index, electrons.index[electrons.isolated], photons.index[photons.isolated]])
     soft = np.zeros(n_particles, dtype=bool)
     soft[calo_inputs] = True
@@ -151,9 +152,8 @@ def missing_et(
     soft[jets.constituents] = False
     soft &= p.pt_smeared > card.met_soft_pt_min
     objs = np.concatenate([hard, np.flatnonzero(soft)])
-    spx, spy = p.px[objs] * p.scale[objs], p.py[objs] * p.scale[objs]  # smeared momenta of these particles only
-    sum_px = np.bincount(p.event[objs], weights=spx, minlength=n) + np.bincount(jets.event, weights=jets.px, minlength=n)
-    sum_py = np.bincount(p.event[objs], weights=spy, minlength=n) + np.bincount(jets.event, weights=jets.py, minlength=n)
+    sum_px = np.bincount(p.event[objs], weights=spx[objs], minlength=n) + np.bincount(jets.event, weights=jets.px, minlength=n)
+    sum_py = np.bincount(p.event[objs], weights=spy[objs], minlength=n) + np.bincount(jets.event, weights=jets.py, minlength=n)
     return np.hypot(sum_px, sum_py), np.arctan2(-sum_py, -sum_px)
 
 
@@ -174,8 +174,8 @@ def track_soft_term(
     soft[jets.constituents] = False
     soft &= p.tracked & (p.pt_smeared > card.met_soft_pt_min)
     idx = np.flatnonzero(soft)
-    sum_px = np.bincount(p.event[idx], weights=p.px[idx] * p.scale[idx], minlength=n)
-    sum_py = np.bincount(p.event[idx], weights=p.py[idx] * p.scale[idx], minlength=n)
+    sum_px = np.bincount(p.event[idx], weights=(p.px * p.scale)[idx], minlength=n)
+    sum_py = np.bincount(p.event[idx], weights=(p.py * p.scale)[idx], minlength=n)
     return np.hypot(sum_px, sum_py), np.arctan2(-sum_py, -sum_px)
 
 
