@@ -209,35 +209,47 @@ def timing(directory: Path, pairs: int, old: Path | None) -> None:
                                           for v in ms.values()) + f" | {load_avg} |")
 
 
-def extract(directory: Path, old: Path, repeats: int) -> None:
-    """to_particle_level of this code and of ``old`` alternating on the saved batches: same digests, CPU ms."""
+def _old_module(old: Path, relative: str) -> Any:
+    """The module ``old/susyscan/<relative>`` loaded from its file (the old code beside the new one)."""
     import importlib.util
 
+    spec = importlib.util.spec_from_file_location(f"old_{Path(relative).stem}", old / "susyscan" / relative)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"{old}: no susyscan/{relative}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _alternating(runs: dict[str, Any], repeats: int) -> dict[str, list[float]]:
+    """CPU ms of each of the ``runs`` (callables), alternating, the first side alternating per repetition."""
+    ms: dict[str, list[float]] = {name: [] for name in runs}
+    for i in range(repeats):
+        for name in list(runs) if i % 2 == 0 else list(runs)[::-1]:
+            start = time.process_time()
+            runs[name]()
+            ms[name].append(1e3 * (time.process_time() - start))
+    return ms
+
+
+def extract(directory: Path, old: Path, repeats: int) -> None:
+    """to_particle_level of this code and of ``old`` alternating on the saved batches: same digests, CPU ms."""
     import pythia8mc
 
     from susyscan.generation import extract as new_module
 
-    spec = importlib.util.spec_from_file_location("old_extract", old / "susyscan" / "generation" / "extract.py")
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(f"{old}: no susyscan/generation/extract.py")
-    old_module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(old_module)
+    old_module = _old_module(old, "generation/extract.py")
     batches = pickle.loads((directory / "batches.pkl").read_bytes())
     particle_data = pythia8mc.Pythia("", False).particleData
     sides = {"new": (new_module, new_module.ChargeTable(particle_data)),
              "old": (old_module, old_module.ChargeTable(particle_data))}
     same = [branch_digest(sides["new"][0].to_particle_level(b, sides["new"][1]))
             == branch_digest(sides["old"][0].to_particle_level(b, sides["old"][1])) for b in batches]
-    ms: dict[str, list[float]] = {name: [] for name in sides}
-    for i in range(repeats):
-        for name in list(sides) if i % 2 == 0 else list(sides)[::-1]:
-            module, charges = sides[name]
-            start = time.process_time()
-            for batch in batches:
-                module.to_particle_level(batch, charges)
-            ms[name].append(1e3 * (time.process_time() - start) / len(batches))
+    ms = _alternating({name: lambda m=module, c=charges: [m.to_particle_level(b, c) for b in batches]
+                       for name, (module, charges) in sides.items()}, repeats)
     print(f"identical outputs: {same}; CPU ms per {len(batches[0])}-event batch, min / median of {repeats}: "  # noqa: T201
-          + ", ".join(f"{name} {min(v):.2f} / {float(np.median(v)):.2f}" for name, v in ms.items()))
+          + ", ".join(f"{name} {min(v) / len(batches):.2f} / {float(np.median(v)) / len(batches):.2f}"
+                      for name, v in ms.items()))
 
 
 def _old_formula_call(formula: Any, pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
@@ -250,17 +262,11 @@ def _old_formula_call(formula: Any, pt: np.ndarray, eta: np.ndarray) -> np.ndarr
 
 def pieces(directory: Path, old: Path, repeats: int) -> None:
     """Old against new of single functions on the ttbar chunk's particles (bit-identical results checked)."""
-    import importlib.util
-
     from susyscan.detector import load_card
     from susyscan.detector.kinematics import lognormal_factor
     from susyscan.detector.particles import PID_CHARGED_HADRON, PID_MUON, PID_PHOTON, respond
 
-    spec = importlib.util.spec_from_file_location("old_kinematics", old / "susyscan" / "detector" / "kinematics.py")
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(f"{old}: no susyscan/detector/kinematics.py")
-    old_kinematics = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(old_kinematics)
+    old_kinematics = _old_module(old, "detector/kinematics.py")
     card = load_card(CARD)
     p = respond(load(directory, "ttbar")["particles"], card, np.random.default_rng(1))
     apid = np.abs(p.pid)
@@ -279,12 +285,7 @@ def pieces(directory: Path, old: Path, repeats: int) -> None:
     }
     for name, (run_old, run_new) in tests.items():
         same = all(a.tobytes() == b.tobytes() for a, b in zip(run_old(), run_new()))
-        ms: dict[str, list[float]] = {"old": [], "new": []}
-        for i in range(repeats):
-            for side, run in (("old", run_old), ("new", run_new)) if i % 2 == 0 else (("new", run_new), ("old", run_old)):
-                start = time.process_time()
-                run()
-                ms[side].append(1e3 * (time.process_time() - start))
+        ms = _alternating({"old": run_old, "new": run_new}, repeats)
         print(f"{name}: identical {same}; CPU ms min / median of {repeats}: "  # noqa: T201
               + ", ".join(f"{side} {min(v):.1f} / {float(np.median(v)):.1f}" for side, v in ms.items()))
 
