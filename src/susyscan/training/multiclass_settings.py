@@ -73,14 +73,13 @@ def load_ml_settings(analysis: str, analysis_config: Mapping[str, Any]) -> dict[
 
 
 def category_settings(settings: Mapping[str, Any], category: str, analysis: str) -> Mapping[str, Any]:
-    """``categories.<category>`` of an analysis' settings. The rules' ``category`` wildcard admits the categories
-    of every multiclass analysis, so a path pairing an analysis with another one's category is a ConfigError naming
-    the analysis, its categories and its ML YAML."""
+    """``categories.<category>`` of an analysis' settings; a category the analysis does not have (a direct caller's
+    mistake: each analysis' rules admit only its own categories) is a ConfigError naming the analysis, its
+    categories and its ML YAML."""
     categories = settings["categories"]
     if category not in categories:
         raise ConfigError(f"analysis {analysis!r} has no multiclass category {category!r} (its categories: "
-                          f"{sorted(categories)}, {settings.get('path', 'its ML YAML')}); the path asks for a "
-                          f"category of another multiclass analysis")
+                          f"{sorted(categories)}, {settings.get('path', 'its ML YAML')})")
     return categories[category]
 
 
@@ -94,14 +93,3 @@ def category_features(settings: Mapping[str, Any], category: str, analysis: str)
 def category_range(settings: Mapping[str, Any], category: str, analysis: str) -> list[float]:
     """[min, max) of the category column of a category."""
     return list(category_settings(settings, category, analysis)["range"])
-
-
-def common_kfold(settings: Mapping[str, Mapping[str, Any]]) -> int:
-    """The k of the multiclass analyses ``{name: settings}`` (0 if none): one value, since the fold models are one
-    output list of the multiclass_dnn / multiclass_sign rules; different values are a ConfigError naming each key."""
-    kfolds = {name: int(entry["kfold"]) for name, entry in settings.items()}
-    if len(set(kfolds.values())) > 1:
-        keys = ", ".join(f"analyses.{name}.ml.kfold={k}" for name, k in kfolds.items())
-        raise ConfigError(f"the multiclass analyses need the same k (their fold models are one output list of the "
-                          f"multiclass_dnn and multiclass_sign rules): {keys}")
-    return next(iter(kfolds.values()), 0)
