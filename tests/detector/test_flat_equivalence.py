@@ -33,10 +33,12 @@ def _events(rng: np.random.Generator, n_events: int, mean: float) -> np.ndarray:
     return np.repeat(np.arange(n_events), rng.poisson(mean, n_events))
 
 
+@pytest.mark.parametrize("with_nan", [False, True])
 @pytest.mark.parametrize("shuffled", [False, True])
 @pytest.mark.parametrize("mean", [0.3, 4.0])
-def test_jagged_and_sorted_collection_equal_unflatten(mean: float, shuffled: bool) -> None:
-    """Also with equal pT within events (they keep their order) and objects not ordered by event (the lexsort)."""
+def test_jagged_and_sorted_collection_equal_unflatten(mean: float, shuffled: bool, with_nan: bool) -> None:
+    """Also with equal pT within events (they keep their order), objects not ordered by event (the lexsort) and
+    NaN pT (last in its event, as the lexsort puts it)."""
     rng = np.random.default_rng(11)
     n_events = 50
     event = _events(rng, n_events - 3, mean)  # the last events are empty
@@ -45,6 +47,8 @@ def test_jagged_and_sorted_collection_equal_unflatten(mean: float, shuffled: boo
     assert _same(jagged(values, event, n_events), reference)
     fields = {"pt": np.round(rng.exponential(30, len(event)) / 10).astype(np.float32),  # many ties
               "q": rng.integers(-1, 2, len(event)).astype(np.int32)}
+    if with_nan:
+        fields["pt"][::7] = np.nan
     if shuffled:
         event = rng.permutation(event)
     order = np.lexsort((-fields["pt"], event))

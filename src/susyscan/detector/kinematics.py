@@ -68,9 +68,10 @@ def sorted_collection(
     """Jagged branches ``{prefix}_{field}`` ordered per event by decreasing ``fields['pt']`` (equal pT: in their
     order), i.e. ``np.lexsort((-pt, event_index))``. Objects already ordered by event (every detector collection)
     are sorted within their events only (``ak.argsort``, stable): the same order, ~4x faster than the lexsort for a
-    chunk's ~4e5 PF candidates (``benchmarks/results/detector_rest.md``)."""
+    chunk's ~4e5 PF candidates (``benchmarks/results/detector_rest.md``). A NaN pT (never from the detector, whose
+    collections pass pT thresholds) takes the lexsort, which puts it last as before; ak.argsort would put it first."""
     pt, event_index = np.asarray(fields["pt"]), np.asarray(event_index)
-    if np.all(event_index[1:] >= event_index[:-1]):
+    if np.all(event_index[1:] >= event_index[:-1]) and not np.isnan(pt).any():
         offsets = event_offsets(event_index, n_events)
         within = ak.argsort(jagged_from_offsets(pt, offsets), ascending=False, stable=True)
         order = ak.to_numpy(ak.flatten(within, axis=1)) + np.repeat(offsets[:-1], np.diff(offsets))

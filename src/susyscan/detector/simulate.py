@@ -58,11 +58,15 @@ def _reserve(rng: np.random.Generator, size: int, normal: bool) -> np.random.Gen
     uniforms (``rng.random``) or standard normals: the copy then draws any prefix of that pool, the same numbers,
     without the pool being made (simulate() drew one pool of ``n_particles + 1`` per jet collection and read one
     number per jet: ~8 MB each, and the page faults of allocating them). A uniform takes one 64-bit output of the
-    bit generator, which is advanced where it can be (PCG64, Philox); normals (ziggurat: a varying number of
-    outputs each) are drawn and dropped in blocks."""
+    bit generator; PCG64 (``default_rng``) and PCG64DXSM, whose ``advance(n)`` is exactly n outputs, are advanced
+    when no half-used 32-bit output is buffered (``advance`` would discard it). Every other case (Philox, whose
+    ``advance`` counts blocks of outputs, normals: ziggurat takes a varying number of outputs each) draws and drops
+    in blocks."""
     reserved = copy.deepcopy(rng)
-    if not normal and hasattr(rng.bit_generator, "advance"):
-        rng.bit_generator.advance(size)
+    bit_generator = rng.bit_generator
+    if (not normal and isinstance(bit_generator, (np.random.PCG64, np.random.PCG64DXSM))
+            and not bit_generator.state["has_uint32"]):
+        bit_generator.advance(size)
         return reserved
     draw = rng.standard_normal if normal else rng.random
     for start in range(0, size, _SKIP_BLOCK):
