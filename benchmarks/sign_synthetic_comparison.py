@@ -14,19 +14,30 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
+from susyscan.config import validate_config
 from susyscan.training.multiclass_run import run_compare, run_dnn, run_sign
 
 CLASSES = ["signal", "wjets", "zll", "ztautau", "top", "diboson", "higgs"]
 FEATURES = [f"f{i}" for i in range(10)]
-ML = {"classes": CLASSES, "kfold": 5, "seed": 5, "bank_fraction": 0.3, "category_column": "jets",
-      "categories": {"0j": [0, 1], "1j": [1, 2]}, "min_background_mc": 10,
-      "network": {"hidden_layers": [64, 32, 16], "epochs": 20, "patience": 4, "batch_size": 256},
-      "sign": {"k": 16, "hops": 2}}
+#: run settings over the schema defaults of ``$defs/multiclass_ml`` (the one source of the others)
+RUN = {"kfold": 5, "seed": 5, "bank_fraction": 0.3, "min_background_mc": 10,
+       "network": {"hidden_layers": [64, 32, 16], "epochs": 20, "patience": 4, "batch_size": 256},
+       "sign": {"k": 16, "hops": 2}}
+
+
+def ml_settings() -> dict[str, Any]:
+    """``RUN`` completed with the schema defaults (as the workflow's validated config), plus the synthetic
+    table's classes and jet categories in place of the stau ML YAML's."""
+    config = {"analyses": {"stau": {"enabled": True, "config": "config/analyses/stau.yaml", "ml": RUN}}}
+    run = validate_config(config)["analyses"]["stau"]["ml"]
+    return {**run, "classes": CLASSES, "class_column": "process_class", "category_column": "jets",
+            "categories": {"0j": [0, 1], "1j": [1, 2]}}
 SIGNAL = "stau_100_40"
 
 
@@ -58,6 +69,7 @@ def main() -> int:
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp(prefix="sign_synthetic_"))
     (out / "tables").mkdir(parents=True, exist_ok=True)
     paths = write_tables(out / "tables", separation)
+    ML = ml_settings()  # noqa: N806 (the settings block, as the rules pass it)
     scores = {}
     for category, span in ML["categories"].items():
         start = time.perf_counter()
