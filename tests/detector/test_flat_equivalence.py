@@ -161,8 +161,8 @@ def test_cluster_constituents_equal_awkward_mapping() -> None:
     event = np.concatenate([event, np.full(30, n_events - 1)])  # 30 extra particles in the last event
     inputs = np.flatnonzero(rng.random(n) < 0.8)
     jc = CARD.jets
-    normals = rng.standard_normal(n + 1)
-    jets = cluster(inputs, px, py, pz, e, event, n_events, 0.4, 5.0, 10.0, jc.eta_max, jc.energy_resolution, normals)
+    jets = cluster(inputs, px, py, pz, e, event, n_events, 0.4, 5.0, 10.0, jc.eta_max, jc.energy_resolution,
+                   np.random.default_rng(16))
 
     def jag(values: np.ndarray) -> ak.Array:
         return ak.unflatten(values, np.bincount(event[inputs], minlength=n_events))
@@ -174,7 +174,7 @@ def test_cluster_constituents_equal_awkward_mapping() -> None:
     jet_counts = ak.to_numpy(ak.num(raw, axis=1))
     rpx, rpy, rpz, re = (ak.to_numpy(ak.flatten(raw[c], axis=1)) for c in ("px", "py", "pz", "E"))
     _, reta, _ = pt_eta_phi(rpx, rpy, rpz)
-    factor = lognormal_factor(jc.energy_resolution(np.hypot(rpx, rpy), reta, re) / np.maximum(re, 1e-9), normals[: len(re)])
+    factor = lognormal_factor(jc.energy_resolution(np.hypot(rpx, rpy), reta, re) / np.maximum(re, 1e-9), np.random.default_rng(16).standard_normal(len(re)))
     jpt, jeta, _ = pt_eta_phi(rpx * factor, rpy * factor, rpz * factor)
     keep = (jpt > 10.0) & (np.abs(jeta) < jc.eta_max)
     assert 0 < keep.sum() < len(keep)
@@ -201,12 +201,11 @@ def test_cluster_blocks_equal_one_call(monkeypatch: pytest.MonkeyPatch, with_con
     empty = (event >= 13) & (event < 22)  # events 13-21: all of the block 14-20, and both neighbouring blocks' edges
     inputs = np.flatnonzero((rng.random(n) < 0.8) & ~empty)
     jc = CARD.jets
-    normals = rng.standard_normal(n + 1)
 
     def run(block: int) -> FlatJets:
         monkeypatch.setattr(jets_module, "CLUSTER_BLOCK_EVENTS", block)
         return cluster(inputs, px, py, pz, e, event, n_events, 0.4, 5.0, 10.0, jc.eta_max, jc.energy_resolution,
-                       normals, with_constituents=with_constituents)
+                       np.random.default_rng(16), with_constituents=with_constituents)
 
     one, blocked = run(n_events), run(7)
     assert 0 < len(one.pt) and (len(one.constituents) > 0) == with_constituents

@@ -93,14 +93,13 @@ def _cluster_block(fastjet, lists: ak.contents.Content, jet_definition,  # type:
 def cluster(
     inputs: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray,
     event: np.ndarray, n_events: int, radius: float, cluster_pt_min: float,
-    pt_min: float, eta_max: float, resolution, normal_draws: np.ndarray | np.random.Generator,  # type: ignore[no-untyped-def]
+    pt_min: float, eta_max: float, resolution, normal_rng: np.random.Generator,  # type: ignore[no-untyped-def]
     with_constituents: bool = True,
 ) -> FlatJets:
     """Cluster the particles ``inputs`` (flat indices) per event, smear the jet energy, select jets.
 
-    ``resolution`` is the card's absolute sigma(E) formula; ``normal_draws`` a pool of standard-normal
-    numbers (one used per clustered jet, in order), or a generator that draws one per clustered jet.
-    ``with_constituents=False`` leaves ``constituents`` empty:
+    ``resolution`` is the card's absolute sigma(E) formula; ``normal_rng`` draws one standard normal per clustered
+    jet, in order. ``with_constituents=False`` leaves ``constituents`` empty:
     fastjet's ``constituent_index`` costs ~12 % of the R = 0.4 clustering (0.033 vs 0.27 ms per unfiltered ttbar
     event of ~400 inputs; ``benchmarks/results/cluster_overhead.md``), so collections that never use their
     constituents skip it. fastjet is called on blocks of :data:`CLUSTER_BLOCK_EVENTS` events.
@@ -130,11 +129,7 @@ def cluster(
     jpx, jpy, jpz, je = (np.concatenate([m[i] for m in momenta]) for i in range(4))
     _, jeta, _ = pt_eta_phi(jpx, jpy, jpz)
     sigma_e = resolution(np.hypot(jpx, jpy), jeta, je)
-    if isinstance(normal_draws, np.random.Generator):
-        normal_draws = normal_draws.standard_normal(len(je))
-    if len(normal_draws) < len(je):
-        raise RuntimeError("not enough random draws for jet smearing")
-    factor = lognormal_factor(sigma_e / np.maximum(je, 1e-9), normal_draws[: len(je)])
+    factor = lognormal_factor(sigma_e / np.maximum(je, 1e-9), normal_rng.standard_normal(len(je)))
     jpx, jpy, jpz, je = jpx * factor, jpy * factor, jpz * factor, je * factor
     jpt, jeta, jphi = pt_eta_phi(jpx, jpy, jpz)
     keep = (jpt > pt_min) & (np.abs(jeta) < eta_max)
