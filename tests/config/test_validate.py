@@ -187,3 +187,19 @@ def test_deprecated_top_level_training_names_the_keys_of_analyses_that_do_not_re
         validate_config(stau_only, schema)
     with pytest.raises(ConfigError, match="no analysis is enabled"):
         validate_config({"training": copy.deepcopy(legacy), "analyses": {"smuon": {"enabled": False}}}, schema)
+
+
+
+def test_schema_file_edited_in_place_is_read_again(tmp_path: Path) -> None:
+    """The parsed schema file is cached per file version: an edit of the same path (another default) is seen."""
+    path = tmp_path / "toy.schema.yaml"
+
+    def write(default: int) -> None:
+        path.write_text(yaml.safe_dump({"type": "object", "properties": {
+            "n": {"type": "integer", "default": default, "x-hash-omit-default": True}}}))
+
+    write(1)
+    assert config_hash({"n": 1}, schema=path) == _sha16({})
+    write(22)
+    assert config_hash({"n": 1}, schema=path) == _sha16({"n": 1})
+    assert config_hash({"n": 1}, schema=str(path)) == _sha16({"n": 1})

@@ -25,15 +25,19 @@ DEFAULT_SCHEMA = Path(str(importlib.resources.files("susyscan") / "schemas" / "c
 
 
 def _schema_from(schema: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
-    """The schema as a mapping: ``schema`` itself, or the file it names, parsed once per path
-    (:func:`_schema_file`; read-only, shared between calls)."""
+    """The schema as a mapping: ``schema`` itself, or the file it names, parsed once per file version
+    (:func:`_schema_file`, keyed by the resolved path and its modification time and size, so an edited schema is
+    read again; read-only, shared between calls)."""
     if isinstance(schema, Mapping):
         return schema
-    return _schema_file(str(schema))
+    path = Path(schema).resolve()
+    stat = path.stat()
+    return _schema_file(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 @functools.cache
-def _schema_file(path: str) -> Mapping[str, Any]:
+def _schema_file(path: str, mtime_ns: int, size: int) -> Mapping[str, Any]:
+    del mtime_ns, size  # cache key only
     with open(path) as handle:
         return yaml.safe_load(handle)
 
