@@ -43,10 +43,20 @@ def test_an_analysis_names_its_scan_regions_and_variant() -> None:
     ewkino = builtin_spec("ewkino")
     run = {"detector": {"pfcand_pt_min": 0.5}, "analyses": {"ewkino": {"scan_pfcand_pt_min": 10.0}}}
     config = str(REPO / "config/analyses/ewkino.yaml")
-    assert ewkino.scan_variant is not None and ewkino.scan_variant(config, run) == "pt10"
-    assert ewkino.scan_variant(config, {"detector": {"pfcand_pt_min": 0.5}, "analyses": {}}) == "pt1"  # the lowest
-    with pytest.raises(ConfigError, match="scan_pfcand_pt_min'=5.0 is not one of the thresholds"):
-        ewkino.scan_variant(config, {**run, "analyses": {"ewkino": {"scan_pfcand_pt_min": 5.0}}})
+    assert ewkino.input_variants is not None and ewkino.scan_variant is not None
+    variants = ewkino.input_variants(config, run)
+    assert variants == ["pt1", "pt10"]
+    assert ewkino.scan_variant(variants, config, run) == "pt10"
+    assert ewkino.scan_variant(variants, config, {"detector": {"pfcand_pt_min": 0.5}, "analyses": {}}) == "pt1"  # lowest
+    with pytest.raises(ConfigError, match=r"scan_pfcand_pt_min'=5.0 is not one of the thresholds \[1.0, 10.0\] of .*"
+                                          r"config/analyses/ewkino.yaml"):
+        ewkino.scan_variant(variants, config, {**run, "analyses": {"ewkino": {"scan_pfcand_pt_min": 5.0}}})
+    # it chooses among the variants it is given and does not read the YAML again (the path only names it)
+    absent = str(REPO / "config/analyses/no_such_ewkino.yaml")
+    assert ewkino.scan_variant(["pt2", "pt20"], absent, {**run, "analyses": {"ewkino": {"scan_pfcand_pt_min": 20}}}) \
+        == "pt20"
+    with pytest.raises(ConfigError, match=r"\[2.0, 20.0\] of .*no_such_ewkino.yaml"):
+        ewkino.scan_variant(["pt2", "pt20"], absent, run)
 
     def never() -> None:
         raise AssertionError("the YAML is not read")
@@ -67,7 +77,7 @@ def test_scan_regions_are_checked() -> None:
     with pytest.raises(ConfigError, match="repeat"):
         AnalysisSpec(**base, scan_regions=(ScanRegion("r", column="c"), ScanRegion("r", column="d")))
     with pytest.raises(ConfigError, match="scan_variant needs model-input tables"):
-        AnalysisSpec(**base, scan_variant=lambda path, run: "v")
+        AnalysisSpec(**base, scan_variant=lambda variants, path, run: "v")
 
 
 def _write_yaml(path: Path, **changes: object) -> Path:

@@ -51,10 +51,11 @@ INPUT_VARIANTS = {
     for name in ANALYSES
     if SPECS[name].write_inputs is not None
 }
-# {analysis: variant} of the analyses whose scan reads model-input tables (spec scan_variant): the shared scan joins the
-# variant's tables to the feature CSVs by event id and scores with the fold models of the variant (its training region)
+# {analysis: variant} of the analyses whose scan reads model-input tables (spec scan_variant, choosing among its
+# INPUT_VARIANTS without reading the YAML again): the shared scan joins the variant's tables to the feature CSVs by
+# event id and scores with the fold models of the variant (its training region)
 SCAN_VARIANTS = {
-    name: SPECS[name].scan_variant(config["analyses"][name]["config"], config)
+    name: SPECS[name].scan_variant(INPUT_VARIANTS[name], config["analyses"][name]["config"], config)
     for name in INPUT_VARIANTS
     if SPECS[name].scan_variant is not None
 }

@@ -50,9 +50,10 @@ InputVariantsFunction = Callable[[str, Mapping[str, Any]], list[str]]
 #: chunk's model inputs as a ``susyscan.training.eventtable`` (.npz: columns, array blocks, metadata) and its
 #: cutflow record (JSON).
 WriteInputsFunction = Callable[[str, str, str, str, str], None]
-#: Scan variant: (analysis YAML path, run config) -> the model-input variant (one of ``input_variants``) whose tables
-#: the shared scan reads, and whose fold models (the variant is their training region) score its ML regions.
-ScanVariantFunction = Callable[[str, Mapping[str, Any]], str]
+#: Scan variant: (the variants ``input_variants`` gave, analysis YAML path, run config) -> the model-input variant (one
+#: of those) whose tables the shared scan reads, and whose fold models (the variant is their training region) score its
+#: ML regions. It chooses among the given variants without reading the YAML again; the path names it in errors.
+ScanVariantFunction = Callable[[Sequence[str], str, Mapping[str, Any]], str]
 #: Plot method family: (name, region-name prefixes); a region belongs to the first family one of whose prefixes
 #: starts its name (``susyscan.plotting.labels.Method``).
 MethodFamily = tuple[str, tuple[str, ...]]
@@ -107,9 +108,9 @@ class AnalysisSpec:
       particle-flow block) that the feature CSVs cannot hold writes them per (variant, sample, chunk) through the
       shared rule ``model_inputs`` (``analysis/<name>/inputs/<variant>/<sample>/chunk<N>.npz``); None: no such
       tables.
-    - ``scan_variant``: the shared scan reads the model inputs of the model-input tables of this variant (joined by
-      event id to the feature CSV, which gives the events, weights and flag columns) and scores with the fold
-      models of this variant (its training region); None: the model inputs are columns of the feature CSV.
+    - ``scan_variant``: chooses, among the variants of ``input_variants``, the one whose model-input tables the shared
+      scan reads (joined by event id to the feature CSV, which gives the events, weights and flag columns) and whose
+      fold models (its training region) score; None: the model inputs are columns of the feature CSV.
     - ``scan_regions``: the scan's signal regions, in table order, when the analysis names them itself (an analysis
       whose YAML is not in the shared format); empty: one ML region per (model, mass region), then the YAML's
       cut-and-count regions (:func:`signal_regions`).

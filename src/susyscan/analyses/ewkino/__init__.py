@@ -10,7 +10,7 @@ significance, importance and threshold-gain tables have their own rules (``workf
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from susyscan.analyses.spec import AnalysisSpec, ScanRegion
@@ -60,11 +60,11 @@ def input_variants(config_path: str, run_config: Any) -> list[str]:
     return variants(config_path, run_config)
 
 
-def scan_variant(config_path: str, run_config: Any) -> str:
-    """The PF-threshold variant of the scan (:func:`.prepare.scan_variant`)."""
+def scan_variant(variants: Sequence[str], config_path: str, run_config: Any) -> str:
+    """The PF-threshold variant of the scan, one of ``variants`` (:func:`.prepare.scan_variant`)."""
     from susyscan.analyses.ewkino.prepare import scan_variant as variant
 
-    return variant(config_path, run_config)
+    return variant(variants, config_path, run_config)
 
 
 def write_inputs(events_path: str, config_path: str, variant: str, inputs_out: str, cutflow_out: str) -> None:

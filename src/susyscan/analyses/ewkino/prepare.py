@@ -8,7 +8,7 @@ The variants of the rule are the PF thresholds of the analysis YAML (``inputs.pf
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,11 +58,11 @@ def input_variants(analysis_config: str, run_config: Mapping[str, Any]) -> list[
     return [variant_label(v) for v in threshold_values(analysis_config, run_config["detector"]["pfcand_pt_min"])]
 
 
-def scan_variant(analysis_config: str, run_config: Mapping[str, Any]) -> str:
-    """The spec's ``scan_variant``: the variant of ``analyses.ewkino.scan_pfcand_pt_min`` (unset: the lowest
-    threshold), whose network feeds the scan yields and the limits; a threshold that is not one of the YAML's is an
-    error naming the key."""
-    variants = input_variants(analysis_config, run_config)
+def scan_variant(variants: Sequence[str], analysis_config: str, run_config: Mapping[str, Any]) -> str:
+    """The spec's ``scan_variant``: of ``variants`` (:func:`input_variants` of the YAML ``analysis_config``,
+    ascending; the YAML is not read again, its path only names it in the error), the variant of
+    ``analyses.ewkino.scan_pfcand_pt_min`` (unset: the lowest threshold), whose network feeds the scan yields and the
+    limits; a threshold that is not one of the YAML's is an error naming the key."""
     chosen = ((run_config.get("analyses") or {}).get("ewkino") or {}).get("scan_pfcand_pt_min")
     if chosen is None:
         return variants[0]
