@@ -35,6 +35,7 @@ from _metrics import RESULTS, write_metrics
 
 from susyscan.detector import load_card
 from susyscan.eventio import write_events
+from susyscan.generation.allocator import keep_freed_memory
 from susyscan.generation.chunk import reconstruct
 from susyscan.generation.filters import FilterSpec, PartonLevelVeto, ProcessLevelVeto, make_hook
 from susyscan.generation.processes import get_process, pythia_settings
@@ -235,11 +236,13 @@ def interleaved_report(rows: list[tuple[str, str, FilterSpec | None, dict[str, f
         {"load_start": load_start, "load_end": load_end, "segment": args.interleave, "events": args.events,
          "runs": raw}, indent=1) + "\n")
     command = (f"python benchmarks/bench_filters.py --interleave {args.interleave} --events {args.events} "
-               f"--repeats {args.repeats}{' --only ' + repr(args.only) if args.only else ''} --name {args.name}")
+               f"--repeats {args.repeats}{' --only ' + repr(args.only) if args.only else ''} --name {args.name}"
+               f"{' --default-allocator' if args.default_allocator else ''}")
     return "\n".join([
         f"# Chunk / bare `next()`, interleaved segments ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
         f"`{command}`: load average (1, 5, 15 min) {', '.join(f'{v:.1f}' for v in load_start)} at the start, "
-        f"{', '.join(f'{v:.1f}' for v in load_end)} at the end (2-core machine shared with other jobs).", "",
+        f"{', '.join(f'{v:.1f}' for v in load_end)} at the end (2-core machine shared with other jobs); "
+        f"allocator settings: {args.allocator}.", "",
         f"Bare `next()` and the chunk's per-event stages alternate in segments of {args.interleave} accepted events "
         "(two Pythia instances, same settings, seed and hook: the same events, checked by the hook counts), the "
         "side that goes first alternating; CPU seconds (`process_time`). Per segment: bare loop; `nextBatch` of "
@@ -277,7 +280,13 @@ def main() -> None:
                         help="interleaved-segment mode: bare next() and the chunk's per-event stages alternate in "
                              f"segments of EVENTS accepted events (e.g. {BATCH_SIZE}, the chunk's nextBatch size); "
                              "writes <name>.md and <name>_segments.json (raw segment times)")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's allocator settings at their defaults (a chunk job applies "
+                             "susyscan.generation.allocator.keep_freed_memory first, and so does this benchmark)")
     args = parser.parse_args()
+    args.allocator = ("glibc defaults (--default-allocator)" if args.default_allocator
+                      else "the chunk job's (keep_freed_memory)" if keep_freed_memory()
+                      else "glibc defaults (no mallopt)")
     if args.quick:
         args.events, args.repeats = 100, 2
     rows = [r for r in ROWS if not args.only or any(s in f"{r[0]} {r[1]}" for s in args.only.split(","))]
@@ -354,9 +363,11 @@ def main() -> None:
         f"`python benchmarks/bench_filters.py --events {args.events} --repeats {args.repeats}"
         f"{' --only ' + args.only if args.only else ''}"
         f"{' --input-energy-min ' + args.input_energy_min if args.input_energy_min else ''}"
-        f"{'' if args.name == 'filters' else ' --name ' + args.name}`: CPU seconds (`process_time`) of one process, bare and chunk "
+        f"{'' if args.name == 'filters' else ' --name ' + args.name}"
+        f"{' --default-allocator' if args.default_allocator else ''}`: CPU seconds (`process_time`) of one process, bare and chunk "
         f"interleaved, same seed (same events), {args.repeats} repetitions; load average {load_before:.1f} at the "
-        f"start, {os.getloadavg()[0]:.1f} at the end (2-core machine shared with other jobs).", "",
+        f"start, {os.getloadavg()[0]:.1f} at the end (2-core machine shared with other jobs); allocator settings: "
+        f"{args.allocator}.", "",
         "Stage columns: median CPU time as a percentage of the bare `next()` loop. `nextBatch` = Pythia with the hook "
         "inside `nextBatch` (pythia8mc's conversion of the event record to awkward arrays included; the hook also runs "
         "in the bare loop). chunk / bare = bare `next()` seconds over the chunk's seconds (init included), median "

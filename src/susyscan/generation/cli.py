@@ -42,7 +42,10 @@ def generate_cmd(sample: str, process: str, masses: tuple[str, ...], chunk: int,
                  sqrt_s: float, pthat_min: float, detector_card: str | None, out: str,
                  kfactor_file: str | None) -> None:
     """Generate, simulate and write one chunk of a sample."""
+    from susyscan.generation.allocator import keep_freed_memory
     from susyscan.generation.chunk import generate_chunk
+
+    keep_freed_memory()
 
     meta = generate_chunk({"name": sample, "process": process, "masses": _masses(masses)}, chunk, n_events, seed,
                           out, detector_card, sqrt_s_gev=sqrt_s, pthat_min_gev=pthat_min, kfactor_path=kfactor_file)
