@@ -284,9 +284,11 @@ def main() -> None:
                         help="leave glibc's allocator settings at their defaults (a chunk job applies "
                              "susyscan.generation.allocator.keep_freed_memory first, and so does this benchmark)")
     args = parser.parse_args()
-    args.allocator = ("glibc defaults (--default-allocator)" if args.default_allocator
-                      else "the chunk job's (keep_freed_memory)" if keep_freed_memory()
-                      else "glibc defaults (no mallopt)")
+    if args.default_allocator:
+        args.allocator = "glibc defaults (--default-allocator)"
+    else:  # as a chunk job does first (scripts/generate_events.py)
+        tuned = keep_freed_memory()
+        args.allocator = "the chunk job's (keep_freed_memory)" if tuned else "the C library's defaults (not glibc)"
     if args.quick:
         args.events, args.repeats = 100, 2
     rows = [r for r in ROWS if not args.only or any(s in f"{r[0]} {r[1]}" for s in args.only.split(","))]

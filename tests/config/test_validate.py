@@ -189,7 +189,6 @@ def test_deprecated_top_level_training_names_the_keys_of_analyses_that_do_not_re
         validate_config({"training": copy.deepcopy(legacy), "analyses": {"smuon": {"enabled": False}}}, schema)
 
 
-
 def test_schema_file_edited_in_place_is_read_again(tmp_path: Path) -> None:
     """The parsed schema file is cached per file version: an edit of the same path (another default) is seen."""
     path = tmp_path / "toy.schema.yaml"

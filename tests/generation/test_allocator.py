@@ -37,7 +37,7 @@ PROBE = textwrap.dedent("""
 
 def _faults(mode: str) -> int:
     src = str(Path(allocator.__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)}
     for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
         env.pop(name, None)
     out = subprocess.run([sys.executable, "-c", PROBE, mode], env=env, capture_output=True, text=True, check=True)
@@ -50,10 +50,37 @@ def test_freed_memory_is_not_faulted_in_again() -> None:
     assert kept < 0.6 * default, (default, kept)
 
 
+def test_other_c_library_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(allocator.platform, "libc_ver", lambda: ("musl", "1.2"))
+    monkeypatch.setattr(allocator.ctypes, "CDLL", lambda name: pytest.fail("the C library was opened"))
+    assert allocator.keep_freed_memory() is False
+
+
 def test_without_mallopt_nothing_is_done(monkeypatch: pytest.MonkeyPatch) -> None:
     class NoMallopt:
         def __init__(self, name: str | None) -> None:
             self.name = name
 
+    monkeypatch.setattr(allocator.platform, "libc_ver", lambda: ("glibc", "2.36"))
     monkeypatch.setattr(allocator.ctypes, "CDLL", NoMallopt)
     assert allocator.keep_freed_memory() is False
+
+
+def test_a_refused_setting_is_logged_and_the_other_still_tried(monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[tuple[int, int]] = []
+
+    def mallopt(param: int, value: int) -> int:
+        calls.append((param, value))
+        return 0 if param == allocator.M_TRIM_THRESHOLD else 1
+
+    class Libc:
+        def __init__(self, name: str | None) -> None:
+            self.mallopt = mallopt
+
+    monkeypatch.setattr(allocator.platform, "libc_ver", lambda: ("glibc", "2.36"))
+    monkeypatch.setattr(allocator.ctypes, "CDLL", Libc)
+    with caplog.at_level("WARNING", logger=allocator.__name__):
+        assert allocator.keep_freed_memory() is False
+    assert [p for p, _ in calls] == [allocator.M_TRIM_THRESHOLD, allocator.M_MMAP_THRESHOLD]
+    assert "M_TRIM_THRESHOLD" in caplog.text and "M_MMAP_THRESHOLD" not in caplog.text

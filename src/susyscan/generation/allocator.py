@@ -2,20 +2,21 @@
 
 A generation chunk allocates and frees the same few-MB arrays (per-particle detector temporaries, Pythia's event
 records, fastjet's per-event sequences) thousands of times. With glibc's defaults (dynamic mmap threshold, trimming
-above 128 kB free at the top of the heap) about half of a chunk's minor page faults are pages freed and faulted in
-again; the kernel zeroes each one. Raising the trim threshold to 1 GiB and fixing the mmap threshold at 32 MiB (what
+above 128 kB free at the top of the heap) about half of the detector's minor page faults in a fresh chunk process
+(~50 k per 2000 ttbar events, ``benchmarks/results/detector_rest.md``) are pages freed and faulted in again; the
+kernel zeroes each one. Raising the trim threshold to 1 GiB and fixing the mmap threshold at 32 MiB (what
 ``MALLOC_TRIM_THRESHOLD_`` / ``MALLOC_MMAP_THRESHOLD_`` do, set here through ``mallopt`` because glibc reads those
-variables only when the process starts) was measured on 2000-event chunks in fresh processes, five alternating
-processes each way (``benchmarks/results/allocator.md``): minor page faults ~90 k -> ~60 k per process, system time
-lower, detector share of bare ``next()`` ~2 points lower, peak RSS +10 MB. Outputs do not change (allocation
-addresses are not read by any computation). On a C library without ``mallopt`` (macOS, musl) nothing is done.
+variables only when the process starts) was measured in fresh benchmark processes (bare ``next()`` and a whole
+2000-event chunk of ttbar and smuon_R each), four alternating processes per mode (``benchmarks/results/allocator.md``):
+minor page faults ~90 k -> ~60 k per process, system time lower, the detector's share of bare ``next()`` 1-2 points
+lower, peak RSS within +-10 MB. Outputs do not change (no computation reads an address). Only glibc is touched.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
+import platform
 
 logger = logging.getLogger(__name__)
 
@@ -27,20 +28,24 @@ MMAP_THRESHOLD_BYTES = 32 << 20
 
 
 def keep_freed_memory() -> bool:
-    """Apply the chunk job's allocator settings; True when glibc accepted both, False where there is no ``mallopt``."""
-    name = ctypes.util.find_library("c")
+    """Apply the chunk job's allocator settings; True when glibc accepted both. Elsewhere (another C library, or no
+    ``mallopt``) nothing is done and False is returned; a setting glibc refuses is logged as a warning."""
+    if platform.libc_ver()[0] != "glibc":
+        logger.debug("C library is not glibc (%r): allocator settings left as they are", platform.libc_ver())
+        return False
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        logger.debug("no mallopt in the C library %r: allocator settings left as they are", name)
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: glibc's mallopt
+    except (OSError, AttributeError):
+        logger.debug("no mallopt found: allocator settings left as they are")
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    accepted = bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)) and bool(
-        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
-    if accepted:
-        logger.debug("allocator: trim threshold %d B, mmap threshold %d B", TRIM_THRESHOLD_BYTES, MMAP_THRESHOLD_BYTES)
-    else:
-        logger.warning("glibc mallopt refused the chunk job's allocator settings; running with its defaults")
+    accepted = True
+    for name, param, value in (("M_TRIM_THRESHOLD", M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES),
+                               ("M_MMAP_THRESHOLD", M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)):
+        if mallopt(param, value) == 1:  # mallopt returns 1 on success, 0 on error
+            logger.debug("allocator: %s = %d B", name, value)
+        else:
+            accepted = False
+            logger.warning("glibc mallopt refused %s = %d B; it stays at glibc's default", name, value)
     return accepted
