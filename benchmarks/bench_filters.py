@@ -288,7 +288,8 @@ def main() -> None:
         args.allocator = "glibc defaults (--default-allocator)"
     else:  # as a chunk job does first (scripts/generate_events.py)
         tuned = keep_freed_memory()
-        args.allocator = "the chunk job's (keep_freed_memory)" if tuned else "the C library's defaults (not glibc)"
+        args.allocator = ("the chunk job's (keep_freed_memory)" if tuned
+                          else "not (all) applied: not glibc, or glibc refused a setting (see the log)")
     if args.quick:
         args.events, args.repeats = 100, 2
     rows = [r for r in ROWS if not args.only or any(s in f"{r[0]} {r[1]}" for s in args.only.split(","))]

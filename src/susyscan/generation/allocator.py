@@ -30,8 +30,9 @@ MMAP_THRESHOLD_BYTES = 32 << 20
 def keep_freed_memory() -> bool:
     """Apply the chunk job's allocator settings; True when glibc accepted both. Elsewhere (another C library, or no
     ``mallopt``) nothing is done and False is returned; a setting glibc refuses is logged as a warning."""
-    if platform.libc_ver()[0] != "glibc":
-        logger.debug("C library is not glibc (%r): allocator settings left as they are", platform.libc_ver())
+    libc = platform.libc_ver()  # reads the interpreter binary: once
+    if libc[0] != "glibc":
+        logger.debug("C library is not glibc (%r): allocator settings left as they are", libc)
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: glibc's mallopt
