@@ -12,7 +12,7 @@ import pytest
 
 from susyscan.errors import ConfigError, EventFileError
 from susyscan.eventio import read_events
-from susyscan.ingest import ingest_file
+from susyscan.ingest import check_lhe_normalisation, ingest_file
 from susyscan.ingest.lhe import read_header, read_header_only, shower_lhe
 from susyscan.ingest.lhe_header import detect_scheme
 from susyscan.ingest.lhe_setup import IngestOptions, scheme_setup
@@ -231,3 +231,29 @@ def test_weights_in_another_convention_need_xsec_pb(tmp_path: Path) -> None:
     meta = ingest_file(POWHEG_HVQ, tmp_path / "b.root", {"sample": "hvq"}, card_path=CARD, xsec_pb=7217.2,
                        ingest_options={"sqrt_s_gev": 5020.0})
     assert meta["xsec_pb"] == 7217.2 and meta["lhe"]["negative_fraction"] == pytest.approx(2 / 6)
+
+
+def _powheg_info(ratio: float, weights: np.ndarray) -> dict:
+    """check_lhe_normalisation's input for showered events with these weights whose mean is ratio x the header's."""
+    return {"scheme": "powheg", "header_xsec_pb": 100.0, "xsec_pb": 100.0 * ratio, "source": "f.lhe",
+            "sum_weights": float(weights.sum()), "sum_weights2": float(np.square(weights).sum()),
+            "n_accepted": len(weights)}
+
+
+@pytest.mark.parametrize("ratio", [0.01, 0.5, 0.75, 1.3, 2.0, 3.0])
+def test_normalisation_check_catches_a_factor_two_either_way(ratio: float) -> None:
+    """1000 unweighted events (statistical error 3 %): two combined runs (r = 2) or half the header (r = 0.5) are
+    errors; the old test (|r - 1| > max(1, ...)) let every r in (0, 2] through."""
+    weights = np.full(1000, 100.0 * ratio)
+    with pytest.raises(EventFileError, match=rf"f.lhe.*ratio {ratio:.3g}"):
+        check_lhe_normalisation(_powheg_info(ratio, weights), "s")
+
+
+def test_normalisation_check_accepts_header_precision_and_small_noisy_files() -> None:
+    check_lhe_normalisation(_powheg_info(1.015, np.full(40, 101.5)), "s")  # the POWHEG-BOX Z test file
+    rng = np.random.default_rng(1)
+    noisy = rng.exponential(100.0, 10) * rng.choice([-1.0, 1.0], 10, p=[0.3, 0.7])  # 10 weighted events
+    ratio = noisy.mean() / 100.0
+    check_lhe_normalisation(_powheg_info(ratio, noisy), "s")  # within 5 standard errors of its own mean
+    with pytest.raises(EventFileError, match="ratio"):
+        check_lhe_normalisation(_powheg_info(ratio * 50, noisy * 50), "s")  # the hvq file's case, 50x
