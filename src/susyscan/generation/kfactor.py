@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,26 @@ def k_factor_report(
     return rows
 
 
+def k_factor_point(meta: dict[str, Any]) -> dict[str, float | str] | None:
+    """One chunk's LO and normalisation cross sections, both of the same (filtered or unfiltered) process.
+
+    Slepton pairs carry ``xsec_lo_corrected_pb``, the LO of the *unfiltered* process (3 x sigmaGen of the
+    same-flavour events over the filter efficiency), so their normalisation is taken unfiltered too
+    (``xsec_unfiltered_pb``); otherwise Pythia's sigmaGen (accepted events) against ``xsec_pb`` (table x filter
+    efficiency). None when the metadata has no generator LO.
+    """
+    corrected = meta.get("xsec_lo_corrected_pb")
+    if corrected is not None:
+        lo = float(corrected)
+        nlo = float(meta.get("xsec_unfiltered_pb", meta["xsec_pb"] / meta.get("filter_efficiency", 1.0)))
+    elif meta.get("xsec_lo_pb") is not None:
+        lo, nlo = float(meta["xsec_lo_pb"]), float(meta["xsec_pb"])
+    else:
+        return None
+    return {"sample": meta["sample"], **{k: float(v) for k, v in (meta.get("masses") or {}).items()},
+            "xsec_lo_pb": lo, "xsec_nlo_pb": nlo, "xsec_source": str(meta.get("xsec_source", ""))}
+
+
 def k_factor_table_from_events(event_files: list[str | Path], csv_path: str | Path) -> list[dict[str, float | str]]:
     """LO (generator, from each file's metadata) vs normalisation cross section per signal sample.
 
@@ -106,14 +127,11 @@ def k_factor_table_from_events(event_files: list[str | Path], csv_path: str | Pa
 
     points: list[dict[str, float | str]] = []
     for path in event_files:
-        meta = read_metadata(path)
-        lo = meta.get("xsec_lo_corrected_pb", meta.get("xsec_lo_pb"))
-        if lo is None:
+        point = k_factor_point(read_metadata(path))
+        if point is None:
             logger.warning("%s: no generator LO cross section in the metadata; skipped", path)
             continue
-        points.append({"sample": meta["sample"], **{k: float(v) for k, v in (meta.get("masses") or {}).items()},
-                       "xsec_lo_pb": float(lo), "xsec_nlo_pb": float(meta["xsec_pb"]),
-                       "xsec_source": str(meta.get("xsec_source", ""))})
+        points.append(point)
     rows = k_factor_rows(points)
     write_k_factor_table(rows, csv_path)
     return rows
