@@ -13,7 +13,7 @@ A scenario that takes the muR/muF scale envelope (``statistics.scale_envelope_sc
 :mod:`susyscan.stats.envelope`) adds to the background one :class:`ScaleShift` per process with scale weights: a
 ``histosys`` (default; additive, so the processes' shifts add up exactly) or ``normsys`` (multiplicative) named
 ``scale_<process>``, whose +-1 sigma are the region's background with that process at the top and bottom of its
-7-point envelope (the lower one kept above 0.1 % of the background).
+7-point envelope (the lower one kept at or above 0.1 % of the background, with a warning when it is raised).
 """
 
 from __future__ import annotations
@@ -52,9 +52,16 @@ class ScaleShift:
         """The same shift in other units (e.g. pb -> events)."""
         return ScaleShift(self.name, self.up * factor, self.down * factor, self.kind)
 
-    def modifier(self, bkg: float) -> dict[str, Any]:
-        """pyhf modifier of this shift on a background sample of ``bkg`` events."""
-        lo = max(bkg - self.down, MIN_SCALE_FACTOR * bkg)
+    def modifier(self, bkg: float, region: str = "") -> dict[str, Any]:
+        """pyhf modifier of this shift on a background sample of ``bkg`` events (of ``region``, for the log).
+
+        The lower side is kept at or above :data:`MIN_SCALE_FACTOR` x ``bkg`` (a negative or zero background has
+        no Poisson likelihood), with a warning naming the region, the shift and both values."""
+        lo = bkg - self.down
+        if lo < MIN_SCALE_FACTOR * bkg:
+            logger.warning("%s: %s lower side %.6g - %.6g = %.6g is below %g of the background: set to %.6g",
+                           region or "region", self.name, bkg, self.down, lo, MIN_SCALE_FACTOR, MIN_SCALE_FACTOR * bkg)
+            lo = MIN_SCALE_FACTOR * bkg
         if self.kind == "histosys":
             return {"name": self.name, "type": "histosys", "data": {"hi_data": [bkg + self.up], "lo_data": [lo]}}
         if self.kind == "normsys":
@@ -97,7 +104,7 @@ def background_sample(channel: str, bkg: float, bkg_rel_unc: float, modifier: st
         else:
             modifiers.append({"name": name, "type": "normsys",
                               "data": {"hi": 1.0 + bkg_rel_unc, "lo": max(1.0 - bkg_rel_unc, 1e-3)}})
-    modifiers.extend(shift.modifier(bkg) for shift in shifts)
+    modifiers.extend(shift.modifier(bkg, channel) for shift in shifts)
     if bkg_stat > 0:
         modifiers.append({"name": staterror_name(channel), "type": "staterror", "data": [bkg_stat]})
     return {"name": "background", "data": [bkg], "modifiers": modifiers}
