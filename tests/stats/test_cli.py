@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from susyscan.scan.cli import scan
 from susyscan.stats.cli import stats
-
 
 
 def _load_onnx_helpers():  # noqa: ANN202
@@ -28,7 +27,6 @@ def _load_onnx_helpers():  # noqa: ANN202
 
 
 logistic_model = _load_onnx_helpers().logistic_model
-import pytest
 
 FEATURES = ["met", "mu1_pt", "n_jets"]
 
@@ -56,7 +54,7 @@ def test_cli_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                                "--out", str(tmp_path / "bkg.csv"), "--scale", "ww=2"])
     assert res.exit_code == 0, res.output
     yield_files = []
-    for i, (mp, ml) in enumerate([(m, l) for m in (200, 300, 400, 500) for l in (0, 100) if l < m]):
+    for i, (mp, ml) in enumerate([(m, lsp) for m in (200, 300, 400, 500) for lsp in (0, 100) if lsp < m]):
         write_table(tmp_path / f"s{i}.csv", 500, 10 + i, True, (mp, ml), 2e-3 * (300 / mp) ** 4)
         out = tmp_path / f"y{i}.csv"
         res = runner.invoke(scan, ["point", "--features", str(tmp_path / f"s{i}.csv"), *feats, "--out", str(out)])
