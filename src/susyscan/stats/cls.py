@@ -274,6 +274,31 @@ def no_systematics_band(sig: float, bkg: float) -> list[float]:
     return cls_band_from_qa(no_systematics_qa(sig, bkg))
 
 
+def _band_below(band: list[float], bound: list[float]) -> bool:
+    """Whether any band value lies below its bound (beyond 1e-3 relative) or is NaN."""
+    return any(not b >= lb * (1 - 1e-3) - 1e-12 for b, lb in zip(band, bound))
+
+
+def _below_bound(band: list[float], counts: RegionCounts, bkg: float) -> bool:
+    """Whether ``band`` lies below the MC-statistics-only bound of ``counts`` (see :func:`guard_band`)."""
+    return _band_below(band, cls_band_from_qa(staterror_only_qa(counts.sig, counts.sig_stat, bkg, counts.bkg_stat)))
+
+
+def _asimov_instead(band: list[float], data: np.ndarray, model: pyhf.pdf.Model, counts: RegionCounts,
+                    notes: list[str]) -> list[float]:
+    """The :func:`asimov_band` fit in place of a ``hypotest`` band below the bound (a failed pyhf fit): the same
+    asymptotic quantity, from the robust fits; ``band`` unchanged if that fit fails too (then the bound is used).
+    Measured: b = 5e5, 30 % background MC and 20 % uncertainty, s = 3.6e5: hypotest 0, bound 0.0164, asimov 0.0186."""
+    try:
+        fitted = asimov_band(data, model, counts, notes)
+    except pyhf.exceptions.FailedMinimization:
+        return band
+    logger.warning("%s: pyhf hypotest CLs %s below the MC-stat-only bound (fit failure); using the asimov fit %s",
+                   counts.label, band, fitted)
+    notes.append("hypotest below the stat-only bound: asimov fit used")
+    return fitted
+
+
 def guard_band(band: list[float], sig: float, bkg: float, label: str, notes: list[str],
                sig_stat: float = 0.0, bkg_stat: float = 0.0) -> list[float]:
     """Replace a band below the MC-statistics-only bound (a failed fit) by the bound, with a warning.
@@ -283,7 +308,7 @@ def guard_band(band: list[float], sig: float, bkg: float, label: str, notes: lis
     The no-systematics band alone underflows where the MC uncertainty dominates (b = 5e4 with a 100 % background
     MC uncertainty, s = 1.02e5: bound 0, true CLs 0.0461, hypotest 0)."""
     bound = cls_band_from_qa(staterror_only_qa(sig, sig_stat, bkg, bkg_stat))
-    if any(not b >= lb * (1 - 1e-3) - 1e-12 for b, lb in zip(band, bound)):  # also catches NaN
+    if _band_below(band, bound):
         logger.warning("%s: pyhf CLs %s below the MC-stat-only bound %s (fit failure), using the bound",
                        label, band, bound)
         notes.append("fit below the stat-only bound: bound used")
@@ -408,6 +433,8 @@ def region_cls(counts: RegionCounts, modifier: str = "shapesys", upper_limit: bo
                     logger.info("%s: fit at mu = 1 failed, falling back to pyhf hypotest", counts.label)
             if band is None:
                 band = _band_at_one(data, model, counts.label, notes)
+                if method == "hypotest" and _below_bound(band, counts, bkg):
+                    band = _asimov_instead(band, data, model, counts, notes)
         band = guard_band(band, counts.sig, bkg, counts.label, notes, counts.sig_stat, counts.bkg_stat)
         result = CLsResult(band[2], band, notes=notes, method=STAT_PROFILE if stat_only else PYHF)
         if (upper_limit or counts.n_obs is not None) and model is None:
