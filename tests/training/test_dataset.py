@@ -80,6 +80,32 @@ def test_weights_give_expected_events_at_luminosity(low_dataset, feature_table):
         assert split.weight[split.sample == code].sum() == pytest.approx(expected, rel=1e-12)
 
 
+def test_balanced_train_weights_sum_to_each_sample_expected_events(low_dataset, feature_table, feature_names):
+    """The train split is downsampled (backgrounds 240 -> 160 events each): its weights are scaled by n(sample) /
+    n(sample, kept), so each sample's train weights sum to the sample's expected events (exactly, since the
+    synthetic weights are constant per sample) and the ``balanced`` loss weighting shares the background class
+    among its samples as their yields do (the scale taken before downsampling gave backgrounds 160/240 of it)."""
+    from susyscan.training.train_nn import balanced_weights
+
+    fold = build_dataset(feature_table, "low", REGIONS["low"], LUMI_FB, seed=7, feature_names=feature_names,
+                         kfold=3, fold=1)
+    assert fold.info["n_events"]["train"] < sum(e["n_train"] for e in fold.info["samples"])  # downsampled
+    for dataset in (low_dataset, fold):
+        train = dataset.train
+        for code, name in enumerate(dataset.sample_names):
+            rows = feature_table["sample"] == name
+            expected = feature_table.loc[rows, "weight_pb"].sum() * 1000 * LUMI_FB  # k-fold: n(sample) counts all
+            assert train.weight[train.sample == code].sum() == pytest.approx(expected, rel=1e-12), name
+    train = low_dataset.train
+    loss = balanced_weights(train.y, train.weight)
+    background = [low_dataset.sample_names.index(n) for n in ("ttbar", "ww", "zz")]
+    loss_share = np.array([loss[train.sample == c].sum() for c in background])
+    yields = np.array([train.weight[train.sample == c].sum() for c in background])
+    np.testing.assert_allclose(loss_share / loss_share.sum(), yields / yields.sum(), rtol=1e-12)
+    physical = np.array([feature_table.loc[feature_table["sample"] == n, "weight_pb"].sum() for n in ("ttbar", "ww", "zz")])
+    np.testing.assert_allclose(loss_share / loss_share.sum(), physical / physical.sum(), rtol=1e-12)
+
+
 def test_standardisation_fitted_on_balanced_training_set_only(low_dataset):
     standardisation = low_dataset.standardisation
     assert np.allclose(standardisation.mean, low_dataset.train.X.mean(axis=0))

@@ -5,7 +5,8 @@ Choices (paper arXiv smuon-NN section III; numbers missing from the text are our
 - mass regions: ``training.regions`` name -> [m_min, m_max) on ``m_parent`` (default low [0, 250),
   high [250, 1e5) GeV); every background enters both regions.
 - weights: ``expected_events = weight_pb * 1000 * lumi_fb`` (equivalent to the paper's rescaling),
-  multiplied in each split by ``n_sample / n_sample_in_split`` so sums estimate full-sample yields.
+  multiplied in each split by ``n_sample / n_sample_in_split`` (the train split: the events kept by the
+  balancing) so that each sample's weights in every split estimate its full-sample yield.
 - split: 8:1:1 per sample (stratified), permutation seeded by (seed, sample name), so a sample's
   split is the same in every region.
 - balancing: the larger class of the training split is downsampled without replacement to the size

@@ -249,6 +249,19 @@ def _sample_table(df: pd.DataFrame, labels: np.ndarray, split_names: Sequence[st
     return table
 
 
+def split_scale(samples: pd.Series, table: Sequence[Mapping], heldout: bool = False) -> np.ndarray:
+    """``split_weight_scale`` of the rows of a split (``samples``: each row's sample name): n(sample) / n(sample,
+    rows of the split) with n(sample) the ``n_total`` of ``table`` (:func:`_sample_table`), so that each sample's
+    weights in the split sum to its expected events. The counts are the split's rows as written: for a downsampled
+    (balanced) train split the events kept, not the events drawn. 1 for every row of a k-fold ``heldout`` table
+    (the k held-out tables together hold every event once)."""
+    if heldout:
+        return np.ones(len(samples))
+    kept = samples.value_counts()
+    scale = {s["sample"]: s["n_total"] / int(kept[s["sample"]]) for s in table if s["sample"] in kept.index}
+    return samples.map(scale).to_numpy(dtype=float)
+
+
 def split_from_frame(frame: pd.DataFrame, feature_names: Sequence[str], sample_names: Sequence[str],
                      blocks: Mapping[str, np.ndarray] | None = None) -> Split:
     """Arrays of a split table (rows of the feature tables plus ``expected_events``). With ``blocks`` (the input
@@ -363,16 +376,12 @@ def build_dataset(
     splits: dict[str, Split] = {}
     for index, split in enumerate(split_names):
         frame = df.loc[labels == index]
-        if split == HELDOUT:
-            scale = {s["sample"]: 1.0 for s in samples}
-        else:
-            scale = {s["sample"]: s["n_total"] / s[f"n_{split}"] for s in samples if s[f"n_{split}"] > 0}
-        frame = frame.assign(**{SPLIT_SCALE: frame["sample"].astype(str).map(scale).to_numpy(dtype=float)})
-        frame[EXPECTED_EVENTS] = frame[EXPECTED_EVENTS] * frame[SPLIT_SCALE]
         if split == "train" and balance:
             codes = pd.Categorical(frame["sample"].astype(str), categories=names).codes
             balance_seed = seed_int(seed, "balance", str(region), "all" if fold is None else int(fold))
             frame = frame.iloc[balance_classes(frame["is_signal"].to_numpy(dtype=int), codes, balance_seed)]
+        frame = frame.assign(**{SPLIT_SCALE: split_scale(frame["sample"].astype(str), samples, split == HELDOUT)})
+        frame[EXPECTED_EVENTS] = frame[EXPECTED_EVENTS] * frame[SPLIT_SCALE]
         splits[split] = split_from_frame(frame, feature_names, names, blocks)
     if single:
         assert ids is not None
