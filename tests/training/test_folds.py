@@ -226,6 +226,51 @@ def test_onnx_metadata_records_the_held_out_ids(trained: dict) -> None:
         ttbar = heldout[heldout["sample"] == "ttbar"]
         assert model.heldout_ids["ttbar"] == ids_fingerprint(event_ids(ttbar))
         assert "smuon_500_100" not in model.heldout_ids  # never in any training
+        entry = {e["sample"]: e for e in info["samples"]}["ttbar"]  # what it fitted and selected on, recorded too
+        assert model.trained_events is not None and model.trained_events["ttbar"] == {
+            "train": entry["n_train_balanced"], "val": entry["n_val"], "total": entry["n_total"]}
+
+
+def test_model_without_folds_is_refused_for_the_samples_it_trained_on(trained: dict, tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """``training prepare`` without --kfold: the model's ONNX records the events it trained on per sample, and the
+    scan refuses it for a table holding such a sample (LeakageError naming the model, sample and counts) unless the
+    region sets ``allow_trained_events`` (then every event is scored, as before, with a warning). Samples outside
+    its dataset are scored silently."""
+    names = trained["names"]
+    training = [p for s, p in trained["features"].items() if not s.startswith("smuon_500")]
+    paths = split_paths_in(tmp_path / "dataset", "high")
+    dataset = prepare_dataset(training, paths, paths["meta"], "high", REGIONS["high"], 139.0, SEED,
+                              feature_names=names)
+    outputs = ModelOutputs.in_directory(tmp_path / "bdt", "model.json")
+    run_bdt(dataset, outputs, {"n_estimators": 5, "max_depth": 2})
+    onnx_path = tmp_path / "bdt" / "model.onnx"
+    export_model(outputs.model, "bdt", dataset, onnx_path, None, score_threshold=0.5)
+    model = load_checked(onnx_path, names)
+    assert model.fold is None and model.heldout_ids is None and model.trained_events is not None
+    entry = {e["sample"]: e for e in dataset.info["samples"]}["ttbar"]
+    assert model.trained_events["ttbar"] == {"train": entry["n_train_balanced"], "val": entry["n_val"],
+                                             "total": entry["n_total"]}
+    region = {"name": "BDT", "kind": "onnx", "model": str(onnx_path)}
+    ttbar = trained["features"]["ttbar"]
+    count = f"fitted on {entry['n_train_balanced']} and validated on {entry['n_val']}"
+    with pytest.raises(LeakageError, match=f"{onnx_path}.*'ttbar'.*{count}"):
+        compute_background_yields([ttbar], tmp_path / "bkg.csv", [region], feature_names=names)
+    with pytest.raises(LeakageError, match="smuon_400_0"):
+        compute_point_yields(trained["features"]["smuon_400_0"], tmp_path / "p.csv", [region], feature_names=names)
+    with caplog.at_level("WARNING", logger="susyscan.scan.inference"):
+        for sample in ("smuon_500_100", "smuon_150_0"):  # not in its dataset: not trained on, low-mass region
+            compute_point_yields(trained["features"][sample], tmp_path / "p.csv", [region], feature_names=names)
+        assert not caplog.records
+        bkg = compute_background_yields([ttbar], tmp_path / "bkg.csv", [{**region, "allow_trained_events": True}],
+                                        feature_names=names)
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and "'ttbar'" in caplog.records[0].getMessage()
+    frame = pd.read_csv(ttbar)
+    expected = frame["weight_pb"][model.predict(frame[names].to_numpy()) > 0.5].sum()  # every event scored
+    assert bkg.loc[bkg["process"] == "total", "yield_pb"].iloc[0] == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ConfigError, match="allow_trained_events"):
+        compute_background_yields([ttbar], tmp_path / "bkg.csv", [{**region, "allow_trained_events": "yes"}],
+                                  feature_names=names)
 
 
 def test_out_of_fold_evaluation_uses_every_event_once(trained: dict, tmp_path: Path) -> None:

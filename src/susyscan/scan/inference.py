@@ -18,6 +18,7 @@ import pandas as pd
 
 from susyscan.errors import EmptySelectionError, FeatureError, ModelMetadataError
 from susyscan.scan.regions import SignalRegion
+from susyscan.training.folds import LeakageError
 
 logger = logging.getLogger(__name__)
 
@@ -205,8 +206,44 @@ def load_region_models(regions: Sequence[SignalRegion], feature_names: InputName
             models[region.model_key] = FoldEnsemble(loaded, paths)
         else:
             models[region.model_key] = loaded[0]
+            if getattr(loaded[0], "trained_events", None) is None:
+                logger.warning("region %r: model %s records neither k-fold metadata nor the samples it trained on "
+                               "(trained_events, written by the export since it was added): the scan cannot check "
+                               "that it does not score its own training events", region.name, paths[0])
         logger.info("loaded %s for region %r", region.model_key, region.name)
     return models
+
+
+def check_trained_events(region: SignalRegion, model: ScoreModel | FoldEnsemble, df: pd.DataFrame,
+                         source: str) -> None:
+    """Refuse (LeakageError) a model without k-fold metadata for a table holding events of a sample it was fitted or
+    selected on (its ``trained_events`` metadata, ``susyscan.training.export.trained_metadata``): such a model
+    scores the events it trained on better than unseen ones, so the sample's yield would be biased. The error names
+    the model file, the samples and their counts. ``region.allow_trained_events``: score them anyway, with a
+    warning. A k-fold ensemble (its own held-out check, :meth:`FoldEnsemble.checked_assignment`) and a model that
+    records nothing (warned at loading) pass."""
+    trained = getattr(model, "trained_events", None)
+    if isinstance(model, FoldEnsemble) or trained is None:
+        return
+    seen = {name: counts for name, counts in trained.items() if int(counts["train"]) + int(counts["val"]) > 0}
+    if "sample" not in df.columns:
+        found = f"has no 'sample' column, so it may hold events of the samples it trained on {sorted(seen)}"
+    else:
+        present = df["sample"].astype(str).value_counts()
+        overlap = [name for name in sorted(seen) if name in present.index]
+        if not overlap:
+            return
+        found = "holds " + "; ".join(
+            f"{int(present[name])} events of sample {name!r} (the model was fitted on {int(seen[name]['train'])} and "
+            f"validated on {int(seen[name]['val'])} events of it, of {int(seen[name]['total'])} in its dataset)"
+            for name in overlap)
+    message = (f"{source}: region {region.name!r}: model {region.model} has no k-fold metadata and this table {found}"
+               "; scored by it, its training events pass its cut more often than unseen ones")
+    if region.allow_trained_events:
+        logger.warning("%s (scored anyway: allow_trained_events)", message)
+        return
+    raise LeakageError(f"{message}. Score with k-fold models (training prepare --kfold/--fold, the region's "
+                       "'models'), or set allow_trained_events: true on the region to accept the bias")
 
 
 def region_scores(model: ScoreModel | FoldEnsemble, df: pd.DataFrame, features: ModelInputs, batch_size: int,

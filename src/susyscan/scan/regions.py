@@ -20,7 +20,9 @@ class SignalRegion:
 
     An ``onnx`` region has one ``model`` scoring every event, or k-fold ``models`` (index = fold): each event is
     then scored by the model of the fold that held it out (``susyscan.scan.inference.FoldEnsemble``; one model of
-    k = 1: the events of its test split).
+    k = 1: the events of its test split). A ``model`` without k-fold metadata is refused for a table holding a
+    sample it trained on (``susyscan.scan.inference.check_trained_events``) unless ``allow_trained_events``
+    (config key of the same name) opts in; it then scores every event, with a warning.
     """
 
     name: str
@@ -29,6 +31,7 @@ class SignalRegion:
     column: str | None = None
     threshold: float | None = None
     models: tuple[str, ...] = ()
+    allow_trained_events: bool = False
 
     @property
     def model_key(self) -> str:
@@ -37,7 +40,7 @@ class SignalRegion:
 
 
 def parse_region(entry: Mapping[str, Any], index: int) -> SignalRegion:
-    """Validate one config entry ``{name, kind, model | column, threshold}``."""
+    """Validate one config entry ``{name, kind, model | column, threshold, allow_trained_events}``."""
     name = entry.get("name")
     if not name:
         raise ConfigError(f"scan.regions[{index}]: missing 'name'")
@@ -55,8 +58,11 @@ def parse_region(entry: Mapping[str, Any], index: int) -> SignalRegion:
                           "(one path per fold, k >= 1), not both")
     if kind == "flag" and not entry.get("column"):
         raise ConfigError(f"scan.regions[{index}] ({name}): flag region needs 'column'")
+    allow = entry.get("allow_trained_events", False)
+    if not isinstance(allow, bool):
+        raise ConfigError(f"scan.regions[{index}] ({name}): allow_trained_events must be true or false, got {allow!r}")
     return SignalRegion(str(name), str(kind), entry.get("model"), entry.get("column"),
-                        None if threshold is None else float(threshold), tuple(str(m) for m in models))
+                        None if threshold is None else float(threshold), tuple(str(m) for m in models), allow)
 
 
 def parse_regions(entries: Sequence[Mapping[str, Any] | SignalRegion]) -> list[SignalRegion]:

@@ -25,8 +25,8 @@ from susyscan.atomic import write_csv_atomic
 from susyscan.contracts import REGION_YIELD_COLUMNS, TOTAL
 from susyscan.errors import EmptySelectionError, FeatureError
 from susyscan.scan.inference import (FoldEnsemble, InputNames, ModelInputs, ModelLoader, ScoreModel,
-                                     check_input_metadata, default_loader, feature_matrix, load_region_models,
-                                     region_scores, region_threshold)
+                                     check_input_metadata, check_trained_events, default_loader, feature_matrix,
+                                     load_region_models, region_scores, region_threshold)
 from susyscan.scan.regions import SignalRegion, parse_regions
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ def region_selections(df: pd.DataFrame, regions: Sequence[SignalRegion],
             masks[region.name], factors[region.name] = df[region.column].to_numpy() > 0.5, None
             continue
         key = region.model_key
+        check_trained_events(region, models[key], df, source)
         if key not in scores:
             assert inputs is not None  # an onnx region: needs_models(regions) built it
             scores[key] = region_scores(models[key], df, inputs, batch_size, source)

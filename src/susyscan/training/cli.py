@@ -60,7 +60,9 @@ def training() -> None:
 @click.option("--analysis-config", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Analysis YAML: its spec's model inputs are the features (or give --features).")
 @click.option("--features", default=None, help="JSON list of input features (instead of --analysis-config).")
-@click.option("--kfold", default=None, type=click.IntRange(min=2), help="Number of folds (with --fold).")
+@click.option("--kfold", default=None, type=click.IntRange(min=2),
+              help="Number of folds (with --fold). Without: one model, which the scan refuses for tables holding "
+                   "the samples it trained on (its ONNX records them) unless a region sets allow_trained_events.")
 @fold_option
 def prepare_command(feature_csvs: tuple[str, ...], output_dir: str, region: str, bounds: str | None, lumi_fb: float,
                     seed: int, split: str, analysis_config: str | None, features: str | None, kfold: int | None,

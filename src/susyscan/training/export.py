@@ -57,6 +57,26 @@ def fold_metadata(info: Mapping) -> dict[str, str]:
     return {key: value if isinstance(value, str) else json.dumps(value, sort_keys=True) for key, value in keys.items()}
 
 
+#: ONNX metadata key of every model exported from a prepared dataset: per sample of the dataset, the events the model
+#: was fitted on (``train``: the train split as trained, i.e. after balancing), selected on (``val``: the validation
+#: split of early stopping and model selection) and the sample's event count in the dataset (``total``). The scan
+#: refuses a model without k-fold metadata for a table that holds a sample it trained on
+#: (``susyscan.scan.inference.check_trained_events``); a k-fold model scores only the events it held out.
+TRAINED_EVENTS = "trained_events"
+
+
+def trained_metadata(info: Mapping) -> dict[str, str]:
+    """``{TRAINED_EVENTS: JSON {sample: {train, val, total}}}`` from the per-sample table of a dataset's info
+    (``susyscan.training.dataset.build_dataset``: ``n_train_balanced``, ``n_val``, ``n_total``); empty for an info
+    without that table (a caller's own metadata, e.g. the multiclass folds')."""
+    samples = info.get("samples")
+    if not samples or any("n_train_balanced" not in s or "n_val" not in s for s in samples):
+        return {}
+    counts = {str(s["sample"]): {"train": int(s["n_train_balanced"]), "val": int(s["n_val"]),
+                                 "total": int(s["n_total"])} for s in samples}
+    return {TRAINED_EVENTS: json.dumps(counts, sort_keys=True)}
+
+
 def check_training_data(path: str | Path, model_hash: str | None, expected: str, source: str) -> None:
     """The shared provenance check: ModelMetadataError when the model at ``path`` records training data
     ``model_hash`` (``susyscan.training.dataset.training_data_hash``) other than ``expected``, the hash of
@@ -69,9 +89,11 @@ def model_metadata(
     feature_names: Sequence[str], mass_region: str, score_threshold: float, training_data_hash: str, model_type: str,
     fold_info: Mapping | None = None,
 ) -> dict[str, str]:
-    """The metadata_props written into every exported model (plus :func:`fold_metadata` of ``fold_info``)."""
+    """The metadata_props written into every exported model (plus :func:`fold_metadata` and
+    :func:`trained_metadata` of ``fold_info``, the dataset's info)."""
     return {
         **fold_metadata(fold_info or {}),
+        **trained_metadata(fold_info or {}),
         "feature_names": json.dumps(list(feature_names)),
         "mass_region": mass_region,
         "score_threshold": repr(float(score_threshold)),

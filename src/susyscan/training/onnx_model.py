@@ -81,6 +81,9 @@ class OnnxModel:
         self.fold_scheme = self.metadata.get("fold_scheme")
         self.heldout_ids: dict[str, str] | None = (
             json.loads(self.metadata["heldout_ids"]) if "heldout_ids" in self.metadata else None)
+        # models exported from a prepared dataset: per sample, the events fitted on (train), selected on (val), total
+        self.trained_events: dict[str, dict[str, int]] | None = (
+            json.loads(self.metadata["trained_events"]) if "trained_events" in self.metadata else None)
         # multiclass models: the class of each column of the ``probabilities`` output
         self.classes: list[str] | None = json.loads(self.metadata["classes"]) if "classes" in self.metadata else None
         options = ort.SessionOptions()
