@@ -251,6 +251,10 @@ def test_normalisation_check_catches_a_factor_two_either_way(ratio: float) -> No
 
 def test_normalisation_check_accepts_header_precision_and_small_noisy_files() -> None:
     check_lhe_normalisation(_powheg_info(1.015, np.full(40, 101.5)), "s")  # the POWHEG-BOX Z test file
+    many = np.full(100_000, 100.0)  # statistical error 0.3 %: the 20 % floor sets the threshold
+    check_lhe_normalisation(_powheg_info(1.15, 1.15 * many), "s")
+    with pytest.raises(EventFileError, match="ratio 1.25"):
+        check_lhe_normalisation(_powheg_info(1.25, 1.25 * many), "s")
     rng = np.random.default_rng(1)
     noisy = rng.exponential(100.0, 10) * rng.choice([-1.0, 1.0], 10, p=[0.3, 0.7])  # 10 weighted events
     ratio = noisy.mean() / 100.0

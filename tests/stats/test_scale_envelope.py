@@ -158,12 +158,15 @@ def test_cls_table_uses_the_envelope_and_matches_the_workspace(scan_outputs, tmp
 
 def test_scale_shift_floor_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     """A lower side below 0.1 % of the background is raised to it with a WARNING naming the region, the
-    modifier and both values; a lower side above it is kept, without a log line."""
-    from susyscan.stats.model_spec import ScaleShift, one_bin_spec
+    modifier and both values, once per region and values (the model is rebuilt for every signal point); a lower
+    side above it is kept, without a log line."""
+    from susyscan.stats.model_spec import ScaleShift, _warn_scale_floor, one_bin_spec
 
+    _warn_scale_floor.cache_clear()
     with caplog.at_level(logging.WARNING, logger="susyscan.stats.model_spec"):
-        mod = ScaleShift("scale_p", 0.1, 2.0).modifier(1.0, "SR_NN_high")
-        assert mod["data"] == {"hi_data": [1.1], "lo_data": [1e-3]}
+        for _ in range(3):
+            mod = ScaleShift("scale_p", 0.1, 2.0).modifier(1.0, "SR_NN_high")
+            assert mod["data"] == {"hi_data": [1.1], "lo_data": [1e-3]}
         assert ScaleShift("scale_p", 0.1, 0.5, "normsys").modifier(1.0)["data"] == {"hi": 1.1, "lo": 0.5}
     assert len(caplog.records) == 1
     assert all(word in caplog.text for word in ("SR_NN_high", "scale_p", "-1", "0.001"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from susyscan.errors import ConfigError
+from susyscan.errors import ConfigError, EventFileError
 from susyscan.generation.processes import get_process
 from susyscan.generation.pythia_run import lo_cross_section, make_pythia, pythia_lo_xsec
 from susyscan.generation.xsec import k_factor_rows, lookup, write_k_factor_table
@@ -108,7 +108,8 @@ def k_factor_point(meta: dict[str, Any]) -> dict[str, float | str] | None:
     corrected = meta.get("xsec_lo_corrected_pb")
     if corrected is not None:
         lo = float(corrected)
-        nlo = float(meta.get("xsec_unfiltered_pb", meta["xsec_pb"] / meta.get("filter_efficiency", 1.0)))
+        unfiltered = meta.get("xsec_unfiltered_pb")
+        nlo = float(unfiltered if unfiltered is not None else meta["xsec_pb"] / meta.get("filter_efficiency", 1.0))
     elif meta.get("xsec_lo_pb") is not None:
         lo, nlo = float(meta["xsec_lo_pb"]), float(meta["xsec_pb"])
     else:
@@ -127,7 +128,11 @@ def k_factor_table_from_events(event_files: list[str | Path], csv_path: str | Pa
 
     points: list[dict[str, float | str]] = []
     for path in event_files:
-        point = k_factor_point(read_metadata(path))
+        meta = read_metadata(path)
+        try:
+            point = k_factor_point(meta)
+        except KeyError as err:
+            raise EventFileError(f"{path}: metadata field {err} missing for the K-factor table") from err
         if point is None:
             logger.warning("%s: no generator LO cross section in the metadata; skipped", path)
             continue

@@ -24,7 +24,11 @@ The expected mu limit (:func:`expected_upper_limit`) solves CLs_exp(mu) = 0.05 w
 (:func:`asimov_qa`), and the observed CLs (:func:`_observed_cls`) is pyhf's asymptotic qtilde CLs from fits
 that start from pyhf's point and the MC-statistics profile and are polished by Powell: both went through
 ``hypotest``, which at ~1e6 background events gave a limit below 1 where CLs_exp(1) = 0.6 and CLs_obs = 0
-where n_obs = b (tests/stats/test_cls.py).
+where n_obs = b (tests/stats/test_cls_large_counts.py). The observed CLs costs ~0.09 s per region against
+hypotest's ~0.011 s (review 2026-12-04, s = 12, b = 50, 20 % uncertainty with MC statistics, loaded machine):
+four robust minimisations instead of pyhf's fits; it runs only where ``statistics.observed`` gives counts. The
+stalled-fit refit of :func:`asimov_band` changes default-path CLs only where they are above ~0.4 (16 of 525
+shapesys test variants moved, none below 0.4; the demo's cls.csv unchanged), so no exclusion moves.
 """
 
 from __future__ import annotations
@@ -224,13 +228,16 @@ def staterror_profile(sig: float, sig_stat: float, bkg: float, bkg_stat: float, 
     smaller one has lambda < 0) is the profiled gamma, clipped to pyhf's staterror bounds (the NLL is convex in
     gamma); q_A is 2 (NLL(mu, gamma) - NLL at lambda = n, gamma = 1), for n = b the unconditional minimum
     (mu = 0, gamma = 1).  On models where pyhf's SLSQP fit converges this agrees with it to < 1e-5; where it
-    does not (large s/b, large sigma), the root is the true minimum (tests/stats/test_cls.py)."""
+    does not (large s/b, large sigma), the root is the true minimum (tests/stats/test_cls.py,
+    tests/stats/test_cls_large_counts.py)."""
     n = bkg if n is None else n
     carried = [(v, d) for v, d in ((sig, sig_stat), (bkg, bkg_stat)) if d > 0]
     if not carried:
         return no_systematics_qa(mu * sig + (bkg - n), n), 1.0
     a0 = sum(v for v, _ in carried)
     a = mu * sig * (sig_stat > 0) + bkg * (bkg_stat > 0)
+    if a == 0.0:  # only the signal carries the gamma and mu = 0: lambda does not depend on it, gamma = 1
+        return no_systematics_qa(mu * sig + (bkg - n), n), 1.0
     c = mu * sig + bkg - a
     var = sum(d * d for _, d in carried) / (a0 * a0)
     qb, qc = a * a * var + c - a, a * c * var - n * a * var - c

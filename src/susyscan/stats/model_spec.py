@@ -18,6 +18,7 @@ A scenario that takes the muR/muF scale envelope (``statistics.scale_envelope_sc
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -59,14 +60,21 @@ class ScaleShift:
         no Poisson likelihood), with a warning naming the region, the shift and both values."""
         lo = bkg - self.down
         if lo < MIN_SCALE_FACTOR * bkg:
-            logger.warning("%s: %s lower side %.6g - %.6g = %.6g is below %g of the background: set to %.6g",
-                           region or "region", self.name, bkg, self.down, lo, MIN_SCALE_FACTOR, MIN_SCALE_FACTOR * bkg)
+            _warn_scale_floor(region or "region", self.name, bkg, self.down)
             lo = MIN_SCALE_FACTOR * bkg
         if self.kind == "histosys":
             return {"name": self.name, "type": "histosys", "data": {"hi_data": [bkg + self.up], "lo_data": [lo]}}
         if self.kind == "normsys":
             return {"name": self.name, "type": "normsys", "data": {"hi": (bkg + self.up) / bkg, "lo": lo / bkg}}
         raise ConfigError(f"statistics.scale_envelope_modifier: {self.kind!r} not in {SCALE_MODIFIERS}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _warn_scale_floor(region: str, name: str, bkg: float, down: float) -> None:
+    """The floor's warning, once per (region, shift, values): a region's model is rebuilt for every signal point
+    with the same background, which repeated it per point."""
+    logger.warning("%s: %s lower side %.6g - %.6g = %.6g is below %g of the background: set to %.6g",
+                   region, name, bkg, down, bkg - down, MIN_SCALE_FACTOR, MIN_SCALE_FACTOR * bkg)
 
 
 def scale_modifier_name(process: str) -> str:
